@@ -10,7 +10,7 @@ packages=(
   nlohmann-json3-dev libgtest-dev libgmock-dev libsqlite3-dev libsodium-dev
   clang libc++-dev libc++abi-dev
   postgresql postgresql-client
-  curl binutils
+  curl binutils clang-format
 )
 
 missing=()

@@ -1,0 +1,55 @@
+#include "events/event.hpp"
+
+#include <cstddef>
+
+namespace moolai::host {
+namespace {
+
+std::string copy(moolai_str s) { return s.len != 0 ? std::string(s.ptr, s.len) : std::string(); }
+moolai_str str(const std::string& s) noexcept { return moolai_str{s.data(), s.size()}; }
+
+}  // namespace
+
+Event Event::copy_of(const moolai_event& e, std::string source) {
+    Event out;
+    out.kind = e.kind;
+    out.time_ms = e.time_ms;
+    out.source = std::move(source);
+    out.organization_id = copy(e.organization_id);
+    out.orchestrator_id = copy(e.orchestrator_id);
+    out.subject_id = copy(e.subject_id);
+    out.old_value = copy(e.old_value);
+    out.new_value = copy(e.new_value);
+    out.actor = copy(e.actor);
+    out.detail_json = copy(e.detail_json);
+    return out;
+}
+
+moolai_event Event::view() const noexcept {
+    moolai_event e{};
+    e.struct_size = sizeof(moolai_event);
+    e.kind = kind;
+    e.time_ms = time_ms;
+    e.organization_id = str(organization_id);
+    e.orchestrator_id = str(orchestrator_id);
+    e.subject_id = str(subject_id);
+    e.old_value = str(old_value);
+    e.new_value = str(new_value);
+    e.actor = str(actor);
+    e.detail_json = str(detail_json);
+    return e;
+}
+
+const char* event_kind_name(uint32_t kind) noexcept {
+    switch (kind) {
+        case MOOLAI_EVENT_ORCHESTRATOR_REGISTERED: return "orchestrator_registered";
+        case MOOLAI_EVENT_ORCHESTRATOR_DISCONNECTED: return "orchestrator_disconnected";
+        case MOOLAI_EVENT_STATUS_CHANGED: return "status_changed";
+        case MOOLAI_EVENT_INDEPENDENCE_CHANGED: return "independence_changed";
+        case MOOLAI_EVENT_MESSAGE_CHANGED: return "message_changed";
+        case MOOLAI_EVENT_CUSTOM: return "custom";
+        default: return "unknown";
+    }
+}
+
+}  // namespace moolai::host

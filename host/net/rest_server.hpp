@@ -1,0 +1,94 @@
+#pragma once
+// HTTP server (Pistache 0.0.5 endpoint with our own handler and router) behind a
+// pimpl. Every 4xx/5xx it produces has a JSON body.
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "net/net_log.hpp"
+
+namespace moolai::host {
+
+struct HttpRequest {
+    std::string method;     // "GET", "POST", ...
+    std::string path;       // percent-decoded
+    std::string raw_query;  // without '?'; rebuilt by Pistache, parameter order not kept
+    std::unordered_map<std::string, std::string> query;   // decoded, '+' = space
+    std::unordered_map<std::string, std::string> params;  // from ":name" pattern segments, decoded
+    std::vector<std::pair<std::string, std::string>> headers;  // as received
+    std::string authorization;  // Authorization header, "" when absent
+    std::string body;
+    std::string remote;  // "ip:port" ("[ip]:port" for IPv6)
+
+    // Case-insensitive header lookup; "" when absent.
+    std::string header(std::string_view name) const;
+};
+
+struct HttpResponse {
+    int status = 200;
+    std::string content_type = "application/json";
+    std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+
+    static HttpResponse json(int status, std::string body);
+    // {"success":false,"error":{"code":code,"message":message},"detail":message}
+    static HttpResponse error(int status, std::string_view code, std::string_view message);
+};
+
+// Machine-readable error code used for a status in our error bodies:
+// 400 "bad_request", 401 "unauthorized", 404 "not_found", 500 "internal", ...
+std::string_view http_error_code(int status);
+
+using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+struct RestOptions {
+    std::string host = "0.0.0.0";
+    uint16_t port = 8765;  // 0 = let the kernel pick a free port (see RestServer::port())
+    unsigned reactor_threads = 2;  // Pistache I/O threads
+    unsigned worker_threads = 4;   // run non-inline handlers
+    size_t max_request_bytes = 1 << 20;  // body limit (413); headers get 16 KiB on top
+    size_t max_queued_requests = 4096;   // waiting for a worker; beyond: 503
+    size_t max_response_bytes = 16u << 20;
+    int header_timeout_s = 10;
+    int body_timeout_s = 30;
+    int keepalive_timeout_s = 30;
+    std::string static_dir;  // "" = no static files
+    NetLogger logger;        // optional; handler exceptions, Pistache warnings
+};
+
+class RestServer {
+public:
+    explicit RestServer(RestOptions options);
+    ~RestServer();  // stop()s
+    RestServer(const RestServer&) = delete;
+    RestServer& operator=(const RestServer&) = delete;
+
+    // Before start() only. pattern: "/api/v1/x/:id/messages"; segments match
+    // exactly, a literal segment beats a ":param" (leftmost difference decides).
+    // Handlers run on the worker pool unless inline_on_reactor (for trivial,
+    // non-blocking handlers such as health and metrics: a blocking inline
+    // handler stalls every connection of its reactor).
+    void add_route(std::string method, std::string pattern, HttpHandler handler,
+                   bool inline_on_reactor = false);
+
+    // Throws std::runtime_error naming host:port when it cannot listen. Call once.
+    void start();
+    // Answers queued requests with 503, waits for running handlers, then shuts
+    // Pistache down and joins its threads. Idempotent; not from a handler.
+    void stop();
+    // The bound port (the real one when options.port was 0); 0 before start().
+    uint16_t port() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace moolai::host

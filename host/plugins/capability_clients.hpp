@@ -1,0 +1,126 @@
+// Typed C++ faces of the capability tables of loaded plugins. Each method
+// is one ABI call under the plugin's threading rule; strings are borrowed
+// for the call, results come back copied in a CallResult.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "plugins/loaded_plugin.hpp"
+
+namespace moolai::host {
+
+// An owned listing query; view() lends it as a moolai_query.
+struct Query {
+    uint64_t offset = 0;
+    uint64_t limit = 0;
+    std::string organization_id;
+    std::string orchestrator_id;
+    std::string status;
+    std::string search;
+    std::string kind;
+    int64_t from_ms = 0;
+    int64_t to_ms = 0;
+
+    moolai_query view() const noexcept;
+};
+
+class StorageClient {
+public:
+    explicit StorageClient(const LoadedPlugin& plugin) : plugin_(plugin), t_(plugin.storage()) {}
+    const LoadedPlugin& plugin() const noexcept { return plugin_; }
+
+    CallResult migrate() const;
+    CallResult ping() const;
+    CallResult org_create(std::string_view a0) const;
+    CallResult org_update(std::string_view a0, std::string_view a1) const;
+    CallResult org_get(std::string_view a0) const;
+    CallResult org_list(const Query& a0) const;
+    CallResult org_delete(std::string_view a0) const;
+    CallResult orch_create(std::string_view a0) const;
+    CallResult orch_update(std::string_view a0, std::string_view a1) const;
+    CallResult orch_get(std::string_view a0) const;
+    CallResult orch_list(const Query& a0) const;
+    CallResult orch_delete(std::string_view a0) const;
+    CallResult orch_set_credential(std::string_view a0, std::string_view a1) const;
+    CallResult msg_create(std::string_view a0) const;
+    CallResult msg_get(std::string_view a0) const;
+    CallResult msg_list(const Query& a0) const;
+    CallResult msg_set_status(std::string_view a0, std::string_view a1, std::string_view a2) const;
+    CallResult msg_update_delivery(std::string_view a0, std::string_view a1) const;
+    CallResult usage_insert(std::string_view a0) const;
+    CallResult usage_aggregate(const Query& a0) const;
+    CallResult user_create(std::string_view a0) const;
+    CallResult user_get(std::string_view a0) const;
+    CallResult user_update(std::string_view a0, std::string_view a1) const;
+    CallResult user_list(const Query& a0) const;
+    CallResult user_delete(std::string_view a0) const;
+    CallResult session_create(std::string_view a0) const;
+    CallResult session_get(std::string_view a0) const;
+    CallResult session_delete(std::string_view a0) const;
+    CallResult audit_append(std::string_view a0) const;
+    CallResult audit_list(const Query& a0) const;
+    CallResult orch_set_independence(std::string_view id, bool is_independent) const;
+    CallResult session_purge(int64_t now_ms) const;
+    CallResult heartbeats_write(const moolai_heartbeat_row* rows, size_t count) const;
+    // Calls `row` for every stored orchestrator; stops at the first non-OK.
+    CallResult orch_scan(const std::function<moolai_status(const moolai_orchestrator_row&)>& row) const;
+
+private:
+    const LoadedPlugin& plugin_;
+    const moolai_storage_v1* t_;
+};
+
+class AuthClient {
+public:
+    explicit AuthClient(const LoadedPlugin& plugin) : plugin_(plugin), t_(plugin.auth()) {}
+    CallResult hash_password(std::string_view password) const;
+    CallResult verify_password(std::string_view encoded_hash, std::string_view password) const;
+    CallResult new_token() const;
+    CallResult hash_token(std::string_view token) const;
+
+private:
+    const LoadedPlugin& plugin_;
+    const moolai_auth_v1* t_;
+};
+
+class IndependenceClient {
+public:
+    explicit IndependenceClient(const LoadedPlugin& plugin)
+        : plugin_(plugin), t_(plugin.independence()) {}
+    // HOT PATH: allocation-free unless the plugin reports an error.
+    CallResult on_heartbeat(const moolai_heartbeat_info& hb, uint32_t& decision) const;
+    CallResult on_toggle(const moolai_toggle_request& request) const;
+
+private:
+    const LoadedPlugin& plugin_;
+    const moolai_independence_v1* t_;
+};
+
+class MessagingClient {
+public:
+    explicit MessagingClient(const LoadedPlugin& plugin) : plugin_(plugin), t_(plugin.messaging()) {}
+    CallResult accept(std::string_view message_json) const;
+    CallResult route(const moolai_route_request& request, uint32_t& decision) const;
+    CallResult render(std::string_view message_json) const;
+
+private:
+    const LoadedPlugin& plugin_;
+    const moolai_messaging_v1* t_;
+};
+
+class ObserverClient {
+public:
+    explicit ObserverClient(const LoadedPlugin& plugin) : plugin_(plugin), t_(plugin.observer()) {}
+    const LoadedPlugin& plugin() const noexcept { return plugin_; }
+    CallResult on_event(const moolai_event& event) const;
+
+private:
+    const LoadedPlugin& plugin_;
+    const moolai_observer_v1* t_;
+};
+
+}  // namespace moolai::host
