@@ -1,0 +1,139 @@
+#include "app/controller.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "app/rest_api.hpp"
+#include "app/rfc3339.hpp"
+#include "app/session_auth.hpp"
+#include "app/ws_protocol.hpp"
+#include "events/event_bus.hpp"
+#include "net/rest_server.hpp"
+#include "net/ws_server.hpp"
+#include "observability/log.hpp"
+#include "observability/metrics.hpp"
+#include "plugins/host_services.hpp"
+#include "plugins/plugin_loader.hpp"
+#include "plugins/plugin_set.hpp"
+
+namespace moolai::host {
+using nlohmann::json;
+
+struct Controller::Impl {
+    ControllerConfig config;
+    Log& log;
+    Metrics metrics;
+    HostServices services;
+    EventBus events{metrics};
+    std::unique_ptr<PluginLoader> loader;
+    std::unique_ptr<PluginSet> plugins;
+    std::unique_ptr<SessionAuth> auth;
+    std::unique_ptr<WsProtocol> ws_protocol;
+    std::unique_ptr<WsServer> ws;
+    std::unique_ptr<RestApi::Context> rest_context;
+    std::unique_ptr<RestServer> rest;
+    bool stopped = false;
+
+    Impl(ControllerConfig c, Log& l) : config(std::move(c)), log(l) {}
+
+    NetLogger net_logger() {
+        return [this](int level, std::string_view m) {
+            log.write(static_cast<LogLevel>(level), "net", m);
+        };
+    }
+};
+
+Controller::Controller(ControllerConfig config, Log& log)
+    : impl_(std::make_unique<Impl>(std::move(config), log)) {}
+
+Controller::~Controller() { stop(); }
+
+void Controller::start() {
+    Impl& s = *impl_;
+    s.log.add_secret(s.config.dev_bearer_token);
+    s.log.add_secret(s.config.superadmin_password);
+    s.services.log = &s.log;
+    s.services.metrics = &s.metrics;
+    s.services.publish = [&s](Event&& e) { s.events.publish(std::move(e)); };
+    s.services.send_frame = [&s](std::string_view orchestrator_id, std::string_view frame) {
+        return s.ws_protocol ? s.ws_protocol->send_to(orchestrator_id, frame)
+                             : MOOLAI_E_UNAVAILABLE;
+    };
+
+    s.loader = std::make_unique<PluginLoader>(s.services);
+    s.plugins = std::make_unique<PluginSet>(*s.loader, s.config.plugins);
+    for (const auto& p : s.plugins->plugins()) {
+        s.log.info("loaded plugin " + p->name() + " " + p->version() + " (ABI " +
+                   p->abi_version() + ", " + capability_names(p->capabilities()) + ", " +
+                   (p->concurrent() ? "concurrent" : "serialized") + ") from " + p->path());
+    }
+    s.plugins->start();
+    CallResult m = s.plugins->storage().migrate();
+    if (!m.ok())
+        throw std::runtime_error(std::string("storage migration failed: ") +
+                                 status_name(m.status) + ": " + m.error);
+    s.log.info("storage schema ready: " + m.output);
+
+    for (const ObserverClient& o : s.plugins->observers()) {
+        s.events.subscribe([&s, &o](const Event& e) {
+            const moolai_event v = e.view();
+            CallResult r = o.on_event(v);
+            if (!r.ok())
+                s.log.warn("observer " + o.plugin().name() + " failed on " +
+                           event_kind_name(e.kind) + ": " + status_name(r.status) + " " + r.error);
+        });
+    }
+    s.events.start();
+
+    s.auth = std::make_unique<SessionAuth>(s.plugins->storage(), s.plugins->auth(), s.log,
+                                           s.config.dev_bearer_token, s.config.session_ttl_sec);
+    s.auth->ensure_superadmin(s.config.superadmin_username, s.config.superadmin_password);
+    if (s.config.orchestrator_auth_open)
+        s.log.warn("MOOLAI_ORCHESTRATOR_AUTH=open: ANY client may register as ANY orchestrator. "
+                   "Demo mode only; never expose this controller.");
+
+    WsOptions wo;
+    wo.host = s.config.ws_host;
+    wo.port = s.config.ws_port;
+    wo.max_message_bytes = s.config.max_frame_bytes;
+    wo.logger = s.net_logger();
+    s.ws_protocol = std::make_unique<WsProtocol>(s.log);
+    s.ws = std::make_unique<WsServer>(wo, s.ws_protocol->handlers());
+    s.ws_protocol->attach(*s.ws);
+
+    RestOptions ro;
+    ro.host = s.config.rest_host;
+    ro.port = s.config.rest_port;
+    ro.max_request_bytes = s.config.max_body_bytes;
+    ro.static_dir = s.config.static_dir;
+    ro.logger = s.net_logger();
+    s.rest = std::make_unique<RestServer>(ro);
+    s.rest_context.reset(new RestApi::Context{s.log, s.metrics, *s.plugins, *s.auth});
+    RestApi::install(*s.rest, *s.rest_context);
+
+    s.ws->start();
+    s.rest->start();
+    s.log.info("controller ready: REST on " + s.config.rest_host + ":" +
+               std::to_string(s.rest->port()) + ", WebSocket on " + s.config.ws_host + ":" +
+               std::to_string(s.ws->port()) + "/ws");
+}
+
+void Controller::stop() noexcept {
+    Impl& s = *impl_;
+    if (s.stopped) return;
+    s.stopped = true;
+    try {
+        // Outermost first: no new requests, then no new frames, then events, then plugins.
+        if (s.rest) s.rest->stop();
+        if (s.ws) s.ws->stop();
+        s.events.stop();
+        if (s.plugins) s.plugins->stop();
+        s.log.info("controller stopped");
+    } catch (const std::exception& e) {
+        s.log.error(std::string("error while stopping: ") + e.what());
+    }
+}
+
+uint16_t Controller::rest_port() const { return impl_->rest ? impl_->rest->port() : 0; }
+uint16_t Controller::ws_port() const { return impl_->ws ? impl_->ws->port() : 0; }
+
+}  // namespace moolai::host

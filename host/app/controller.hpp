@@ -1,0 +1,33 @@
+// Controller: one running Moolai Controller -- plugins, event bus, REST
+// and WebSocket servers -- wired together. start() returns once everything
+// listens; stop() takes it down in reverse order.
+#pragma once
+
+#include <memory>
+
+#include "config/controller_config.hpp"
+
+namespace moolai::host {
+
+class Log;
+
+class Controller {
+public:
+    Controller(ControllerConfig config, Log& log);
+    ~Controller();
+    Controller(const Controller&) = delete;
+    Controller& operator=(const Controller&) = delete;
+
+    // Throws (PluginRefused, ConfigError, std::runtime_error) with one line.
+    void start();
+    void stop() noexcept;
+
+    uint16_t rest_port() const;
+    uint16_t ws_port() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace moolai::host

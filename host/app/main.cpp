@@ -1,0 +1,170 @@
+// moolai-controller: the Moolai Controller host.
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <pthread.h>
+#include <string>
+#include <sys/resource.h>
+#include <unistd.h>
+#include <vector>
+
+#include "app/controller.hpp"
+#include "app/session_auth.hpp"
+#include "config/controller_config.hpp"
+#include "observability/log.hpp"
+#include "observability/metrics.hpp"
+#include "plugins/host_services.hpp"
+#include "plugins/plugin_set.hpp"
+
+namespace {
+
+using namespace moolai::host;
+
+const char* kUsage = R"(Usage:
+  moolai-controller [--config FILE]          run the controller
+  moolai-controller --check-config [--config FILE]
+                                             load and check the config and every plugin, then exit
+  moolai-controller admin create-superadmin --username NAME [--config FILE]
+                                             create a superadmin; the password is read from
+                                             MOOLAI_SUPERADMIN_PASSWORD or, if unset, one line of stdin
+  moolai-controller --help
+
+Environment (overrides the config file):
+  CONTROLLER_HOST, CONTROLLER_PORT (8765), CONTROLLER_WS_PORT (8766)
+  DATABASE_HOST/PORT/USER/PASSWORD/NAME      use PostgreSQL (default: SQLite in MOOLAI_DATA_DIR)
+  MOOLAI_DATA_DIR (./data), MOOLAI_PLUGIN_DIR, MOOLAI_STATIC_DIR, MOOLAI_LOG_LEVEL
+  MOOLAI_SUPERADMIN_USERNAME / _PASSWORD     first superadmin, created at start if none exists
+  MOOLAI_ORCHESTRATOR_AUTH (token|open), DEV_BEARER_TOKEN (unset = disabled)
+  HEARTBEAT_TTL_SEC (120), HEARTBEAT_POKER_ENABLED (false)
+)";
+
+std::string exe_dir() {
+    std::error_code ec;
+    auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
+    return ec ? std::filesystem::current_path().string() : p.parent_path().string();
+}
+
+// The open-file limit caps the fleet one process can hold (one socket each).
+void raise_fd_limit() {
+    rlimit rl{};
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+int create_superadmin(const ControllerConfig& config, Log& log, const std::string& username) {
+    std::string password = config.superadmin_password;
+    if (password.empty() && !std::getline(std::cin, password)) password.clear();
+    if (username.empty() || password.empty()) {
+        std::fprintf(stderr, "admin create-superadmin: --username and a password are required\n");
+        return 2;
+    }
+    log.add_secret(password);
+    Metrics metrics;
+    HostServices services;
+    services.log = &log;
+    services.metrics = &metrics;
+    PluginLoader loader(services);
+    PluginSet plugins(loader, config.plugins);
+    plugins.start();
+    CallResult m = plugins.storage().migrate();
+    if (!m.ok()) {
+        std::fprintf(stderr, "storage migration failed: %s\n", m.error.c_str());
+        return 1;
+    }
+    SessionAuth auth(plugins.storage(), plugins.auth(), log, "", config.session_ttl_sec);
+    CallResult r = auth.create_user(username, password, "superadmin", "");
+    if (!r.ok()) {
+        std::fprintf(stderr, "cannot create superadmin \"%s\": %s: %s\n", username.c_str(),
+                     status_name(r.status), r.error.c_str());
+        return 1;
+    }
+    std::printf("superadmin \"%s\" created\n", username.c_str());
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    // Before any library thread exists: SIGPIPE off (Pistache's sendfile),
+    // SIGINT/SIGTERM blocked so that only sigwait below receives them.
+    std::signal(SIGPIPE, SIG_IGN);
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+    std::string config_path;
+    bool check_only = false;
+    std::vector<std::string> positional;
+    std::string username;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--help" || a == "-h") {
+            std::fputs(kUsage, stdout);
+            return 0;
+        } else if (a == "--config" && i + 1 < argc) {
+            config_path = argv[++i];
+        } else if (a == "--check-config") {
+            check_only = true;
+        } else if (a == "--username" && i + 1 < argc) {
+            username = argv[++i];
+        } else if (!a.empty() && a[0] != '-') {
+            positional.push_back(a);
+        } else {
+            std::fprintf(stderr, "unknown argument \"%s\"\n\n%s", a.c_str(), kUsage);
+            return 2;
+        }
+    }
+
+    Log log;
+    ControllerConfig config;
+    try {
+        config = load_controller_config(config_path, exe_dir());
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "configuration error: %s\n", e.what());
+        return 2;
+    }
+    LogLevel level = LogLevel::info;
+    parse_level(config.log_level, level);
+    log.set_level(level);
+    raise_fd_limit();
+
+    try {
+        if (!positional.empty()) {
+            if (positional.size() == 2 && positional[0] == "admin" &&
+                positional[1] == "create-superadmin")
+                return create_superadmin(config, log, username);
+            std::fprintf(stderr, "unknown command\n\n%s", kUsage);
+            return 2;
+        }
+        if (check_only) {
+            Metrics metrics;
+            HostServices services;
+            services.log = &log;
+            services.metrics = &metrics;
+            PluginLoader loader(services);
+            PluginSet plugins(loader, config.plugins);
+            for (const auto& p : plugins.plugins())
+                std::printf("ok  %-22s %-8s ABI %s  %s\n", p->name().c_str(), p->version().c_str(),
+                            p->abi_version().c_str(), capability_names(p->capabilities()).c_str());
+            std::printf("configuration OK (%zu plugins)\n", plugins.plugins().size());
+            return 0;
+        }
+        Controller controller(config, log);
+        controller.start();
+        int sig = 0;
+        sigwait(&stop_signals, &sig);
+        log.info(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
+                 ", stopping");
+        controller.stop();
+        return 0;
+    } catch (const std::exception& e) {
+        log.error(e.what());
+        return 1;
+    }
+}

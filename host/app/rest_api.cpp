@@ -1,0 +1,133 @@
+#include "app/rest_api.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "app/rfc3339.hpp"
+#include "app/session_auth.hpp"
+#include "observability/log.hpp"
+#include "observability/metrics.hpp"
+#include "plugins/plugin_set.hpp"
+
+namespace moolai::host::RestApi {
+using nlohmann::json;
+
+namespace {
+
+HttpResponse ok(const json& body) { return HttpResponse::json(200, body.dump()); }
+
+int http_status_of(moolai_status s) {
+    switch (s) {
+        case MOOLAI_E_INVALID: return 400;
+        case MOOLAI_E_NOT_FOUND: return 404;
+        case MOOLAI_E_CONFLICT: return 409;
+        case MOOLAI_E_DENIED: return 403;
+        case MOOLAI_E_UNAVAILABLE: return 503;
+        case MOOLAI_E_UNSUPPORTED: return 501;
+        default: return 500;
+    }
+}
+
+// Wraps a handler that needs a logged-in user.
+template <class Fn>
+HttpHandler authed(const Context& ctx, Fn fn) {
+    return [&ctx, fn](const HttpRequest& req) -> HttpResponse {
+        std::optional<Principal> who = ctx.auth.authenticate(req.authorization);
+        if (!who) {
+            HttpResponse r = HttpResponse::error(401, "unauthorized",
+                                                 "a valid \"Authorization: Bearer <token>\" "
+                                                 "header is required");
+            r.headers.emplace_back("WWW-Authenticate", "Bearer");
+            return r;
+        }
+        return fn(req, *who);
+    };
+}
+
+HttpResponse health(const Context& ctx) {
+    const bool db_up = ctx.plugins.storage().ping().ok();
+    return ok(json{{"status", "up"},
+                   {"database", db_up ? "up" : "down"},
+                   {"timestamp", format_rfc3339(now_unix_ms())}});
+}
+
+HttpResponse list_plugins(const Context& ctx) {
+    json items = json::array();
+    for (const auto& p : ctx.plugins.plugins()) {
+        json caps = json::array();
+        const std::string names = capability_names(p->capabilities());
+        for (size_t start = 0; start < names.size();) {
+            const size_t end = names.find(',', start);
+            caps.push_back(names.substr(start, end == std::string::npos ? end : end - start));
+            start = end == std::string::npos ? names.size() : end + 1;
+        }
+        items.push_back({{"name", p->name()},
+                         {"version", p->version()},
+                         {"description", p->description()},
+                         {"abi_version", p->abi_version()},
+                         {"abi_minor_required", p->abi_minor_required()},
+                         {"capabilities", caps},
+                         {"threading", p->concurrent() ? "concurrent" : "serialized"},
+                         {"path", p->path()}});
+    }
+    return ok(json{{"success", true},
+                   {"data", {{"items", items}, {"total", items.size()}}},
+                   {"host_abi_version", std::to_string(MOOLAI_ABI_MAJOR) + "." +
+                                            std::to_string(MOOLAI_ABI_MINOR)}});
+}
+
+HttpResponse login(const Context& ctx, const HttpRequest& req) {
+    const json body = json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object())
+        return HttpResponse::error(400, "invalid_json", "the body must be a JSON object");
+    const auto user = body.find("username");
+    const auto pass = body.find("password");
+    if (user == body.end() || !user->is_string() || user->get<std::string>().empty() ||
+        pass == body.end() || !pass->is_string())
+        return HttpResponse::error(400, "invalid_request",
+                                   "\"username\" and \"password\" must be strings");
+    LoginResult r = ctx.auth.login(user->get<std::string>(), pass->get<std::string>());
+    if (r.status == MOOLAI_E_DENIED) {
+        ctx.log.warn("failed login for \"" + user->get<std::string>() + "\" from " + req.remote);
+        return HttpResponse::error(401, "invalid_credentials", "invalid username or password");
+    }
+    if (r.status != MOOLAI_OK)
+        return HttpResponse::error(http_status_of(r.status), "login_failed", r.error);
+    ctx.log.info("login of \"" + r.principal.username + "\" from " + req.remote);
+    json org = r.principal.organization_id.empty() ? json(nullptr)
+                                                   : json(r.principal.organization_id);
+    return ok(json{{"success", true},
+                   {"message", "Login successful"},
+                   {"user",
+                    {{"username", r.principal.username},
+                     {"role", r.principal.role},
+                     {"organization_id", org},
+                     {"token", r.token},
+                     {"expires_at", format_rfc3339(r.expires_at_ms)}}}});
+}
+
+}  // namespace
+
+void install(RestServer& server, const Context& ctx) {
+    const Context* c = &ctx;
+    server.add_route("GET", "/api/v1/controller/health",
+                     [c](const HttpRequest&) { return health(*c); });
+    server.add_route("GET", "/metrics", authed(ctx, [c](const HttpRequest&, const Principal&) {
+                         HttpResponse r;
+                         r.content_type = "text/plain; version=0.0.4";
+                         r.body = c->metrics.render_prometheus();
+                         return r;
+                     }));
+    server.add_route("POST", "/api/v1/internal/auth/login",
+                     [c](const HttpRequest& req) { return login(*c, req); });
+    server.add_route("POST", "/api/v1/internal/auth/logout",
+                     authed(ctx, [c](const HttpRequest& req, const Principal&) {
+                         c->auth.logout(req.authorization);
+                         return ok(json{{"success", true}, {"message", "Logged out"}});
+                     }));
+    server.add_route("GET", "/api/v1/internal/plugins",
+                     authed(ctx, [c](const HttpRequest&, const Principal&) {
+                         return list_plugins(*c);
+                     }));
+}
+
+}  // namespace moolai::host::RestApi

@@ -1,0 +1,27 @@
+// RestApi: the REST routes of the controller, installed on a RestServer.
+// Every route but login and health requires a bearer token.
+#pragma once
+
+#include "net/rest_server.hpp"
+
+namespace moolai::host {
+
+class Log;
+class Metrics;
+class PluginSet;
+class SessionAuth;
+
+namespace RestApi {
+
+struct Context {
+    Log& log;
+    Metrics& metrics;
+    const PluginSet& plugins;
+    const SessionAuth& auth;
+};
+
+// `ctx` must outlive the server.
+void install(RestServer& server, const Context& ctx);
+
+}  // namespace RestApi
+}  // namespace moolai::host

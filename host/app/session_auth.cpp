@@ -1,0 +1,150 @@
+#include "app/session_auth.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "app/rfc3339.hpp"
+#include "observability/log.hpp"
+
+namespace moolai::host {
+using nlohmann::json;
+
+namespace {
+
+// Constant-time comparison, so the dev token cannot be guessed byte by byte.
+bool same_secret(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    unsigned char diff = 0;
+    for (size_t i = 0; i < a.size(); ++i)
+        diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+    return diff == 0;
+}
+
+}  // namespace
+
+SessionAuth::SessionAuth(const StorageClient& storage, const AuthClient& auth, Log& log,
+                         std::string dev_bearer_token, int session_ttl_sec)
+    : storage_(storage),
+      auth_(auth),
+      log_(log),
+      dev_bearer_token_(std::move(dev_bearer_token)),
+      session_ttl_sec_(session_ttl_sec) {}
+
+std::string_view SessionAuth::bearer_token(std::string_view header) noexcept {
+    constexpr std::string_view kPrefix = "Bearer ";
+    if (header.size() <= kPrefix.size()) return {};
+    for (size_t i = 0; i < kPrefix.size(); ++i) {
+        if (std::tolower(static_cast<unsigned char>(header[i])) !=
+            std::tolower(static_cast<unsigned char>(kPrefix[i])))
+            return {};
+    }
+    std::string_view t = header.substr(kPrefix.size());
+    while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
+    while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
+    return t;
+}
+
+LoginResult SessionAuth::login(std::string_view username, std::string_view password) const {
+    LoginResult out;
+    CallResult user = storage_.user_get(username);
+    // Verify against a dummy hash when the user is unknown would cost an
+    // Argon2 run; failed logins are throttled by the caller instead.
+    if (user.status == MOOLAI_E_NOT_FOUND) {
+        out.status = MOOLAI_E_DENIED;
+        out.error = "invalid username or password";
+        return out;
+    }
+    if (!user.ok()) {
+        out.status = user.status;
+        out.error = user.error;
+        return out;
+    }
+    const json u = json::parse(user.output);
+    CallResult v = auth_.verify_password(u.value("password_hash", ""), password);
+    if (!v.ok()) {
+        out.status = v.status == MOOLAI_E_INVALID ? MOOLAI_E_DENIED : v.status;
+        out.error = "invalid username or password";
+        return out;
+    }
+    if (!v.output.empty()) {  // the plugin asks for a stronger hash
+        storage_.user_update(username, json{{"password_hash", v.output}}.dump());
+    }
+    CallResult tok = auth_.new_token();
+    if (!tok.ok()) {
+        out.status = tok.status;
+        out.error = tok.error;
+        return out;
+    }
+    const json t = json::parse(tok.output);
+    out.token = t.at("token").get<std::string>();
+    out.expires_at_ms = now_unix_ms() + int64_t{session_ttl_sec_} * 1000;
+    CallResult s = storage_.session_create(json{{"token_hash", t.at("token_hash")},
+                                                {"username", std::string(username)},
+                                                {"expires_at", format_rfc3339(out.expires_at_ms)}}
+                                               .dump());
+    if (!s.ok()) {
+        out.status = s.status;
+        out.error = s.error;
+        out.token.clear();
+        return out;
+    }
+    out.principal = Principal{std::string(username), u.value("role", ""),
+                              u.value("organization_id", json()).is_string()
+                                  ? u["organization_id"].get<std::string>()
+                                  : std::string()};
+    return out;
+}
+
+std::optional<Principal> SessionAuth::authenticate(std::string_view header) const {
+    const std::string_view token = bearer_token(header);
+    if (token.empty() || token.size() > 512) return std::nullopt;
+    if (!dev_bearer_token_.empty() && same_secret(token, dev_bearer_token_))
+        return Principal{"dev-bearer-token", "superadmin", ""};
+    CallResult h = auth_.hash_token(token);
+    if (!h.ok()) return std::nullopt;
+    CallResult s = storage_.session_get(h.output);
+    if (!s.ok()) return std::nullopt;
+    const json j = json::parse(s.output);
+    const json org = j.value("organization_id", json());
+    return Principal{j.value("username", ""), j.value("role", ""),
+                     org.is_string() ? org.get<std::string>() : std::string()};
+}
+
+bool SessionAuth::logout(std::string_view header) const {
+    const std::string_view token = bearer_token(header);
+    if (token.empty()) return false;
+    CallResult h = auth_.hash_token(token);
+    return h.ok() && storage_.session_delete(h.output).ok();
+}
+
+CallResult SessionAuth::create_user(std::string_view username, std::string_view password,
+                                    std::string_view role,
+                                    std::string_view organization_id) const {
+    CallResult hashed = auth_.hash_password(password);
+    if (!hashed.ok()) return hashed;
+    json rec = {{"username", std::string(username)},
+                {"password_hash", hashed.output},
+                {"role", std::string(role)}};
+    rec["organization_id"] =
+        organization_id.empty() ? json(nullptr) : json(std::string(organization_id));
+    return storage_.user_create(rec.dump());
+}
+
+void SessionAuth::ensure_superadmin(const std::string& username,
+                                    const std::string& password) const {
+    if (username.empty() || password.empty()) return;
+    Query q;
+    q.status = "superadmin";
+    q.limit = 1;
+    CallResult existing = storage_.user_list(q);
+    if (existing.ok() && json::parse(existing.output).value("total", 0) > 0) return;
+    CallResult r = create_user(username, password, "superadmin", "");
+    if (r.ok()) {
+        log_.info("created the first superadmin \"" + username +
+                  "\" from MOOLAI_SUPERADMIN_USERNAME/PASSWORD");
+    } else {
+        log_.error("could not create the first superadmin \"" + username + "\": " +
+                   status_name(r.status) + ": " + r.error);
+    }
+}
+
+}  // namespace moolai::host

@@ -1,0 +1,174 @@
+#include "config/controller_config.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "config/json_schema.hpp"
+
+#ifndef MOOLAI_PLUGIN_DIR_FROM_BIN
+#define MOOLAI_PLUGIN_DIR_FROM_BIN "../lib/moolai/plugins"
+#endif
+
+namespace moolai::host {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+const char* kSchema = R"({
+  "type": "object",
+  "additionalProperties": false,
+  "properties": {
+    "rest": {"type": "object", "additionalProperties": false, "properties": {
+      "host": {"type": "string", "minLength": 1},
+      "port": {"type": "integer", "minimum": 0, "maximum": 65535}}},
+    "websocket": {"type": "object", "additionalProperties": false, "properties": {
+      "host": {"type": "string", "minLength": 1},
+      "port": {"type": "integer", "minimum": 0, "maximum": 65535}}},
+    "data_dir": {"type": "string", "minLength": 1},
+    "plugin_dir": {"type": "string", "minLength": 1},
+    "static_dir": {"type": "string"},
+    "plugins": {"type": "array", "items": {"type": "object", "additionalProperties": false,
+      "required": ["name"], "properties": {
+        "name": {"type": "string", "pattern": "^[a-z0-9_]{1,64}$"},
+        "path": {"type": "string", "minLength": 1},
+        "config": {"type": "object"}}}},
+    "heartbeat_ttl_sec": {"type": "integer", "minimum": 1, "maximum": 86400},
+    "heartbeat_poker": {"type": "boolean"},
+    "log_level": {"type": "string", "enum": ["debug", "info", "warn", "error"]},
+    "max_frame_bytes": {"type": "integer", "minimum": 1024, "maximum": 67108864},
+    "max_body_bytes": {"type": "integer", "minimum": 1024, "maximum": 67108864},
+    "session_ttl_sec": {"type": "integer", "minimum": 60, "maximum": 2592000},
+    "orchestrator_auth": {"type": "string", "enum": ["token", "open"]}
+  }
+})";
+
+std::string env(const char* name) {
+    const char* v = std::getenv(name);
+    return v != nullptr ? std::string(v) : std::string();
+}
+
+long env_int(const char* name, long min, long max, long fallback) {
+    const std::string v = env(name);
+    if (v.empty()) return fallback;
+    char* end = nullptr;
+    const long n = std::strtol(v.c_str(), &end, 10);
+    if (end == v.c_str() || *end != '\0' || n < min || n > max)
+        throw ConfigError("environment variable " + std::string(name) + "=\"" + v +
+                          "\" is not an integer in [" + std::to_string(min) + ", " +
+                          std::to_string(max) + "]");
+    return n;
+}
+
+bool env_bool(const char* name, bool fallback) {
+    std::string v = env(name);
+    if (v.empty()) return fallback;
+    for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (v == "1" || v == "true" || v == "yes" || v == "on") return true;
+    if (v == "0" || v == "false" || v == "no" || v == "off") return false;
+    throw ConfigError("environment variable " + std::string(name) + "=\"" + v +
+                      "\" is not a boolean (true/false)");
+}
+
+std::string absolute_from(const fs::path& base, const std::string& p) {
+    fs::path path(p);
+    if (path.is_relative()) path = base / path;
+    return path.lexically_normal().string();
+}
+
+}  // namespace
+
+const char* controller_config_schema() { return kSchema; }
+
+ControllerConfig load_controller_config(const std::string& config_path, const std::string& exe_dir) {
+    ControllerConfig c;
+    json file = json::object();
+    fs::path base = fs::current_path();
+    if (!config_path.empty()) {
+        std::ifstream in(config_path);
+        if (!in) throw ConfigError("cannot read config file " + config_path);
+        std::stringstream text;
+        text << in.rdbuf();
+        try {
+            file = json::parse(text.str());
+        } catch (const json::parse_error& e) {
+            throw ConfigError("config file " + config_path + " is not valid JSON: " + e.what());
+        }
+        if (auto problem = validate_json_schema(json::parse(kSchema), file))
+            throw ConfigError("config file " + config_path + " is invalid " + *problem);
+        base = fs::absolute(fs::path(config_path)).parent_path();
+    }
+
+    if (auto r = file.find("rest"); r != file.end()) {
+        c.rest_host = r->value("host", c.rest_host);
+        c.rest_port = r->value("port", c.rest_port);
+    }
+    if (auto w = file.find("websocket"); w != file.end()) {
+        c.ws_host = w->value("host", c.ws_host);
+        c.ws_port = w->value("port", c.ws_port);
+    }
+    c.data_dir = file.value("data_dir", c.data_dir);
+    c.static_dir = file.value("static_dir", c.static_dir);
+    c.heartbeat_ttl_sec = file.value("heartbeat_ttl_sec", c.heartbeat_ttl_sec);
+    c.heartbeat_poker = file.value("heartbeat_poker", c.heartbeat_poker);
+    c.log_level = file.value("log_level", c.log_level);
+    c.max_frame_bytes = file.value("max_frame_bytes", c.max_frame_bytes);
+    c.max_body_bytes = file.value("max_body_bytes", c.max_body_bytes);
+    c.session_ttl_sec = file.value("session_ttl_sec", c.session_ttl_sec);
+    c.orchestrator_auth_open = file.value("orchestrator_auth", std::string("token")) == "open";
+
+    // The environment names of the wire contract.
+    if (!env("CONTROLLER_HOST").empty()) c.rest_host = c.ws_host = env("CONTROLLER_HOST");
+    c.rest_port = static_cast<uint16_t>(env_int("CONTROLLER_PORT", 0, 65535, c.rest_port));
+    c.ws_port = static_cast<uint16_t>(env_int("CONTROLLER_WS_PORT", 0, 65535, c.ws_port));
+    c.heartbeat_ttl_sec =
+        static_cast<int>(env_int("HEARTBEAT_TTL_SEC", 1, 86400, c.heartbeat_ttl_sec));
+    c.heartbeat_poker = env_bool("HEARTBEAT_POKER_ENABLED", c.heartbeat_poker);
+    c.dev_bearer_token = env("DEV_BEARER_TOKEN");
+    c.superadmin_username = env("MOOLAI_SUPERADMIN_USERNAME");
+    c.superadmin_password = env("MOOLAI_SUPERADMIN_PASSWORD");
+    if (!env("MOOLAI_DATA_DIR").empty()) c.data_dir = env("MOOLAI_DATA_DIR");
+    if (!env("MOOLAI_LOG_LEVEL").empty()) c.log_level = env("MOOLAI_LOG_LEVEL");
+    if (!env("MOOLAI_STATIC_DIR").empty()) c.static_dir = env("MOOLAI_STATIC_DIR");
+    const std::string auth_mode = env("MOOLAI_ORCHESTRATOR_AUTH");
+    if (auth_mode == "open") c.orchestrator_auth_open = true;
+    else if (auth_mode == "token") c.orchestrator_auth_open = false;
+    else if (!auth_mode.empty())
+        throw ConfigError("MOOLAI_ORCHESTRATOR_AUTH=\"" + auth_mode + "\" must be token or open");
+    if (c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" &&
+        c.log_level != "error")
+        throw ConfigError("log level \"" + c.log_level + "\" must be debug, info, warn or error");
+    c.data_dir = absolute_from(fs::current_path(), c.data_dir);
+
+    if (!env("MOOLAI_PLUGIN_DIR").empty()) c.plugin_dir = absolute_from(fs::current_path(), env("MOOLAI_PLUGIN_DIR"));
+    else if (file.contains("plugin_dir")) c.plugin_dir = absolute_from(base, file["plugin_dir"]);
+    else c.plugin_dir = absolute_from(exe_dir, MOOLAI_PLUGIN_DIR_FROM_BIN);
+    if (!c.static_dir.empty()) c.static_dir = absolute_from(base, c.static_dir);
+
+    if (file.contains("plugins")) {
+        for (const json& p : file["plugins"]) {
+            PluginEntry e;
+            e.name = p["name"].get<std::string>();
+            e.path = p.contains("path") ? absolute_from(base, p["path"].get<std::string>())
+                                        : c.plugin_dir + "/lib" + e.name + ".so";
+            if (p.contains("config")) e.config = p["config"];
+            c.plugins.push_back(std::move(e));
+        }
+    } else {
+        // The default bundle: SQLite unless a database server is named.
+        const bool postgres = !env("DATABASE_HOST").empty();
+        const std::vector<std::string> names = {postgres ? "storage_postgres" : "storage_sqlite",
+                                                "auth_local", "independence_default",
+                                                "messaging_default"};
+        for (const std::string& n : names) {
+            PluginEntry e{n, c.plugin_dir + "/lib" + n + ".so", json::object()};
+            if (n == "storage_sqlite") e.config["path"] = c.data_dir + "/moolai.db";
+            c.plugins.push_back(std::move(e));
+        }
+    }
+    return c;
+}
+
+}  // namespace moolai::host

@@ -1,0 +1,53 @@
+// ControllerConfig: everything the controller is told at start. Defaults,
+// then the JSON config file (--config), then the environment names of
+// PRODUCT.md section 3: the environment wins, as deployers expect.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace moolai::host {
+
+struct PluginEntry {
+    std::string name;         // for messages; the plugin's own name is checked at load
+    std::string path;         // absolute path of the .so
+    nlohmann::json config = nlohmann::json::object();
+};
+
+struct ControllerConfig {
+    std::string rest_host = "0.0.0.0";
+    uint16_t rest_port = 8765;
+    std::string ws_host = "0.0.0.0";
+    uint16_t ws_port = 8766;
+    std::string data_dir = "./data";
+    std::string plugin_dir;  // default: next to the executable
+    std::string static_dir;  // the dashboard's built files; "" = none
+    std::vector<PluginEntry> plugins;
+    int heartbeat_ttl_sec = 120;
+    bool heartbeat_poker = false;
+    std::string dev_bearer_token;  // "" = disabled
+    std::string superadmin_username;
+    std::string superadmin_password;
+    bool orchestrator_auth_open = false;
+    std::string log_level = "info";
+    size_t max_frame_bytes = 1 << 20;
+    size_t max_body_bytes = 1 << 20;
+    int session_ttl_sec = 12 * 3600;
+};
+
+class ConfigError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// Reads `config_path` ("" = none) and the environment. `exe_dir` locates
+// the default plugin folder. Throws ConfigError with one clear line.
+ControllerConfig load_controller_config(const std::string& config_path, const std::string& exe_dir);
+
+// The host's own schema for the config file (served by --help too).
+const char* controller_config_schema();
+
+}  // namespace moolai::host

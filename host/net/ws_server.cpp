@@ -1,0 +1,495 @@
+// The only translation unit that includes websocketpp (see ws_server.hpp).
+#include "net/ws_server.hpp"
+
+#include <websocketpp/config/asio_no_tls.hpp>
+#include <websocketpp/server.hpp>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <streambuf>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "net/rest_server.hpp"  // HttpResponse::error for rejection bodies
+
+namespace moolai::host {
+namespace {
+
+namespace ws = websocketpp;
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
+        .count();
+}
+
+// Per-connection state lives inside websocketpp's connection object (the
+// config's connection_base), so the message path needs no map lookup or lock.
+struct ConnState {
+    ConnectionId moolai_id = 0;
+    std::atomic<int64_t> moolai_last_rx_ms{0};    // last frame/ping/pong received
+    std::atomic<int64_t> moolai_last_ping_ms{0};  // last ping we sent
+};
+
+// config::asio (multithreaded, strand per connection) plus our connection state.
+struct Config : ws::config::asio {
+    typedef ConnState connection_base;
+};
+
+using Server = ws::server<Config>;
+using ConnPtr = Server::connection_ptr;
+
+// Routes websocketpp's error log (one line per write, written under the
+// logger's own mutex) to our NetLogger.
+class LogLineBuf : public std::streambuf {
+public:
+    explicit LogLineBuf(NetLogger logger) : logger_(std::move(logger)) {}
+
+protected:
+    int overflow(int c) override {
+        if (c == traits_type::eof()) return 0;
+        if (c == '\n') {
+            logger_(kNetWarn, "websocket: " + line_);
+            line_.clear();
+        } else {
+            line_.push_back(static_cast<char>(c));
+        }
+        return c;
+    }
+
+private:
+    NetLogger logger_;
+    std::string line_;
+};
+
+constexpr size_t kShards = 16;
+
+}  // namespace
+
+// Process-wide, so ids are never reused even across WsServer instances.
+static std::atomic<ConnectionId> g_next_connection_id{1};
+
+struct WsServer::Impl {
+    WsOptions opt;
+    WsHandlers h;
+
+    Server server;  // declared first: destroyed last (owns the io_service)
+    std::optional<asio::io_service::strand> control;  // accept loop, timers, stop
+    std::optional<asio::steady_timer> backoff_timer;
+    std::optional<asio::steady_timer> sweep_timer;
+    std::unique_ptr<LogLineBuf> log_buf;
+    std::unique_ptr<std::ostream> log_stream;
+
+    // id -> handle, sharded to keep send() from contending on one mutex.
+    struct Shard {
+        std::mutex m;
+        std::unordered_map<ConnectionId, ws::connection_hdl> conns;
+    };
+    std::array<Shard, kShards> shards;
+    std::atomic<size_t> count{0};
+    std::atomic<bool> stopping{false};
+    std::atomic<uint16_t> bound_port{0};
+
+    std::mutex state_m;  // start/stop
+    bool started = false, stopped = false;
+    std::vector<std::thread> threads;
+    std::mutex run_m;
+    std::condition_variable run_cv;
+    unsigned running = 0;
+
+    Impl(WsOptions o, WsHandlers hs) : opt(std::move(o)), h(std::move(hs)) {}
+
+    Shard& shard(ConnectionId id) { return shards[id % kShards]; }
+
+    void log(int level, const std::string& msg) {
+        if (opt.logger) opt.logger(level, msg);
+    }
+
+    ConnPtr con_of(ws::connection_hdl hdl) {
+        ws::lib::error_code ec;
+        ConnPtr con = server.get_con_from_hdl(std::move(hdl), ec);
+        return ec ? nullptr : con;
+    }
+
+    std::optional<ws::connection_hdl> hdl_of(ConnectionId id) {
+        Shard& s = shard(id);
+        std::lock_guard<std::mutex> lk(s.m);
+        auto it = s.conns.find(id);
+        if (it == s.conns.end()) return std::nullopt;
+        return it->second;
+    }
+
+    static WsUpgrade upgrade_of(const ConnPtr& con) {
+        WsUpgrade u;
+        const std::string& res = con->get_resource();
+        const size_t q = res.find('?');
+        u.path = res.substr(0, q);
+        if (q != std::string::npos) u.query = res.substr(q + 1);
+        u.authorization = con->get_request_header("Authorization");
+        u.remote = con->get_remote_endpoint();
+        return u;
+    }
+
+    static void reject(const ConnPtr& con, int status) {
+        const auto st = static_cast<ws::http::status_code::value>(status);
+        con->set_status(st);
+        con->set_body(
+            HttpResponse::error(status, http_error_code(status), ws::http::status_code::get_string(st))
+                .body);
+        con->append_header("Content-Type", "application/json");
+    }
+
+    // --- handlers (each runs in its connection's strand) ---
+
+    bool on_validate(ws::connection_hdl hdl) {
+        ConnPtr con = con_of(hdl);
+        if (!con) return false;
+        WsUpgrade up = upgrade_of(con);
+        int status = 0;
+        if (up.path != opt.path) {
+            status = 404;
+        } else if (h.on_validate) {
+            try {
+                status = h.on_validate(up);
+            } catch (const std::exception& e) {
+                log(kNetError, std::string("websocket on_validate threw: ") + e.what());
+                status = 500;
+            }
+        }
+        if (status == 0) return true;
+        if (status < 400 || status > 599) status = 403;  // a "reject" must be an error status
+        reject(con, status);
+        return false;
+    }
+
+    // Plain HTTP (no upgrade) to this port: JSON error instead of websocketpp's default.
+    void on_http(ws::connection_hdl hdl) {
+        if (ConnPtr con = con_of(hdl)) {
+            const std::string& res = con->get_resource();
+            reject(con, res.substr(0, res.find('?')) == opt.path ? 426 : 404);
+        }
+    }
+
+    void on_open(ws::connection_hdl hdl) {
+        ConnPtr con = con_of(hdl);
+        if (!con) return;
+        const ConnectionId id = g_next_connection_id.fetch_add(1);
+        con->moolai_id = id;
+        con->moolai_last_rx_ms.store(now_ms(), std::memory_order_relaxed);
+        {
+            Shard& s = shard(id);
+            std::lock_guard<std::mutex> lk(s.m);
+            s.conns.emplace(id, hdl);
+        }
+        count.fetch_add(1);
+        if (h.on_open) {
+            try {
+                h.on_open(id, upgrade_of(con));
+            } catch (const std::exception& e) {
+                log(kNetError, std::string("websocket on_open threw: ") + e.what());
+                close_con(con, ws::close::status::internal_endpoint_error, "internal error");
+            }
+        }
+        // Inserted before this check, so stop() either saw it or we see stopping.
+        if (stopping.load()) close_con(con, ws::close::status::going_away, "server shutdown");
+    }
+
+    void on_message(ws::connection_hdl hdl, const Server::message_ptr& msg) {
+        ConnPtr con = con_of(std::move(hdl));
+        if (!con) return;
+        if (opt.ping_interval_ms > 0)
+            con->moolai_last_rx_ms.store(now_ms(), std::memory_order_relaxed);
+        if (!h.on_message) return;
+        try {
+            h.on_message(con->moolai_id, msg->get_payload());
+        } catch (const std::exception& e) {
+            log(kNetError, std::string("websocket on_message threw: ") + e.what());
+            close_con(con, ws::close::status::internal_endpoint_error, "internal error");
+        }
+    }
+
+    void on_close(ws::connection_hdl hdl) {
+        ConnPtr con = con_of(hdl);
+        if (!con || con->moolai_id == 0) return;
+        forget(con->moolai_id, con->get_remote_close_code());
+    }
+
+    // Removes the id and reports the close, exactly once per id.
+    void forget(ConnectionId id, uint16_t code) {
+        {
+            Shard& s = shard(id);
+            std::lock_guard<std::mutex> lk(s.m);
+            if (s.conns.erase(id) == 0) return;
+        }
+        count.fetch_sub(1);
+        if (!h.on_close) return;
+        try {
+            h.on_close(id, code);
+        } catch (const std::exception& e) {
+            log(kNetError, std::string("websocket on_close threw: ") + e.what());
+        }
+    }
+
+    void on_pong_timeout(ws::connection_hdl hdl) {
+        ConnPtr con = con_of(hdl);  // may already be gone (websocketpp #773)
+        if (!con || con->moolai_id == 0) return;
+        if (h.on_pong_timeout) {
+            try {
+                h.on_pong_timeout(con->moolai_id);
+            } catch (const std::exception& e) {
+                log(kNetError, std::string("websocket on_pong_timeout threw: ") + e.what());
+            }
+        } else {
+            close_con(con, ws::close::status::going_away, "pong timeout");
+        }
+    }
+
+    void touch(ws::connection_hdl hdl) {
+        if (ConnPtr con = con_of(std::move(hdl)))
+            con->moolai_last_rx_ms.store(now_ms(), std::memory_order_relaxed);
+    }
+
+    void close_con(const ConnPtr& con, uint16_t code, std::string reason) {
+        if (reason.size() > 123) reason.resize(123);  // RFC 6455 control frame limit
+        ws::lib::error_code ec;
+        con->close(code, reason, ec);
+        if (ec) log(kNetDebug, "websocket close(" + std::to_string(code) + "): " + ec.message());
+    }
+
+    // --- control strand: accept loop, ping sweep, stop ---
+
+    // The notes' EMFILE fix: back off 100 ms after any accept error instead of
+    // re-arming at once (the stock loop spins at 100% CPU and floods the log).
+    // Re-arming and stop_listening() both run on the control strand, which
+    // removes the race TSan found between them.
+    void accept_next() {
+        if (stopping.load() || !server.is_listening()) return;
+        ConnPtr con = server.get_connection();
+        ws::lib::error_code ec;
+        server.async_accept(
+            ws::lib::static_pointer_cast<Server::transport_con_type>(con),
+            [this, con](const ws::lib::error_code& e) {
+                // Runs in the new connection's strand.
+                if (!e) {
+                    con->start();
+                } else {
+                    con->terminate(e);
+                }
+                control->post([this, failed = bool(e)] {
+                    if (!failed) {
+                        accept_next();
+                    } else if (!stopping.load() && server.is_listening()) {
+                        backoff_timer->expires_after(std::chrono::milliseconds(100));
+                        backoff_timer->async_wait(control->wrap(
+                            [this](const boost::system::error_code& te) {
+                                if (!te) accept_next();
+                            }));
+                    }
+                });
+            },
+            ec);
+        if (ec) con->terminate(ec);
+    }
+
+    // Pings connections that were silent for ping_interval_ms. Never pings a
+    // connection again within ping_interval_ms, so the pong timer of the
+    // previous ping (shorter, validated) is never cancelled by the next one.
+    void arm_sweep() {
+        const int period = std::max(opt.ping_interval_ms / 4, 10);
+        sweep_timer->expires_after(std::chrono::milliseconds(period));
+        sweep_timer->async_wait(control->wrap([this](const boost::system::error_code& ec) {
+            if (ec || stopping.load()) return;
+            sweep();
+            arm_sweep();
+        }));
+    }
+
+    void sweep() {
+        const int64_t now = now_ms();
+        std::vector<ConnPtr> due;
+        for (Shard& s : shards) {
+            std::lock_guard<std::mutex> lk(s.m);
+            for (auto& kv : s.conns) {
+                ConnPtr con = con_of(kv.second);
+                if (!con) continue;
+                if (now - con->moolai_last_rx_ms.load(std::memory_order_relaxed) >=
+                        opt.ping_interval_ms &&
+                    now - con->moolai_last_ping_ms.load(std::memory_order_relaxed) >=
+                        opt.ping_interval_ms) {
+                    con->moolai_last_ping_ms.store(now, std::memory_order_relaxed);
+                    due.push_back(std::move(con));
+                }
+            }
+        }
+        for (const ConnPtr& con : due) {  // outside the shard locks
+            ws::lib::error_code ec;
+            con->ping("", ec);
+        }
+    }
+
+    // Runs on the control strand.
+    void begin_shutdown() {
+        stopping.store(true);
+        ws::lib::error_code ec;
+        server.stop_listening(ec);
+        backoff_timer->cancel();
+        sweep_timer->cancel();
+        std::vector<ws::connection_hdl> all;
+        for (Shard& s : shards) {
+            std::lock_guard<std::mutex> lk(s.m);
+            for (auto& kv : s.conns) all.push_back(kv.second);
+        }
+        for (auto& hdl : all) {
+            if (ConnPtr con = con_of(hdl))
+                close_con(con, ws::close::status::going_away, "server shutdown");
+        }
+    }
+
+    void run_thread() {
+        for (;;) {
+            try {
+                server.run();
+                break;
+            } catch (const std::exception& e) {  // keep serving other connections
+                log(kNetError, std::string("websocket io thread: ") + e.what());
+            }
+        }
+        std::lock_guard<std::mutex> lk(run_m);
+        --running;
+        run_cv.notify_all();
+    }
+};
+
+WsServer::WsServer(WsOptions options, WsHandlers handlers)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handlers))) {
+    WsOptions& o = impl_->opt;
+    if (o.path.empty() || o.path[0] != '/')
+        throw std::invalid_argument("WsOptions.path must start with '/'");
+    if (o.threads == 0) throw std::invalid_argument("WsOptions.threads must be > 0");
+    if (o.max_message_bytes == 0)
+        throw std::invalid_argument("WsOptions.max_message_bytes must be > 0");
+    if (o.ping_interval_ms > 0 && (o.pong_timeout_ms <= 0 || o.pong_timeout_ms >= o.ping_interval_ms))
+        throw std::invalid_argument(
+            "WsOptions.pong_timeout_ms must be > 0 and shorter than ping_interval_ms "
+            "(each ping cancels the previous pong timer)");
+
+    Impl& m = *impl_;
+    Server& s = m.server;
+    // Quiet by default: access logs cost ~35% CPU and print payloads.
+    s.clear_access_channels(ws::log::alevel::all);
+    s.clear_error_channels(ws::log::elevel::all);
+    s.set_error_channels(ws::log::elevel::warn | ws::log::elevel::rerror |
+                         ws::log::elevel::fatal);
+    if (o.logger) {
+        m.log_buf = std::make_unique<LogLineBuf>(o.logger);
+        m.log_stream = std::make_unique<std::ostream>(m.log_buf.get());
+        s.get_elog().set_ostream(m.log_stream.get());
+    }
+    s.init_asio();
+    s.set_reuse_addr(true);
+    s.set_listen_backlog(512);
+    s.set_max_message_size(o.max_message_bytes);
+    s.set_max_http_body_size(64 * 1024);  // upgrade requests carry no body
+    s.set_open_handshake_timeout(o.handshake_timeout_ms);
+    s.set_close_handshake_timeout(o.close_timeout_ms);
+    if (o.ping_interval_ms > 0) s.set_pong_timeout(o.pong_timeout_ms);
+
+    s.set_validate_handler([&m](ws::connection_hdl hdl) { return m.on_validate(hdl); });
+    s.set_http_handler([&m](ws::connection_hdl hdl) { m.on_http(hdl); });
+    s.set_open_handler([&m](ws::connection_hdl hdl) { m.on_open(hdl); });
+    s.set_close_handler([&m](ws::connection_hdl hdl) { m.on_close(hdl); });
+    s.set_message_handler(
+        [&m](ws::connection_hdl hdl, Server::message_ptr msg) { m.on_message(hdl, msg); });
+    s.set_pong_timeout_handler(
+        [&m](ws::connection_hdl hdl, const std::string&) { m.on_pong_timeout(hdl); });
+    s.set_pong_handler([&m](ws::connection_hdl hdl, const std::string&) { m.touch(hdl); });
+    s.set_ping_handler([&m](ws::connection_hdl hdl, const std::string&) {
+        m.touch(hdl);
+        return true;  // answer with the automatic pong
+    });
+
+    m.control.emplace(s.get_io_service());
+    m.backoff_timer.emplace(s.get_io_service());
+    m.sweep_timer.emplace(s.get_io_service());
+}
+
+WsServer::~WsServer() { stop(); }
+
+void WsServer::start() {
+    Impl& m = *impl_;
+    std::lock_guard<std::mutex> lk(m.state_m);
+    if (m.started) throw std::logic_error("WsServer::start() called twice");
+    const std::string where = m.opt.host + ":" + std::to_string(m.opt.port);
+    // websocketpp's own message ("Underlying Transport Error") names nothing.
+    ws::lib::error_code ec;
+    m.server.listen(m.opt.host, std::to_string(m.opt.port), ec);
+    if (ec) throw std::runtime_error("websocket server cannot listen on " + where + ": " + ec.message());
+    boost::system::error_code aec;
+    const auto ep = m.server.get_local_endpoint(aec);
+    if (aec) throw std::runtime_error("websocket server on " + where + ": " + aec.message());
+    m.bound_port.store(ep.port());
+    m.started = true;
+
+    m.accept_next();
+    if (m.opt.ping_interval_ms > 0) m.control->post([&m] { m.arm_sweep(); });
+    m.running = m.opt.threads;
+    for (unsigned i = 0; i < m.opt.threads; ++i) m.threads.emplace_back([&m] { m.run_thread(); });
+}
+
+void WsServer::stop() {
+    Impl& m = *impl_;
+    std::lock_guard<std::mutex> lk(m.state_m);
+    if (!m.started || m.stopped) return;
+    m.stopped = true;
+
+    m.control->post([&m] { m.begin_shutdown(); });
+    // The io threads return once every connection is closed; peers that do
+    // not answer are cut by websocketpp after close_timeout_ms. Connections
+    // still in their opening handshake could hold us longer: force after that.
+    {
+        std::unique_lock<std::mutex> rl(m.run_m);
+        const auto deadline = std::chrono::milliseconds(std::max(m.opt.close_timeout_ms, 0) + 500);
+        if (!m.run_cv.wait_for(rl, deadline, [&m] { return m.running == 0; })) m.server.stop();
+    }
+    for (auto& t : m.threads) t.join();
+    m.threads.clear();
+
+    // Connections cut by the forced stop never got their close handler.
+    std::vector<ConnectionId> left;
+    for (auto& s : m.shards) {
+        std::lock_guard<std::mutex> sl(s.m);
+        for (auto& kv : s.conns) left.push_back(kv.first);
+    }
+    for (ConnectionId id : left) m.forget(id, ws::close::status::abnormal_close);
+}
+
+uint16_t WsServer::port() const { return impl_->bound_port.load(); }
+
+bool WsServer::send(ConnectionId id, std::string_view text) {
+    Impl& m = *impl_;
+    auto hdl = m.hdl_of(id);
+    if (!hdl) return false;
+    ConnPtr con = m.con_of(*hdl);
+    if (!con) return false;
+    if (m.opt.max_send_buffer_bytes && con->get_buffered_amount() > m.opt.max_send_buffer_bytes)
+        return false;
+    return !con->send(text.data(), text.size(), ws::frame::opcode::text);
+}
+
+void WsServer::close(ConnectionId id, uint16_t code, std::string_view reason) {
+    Impl& m = *impl_;
+    auto hdl = m.hdl_of(id);
+    if (!hdl) return;
+    if (ConnPtr con = m.con_of(*hdl)) m.close_con(con, code, std::string(reason));
+}
+
+size_t WsServer::connection_count() const { return impl_->count.load(); }
+
+}  // namespace moolai::host
