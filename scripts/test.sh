@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs every test: installs what is missing, builds twice (plain, and with
+# AddressSanitizer + UBSan), runs the whole ctest suite in each, and ends
+# with one summary. Exit status 0 only when both runs pass.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+jobs=$(nproc)
+
+scripts/install-deps.sh || exit 1
+
+declare -A result
+run_suite() {  # name build_dir cmake-args...
+  local name=$1 dir=$2; shift 2
+  echo "=== [$name] configure + build ($dir)"
+  if ! cmake -S "$root" -B "$dir" -G Ninja "$@" >/dev/null ||
+     ! cmake --build "$dir" -j "$jobs"; then
+    result[$name]="BUILD FAILED"; return 1
+  fi
+  echo "=== [$name] test"
+  local log="$dir/ctest-summary.txt"
+  ctest --test-dir "$dir" --output-on-failure -j "$jobs" --timeout 300 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
+  result[$name]=$(grep -E "tests passed|tests failed" "$log" | tail -1)
+  [ -n "${result[$name]}" ] || result[$name]="no summary (ctest exit $rc)"
+  return "$rc"
+}
+
+status=0
+run_suite plain build -DCMAKE_BUILD_TYPE=RelWithDebInfo || status=1
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  run_suite asan+ubsan build-asan -DCMAKE_BUILD_TYPE=Debug -DMOOLAI_SANITIZE=ON || status=1
+
+echo
+echo "=== Summary"
+for name in plain asan+ubsan; do
+  printf '%-11s %s\n' "$name:" "${result[$name]:-not run}"
+done
+[ $status -eq 0 ] && echo "ALL TESTS PASSED" || echo "SOME TESTS FAILED"
+exit $status
