@@ -82,7 +82,7 @@ TEST_F(Foundation, PluginListingNeedsALoggedInAdmin) {
     const char* db_host = std::getenv("DATABASE_HOST");
     const bool postgres = db_host != nullptr && *db_host != '\0';
     const std::string storage = postgres ? "storage_postgres" : "storage_sqlite";
-    for (const std::string n : {storage, std::string("auth_local"),
+    for (const std::string& n : {storage, std::string("auth_local"),
                                 std::string("independence_default"),
                                 std::string("messaging_default")}) {
         ASSERT_EQ(by_name.count(n), 1u) << n << " missing from " << r.body;
@@ -207,7 +207,8 @@ TEST(FoundationCli, DevBearerTokenOnlyWhenSet) {
                            bearer("fake-dev-token"))
                   .status,
               401);
-    ControllerProcess with({{"DEV_BEARER_TOKEN", "a-long-dev-token-for-tests"}});
+    ControllerProcess with(std::map<std::string, std::string>{
+        {"DEV_BEARER_TOKEN", "a-long-dev-token-for-tests"}});
     ASSERT_TRUE(with.wait_ready()) << with.log();
     EXPECT_EQ(http_request(with.rest_port(), "GET", "/api/v1/internal/plugins", "",
                            bearer("a-long-dev-token-for-tests"))
