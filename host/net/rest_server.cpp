@@ -11,7 +11,9 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
+#include <chrono>
 #include <climits>
 #include <condition_variable>
 #include <cstdlib>
@@ -20,7 +22,6 @@
 #include <iterator>
 #include <mutex>
 #include <optional>
-#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -85,6 +86,13 @@ namespace PH = Pistache::Http;
 
 constexpr size_t kHeaderRoom = 16 * 1024;  // request line + headers, on top of the body limit
 constexpr const char* kDrainKey = "moolai.drain";
+constexpr int64_t kFlushGraceMs = 50;  // see RestServer::stop()
+
+int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
 
 int hex_value(char c) {
     if (c >= '0' && c <= '9') return c - '0';
@@ -165,7 +173,7 @@ private:
 
 class LimitedParser : public PH::RequestParser {
 public:
-    LimitedParser(size_t max_total, size_t max_body) : RequestParser(max_total) {
+    LimitedParser(size_t max_total, size_t max_body) : PH::RequestParser(max_total) {
         allSteps[2] = std::make_unique<LimitedBodyStep>(&request, max_body);
     }
 };
@@ -249,12 +257,27 @@ struct Core {
         if (opt.logger) opt.logger(level, msg);
     }
 
-    static void respond(PH::ResponseWriter& w, const HttpResponse& r) {
+    static P::Async::Promise<ssize_t> respond(PH::ResponseWriter& w, const HttpResponse& r) {
         for (const auto& [k, v] : r.headers) w.headers().add(std::make_shared<RawHeader>(k, v));
         if (!r.content_type.empty())
             w.headers().add(std::make_shared<RawHeader>("Content-Type", r.content_type));
+        return w.send(static_cast<PH::Code>(r.status), r.body);
+    }
+
+    // On the reactor thread (the write happens after onInput returns).
+    static void respond_inline(PH::ResponseWriter& w, const HttpResponse& r) {
         // A peer that left meanwhile rejects the promise; nothing to do then.
-        w.send(static_cast<PH::Code>(r.status), r.body).then([](ssize_t) {}, P::Async::IgnoreException);
+        respond(w, r).then([](ssize_t) {}, P::Async::IgnoreException);
+    }
+
+    // From any other thread. The send itself is safe (it goes through the
+    // transport's MPSC queue), but no .then() may be attached here: the
+    // reactor resolves the returned (chained) promise without taking its
+    // mutex, racing with then() (0.0.5 async.h Chainer; TSan shows it).
+    std::atomic<int64_t> last_offreactor_send_ms{0};
+    void respond_offreactor(PH::ResponseWriter& w, const HttpResponse& r) {
+        respond(w, r);
+        last_offreactor_send_ms.store(now_ms());
     }
 
     HttpResponse run(const Route& route, const HttpRequest& req) const {
@@ -303,7 +326,7 @@ struct Core {
             for (size_t i = 0; i < segs.size(); ++i)
                 if (best->segs[i].param) req.params[best->segs[i].text] = segs[i];
             if (best->inline_on_reactor)
-                respond(w, run(*best, req));
+                respond_inline(w, run(*best, req));
             else
                 enqueue(std::move(req), best, std::move(w));
         } else if (!static_root.empty() && req.method == "GET" && req.path != "/api" &&
@@ -313,9 +336,9 @@ struct Core {
             HttpResponse r = HttpResponse::error(405, "method_not_allowed",
                                                  "method " + req.method + " not allowed here");
             r.headers.emplace_back("Allow", allow);
-            respond(w, r);
+            respond_inline(w, r);
         } else {
-            respond(w, HttpResponse::error(404, "not_found", "no such resource"));
+            respond_inline(w, HttpResponse::error(404, "not_found", "no such resource"));
         }
     }
 
@@ -330,7 +353,7 @@ struct Core {
         }
         HttpResponse r = HttpResponse::error(503, "unavailable", "server busy or shutting down");
         r.headers.emplace_back("Retry-After", "1");
-        respond(w, r);
+        respond_inline(w, r);
     }
 
     void worker_loop() {
@@ -343,13 +366,14 @@ struct Core {
                 job.emplace(std::move(queue.front()));
                 queue.pop_front();
             }
-            // Cross-thread ResponseWriter::send is safe in 0.0.5 (MPSC queue).
-            respond(job->writer, run(*job->route, job->req));
+            respond_offreactor(job->writer, run(*job->route, job->req));
         }
     }
 
     void serve_static(const std::vector<std::string>& segs, PH::ResponseWriter& w) {
-        auto not_found = [&] { respond(w, HttpResponse::error(404, "not_found", "no such file")); };
+        auto not_found = [&] {
+            respond_inline(w, HttpResponse::error(404, "not_found", "no such file"));
+        };
         for (const std::string& s : segs)
             if (s == ".." || s.find('\0') != std::string::npos || s.find('/') != std::string::npos)
                 return not_found();  // no traversal, also not via %2F or %2e%2e
@@ -382,18 +406,20 @@ struct Core {
                 // known top type), so fonts are read and sent with a raw header.
                 std::ifstream in(file, std::ios::binary);
                 if (!in) throw PH::HttpError(PH::Code::Not_Found, "no such file");
-                std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+                std::string data((std::istreambuf_iterator<char>(in)),
+                                 std::istreambuf_iterator<char>());
                 HttpResponse r;
                 r.content_type = "font/woff2";
                 r.body = std::move(data);
-                return respond(w, r);
+                return respond_inline(w, r);
             }
             const PH::Mime::MediaType* m = mime_for(ext);
             static const auto octet = PH::Mime::MediaType::fromString("application/octet-stream");
             // sendfile() has no MSG_NOSIGNAL: the process must ignore SIGPIPE.
             PH::serveFile(w, file, m ? *m : octet).then([](ssize_t) {}, P::Async::IgnoreException);
         } catch (const PH::HttpError& e) {  // vanished between stat and open
-            respond(w, HttpResponse::error(e.code(), http_error_code(e.code()), "no such file"));
+            const int code = e.code();
+            respond_inline(w, HttpResponse::error(code, http_error_code(code), "no such file"));
         }
     }
 };
@@ -427,13 +453,24 @@ public:
             w.headers().add<PH::Header::Connection>(conn ? conn->control()
                                                          : PH::ConnectionControl::Close);
             peer->setIdle(false);
-            core_->dispatch(request, std::move(w));
+            try {
+                core_->dispatch(request, std::move(w));
+            } catch (const std::exception& e) {  // ours, not the client's fault
+                core_->log(kNetError, std::string("http: dispatch failed: ") + e.what());
+                fail(peer, request.version(), 500, "internal error");
+            }
             parser->reset();
         } catch (const PH::HttpError& e) {
-            fail(peer, request.version(), e.code(), e.reason());
+            core_->log(kNetDebug, "http: bad request: " + e.reason());
+            const int code = e.code();
+            fail(peer, request.version(), code,
+                 code == 413   ? "request body too large"
+                 : code == 411 ? "a Content-Length is required"
+                               : "malformed request");
             parser->reset();
         } catch (const std::exception& e) {  // malformed headers and the like
-            fail(peer, request.version(), 400, e.what());
+            core_->log(kNetDebug, std::string("http: bad request: ") + e.what());
+            fail(peer, request.version(), 400, "malformed request");
             parser->reset();
         }
     }
@@ -443,17 +480,15 @@ public:
     }
 
 private:
+    // Answers and ends the connection: after a framing error the rest of its
+    // bytes cannot be trusted to start a new request.
     void fail(const std::shared_ptr<P::Tcp::Peer>& peer, PH::Version version, int status,
-              const std::string& why) {
-        core_->log(kNetDebug, "http: rejected request: " + std::to_string(status) + " " + why);
+              const std::string& message) {
         peer->putData(kDrainKey, std::make_shared<bool>(true));
         peer->setIdle(true);  // the idle sweep then drops it quietly (no 408)
         PH::ResponseWriter w(version, transport(), this, peer);
         w.headers().add<PH::Header::Connection>(PH::ConnectionControl::Close);
-        const std::string msg = status == 413   ? "request body too large"
-                                : status == 411 ? "a Content-Length is required"
-                                                : "malformed request";
-        const HttpResponse r = HttpResponse::error(status, http_error_code(status), msg);
+        const HttpResponse r = HttpResponse::error(status, http_error_code(status), message);
         w.headers().add(std::make_shared<RawHeader>("Content-Type", r.content_type));
         // Half-close once written so the client sees EOF right after the error.
         w.send(static_cast<PH::Code>(status), r.body)
@@ -469,7 +504,7 @@ struct RestServer::Impl : Core {
     std::mutex state_m;
     bool started = false, stopped = false;
     std::unique_ptr<PH::Endpoint> endpoint;
-    uint16_t bound_port = 0;
+    std::atomic<uint16_t> bound_port{0};
 };
 
 RestServer::RestServer(RestOptions options) : impl_(std::make_unique<Impl>()) {
@@ -562,15 +597,18 @@ void RestServer::stop() {
         left.swap(m.queue);
     }
     for (Job& j : left)
-        Core::respond(j.writer, HttpResponse::error(503, "unavailable", "server shutting down"));
+        m.respond_offreactor(j.writer,
+                             HttpResponse::error(503, "unavailable", "server shutting down"));
     left.clear();
+    // Those writes sit in the reactors' queues, which shutdown() drops, and
+    // their completion cannot be observed from here (see respond_offreactor):
+    // give the reactors a moment after the last one.
+    const int64_t wait_ms = m.last_offreactor_send_ms.load() + kFlushGraceMs - now_ms();
+    if (wait_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
     m.endpoint->shutdown();
     m.endpoint.reset();  // joins the reactor threads
 }
 
-uint16_t RestServer::port() const {
-    std::lock_guard<std::mutex> lk(impl_->state_m);
-    return impl_->bound_port;
-}
+uint16_t RestServer::port() const { return impl_->bound_port.load(); }
 
 }  // namespace moolai::host

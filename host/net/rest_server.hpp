@@ -19,7 +19,8 @@ namespace moolai::host {
 struct HttpRequest {
     std::string method;     // "GET", "POST", ...
     std::string path;       // percent-decoded
-    std::string raw_query;  // without '?'; rebuilt by Pistache, parameter order not kept
+    std::string raw_query;  // without '?', undecoded; rebuilt from Pistache's map: order
+                            // and repeated keys are lost (first value wins)
     std::unordered_map<std::string, std::string> query;   // decoded, '+' = space
     std::unordered_map<std::string, std::string> params;  // from ":name" pattern segments, decoded
     std::vector<std::pair<std::string, std::string>> headers;  // as received

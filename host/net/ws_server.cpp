@@ -46,8 +46,8 @@ struct Config : ws::config::asio {
 using Server = ws::server<Config>;
 using ConnPtr = Server::connection_ptr;
 
-// Routes websocketpp's error log (one line per write, written under the
-// logger's own mutex) to our NetLogger.
+// Routes websocketpp's error log to our NetLogger. The basic logger writes one
+// "[time] [channel] message" line per event under its own mutex.
 class LogLineBuf : public std::streambuf {
 public:
     explicit LogLineBuf(NetLogger logger) : logger_(std::move(logger)) {}
@@ -55,12 +55,19 @@ public:
 protected:
     int overflow(int c) override {
         if (c == traits_type::eof()) return 0;
-        if (c == '\n') {
-            logger_(kNetWarn, "websocket: " + line_);
-            line_.clear();
-        } else {
+        if (c != '\n') {
             line_.push_back(static_cast<char>(c));
+            return c;
         }
+        // "[error]" is elevel::rerror: one connection's trouble (a rejected
+        // upgrade, an oversized message), usually caused by the client.
+        int level = kNetWarn;
+        if (line_.find("] [error] ") != std::string::npos) level = kNetInfo;
+        if (line_.find("] [fatal] ") != std::string::npos) level = kNetError;
+        const size_t msg = line_.find("] [");
+        const size_t start = msg == std::string::npos ? 0 : line_.find("] ", msg + 3);
+        logger_(level, "websocket: " + line_.substr(start == std::string::npos ? 0 : start + 2));
+        line_.clear();
         return c;
     }
 
@@ -80,12 +87,12 @@ struct WsServer::Impl {
     WsOptions opt;
     WsHandlers h;
 
-    Server server;  // declared first: destroyed last (owns the io_service)
+    std::unique_ptr<LogLineBuf> log_buf;  // outlive the server, which logs into them
+    std::unique_ptr<std::ostream> log_stream;
+    Server server;  // owns the io_service: outlives the strand and timers below
     std::optional<asio::io_service::strand> control;  // accept loop, timers, stop
     std::optional<asio::steady_timer> backoff_timer;
     std::optional<asio::steady_timer> sweep_timer;
-    std::unique_ptr<LogLineBuf> log_buf;
-    std::unique_ptr<std::ostream> log_stream;
 
     // id -> handle, sharded to keep send() from contending on one mutex.
     struct Shard {
@@ -140,9 +147,8 @@ struct WsServer::Impl {
     static void reject(const ConnPtr& con, int status) {
         const auto st = static_cast<ws::http::status_code::value>(status);
         con->set_status(st);
-        con->set_body(
-            HttpResponse::error(status, http_error_code(status), ws::http::status_code::get_string(st))
-                .body);
+        const std::string reason = ws::http::status_code::get_string(st);
+        con->set_body(HttpResponse::error(status, http_error_code(status), reason).body);
         con->append_header("Content-Type", "application/json");
     }
 
@@ -218,7 +224,11 @@ struct WsServer::Impl {
     void on_close(ws::connection_hdl hdl) {
         ConnPtr con = con_of(hdl);
         if (!con || con->moolai_id == 0) return;
-        forget(con->moolai_id, con->get_remote_close_code());
+        // The peer's code; ours when we closed and the peer never answered
+        // (e.g. 1009 after an oversized message); 1006 when the TCP link dropped.
+        uint16_t code = con->get_remote_close_code();
+        if (code == ws::close::status::abnormal_close) code = con->get_local_close_code();
+        forget(con->moolai_id, code);
     }
 
     // Removes the id and reports the close, exactly once per id.
@@ -375,7 +385,8 @@ WsServer::WsServer(WsOptions options, WsHandlers handlers)
     if (o.threads == 0) throw std::invalid_argument("WsOptions.threads must be > 0");
     if (o.max_message_bytes == 0)
         throw std::invalid_argument("WsOptions.max_message_bytes must be > 0");
-    if (o.ping_interval_ms > 0 && (o.pong_timeout_ms <= 0 || o.pong_timeout_ms >= o.ping_interval_ms))
+    if (o.ping_interval_ms > 0 &&
+        (o.pong_timeout_ms <= 0 || o.pong_timeout_ms >= o.ping_interval_ms))
         throw std::invalid_argument(
             "WsOptions.pong_timeout_ms must be > 0 and shorter than ping_interval_ms "
             "(each ping cancels the previous pong timer)");
@@ -430,7 +441,9 @@ void WsServer::start() {
     // websocketpp's own message ("Underlying Transport Error") names nothing.
     ws::lib::error_code ec;
     m.server.listen(m.opt.host, std::to_string(m.opt.port), ec);
-    if (ec) throw std::runtime_error("websocket server cannot listen on " + where + ": " + ec.message());
+    if (ec)
+        throw std::runtime_error("websocket server cannot listen on " + where + ": " +
+                                 ec.message());
     boost::system::error_code aec;
     const auto ep = m.server.get_local_endpoint(aec);
     if (aec) throw std::runtime_error("websocket server on " + where + ": " + aec.message());

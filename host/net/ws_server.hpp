@@ -57,7 +57,8 @@ struct WsHandlers {
     // Text and binary frames alike. The view is valid during the call only.
     std::function<void(ConnectionId, std::string_view)> on_message;
     // Exactly once for every opened connection, also when stop() forces it.
-    // close_code is the peer's (1006 when the connection dropped without one).
+    // close_code: the peer's; ours if the peer never answered our close (e.g.
+    // 1009 after an oversized message); 1006 if the connection just dropped.
     std::function<void(ConnectionId, uint16_t close_code)> on_close;
     // Optional; the default closes the connection with 1001 (going away).
     std::function<void(ConnectionId)> on_pong_timeout;

@@ -1,0 +1,418 @@
+// WsServer against real sockets (port 0, loopback).
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <csignal>
+#include <map>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "net/http_test_client.hpp"
+#include "net/ws_server.hpp"
+#include "net/ws_test_client.hpp"
+
+using namespace moolai::host;
+using moolai::test::WsTestClient;
+using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+const bool kSigpipeIgnored = [] {
+    std::signal(SIGPIPE, SIG_IGN);
+    return true;
+}();
+
+std::string url(const WsServer& s, const std::string& path = "/ws") {
+    return "ws://127.0.0.1:" + std::to_string(s.port()) + path;
+}
+
+WsOptions local_options() {
+    WsOptions o;
+    o.host = "127.0.0.1";
+    o.port = 0;
+    o.logger = [](int, std::string_view) {};  // tests that look at logs set their own
+    return o;
+}
+
+// What the server's handlers saw, with waits instead of sleeps.
+struct Events {
+    std::mutex m;
+    std::condition_variable cv;
+    std::vector<ConnectionId> opened;
+    std::map<ConnectionId, WsUpgrade> upgrades;
+    std::map<ConnectionId, uint16_t> closed;
+
+    template <class Pred>
+    bool wait(Pred p, milliseconds t = milliseconds(5000)) {
+        std::unique_lock<std::mutex> lk(m);
+        return cv.wait_for(lk, t, [&] { return p(); });
+    }
+};
+
+// Echo server recording opens and closes.
+WsHandlers echo_handlers(WsServer*& server, Events& ev) {
+    WsHandlers h;
+    h.on_open = [&ev](ConnectionId id, const WsUpgrade& up) {
+        std::lock_guard<std::mutex> lk(ev.m);
+        ev.opened.push_back(id);
+        ev.upgrades[id] = up;
+        ev.cv.notify_all();
+    };
+    h.on_message = [&server](ConnectionId id, std::string_view msg) { server->send(id, msg); };
+    h.on_close = [&ev](ConnectionId id, uint16_t code) {
+        std::lock_guard<std::mutex> lk(ev.m);
+        ev.closed[id] = code;
+        ev.cv.notify_all();
+    };
+    return h;
+}
+
+}  // namespace
+
+TEST(WsServer, AcceptsUpgradeOnPathAndRejectsOtherPathsWith404) {
+    Events ev;
+    WsServer* self = nullptr;
+    WsServer server(local_options(), echo_handlers(self, ev));
+    self = &server;
+    server.start();
+    ASSERT_NE(server.port(), 0);
+
+    WsTestClient ok;
+    ASSERT_TRUE(ok.connect(url(server) + "?ticket=abc"));
+    ASSERT_TRUE(ev.wait([&] { return ev.opened.size() == 1; }));
+    {
+        std::lock_guard<std::mutex> lk(ev.m);
+        const WsUpgrade& up = ev.upgrades[ev.opened[0]];
+        EXPECT_EQ(up.path, "/ws");
+        EXPECT_EQ(up.query, "ticket=abc");
+        EXPECT_EQ(up.authorization, "");
+        EXPECT_EQ(up.remote.rfind("127.0.0.1:", 0), 0u) << up.remote;
+    }
+    EXPECT_EQ(server.connection_count(), 1u);
+
+    WsTestClient wrong;
+    EXPECT_FALSE(wrong.connect(url(server, "/other")));
+    EXPECT_EQ(wrong.http_status(), 404);
+    auto body = nlohmann::json::parse(wrong.http_body());
+    EXPECT_EQ(body["success"], false);
+    EXPECT_EQ(body["error"]["code"], "not_found");
+    EXPECT_EQ(ev.opened.size(), 1u);
+}
+
+TEST(WsServer, ValidateRejectsWith401AndJsonBody) {
+    Events ev;
+    WsServer* self = nullptr;
+    WsHandlers h = echo_handlers(self, ev);
+    h.on_validate = [](const WsUpgrade& up) { return up.authorization == "Bearer good" ? 0 : 401; };
+    WsServer server(local_options(), h);
+    self = &server;
+    server.start();
+
+    WsTestClient anon;
+    EXPECT_FALSE(anon.connect(url(server)));
+    EXPECT_EQ(anon.http_status(), 401);
+    auto body = nlohmann::json::parse(anon.http_body());
+    EXPECT_EQ(body["success"], false);
+    EXPECT_EQ(body["error"]["code"], "unauthorized");
+    EXPECT_TRUE(body["error"]["message"].is_string());
+
+    WsTestClient authed;
+    ASSERT_TRUE(authed.connect(url(server), "Bearer good"));
+    ASSERT_TRUE(ev.wait([&] { return ev.opened.size() == 1; }));
+    std::lock_guard<std::mutex> lk(ev.m);
+    EXPECT_EQ(ev.upgrades[ev.opened[0]].authorization, "Bearer good");
+}
+
+TEST(WsServer, PlainHttpOnTheWsPortGetsJsonError) {
+    Events ev;
+    WsServer* self = nullptr;
+    WsServer server(local_options(), echo_handlers(self, ev));
+    self = &server;
+    server.start();
+    auto r = moolai::test::http_request(server.port(), "GET", "/ws");
+    EXPECT_EQ(r.status, 426) << r.error;
+    EXPECT_EQ(nlohmann::json::parse(r.body)["error"]["code"], "upgrade_required");
+    r = moolai::test::http_request(server.port(), "GET", "/elsewhere");
+    EXPECT_EQ(r.status, 404) << r.error;
+}
+
+TEST(WsServer, EchoesTextAndBinaryFrames) {
+    Events ev;
+    WsServer* self = nullptr;
+    WsServer server(local_options(), echo_handlers(self, ev));
+    self = &server;
+    server.start();
+
+    WsTestClient c;
+    ASSERT_TRUE(c.connect(url(server)));
+    ASSERT_TRUE(c.send("hello"));
+    EXPECT_EQ(c.receive(), "hello");
+    ASSERT_TRUE(c.send_binary("{\"binary\":1}"));
+    EXPECT_EQ(c.receive(), "{\"binary\":1}");
+    const std::string big(512 * 1024, 'x');  // under the 1 MiB default
+    ASSERT_TRUE(c.send(big));
+    EXPECT_EQ(c.receive(), big);
+    EXPECT_FALSE(server.send(987654321, "nobody"));
+}
+
+TEST(WsServer, OversizedMessageClosesWith1009) {
+    Events ev;
+    WsServer* self = nullptr;
+    WsOptions o = local_options();
+    o.max_message_bytes = 1024;
+    std::mutex log_m;
+    std::vector<std::string> logs;
+    o.logger = [&](int, std::string_view line) {
+        std::lock_guard<std::mutex> lk(log_m);
+        logs.emplace_back(line);
+    };
+    WsServer server(o, echo_handlers(self, ev));
+    self = &server;
+    server.start();
+
+    WsTestClient c;
+    ASSERT_TRUE(c.connect(url(server)));
+    ASSERT_TRUE(c.send(std::string(1024, 'a')));  // at the limit: fine
+    EXPECT_EQ(c.receive(), std::string(1024, 'a'));
+    ASSERT_TRUE(c.send(std::string(1025, 'a')));
+    EXPECT_EQ(c.wait_closed(), uint16_t{1009});
+    ASSERT_TRUE(ev.wait([&] { return ev.closed.size() == 1; }));
+    EXPECT_EQ(ev.closed.begin()->second, 1009);
+    EXPECT_EQ(server.connection_count(), 0u);
+    std::lock_guard<std::mutex> lk(log_m);  // websocketpp's error log reaches our logger
+    bool seen = false;
+    for (const auto& l : logs) seen |= l.find("too large") != std::string::npos;
+    EXPECT_TRUE(seen);
+}
+
+TEST(WsServer, ServerInitiatedCloseCodeReachesClient) {
+    Events ev;
+    WsServer* self = nullptr;
+    WsServer server(local_options(), echo_handlers(self, ev));
+    self = &server;
+    server.start();
+
+    WsTestClient c;
+    ASSERT_TRUE(c.connect(url(server)));
+    ASSERT_TRUE(ev.wait([&] { return ev.opened.size() == 1; }));
+    const ConnectionId id = ev.opened[0];
+    server.close(id, 4001, "go away");
+    EXPECT_EQ(c.wait_closed(), uint16_t{4001});
+    ASSERT_TRUE(ev.wait([&] { return ev.closed.count(id) == 1; }));
+    EXPECT_FALSE(server.send(id, "too late"));
+    EXPECT_EQ(server.connection_count(), 0u);
+}
+
+TEST(WsServer, ThrowingMessageHandlerClosesWith1011AndServerLivesOn) {
+    WsServer* self = nullptr;
+    std::atomic<int> logged{0};
+    WsOptions o = local_options();
+    o.logger = [&logged](int level, std::string_view) {
+        if (level >= kNetError) ++logged;
+    };
+    WsHandlers h;
+    h.on_message = [&self](ConnectionId id, std::string_view msg) {
+        if (msg == "boom") throw std::runtime_error("handler failure");
+        self->send(id, msg);
+    };
+    WsServer server(o, h);
+    self = &server;
+    server.start();
+
+    WsTestClient bad;
+    ASSERT_TRUE(bad.connect(url(server)));
+    bad.send("boom");
+    EXPECT_EQ(bad.wait_closed(), uint16_t{1011});
+    EXPECT_GE(logged.load(), 1);
+
+    WsTestClient good;
+    ASSERT_TRUE(good.connect(url(server)));
+    good.send("still here");
+    EXPECT_EQ(good.receive(), "still here");
+}
+
+TEST(WsServer, ManyConcurrentConnectionsExchangeMessages) {
+    constexpr int kClients = 200, kMessages = 20, kThreads = 8;
+    Events ev;
+    WsServer* self = nullptr;
+    WsOptions o = local_options();
+    o.threads = 4;
+    WsServer server(o, echo_handlers(self, ev));
+    self = &server;
+    server.start();
+
+    std::vector<std::unique_ptr<WsTestClient>> clients(kClients);
+    std::atomic<int> failures{0};
+    std::vector<std::thread> workers;
+    for (int t = 0; t < kThreads; ++t) {
+        workers.emplace_back([&, t] {
+            for (int i = t; i < kClients; i += kThreads) {
+                clients[i] = std::make_unique<WsTestClient>();
+                if (!clients[i]->connect(url(server))) ++failures;
+            }
+            for (int n = 0; n < kMessages; ++n) {
+                for (int i = t; i < kClients; i += kThreads) {
+                    const std::string msg =
+                        "client " + std::to_string(i) + " #" + std::to_string(n);
+                    if (!clients[i]->send(msg) || clients[i]->receive() != msg) ++failures;
+                }
+            }
+        });
+    }
+    for (auto& w : workers) w.join();
+    EXPECT_EQ(failures.load(), 0);
+    EXPECT_EQ(server.connection_count(), size_t{kClients});
+    {
+        std::lock_guard<std::mutex> lk(ev.m);
+        EXPECT_EQ(std::set<ConnectionId>(ev.opened.begin(), ev.opened.end()).size(),
+                  size_t{kClients});  // ids are unique
+    }
+    clients.clear();  // each closes with 1000
+    EXPECT_TRUE(ev.wait([&] { return ev.closed.size() == size_t{kClients}; }));
+    EXPECT_EQ(server.connection_count(), 0u);
+}
+
+TEST(WsServer, HandlersOfOneConnectionNeverOverlap) {
+    constexpr int kClients = 4, kMessages = 40;
+    std::mutex m;
+    std::set<ConnectionId> busy;
+    std::atomic<int> overlaps{0}, handled{0};
+    WsServer* self = nullptr;
+    WsOptions o = local_options();
+    o.threads = 4;
+    WsHandlers h;
+    h.on_message = [&](ConnectionId id, std::string_view msg) {
+        {
+            std::lock_guard<std::mutex> lk(m);
+            if (!busy.insert(id).second) ++overlaps;
+        }
+        std::this_thread::sleep_for(milliseconds(1));  // widen the window, not a sync
+        {
+            std::lock_guard<std::mutex> lk(m);
+            busy.erase(id);
+        }
+        ++handled;
+        self->send(id, msg);
+    };
+    WsServer server(o, h);
+    self = &server;
+    server.start();
+
+    std::vector<std::unique_ptr<WsTestClient>> clients;
+    for (int i = 0; i < kClients; ++i) {
+        clients.push_back(std::make_unique<WsTestClient>());
+        ASSERT_TRUE(clients.back()->connect(url(server)));
+    }
+    for (int n = 0; n < kMessages; ++n)
+        for (auto& c : clients) c->send("m" + std::to_string(n));  // pipelined, no waiting
+    for (auto& c : clients)
+        for (int n = 0; n < kMessages; ++n) EXPECT_EQ(c->receive(), "m" + std::to_string(n));
+    EXPECT_EQ(handled.load(), kClients * kMessages);
+    EXPECT_EQ(overlaps.load(), 0);
+}
+
+TEST(WsServer, StopWithOpenConnectionsIsPromptAndClientsSee1001) {
+    constexpr int kClients = 20;
+    Events ev;
+    WsServer* self = nullptr;
+    WsServer server(local_options(), echo_handlers(self, ev));
+    self = &server;
+    server.start();
+
+    std::vector<std::unique_ptr<WsTestClient>> clients;
+    for (int i = 0; i < kClients; ++i) {
+        clients.push_back(std::make_unique<WsTestClient>());
+        ASSERT_TRUE(clients.back()->connect(url(server)));
+    }
+    const auto t0 = Clock::now();
+    server.stop();
+    const auto took = Clock::now() - t0;
+    EXPECT_LT(took, milliseconds(1500));
+    for (auto& c : clients) EXPECT_EQ(c->wait_closed(), uint16_t{1001});
+    EXPECT_EQ(ev.closed.size(), size_t{kClients});  // on_close ran for every one
+    EXPECT_EQ(server.connection_count(), 0u);
+    server.stop();  // idempotent
+}
+
+TEST(WsServer, StopIsBoundedWithASilentHalfOpenSocket) {
+    Events ev;
+    WsServer* self = nullptr;
+    WsOptions o = local_options();
+    o.close_timeout_ms = 300;
+    o.handshake_timeout_ms = 10000;  // longer than stop() may take
+    WsServer server(o, echo_handlers(self, ev));
+    self = &server;
+    server.start();
+    const int fd = moolai::test::tcp_connect(server.port());  // never sends an upgrade
+    ASSERT_GE(fd, 0);
+    WsTestClient c;
+    ASSERT_TRUE(c.connect(url(server)));
+    const auto t0 = Clock::now();
+    server.stop();
+    EXPECT_LT(Clock::now() - t0, milliseconds(2000));
+    EXPECT_EQ(c.wait_closed(), uint16_t{1001});
+    ::close(fd);
+}
+
+TEST(WsServer, StartNamesHostAndPortWhenThePortIsTaken) {
+    Events ev;
+    WsServer* self = nullptr;
+    WsServer first(local_options(), echo_handlers(self, ev));
+    first.start();
+    WsOptions o = local_options();
+    o.port = first.port();
+    WsServer second(o, WsHandlers{});
+    try {
+        second.start();
+        FAIL() << "second server bound a port in use";
+    } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find("127.0.0.1:" + std::to_string(o.port)),
+                  std::string::npos)
+            << e.what();
+    }
+}
+
+TEST(WsServer, RejectsPongTimeoutNotShorterThanPingInterval) {
+    WsOptions o = local_options();
+    o.ping_interval_ms = 1000;
+    o.pong_timeout_ms = 1000;
+    EXPECT_THROW(WsServer(o, WsHandlers{}), std::invalid_argument);
+    o.pong_timeout_ms = 500;
+    EXPECT_NO_THROW(WsServer(o, WsHandlers{}));
+}
+
+TEST(WsServer, PingsSilentConnectionsAndClosesThoseThatNeverPong) {
+    Events ev;
+    WsServer* self = nullptr;
+    WsOptions o = local_options();
+    o.ping_interval_ms = 200;
+    o.pong_timeout_ms = 100;
+    WsServer server(o, echo_handlers(self, ev));
+    self = &server;
+    server.start();
+
+    WsTestClient mute;
+    mute.set_answer_pings(false);
+    ASSERT_TRUE(mute.connect(url(server)));
+    WsTestClient alive;
+    ASSERT_TRUE(alive.connect(url(server)));
+
+    EXPECT_EQ(mute.wait_closed(milliseconds(3000)), uint16_t{1001});
+    EXPECT_GE(mute.pings_received(), 1);
+    // The answering client is pinged again and again but stays open.
+    const auto deadline = Clock::now() + milliseconds(3000);
+    while (alive.pings_received() < 3 && Clock::now() < deadline)
+        std::this_thread::sleep_for(milliseconds(20));  // polling an observable, bounded
+    EXPECT_GE(alive.pings_received(), 3);
+    ASSERT_TRUE(alive.send("still open"));
+    EXPECT_EQ(alive.receive(), "still open");
+}

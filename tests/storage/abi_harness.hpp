@@ -1,0 +1,138 @@
+// abi_harness.hpp -- a test-only host for storage plugins: loads the .so
+// with dlopen exactly as the host does, checks the descriptor, implements
+// moolai_host_api, and wraps every moolai_storage_v1 function in a C++ call
+// returning {status, output, error}. Nothing from the plugin's C++ side is
+// used: only the C ABI.
+#ifndef MOOLAI_TESTS_STORAGE_ABI_HARNESS_HPP
+#define MOOLAI_TESTS_STORAGE_ABI_HARNESS_HPP
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "moolai/plugin_api.h"
+
+namespace moolai::test {
+
+struct Result {
+    moolai_status status = MOOLAI_E_INTERNAL;
+    std::string output;
+    std::string error;
+
+    bool ok() const { return status == MOOLAI_OK; }
+    nlohmann::json json() const;  // output parsed; throws when it is not JSON
+};
+
+// Filters of a listing, as moolai_query wants them; positional like moolai_query.
+struct Query {
+    Query(uint64_t offset_ = 0, uint64_t limit_ = 0, std::string organization_id_ = {},
+          std::string orchestrator_id_ = {}, std::string status_ = {}, std::string search_ = {},
+          std::string kind_ = {}, int64_t from_ms_ = 0, int64_t to_ms_ = 0)
+        : offset(offset_), limit(limit_), organization_id(std::move(organization_id_)),
+          orchestrator_id(std::move(orchestrator_id_)), status(std::move(status_)), search(std::move(search_)),
+          kind(std::move(kind_)), from_ms(from_ms_), to_ms(to_ms_) {}
+    uint64_t offset = 0, limit = 0;
+    std::string organization_id, orchestrator_id, status, search, kind;
+    int64_t from_ms = 0, to_ms = 0;
+};
+
+// An orch_scan row with its borrowed strings copied.
+struct ScanRow {
+    std::string orchestrator_id, organization_id, name, credential_hash;
+    uint32_t status = 0, is_independent = 0;
+    int64_t last_seen_ms = 0;
+};
+
+// A heartbeat row as a newer host might send it: a larger stride than
+// moolai_heartbeat_row, which the plugin must honour.
+struct HeartbeatRowV2 {
+    moolai_heartbeat_row v1;
+    uint64_t appended_field;
+};
+
+// The host side of one loaded plugin. Keeps the clock, the log and the
+// library handle.
+class StoragePlugin {
+public:
+    // dlopen + descriptor checks; throws std::runtime_error with the reason.
+    explicit StoragePlugin(const std::string& path);
+    ~StoragePlugin();  // stop, destroy, dlclose
+    StoragePlugin(const StoragePlugin&) = delete;
+    StoragePlugin& operator=(const StoragePlugin&) = delete;
+
+    const moolai_plugin_descriptor& descriptor() const { return *desc_; }
+    // create() then start(); the result of the first that fails.
+    Result create(const std::string& config_json);
+
+    // The host clock the plugin reads through now_ms(): real time unless frozen.
+    void freeze_clock(int64_t ms) { frozen_ms_ = ms; }
+    void thaw_clock() { frozen_ms_ = 0; }
+    std::vector<std::string> log_lines() const;
+
+    Result migrate();
+    Result ping();
+    Result org_create(std::string_view rec);
+    Result org_update(std::string_view id, std::string_view patch);
+    Result org_get(std::string_view id);
+    Result org_list(const Query& q = {});
+    Result org_delete(std::string_view id);
+    Result orch_create(std::string_view rec);
+    Result orch_update(std::string_view id, std::string_view patch);
+    Result orch_get(std::string_view id);
+    Result orch_list(const Query& q = {});
+    Result orch_delete(std::string_view id);
+    // Collects every row; stops after `stop_after` rows by returning `stop_status`.
+    Result orch_scan(std::vector<ScanRow>& rows, size_t stop_after = SIZE_MAX,
+                     moolai_status stop_status = MOOLAI_E_CONFLICT);
+    Result orch_set_independence(std::string_view id, bool on);
+    Result orch_set_credential(std::string_view id, std::string_view hash);
+    Result heartbeats_write(const void* rows, uint64_t count, uint64_t row_size);
+    Result msg_create(std::string_view rec);
+    Result msg_get(std::string_view id);
+    Result msg_list(const Query& q = {});
+    Result msg_set_status(std::string_view id, std::string_view expected, std::string_view status);
+    Result msg_update_delivery(std::string_view id, std::string_view patch);
+    Result usage_insert(std::string_view rec);
+    Result usage_aggregate(const Query& q);
+    Result user_create(std::string_view rec);
+    Result user_get(std::string_view name);
+    Result user_update(std::string_view name, std::string_view patch);
+    Result user_list(const Query& q = {});
+    Result user_delete(std::string_view name);
+    Result session_create(std::string_view rec);
+    Result session_get(std::string_view token_hash);
+    Result session_delete(std::string_view token_hash);
+    Result session_purge(int64_t now_ms);
+    Result audit_append(std::string_view rec);
+    Result audit_list(const Query& q = {});
+
+    // Public for the C callbacks in abi_harness.cpp.
+    int64_t now_ms() const;
+    void log(int32_t level, std::string_view line);
+
+private:
+    // Runs `fn(call)` with a fresh call object and collects its outputs.
+    Result call(const std::function<moolai_status(moolai_call*)>& fn);
+
+    void* lib_ = nullptr;
+    const moolai_plugin_descriptor* desc_ = nullptr;
+    const moolai_storage_v1* st_ = nullptr;
+    moolai_instance* inst_ = nullptr;
+    bool started_ = false;
+    moolai_host_api api_{};
+    std::atomic<int64_t> frozen_ms_{0};
+    mutable std::mutex log_mu_;
+    std::vector<std::string> log_;
+};
+
+}  // namespace moolai::test
+
+#endif  // MOOLAI_TESTS_STORAGE_ABI_HARNESS_HPP
