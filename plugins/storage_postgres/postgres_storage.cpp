@@ -55,10 +55,11 @@ std::string number_array(const std::vector<Dialect::Beat>& beats, F value) {
 }
 
 class PgDialect final : public Dialect {
-public:
+  public:
     std::string placeholder(size_t n) const override { return "$" + std::to_string(n); }
     std::string_view ddl(std::string_view token) const override {
-        if (token == "TEXT") return "TEXT COLLATE \"C\"";  // bytewise order, ASCII-only ILIKE: as SQLite
+        if (token == "TEXT")
+            return "TEXT COLLATE \"C\"";  // bytewise order, ASCII-only ILIKE: as SQLite
         if (token == "TS") return "TIMESTAMPTZ";
         if (token == "JSON") return "JSONB";
         if (token == "MONEY") return "NUMERIC";
@@ -79,10 +80,14 @@ public:
     std::string_view ilike() const override { return "ILIKE"; }
     std::string_view lock_rows() const override { return " FOR UPDATE"; }
     // Several hosts may start at once against one database.
-    std::string_view migration_lock() const override { return "SELECT pg_advisory_xact_lock(736583)"; }
+    std::string_view migration_lock() const override {
+        return "SELECT pg_advisory_xact_lock(736583)";
+    }
 
-    std::string heartbeat_batch(const std::vector<Beat>& beats, std::vector<Value>& params) const override {
-        params = {text_array(beats), number_array(beats, [](const Beat& b) { return b.last_seen_ms; }),
+    std::string heartbeat_batch(const std::vector<Beat>& beats,
+                                std::vector<Value>& params) const override {
+        params = {text_array(beats),
+                  number_array(beats, [](const Beat& b) { return b.last_seen_ms; }),
                   number_array(beats, [](const Beat& b) { return b.status; })};
         return "UPDATE orchestrator_instances AS o SET last_seen = " + time_in("b.ms") +
                ", status = CASE b.st WHEN " + std::to_string(MOOLAI_ORCH_ACTIVE) +
@@ -93,10 +98,11 @@ public:
 };
 
 class PgTx final : public Tx {
-public:
+  public:
     explicit PgTx(pqxx::transaction_base& t) : t_(t) {}
 
-    int64_t exec(const std::string& sql, const std::vector<Value>& params, const RowFn& on_row) override {
+    int64_t exec(const std::string& sql, const std::vector<Value>& params,
+                 const RowFn& on_row) override {
         // Parameters go as text; PostgreSQL infers their types from the SQL.
         std::vector<std::string> text(params.size());
         std::vector<const char*> values(params.size(), nullptr);  // nullptr = SQL NULL
@@ -104,11 +110,16 @@ public:
             std::visit(
                 [&](const auto& v) {
                     using V = std::decay_t<decltype(v)>;
-                    if constexpr (std::is_same_v<V, std::nullptr_t>) return;
-                    else if constexpr (std::is_same_v<V, int64_t>) text[i] = std::to_string(v);
-                    else if constexpr (std::is_same_v<V, double>) text[i] = json(v).dump();  // shortest exact form
-                    else if constexpr (std::is_same_v<V, bool>) text[i] = v ? "true" : "false";
-                    else text[i] = v;
+                    if constexpr (std::is_same_v<V, std::nullptr_t>)
+                        return;
+                    else if constexpr (std::is_same_v<V, int64_t>)
+                        text[i] = std::to_string(v);
+                    else if constexpr (std::is_same_v<V, double>)
+                        text[i] = json(v).dump();  // shortest exact form
+                    else if constexpr (std::is_same_v<V, bool>)
+                        text[i] = v ? "true" : "false";
+                    else
+                        text[i] = v;
                     values[i] = text[i].c_str();
                 },
                 params[i]);
@@ -127,7 +138,7 @@ public:
         return static_cast<int64_t>(r.affected_rows());
     }
 
-private:
+  private:
     pqxx::transaction_base& t_;
 };
 
@@ -144,15 +155,16 @@ struct PgConfig {
             }
             return out + "'";
         };
-        return "host=" + q(host) + " port=" + std::to_string(port) + " user=" + q(user) + " password=" +
-               q(password) + " dbname=" + q(dbname) + " connect_timeout=" + std::to_string(connect_timeout_s) +
+        return "host=" + q(host) + " port=" + std::to_string(port) + " user=" + q(user) +
+               " password=" + q(password) + " dbname=" + q(dbname) +
+               " connect_timeout=" + std::to_string(connect_timeout_s) +
                " application_name='moolai storage_postgres'";
     }
 };
 
 // Hands out whole connections, at most `size` at once.
 class Pool {
-public:
+  public:
     Pool(std::string conninfo, size_t size, std::chrono::milliseconds max_wait)
         : conninfo_(std::move(conninfo)), size_(size), max_wait_(max_wait) {}
 
@@ -161,10 +173,11 @@ public:
         if (!cv_.wait_for(lock, max_wait_, [&] { return !idle_.empty() || open_ < size_; }))
             throw DbError(Fault::Unavailable, "postgresql: all " + std::to_string(size_) +
                                                   " pooled connections stayed busy");
-        if (!idle_.empty()) {
+        while (!idle_.empty()) {
             auto conn = std::move(idle_.back());
             idle_.pop_back();
-            return conn;
+            if (alive(*conn)) return conn;
+            --open_;  // closed by the server while idle (restart, idle timeout)
         }
         ++open_;
         lock.unlock();
@@ -180,10 +193,13 @@ public:
 
     void release(std::unique_ptr<pqxx::connection> conn, bool broken) {
         if (!conn) return;
-        if (broken || !conn->is_open()) conn.reset();  // closed outside the lock? it is quick on a dead socket
+        if (broken || !conn->is_open())
+            conn.reset();  // closed outside the lock? it is quick on a dead socket
         std::lock_guard<std::mutex> lock(mu_);
-        if (conn) idle_.push_back(std::move(conn));
-        else --open_;
+        if (conn)
+            idle_.push_back(std::move(conn));
+        else
+            --open_;
         cv_.notify_one();
     }
 
@@ -193,7 +209,24 @@ public:
         idle_.clear();
     }
 
-private:
+  private:
+    // Reads what the server sent while the connection idled, without running
+    // a statement: a connection the server closed fails here. Checking before
+    // use also sidesteps a libpqxx 6.4 leak: a statement that meets a dead
+    // connection leaks its PGresult (make_result asks the dead connection
+    // for its encoding before taking ownership of the result).
+    static bool alive(pqxx::connection& conn) noexcept {
+        try {
+            // Twice: a server that shut down sent an error message, then closed
+            // the socket; the first read takes the message, the second the EOF.
+            conn.get_notifs();
+            conn.get_notifs();
+            return conn.is_open();
+        } catch (...) {
+            return false;
+        }
+    }
+
     const std::string conninfo_;
     const size_t size_;
     const std::chrono::milliseconds max_wait_;
@@ -203,7 +236,9 @@ private:
     size_t open_ = 0;
 };
 
-bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+bool starts_with(const std::string& s, const char* prefix) {
+    return s.rfind(prefix, 0) == 0;
+}
 
 // Statement errors that are not about the connection, by SQLSTATE.
 DbError map_sql_error(const pqxx::sql_error& e) {
@@ -212,12 +247,13 @@ DbError map_sql_error(const pqxx::sql_error& e) {
     if (state == "23505") return DbError(Fault::Duplicate, msg);
     if (state == "23503") return DbError(Fault::MissingRef, msg);
     if (starts_with(state, "23") || starts_with(state, "22")) return DbError(Fault::Invalid, msg);
-    if (starts_with(state, "53") || starts_with(state, "57")) return DbError(Fault::Unavailable, msg);
+    if (starts_with(state, "53") || starts_with(state, "57"))
+        return DbError(Fault::Unavailable, msg);
     return DbError(Fault::Internal, msg);
 }
 
 class PgBackend final : public Backend {
-public:
+  public:
     PgBackend(const PgConfig& config, sdk::Host host)
         : host_(host),
           pool_(config.conninfo(), static_cast<size_t>(config.pool_size),
@@ -257,13 +293,15 @@ public:
                 return;
             } catch (const pqxx::in_doubt_error& e) {  // not retried: the commit may have happened
                 lease.broken = true;
-                throw DbError(Fault::Unavailable, std::string("postgresql: commit outcome unknown: ") + e.what());
+                throw DbError(Fault::Unavailable,
+                              std::string("postgresql: commit outcome unknown: ") + e.what());
             } catch (const pqxx::broken_connection& e) {
                 lease.broken = true;
                 failure = e.what();
             } catch (const pqxx::sql_error& e) {
                 const std::string& state = e.sqlstate();
-                if (starts_with(state, "08") || starts_with(state, "57P")) {  // connection gone / server stopping
+                if (starts_with(state, "08") ||
+                    starts_with(state, "57P")) {  // connection gone / server stopping
                     lease.broken = true;
                     failure = e.what();
                 } else if (starts_with(state, "40")) {  // serialization failure, deadlock: retry
@@ -282,16 +320,18 @@ public:
             // the next dead connection from the pool.
             if (lease.broken) pool_.clear();
             if (attempt >= kMaxAttempts || clock::now() + backoff > deadline) {
-                while (!failure.empty() && (failure.back() == '\n' || failure.back() == ' ')) failure.pop_back();
+                while (!failure.empty() && (failure.back() == '\n' || failure.back() == ' '))
+                    failure.pop_back();
                 throw DbError(Fault::Unavailable, "postgresql unavailable: " + failure);
             }
-            host_.warn("storage_postgres: attempt " + std::to_string(attempt) + " of " + std::to_string(kMaxAttempts) + " failed, retrying: " + failure);
+            host_.warn("storage_postgres: attempt " + std::to_string(attempt) + " of " +
+                       std::to_string(kMaxAttempts) + " failed, retrying: " + failure);
             std::this_thread::sleep_for(backoff);
             backoff *= 3;
         }
     }
 
-private:
+  private:
     static constexpr int kMaxAttempts = 3;
 
     sdk::Host host_;
@@ -315,17 +355,21 @@ PgConfig parse_config(std::string_view config_json) {
     const std::string port = env("DATABASE_PORT", "5432");
     char* end = nullptr;
     c.port = std::strtoll(port.c_str(), &end, 10);
-    if (*end != '\0' || c.port < 1 || c.port > 65535) invalid("DATABASE_PORT must be a port number, not " + shown(port));
+    if (*end != '\0' || c.port < 1 || c.port > 65535)
+        invalid("DATABASE_PORT must be a port number, not " + shown(port));
 
     auto integer = [](const json& v, const std::string& key, int64_t lo, int64_t hi) {
         if (!v.is_number_integer() || v.get<int64_t>() < lo || v.get<int64_t>() > hi)
-            invalid("config field '" + key + "' must be an integer from " + std::to_string(lo) + " to " +
-                    std::to_string(hi));
+            invalid("config field '" + key + "' must be an integer from " + std::to_string(lo) +
+                    " to " + std::to_string(hi));
         return v.get<int64_t>();
     };
     for (const auto& [key, v] : config.items()) {
-        std::string* text = key == "host" ? &c.host : key == "user" ? &c.user : key == "password" ? &c.password
-                          : key == "dbname" ? &c.dbname : nullptr;
+        std::string* text = key == "host"       ? &c.host
+                            : key == "user"     ? &c.user
+                            : key == "password" ? &c.password
+                            : key == "dbname"   ? &c.dbname
+                                                : nullptr;
         if (text != nullptr) {
             if (!v.is_string() || !storable(v.get_ref<const std::string&>()))
                 invalid("config field '" + key + "' must be a string");
@@ -337,8 +381,9 @@ PgConfig parse_config(std::string_view config_json) {
         } else if (key == "connect_timeout_s") {
             c.connect_timeout_s = integer(v, key, 1, 60);
         } else {
-            invalid("config field " + shown(key) +
-                    " is not known (host, port, user, password, dbname, pool_size, connect_timeout_s)");
+            invalid(
+                "config field " + shown(key) +
+                " is not known (host, port, user, password, dbname, pool_size, connect_timeout_s)");
         }
     }
     return c;
@@ -347,10 +392,11 @@ PgConfig parse_config(std::string_view config_json) {
 }  // namespace
 
 class PostgresStorage final : public StoragePlugin {
-public:
+  public:
     static constexpr const char* name = "storage_postgres";
     static constexpr const char* version = "1.0.0";
-    static constexpr const char* description = "Storage in PostgreSQL (libpqxx), shared by several hosts";
+    static constexpr const char* description =
+        "Storage in PostgreSQL (libpqxx), shared by several hosts";
     static constexpr const char* config_schema = R"({
   "type": "object",
   "properties": {
@@ -369,10 +415,11 @@ public:
     PostgresStorage(sdk::Host host, std::string_view config_json)
         : PostgresStorage(host, parse_config(config_json)) {}
 
-private:
-    PostgresStorage(sdk::Host host, const PgConfig& c) : StoragePlugin(host, std::make_unique<PgBackend>(c, host)) {
-        host.info("storage_postgres: " + c.user + "@" + c.host + ":" + std::to_string(c.port) + "/" + c.dbname +
-                  ", pool of " + std::to_string(c.pool_size));
+  private:
+    PostgresStorage(sdk::Host host, const PgConfig& c)
+        : StoragePlugin(host, std::make_unique<PgBackend>(c, host)) {
+        host.info("storage_postgres: " + c.user + "@" + c.host + ":" + std::to_string(c.port) +
+                  "/" + c.dbname + ", pool of " + std::to_string(c.pool_size));
     }
 };
 

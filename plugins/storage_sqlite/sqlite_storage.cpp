@@ -29,7 +29,7 @@ namespace moolai::storage {
 namespace {
 
 class SqliteDialect final : public Dialect {
-public:
+  public:
     std::string placeholder(size_t n) const override { return "?" + std::to_string(n); }
     std::string_view ddl(std::string_view token) const override {
         if (token == "TEXT") return "TEXT";
@@ -54,7 +54,8 @@ public:
 
     // SQLite has no arrays: the batch travels as one JSON parameter,
     // [[id, last_seen_ms, status], ...], unpacked by json_each.
-    std::string heartbeat_batch(const std::vector<Beat>& beats, std::vector<Value>& params) const override {
+    std::string heartbeat_batch(const std::vector<Beat>& beats,
+                                std::vector<Value>& params) const override {
         json rows = json::array();
         for (const Beat& b : beats)
             rows.push_back(json::array({std::string(b.orchestrator_id), b.last_seen_ms, b.status}));
@@ -72,12 +73,15 @@ public:
     Fault fault = Fault::Internal;
     switch (rc & 0xFF) {
         case SQLITE_CONSTRAINT:
-            fault = rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE ? Fault::Duplicate
-                    : rc == SQLITE_CONSTRAINT_FOREIGNKEY                                 ? Fault::MissingRef
-                                                                                         : Fault::Invalid;
+            fault = rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE
+                        ? Fault::Duplicate
+                    : rc == SQLITE_CONSTRAINT_FOREIGNKEY ? Fault::MissingRef
+                                                         : Fault::Invalid;
             break;
         case SQLITE_MISMATCH:
-        case SQLITE_TOOBIG: fault = Fault::Invalid; break;
+        case SQLITE_TOOBIG:
+            fault = Fault::Invalid;
+            break;
         case SQLITE_BUSY:
         case SQLITE_LOCKED:
         case SQLITE_CANTOPEN:
@@ -88,8 +92,11 @@ public:
         case SQLITE_NOTADB:
         case SQLITE_CORRUPT:
         case SQLITE_PROTOCOL:
-        case SQLITE_NOLFS: fault = Fault::Unavailable; break;
-        default: break;
+        case SQLITE_NOLFS:
+            fault = Fault::Unavailable;
+            break;
+        default:
+            break;
     }
     const char* msg = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     throw DbError(fault, "sqlite: " + context + ": " + msg);
@@ -97,9 +104,10 @@ public:
 
 // One sqlite3 handle, used by one thread at a time (opened NOMUTEX).
 class Connection final : public Tx {
-public:
+  public:
     Connection(const std::string& path, int busy_timeout_ms, bool writer) {
-        const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (writer ? SQLITE_OPEN_CREATE : 0);
+        const int flags =
+            SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (writer ? SQLITE_OPEN_CREATE : 0);
         const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
         if (rc != SQLITE_OK) {
             std::string msg = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
@@ -116,10 +124,13 @@ public:
         run("PRAGMA synchronous = NORMAL");
         if (writer) {
             sqlite3_stmt* st = prepare("PRAGMA journal_mode = WAL");
-            const bool wal = sqlite3_step(st) == SQLITE_ROW &&
-                             std::string_view(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))) == "wal";
+            const bool wal =
+                sqlite3_step(st) == SQLITE_ROW &&
+                std::string_view(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))) ==
+                    "wal";
             sqlite3_reset(st);
-            if (!wal) throw DbError(Fault::Unavailable, "sqlite: cannot switch " + path + " to WAL mode");
+            if (!wal)
+                throw DbError(Fault::Unavailable, "sqlite: cannot switch " + path + " to WAL mode");
         } else {
             run("PRAGMA query_only = ON");  // a reader that tries to write is a bug
         }
@@ -151,7 +162,8 @@ public:
         }
     }
 
-    int64_t exec(const std::string& sql, const std::vector<Value>& params, const RowFn& on_row) override {
+    int64_t exec(const std::string& sql, const std::vector<Value>& params,
+                 const RowFn& on_row) override {
         sqlite3_stmt* st = prepare(sql);
         struct Reset {  // leaves the cached statement reusable on every exit
             sqlite3_stmt* st;
@@ -165,11 +177,17 @@ public:
             const int rc = std::visit(
                 [&](const auto& v) -> int {
                     using V = std::decay_t<decltype(v)>;
-                    if constexpr (std::is_same_v<V, std::nullptr_t>) return sqlite3_bind_null(st, n);
-                    else if constexpr (std::is_same_v<V, int64_t>) return sqlite3_bind_int64(st, n, v);
-                    else if constexpr (std::is_same_v<V, double>) return sqlite3_bind_double(st, n, v);
-                    else if constexpr (std::is_same_v<V, bool>) return sqlite3_bind_int(st, n, v ? 1 : 0);
-                    else return sqlite3_bind_text64(st, n, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+                    if constexpr (std::is_same_v<V, std::nullptr_t>)
+                        return sqlite3_bind_null(st, n);
+                    else if constexpr (std::is_same_v<V, int64_t>)
+                        return sqlite3_bind_int64(st, n, v);
+                    else if constexpr (std::is_same_v<V, double>)
+                        return sqlite3_bind_double(st, n, v);
+                    else if constexpr (std::is_same_v<V, bool>)
+                        return sqlite3_bind_int(st, n, v ? 1 : 0);
+                    else
+                        return sqlite3_bind_text64(st, n, v.data(), v.size(), SQLITE_TRANSIENT,
+                                                   SQLITE_UTF8);
                 },
                 params[i]);
             if (rc != SQLITE_OK) sqlite_fail(db_, rc, "bind");
@@ -194,7 +212,7 @@ public:
         return sqlite3_changes64(db_);
     }
 
-private:
+  private:
     // Prepared statements are cached per connection: the shared SQL is built
     // from a small set of shapes, so parsing it once pays off on hot calls.
     sqlite3_stmt* prepare(const std::string& sql) {
@@ -205,8 +223,8 @@ private:
         }
         sqlite3_stmt* st = nullptr;
         const char* tail = nullptr;
-        const int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
-                                          &st, &tail);
+        const int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()),
+                                          SQLITE_PREPARE_PERSISTENT, &st, &tail);
         if (rc != SQLITE_OK) sqlite_fail(db_, rc, "prepare");
         cache_.emplace(sql, st);
         return st;
@@ -217,8 +235,9 @@ private:
 };
 
 class SqliteBackend final : public Backend {
-public:
-    SqliteBackend(std::string path, int busy_timeout_ms) : path_(std::move(path)), busy_ms_(busy_timeout_ms) {}
+  public:
+    SqliteBackend(std::string path, int busy_timeout_ms)
+        : path_(std::move(path)), busy_ms_(busy_timeout_ms) {}
 
     const Dialect& dialect() const noexcept override { return dialect_; }
 
@@ -251,7 +270,7 @@ public:
         reader->transaction("BEGIN", work);  // one snapshot for count + page
     }
 
-private:
+  private:
     static constexpr size_t kMaxIdleReaders = 8;
 
     std::unique_ptr<Connection> lend() {
@@ -289,7 +308,8 @@ std::unique_ptr<Backend> make_backend(std::string_view config_json) {
                 invalid("config field 'path' must be a non-empty string");
             path = value.get<std::string>();
         } else if (key == "busy_timeout_ms") {
-            if (!value.is_number_integer() || value.get<int64_t>() < 0 || value.get<int64_t>() > 600000)
+            if (!value.is_number_integer() || value.get<int64_t>() < 0 ||
+                value.get<int64_t>() > 600000)
                 invalid("config field 'busy_timeout_ms' must be an integer from 0 to 600000");
             busy_ms = value.get<int64_t>();
         } else {
@@ -304,14 +324,15 @@ std::unique_ptr<Backend> make_backend(std::string_view config_json) {
     std::error_code ec;
     if (!parent.empty()) std::filesystem::create_directories(parent, ec);
     if (ec)
-        throw sdk::Error(MOOLAI_E_UNAVAILABLE, "cannot create directory " + parent.string() + ": " + ec.message());
+        throw sdk::Error(MOOLAI_E_UNAVAILABLE,
+                         "cannot create directory " + parent.string() + ": " + ec.message());
     return std::make_unique<SqliteBackend>(path, static_cast<int>(busy_ms));
 }
 
 }  // namespace
 
 class SqliteStorage final : public StoragePlugin {
-public:
+  public:
     static constexpr const char* name = "storage_sqlite";
     static constexpr const char* version = "1.0.0";
     static constexpr const char* description = "Embedded storage in one SQLite file (WAL mode)";
@@ -325,7 +346,8 @@ public:
 })";
     static constexpr uint32_t threading = MOOLAI_THREADING_CONCURRENT;
 
-    SqliteStorage(sdk::Host host, std::string_view config_json) : StoragePlugin(host, make_backend(config_json)) {}
+    SqliteStorage(sdk::Host host, std::string_view config_json)
+        : StoragePlugin(host, make_backend(config_json)) {}
 };
 
 }  // namespace moolai::storage

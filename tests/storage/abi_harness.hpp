@@ -36,9 +36,15 @@ struct Query {
     Query(uint64_t offset_ = 0, uint64_t limit_ = 0, std::string organization_id_ = {},
           std::string orchestrator_id_ = {}, std::string status_ = {}, std::string search_ = {},
           std::string kind_ = {}, int64_t from_ms_ = 0, int64_t to_ms_ = 0)
-        : offset(offset_), limit(limit_), organization_id(std::move(organization_id_)),
-          orchestrator_id(std::move(orchestrator_id_)), status(std::move(status_)), search(std::move(search_)),
-          kind(std::move(kind_)), from_ms(from_ms_), to_ms(to_ms_) {}
+        : offset(offset_),
+          limit(limit_),
+          organization_id(std::move(organization_id_)),
+          orchestrator_id(std::move(orchestrator_id_)),
+          status(std::move(status_)),
+          search(std::move(search_)),
+          kind(std::move(kind_)),
+          from_ms(from_ms_),
+          to_ms(to_ms_) {}
     uint64_t offset = 0, limit = 0;
     std::string organization_id, orchestrator_id, status, search, kind;
     int64_t from_ms = 0, to_ms = 0;
@@ -61,7 +67,7 @@ struct HeartbeatRowV2 {
 // The host side of one loaded plugin. Keeps the clock, the log and the
 // library handle.
 class StoragePlugin {
-public:
+  public:
     // dlopen + descriptor checks; throws std::runtime_error with the reason.
     explicit StoragePlugin(const std::string& path);
     ~StoragePlugin();  // stop, destroy, dlclose
@@ -118,7 +124,7 @@ public:
     int64_t now_ms() const;
     void log(int32_t level, std::string_view line);
 
-private:
+  private:
     // Runs `fn(call)` with a fresh call object and collects its outputs.
     Result call(const std::function<moolai_status(moolai_call*)>& fn);
 

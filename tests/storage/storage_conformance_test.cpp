@@ -46,21 +46,25 @@ std::string env(const char* name) {
     const char* v = std::getenv(name);
     return v != nullptr ? v : "";
 }
-bool postgres_configured() { return !env("DATABASE_HOST").empty(); }
+bool postgres_configured() {
+    return !env("DATABASE_HOST").empty();
+}
 
 // Expects MOOLAI_OK and returns the output as JSON (null when empty).
-#define OK(expr)                                                                  \
-    [&]() -> json {                                                               \
-        const Result r_ = (expr);                                                 \
-        EXPECT_EQ(r_.status, MOOLAI_OK) << #expr << " failed: " << r_.error;      \
-        return r_.output.empty() || r_.status != MOOLAI_OK ? json() : r_.json();  \
+#define OK(expr)                                                                 \
+    [&]() -> json {                                                              \
+        const Result r_ = (expr);                                                \
+        EXPECT_EQ(r_.status, MOOLAI_OK) << #expr << " failed: " << r_.error;     \
+        return r_.output.empty() || r_.status != MOOLAI_OK ? json() : r_.json(); \
     }()
 // Expects `status`, and an error text for every failure.
-#define EXPECT_STATUS(expr, want)                                              \
-    do {                                                                       \
-        const Result r_ = (expr);                                              \
+#define EXPECT_STATUS(expr, want)                                             \
+    do {                                                                      \
+        const Result r_ = (expr);                                             \
         EXPECT_EQ(r_.status, want) << #expr << ": " << r_.error << r_.output; \
-        if ((want) != MOOLAI_OK) { EXPECT_FALSE(r_.error.empty()) << #expr; }  \
+        if ((want) != MOOLAI_OK) {                                            \
+            EXPECT_FALSE(r_.error.empty()) << #expr;                          \
+        }                                                                     \
     } while (0)
 
 bool is_time(const json& j) {
@@ -76,19 +80,25 @@ std::vector<std::string> ids(const json& listing, const char* key) {
 
 // Drops everything the plugin created: a fresh schema per test.
 void reset_postgres() {
-    const std::string host = env("DATABASE_HOST"), port = env("DATABASE_PORT"), user = env("DATABASE_USER"),
-                      password = env("DATABASE_PASSWORD"), db = env("DATABASE_NAME");
+    const std::string host = env("DATABASE_HOST"), port = env("DATABASE_PORT"),
+                      user = env("DATABASE_USER"), password = env("DATABASE_PASSWORD"),
+                      db = env("DATABASE_NAME");
     const char* keys[] = {"host", "port", "user", "password", "dbname", nullptr};
-    const char* values[] = {host.c_str(), port.c_str(), user.c_str(), password.c_str(), db.c_str(), nullptr};
+    const char* values[] = {host.c_str(),     port.c_str(), user.c_str(),
+                            password.c_str(), db.c_str(),   nullptr};
     PGconn* conn = PQconnectdbParams(keys, values, 0);
     ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
-    PGresult* r = PQexec(conn, "SET client_min_messages = warning; DROP SCHEMA public CASCADE; CREATE SCHEMA public");
+    PGresult* r = PQexec(
+        conn,
+        "SET client_min_messages = warning; DROP SCHEMA public CASCADE; CREATE SCHEMA public");
     EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << PQerrorMessage(conn);
     PQclear(r);
     PQfinish(conn);
 }
 
-std::string plugin_path(Backend b) { return b == Backend::Sqlite ? MOOLAI_SQLITE_PLUGIN : MOOLAI_POSTGRES_PLUGIN; }
+std::string plugin_path(Backend b) {
+    return b == Backend::Sqlite ? MOOLAI_SQLITE_PLUGIN : MOOLAI_POSTGRES_PLUGIN;
+}
 
 fs::path make_temp_dir() {
     std::string tmpl = (fs::temp_directory_path() / "moolai-storage-XXXXXX").string();
@@ -97,10 +107,11 @@ fs::path make_temp_dir() {
 }
 
 class Storage : public ::testing::TestWithParam<Backend> {
-protected:
+  protected:
     void SetUp() override {
         if (GetParam() == Backend::Postgres) {
-            if (!postgres_configured()) GTEST_SKIP() << "DATABASE_HOST unset: run via scripts/with-postgres.sh";
+            if (!postgres_configured())
+                GTEST_SKIP() << "DATABASE_HOST unset: run via scripts/with-postgres.sh";
             reset_postgres();
         } else {
             dir_ = make_temp_dir();
@@ -117,7 +128,8 @@ protected:
     }
 
     std::string config() const {
-        if (GetParam() == Backend::Sqlite) return json{{"path", (dir_ / "moolai.db").string()}}.dump();
+        if (GetParam() == Backend::Sqlite)
+            return json{{"path", (dir_ / "moolai.db").string()}}.dump();
         return "{}";  // DATABASE_* from the environment
     }
     // Another instance on the same database.
@@ -133,7 +145,8 @@ protected:
         OK(db().org_create(json{{"organization_id", id}, {"name", name}}.dump()));
     }
     void orch(const std::string& id, const std::string& org_id, const std::string& name = "Orch") {
-        OK(db().orch_create(json{{"orchestrator_id", id}, {"organization_id", org_id}, {"name", name}}.dump()));
+        OK(db().orch_create(
+            json{{"orchestrator_id", id}, {"organization_id", org_id}, {"name", name}}.dump()));
     }
     std::string message(const std::string& orch_id, const std::string& type = "recommendation",
                         const std::string& content = "text", const std::string& id = "") {
@@ -171,8 +184,8 @@ TEST_P(Storage, OrganizationsCrud) {
     const json created = OK(db().org_create(
         R"({"organization_id":"org-1","name":"Acme","location":"Berlin","metadata":{"tier":"gold","n":[1,2.5]},
             "settings":{"a":true},"is_active":true,"ignored_unknown_field":1})"));
-    for (const char* key : {"organization_id", "name", "location", "metadata", "settings", "is_active", "created_at",
-                            "updated_at", "status", "is_independent"})
+    for (const char* key : {"organization_id", "name", "location", "metadata", "settings",
+                            "is_active", "created_at", "updated_at", "status", "is_independent"})
         EXPECT_TRUE(created.contains(key)) << key;
     EXPECT_EQ(created["organization_id"], "org-1");
     EXPECT_EQ(created["name"], "Acme");
@@ -196,7 +209,8 @@ TEST_P(Storage, OrganizationsCrud) {
 
     db().freeze_clock(kT0 + 5000);
     const json updated = OK(db().org_update(
-        "org-1", R"({"name":"Acme GmbH","metadata":{"tier":"silver"},"status":"active","last_seen":"2026-11-28T09:00:00Z",
+        "org-1",
+        R"({"name":"Acme GmbH","metadata":{"tier":"silver"},"status":"active","last_seen":"2026-11-28T09:00:00Z",
                     "created_at":"2000-01-01T00:00:00Z","organization_id":"org-1"})"));
     EXPECT_EQ(updated["name"], "Acme GmbH");
     EXPECT_EQ(updated["metadata"], json::parse(R"({"tier":"silver"})"));
@@ -226,8 +240,9 @@ TEST_P(Storage, OrchestratorsCrud) {
     const json o = OK(db().orch_create(
         R"({"orchestrator_id":"orch-1","organization_id":"org-1","organization_name":"Acme","name":"Edge",
             "location":"eu","metadata":{"v":"1.2"},"credential_hash":"secret-hash","privacy_mode":true})"));
-    for (const char* key : {"orchestrator_id", "organization_id", "organization_name", "name", "location", "status",
-                            "last_seen", "health_status", "is_independent", "metadata", "created_at", "updated_at"})
+    for (const char* key :
+         {"orchestrator_id", "organization_id", "organization_name", "name", "location", "status",
+          "last_seen", "health_status", "is_independent", "metadata", "created_at", "updated_at"})
         EXPECT_TRUE(o.contains(key)) << key;
     EXPECT_FALSE(o.contains("credential_hash"));
     EXPECT_EQ(o["status"], "inactive");
@@ -241,7 +256,8 @@ TEST_P(Storage, OrchestratorsCrud) {
     EXPECT_EQ(OK(db().orch_get("orch-1")), o);
 
     EXPECT_STATUS(db().orch_create(R"({"orchestrator_id":"orch-1"})"), MOOLAI_E_CONFLICT);
-    const Result no_org = db().orch_create(R"({"orchestrator_id":"orch-2","organization_id":"nope"})");
+    const Result no_org =
+        db().orch_create(R"({"orchestrator_id":"orch-2","organization_id":"nope"})");
     EXPECT_EQ(no_org.status, MOOLAI_E_NOT_FOUND);
     EXPECT_NE(no_org.error.find("organization_id"), std::string::npos) << no_org.error;
     // An orchestrator without an organization (a placeholder) is allowed.
@@ -249,7 +265,8 @@ TEST_P(Storage, OrchestratorsCrud) {
 
     db().freeze_clock(kT0 + 1000);
     const json u = OK(db().orch_update(
-        "orch-1", R"({"status":"active","last_seen":"2026-11-28T10:00:01.250Z","health_status":"degraded","name":null})"));
+        "orch-1",
+        R"({"status":"active","last_seen":"2026-11-28T10:00:01.250Z","health_status":"degraded","name":null})"));
     EXPECT_EQ(u["status"], "active");
     EXPECT_EQ(u["last_seen"], "2026-11-28T10:00:01Z");
     EXPECT_EQ(u["health_status"], "degraded");
@@ -279,57 +296,113 @@ TEST_P(Storage, InvalidInputIsRejectedNamingTheField) {
     const std::vector<Case> cases = {
         {[&] { return db().org_create(""); }, "record_json"},
         {[&] { return db().org_create("{"); }, "not valid JSON"},
-        {[&] { return db().org_create(R"({"organization_id":"x","name":"y"} trailing)"); }, "not valid JSON"},
+        {[&] { return db().org_create(R"({"organization_id":"x","name":"y"} trailing)"); },
+         "not valid JSON"},
         {[&] { return db().org_create("[]"); }, "JSON object"},
         {[&] { return db().org_create("\"text\""); }, "JSON object"},
         {[&] { return db().org_create("{}"); }, "organization_id"},
         {[&] { return db().org_create(R"({"organization_id":"x"})"); }, "name"},
         {[&] { return db().org_create(R"({"organization_id":5,"name":"y"})"); }, "organization_id"},
-        {[&] { return db().org_create(R"({"organization_id":"","name":"y"})"); }, "organization_id"},
+        {[&] { return db().org_create(R"({"organization_id":"","name":"y"})"); },
+         "organization_id"},
         {[&] { return db().org_create(R"({"organization_id":"x","name":null})"); }, "name"},
-        {[&] { return db().org_create(R"({"organization_id":"x","name":"y","metadata":"{}"})"); }, "metadata"},
-        {[&] { return db().org_create(R"({"organization_id":"x","name":"y","metadata":null})"); }, "metadata"},
-        {[&] { return db().org_create(R"({"organization_id":"x","name":"y","is_active":"yes"})"); }, "is_active"},
-        {[&] { return db().org_create(R"({"organization_id":"x","name":"y","status":"bogus"})"); }, "status"},
-        {[&] { return db().org_create(R"({"organization_id":"x","name":"y","last_seen":"yesterday"})"); }, "last_seen"},
-        {[&] { return db().org_create(R"({"organization_id":"x","name":"y","last_seen":"2026-02-30T00:00:00Z"})"); },
+        {[&] { return db().org_create(R"({"organization_id":"x","name":"y","metadata":"{}"})"); },
+         "metadata"},
+        {[&] { return db().org_create(R"({"organization_id":"x","name":"y","metadata":null})"); },
+         "metadata"},
+        {[&] { return db().org_create(R"({"organization_id":"x","name":"y","is_active":"yes"})"); },
+         "is_active"},
+        {[&] { return db().org_create(R"({"organization_id":"x","name":"y","status":"bogus"})"); },
+         "status"},
+        {[&] {
+             return db().org_create(
+                 R"({"organization_id":"x","name":"y","last_seen":"yesterday"})");
+         },
          "last_seen"},
-        {[&] { return db().org_create(json{{"organization_id", "x"}, {"name", long_name}}.dump()); }, "name"},
+        {[&] {
+             return db().org_create(
+                 R"({"organization_id":"x","name":"y","last_seen":"2026-02-30T00:00:00Z"})");
+         },
+         "last_seen"},
+        {[&] {
+             return db().org_create(json{{"organization_id", "x"}, {"name", long_name}}.dump());
+         },
+         "name"},
         {[&] { return db().org_update("org-1", "[1]"); }, "patch_json"},
         {[&] { return db().org_update("org-1", R"({"name":7})"); }, "name"},
         {[&] { return db().orch_create(R"({"orchestrator_id":["a"]})"); }, "orchestrator_id"},
         {[&] { return db().orch_update("orch-1", R"({"is_independent":1})"); }, "is_independent"},
-        {[&] { return db().msg_create(R"({"orchestrator_id":"orch-1","message_type":"recommendation"})"); }, "content"},
-        {[&] { return db().msg_create(R"({"orchestrator_id":"orch-1","content":"c"})"); }, "message_type"},
-        {[&] { return db().msg_create(R"({"orchestrator_id":1,"message_type":"m","content":"c"})"); }, "orchestrator_id"},
+        {[&] {
+             return db().msg_create(
+                 R"({"orchestrator_id":"orch-1","message_type":"recommendation"})");
+         },
+         "content"},
+        {[&] { return db().msg_create(R"({"orchestrator_id":"orch-1","content":"c"})"); },
+         "message_type"},
+        {[&] {
+             return db().msg_create(R"({"orchestrator_id":1,"message_type":"m","content":"c"})");
+         },
+         "orchestrator_id"},
         {[&] { return db().msg_set_status(id, "pending", "archived"); }, "status"},
-        {[&] { return db().msg_update_delivery(id, R"({"delivery_state":"lost"})"); }, "delivery_state"},
-        {[&] { return db().msg_update_delivery(id, R"({"delivery_attempts":-1})"); }, "delivery_attempts"},
-        {[&] { return db().msg_update_delivery(id, R"({"delivery_attempts":1.5})"); }, "delivery_attempts"},
+        {[&] { return db().msg_update_delivery(id, R"({"delivery_state":"lost"})"); },
+         "delivery_state"},
+        {[&] { return db().msg_update_delivery(id, R"({"delivery_attempts":-1})"); },
+         "delivery_attempts"},
+        {[&] { return db().msg_update_delivery(id, R"({"delivery_attempts":1.5})"); },
+         "delivery_attempts"},
         {[&] { return db().msg_update_delivery(id, R"({"status":"accepted"})"); }, "status"},
-        {[&] { return db().usage_insert(R"({"orchestrator_id":"o","period":"2026-11-28T10:00:00Z"})"); }, "model"},
-        {[&] { return db().usage_insert(R"({"orchestrator_id":"o","model":"m","period":"noon"})"); }, "period"},
-        {[&] { return db().usage_insert(R"({"orchestrator_id":"o","model":"m","period":"2026-11-28T10:00:00Z","requests":-1})"); },
+        {[&] {
+             return db().usage_insert(R"({"orchestrator_id":"o","period":"2026-11-28T10:00:00Z"})");
+         },
+         "model"},
+        {[&] {
+             return db().usage_insert(R"({"orchestrator_id":"o","model":"m","period":"noon"})");
+         },
+         "period"},
+        {[&] {
+             return db().usage_insert(
+                 R"({"orchestrator_id":"o","model":"m","period":"2026-11-28T10:00:00Z","requests":-1})");
+         },
          "requests"},
-        {[&] { return db().usage_insert(R"({"orchestrator_id":"o","model":"m","period":"2026-11-28T10:00:00Z","cost_usd":"1"})"); },
+        {[&] {
+             return db().usage_insert(
+                 R"({"orchestrator_id":"o","model":"m","period":"2026-11-28T10:00:00Z","cost_usd":"1"})");
+         },
          "cost_usd"},
-        {[&] { return db().usage_aggregate(Query{0, 0, "", "", "", "", "week"}); }, "kind"},
+        {[&] {
+             return db().usage_aggregate(Query{0, 0, "", "", "", "", "week"});
+         },
+         "kind"},
         {[&] { return db().usage_aggregate(Query{}); }, "kind"},
-        {[&] { return db().user_create(R"({"username":"u","password_hash":"h","role":"root"})"); }, "role"},
-        {[&] { return db().user_create(R"({"username":"u","role":"superadmin"})"); }, "password_hash"},
-        {[&] { return db().user_create(R"({"username":"u","password_hash":"h","role":"org_admin"})"); }, "organization_id"},
+        {[&] { return db().user_create(R"({"username":"u","password_hash":"h","role":"root"})"); },
+         "role"},
+        {[&] { return db().user_create(R"({"username":"u","role":"superadmin"})"); },
+         "password_hash"},
+        {[&] {
+             return db().user_create(R"({"username":"u","password_hash":"h","role":"org_admin"})");
+         },
+         "organization_id"},
         {[&] { return db().session_create(R"({"token_hash":"t","username":"u"})"); }, "expires_at"},
         {[&] { return db().audit_append(R"({"action":"a"})"); }, "actor"},
         {[&] { return db().audit_append(R"({"actor":"a","action":"b","detail":[1]})"); }, "detail"},
-        {[&] { return db().org_create(R"({"organization_id":"a\u0000b","name":"y"})"); }, "organization_id"},
-        {[&] { return db().org_create(R"({"organization_id":"x","name":"y","metadata":{"k":"v\u0000"}})"); }, "metadata"},
-        {[&] { return db().org_list(Query{0, 0, "", "", "", std::string("\xff\xfe"), ""}); }, "search"},
+        {[&] { return db().org_create(R"({"organization_id":"a\u0000b","name":"y"})"); },
+         "organization_id"},
+        {[&] {
+             return db().org_create(
+                 R"({"organization_id":"x","name":"y","metadata":{"k":"v\u0000"}})");
+         },
+         "metadata"},
+        {[&] {
+             return db().org_list(Query{0, 0, "", "", "", std::string("\xff\xfe"), ""});
+         },
+         "search"},
     };
     for (size_t i = 0; i < cases.size(); ++i) {
         const Result r = cases[i].call();
         EXPECT_EQ(r.status, MOOLAI_E_INVALID) << "case " << i << ": " << r.error;
         EXPECT_NE(r.error.find(cases[i].mentions), std::string::npos)
-            << "case " << i << ": error '" << r.error << "' should mention '" << cases[i].mentions << "'";
+            << "case " << i << ": error '" << r.error << "' should mention '" << cases[i].mentions
+            << "'";
     }
     // Nothing was stored by the rejected calls.
     EXPECT_EQ(OK(db().org_list())["total"], 1);
@@ -359,7 +432,8 @@ TEST_P(Storage, BadArgumentsNeverCrash) {
     for (int i = 0; i < 10; ++i) shallow = "[" + shallow + "]";
     for (int i = 0; i < 100; ++i) deep = "{\"k\":" + deep + "}";
     OK(db().org_create(R"({"organization_id":"x","name":"y","metadata":{"a":)" + shallow + "}}"));
-    EXPECT_STATUS(db().org_create(R"({"organization_id":"z","name":"y","metadata":)" + deep + "}"), MOOLAI_E_INVALID);
+    EXPECT_STATUS(db().org_create(R"({"organization_id":"z","name":"y","metadata":)" + deep + "}"),
+                  MOOLAI_E_INVALID);
     const std::string abyss = std::string(200000, '[') + std::string(200000, ']');
     EXPECT_STATUS(db().org_create(abyss), MOOLAI_E_INVALID);
     // Extreme pages and times.
@@ -407,7 +481,8 @@ TEST_P(Storage, ListingsPaginateWithTotalsInStableOrder) {
     EXPECT_EQ(tail["total"], 123);
     EXPECT_EQ(ids(tail, "organization_id"), std::vector<std::string>(all.begin() + 100, all.end()));
     EXPECT_EQ(OK(db().org_list(Query{3, 2}))["items"].size(), 2u);
-    EXPECT_EQ(ids(OK(db().org_list(Query{3, 2})), "organization_id"), (std::vector<std::string>{"org-000", "org-001"}));
+    EXPECT_EQ(ids(OK(db().org_list(Query{3, 2})), "organization_id"),
+              (std::vector<std::string>{"org-000", "org-001"}));
     const json past = OK(db().org_list(Query{500, 10}));
     EXPECT_EQ(past["items"], json::array());
     EXPECT_EQ(past["total"], 123);
@@ -446,7 +521,8 @@ TEST_P(Storage, OrchestratorListFilters) {
     const json page = OK(db().orch_list({1, 1, "A"}));
     EXPECT_EQ(page["total"], 3);
     EXPECT_EQ(ids(page, "orchestrator_id"), V{"a2"});
-    for (const auto& item : OK(db().orch_list({}))["items"]) EXPECT_FALSE(item.contains("credential_hash"));
+    const json everything = OK(db().orch_list({}));
+    for (const auto& item : everything["items"]) EXPECT_FALSE(item.contains("credential_hash"));
 }
 
 // ---- independence and credentials ---------------------------------------------------
@@ -456,19 +532,23 @@ TEST_P(Storage, IndependenceReportsOldAndNew) {
     org("A");
     orch("o1", "A");
     db().freeze_clock(kT0 + 2000);
-    EXPECT_EQ(OK(db().orch_set_independence("o1", true)), json::parse(R"({"old":false,"new":true})"));
+    EXPECT_EQ(OK(db().orch_set_independence("o1", true)),
+              json::parse(R"({"old":false,"new":true})"));
     const json rec = OK(db().orch_get("o1"));
     EXPECT_EQ(rec["is_independent"], true);
     EXPECT_EQ(rec["updated_at"], "2026-11-28T10:00:02Z");
-    EXPECT_EQ(OK(db().orch_set_independence("o1", true)), json::parse(R"({"old":true,"new":true})"));
-    EXPECT_EQ(OK(db().orch_set_independence("o1", false)), json::parse(R"({"old":true,"new":false})"));
+    EXPECT_EQ(OK(db().orch_set_independence("o1", true)),
+              json::parse(R"({"old":true,"new":true})"));
+    EXPECT_EQ(OK(db().orch_set_independence("o1", false)),
+              json::parse(R"({"old":true,"new":false})"));
     EXPECT_EQ(OK(db().orch_get("o1"))["is_independent"], false);
     EXPECT_STATUS(db().orch_set_independence("missing", true), MOOLAI_E_NOT_FOUND);
 }
 
 TEST_P(Storage, CredentialIsSeenByScanAndNeverInRecords) {
     org("A");
-    OK(db().orch_create(R"({"orchestrator_id":"o1","organization_id":"A","name":"One","credential_hash":"h1"})"));
+    OK(db().orch_create(
+        R"({"orchestrator_id":"o1","organization_id":"A","name":"One","credential_hash":"h1"})"));
     orch("o2", "A", "Two");
     std::vector<ScanRow> rows;
     OK(db().orch_scan(rows));
@@ -538,7 +618,8 @@ TEST_P(Storage, HeartbeatBatchOfThousandRowsIsWrittenAndUnknownIdsSkipped) {
         if (i % 100 == 0) add(ghosts[static_cast<size_t>(i / 100)], kT0, MOOLAI_ORCH_ACTIVE);
     }
     add(names[0], kT0 - 60000, MOOLAI_ORCH_ACTIVE);
-    EXPECT_STATUS(db().heartbeats_write(rows.data(), rows.size(), sizeof(HeartbeatRowV2)), MOOLAI_OK);
+    EXPECT_STATUS(db().heartbeats_write(rows.data(), rows.size(), sizeof(HeartbeatRowV2)),
+                  MOOLAI_OK);
 
     std::vector<ScanRow> scanned;
     OK(db().orch_scan(scanned));
@@ -547,7 +628,8 @@ TEST_P(Storage, HeartbeatBatchOfThousandRowsIsWrittenAndUnknownIdsSkipped) {
         const ScanRow& r = scanned[static_cast<size_t>(i)];
         ASSERT_EQ(r.orchestrator_id, names[i]);
         EXPECT_EQ(r.last_seen_ms, kT0 + i) << r.orchestrator_id;
-        EXPECT_EQ(r.status, i % 3 == 0 ? MOOLAI_ORCH_INACTIVE : MOOLAI_ORCH_ACTIVE) << r.orchestrator_id;
+        EXPECT_EQ(r.status, i % 3 == 0 ? MOOLAI_ORCH_INACTIVE : MOOLAI_ORCH_ACTIVE)
+            << r.orchestrator_id;
     }
     EXPECT_EQ(scanned[7].is_independent, 1u);  // heartbeats do not touch independence
     const json one = OK(db().orch_get("hb-0001"));
@@ -555,7 +637,8 @@ TEST_P(Storage, HeartbeatBatchOfThousandRowsIsWrittenAndUnknownIdsSkipped) {
     EXPECT_EQ(one["status"], "active");
     EXPECT_EQ(OK(db().orch_get("hb-0000"))["status"], "inactive");
     EXPECT_STATUS(db().orch_get("ghost-0"), MOOLAI_E_NOT_FOUND);
-    EXPECT_EQ(OK(db().orch_list({0, 0, "", "", "active"}))["total"], 665);  // 666, less independent hb-0007
+    EXPECT_EQ(OK(db().orch_list({0, 0, "", "", "active"}))["total"],
+              665);  // 666, less independent hb-0007
 
     // Listings cap a page at 1000 rows.
     orch("hb-extra", "A");
@@ -597,8 +680,9 @@ TEST_P(Storage, MessagesCreateCompareAndSetAndDelivery) {
     EXPECT_EQ(explicit_id["status"], "pending");
     EXPECT_EQ(explicit_id["delivery_state"], "none");
     EXPECT_EQ(explicit_id["delivery_attempts"], 0);
-    EXPECT_STATUS(db().msg_create(R"({"id":"m-1","orchestrator_id":"o1","message_type":"m","content":"c"})"),
-                  MOOLAI_E_CONFLICT);
+    EXPECT_STATUS(
+        db().msg_create(R"({"id":"m-1","orchestrator_id":"o1","message_type":"m","content":"c"})"),
+        MOOLAI_E_CONFLICT);
     EXPECT_STATUS(db().msg_create(R"({"orchestrator_id":"nope","message_type":"m","content":"c"})"),
                   MOOLAI_E_NOT_FOUND);
 
@@ -617,7 +701,8 @@ TEST_P(Storage, MessagesCreateCompareAndSetAndDelivery) {
     EXPECT_EQ(queued["delivery_state"], "queued");
     EXPECT_EQ(queued["status"], "dismissed");
     const json sent = OK(db().msg_update_delivery(
-        id, R"({"delivery_state":"sent","delivery_attempts":1,"delivered_at":"2026-11-28T10:00:05Z"})"));
+        id,
+        R"({"delivery_state":"sent","delivery_attempts":1,"delivered_at":"2026-11-28T10:00:05Z"})"));
     EXPECT_EQ(sent["delivery_state"], "sent");
     EXPECT_EQ(sent["delivery_attempts"], 1);
     EXPECT_EQ(sent["delivered_at"], "2026-11-28T10:00:05Z");
@@ -625,8 +710,10 @@ TEST_P(Storage, MessagesCreateCompareAndSetAndDelivery) {
         id, R"({"delivery_state":"acknowledged","acknowledged_at":"2026-11-28T12:00:06+02:00"})"));
     EXPECT_EQ(acked["acknowledged_at"], "2026-11-28T10:00:06Z");
     EXPECT_EQ(acked["delivered_at"], "2026-11-28T10:00:05Z");
-    EXPECT_TRUE(OK(db().msg_update_delivery(id, R"({"delivered_at":null})"))["delivered_at"].is_null());
-    EXPECT_STATUS(db().msg_update_delivery("missing", R"({"delivery_state":"queued"})"), MOOLAI_E_NOT_FOUND);
+    EXPECT_TRUE(
+        OK(db().msg_update_delivery(id, R"({"delivered_at":null})"))["delivered_at"].is_null());
+    EXPECT_STATUS(db().msg_update_delivery("missing", R"({"delivery_state":"queued"})"),
+                  MOOLAI_E_NOT_FOUND);
 }
 
 TEST_P(Storage, MessageListFiltersAndNewestFirstOrder) {
@@ -671,12 +758,13 @@ TEST_P(Storage, UsageAggregatesByEachGroupOverTimeRanges) {
     EXPECT_EQ(first["period"], "2026-11-27T23:30:00Z");
     EXPECT_EQ(first["received_at"], kT0Text);
     EXPECT_DOUBLE_EQ(first["cost_usd"].get<double>(), 0.25);
-    for (const char* rec : {
-             R"({"orchestrator_id":"o-1","organization_id":"A","period":"2026-11-28T10:00:00Z","model":"gpt-4","requests":3,"input_tokens":300,"output_tokens":120,"cost_usd":0.5})",
-             R"({"orchestrator_id":"o-2","organization_id":"B","period":"2026-11-28T12:00:00Z","model":"claude","requests":1,"input_tokens":100,"output_tokens":50,"cost_usd":0.1})",
-             R"({"orchestrator_id":"o-2","organization_id":"B","period":"2026-11-29T00:00:00Z","model":"gpt-4","requests":4,"input_tokens":400,"output_tokens":160,"cost_usd":1})",
-             R"({"orchestrator_id":"o-3","period":"2026-11-29T05:00:00+02:00","model":"claude","requests":5,"input_tokens":10,"output_tokens":5})",
-         })
+    for (
+        const char* rec : {
+            R"({"orchestrator_id":"o-1","organization_id":"A","period":"2026-11-28T10:00:00Z","model":"gpt-4","requests":3,"input_tokens":300,"output_tokens":120,"cost_usd":0.5})",
+            R"({"orchestrator_id":"o-2","organization_id":"B","period":"2026-11-28T12:00:00Z","model":"claude","requests":1,"input_tokens":100,"output_tokens":50,"cost_usd":0.1})",
+            R"({"orchestrator_id":"o-2","organization_id":"B","period":"2026-11-29T00:00:00Z","model":"gpt-4","requests":4,"input_tokens":400,"output_tokens":160,"cost_usd":1})",
+            R"({"orchestrator_id":"o-3","period":"2026-11-29T05:00:00+02:00","model":"claude","requests":5,"input_tokens":10,"output_tokens":5})",
+        })
         OK(db().usage_insert(rec));
 
     // {key: [requests, input, output, cost]}
@@ -689,7 +777,8 @@ TEST_P(Storage, UsageAggregatesByEachGroupOverTimeRanges) {
             EXPECT_TRUE(item["requests"].is_number_integer());
             EXPECT_TRUE(item["cost_usd"].is_number());
             sums[item["key"]] = {item["requests"].get<double>(), item["input_tokens"].get<double>(),
-                                 item["output_tokens"].get<double>(), item["cost_usd"].get<double>()};
+                                 item["output_tokens"].get<double>(),
+                                 item["cost_usd"].get<double>()};
             order.push_back(item["key"]);
         }
         EXPECT_TRUE(std::is_sorted(order.begin(), order.end()));
@@ -702,22 +791,30 @@ TEST_P(Storage, UsageAggregatesByEachGroupOverTimeRanges) {
         ASSERT_EQ(got.size(), want.size());
         for (const auto& [key, values] : want) {
             ASSERT_TRUE(got.count(key)) << key;
-            for (size_t i = 0; i < 4; ++i) EXPECT_NEAR(got.at(key)[i], values[i], 1e-9) << key << " #" << i;
+            for (size_t i = 0; i < 4; ++i)
+                EXPECT_NEAR(got.at(key)[i], values[i], 1e-9) << key << " #" << i;
         }
     };
     Query q;
     q.kind = "organization";
-    expect(aggregate(q), {{"", {5, 10, 5, 0}}, {"A", {5, 500, 200, 0.75}}, {"B", {5, 500, 210, 1.1}},
+    expect(aggregate(q), {{"", {5, 10, 5, 0}},
+                          {"A", {5, 500, 200, 0.75}},
+                          {"B", {5, 500, 210, 1.1}},
                           {"TOTAL", {15, 1010, 415, 1.85}}});
     q.kind = "orchestrator";
-    expect(aggregate(q), {{"o-1", {5, 500, 200, 0.75}}, {"o-2", {5, 500, 210, 1.1}}, {"o-3", {5, 10, 5, 0}},
+    expect(aggregate(q), {{"o-1", {5, 500, 200, 0.75}},
+                          {"o-2", {5, 500, 210, 1.1}},
+                          {"o-3", {5, 10, 5, 0}},
                           {"TOTAL", {15, 1010, 415, 1.85}}});
     q.kind = "model";
-    expect(aggregate(q), {{"claude", {6, 110, 55, 0.1}}, {"gpt-4", {9, 900, 360, 1.75}},
+    expect(aggregate(q), {{"claude", {6, 110, 55, 0.1}},
+                          {"gpt-4", {9, 900, 360, 1.75}},
                           {"TOTAL", {15, 1010, 415, 1.85}}});
     q.kind = "day";
-    expect(aggregate(q), {{"2026-11-27", {2, 200, 80, 0.25}}, {"2026-11-28", {4, 400, 170, 0.6}},
-                          {"2026-11-29", {9, 410, 165, 1}}, {"TOTAL", {15, 1010, 415, 1.85}}});
+    expect(aggregate(q), {{"2026-11-27", {2, 200, 80, 0.25}},
+                          {"2026-11-28", {4, 400, 170, 0.6}},
+                          {"2026-11-29", {9, 410, 165, 1}},
+                          {"TOTAL", {15, 1010, 415, 1.85}}});
     // [from, to): the report at exactly `to` is out, the one at `from` is in.
     q.from_ms = kT0;
     q.to_ms = 1795910400000;  // 2026-11-29T00:00:00Z
@@ -731,7 +828,9 @@ TEST_P(Storage, UsageAggregatesByEachGroupOverTimeRanges) {
     expect(aggregate(q), {{"gpt-4", {5, 500, 200, 0.75}}, {"TOTAL", {5, 500, 200, 0.75}}});
     q.organization_id.clear();
     q.orchestrator_id = "o-2";
-    expect(aggregate(q), {{"claude", {1, 100, 50, 0.1}}, {"gpt-4", {4, 400, 160, 1}}, {"TOTAL", {5, 500, 210, 1.1}}});
+    expect(aggregate(q), {{"claude", {1, 100, 50, 0.1}},
+                          {"gpt-4", {4, 400, 160, 1}},
+                          {"TOTAL", {5, 500, 210, 1.1}}});
     q.orchestrator_id = "nobody";
     const json none = OK(db().usage_aggregate(q));
     EXPECT_EQ(none["items"], json::array());
@@ -743,17 +842,24 @@ TEST_P(Storage, UsageAggregatesByEachGroupOverTimeRanges) {
 
 TEST_P(Storage, UsersCrudFiltersAndSecretHashes) {
     org("org-u");
-    const json alice = OK(db().user_create(R"({"username":"alice","password_hash":"$argon2id$v=19$A","role":"superadmin"})"));
+    const json alice = OK(db().user_create(
+        R"({"username":"alice","password_hash":"$argon2id$v=19$A","role":"superadmin"})"));
     EXPECT_EQ(alice["username"], "alice");
     EXPECT_EQ(alice["role"], "superadmin");
     EXPECT_TRUE(alice["organization_id"].is_null());
     EXPECT_TRUE(is_time(alice["created_at"]));
     EXPECT_FALSE(alice.contains("password_hash"));
-    OK(db().user_create(R"({"username":"bob","password_hash":"hb","role":"org_admin","organization_id":"org-u"})"));
-    OK(db().user_create(R"({"username":"carol","password_hash":"hc","role":"org_admin","organization_id":"org-u"})"));
-    EXPECT_STATUS(db().user_create(R"({"username":"alice","password_hash":"x","role":"superadmin"})"), MOOLAI_E_CONFLICT);
-    EXPECT_STATUS(db().user_create(R"({"username":"dave","password_hash":"x","role":"org_admin","organization_id":"nope"})"),
-                  MOOLAI_E_NOT_FOUND);
+    OK(db().user_create(
+        R"({"username":"bob","password_hash":"hb","role":"org_admin","organization_id":"org-u"})"));
+    OK(db().user_create(
+        R"({"username":"carol","password_hash":"hc","role":"org_admin","organization_id":"org-u"})"));
+    EXPECT_STATUS(
+        db().user_create(R"({"username":"alice","password_hash":"x","role":"superadmin"})"),
+        MOOLAI_E_CONFLICT);
+    EXPECT_STATUS(
+        db().user_create(
+            R"({"username":"dave","password_hash":"x","role":"org_admin","organization_id":"nope"})"),
+        MOOLAI_E_NOT_FOUND);
     EXPECT_EQ(OK(db().user_get("alice"))["password_hash"], "$argon2id$v=19$A");
 
     const json all = OK(db().user_list());
@@ -771,7 +877,9 @@ TEST_P(Storage, UsersCrudFiltersAndSecretHashes) {
     EXPECT_STATUS(db().user_update("alice", R"({"role":"org_admin"})"), MOOLAI_E_INVALID);
     EXPECT_STATUS(db().user_update("bob", R"({"organization_id":null})"), MOOLAI_E_INVALID);
     EXPECT_STATUS(db().user_update("alice", R"({"role":"root"})"), MOOLAI_E_INVALID);
-    EXPECT_EQ(OK(db().user_update("alice", R"({"role":"org_admin","organization_id":"org-u"})"))["role"], "org_admin");
+    EXPECT_EQ(
+        OK(db().user_update("alice", R"({"role":"org_admin","organization_id":"org-u"})"))["role"],
+        "org_admin");
     EXPECT_STATUS(db().user_update("nobody", R"({"role":"superadmin"})"), MOOLAI_E_NOT_FOUND);
     EXPECT_STATUS(db().user_delete("carol"), MOOLAI_OK);
     EXPECT_STATUS(db().user_get("carol"), MOOLAI_E_NOT_FOUND);
@@ -781,16 +889,22 @@ TEST_P(Storage, UsersCrudFiltersAndSecretHashes) {
 TEST_P(Storage, SessionsExpirePurgeAndCascadeWithTheirUser) {
     db().freeze_clock(kT0);
     org("org-s");
-    OK(db().user_create(R"({"username":"alice","password_hash":"h","role":"org_admin","organization_id":"org-s"})"));
-    const json s = OK(db().session_create(R"({"token_hash":"t1","username":"alice","expires_at":"2026-11-28T11:00:00Z"})"));
+    OK(db().user_create(
+        R"({"username":"alice","password_hash":"h","role":"org_admin","organization_id":"org-s"})"));
+    const json s = OK(db().session_create(
+        R"({"token_hash":"t1","username":"alice","expires_at":"2026-11-28T11:00:00Z"})"));
     EXPECT_EQ(s["token_hash"], "t1");
     EXPECT_EQ(s["username"], "alice");
     EXPECT_EQ(s["created_at"], kT0Text);
     EXPECT_EQ(s["expires_at"], "2026-11-28T11:00:00Z");
-    EXPECT_STATUS(db().session_create(R"({"token_hash":"t1","username":"alice","expires_at":"2026-11-28T11:00:00Z"})"),
-                  MOOLAI_E_CONFLICT);
-    EXPECT_STATUS(db().session_create(R"({"token_hash":"tx","username":"nobody","expires_at":"2026-11-28T11:00:00Z"})"),
-                  MOOLAI_E_NOT_FOUND);
+    EXPECT_STATUS(
+        db().session_create(
+            R"({"token_hash":"t1","username":"alice","expires_at":"2026-11-28T11:00:00Z"})"),
+        MOOLAI_E_CONFLICT);
+    EXPECT_STATUS(
+        db().session_create(
+            R"({"token_hash":"tx","username":"nobody","expires_at":"2026-11-28T11:00:00Z"})"),
+        MOOLAI_E_NOT_FOUND);
 
     const json got = OK(db().session_get("t1"));
     EXPECT_EQ(got["username"], "alice");
@@ -798,7 +912,8 @@ TEST_P(Storage, SessionsExpirePurgeAndCascadeWithTheirUser) {
     EXPECT_EQ(got["organization_id"], "org-s");
     EXPECT_EQ(got["expires_at"], "2026-11-28T11:00:00Z");
 
-    OK(db().session_create(R"({"token_hash":"t2","username":"alice","expires_at":"2026-11-28T09:59:59Z"})"));
+    OK(db().session_create(
+        R"({"token_hash":"t2","username":"alice","expires_at":"2026-11-28T09:59:59Z"})"));
     EXPECT_STATUS(db().session_get("t2"), MOOLAI_E_NOT_FOUND);  // already expired
     db().freeze_clock(kT0 + 2 * 3600 * 1000);
     EXPECT_STATUS(db().session_get("t1"), MOOLAI_E_NOT_FOUND);  // expired by now
@@ -807,7 +922,8 @@ TEST_P(Storage, SessionsExpirePurgeAndCascadeWithTheirUser) {
     EXPECT_EQ(OK(db().session_purge(kT0))["removed"], 0);
     OK(db().session_get("t1"));
 
-    OK(db().session_create(R"({"token_hash":"t3","username":"alice","expires_at":"2026-11-28T12:00:00Z"})"));
+    OK(db().session_create(
+        R"({"token_hash":"t3","username":"alice","expires_at":"2026-11-28T12:00:00Z"})"));
     EXPECT_STATUS(db().session_delete("t3"), MOOLAI_OK);
     EXPECT_STATUS(db().session_get("t3"), MOOLAI_E_NOT_FOUND);
     EXPECT_STATUS(db().session_delete("t3"), MOOLAI_E_NOT_FOUND);
@@ -830,14 +946,17 @@ TEST_P(Storage, AuditAppendsAndListsNewestFirstWithFilters) {
     EXPECT_EQ(e1["time"], kT0Text);
     EXPECT_EQ(e1["detail"], json::parse(R"({"ip":"10.0.0.1"})"));
     EXPECT_EQ(e1["old_value"], "false");
-    const json e2 = OK(db().audit_append(R"({"actor":"system","action":"status","orchestrator_id":"o2"})"));
+    const json e2 =
+        OK(db().audit_append(R"({"actor":"system","action":"status","orchestrator_id":"o2"})"));
     EXPECT_EQ(e2["time"], "2026-11-28T10:01:00Z");  // now, when absent
     EXPECT_TRUE(e2["organization_id"].is_null());
     EXPECT_EQ(e2["detail"], json::object());
     EXPECT_GT(e2["id"].get<int64_t>(), e1["id"].get<int64_t>());
     // Older time than e2 but appended later: order is by id, not time.
-    OK(db().audit_append(R"({"time":"2026-11-28T09:00:00Z","actor":"Admin2","action":"independence","organization_id":"B"})"));
-    OK(db().audit_append(R"({"time":"2026-11-28T11:00:00Z","actor":"bob","action":"login","organization_id":"A"})"));
+    OK(db().audit_append(
+        R"({"time":"2026-11-28T09:00:00Z","actor":"Admin2","action":"independence","organization_id":"B"})"));
+    OK(db().audit_append(
+        R"({"time":"2026-11-28T11:00:00Z","actor":"bob","action":"login","organization_id":"A"})"));
 
     auto actors = [&](Query q) { return ids(OK(db().audit_list(q)), "actor"); };
     using V = std::vector<std::string>;
@@ -898,7 +1017,9 @@ TEST_P(Storage, EightThreadsMixingWritesAndReads) {
         threads.emplace_back([&, t] {
             for (int i = 0; i < kRounds; ++i) {
                 const std::string id = "c-" + std::to_string(t) + "-" + std::to_string(i);
-                check(db().orch_create(json{{"orchestrator_id", id}, {"organization_id", "org-c"}}.dump()), "orch_create");
+                check(db().orch_create(
+                          json{{"orchestrator_id", id}, {"organization_id", "org-c"}}.dump()),
+                      "orch_create");
                 moolai_heartbeat_row hb{};
                 hb.orchestrator_id = moolai_str{id.data(), id.size()};
                 hb.last_seen_ms = kT0 + i;
@@ -906,12 +1027,22 @@ TEST_P(Storage, EightThreadsMixingWritesAndReads) {
                 check(db().heartbeats_write(&hb, 1, sizeof hb), "heartbeats_write");
                 check(db().orch_get(id), "orch_get");
                 check(db().orch_list({0, 10, "org-c", "", "active"}), "orch_list");
-                const Result m = db().msg_create(
-                    json{{"orchestrator_id", id}, {"message_type", "monitoring"}, {"content", "load"}}.dump());
+                const Result m = db().msg_create(json{
+                    {"orchestrator_id", id},
+                    {"message_type", "monitoring"},
+                    {"content", "load"}}.dump());
                 check(m, "msg_create");
-                if (m.ok()) check(db().msg_set_status(m.json()["id"].get<std::string>(), "pending", "accepted"), "msg_set_status");
-                check(db().audit_append(json{{"actor", id}, {"action", "test"}}.dump()), "audit_append");
-                check(db().usage_insert(json{{"orchestrator_id", id}, {"period", kT0Text}, {"model", "m"}, {"requests", 1}}.dump()),
+                if (m.ok())
+                    check(db().msg_set_status(m.json()["id"].get<std::string>(), "pending",
+                                              "accepted"),
+                          "msg_set_status");
+                check(db().audit_append(json{{"actor", id}, {"action", "test"}}.dump()),
+                      "audit_append");
+                check(db().usage_insert(json{
+                          {"orchestrator_id", id},
+                          {"period", kT0Text},
+                          {"model", "m"},
+                          {"requests", 1}}.dump()),
                       "usage_insert");
                 check(db().msg_list({0, 5, "org-c"}), "msg_list");
                 check(db().orch_set_independence(id, i % 2 == 0), "orch_set_independence");
@@ -927,41 +1058,83 @@ TEST_P(Storage, EightThreadsMixingWritesAndReads) {
     Query q;
     q.kind = "model";
     EXPECT_EQ(OK(db().usage_aggregate(q))["total"]["requests"], kTotal);
-    EXPECT_EQ(OK(db().orch_list({0, 0, "", "", "independent"}))["total"], kThreads * ((kRounds + 1) / 2));
+    EXPECT_EQ(OK(db().orch_list({0, 0, "", "", "independent"}))["total"],
+              kThreads * ((kRounds + 1) / 2));
 }
 
 // ---- hostile strings ----------------------------------------------------------------------
 
 TEST_P(Storage, HostileStringsRoundTrip) {
     const std::vector<std::string> hostile = {
-        R"(q"uote)", "com,ma", R"(back\slash)", "{brace}", "[bracket]", "'single'", "ünïcödé", "日本語",
-        "emoji🚀", "%_like", "sp ace", "tab\there", "new\nline", "semi;colon--", "NULL", R"("{a,b}")",
-        R"(\\)", "$1", "?1", "\u00a0nbsp", "x\u202eRTL", R"({"json":1})", "a'); DROP TABLE organizations;--",
+        R"(q"uote)",
+        "com,ma",
+        R"(back\slash)",
+        "{brace}",
+        "[bracket]",
+        "'single'",
+        "ünïcödé",
+        "日本語",
+        "emoji🚀",
+        "%_like",
+        "sp ace",
+        "tab\there",
+        "new\nline",
+        "semi;colon--",
+        "NULL",
+        R"("{a,b}")",
+        R"(\\)",
+        "$1",
+        "?1",
+        "\u00a0nbsp",
+        "x\u202eRTL",
+        R"({"json":1})",
+        "a'); DROP TABLE organizations;--",
     };
     std::vector<std::string> orch_ids;
     for (size_t i = 0; i < hostile.size(); ++i) {
         const std::string& h = hostile[i];
         const std::string org_id = "org" + h, orch_id = "o" + h;
-        const json o = OK(db().org_create(json{{"organization_id", org_id}, {"name", h}, {"metadata", {{h, h}}}}.dump()));
+        const json o = OK(db().org_create(
+            json{{"organization_id", org_id}, {"name", h}, {"metadata", {{h, h}}}}.dump()));
         EXPECT_EQ(o["organization_id"], org_id);
         EXPECT_EQ(o["metadata"][h], h);
         EXPECT_EQ(OK(db().org_get(org_id)), o);
-        OK(db().orch_create(json{{"orchestrator_id", orch_id}, {"organization_id", org_id}, {"name", h},
-                                 {"credential_hash", h}}.dump()));
+        OK(db().orch_create(json{
+            {"orchestrator_id", orch_id},
+            {"organization_id", org_id},
+            {"name", h},
+            {"credential_hash",
+             h}}.dump()));
         EXPECT_EQ(OK(db().orch_get(orch_id))["name"], h);
         orch_ids.push_back(orch_id);
-        const json m = OK(db().msg_create(json{{"id", "m" + h}, {"orchestrator_id", orch_id}, {"message_type", h},
-                                               {"content", h}, {"message_metadata", {{"k", h}}}}.dump()));
+        const json m = OK(db().msg_create(json{
+            {"id", "m" + h},
+            {"orchestrator_id", orch_id},
+            {"message_type", h},
+            {"content", h},
+            {"message_metadata", {{"k", h}}}}.dump()));
         EXPECT_EQ(m["content"], h);
         EXPECT_EQ(OK(db().msg_set_status("m" + h, "pending", "accepted"))["id"], "m" + h);
-        OK(db().user_create(json{{"username", "u" + h}, {"password_hash", h}, {"role", "org_admin"},
-                                 {"organization_id", org_id}}.dump()));
+        OK(db().user_create(json{
+            {"username", "u" + h},
+            {"password_hash", h},
+            {"role", "org_admin"},
+            {"organization_id",
+             org_id}}.dump()));
         EXPECT_EQ(OK(db().user_get("u" + h))["password_hash"], h);
-        OK(db().session_create(json{{"token_hash", "t" + h}, {"username", "u" + h}, {"expires_at", "2999-01-01T00:00:00Z"}}.dump()));
+        OK(db().session_create(json{
+            {"token_hash", "t" + h}, {"username", "u" + h}, {"expires_at", "2999-01-01T00:00:00Z"}}
+                                   .dump()));
         EXPECT_EQ(OK(db().session_get("t" + h))["organization_id"], org_id);
-        OK(db().audit_append(json{{"actor", h}, {"action", h}, {"old_value", h}, {"new_value", h}, {"detail", {{h, h}}}}.dump()));
-        OK(db().usage_insert(json{{"orchestrator_id", orch_id}, {"organization_id", org_id}, {"period", kT0Text},
-                                  {"model", h}, {"requests", 1}}.dump()));
+        OK(db().audit_append(json{
+            {"actor", h}, {"action", h}, {"old_value", h}, {"new_value", h}, {"detail", {{h, h}}}}
+                                 .dump()));
+        OK(db().usage_insert(json{
+            {"orchestrator_id", orch_id},
+            {"organization_id", org_id},
+            {"period", kT0Text},
+            {"model", h},
+            {"requests", 1}}.dump()));
         EXPECT_EQ(OK(db().orch_list({0, 0, org_id}))["items"][0]["orchestrator_id"], orch_id);
         EXPECT_EQ(OK(db().audit_list({0, 0, "", "", "", "", h}))["items"][0]["detail"][h], h);
     }
@@ -996,7 +1169,8 @@ TEST_P(Storage, HostileStringsRoundTrip) {
     for (const std::string& h : hostile) {
         std::set<std::string> want;
         for (size_t i = 0; i < hostile.size(); ++i)
-            if (fold(orch_ids[i]).find(fold(h)) != std::string::npos || fold(hostile[i]).find(fold(h)) != std::string::npos)
+            if (fold(orch_ids[i]).find(fold(h)) != std::string::npos ||
+                fold(hostile[i]).find(fold(h)) != std::string::npos)
                 want.insert(orch_ids[i]);
         const auto got = ids(OK(db().orch_list({0, 0, "", "", "", h})), "orchestrator_id");
         EXPECT_EQ(std::set<std::string>(got.begin(), got.end()), want) << "search " << h;
@@ -1013,8 +1187,9 @@ INSTANTIATE_TEST_SUITE_P(Postgres, Storage, ::testing::Values(Backend::Postgres)
 // ---- per-plugin: descriptors and config blocks -----------------------------------------------
 
 TEST(StoragePlugins, DescriptorsDeclareConcurrentStorageWithASchema) {
-    for (const auto& [path, name] : {std::pair<std::string, std::string>{MOOLAI_SQLITE_PLUGIN, "storage_sqlite"},
-                                     {MOOLAI_POSTGRES_PLUGIN, "storage_postgres"}}) {
+    for (const auto& [path, name] :
+         {std::pair<std::string, std::string>{MOOLAI_SQLITE_PLUGIN, "storage_sqlite"},
+          {MOOLAI_POSTGRES_PLUGIN, "storage_postgres"}}) {
         StoragePlugin p(path);
         const moolai_plugin_descriptor& d = p.descriptor();
         EXPECT_EQ(std::string(d.name), name);
@@ -1095,7 +1270,10 @@ uint16_t closed_port() {
 
 TEST(PostgresPlugin, ClosedPortIsUnavailableQuickly) {
     StoragePlugin p(MOOLAI_POSTGRES_PLUGIN);
-    const json config{{"host", "127.0.0.1"}, {"port", closed_port()}, {"user", "u"}, {"dbname", "d"},
+    const json config{{"host", "127.0.0.1"},
+                      {"port", closed_port()},
+                      {"user", "u"},
+                      {"dbname", "d"},
                       {"connect_timeout_s", 2}};
     ASSERT_EQ(p.create(config.dump()).status, MOOLAI_OK);  // connections open lazily
     const auto start = std::chrono::steady_clock::now();
@@ -1113,7 +1291,7 @@ TEST(PostgresPlugin, ClosedPortIsUnavailableQuickly) {
 }
 
 class PostgresServer : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         if (!postgres_configured() || env("MOOLAI_TEST_PG_CTL").empty())
             GTEST_SKIP() << "needs scripts/with-postgres.sh";

@@ -69,7 +69,8 @@ const std::vector<Migration>& migrations() {
              " created_at %TS% NOT NULL DEFAULT %NOW%,"
              " updated_at %TS% NOT NULL DEFAULT %NOW%,"
              " credential_hash %TEXT%)",
-             "CREATE INDEX orchestrator_instances_organization ON orchestrator_instances(organization_id)",
+             "CREATE INDEX orchestrator_instances_organization ON "
+             "orchestrator_instances(organization_id)",
              "CREATE INDEX orchestrator_instances_status ON orchestrator_instances(status)",
 
              "CREATE TABLE orchestrator_messages ("

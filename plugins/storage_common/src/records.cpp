@@ -15,11 +15,16 @@ namespace moolai::storage {
 namespace {
 moolai_status status_of(Fault f) {
     switch (f) {
-        case Fault::Duplicate: return MOOLAI_E_CONFLICT;
-        case Fault::MissingRef: return MOOLAI_E_NOT_FOUND;
-        case Fault::Invalid: return MOOLAI_E_INVALID;
-        case Fault::Unavailable: return MOOLAI_E_UNAVAILABLE;
-        case Fault::Internal: break;
+        case Fault::Duplicate:
+            return MOOLAI_E_CONFLICT;
+        case Fault::MissingRef:
+            return MOOLAI_E_NOT_FOUND;
+        case Fault::Invalid:
+            return MOOLAI_E_INVALID;
+        case Fault::Unavailable:
+            return MOOLAI_E_UNAVAILABLE;
+        case Fault::Internal:
+            break;
     }
     return MOOLAI_E_INTERNAL;
 }
@@ -38,7 +43,9 @@ std::vector<std::vector<std::optional<std::string>>> Tx::rows(const std::string&
     return out;
 }
 
-void invalid(const std::string& message) { throw sdk::Error(MOOLAI_E_INVALID, message); }
+void invalid(const std::string& message) {
+    throw sdk::Error(MOOLAI_E_INVALID, message);
+}
 
 json parse_object(std::string_view text, std::string_view what) {
     json j;
@@ -56,7 +63,9 @@ json parse_object(std::string_view text, std::string_view what) {
 // locale, identical on every platform.
 
 namespace {
-int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+int64_t floor_div(int64_t a, int64_t b) {
+    return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+}
 
 int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
     y -= m <= 2;
@@ -67,7 +76,9 @@ int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
     return era * 146097 + static_cast<int64_t>(doe) - 719468;
 }
 
-bool leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+bool leap(int64_t y) {
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 unsigned days_in_month(int64_t y, unsigned m) {
     static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -99,18 +110,20 @@ std::string format_time(int64_t ms) {
     const unsigned m = mp < 10 ? mp + 3 : mp - 9;
     const int64_t y = static_cast<int64_t>(yoe) + era * 400 + (m <= 2);
     char buf[48];
-    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02u:%02u:%02uZ", static_cast<long long>(y), m, d,
-                  sod / 3600, sod / 60 % 60, sod % 60);
+    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02u:%02u:%02uZ", static_cast<long long>(y), m,
+                  d, sod / 3600, sod / 60 % 60, sod % 60);
     return buf;
 }
 
 std::optional<int64_t> parse_time(std::string_view s) {
     unsigned y, mo, d, h, mi, se;
-    if (!digits(s, 0, 4, y) || s.size() < 20 || s[4] != '-' || !digits(s, 5, 2, mo) || s[7] != '-' ||
-        !digits(s, 8, 2, d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(s, 11, 2, h) ||
-        s[13] != ':' || !digits(s, 14, 2, mi) || s[16] != ':' || !digits(s, 17, 2, se))
+    if (!digits(s, 0, 4, y) || s.size() < 20 || s[4] != '-' || !digits(s, 5, 2, mo) ||
+        s[7] != '-' || !digits(s, 8, 2, d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+        !digits(s, 11, 2, h) || s[13] != ':' || !digits(s, 14, 2, mi) || s[16] != ':' ||
+        !digits(s, 17, 2, se))
         return std::nullopt;
-    if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || se > 59)
+    if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 ||
+        se > 59)
         return std::nullopt;
     size_t pos = 19;
     int64_t frac_ms = 0;
@@ -135,7 +148,8 @@ std::optional<int64_t> parse_time(std::string_view s) {
         return std::nullopt;
     }
     if (pos != s.size()) return std::nullopt;
-    const int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - offset_min * 60;
+    const int64_t secs =
+        days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - offset_min * 60;
     return secs * 1000 + frac_ms;
 }
 
@@ -148,11 +162,21 @@ bool valid_utf8(std::string_view s) noexcept {
         const unsigned c = *p;
         size_t n;
         uint32_t cp;
-        if (c < 0x80) { ++p; continue; }
-        if ((c & 0xE0) == 0xC0) { n = 1; cp = c & 0x1F; }
-        else if ((c & 0xF0) == 0xE0) { n = 2; cp = c & 0x0F; }
-        else if ((c & 0xF8) == 0xF0) { n = 3; cp = c & 0x07; }
-        else return false;
+        if (c < 0x80) {
+            ++p;
+            continue;
+        }
+        if ((c & 0xE0) == 0xC0) {
+            n = 1;
+            cp = c & 0x1F;
+        } else if ((c & 0xF0) == 0xE0) {
+            n = 2;
+            cp = c & 0x0F;
+        } else if ((c & 0xF8) == 0xF0) {
+            n = 3;
+            cp = c & 0x07;
+        } else
+            return false;
         if (static_cast<size_t>(end - p) <= n) return false;
         for (size_t i = 1; i <= n; ++i) {
             if ((p[i] & 0xC0) != 0x80) return false;
@@ -202,7 +226,9 @@ std::string shown(std::string_view s) {
     return out + "'";
 }
 
-std::string dump(const ojson& j) { return j.dump(-1, ' ', false, ojson::error_handler_t::replace); }
+std::string dump(const ojson& j) {
+    return j.dump(-1, ' ', false, ojson::error_handler_t::replace);
+}
 
 // ---- entities -------------------------------------------------------------------
 
@@ -226,58 +252,65 @@ void check_user(const json& user) {
 }
 }  // namespace
 
-const Entity kOrganization{
-    "organizations", "organization_id", "organization", "organization_id",
-    {
-        {"organization_id", Kind::Text, KEY},
-        {"name", Kind::Text, REQUIRED},
-        {"location", Kind::Text},
-        {"metadata", Kind::Json},
-        {"features", Kind::Json},
-        {"settings", Kind::Json},
-        {"status", Kind::Text, 0, 50, {"active", "inactive"}},
-        {"is_active", Kind::Bool},
-        {"is_independent", Kind::Bool},
-        {"last_seen", Kind::Time},
-        kCreatedAt,
-        kUpdatedAt,
-    }};
+const Entity kOrganization{"organizations",
+                           "organization_id",
+                           "organization",
+                           "organization_id",
+                           {
+                               {"organization_id", Kind::Text, KEY},
+                               {"name", Kind::Text, REQUIRED},
+                               {"location", Kind::Text},
+                               {"metadata", Kind::Json},
+                               {"features", Kind::Json},
+                               {"settings", Kind::Json},
+                               {"status", Kind::Text, 0, 50, {"active", "inactive"}},
+                               {"is_active", Kind::Bool},
+                               {"is_independent", Kind::Bool},
+                               {"last_seen", Kind::Time},
+                               kCreatedAt,
+                               kUpdatedAt,
+                           }};
 
-const Entity kOrchestrator{
-    "orchestrator_instances", "orchestrator_id", "orchestrator", "orchestrator_id",
-    {
-        {"orchestrator_id", Kind::Text, KEY},
-        {"organization_id", Kind::Text, 0, 255, {}, &kOrganization},
-        {"organization_name", Kind::Text},
-        {"name", Kind::Text},
-        {"location", Kind::Text},
-        {"status", Kind::Text, 0, 50, {"active", "inactive"}},
-        {"last_seen", Kind::Time},
-        {"health_status", Kind::Text, 0, 50},
-        {"is_independent", Kind::Bool},
-        {"metadata", Kind::Json},
-        {"features", Kind::Json},
-        {"session_config", Kind::Json},
-        {"privacy_mode", Kind::Bool},
-        {"monitoring_enabled", Kind::Bool},
-        {"internal_url", Kind::Text, 0, 500},
-        {"database_url", Kind::Text, 0, 500},
-        {"redis_url", Kind::Text, 0, 500},
-        {"container_id", Kind::Text},
-        {"image_name", Kind::Text},
-        {"environment_variables", Kind::Json},
-        {"phoenix_endpoint", Kind::Text, 0, 500},
-        {"admin_email", Kind::Text},
-        {"support_email", Kind::Text},
-        {"website", Kind::Text},
-        {"last_activity", Kind::Time},
-        {"credential_hash", Kind::Text, WRITE_ONLY, 1024},
-        kCreatedAt,
-        kUpdatedAt,
-    }};
+const Entity kOrchestrator{"orchestrator_instances",
+                           "orchestrator_id",
+                           "orchestrator",
+                           "orchestrator_id",
+                           {
+                               {"orchestrator_id", Kind::Text, KEY},
+                               {"organization_id", Kind::Text, 0, 255, {}, &kOrganization},
+                               {"organization_name", Kind::Text},
+                               {"name", Kind::Text},
+                               {"location", Kind::Text},
+                               {"status", Kind::Text, 0, 50, {"active", "inactive"}},
+                               {"last_seen", Kind::Time},
+                               {"health_status", Kind::Text, 0, 50},
+                               {"is_independent", Kind::Bool},
+                               {"metadata", Kind::Json},
+                               {"features", Kind::Json},
+                               {"session_config", Kind::Json},
+                               {"privacy_mode", Kind::Bool},
+                               {"monitoring_enabled", Kind::Bool},
+                               {"internal_url", Kind::Text, 0, 500},
+                               {"database_url", Kind::Text, 0, 500},
+                               {"redis_url", Kind::Text, 0, 500},
+                               {"container_id", Kind::Text},
+                               {"image_name", Kind::Text},
+                               {"environment_variables", Kind::Json},
+                               {"phoenix_endpoint", Kind::Text, 0, 500},
+                               {"admin_email", Kind::Text},
+                               {"support_email", Kind::Text},
+                               {"website", Kind::Text},
+                               {"last_activity", Kind::Time},
+                               {"credential_hash", Kind::Text, WRITE_ONLY, 1024},
+                               kCreatedAt,
+                               kUpdatedAt,
+                           }};
 
 const Entity kMessage{
-    "orchestrator_messages", "id", "message", "created_at DESC, id",
+    "orchestrator_messages",
+    "id",
+    "message",
+    "created_at DESC, id",
     {
         {"id", Kind::Text, KEY},
         {"orchestrator_id", Kind::Text, REQUIRED, 255, {}, &kOrchestrator},
@@ -293,7 +326,10 @@ const Entity kMessage{
         kUpdatedAt,
     }};
 
-const Entity kUsage{"usage_reports", "id", "usage report", "id",
+const Entity kUsage{"usage_reports",
+                    "id",
+                    "usage report",
+                    "id",
                     {
                         {"id", Kind::Int, KEY | AUTO},
                         {"orchestrator_id", Kind::Text, REQUIRED},
@@ -307,7 +343,10 @@ const Entity kUsage{"usage_reports", "id", "usage report", "id",
                         {"received_at", Kind::Time, AUTO | STAMP},
                     }};
 
-const Entity kUser{"users", "username", "user", "username",
+const Entity kUser{"users",
+                   "username",
+                   "user",
+                   "username",
                    {
                        {"username", Kind::Text, KEY},
                        {"password_hash", Kind::Text, REQUIRED | SECRET, 1024},
@@ -318,7 +357,10 @@ const Entity kUser{"users", "username", "user", "username",
                    },
                    &check_user};
 
-const Entity kSession{"sessions", "token_hash", "session", "token_hash",
+const Entity kSession{"sessions",
+                      "token_hash",
+                      "session",
+                      "token_hash",
                       {
                           {"token_hash", Kind::Text, KEY, 1024},
                           {"username", Kind::Text, REQUIRED, 255, {}, &kUser},
@@ -326,7 +368,10 @@ const Entity kSession{"sessions", "token_hash", "session", "token_hash",
                           {"expires_at", Kind::Time, REQUIRED},
                       }};
 
-const Entity kAudit{"audit_log", "id", "audit entry", "id DESC",
+const Entity kAudit{"audit_log",
+                    "id",
+                    "audit entry",
+                    "id DESC",
                     {
                         {"id", Kind::Int, KEY | AUTO},
                         {"time", Kind::Time, DEFAULT_NOW},
@@ -353,7 +398,8 @@ void check_json_column(const std::string& name, const json& root) {
         const auto [j, depth] = todo.back();
         todo.pop_back();
         if (depth > kMaxJsonDepth)
-            invalid("field '" + name + "' nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+            invalid("field '" + name + "' nests deeper than " + std::to_string(kMaxJsonDepth) +
+                    " levels");
         if (j->is_string() && j->get_ref<const std::string&>().find('\0') != std::string::npos)
             invalid("field '" + name + "' contains a NUL character");
         if (j->is_object()) {
@@ -384,7 +430,8 @@ Value to_value(const Field& f, const json& v) {
             if (!storable(s)) invalid("field '" + name + "' contains a NUL character");
             if (f.has(KEY) && s.empty()) invalid("field '" + name + "' must not be empty");
             if (f.max_chars != 0 && utf8_chars(s) > f.max_chars)
-                invalid("field '" + name + "' is longer than " + std::to_string(f.max_chars) + " characters");
+                invalid("field '" + name + "' is longer than " + std::to_string(f.max_chars) +
+                        " characters");
             if (!f.allowed.empty()) {
                 bool ok = false;
                 std::string list;
@@ -398,7 +445,8 @@ Value to_value(const Field& f, const json& v) {
         }
         case Kind::Int: {
             if (!v.is_number_integer()) must_be("an integer");
-            if (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max()))
+            if (v.is_number_unsigned() &&
+                v.get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max()))
                 invalid("field '" + name + "' is out of range");
             const auto i = v.get<int64_t>();
             if (f.has(NONNEG) && i < 0) invalid("field '" + name + "' must be >= 0");
@@ -434,7 +482,8 @@ Projection project(const Entity& e, const Dialect& d, bool with_secrets, std::st
     Projection p;
     for (const Field& f : e.fields) {
         if (f.has(WRITE_ONLY) || (f.has(SECRET) && !with_secrets)) continue;
-        std::string col = alias.empty() ? std::string(f.name) : std::string(alias) + "." + std::string(f.name);
+        std::string col =
+            alias.empty() ? std::string(f.name) : std::string(alias) + "." + std::string(f.name);
         if (!p.columns.empty()) p.columns += ", ";
         p.columns += f.kind == Kind::Time ? d.time_out(col) : col;
         p.fields.push_back(&f);
@@ -450,9 +499,13 @@ int64_t cell_int(const Cell& c) {
     return std::llround(cell_real(c));  // "300.000000" from a NUMERIC sum
 }
 
-double cell_real(const Cell& c) { return c ? std::strtod(std::string(*c).c_str(), nullptr) : 0.0; }
+double cell_real(const Cell& c) {
+    return c ? std::strtod(std::string(*c).c_str(), nullptr) : 0.0;
+}
 
-bool cell_bool(const Cell& c) { return c && (*c == "1" || *c == "t" || *c == "true"); }
+bool cell_bool(const Cell& c) {
+    return c && (*c == "1" || *c == "t" || *c == "true");
+}
 
 ojson to_record(const Projection& p, const Row& row, size_t first_cell) {
     ojson rec = ojson::object();
@@ -462,11 +515,21 @@ ojson to_record(const Projection& p, const Row& row, size_t first_cell) {
         ojson& out = rec[std::string(f.name)];
         if (!c) continue;  // null
         switch (f.kind) {
-            case Kind::Text: out = std::string(*c); break;
-            case Kind::Int: out = cell_int(c); break;
-            case Kind::Real: out = cell_real(c); break;
-            case Kind::Bool: out = cell_bool(c); break;
-            case Kind::Time: out = format_time(cell_int(c)); break;
+            case Kind::Text:
+                out = std::string(*c);
+                break;
+            case Kind::Int:
+                out = cell_int(c);
+                break;
+            case Kind::Real:
+                out = cell_real(c);
+                break;
+            case Kind::Bool:
+                out = cell_bool(c);
+                break;
+            case Kind::Time:
+                out = format_time(cell_int(c));
+                break;
             case Kind::Json:
                 out = ojson::parse(c->begin(), c->end(), nullptr, false);
                 if (out.is_discarded()) out = std::string(*c);  // not written by us; show as is

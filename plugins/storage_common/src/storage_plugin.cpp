@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <random>
 #include <unordered_map>
@@ -48,7 +49,8 @@ Status reply(Call& call, const ojson& out) {
 std::string new_message_id() {
     // mt19937_64 is trivially destructible, so this thread_local registers no
     // destructor that would outlive an unloaded plugin.
-    thread_local std::mt19937_64 rng{(uint64_t(std::random_device{}()) << 32) ^ std::random_device{}()};
+    thread_local std::mt19937_64 rng{(uint64_t(std::random_device{}()) << 32) ^
+                                     std::random_device{}()};
     char buf[40];
     std::snprintf(buf, sizeof buf, "msg-%016llx%016llx", static_cast<unsigned long long>(rng()),
                   static_cast<unsigned long long>(rng()));
@@ -76,7 +78,8 @@ struct Sql {
         return d.placeholder(params.size());
     }
     std::string bind_time(int64_t ms) {
-        params.emplace_back(clamp_time(ms));  // not via bind(Value): g++ 12 warns falsely on that variant move
+        // emplace, not bind(Value): g++ 12 warns falsely about that variant move
+        params.emplace_back(clamp_time(ms));
         return d.time_in(d.placeholder(params.size()));
     }
     std::string where_sql() const {
@@ -86,15 +89,16 @@ struct Sql {
     }
     // Filters documented per list function; an empty value means "no filter".
     void eq(std::string_view column, Str value, const char* name) {
-        if (!value.empty()) where.push_back(std::string(column) + " = " + bind(text_arg(value, name)));
+        if (!value.empty())
+            where.push_back(std::string(column) + " = " + bind(text_arg(value, name)));
     }
     void search(std::initializer_list<std::string_view> columns, Str needle) {
         if (needle.empty()) return;
         const std::string p = bind(like_contains(text_arg(needle, "query.search")));
         std::string any;
         for (auto c : columns)
-            any += (any.empty() ? "" : " OR ") + std::string(c) + " " + std::string(d.ilike()) + " " + p +
-                   " ESCAPE '\\'";
+            any += (any.empty() ? "" : " OR ") + std::string(c) + " " + std::string(d.ilike()) +
+                   " " + p + " ESCAPE '\\'";
         where.push_back("(" + any + ")");
     }
     void time_range(std::string_view column, const moolai_query& q) {
@@ -104,7 +108,8 @@ struct Sql {
     void page(std::string& sql, const moolai_query& q) {
         const uint64_t limit = q.limit == 0 ? kDefaultLimit : std::min(q.limit, kMaxLimit);
         const uint64_t offset = std::min<uint64_t>(q.offset, std::numeric_limits<int64_t>::max());
-        sql += " LIMIT " + bind(static_cast<int64_t>(limit)) + " OFFSET " + bind(static_cast<int64_t>(offset));
+        sql += " LIMIT " + bind(static_cast<int64_t>(limit)) + " OFFSET " +
+               bind(static_cast<int64_t>(offset));
     }
 };
 
@@ -114,11 +119,13 @@ struct Work {
     const Dialect& d;
     int64_t now;
 
-    std::optional<ojson> fetch(const Entity& e, const Value& key, bool secrets = false, bool lock = false) {
+    std::optional<ojson> fetch(const Entity& e, const Value& key, bool secrets = false,
+                               bool lock = false) {
         const Projection p = project(e, d, secrets);
         Sql q{d};
-        const std::string sql = "SELECT " + p.columns + " FROM " + std::string(e.table) + " WHERE " +
-                                std::string(e.key) + " = " + q.bind(key) + std::string(lock ? d.lock_rows() : "");
+        const std::string sql = "SELECT " + p.columns + " FROM " + std::string(e.table) +
+                                " WHERE " + std::string(e.key) + " = " + q.bind(key) +
+                                std::string(lock ? d.lock_rows() : "");
         std::optional<ojson> out;
         tx.exec(sql, q.params, [&](const Row& r) { out = to_record(p, r); });
         return out;
@@ -133,7 +140,8 @@ struct Work {
     bool exists(const Entity& e, const Value& key) {
         Sql q{d};
         bool found = false;
-        tx.exec("SELECT 1 FROM " + std::string(e.table) + " WHERE " + std::string(e.key) + " = " + q.bind(key),
+        tx.exec("SELECT 1 FROM " + std::string(e.table) + " WHERE " + std::string(e.key) + " = " +
+                    q.bind(key),
                 q.params, [&](const Row&) { found = true; });
         return found;
     }
@@ -143,9 +151,9 @@ struct Work {
     void check_ref(const Field& f, const Value& v) {
         if (f.ref == nullptr || !std::holds_alternative<std::string>(v)) return;
         if (!exists(*f.ref, v))
-            throw sdk::Error(MOOLAI_E_NOT_FOUND, "field '" + std::string(f.name) + "': " +
-                                                     std::string(f.ref->what) + " " +
-                                                     shown(std::get<std::string>(v)) + " not found");
+            throw sdk::Error(MOOLAI_E_NOT_FOUND,
+                             "field '" + std::string(f.name) + "': " + std::string(f.ref->what) +
+                                 " " + shown(std::get<std::string>(v)) + " not found");
     }
 
     // Inserts a validated record; returns its key as stored.
@@ -171,7 +179,8 @@ struct Work {
             if (f.has(AUTO)) continue;  // the column default, or the operation sets it
             const auto it = rec.find(std::string(f.name));
             if (it == rec.end()) {
-                if (f.has(KEY | REQUIRED)) invalid("missing required field '" + std::string(f.name) + "'");
+                if (f.has(KEY | REQUIRED))
+                    invalid("missing required field '" + std::string(f.name) + "'");
                 if (f.has(DEFAULT_NOW)) add(f, now);
                 continue;
             }
@@ -180,20 +189,22 @@ struct Work {
         if (e.check) e.check(rec);
         // References only once the input is valid: INVALID wins over NOT_FOUND.
         for (size_t i = 0; i < refs.size(); ++i) check_ref(*refs[i], q.params[ref_at[i]]);
-        const std::string sql = "INSERT INTO " + std::string(e.table) + " (" + cols + ") VALUES (" + vals +
-                                ") RETURNING " + std::string(e.key);
+        const std::string sql = "INSERT INTO " + std::string(e.table) + " (" + cols + ") VALUES (" +
+                                vals + ") RETURNING " + std::string(e.key);
         std::optional<std::string> key;
         try {
             tx.exec(sql, q.params, [&](const Row& r) { key = std::string(r.at(0).value_or("")); });
         } catch (const DbError& err) {
             if (err.fault() != Fault::Duplicate) throw;
             const auto k = rec.find(std::string(e.key));
-            throw sdk::Error(MOOLAI_E_CONFLICT, std::string(e.what) + " " +
-                                                    shown(k != rec.end() && k->is_string() ? k->get<std::string>() : "") +
-                                                    " already exists");
+            throw sdk::Error(
+                MOOLAI_E_CONFLICT,
+                std::string(e.what) + " " +
+                    shown(k != rec.end() && k->is_string() ? k->get<std::string>() : "") +
+                    " already exists");
         }
         if (!key) throw DbError(Fault::Internal, "INSERT returned no key");
-        if (e.fields.front().kind == Kind::Int) return cell_int(Cell(*key));
+        if (e.field(e.key)->kind == Kind::Int) return cell_int(Cell(*key));
         return *key;
     }
 
@@ -207,7 +218,8 @@ struct Work {
         std::vector<std::pair<const Field*, size_t>> refs;  // field, index of its parameter
         auto set = [&](const Field& f, Value v) {
             const std::string p = q.bind(std::move(v));
-            sets += (sets.empty() ? "" : ", ") + std::string(f.name) + " = " + (f.kind == Kind::Time ? d.time_in(p) : p);
+            sets += (sets.empty() ? "" : ", ") + std::string(f.name) + " = " +
+                    (f.kind == Kind::Time ? d.time_in(p) : p);
         };
         for (const auto& [name, v] : patch.items()) {
             const Field* f = e.field(name);
@@ -244,20 +256,23 @@ struct Work {
 
     void remove(const Entity& e, const std::string& key) {
         Sql q{d};
-        const std::string sql =
-            "DELETE FROM " + std::string(e.table) + " WHERE " + std::string(e.key) + " = " + q.bind(key);
+        const std::string sql = "DELETE FROM " + std::string(e.table) + " WHERE " +
+                                std::string(e.key) + " = " + q.bind(key);
         if (tx.exec(sql, q.params) == 0) not_found(e, key);
     }
 
-    // {"items":[...],"total":N}; `q` holds the filters.
-    ojson list(const Entity& e, Sql& q, const moolai_query& query, std::string_view from = {}) {
-        const std::string source = from.empty() ? std::string(e.table) : std::string(from);
-        const std::string where = q.where_sql();
+    // {"items":[...],"total":N}; `filters` holds the WHERE conditions. It is
+    // copied, not extended: a rerun transaction must start from the same state.
+    ojson list(const Entity& e, const Sql& filters, const moolai_query& query) {
+        const std::string source(e.table);
+        const std::string where = filters.where_sql();
         int64_t total = 0;
-        tx.exec("SELECT COUNT(*) FROM " + source + where, q.params,
+        tx.exec("SELECT COUNT(*) FROM " + source + where, filters.params,
                 [&](const Row& r) { total = cell_int(r.at(0)); });
         const Projection p = project(e, d, false);
-        std::string sql = "SELECT " + p.columns + " FROM " + source + where + " ORDER BY " + std::string(e.order);
+        std::string sql =
+            "SELECT " + p.columns + " FROM " + source + where + " ORDER BY " + std::string(e.order);
+        Sql q = filters;
         q.page(sql, query);
         ojson items = ojson::array();
         tx.exec(sql, q.params, [&](const Row& r) { items.push_back(to_record(p, r)); });
@@ -277,6 +292,41 @@ struct Work {
 // ---- plumbing -------------------------------------------------------------------
 
 namespace {
+// Runs every transaction twice: once rolled back, then for real. Switched on
+// by MOOLAI_STORAGE_REPLAY_TRANSACTIONS=1 (the test suite does), it proves
+// what Backend::transact demands of every operation: a transaction rerun
+// after a lost connection gives the same result and no duplicate effects.
+class ReplayBackend final : public Backend {
+  public:
+    explicit ReplayBackend(std::unique_ptr<Backend> inner) : inner_(std::move(inner)) {}
+    const Dialect& dialect() const noexcept override { return inner_->dialect(); }
+    void open() override { inner_->open(); }
+    void close() noexcept override { inner_->close(); }
+    void transact(Mode mode, const std::function<void(Tx&)>& work) override {
+        struct Replay {};
+        try {
+            inner_->transact(mode, [&](Tx& tx) {
+                work(tx);
+                throw Replay{};  // roll the first run back
+            });
+        } catch (const Replay&) {
+        }
+        inner_->transact(mode, work);
+    }
+
+  private:
+    std::unique_ptr<Backend> inner_;
+};
+
+std::unique_ptr<Backend> maybe_replay(std::unique_ptr<Backend> backend, const sdk::Host& host) {
+    const char* on = std::getenv("MOOLAI_STORAGE_REPLAY_TRANSACTIONS");
+    if (on == nullptr || std::string_view(on) != "1") return backend;
+    host.warn(
+        "storage: MOOLAI_STORAGE_REPLAY_TRANSACTIONS=1, every transaction runs twice (testing "
+        "aid)");
+    return std::make_unique<ReplayBackend>(std::move(backend));
+}
+
 // Runs `body` in one transaction and returns what it built.
 template <class Body>
 ojson run(Backend& db, int64_t now, Mode mode, Body&& body) {
@@ -290,7 +340,7 @@ ojson run(Backend& db, int64_t now, Mode mode, Body&& body) {
 }  // namespace
 
 StoragePlugin::StoragePlugin(sdk::Host host, std::unique_ptr<Backend> backend)
-    : sdk::Plugin(host), db_(std::move(backend)) {}
+    : sdk::Plugin(host), db_(maybe_replay(std::move(backend), host)) {}
 
 StoragePlugin::~StoragePlugin() = default;
 
@@ -299,7 +349,9 @@ Status StoragePlugin::start(Call&) {
     return MOOLAI_OK;
 }
 
-void StoragePlugin::stop() noexcept { db_->close(); }
+void StoragePlugin::stop() noexcept {
+    db_->close();
+}
 
 // ---- schema -----------------------------------------------------------------------
 
@@ -320,8 +372,8 @@ Status StoragePlugin::migrate(Call& call) {
             lock(tx);
             Sql q{d};
             bool present = false;
-            tx.exec("SELECT 1 FROM schema_migrations WHERE version = " + q.bind(int64_t{m.version}), q.params,
-                    [&](const Row&) { present = true; });
+            tx.exec("SELECT 1 FROM schema_migrations WHERE version = " + q.bind(int64_t{m.version}),
+                    q.params, [&](const Row&) { present = true; });
             if (present) return;
             for (const char* statement : m.statements) tx.exec(render_ddl(statement, d), {});
             Sql ins{d};
@@ -354,7 +406,8 @@ Status StoragePlugin::ping(Call& call) {
 
 Status StoragePlugin::org_create(Call& call, Str record_json) {
     const json rec = parse_object(record_json, "record_json");
-    return reply(call, run(*db_, now(), Mode::Write, [&](Work& w) { return w.create(kOrganization, rec); }));
+    return reply(
+        call, run(*db_, now(), Mode::Write, [&](Work& w) { return w.create(kOrganization, rec); }));
 }
 
 Status StoragePlugin::org_update(Call& call, Str organization_id, Str patch_json) {
@@ -368,13 +421,15 @@ Status StoragePlugin::org_update(Call& call, Str organization_id, Str patch_json
 
 Status StoragePlugin::org_get(Call& call, Str organization_id) {
     const std::string id = key_arg(kOrganization, organization_id);
-    return reply(call, run(*db_, now(), Mode::Read, [&](Work& w) { return w.get(kOrganization, id); }));
+    return reply(call,
+                 run(*db_, now(), Mode::Read, [&](Work& w) { return w.get(kOrganization, id); }));
 }
 
 Status StoragePlugin::org_list(Call& call, const moolai_query& query) {
     Sql q{sql()};
     q.search({"organization_id", "name"}, sdk::view(query.search));
-    return reply(call, run(*db_, now(), Mode::Read, [&](Work& w) { return w.list(kOrganization, q, query); }));
+    return reply(call, run(*db_, now(), Mode::Read,
+                           [&](Work& w) { return w.list(kOrganization, q, query); }));
 }
 
 Status StoragePlugin::org_delete(Call&, Str organization_id) {
@@ -390,7 +445,8 @@ Status StoragePlugin::org_delete(Call&, Str organization_id) {
 
 Status StoragePlugin::orch_create(Call& call, Str record_json) {
     const json rec = parse_object(record_json, "record_json");
-    return reply(call, run(*db_, now(), Mode::Write, [&](Work& w) { return w.create(kOrchestrator, rec); }));
+    return reply(
+        call, run(*db_, now(), Mode::Write, [&](Work& w) { return w.create(kOrchestrator, rec); }));
 }
 
 Status StoragePlugin::orch_update(Call& call, Str orchestrator_id, Str patch_json) {
@@ -404,7 +460,8 @@ Status StoragePlugin::orch_update(Call& call, Str orchestrator_id, Str patch_jso
 
 Status StoragePlugin::orch_get(Call& call, Str orchestrator_id) {
     const std::string id = key_arg(kOrchestrator, orchestrator_id);
-    return reply(call, run(*db_, now(), Mode::Read, [&](Work& w) { return w.get(kOrchestrator, id); }));
+    return reply(call,
+                 run(*db_, now(), Mode::Read, [&](Work& w) { return w.get(kOrchestrator, id); }));
 }
 
 Status StoragePlugin::orch_list(Call& call, const moolai_query& query) {
@@ -418,7 +475,8 @@ Status StoragePlugin::orch_list(Call& call, const moolai_query& query) {
         q.where.emplace_back("is_independent = FALSE");
     }
     q.search({"orchestrator_id", "name"}, sdk::view(query.search));
-    return reply(call, run(*db_, now(), Mode::Read, [&](Work& w) { return w.list(kOrchestrator, q, query); }));
+    return reply(call, run(*db_, now(), Mode::Read,
+                           [&](Work& w) { return w.list(kOrchestrator, q, query); }));
 }
 
 Status StoragePlugin::orch_delete(Call&, Str orchestrator_id) {
@@ -440,7 +498,8 @@ struct ScanStopped {
 Status StoragePlugin::orch_scan(Call& call, moolai_orchestrator_row_fn fn, void* cookie) {
     const Dialect& d = sql();
     const std::string query =
-        "SELECT orchestrator_id, organization_id, name, credential_hash, status, " + d.time_out("last_seen") +
+        "SELECT orchestrator_id, organization_id, name, credential_hash, status, " +
+        d.time_out("last_seen") +
         ", is_independent FROM orchestrator_instances ORDER BY orchestrator_id";
     auto str = [](const Cell& c) { return c ? sdk::str(*c) : moolai_str{nullptr, 0}; };
     bool delivered = false;  // a retried transaction must not deliver twice
@@ -454,7 +513,8 @@ Status StoragePlugin::orch_scan(Call& call, moolai_orchestrator_row_fn fn, void*
                 row.organization_id = str(r[1]);
                 row.name = str(r[2]);
                 row.credential_hash = str(r[3]);
-                row.status = r[4] == std::string_view("active") ? MOOLAI_ORCH_ACTIVE : MOOLAI_ORCH_INACTIVE;
+                row.status =
+                    r[4] == std::string_view("active") ? MOOLAI_ORCH_ACTIVE : MOOLAI_ORCH_INACTIVE;
                 row.last_seen_ms = cell_int(r[5]);
                 row.is_independent = cell_bool(r[6]) ? 1u : 0u;
                 const Status s = fn(cookie, &row);
@@ -471,35 +531,38 @@ Status StoragePlugin::orch_scan(Call& call, moolai_orchestrator_row_fn fn, void*
 
 Status StoragePlugin::orch_set_independence(Call& call, Str orchestrator_id, bool is_independent) {
     const std::string id = key_arg(kOrchestrator, orchestrator_id);
-    return reply(call, run(*db_, now(), Mode::Write, [&](Work& w) {
-                     // Read and write under a row lock, so two toggles racing
-                     // each report the old value they really replaced.
-                     Sql q{w.d};
-                     std::optional<bool> old;
-                     w.tx.exec("SELECT is_independent FROM orchestrator_instances WHERE orchestrator_id = " +
-                                   q.bind(id) + std::string(w.d.lock_rows()),
-                               q.params, [&](const Row& r) { old = cell_bool(r.at(0)); });
-                     if (!old) not_found(kOrchestrator, id);
-                     if (*old != is_independent) {
-                         Sql u{w.d};
-                         w.tx.exec("UPDATE orchestrator_instances SET is_independent = " + u.bind(is_independent) +
-                                       ", updated_at = " + u.bind_time(w.now) +
-                                       " WHERE orchestrator_id = " + u.bind(id),
-                                   u.params);
-                     }
-                     return ojson{{"old", *old}, {"new", is_independent}};
-                 }));
+    return reply(
+        call, run(*db_, now(), Mode::Write, [&](Work& w) {
+            // Read and write under a row lock, so two toggles racing
+            // each report the old value they really replaced.
+            Sql q{w.d};
+            std::optional<bool> old;
+            w.tx.exec("SELECT is_independent FROM orchestrator_instances WHERE orchestrator_id = " +
+                          q.bind(id) + std::string(w.d.lock_rows()),
+                      q.params, [&](const Row& r) { old = cell_bool(r.at(0)); });
+            if (!old) not_found(kOrchestrator, id);
+            if (*old != is_independent) {
+                Sql u{w.d};
+                w.tx.exec("UPDATE orchestrator_instances SET is_independent = " +
+                              u.bind(is_independent) + ", updated_at = " + u.bind_time(w.now) +
+                              " WHERE orchestrator_id = " + u.bind(id),
+                          u.params);
+            }
+            return ojson{{"old", *old}, {"new", is_independent}};
+        }));
 }
 
 Status StoragePlugin::orch_set_credential(Call&, Str orchestrator_id, Str credential_hash) {
     const std::string id = key_arg(kOrchestrator, orchestrator_id);
     const Field& f = *kOrchestrator.field("credential_hash");
-    const Value hash = credential_hash.empty() ? Value(nullptr) : to_value(f, json(text_arg(credential_hash, "credential_hash")));
+    const Value hash = credential_hash.empty()
+                           ? Value(nullptr)
+                           : to_value(f, json(text_arg(credential_hash, "credential_hash")));
     run(*db_, now(), Mode::Write, [&](Work& w) {
         Sql q{w.d};
-        const std::string statement = "UPDATE orchestrator_instances SET credential_hash = " + q.bind(hash) +
-                                      ", updated_at = " + q.bind_time(w.now) +
-                                      " WHERE orchestrator_id = " + q.bind(id);
+        const std::string statement =
+            "UPDATE orchestrator_instances SET credential_hash = " + q.bind(hash) +
+            ", updated_at = " + q.bind_time(w.now) + " WHERE orchestrator_id = " + q.bind(id);
         if (w.tx.exec(statement, q.params) == 0) not_found(kOrchestrator, id);
         return ojson();
     });
@@ -516,7 +579,8 @@ Status StoragePlugin::heartbeats_write(Call&, const moolai_heartbeat_row* rows, 
     for (uint64_t i = 0; i < count; ++i) {
         const moolai_heartbeat_row& r = sdk::row_at(rows, i, row_size);
         if (r.status != MOOLAI_ORCH_ACTIVE && r.status != MOOLAI_ORCH_INACTIVE)
-            invalid("heartbeat row " + std::to_string(i) + ": status must be MOOLAI_ORCH_ACTIVE or MOOLAI_ORCH_INACTIVE");
+            invalid("heartbeat row " + std::to_string(i) +
+                    ": status must be MOOLAI_ORCH_ACTIVE or MOOLAI_ORCH_INACTIVE");
         const Str id = sdk::view(r.orchestrator_id);
         if (id.empty() || !storable(id)) continue;
         const auto [it, fresh] = seen.emplace(id, beats.size());
@@ -536,8 +600,8 @@ Status StoragePlugin::heartbeats_write(Call&, const moolai_heartbeat_row* rows, 
 // ---- messages --------------------------------------------------------------------
 
 namespace {
-const std::vector<std::string_view> kDeliveryFields = {"delivery_state", "delivery_attempts", "delivered_at",
-                                                       "acknowledged_at"};
+const std::vector<std::string_view> kDeliveryFields = {"delivery_state", "delivery_attempts",
+                                                       "delivered_at", "acknowledged_at"};
 }
 
 Status StoragePlugin::msg_create(Call& call, Str record_json) {
@@ -545,7 +609,8 @@ Status StoragePlugin::msg_create(Call& call, Str record_json) {
     if (!rec.contains("id") || rec["id"].is_null()) rec["id"] = new_message_id();
     // status, delivery_state and delivery_attempts are storage-owned (AUTO):
     // a message is always born "pending" and undelivered.
-    return reply(call, run(*db_, now(), Mode::Write, [&](Work& w) { return w.create(kMessage, rec); }));
+    return reply(call,
+                 run(*db_, now(), Mode::Write, [&](Work& w) { return w.create(kMessage, rec); }));
 }
 
 Status StoragePlugin::msg_get(Call& call, Str message_id) {
@@ -558,35 +623,39 @@ Status StoragePlugin::msg_list(Call& call, const moolai_query& query) {
     q.eq("orchestrator_id", sdk::view(query.orchestrator_id), "query.orchestrator_id");
     if (query.organization_id.len != 0)
         q.where.push_back(
-            "orchestrator_id IN (SELECT orchestrator_id FROM orchestrator_instances WHERE organization_id = " +
+            "orchestrator_id IN (SELECT orchestrator_id FROM orchestrator_instances WHERE "
+            "organization_id = " +
             q.bind(text_arg(sdk::view(query.organization_id), "query.organization_id")) + ")");
     q.eq("status", sdk::view(query.status), "query.status");
     q.eq("message_type", sdk::view(query.kind), "query.kind");
     q.search({"content"}, sdk::view(query.search));
-    return reply(call, run(*db_, now(), Mode::Read, [&](Work& w) { return w.list(kMessage, q, query); }));
+    return reply(call,
+                 run(*db_, now(), Mode::Read, [&](Work& w) { return w.list(kMessage, q, query); }));
 }
 
 Status StoragePlugin::msg_set_status(Call& call, Str message_id, Str expected, Str status) {
     const std::string id = key_arg(kMessage, message_id);
     const Value next = to_value(*kMessage.field("status"), json(text_arg(status, "status")));
-    return reply(call, run(*db_, now(), Mode::Write, [&](Work& w) {
-                     // One conditional UPDATE is the compare-and-set: no window
-                     // between reading the old status and writing the new one.
-                     int64_t changed = 0;
-                     if (storable(expected)) {
-                         Sql q{w.d};
-                         changed = w.tx.exec("UPDATE orchestrator_messages SET status = " + q.bind(next) +
-                                                 ", updated_at = " + q.bind_time(w.now) + " WHERE id = " +
-                                                 q.bind(id) + " AND status = " + q.bind(std::string(expected)),
-                                             q.params);
-                     }
-                     ojson rec = w.get(kMessage, id);  // NOT_FOUND when missing
-                     if (changed == 0)
-                         throw sdk::Error(MOOLAI_E_CONFLICT, "message " + shown(id) + " is " +
-                                                                 shown(rec["status"].get<std::string>()) +
-                                                                 ", not " + shown(expected));
-                     return rec;
-                 }));
+    return reply(
+        call, run(*db_, now(), Mode::Write, [&](Work& w) {
+            // One conditional UPDATE is the compare-and-set: no window
+            // between reading the old status and writing the new one.
+            int64_t changed = 0;
+            if (storable(expected)) {
+                Sql q{w.d};
+                changed = w.tx.exec("UPDATE orchestrator_messages SET status = " + q.bind(next) +
+                                        ", updated_at = " + q.bind_time(w.now) +
+                                        " WHERE id = " + q.bind(id) +
+                                        " AND status = " + q.bind(std::string(expected)),
+                                    q.params);
+            }
+            ojson rec = w.get(kMessage, id);  // NOT_FOUND when missing
+            if (changed == 0)
+                throw sdk::Error(MOOLAI_E_CONFLICT, "message " + shown(id) + " is " +
+                                                        shown(rec["status"].get<std::string>()) +
+                                                        ", not " + shown(expected));
+            return rec;
+        }));
 }
 
 Status StoragePlugin::msg_update_delivery(Call& call, Str message_id, Str patch_json) {
@@ -602,25 +671,32 @@ Status StoragePlugin::msg_update_delivery(Call& call, Str message_id, Str patch_
 
 Status StoragePlugin::usage_insert(Call& call, Str record_json) {
     const json rec = parse_object(record_json, "record_json");
-    return reply(call, run(*db_, now(), Mode::Write, [&](Work& w) { return w.create(kUsage, rec); }));
+    return reply(call,
+                 run(*db_, now(), Mode::Write, [&](Work& w) { return w.create(kUsage, rec); }));
 }
 
 Status StoragePlugin::usage_aggregate(Call& call, const moolai_query& query) {
     const Dialect& d = sql();
     const Str group = sdk::view(query.kind);
     std::string key;
-    if (group == "organization") key = "COALESCE(organization_id, '')";
-    else if (group == "orchestrator") key = "orchestrator_id";
-    else if (group == "model") key = "model";
-    else if (group == "day") key = d.day_of("period");
-    else invalid("query.kind must be one of organization, orchestrator, model, day");
+    if (group == "organization")
+        key = "COALESCE(organization_id, '')";
+    else if (group == "orchestrator")
+        key = "orchestrator_id";
+    else if (group == "model")
+        key = "model";
+    else if (group == "day")
+        key = d.day_of("period");
+    else
+        invalid("query.kind must be one of organization, orchestrator, model, day");
 
     Sql q{d};
     q.eq("organization_id", sdk::view(query.organization_id), "query.organization_id");
     q.eq("orchestrator_id", sdk::view(query.orchestrator_id), "query.orchestrator_id");
     q.time_range("period", query);
     const std::string sums =
-        "COALESCE(SUM(requests), 0), COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0), "
+        "COALESCE(SUM(requests), 0), COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), "
+        "0), "
         "COALESCE(SUM(cost_usd), 0)";
     const std::string where = q.where_sql();
     auto totals = [](const Row& r, size_t at) {
@@ -633,8 +709,8 @@ Status StoragePlugin::usage_aggregate(Call& call, const moolai_query& query) {
                      ojson total;
                      w.tx.exec("SELECT " + sums + " FROM usage_reports" + where, q.params,
                                [&](const Row& r) { total = totals(r, 0); });
-                     std::string groups =
-                         "SELECT " + key + ", " + sums + " FROM usage_reports" + where + " GROUP BY 1 ORDER BY 1";
+                     std::string groups = "SELECT " + key + ", " + sums + " FROM usage_reports" +
+                                          where + " GROUP BY 1 ORDER BY 1";
                      Sql paged = q;
                      paged.page(groups, query);
                      ojson items = ojson::array();
@@ -651,13 +727,15 @@ Status StoragePlugin::usage_aggregate(Call& call, const moolai_query& query) {
 
 Status StoragePlugin::user_create(Call& call, Str record_json) {
     const json rec = parse_object(record_json, "record_json");
-    return reply(call, run(*db_, now(), Mode::Write, [&](Work& w) { return w.create(kUser, rec); }));
+    return reply(call,
+                 run(*db_, now(), Mode::Write, [&](Work& w) { return w.create(kUser, rec); }));
 }
 
 Status StoragePlugin::user_get(Call& call, Str username) {
     const std::string id = key_arg(kUser, username);
     // The one output that carries password_hash: login needs it.
-    return reply(call, run(*db_, now(), Mode::Read, [&](Work& w) { return w.get(kUser, id, true); }));
+    return reply(call,
+                 run(*db_, now(), Mode::Read, [&](Work& w) { return w.get(kUser, id, true); }));
 }
 
 Status StoragePlugin::user_update(Call& call, Str username, Str patch_json) {
@@ -674,7 +752,8 @@ Status StoragePlugin::user_list(Call& call, const moolai_query& query) {
     q.eq("organization_id", sdk::view(query.organization_id), "query.organization_id");
     q.eq("role", sdk::view(query.status), "query.status");
     q.search({"username"}, sdk::view(query.search));
-    return reply(call, run(*db_, now(), Mode::Read, [&](Work& w) { return w.list(kUser, q, query); }));
+    return reply(call,
+                 run(*db_, now(), Mode::Read, [&](Work& w) { return w.list(kUser, q, query); }));
 }
 
 Status StoragePlugin::user_delete(Call&, Str username) {
@@ -688,7 +767,8 @@ Status StoragePlugin::user_delete(Call&, Str username) {
 
 Status StoragePlugin::session_create(Call& call, Str record_json) {
     const json rec = parse_object(record_json, "record_json");
-    return reply(call, run(*db_, now(), Mode::Write, [&](Work& w) { return w.create(kSession, rec); }));
+    return reply(call,
+                 run(*db_, now(), Mode::Write, [&](Work& w) { return w.create(kSession, rec); }));
 }
 
 Status StoragePlugin::session_get(Call& call, Str token_hash) {
@@ -697,15 +777,17 @@ Status StoragePlugin::session_get(Call& call, Str token_hash) {
                      const Projection p = project(kSession, w.d, false, "s");
                      Sql q{w.d};
                      const std::string statement =
-                         "SELECT " + p.columns + ", u.role, u.organization_id FROM sessions s"
-                         " JOIN users u ON u.username = s.username WHERE s.token_hash = " + q.bind(token) +
-                         " AND s.expires_at > " + q.bind_time(w.now);
+                         "SELECT " + p.columns +
+                         ", u.role, u.organization_id FROM sessions s"
+                         " JOIN users u ON u.username = s.username WHERE s.token_hash = " +
+                         q.bind(token) + " AND s.expires_at > " + q.bind_time(w.now);
                      std::optional<ojson> out;
                      w.tx.exec(statement, q.params, [&](const Row& r) {
                          out = to_record(p, r);
                          (*out)["role"] = std::string(r.at(p.fields.size()).value_or(""));
                          const Cell& org = r.at(p.fields.size() + 1);
-                         (*out)["organization_id"] = org ? ojson(std::string(*org)) : ojson(nullptr);
+                         (*out)["organization_id"] =
+                             org ? ojson(std::string(*org)) : ojson(nullptr);
                      });
                      if (!out) throw sdk::Error(MOOLAI_E_NOT_FOUND, "session not found or expired");
                      return std::move(*out);
@@ -724,8 +806,9 @@ Status StoragePlugin::session_delete(Call&, Str token_hash) {
 Status StoragePlugin::session_purge(Call& call, int64_t now_ms) {
     return reply(call, run(*db_, now(), Mode::Write, [&](Work& w) {
                      Sql q{w.d};
-                     const int64_t removed =
-                         w.tx.exec("DELETE FROM sessions WHERE expires_at <= " + q.bind_time(now_ms), q.params);
+                     const int64_t removed = w.tx.exec(
+                         "DELETE FROM sessions WHERE expires_at <= " + q.bind_time(now_ms),
+                         q.params);
                      return ojson{{"removed", removed}};
                  }));
 }
@@ -734,7 +817,8 @@ Status StoragePlugin::session_purge(Call& call, int64_t now_ms) {
 
 Status StoragePlugin::audit_append(Call& call, Str record_json) {
     const json rec = parse_object(record_json, "record_json");
-    return reply(call, run(*db_, now(), Mode::Write, [&](Work& w) { return w.create(kAudit, rec); }));
+    return reply(call,
+                 run(*db_, now(), Mode::Write, [&](Work& w) { return w.create(kAudit, rec); }));
 }
 
 Status StoragePlugin::audit_list(Call& call, const moolai_query& query) {
@@ -744,7 +828,8 @@ Status StoragePlugin::audit_list(Call& call, const moolai_query& query) {
     q.eq("action", sdk::view(query.kind), "query.kind");
     q.search({"actor"}, sdk::view(query.search));
     q.time_range("time", query);
-    return reply(call, run(*db_, now(), Mode::Read, [&](Work& w) { return w.list(kAudit, q, query); }));
+    return reply(call,
+                 run(*db_, now(), Mode::Read, [&](Work& w) { return w.list(kAudit, q, query); }));
 }
 
 }  // namespace moolai::storage

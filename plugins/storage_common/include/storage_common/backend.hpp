@@ -42,17 +42,17 @@ enum class Fault {
 // Thrown by drivers. It is an sdk::Error, so the SDK trampolines turn an
 // uncaught one into its status and text without further code.
 class DbError : public sdk::Error {
-public:
+  public:
     DbError(Fault fault, std::string message);
     Fault fault() const noexcept { return fault_; }
 
-private:
+  private:
     Fault fault_;
 };
 
 // One open transaction. Valid only inside Backend::transact's callback.
 class Tx {
-public:
+  public:
     virtual ~Tx() = default;
     // Runs ONE statement with placeholders from Dialect::placeholder bound to
     // `params`, calls `on_row` for each result row, and returns the number
@@ -68,7 +68,7 @@ public:
 // The spellings that differ between SQLite and PostgreSQL. Everything else
 // in the shared SQL is the common subset of both.
 class Dialect {
-public:
+  public:
     virtual ~Dialect() = default;
     // The n-th (1-based) parameter: "$n" or "?n".
     virtual std::string placeholder(size_t n) const = 0;
@@ -104,7 +104,7 @@ enum class Mode { Read, Write };
 
 // A database connection provider.
 class Backend {
-public:
+  public:
     virtual ~Backend() = default;
     virtual const Dialect& dialect() const noexcept = 0;
     // Opens what must be open before the first call (start()).
@@ -113,7 +113,9 @@ public:
     virtual void close() noexcept {}
     // Runs `work` in one transaction and commits it; rolls back and rethrows
     // when `work` throws. A driver may run `work` again after losing its
-    // connection, so `work` must touch only the database and its own state.
+    // connection, so `work` must touch only the database and its own state
+    // (MOOLAI_STORAGE_REPLAY_TRANSACTIONS=1 runs every transaction twice to
+    // prove it; see storage_plugin.cpp).
     virtual void transact(Mode mode, const std::function<void(Tx&)>& work) = 0;
 };
 

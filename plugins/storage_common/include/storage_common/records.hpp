@@ -17,7 +17,7 @@
 
 namespace moolai::storage {
 
-using json = nlohmann::json;          // parsed input
+using json = nlohmann::json;           // parsed input
 using ojson = nlohmann::ordered_json;  // output: fields in table order
 
 // ---- values ---------------------------------------------------------------
@@ -62,18 +62,18 @@ struct Field {
     std::string_view name;  // JSON field name == column name
     Kind kind;
     unsigned flags = 0;
-    uint32_t max_chars = 255;                     // Text: limit in characters, 0 = none
-    std::vector<std::string_view> allowed = {};   // Text: the only accepted values
-    const struct Entity* ref = nullptr;           // Text: must be the key of a row of this entity
+    uint32_t max_chars = 255;                    // Text: limit in characters, 0 = none
+    std::vector<std::string_view> allowed = {};  // Text: the only accepted values
+    const struct Entity* ref = nullptr;          // Text: must be the key of a row of this entity
 
     bool has(unsigned f) const noexcept { return (flags & f) != 0; }
 };
 
 struct Entity {
     std::string_view table;
-    std::string_view key;   // primary key column
-    std::string_view what;  // "organization", for messages
-    std::string_view order; // ORDER BY of listings
+    std::string_view key;    // primary key column
+    std::string_view what;   // "organization", for messages
+    std::string_view order;  // ORDER BY of listings
     std::vector<Field> fields;
     // Cross-field rule on a whole record (after a patch is merged); throws INVALID.
     void (*check)(const json& record) = nullptr;
@@ -98,7 +98,8 @@ struct Projection {
     std::vector<const Field*> fields;
     std::string columns;  // "a, b, <time_out(c)>", optionally prefixed by an alias
 };
-Projection project(const Entity& e, const Dialect& d, bool with_secrets, std::string_view alias = {});
+Projection project(const Entity& e, const Dialect& d, bool with_secrets,
+                   std::string_view alias = {});
 // One row of a projection as a JSON record.
 ojson to_record(const Projection& p, const Row& row, size_t first_cell = 0);
 

@@ -19,7 +19,7 @@ using sdk::Status;
 using sdk::Str;
 
 class StoragePlugin : public sdk::Plugin, public sdk::Storage {
-public:
+  public:
     StoragePlugin(sdk::Host host, std::unique_ptr<Backend> backend);
     ~StoragePlugin() override;
 
@@ -69,7 +69,7 @@ public:
     Status audit_append(Call& call, Str record_json) override;
     Status audit_list(Call& call, const moolai_query& query) override;
 
-private:
+  private:
     int64_t now() const noexcept { return host().now_ms(); }
     const Dialect& sql() const noexcept { return db_->dialect(); }
 
