@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -142,6 +143,13 @@ TEST_F(Foundation, StopsCleanlyOnSigtermWithConnectionsOpen) {
     EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3));
     EXPECT_TRUE(ws.wait_closed().has_value());
     if (keepalive >= 0) ::close(keepalive);
+    EXPECT_NE(controller->log().find("controller stopped"), std::string::npos);
+}
+
+TEST_F(Foundation, StopsCleanlyOnSigint) {
+    EXPECT_EQ(controller->stop(std::chrono::seconds(5), SIGINT), 0);
+    EXPECT_NE(controller->log().find("received SIGINT, stopping"), std::string::npos)
+        << controller->log();
     EXPECT_NE(controller->log().find("controller stopped"), std::string::npos);
 }
 

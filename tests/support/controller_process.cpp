@@ -149,9 +149,9 @@ bool ControllerProcess::wait_ready(std::chrono::milliseconds timeout) {
     return false;
 }
 
-int ControllerProcess::stop(std::chrono::milliseconds timeout) {
+int ControllerProcess::stop(std::chrono::milliseconds timeout, int signal) {
     if (pid_ <= 0) return -1;
-    kill(pid_, SIGTERM);
+    kill(pid_, signal);
     const int code = wait_exit(pid_, timeout);
     pid_ = -1;
     return code;

@@ -36,8 +36,9 @@ public:
     uint16_t ws_port() const { return ws_port_; }
     const std::string& data_dir() const { return data_dir_; }
 
-    // SIGTERM, then waits; returns the exit code (-1 if it had to be killed).
-    int stop(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+    // Sends `signal` (SIGTERM by default), then waits; returns the exit code
+    // (-1 if it had to be killed).
+    int stop(std::chrono::milliseconds timeout = std::chrono::seconds(10), int signal = 15);
     std::string log() const;
 
 private:
