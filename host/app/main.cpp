@@ -4,6 +4,7 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <pthread.h>
 #include <string>
 #include <sys/resource.h>
@@ -55,6 +56,21 @@ void raise_fd_limit() {
     }
 }
 
+// The plugins alone, without servers: what the offline commands need.
+struct OfflinePlugins {
+    Metrics metrics;
+    HostServices services;
+    std::unique_ptr<PluginLoader> loader;
+    std::unique_ptr<PluginSet> set;
+
+    OfflinePlugins(const ControllerConfig& config, Log& log) {
+        services.log = &log;
+        services.metrics = &metrics;
+        loader = std::make_unique<PluginLoader>(services);
+        set = std::make_unique<PluginSet>(*loader, config.plugins);
+    }
+};
+
 int create_superadmin(const ControllerConfig& config, Log& log, const std::string& username) {
     std::string password = config.superadmin_password;
     if (password.empty() && !std::getline(std::cin, password)) password.clear();
@@ -63,12 +79,8 @@ int create_superadmin(const ControllerConfig& config, Log& log, const std::strin
         return 2;
     }
     log.add_secret(password);
-    Metrics metrics;
-    HostServices services;
-    services.log = &log;
-    services.metrics = &metrics;
-    PluginLoader loader(services);
-    PluginSet plugins(loader, config.plugins);
+    OfflinePlugins offline(config, log);
+    PluginSet& plugins = *offline.set;
     plugins.start();
     CallResult m = plugins.storage().migrate();
     if (!m.ok()) {
@@ -143,12 +155,8 @@ int main(int argc, char** argv) {
             return 2;
         }
         if (check_only) {
-            Metrics metrics;
-            HostServices services;
-            services.log = &log;
-            services.metrics = &metrics;
-            PluginLoader loader(services);
-            PluginSet plugins(loader, config.plugins);
+            OfflinePlugins offline(config, log);
+            const PluginSet& plugins = *offline.set;
             for (const auto& p : plugins.plugins())
                 std::printf("ok  %-22s %-8s ABI %s  %s\n", p->name().c_str(), p->version().c_str(),
                             p->abi_version().c_str(), capability_names(p->capabilities()).c_str());

@@ -31,6 +31,7 @@
 #include <string_view>
 
 #include "moolai/sdk.hpp"
+#include "plugin_config/plugin_config.hpp"
 
 namespace {
 
@@ -48,36 +49,10 @@ constexpr size_t kPepperMax = crypto_generichash_KEYBYTES_MAX;  // 64
 constexpr size_t kTokenBytes = 32;
 constexpr size_t kTokenHashBytes = crypto_generichash_BYTES;  // 32, BLAKE2b-256
 
+constexpr std::string_view kName = "auth_local";
+
 [[noreturn]] void bad_config(const std::string& field, const std::string& what) {
-    throw Error(MOOLAI_E_INVALID, "auth_local config: \"" + field + "\" " + what);
-}
-
-json parse_config(std::string_view text) {
-    if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) return json::object();
-    json config = json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (config.is_discarded() || !config.is_object())
-        throw Error(MOOLAI_E_INVALID, "auth_local config: must be a JSON object");
-    return config;
-}
-
-uint64_t integer_field(const json& config, const char* field, uint64_t min, uint64_t max,
-                       uint64_t fallback) {
-    auto it = config.find(field);
-    if (it == config.end()) return fallback;
-    const std::string range = "must be an integer from " + std::to_string(min) + " to " +
-                              std::to_string(max);
-    if (it->is_number_unsigned()) {
-        const uint64_t v = it->get<uint64_t>();
-        if (v < min || v > max) bad_config(field, range);
-        return v;
-    }
-    if (it->is_number_float()) {  // 4.0 is an integer to JSON Schema
-        const double v = it->get<double>();
-        if (v < double(min) || v > double(max) || v != static_cast<double>(static_cast<uint64_t>(v)))
-            bad_config(field, range);
-        return static_cast<uint64_t>(v);
-    }
-    bad_config(field, range);  // negative integers, strings, ...
+    moolai::plugin_config::bad(kName, field, what);
 }
 
 // A counting semaphore over mutex + condition variable (std::counting_semaphore
@@ -194,7 +169,8 @@ public:
     Status new_token(Call& call) override {
         unsigned char raw[kTokenBytes];
         randombytes_buf(raw, sizeof raw);
-        char token[sodium_base64_ENCODED_LEN(kTokenBytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+        char
+            token[sodium_base64_ENCODED_LEN(kTokenBytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
         sodium_bin2base64(token, sizeof token, raw, sizeof raw,
                           sodium_base64_VARIANT_URLSAFE_NO_PADDING);
         sodium_memzero(raw, sizeof raw);
@@ -219,17 +195,13 @@ private:
     // Reads the config into the members; returns the semaphore size.
     uint32_t load(std::string_view config_json) {
         if (sodium_init() < 0) throw Error(MOOLAI_E_INTERNAL, "auth_local: sodium_init failed");
-        const json config = parse_config(config_json);
-        for (auto it = config.begin(); it != config.end(); ++it) {
-            const std::string& k = it.key();
-            if (k != "argon2_opslimit" && k != "argon2_memlimit_mib" &&
-                k != "max_concurrent_hashes" && k != "token_pepper")
-                bad_config(k, "is not a known setting");
-        }
-        opslimit_ = integer_field(config, "argon2_opslimit", kOpsMin, kOpsMax,
-                                  crypto_pwhash_OPSLIMIT_INTERACTIVE);
-        memlimit_ = static_cast<size_t>(integer_field(config, "argon2_memlimit_mib", kMemMibMin,
-                                                      kMemMibMax, 64)) *
+        const json config = moolai::plugin_config::parse(
+            kName, config_json,
+            {"argon2_opslimit", "argon2_memlimit_mib", "max_concurrent_hashes", "token_pepper"});
+        opslimit_ = moolai::plugin_config::integer(kName, config, "argon2_opslimit", kOpsMin,
+                                                   kOpsMax, crypto_pwhash_OPSLIMIT_INTERACTIVE);
+        memlimit_ = static_cast<size_t>(moolai::plugin_config::integer(
+                        kName, config, "argon2_memlimit_mib", kMemMibMin, kMemMibMax, 64)) *
                     1024u * 1024u;
         auto pepper = config.find("token_pepper");
         if (pepper != config.end()) {
@@ -238,15 +210,16 @@ private:
             if (pepper_.size() < kPepperMin || pepper_.size() > kPepperMax)
                 bad_config("token_pepper", "must be 16 to 64 bytes long");
         }
-        return static_cast<uint32_t>(integer_field(config, "max_concurrent_hashes",
-                                                   kConcurrencyMin, kConcurrencyMax, 2));
+        return static_cast<uint32_t>(moolai::plugin_config::integer(
+            kName, config, "max_concurrent_hashes", kConcurrencyMin, kConcurrencyMax, 2));
     }
 
     std::string token_hash(std::string_view token) const {
         unsigned char digest[kTokenHashBytes];
         const auto* key = reinterpret_cast<const unsigned char*>(pepper_.data());
-        crypto_generichash(digest, sizeof digest, reinterpret_cast<const unsigned char*>(token.data()),
-                           token.size(), pepper_.empty() ? nullptr : key, pepper_.size());
+        crypto_generichash(digest, sizeof digest,
+                           reinterpret_cast<const unsigned char*>(token.data()), token.size(),
+                           pepper_.empty() ? nullptr : key, pepper_.size());
         return to_hex(digest, sizeof digest);
     }
 

@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "moolai/sdk.hpp"
+#include "plugin_config/plugin_config.hpp"
 
 namespace {
 
@@ -25,9 +26,8 @@ using moolai::sdk::Host;
 using moolai::sdk::Status;
 using json = nlohmann::json;
 
-[[noreturn]] void bad_config(const std::string& field, const std::string& what) {
-    throw Error(MOOLAI_E_INVALID, "independence_default config: \"" + field + "\" " + what);
-}
+namespace plugin_config = moolai::plugin_config;
+constexpr std::string_view kName = "independence_default";
 
 class IndependenceDefault final : public moolai::sdk::Plugin,
                                   public moolai::sdk::IndependencePolicy {
@@ -50,22 +50,17 @@ public:
 })";
 
     IndependenceDefault(Host host, std::string_view config_json) : Plugin(host) {
-        if (config_json.find_first_not_of(" \t\r\n") == std::string_view::npos) return;
-        const json config = json::parse(config_json, nullptr, /*allow_exceptions=*/false);
-        if (config.is_discarded() || !config.is_object())
-            throw Error(MOOLAI_E_INVALID, "independence_default config: must be a JSON object");
-        for (auto it = config.begin(); it != config.end(); ++it) {
-            if (it.key() != "locked_organizations") bad_config(it.key(), "is not a known setting");
-        }
+        const json config = plugin_config::parse(kName, config_json, {"locked_organizations"});
         auto locked = config.find("locked_organizations");
         if (locked == config.end()) return;
-        if (!locked->is_array()) bad_config("locked_organizations", "must be an array of strings");
+        if (!locked->is_array())
+            plugin_config::bad(kName, "locked_organizations", "must be an array of strings");
         for (size_t i = 0; i < locked->size(); ++i) {
             const json& org = (*locked)[i];
             if (!org.is_string() || org.get_ref<const std::string&>().empty() ||
                 org.get_ref<const std::string&>().size() > 255)
-                bad_config("locked_organizations[" + std::to_string(i) + "]",
-                           "must be an organization id (a string of 1 to 255 bytes)");
+                plugin_config::bad(kName, "locked_organizations[" + std::to_string(i) + "]",
+                                   "must be an organization id (a string of 1 to 255 bytes)");
             locked_.insert(org.get<std::string>());
         }
     }
@@ -73,7 +68,8 @@ public:
     // HOT PATH: a load and a compare.
     Status on_heartbeat(Call&, const moolai_heartbeat_info& heartbeat,
                         uint32_t& decision) override {
-        decision = heartbeat.is_independent != 0 ? MOOLAI_HEARTBEAT_IGNORE : MOOLAI_HEARTBEAT_PROCESS;
+        decision =
+            heartbeat.is_independent != 0 ? MOOLAI_HEARTBEAT_IGNORE : MOOLAI_HEARTBEAT_PROCESS;
         return MOOLAI_OK;
     }
 

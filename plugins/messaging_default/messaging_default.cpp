@@ -25,6 +25,7 @@
 #include <string_view>
 
 #include "moolai/sdk.hpp"
+#include "plugin_config/plugin_config.hpp"
 
 namespace {
 
@@ -39,9 +40,8 @@ constexpr uint64_t kDefaultMaxContent = 65536;
 constexpr uint64_t kMaxMaxContent = 1048576;  // the WebSocket frame limit
 constexpr size_t kMaxIdBytes = 255;
 
-[[noreturn]] void bad_config(const std::string& field, const std::string& what) {
-    throw Error(MOOLAI_E_INVALID, "messaging_default config: \"" + field + "\" " + what);
-}
+namespace plugin_config = moolai::plugin_config;
+constexpr std::string_view kName = "messaging_default";
 
 [[noreturn]] void bad_message(const std::string& field, const std::string& what) {
     throw Error(MOOLAI_E_INVALID, "message: \"" + field + "\" " + what);
@@ -51,7 +51,8 @@ constexpr size_t kMaxIdBytes = 255;
 ojson parse_object(std::string_view text, const char* what) {
     ojson doc = ojson::parse(text, nullptr, /*allow_exceptions=*/false);
     if (doc.is_discarded()) throw Error(MOOLAI_E_INVALID, std::string(what) + " is not valid JSON");
-    if (!doc.is_object()) throw Error(MOOLAI_E_INVALID, std::string(what) + " must be a JSON object");
+    if (!doc.is_object())
+        throw Error(MOOLAI_E_INVALID, std::string(what) + " must be a JSON object");
     return doc;
 }
 
@@ -104,27 +105,9 @@ public:
 })";
 
     MessagingDefault(Host host, std::string_view config_json) : Plugin(host) {
-        if (config_json.find_first_not_of(" \t\r\n") == std::string_view::npos) return;
-        const json config = json::parse(config_json, nullptr, /*allow_exceptions=*/false);
-        if (config.is_discarded() || !config.is_object())
-            throw Error(MOOLAI_E_INVALID, "messaging_default config: must be a JSON object");
-        for (auto it = config.begin(); it != config.end(); ++it) {
-            if (it.key() != "max_content_bytes") bad_config(it.key(), "is not a known setting");
-        }
-        auto max = config.find("max_content_bytes");
-        if (max == config.end()) return;
-        const std::string range = "must be an integer from 1 to " + std::to_string(kMaxMaxContent);
-        if (max->is_number_unsigned()) {
-            max_content_ = max->get<uint64_t>();
-        } else if (max->is_number_float()) {  // 4096.0 is an integer to JSON Schema
-            const double v = max->get<double>();
-            if (v < 1 || v > double(kMaxMaxContent) || v != double(static_cast<uint64_t>(v)))
-                bad_config("max_content_bytes", range);
-            max_content_ = static_cast<uint64_t>(v);
-        } else {
-            bad_config("max_content_bytes", range);
-        }
-        if (max_content_ < 1 || max_content_ > kMaxMaxContent) bad_config("max_content_bytes", range);
+        const json config = plugin_config::parse(kName, config_json, {"max_content_bytes"});
+        max_content_ = plugin_config::integer(kName, config, "max_content_bytes", 1, kMaxMaxContent,
+                                              max_content_);
     }
 
     Status accept(Call& call, moolai::sdk::Str message_json) override {
@@ -148,7 +131,8 @@ public:
         if (request.struct_size < sizeof(moolai_route_request))
             throw Error(MOOLAI_E_INVALID, "route request: struct_size too small");
         const ojson msg = parse_object(moolai::sdk::view(request.message_json), "stored message");
-        if (member(msg, "status") != "accepted" || member(msg, "message_type") != "recommendation" ||
+        if (member(msg, "status") != "accepted" ||
+            member(msg, "message_type") != "recommendation" ||
             member(msg, "delivery_state") == "acknowledged") {
             decision = MOOLAI_ROUTE_SKIP;
         } else if (request.is_independent != 0 || request.is_connected == 0) {
