@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "abi_harness.hpp"
+#include "support/abi_test_host.hpp"
 
 using moolai::plugin_test::call;
 using moolai::plugin_test::Instance;

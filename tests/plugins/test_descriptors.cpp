@@ -9,7 +9,7 @@
 #include <set>
 #include <string>
 
-#include "abi_harness.hpp"
+#include "support/abi_test_host.hpp"
 
 using moolai::plugin_test::Instance;
 using moolai::plugin_test::Library;

@@ -6,7 +6,7 @@
 #include <new>
 #include <string>
 
-#include "abi_harness.hpp"
+#include "support/abi_test_host.hpp"
 
 // Counts operator new calls in this process (plugins resolve operator new
 // to the executable's definition, as they do in the host), to prove that

@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "abi_harness.hpp"
+#include "support/abi_test_host.hpp"
 
 using moolai::plugin_test::call;
 using moolai::plugin_test::Instance;

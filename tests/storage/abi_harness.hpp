@@ -1,8 +1,8 @@
-// abi_harness.hpp -- a test-only host for storage plugins: loads the .so
-// with dlopen exactly as the host does, checks the descriptor, implements
-// moolai_host_api, and wraps every moolai_storage_v1 function in a C++ call
-// returning {status, output, error}. Nothing from the plugin's C++ side is
-// used: only the C ABI.
+// abi_harness.hpp -- storage plugins on the shared C-level test host
+// (tests/support/abi_test_host: dlopen, entry point, host API table):
+// checks the descriptor and the storage table, and wraps every
+// moolai_storage_v1 function in a C++ call returning {status, output,
+// error}. Nothing from the plugin's C++ side is used: only the C ABI.
 #ifndef MOOLAI_TESTS_STORAGE_ABI_HARNESS_HPP
 #define MOOLAI_TESTS_STORAGE_ABI_HARNESS_HPP
 
@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "moolai/plugin_api.h"
+#include "support/abi_test_host.hpp"
 
 namespace moolai::test {
 
@@ -74,13 +75,13 @@ class StoragePlugin {
     StoragePlugin(const StoragePlugin&) = delete;
     StoragePlugin& operator=(const StoragePlugin&) = delete;
 
-    const moolai_plugin_descriptor& descriptor() const { return *desc_; }
+    const moolai_plugin_descriptor& descriptor() const { return lib_->descriptor(); }
     // create() then start(); the result of the first that fails.
     Result create(const std::string& config_json);
 
     // The host clock the plugin reads through now_ms(): real time unless frozen.
-    void freeze_clock(int64_t ms) { frozen_ms_ = ms; }
-    void thaw_clock() { frozen_ms_ = 0; }
+    void freeze_clock(int64_t ms);
+    void thaw_clock() { freeze_clock(0); }
     std::vector<std::string> log_lines() const;
 
     Result migrate();
@@ -120,23 +121,13 @@ class StoragePlugin {
     Result audit_append(std::string_view rec);
     Result audit_list(const Query& q = {});
 
-    // Public for the C callbacks in abi_harness.cpp.
-    int64_t now_ms() const;
-    void log(int32_t level, std::string_view line);
-
   private:
-    // Runs `fn(call)` with a fresh call object and collects its outputs.
     Result call(const std::function<moolai_status(moolai_call*)>& fn);
 
-    void* lib_ = nullptr;
-    const moolai_plugin_descriptor* desc_ = nullptr;
+    std::unique_ptr<plugin_test::Library> lib_;
+    std::unique_ptr<plugin_test::Instance> inst_;
     const moolai_storage_v1* st_ = nullptr;
-    moolai_instance* inst_ = nullptr;
-    bool started_ = false;
-    moolai_host_api api_{};
     std::atomic<int64_t> frozen_ms_{0};
-    mutable std::mutex log_mu_;
-    std::vector<std::string> log_;
 };
 
 }  // namespace moolai::test

@@ -4,10 +4,13 @@
 // whose outputs and errors land in per-call strings.
 //
 // Deliberately small and independent of the host's code: it checks the
-// plugins against the contract in plugin_api.h, not against the host.
-#ifndef MOOLAI_TESTS_PLUGINS_ABI_HARNESS_HPP
-#define MOOLAI_TESTS_PLUGINS_ABI_HARNESS_HPP
+// plugins against the contract in plugin_api.h, not against the host. The
+// plugin tests (tests/plugins) and the storage conformance suite
+// (tests/storage) both drive plugins through it.
+#ifndef MOOLAI_TESTS_SUPPORT_ABI_TEST_HOST_HPP
+#define MOOLAI_TESTS_SUPPORT_ABI_TEST_HOST_HPP
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -41,6 +44,7 @@ struct HostState {
     std::map<std::string, double> gauge_peaks;   // metric_set, highest value
     std::vector<std::pair<std::string, std::string>> frames;  // send_frame
     std::vector<uint32_t> event_kinds;                        // emit_event
+    std::atomic<int64_t> frozen_ms{0};  // now_ms answers this when not 0 (tests move time)
     moolai_host* handle() { return reinterpret_cast<moolai_host*>(this); }
 };
 
@@ -105,4 +109,4 @@ Result call(Fn&& fn) {
 
 }  // namespace moolai::plugin_test
 
-#endif  // MOOLAI_TESTS_PLUGINS_ABI_HARNESS_HPP
+#endif  // MOOLAI_TESTS_SUPPORT_ABI_TEST_HOST_HPP

@@ -1,9 +1,11 @@
-#include "abi_harness.hpp"
+#include "support/abi_test_host.hpp"
 
 #include <dlfcn.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 
 namespace moolai::plugin_test {
@@ -15,6 +17,8 @@ CallState& state(moolai_call* c) { return *reinterpret_cast<CallState*>(c); }
 
 void h_log(moolai_host* host, int32_t level, moolai_str message) {
     HostState& h = state(host);
+    if (std::getenv("MOOLAI_TEST_LOG") != nullptr)
+        std::fprintf(stderr, "[plugin log %d] %s\n", level, text(message).c_str());
     std::lock_guard<std::mutex> lock(h.mu);
     h.logs.push_back(std::to_string(level) + " " + text(message));
 }
@@ -50,7 +54,9 @@ void h_metric_set(moolai_host* host, moolai_str name, double value) {
     auto [it, fresh] = h.gauge_peaks.emplace(n, value);
     if (!fresh) it->second = std::max(it->second, value);
 }
-int64_t h_now_ms(moolai_host*) {
+int64_t h_now_ms(moolai_host* host) {
+    const int64_t frozen = state(host).frozen_ms.load();
+    if (frozen != 0) return frozen;
     using namespace std::chrono;
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
