@@ -183,6 +183,33 @@ TEST(FoundationCli, CheckConfigRefusesABadPluginConfigInOneLine) {
     std::filesystem::remove_all(dir);
 }
 
+// Writes `plugins_json` as the "plugins" of a config file and runs --check-config.
+RunResult check_plugins(const std::string& plugins_json) {
+    const auto dir = std::filesystem::temp_directory_path() /
+                     ("moolai-roles-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const auto path = (dir / "moolai.json").string();
+    std::ofstream(path) << "{\"plugins\":" << plugins_json << "}";
+    RunResult r = run_controller({"--check-config", "--config", path}, {});
+    std::filesystem::remove_all(dir);
+    return r;
+}
+
+TEST(FoundationCli, ExactlyOneStorageAndOneAuth) {
+    RunResult two = check_plugins(R"([{"name":"storage_sqlite"},{"name":"storage_postgres"},
+        {"name":"auth_local"},{"name":"independence_default"},{"name":"messaging_default"}])");
+    EXPECT_EQ(two.exit_code, 1) << two.output;
+    EXPECT_NE(two.output.find("it provides storage, which plugin storage_sqlite already provides; "
+                              "fix: load only one storage plugin"),
+              std::string::npos)
+        << two.output;
+    RunResult none = check_plugins(R"([{"name":"storage_sqlite"},
+        {"name":"independence_default"},{"name":"messaging_default"}])");
+    EXPECT_EQ(none.exit_code, 1) << none.output;
+    EXPECT_NE(none.output.find("no loaded plugin provides auth"), std::string::npos)
+        << none.output;
+}
+
 TEST(FoundationCli, ConfigFileErrorsAreOneClearLine) {
     RunResult r = run_controller({"--check-config", "--config", "/nonexistent/moolai.json"}, {});
     EXPECT_EQ(r.exit_code, 2);

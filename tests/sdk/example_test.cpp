@@ -65,13 +65,15 @@ TEST(SdkExample, TheControllerAcceptsItNextToTheDefaultBundle) {
           {{"name", "messaging_default"}},
           {{"name", "event_log_observer"},
            {"path", EXAMPLE_PLUGIN},
-           {"config", {{"path", (dir / "events.jsonl").string()}}}}}}}
+           {"config", {{"path", (dir / "events.jsonl").string()}}}},
+          // A second observer, written in plain C: observers are not exclusive.
+          {{"name", "corpus_good"}, {"path", SECOND_OBSERVER_PLUGIN}}}}}
                                             .dump();
     moolai::test::RunResult r = moolai::test::run_controller(
         {"--check-config", "--config", (dir / "moolai.json").string()}, {});
     EXPECT_EQ(r.exit_code, 0) << r.output;
     EXPECT_NE(r.output.find("event_log_observer"), std::string::npos) << r.output;
-    EXPECT_NE(r.output.find("configuration OK (5 plugins)"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("configuration OK (6 plugins)"), std::string::npos) << r.output;
     fs::remove_all(dir);
 }
 
