@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j "$(nproc)"
+cmake --build build -j "$(nproc)" --target moolai_bundle
 
 export MOOLAI_DATA_DIR=${MOOLAI_DATA_DIR:-$PWD/data}
 mkdir -p "$MOOLAI_DATA_DIR"
