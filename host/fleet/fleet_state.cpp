@@ -1,0 +1,121 @@
+#include "fleet/fleet_state.hpp"
+
+namespace moolai::host {
+
+std::string Orchestrator::credential_hash() const {
+    std::lock_guard<std::mutex> lock(credential_mutex_);
+    return credential_hash_;
+}
+
+void Orchestrator::set_credential_hash(std::string hash) {
+    std::lock_guard<std::mutex> lock(credential_mutex_);
+    credential_hash_ = std::move(hash);
+}
+
+namespace {
+std::string text(moolai_str s) { return s.len != 0 ? std::string(s.ptr, s.len) : std::string(); }
+}  // namespace
+
+std::shared_ptr<Orchestrator> FleetState::load(const moolai_orchestrator_row& row, int64_t now_ms) {
+    auto o = std::make_shared<Orchestrator>(text(row.orchestrator_id), text(row.organization_id));
+    o->set_credential_hash(text(row.credential_hash));
+    o->independent = row.is_independent != 0;
+    o->status = row.status == MOOLAI_ORCH_ACTIVE ? MOOLAI_ORCH_ACTIVE : MOOLAI_ORCH_INACTIVE;
+    o->last_seen_ms = row.last_seen_ms;
+    if (o->status == MOOLAI_ORCH_ACTIVE) o->grace_until_ms = now_ms + ttl_ms_;
+    std::unique_lock<std::shared_mutex> lock(map_mutex_);
+    by_id_[o->id] = o;
+    return o;
+}
+
+std::shared_ptr<Orchestrator> FleetState::add(std::string id, std::string organization_id,
+                                              std::string credential_hash) {
+    auto o = std::make_shared<Orchestrator>(std::move(id), std::move(organization_id));
+    o->set_credential_hash(std::move(credential_hash));
+    std::unique_lock<std::shared_mutex> lock(map_mutex_);
+    by_id_[o->id] = o;
+    return o;
+}
+
+std::shared_ptr<Orchestrator> FleetState::find(std::string_view id) const {
+    std::shared_lock<std::shared_mutex> lock(map_mutex_);
+    auto it = by_id_.find(std::string(id));
+    return it == by_id_.end() ? nullptr : it->second;
+}
+
+bool FleetState::remove(std::string_view id) {
+    std::unique_lock<std::shared_mutex> lock(map_mutex_);
+    return by_id_.erase(std::string(id)) > 0;
+}
+
+size_t FleetState::size() const {
+    std::shared_lock<std::shared_mutex> lock(map_mutex_);
+    return by_id_.size();
+}
+
+void FleetState::mark_dirty(const std::shared_ptr<Orchestrator>& o) {
+    if (o->dirty.exchange(true, std::memory_order_acq_rel)) return;  // already queued
+    std::lock_guard<std::mutex> lock(dirty_mutex_);
+    dirty_.push_back(o);
+}
+
+bool FleetState::record_heartbeat(const std::shared_ptr<Orchestrator>& o, int64_t now_ms) {
+    o->last_seen_ms.store(now_ms, std::memory_order_relaxed);
+    const bool changed =
+        o->status.exchange(MOOLAI_ORCH_ACTIVE, std::memory_order_acq_rel) != MOOLAI_ORCH_ACTIVE;
+    mark_dirty(o);
+    return changed;
+}
+
+std::vector<std::shared_ptr<Orchestrator>> FleetState::take_dirty() {
+    std::vector<std::shared_ptr<Orchestrator>> out;
+    {
+        std::lock_guard<std::mutex> lock(dirty_mutex_);
+        out.swap(dirty_);
+    }
+    // Cleared after the swap: a heartbeat landing now queues the entry again
+    // for the next batch, and this batch still reads its newest values.
+    for (const auto& o : out) o->dirty.store(false, std::memory_order_release);
+    return out;
+}
+
+void FleetState::requeue(const std::vector<std::shared_ptr<Orchestrator>>& entries) {
+    for (const auto& o : entries) mark_dirty(o);
+}
+
+size_t FleetState::sweep(int64_t now_ms, const std::function<void(Orchestrator&)>& changed) {
+    std::vector<std::shared_ptr<Orchestrator>> flipped;
+    {
+        std::shared_lock<std::shared_mutex> lock(map_mutex_);
+        for (const auto& [id, o] : by_id_) {
+            if (o->status.load(std::memory_order_acquire) != MOOLAI_ORCH_ACTIVE) continue;
+            if (now_ms <= o->last_seen_ms.load(std::memory_order_relaxed) + ttl_ms_) continue;
+            if (now_ms <= o->grace_until_ms.load(std::memory_order_relaxed)) continue;
+            uint32_t expected = MOOLAI_ORCH_ACTIVE;
+            if (!o->status.compare_exchange_strong(expected, MOOLAI_ORCH_INACTIVE)) continue;
+            // A heartbeat may have landed between the check and the flip: its
+            // status write happened before our exchange, so its last_seen is
+            // visible now. Undo the flip then.
+            if (now_ms <= o->last_seen_ms.load(std::memory_order_acquire) + ttl_ms_) {
+                o->status.store(MOOLAI_ORCH_ACTIVE, std::memory_order_release);
+                continue;
+            }
+            flipped.push_back(o);
+        }
+    }
+    for (const auto& o : flipped) {
+        mark_dirty(o);
+        if (changed) changed(*o);
+    }
+    return flipped.size();
+}
+
+std::vector<std::shared_ptr<Orchestrator>> FleetState::all() const {
+    std::shared_lock<std::shared_mutex> lock(map_mutex_);
+    std::vector<std::shared_ptr<Orchestrator>> out;
+    out.reserve(by_id_.size());
+    for (const auto& [id, o] : by_id_) out.push_back(o);
+    return out;
+}
+
+}  // namespace moolai::host
