@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstring>
 #include <filesystem>
 #include <thread>
 #include <unistd.h>
@@ -23,11 +24,12 @@ using nlohmann::json;
 constexpr int64_t kTtl = 120000;
 constexpr int64_t kT0 = 1795860000000;
 
-moolai_orchestrator_row row(const std::string& id, uint32_t status, int64_t last_seen,
+// `id` is a string literal: the row borrows it, as rows from storage do.
+moolai_orchestrator_row row(const char* id, uint32_t status, int64_t last_seen,
                             bool independent = false) {
     moolai_orchestrator_row r{};
     r.struct_size = sizeof r;
-    r.orchestrator_id = moolai_str{id.data(), id.size()};
+    r.orchestrator_id = moolai_str{id, std::strlen(id)};
     r.organization_id = moolai_str{"org", 3};
     r.status = status;
     r.last_seen_ms = last_seen;
