@@ -7,6 +7,9 @@
 #include "app/session_auth.hpp"
 #include "app/ws_protocol.hpp"
 #include "events/event_bus.hpp"
+#include "fleet/fleet_state.hpp"
+#include "fleet/heartbeat_batcher.hpp"
+#include "fleet/status_sweeper.hpp"
 #include "net/rest_server.hpp"
 #include "net/ws_server.hpp"
 #include "observability/log.hpp"
@@ -27,6 +30,9 @@ struct Controller::Impl {
     std::unique_ptr<PluginLoader> loader;
     std::unique_ptr<PluginSet> plugins;
     std::unique_ptr<SessionAuth> auth;
+    std::unique_ptr<FleetState> fleet;
+    std::unique_ptr<HeartbeatBatcher> batcher;
+    std::unique_ptr<StatusSweeper> sweeper;
     std::unique_ptr<WsProtocol> ws_protocol;
     std::unique_ptr<WsServer> ws;
     std::unique_ptr<RestApi::Context> rest_context;
@@ -91,12 +97,49 @@ void Controller::start() {
         s.log.warn("MOOLAI_ORCHESTRATOR_AUTH=open: ANY client may register as ANY orchestrator. "
                    "Demo mode only; never expose this controller.");
 
+    // The fleet in memory, from storage; then its writers.
+    s.fleet = std::make_unique<FleetState>(int64_t{s.config.heartbeat_ttl_sec} * 1000);
+    const int64_t loaded_at = now_unix_ms();
+    CallResult scan = s.plugins->storage().orch_scan([&s, loaded_at](const moolai_orchestrator_row& r) {
+        s.fleet->load(r, loaded_at);
+        return MOOLAI_OK;
+    });
+    if (!scan.ok())
+        throw std::runtime_error(std::string("cannot load the fleet from storage: ") +
+                                 status_name(scan.status) + ": " + scan.error);
+    s.log.info("fleet loaded: " + std::to_string(s.fleet->size()) + " orchestrators");
+    s.batcher = std::make_unique<HeartbeatBatcher>(
+        *s.fleet,
+        [&s](const moolai_heartbeat_row* rows, size_t n) {
+            CallResult r = s.plugins->storage().heartbeats_write(rows, n);
+            if (!r.ok()) s.log.warn("batched heartbeat write failed, retrying: " + r.error);
+            return r;
+        },
+        s.metrics);
+    s.sweeper = std::make_unique<StatusSweeper>(*s.fleet, &now_unix_ms, [&s](Orchestrator& o) {
+        Event e;
+        e.kind = MOOLAI_EVENT_STATUS_CHANGED;
+        e.time_ms = now_unix_ms();
+        e.source = "host";
+        e.organization_id = o.organization_id;
+        e.orchestrator_id = o.id;
+        e.old_value = "active";
+        e.new_value = "inactive";
+        e.actor = "system";
+        s.events.publish(std::move(e));
+    });
+    s.batcher->start();
+    s.sweeper->start();
+
     WsOptions wo;
     wo.host = s.config.ws_host;
     wo.port = s.config.ws_port;
     wo.max_message_bytes = s.config.max_frame_bytes;
     wo.logger = s.net_logger();
-    s.ws_protocol = std::make_unique<WsProtocol>(s.log);
+    s.ws_protocol = std::make_unique<WsProtocol>(
+        WsProtocol::Deps{s.log, *s.fleet, *s.plugins,
+                         [&s](Event&& e) { s.events.publish(std::move(e)); },
+                         s.config.orchestrator_auth_open, s.config.heartbeat_interval_sec});
     s.ws = std::make_unique<WsServer>(wo, s.ws_protocol->handlers());
     s.ws_protocol->attach(*s.ws);
 
@@ -107,7 +150,7 @@ void Controller::start() {
     ro.static_dir = s.config.static_dir;
     ro.logger = s.net_logger();
     s.rest = std::make_unique<RestServer>(ro);
-    s.rest_context.reset(new RestApi::Context{s.log, s.metrics, *s.plugins, *s.auth});
+    s.rest_context.reset(new RestApi::Context{s.log, s.metrics, *s.plugins, *s.auth, *s.fleet});
     RestApi::install(*s.rest, *s.rest_context);
 
     s.ws->start();
@@ -125,6 +168,9 @@ void Controller::stop() noexcept {
         // Outermost first: no new requests, then no new frames, then events, then plugins.
         if (s.rest) s.rest->stop();
         if (s.ws) s.ws->stop();
+        // The last heartbeats reach storage before the plugins stop.
+        if (s.sweeper) s.sweeper->stop();
+        if (s.batcher) s.batcher->stop();
         s.events.stop();
         if (s.plugins) s.plugins->stop();
         s.log.info("controller stopped");

@@ -4,6 +4,7 @@
 
 #include "app/rfc3339.hpp"
 #include "app/session_auth.hpp"
+#include "fleet/fleet_state.hpp"
 #include "observability/log.hpp"
 #include "observability/metrics.hpp"
 #include "plugins/plugin_set.hpp"
@@ -105,6 +106,63 @@ HttpResponse login(const Context& ctx, const HttpRequest& req) {
                      {"expires_at", format_rfc3339(r.expires_at_ms)}}}});
 }
 
+HttpResponse forbidden(const std::string& why) {
+    return HttpResponse::error(403, "forbidden", why);
+}
+
+HttpResponse storage_error(const CallResult& r) {
+    return HttpResponse::error(http_status_of(r.status), status_name(r.status), r.error);
+}
+
+// The body as a JSON object, or an error response in `bad`.
+bool parse_body(const HttpRequest& req, json& out, HttpResponse& bad) {
+    out = json::parse(req.body, nullptr, false);
+    if (out.is_discarded() || !out.is_object()) {
+        bad = HttpResponse::error(400, "invalid_json", "the body must be a JSON object");
+        return false;
+    }
+    return true;
+}
+
+HttpResponse create_organization(const Context& ctx, const HttpRequest& req, const Principal& who) {
+    if (!who.superadmin()) return forbidden("only a superadmin creates organizations");
+    json body;
+    HttpResponse bad;
+    if (!parse_body(req, body, bad)) return bad;
+    json rec = {{"organization_id", body.value("organization_id", json())},
+                {"name", body.value("name", json())}};
+    if (body.contains("location")) rec["location"] = body["location"];
+    CallResult r = ctx.plugins.storage().org_create(rec.dump());
+    if (!r.ok()) return storage_error(r);
+    return HttpResponse::json(201, json{{"success", true}, {"data", json::parse(r.output)}}.dump());
+}
+
+// Creates an orchestrator and issues its credential, shown this once.
+HttpResponse create_orchestrator(const Context& ctx, const HttpRequest& req, const Principal& who) {
+    json body;
+    HttpResponse bad;
+    if (!parse_body(req, body, bad)) return bad;
+    const json org = body.value("organization_id", json());
+    if (!who.superadmin() && (!org.is_string() || org != who.organization_id))
+        return forbidden("an org_admin creates orchestrators of their own organization only");
+    CallResult tok = ctx.plugins.auth().new_token();
+    if (!tok.ok()) return storage_error(tok);
+    const json t = json::parse(tok.output);
+    json rec = {{"orchestrator_id", body.value("orchestrator_id", json())},
+                {"organization_id", org},
+                {"name", body.value("name", body.value("orchestrator_id", json()))},
+                {"credential_hash", t["token_hash"]}};
+    CallResult r = ctx.plugins.storage().orch_create(rec.dump());
+    if (!r.ok()) return storage_error(r);
+    json data = json::parse(r.output);
+    ctx.fleet.add(data["orchestrator_id"].get<std::string>(),
+                  data["organization_id"].get<std::string>(), t["token_hash"].get<std::string>());
+    data["token"] = t["token"];
+    ctx.log.info("orchestrator \"" + data["orchestrator_id"].get<std::string>() +
+                 "\" created by " + who.username);
+    return HttpResponse::json(201, json{{"success", true}, {"data", data}}.dump());
+}
+
 }  // namespace
 
 void install(RestServer& server, const Context& ctx) {
@@ -123,6 +181,14 @@ void install(RestServer& server, const Context& ctx) {
                      authed(ctx, [c](const HttpRequest& req, const Principal&) {
                          c->auth.logout(req.authorization);
                          return ok(json{{"success", true}, {"message", "Logged out"}});
+                     }));
+    server.add_route("POST", "/api/v1/internal/organizations",
+                     authed(ctx, [c](const HttpRequest& req, const Principal& who) {
+                         return create_organization(*c, req, who);
+                     }));
+    server.add_route("POST", "/api/v1/internal/orchestrators",
+                     authed(ctx, [c](const HttpRequest& req, const Principal& who) {
+                         return create_orchestrator(*c, req, who);
                      }));
     server.add_route("GET", "/api/v1/internal/plugins",
                      authed(ctx, [c](const HttpRequest&, const Principal&) {

@@ -6,6 +6,7 @@
 
 namespace moolai::host {
 
+class FleetState;
 class Log;
 class Metrics;
 class PluginSet;
@@ -18,6 +19,7 @@ struct Context {
     Metrics& metrics;
     const PluginSet& plugins;
     const SessionAuth& auth;
+    FleetState& fleet;
 };
 
 // `ctx` must outlive the server.

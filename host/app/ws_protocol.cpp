@@ -2,51 +2,260 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/rfc3339.hpp"
+#include "app/session_auth.hpp"
 #include "observability/log.hpp"
+#include "plugins/plugin_set.hpp"
 
 namespace moolai::host {
 using nlohmann::json;
 
 namespace {
 
-std::string error_frame(std::string_view code, std::string_view message) {
-    return json{{"type", "error"}, {"code", code}, {"message", message}}.dump();
+// Constant-time: a credential hash must not leak through timing.
+bool same_secret(std::string_view a, std::string_view b) {
+    if (a.size() != b.size() || a.empty()) return false;
+    unsigned char diff = 0;
+    for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+    return diff == 0;
 }
+
+const char* status_text(const Orchestrator& o) {
+    if (o.independent.load()) return "independent";
+    return o.status.load() == MOOLAI_ORCH_ACTIVE ? "active" : "inactive";
+}
+
+moolai_str str(const std::string& s) { return moolai_str{s.data(), s.size()}; }
 
 }  // namespace
 
 WsHandlers WsProtocol::handlers() {
     WsHandlers h;
     h.on_validate = [](const WsUpgrade&) { return 0; };
-    h.on_open = [this](ConnectionId id, const WsUpgrade&) { on_open(id); };
+    h.on_open = [this](ConnectionId id, const WsUpgrade& u) { on_open(id, u); };
     h.on_message = [this](ConnectionId id, std::string_view frame) { on_message(id, frame); };
-    h.on_close = [](ConnectionId, uint16_t) {};
+    h.on_close = [this](ConnectionId id, uint16_t) { on_close(id); };
     return h;
 }
 
-void WsProtocol::on_open(ConnectionId id) {
+std::shared_ptr<WsProtocol::Session> WsProtocol::session(ConnectionId id) {
+    Shard& shard = shards_[id % shards_.size()];
+    std::lock_guard<std::mutex> lock(shard.mutex);
+    auto it = shard.sessions.find(id);
+    return it == shard.sessions.end() ? nullptr : it->second;
+}
+
+void WsProtocol::on_open(ConnectionId id, const WsUpgrade& upgrade) {
+    auto s = std::make_shared<Session>();
+    s->upgrade_token = std::string(SessionAuth::bearer_token(upgrade.authorization));
+    {
+        Shard& shard = shards_[id % shards_.size()];
+        std::lock_guard<std::mutex> lock(shard.mutex);
+        shard.sessions[id] = std::move(s);
+    }
     if (server_ != nullptr) server_->send(id, R"({"type":"handshake_ack","success":true})");
 }
 
+void WsProtocol::on_close(ConnectionId id) {
+    std::shared_ptr<Session> s;
+    {
+        Shard& shard = shards_[id % shards_.size()];
+        std::lock_guard<std::mutex> lock(shard.mutex);
+        auto it = shard.sessions.find(id);
+        if (it == shard.sessions.end()) return;
+        s = std::move(it->second);
+        shard.sessions.erase(it);
+    }
+    if (s->orchestrator) {
+        uint64_t expected = id;
+        // Only the connection that still owns the orchestrator unbinds it.
+        if (s->orchestrator->connection.compare_exchange_strong(expected, 0))
+            emit(MOOLAI_EVENT_ORCHESTRATOR_DISCONNECTED, *s->orchestrator, "", "");
+    }
+}
+
+void WsProtocol::send_error(ConnectionId id, std::string_view code, std::string_view message) {
+    if (server_ != nullptr)
+        server_->send(id, json{{"type", "error"}, {"code", code}, {"message", message}}.dump());
+}
+
+void WsProtocol::emit(uint32_t kind, const Orchestrator& o, std::string old_value,
+                      std::string new_value) {
+    if (!d_.publish) return;
+    Event e;
+    e.kind = kind;
+    e.time_ms = now_unix_ms();
+    e.source = "host";
+    e.organization_id = o.organization_id;
+    e.orchestrator_id = o.id;
+    e.old_value = std::move(old_value);
+    e.new_value = std::move(new_value);
+    e.actor = "system";
+    d_.publish(std::move(e));
+}
+
 void WsProtocol::on_message(ConnectionId id, std::string_view frame) {
-    if (server_ == nullptr) return;
+    std::shared_ptr<Session> s = session(id);
+    if (!s || server_ == nullptr) return;
     const json j = json::parse(frame, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
-        server_->send(id, error_frame("invalid_json", "the frame is not a JSON object"));
+        send_error(id, "invalid_json", "the frame is not a JSON object");
         return;
     }
     const auto type = j.find("type");
     if (type == j.end() || !type->is_string()) {
-        server_->send(id, error_frame("missing_type", "the frame has no string \"type\""));
+        send_error(id, "missing_type", "the frame has no string \"type\"");
         return;
     }
-    server_->send(id, error_frame("unsupported_type",
-                                  "frame type \"" + type->get<std::string>() +
-                                      "\" is not handled by this controller version"));
+    const std::string& t = type->get_ref<const std::string&>();
+    if (t == "register") {
+        on_register(id, *s, &j);
+        return;
+    }
+    if (!s->orchestrator) {
+        send_error(id, "not_registered", "send \"register\" before \"" + t + "\"");
+        return;
+    }
+    // A connection speaks for the orchestrator it registered as, only.
+    const auto named = j.find("orchestrator_id");
+    if (named != j.end() && (!named->is_string() || *named != s->orchestrator->id)) {
+        send_error(id, "foreign_orchestrator",
+                   "this connection is registered as \"" + s->orchestrator->id + "\"");
+        return;
+    }
+    if (t == "i_am_alive") {
+        on_heartbeat(id, *s);
+    } else if (t == "request_status") {
+        on_request_status(id, *s);
+    } else {
+        send_error(id, "unsupported_type", "frame type \"" + t + "\" is not handled");
+    }
 }
 
-moolai_status WsProtocol::send_to(std::string_view, std::string_view) {
-    return MOOLAI_E_NOT_FOUND;  // no orchestrator registers before issue #3
+void WsProtocol::on_register(ConnectionId id, Session& s, const void* frame_json) {
+    const json& j = *static_cast<const json*>(frame_json);
+    const auto oid = j.find("orchestrator_id");
+    if (oid == j.end() || !oid->is_string() || oid->get_ref<const std::string&>().empty() ||
+        oid->get_ref<const std::string&>().size() > 255) {
+        send_error(id, "invalid_field", "\"orchestrator_id\" must be a string of 1 to 255 bytes");
+        return;
+    }
+    const std::string orchestrator_id = oid->get<std::string>();
+    const auto org = j.find("organization_id");
+    if (org != j.end() && !org->is_string()) {
+        send_error(id, "invalid_field", "\"organization_id\" must be a string");
+        return;
+    }
+    const auto metadata = j.find("metadata");
+    if (metadata != j.end() && !metadata->is_object()) {
+        send_error(id, "invalid_field", "\"metadata\" must be an object");
+        return;
+    }
+    const auto tok = j.find("token");
+    if (tok != j.end() && !tok->is_string()) {
+        send_error(id, "invalid_field", "\"token\" must be a string");
+        return;
+    }
+    if (s.orchestrator && s.orchestrator->id != orchestrator_id) {
+        send_error(id, "foreign_orchestrator",
+                   "this connection is registered as \"" + s.orchestrator->id + "\"");
+        return;
+    }
+
+    const StorageClient& storage = d_.plugins.storage();
+    std::shared_ptr<Orchestrator> o = d_.fleet.find(orchestrator_id);
+    if (d_.open_mode && !o) {
+        // The seed's flow: an unknown orchestrator is created on register.
+        const std::string org_id =
+            org != j.end() && !org->get_ref<const std::string&>().empty() ? org->get<std::string>()
+                                                                           : "default";
+        storage.org_create(json{{"organization_id", org_id}, {"name", org_id}}.dump());
+        CallResult made = storage.orch_create(json{{"orchestrator_id", orchestrator_id},
+                                                   {"organization_id", org_id},
+                                                   {"name", orchestrator_id}}
+                                                  .dump());
+        if (!made.ok() && made.status != MOOLAI_E_CONFLICT) {
+            send_error(id, "storage_error", made.error);
+            return;
+        }
+        o = d_.fleet.add(orchestrator_id, org_id, "");
+    } else if (!d_.open_mode) {
+        const std::string token = tok != j.end() ? tok->get<std::string>() : s.upgrade_token;
+        bool ok = false;
+        if (o && !token.empty()) {
+            CallResult h = d_.plugins.auth().hash_token(token);
+            ok = h.ok() && same_secret(h.output, o->credential_hash());
+        }
+        if (!ok) {
+            d_.log.warn("refused register of \"" + orchestrator_id + "\": bad credentials");
+            server_->close(id, 1008, "invalid orchestrator credentials");
+            return;
+        }
+    }
+    if (metadata != j.end()) storage.orch_update(orchestrator_id, json{{"metadata", *metadata}}.dump());
+
+    // One live connection per orchestrator: a new one replaces the old.
+    const uint64_t previous = o->connection.exchange(id);
+    if (previous != 0 && previous != id)
+        server_->close(previous, 1000, "replaced by a newer connection");
+    s.orchestrator = o;
+    server_->send(id, json{{"type", "provisioning"},
+                           {"orchestrator_id", orchestrator_id},
+                           {"config",
+                            {{"heartbeat_interval_sec", d_.heartbeat_interval_sec},
+                             {"heartbeat_ttl_sec", d_.fleet.ttl_ms() / 1000},
+                             {"is_independent", o->independent.load()},
+                             {"monitoring_enabled", !o->independent.load()}}}}
+                          .dump());
+    emit(MOOLAI_EVENT_ORCHESTRATOR_REGISTERED, *o, "", "");
+}
+
+void WsProtocol::on_heartbeat(ConnectionId id, Session& s) {
+    const std::shared_ptr<Orchestrator>& o = s.orchestrator;
+    const int64_t now = now_unix_ms();
+    moolai_heartbeat_info hb{};
+    hb.struct_size = sizeof hb;
+    hb.status = o->status.load();
+    hb.orchestrator_id = str(o->id);
+    hb.organization_id = str(o->organization_id);
+    hb.now_ms = now;
+    hb.last_seen_ms = o->last_seen_ms.load();
+    hb.is_independent = o->independent.load() ? 1 : 0;
+    uint32_t decision = MOOLAI_HEARTBEAT_IGNORE;
+    CallResult r = d_.plugins.independence().on_heartbeat(hb, decision);
+    if (!r.ok()) {
+        // Fail closed: an erroring policy processes nothing.
+        decision = MOOLAI_HEARTBEAT_IGNORE;
+        d_.log.warn("independence policy failed on a heartbeat of \"" + o->id + "\": " + r.error);
+    }
+    const bool processed = decision == MOOLAI_HEARTBEAT_PROCESS;
+    if (processed && d_.fleet.record_heartbeat(o, now))
+        emit(MOOLAI_EVENT_STATUS_CHANGED, *o, "inactive", "active");
+    std::string ack = R"({"type":"heartbeat_ack","orchestrator_id":)";
+    ack += json(o->id).dump();
+    ack += processed ? R"(,"processed":true})" : R"(,"processed":false})";
+    server_->send(id, ack);
+}
+
+void WsProtocol::on_request_status(ConnectionId id, Session& s) {
+    const Orchestrator& o = *s.orchestrator;
+    const int64_t last_seen = o.last_seen_ms.load();
+    server_->send(id, json{{"type", "status"},
+                           {"orchestrator_id", o.id},
+                           {"organization_id", o.organization_id},
+                           {"status", status_text(o)},
+                           {"is_independent", o.independent.load()},
+                           {"last_seen", last_seen != 0 ? json(format_rfc3339(last_seen))
+                                                        : json(nullptr)}}
+                          .dump());
+}
+
+moolai_status WsProtocol::send_to(std::string_view orchestrator_id, std::string_view frame) {
+    std::shared_ptr<Orchestrator> o = d_.fleet.find(orchestrator_id);
+    if (!o || server_ == nullptr) return MOOLAI_E_NOT_FOUND;
+    const uint64_t conn = o->connection.load();
+    if (conn == 0) return MOOLAI_E_NOT_FOUND;
+    return server_->send(conn, frame) ? MOOLAI_OK : MOOLAI_E_UNAVAILABLE;
 }
 
 }  // namespace moolai::host

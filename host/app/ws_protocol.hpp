@@ -1,33 +1,72 @@
-// WsProtocol: the orchestrator side of the controller -- what each
-// WebSocket frame means. This foundation answers the connection with
-// handshake_ack and every frame with an `error` frame; the full protocol
-// (register, i_am_alive, ...) is issue #3.
+// WsProtocol: what each orchestrator frame means (PRODUCT.md section 3).
+// This stage speaks register -> provisioning, i_am_alive -> heartbeat_ack
+// and request_status -> status; every other or bad frame gets an `error`
+// frame and the connection stays usable. The rest of the protocol
+// (usage_report, update_metadata, message_ack, older aliases) is issue #3.
 #pragma once
 
+#include <array>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
 #include <string_view>
+#include <unordered_map>
 
+#include "events/event.hpp"
+#include "fleet/fleet_state.hpp"
 #include "moolai/plugin_types.h"
 #include "net/ws_server.hpp"
 
 namespace moolai::host {
 
 class Log;
+class PluginSet;
 
 class WsProtocol {
 public:
-    explicit WsProtocol(Log& log) : log_(log) {}
+    struct Deps {
+        Log& log;
+        FleetState& fleet;
+        const PluginSet& plugins;
+        std::function<void(Event&&)> publish;
+        bool open_mode;  // MOOLAI_ORCHESTRATOR_AUTH=open: unknown orchestrators are created
+        int heartbeat_interval_sec;
+    };
+
+    explicit WsProtocol(Deps deps) : d_(std::move(deps)) {}
 
     WsHandlers handlers();
     void attach(WsServer& server) { server_ = &server; }
-    // Queues a frame to the orchestrator's live connection.
+    // Queues a frame to the orchestrator's live connection on this host.
     moolai_status send_to(std::string_view orchestrator_id, std::string_view frame);
 
 private:
-    void on_open(ConnectionId id);
-    void on_message(ConnectionId id, std::string_view frame);
+    // What one connection has said so far. Frames of one connection never
+    // run concurrently (websocketpp strands), so a session needs no lock of
+    // its own; the shard lock only guards the map.
+    struct Session {
+        std::string upgrade_token;  // Bearer token from the upgrade request, if any
+        std::shared_ptr<Orchestrator> orchestrator;  // set by a successful register
+    };
+    struct Shard {
+        std::mutex mutex;
+        std::unordered_map<ConnectionId, std::shared_ptr<Session>> sessions;
+    };
 
-    Log& log_;
+    std::shared_ptr<Session> session(ConnectionId id);
+    void on_open(ConnectionId id, const WsUpgrade& upgrade);
+    void on_message(ConnectionId id, std::string_view frame);
+    void on_close(ConnectionId id);
+    void on_register(ConnectionId id, Session& s, const void* frame_json);
+    void on_heartbeat(ConnectionId id, Session& s);
+    void on_request_status(ConnectionId id, Session& s);
+    void send_error(ConnectionId id, std::string_view code, std::string_view message);
+    void emit(uint32_t kind, const Orchestrator& o, std::string old_value, std::string new_value);
+
+    Deps d_;
     WsServer* server_ = nullptr;
+    std::array<Shard, 16> shards_;
 };
 
 }  // namespace moolai::host

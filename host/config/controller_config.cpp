@@ -125,6 +125,8 @@ ControllerConfig load_controller_config(const std::string& config_path, const st
     c.ws_port = static_cast<uint16_t>(env_int("CONTROLLER_WS_PORT", 0, 65535, c.ws_port));
     c.heartbeat_ttl_sec =
         static_cast<int>(env_int("HEARTBEAT_TTL_SEC", 1, 86400, c.heartbeat_ttl_sec));
+    c.heartbeat_interval_sec =
+        static_cast<int>(env_int("HEARTBEAT_INTERVAL_SEC", 1, 3600, c.heartbeat_interval_sec));
     c.heartbeat_poker = env_bool("HEARTBEAT_POKER_ENABLED", c.heartbeat_poker);
     c.dev_bearer_token = env("DEV_BEARER_TOKEN");
     c.superadmin_username = env("MOOLAI_SUPERADMIN_USERNAME");

@@ -27,6 +27,7 @@ struct ControllerConfig {
     std::string static_dir;  // the dashboard's built files; "" = none
     std::vector<PluginEntry> plugins;
     int heartbeat_ttl_sec = 120;
+    int heartbeat_interval_sec = 30;  // told to orchestrators in provisioning
     bool heartbeat_poker = false;
     std::string dev_bearer_token;  // "" = disabled
     std::string superadmin_username;

@@ -1,0 +1,204 @@
+// Orchestrators over the real WebSocket: credentials issued by REST,
+// register -> provisioning, heartbeats acked and batched into storage, the
+// sweeper, one connection per orchestrator, open mode. Runs on SQLite and,
+// via scripts/with-postgres.sh, on PostgreSQL.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "net/http_test_client.hpp"
+#include "net/ws_test_client.hpp"
+#include "support/controller_process.hpp"
+
+namespace moolai::test {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+const std::map<std::string, std::string> kAdminEnv = {
+    {"MOOLAI_SUPERADMIN_USERNAME", "root"}, {"MOOLAI_SUPERADMIN_PASSWORD", "root-Password-1"}};
+
+std::string admin_token(uint16_t port) {
+    HttpResult r = http_request(port, "POST", "/api/v1/internal/auth/login",
+                                R"({"username":"root","password":"root-Password-1"})");
+    return json::parse(r.body)["user"]["token"].get<std::string>();
+}
+
+// Creates organization `org` (once) and orchestrator `id`; returns its credential.
+std::string issue(uint16_t port, const std::string& admin, const std::string& org,
+                  const std::string& id) {
+    const HttpHeaders auth = {{"Authorization", "Bearer " + admin}};
+    http_request(port, "POST", "/api/v1/internal/organizations",
+                 json{{"organization_id", org}, {"name", "Org " + org}}.dump(), auth);
+    HttpResult r = http_request(port, "POST", "/api/v1/internal/orchestrators",
+                                json{{"orchestrator_id", id}, {"organization_id", org},
+                                     {"name", "Orchestrator " + id}}
+                                    .dump(),
+                                auth);
+    EXPECT_EQ(r.status, 201) << r.body;
+    return json::parse(r.body)["data"]["token"].get<std::string>();
+}
+
+json next(WsTestClient& ws) {
+    auto f = ws.receive(5000ms);
+    return f ? json::parse(*f) : json();
+}
+
+class OrchestratorSession : public ::testing::Test {
+protected:
+    void start(std::map<std::string, std::string> env = {}) {
+        for (const auto& kv : kAdminEnv) env.emplace(kv);
+        controller = std::make_unique<ControllerProcess>(env);
+        ASSERT_TRUE(controller->wait_ready()) << controller->log();
+        admin = admin_token(controller->rest_port());
+    }
+    std::string url() const { return "ws://127.0.0.1:" + std::to_string(controller->ws_port()) + "/ws"; }
+
+    // Connects and registers; returns the provisioning frame.
+    json connect_and_register(WsTestClient& ws, const std::string& id, const std::string& token) {
+        EXPECT_TRUE(ws.connect(url()));
+        EXPECT_EQ(next(ws)["type"], "handshake_ack");
+        ws.send(json{{"type", "register"}, {"orchestrator_id", id}, {"organization_id", "acme"},
+                     {"metadata", {{"version", "2.1"}}}, {"token", token}}
+                    .dump());
+        return next(ws);
+    }
+
+    std::unique_ptr<ControllerProcess> controller;
+    std::string admin;
+};
+
+TEST_F(OrchestratorSession, RegisterHeartbeatAndStatus) {
+    start();
+    const std::string token = issue(controller->rest_port(), admin, "acme", "orch-001");
+    EXPECT_EQ(token.size(), 43u);
+    WsTestClient ws;
+    const json prov = connect_and_register(ws, "orch-001", token);
+    EXPECT_EQ(prov["type"], "provisioning") << prov;
+    EXPECT_EQ(prov["config"]["heartbeat_interval_sec"], 30);
+    ws.send(R"({"type":"i_am_alive","orchestrator_id":"orch-001"})");
+    EXPECT_EQ(next(ws), json({{"type", "heartbeat_ack"}, {"orchestrator_id", "orch-001"},
+                              {"processed", true}}));
+    ws.send(R"({"type":"request_status"})");
+    const json st = next(ws);
+    EXPECT_EQ(st["type"], "status");
+    EXPECT_EQ(st["status"], "active");
+    EXPECT_TRUE(st["last_seen"].is_string());
+}
+
+TEST_F(OrchestratorSession, BadCredentialsCloseWith1008) {
+    start();
+    issue(controller->rest_port(), admin, "acme", "orch-002");
+    WsTestClient ws;
+    connect_and_register(ws, "orch-002", "not-the-token");
+    EXPECT_EQ(ws.wait_closed(), std::optional<uint16_t>(1008));
+    WsTestClient unknown;
+    connect_and_register(unknown, "never-created", "whatever");
+    EXPECT_EQ(unknown.wait_closed(), std::optional<uint16_t>(1008));
+}
+
+TEST_F(OrchestratorSession, TokenOnTheUpgradeRequestWorks) {
+    start();
+    const std::string token = issue(controller->rest_port(), admin, "acme", "orch-003");
+    WsTestClient ws;
+    ASSERT_TRUE(ws.connect(url(), "Bearer " + token));
+    next(ws);
+    ws.send(R"({"type":"register","orchestrator_id":"orch-003"})");
+    EXPECT_EQ(next(ws)["type"], "provisioning");
+}
+
+TEST_F(OrchestratorSession, BadFramesGetErrorsAndTheConnectionStays) {
+    start();
+    const std::string token = issue(controller->rest_port(), admin, "acme", "orch-004");
+    WsTestClient ws;
+    ASSERT_TRUE(ws.connect(url()));
+    next(ws);
+    ws.send(R"({"type":"i_am_alive","orchestrator_id":"orch-004"})");
+    EXPECT_EQ(next(ws)["code"], "not_registered");
+    ws.send(json{{"type", "register"}, {"orchestrator_id", "orch-004"}, {"token", token}}.dump());
+    EXPECT_EQ(next(ws)["type"], "provisioning");
+    ws.send(R"({"type":"i_am_alive","orchestrator_id":"someone-else"})");
+    EXPECT_EQ(next(ws)["code"], "foreign_orchestrator");
+    ws.send(R"({"type":"register","orchestrator_id":42})");
+    EXPECT_EQ(next(ws)["code"], "invalid_field");
+    ws.send(R"({"type":"i_am_alive"})");
+    EXPECT_EQ(next(ws)["processed"], true);
+}
+
+TEST_F(OrchestratorSession, ANewConnectionReplacesTheOld) {
+    start();
+    const std::string token = issue(controller->rest_port(), admin, "acme", "orch-005");
+    WsTestClient first, second;
+    EXPECT_EQ(connect_and_register(first, "orch-005", token)["type"], "provisioning");
+    EXPECT_EQ(connect_and_register(second, "orch-005", token)["type"], "provisioning");
+    EXPECT_TRUE(first.wait_closed().has_value());
+    second.send(R"({"type":"i_am_alive"})");
+    EXPECT_EQ(next(second)["processed"], true);
+}
+
+TEST_F(OrchestratorSession, SweeperFlipsInactiveAfterTheTtl) {
+    start({{"HEARTBEAT_TTL_SEC", "1"}});
+    const std::string token = issue(controller->rest_port(), admin, "acme", "orch-006");
+    WsTestClient ws;
+    connect_and_register(ws, "orch-006", token);
+    ws.send(R"({"type":"i_am_alive"})");
+    next(ws);
+    const auto t0 = std::chrono::steady_clock::now();
+    std::string status = "active";
+    while (status == "active" && std::chrono::steady_clock::now() - t0 < 5s) {
+        std::this_thread::sleep_for(100ms);
+        ws.send(R"({"type":"request_status"})");
+        status = next(ws)["status"].get<std::string>();
+    }
+    const auto took = std::chrono::steady_clock::now() - t0;
+    EXPECT_EQ(status, "inactive");
+    EXPECT_GE(took, 900ms);
+    EXPECT_LT(took, 2500ms) << "TTL (1 s) + at most about a second";
+}
+
+TEST_F(OrchestratorSession, HeartbeatsReachStorageAndSurviveARestart) {
+    start();
+    const std::string token = issue(controller->rest_port(), admin, "acme", "orch-007");
+    {
+        WsTestClient ws;
+        connect_and_register(ws, "orch-007", token);
+        ws.send(R"({"type":"i_am_alive"})");
+        EXPECT_EQ(next(ws)["processed"], true);
+    }
+    const std::string data_dir = controller->data_dir();
+    std::map<std::string, std::string> env = {{"MOOLAI_DATA_DIR", data_dir}};
+    EXPECT_EQ(controller->stop(), 0);  // stop flushes the last batch
+    ControllerProcess again([&] {
+        auto e = env;
+        for (const auto& kv : kAdminEnv) e.emplace(kv);
+        return e;
+    }());
+    ASSERT_TRUE(again.wait_ready()) << again.log();
+    // PostgreSQL runs share one database across tests, so only "some" is known here.
+    EXPECT_EQ(again.log().find("fleet loaded: 0 orchestrators"), std::string::npos) << again.log();
+    EXPECT_NE(again.log().find("fleet loaded: "), std::string::npos) << again.log();
+    WsTestClient ws;
+    ASSERT_TRUE(ws.connect("ws://127.0.0.1:" + std::to_string(again.ws_port()) + "/ws"));
+    next(ws);
+    ws.send(json{{"type", "register"}, {"orchestrator_id", "orch-007"}, {"token", token}}.dump());
+    EXPECT_EQ(next(ws)["type"], "provisioning");
+    ws.send(R"({"type":"request_status"})");
+    const json st = next(ws);
+    EXPECT_EQ(st["status"], "active") << "within the restart grace, from storage";
+    EXPECT_TRUE(st["last_seen"].is_string()) << st;
+}
+
+TEST_F(OrchestratorSession, OpenModeCreatesUnknownOrchestrators) {
+    start({{"MOOLAI_ORCHESTRATOR_AUTH", "open"}});
+    EXPECT_NE(controller->log().find("Demo mode only"), std::string::npos);
+    WsTestClient ws;
+    EXPECT_EQ(connect_and_register(ws, "walk-in", "")["type"], "provisioning");
+    ws.send(R"({"type":"i_am_alive"})");
+    EXPECT_EQ(next(ws)["processed"], true);
+}
+
+}  // namespace
+}  // namespace moolai::test
