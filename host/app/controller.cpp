@@ -150,7 +150,8 @@ void Controller::start() {
     ro.static_dir = s.config.static_dir;
     ro.logger = s.net_logger();
     s.rest = std::make_unique<RestServer>(ro);
-    s.rest_context.reset(new RestApi::Context{s.log, s.metrics, *s.plugins, *s.auth, *s.fleet});
+    s.rest_context.reset(new RestApi::Context{s.log, s.metrics, *s.plugins, *s.auth, *s.fleet,
+                                              *s.ws_protocol, s.events});
     RestApi::install(*s.rest, *s.rest_context);
 
     s.ws->start();

@@ -4,6 +4,8 @@
 
 #include "app/rfc3339.hpp"
 #include "app/session_auth.hpp"
+#include "app/ws_protocol.hpp"
+#include "events/event_bus.hpp"
 #include "fleet/fleet_state.hpp"
 #include "observability/log.hpp"
 #include "observability/metrics.hpp"
@@ -163,6 +165,94 @@ HttpResponse create_orchestrator(const Context& ctx, const HttpRequest& req, con
     return HttpResponse::json(201, json{{"success", true}, {"data", data}}.dump());
 }
 
+// The orchestrator named by the path, if the caller may act on it; else
+// the 404/403 to answer. An org_admin outside the orchestrator's
+// organization gets 404 on purpose: other tenants' ids are not confirmed.
+std::shared_ptr<Orchestrator> orchestrator_for(const Context& ctx, const HttpRequest& req,
+                                               const Principal& who, HttpResponse& refusal) {
+    const auto id = req.params.find("id");
+    std::shared_ptr<Orchestrator> o =
+        id == req.params.end() ? nullptr : ctx.fleet.find(id->second);
+    if (!o || (!who.superadmin() && o->organization_id != who.organization_id)) {
+        refusal = HttpResponse::error(404, "not_found", "no such orchestrator");
+        return nullptr;
+    }
+    return o;
+}
+
+HttpResponse get_independence(const Context& ctx, const HttpRequest& req, const Principal& who) {
+    HttpResponse refusal;
+    auto o = orchestrator_for(ctx, req, who, refusal);
+    if (!o) return refusal;
+    return ok(json{{"success", true},
+                   {"orchestrator_id", o->id},
+                   {"is_independent", o->independent.load()}});
+}
+
+// Storage first (authoritative), then memory, then the orchestrator is told
+// at once, then the audit log and the event stream.
+HttpResponse put_independence(const Context& ctx, const HttpRequest& req, const Principal& who) {
+    HttpResponse refusal;
+    auto o = orchestrator_for(ctx, req, who, refusal);
+    if (!o) return refusal;
+    json body;
+    if (!parse_body(req, body, refusal)) return refusal;
+    const auto flag = body.find("is_independent");
+    if (flag == body.end() || !flag->is_boolean())
+        return HttpResponse::error(400, "invalid_request", "\"is_independent\" must be a boolean");
+    const bool wanted = flag->get<bool>();
+
+    moolai_toggle_request t{};
+    t.struct_size = sizeof t;
+    t.is_independent_now = o->independent.load() ? 1 : 0;
+    t.orchestrator_id = moolai_str{o->id.data(), o->id.size()};
+    t.organization_id = moolai_str{o->organization_id.data(), o->organization_id.size()};
+    t.actor = moolai_str{who.username.data(), who.username.size()};
+    t.is_independent_requested = wanted ? 1 : 0;
+    CallResult allowed = ctx.plugins.independence().on_toggle(t);
+    if (allowed.status == MOOLAI_E_DENIED) return forbidden(allowed.error);
+    if (!allowed.ok()) return storage_error(allowed);
+
+    CallResult stored = ctx.plugins.storage().orch_set_independence(o->id, wanted);
+    if (!stored.ok()) return storage_error(stored);
+    const bool old = json::parse(stored.output).value("old", false);
+    o->independent.store(wanted);
+
+    const std::string frame =
+        wanted ? json{{"type", "stop_monitoring"}, {"orchestrator_id", o->id},
+                      {"reason", "independence_enabled"}}
+                     .dump()
+               : json{{"type", "config_update"}, {"orchestrator_id", o->id},
+                      {"config", {{"is_independent", false}, {"monitoring_enabled", true}}}}
+                     .dump();
+    const bool pushed = ctx.ws.send_to(o->id, frame) == MOOLAI_OK;
+
+    const std::string old_text = old ? "true" : "false", new_text = wanted ? "true" : "false";
+    CallResult audited = ctx.plugins.storage().audit_append(
+        json{{"actor", who.username}, {"action", "independence_toggled"},
+             {"organization_id", o->organization_id}, {"orchestrator_id", o->id},
+             {"old_value", old_text}, {"new_value", new_text},
+             {"detail", {{"pushed", pushed}}}}
+            .dump());
+    if (!audited.ok()) ctx.log.error("audit append failed: " + audited.error);
+    Event e;
+    e.kind = MOOLAI_EVENT_INDEPENDENCE_CHANGED;
+    e.time_ms = now_unix_ms();
+    e.source = "host";
+    e.organization_id = o->organization_id;
+    e.orchestrator_id = o->id;
+    e.old_value = old_text;
+    e.new_value = new_text;
+    e.actor = who.username;
+    ctx.events.publish(std::move(e));
+    ctx.log.info("independence of \"" + o->id + "\" " + old_text + " -> " + new_text + " by " +
+                 who.username + (pushed ? " (pushed)" : " (not connected)"));
+    return ok(json{{"success", true},
+                   {"message", "Independence mode updated"},
+                   {"orchestrator_id", o->id},
+                   {"is_independent", wanted}});
+}
+
 }  // namespace
 
 void install(RestServer& server, const Context& ctx) {
@@ -189,6 +279,14 @@ void install(RestServer& server, const Context& ctx) {
     server.add_route("POST", "/api/v1/internal/orchestrators",
                      authed(ctx, [c](const HttpRequest& req, const Principal& who) {
                          return create_orchestrator(*c, req, who);
+                     }));
+    server.add_route("GET", "/api/v1/internal/orchestrators/:id/independence",
+                     authed(ctx, [c](const HttpRequest& req, const Principal& who) {
+                         return get_independence(*c, req, who);
+                     }));
+    server.add_route("PUT", "/api/v1/internal/orchestrators/:id/independence",
+                     authed(ctx, [c](const HttpRequest& req, const Principal& who) {
+                         return put_independence(*c, req, who);
                      }));
     server.add_route("GET", "/api/v1/internal/plugins",
                      authed(ctx, [c](const HttpRequest&, const Principal&) {

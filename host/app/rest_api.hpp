@@ -6,7 +6,9 @@
 
 namespace moolai::host {
 
+class EventBus;
 class FleetState;
+class WsProtocol;
 class Log;
 class Metrics;
 class PluginSet;
@@ -20,6 +22,8 @@ struct Context {
     const PluginSet& plugins;
     const SessionAuth& auth;
     FleetState& fleet;
+    WsProtocol& ws;
+    EventBus& events;
 };
 
 // `ctx` must outlive the server.

@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -189,6 +192,73 @@ TEST_F(OrchestratorSession, HeartbeatsReachStorageAndSurviveARestart) {
     const json st = next(ws);
     EXPECT_EQ(st["status"], "active") << "within the restart grace, from storage";
     EXPECT_TRUE(st["last_seen"].is_string()) << st;
+}
+
+TEST_F(OrchestratorSession, IndependenceToggleIsPushedAtOnceAndChangesHeartbeats) {
+    start();
+    const uint16_t port = controller->rest_port();
+    const std::string token = issue(port, admin, "acme", "orch-008");
+    WsTestClient ws;
+    connect_and_register(ws, "orch-008", token);
+    const HttpHeaders auth = {{"Authorization", "Bearer " + admin}};
+    const std::string path = "/api/v1/internal/orchestrators/orch-008/independence";
+
+    HttpResult on = http_request(port, "PUT", path, R"({"is_independent":true})", auth);
+    ASSERT_EQ(on.status, 200) << on.body;
+    EXPECT_EQ(json::parse(on.body),
+              json({{"success", true}, {"message", "Independence mode updated"},
+                    {"orchestrator_id", "orch-008"}, {"is_independent", true}}));
+    const json stop = next(ws);  // pushed at once, not at the next heartbeat
+    EXPECT_EQ(stop["type"], "stop_monitoring") << stop;
+    ws.send(R"({"type":"i_am_alive"})");
+    EXPECT_EQ(next(ws)["processed"], false);
+    ws.send(R"({"type":"request_status"})");
+    EXPECT_EQ(next(ws)["status"], "independent");
+    EXPECT_EQ(json::parse(http_request(port, "GET", path, "", auth).body)["is_independent"], true);
+
+    HttpResult off = http_request(port, "PUT", path, R"({"is_independent":false})", auth);
+    ASSERT_EQ(off.status, 200) << off.body;
+    EXPECT_EQ(next(ws)["type"], "config_update");
+    ws.send(R"({"type":"i_am_alive"})");
+    EXPECT_EQ(next(ws)["processed"], true);
+
+    EXPECT_EQ(http_request(port, "PUT", path, R"({"is_independent":"yes"})", auth).status, 400);
+    EXPECT_EQ(http_request(port, "PUT", path, R"({"is_independent":true})").status, 401);
+    EXPECT_EQ(http_request(port, "PUT", "/api/v1/internal/orchestrators/nope/independence",
+                           R"({"is_independent":true})", auth)
+                  .status,
+              404);
+}
+
+// The independence decision belongs to the loaded plugin: swap in another.
+TEST_F(OrchestratorSession, ACustomIndependencePolicyPluginDecides) {
+    const auto dir = std::filesystem::temp_directory_path() /
+                     ("moolai-policy-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const char* db_host = std::getenv("DATABASE_HOST");
+    const bool postgres = db_host != nullptr && *db_host != '\0';
+    json plugins = json::array();
+    plugins.push_back({{"name", postgres ? "storage_postgres" : "storage_sqlite"}});
+    plugins.push_back({{"name", "auth_local"}});
+    plugins.push_back({{"name", "compat_plugin"}, {"path", CUSTOM_POLICY_PLUGIN},
+                       {"config", {{"quiet_prefixes", "quiet-"}}}});
+    plugins.push_back({{"name", "messaging_default"}});
+    std::ofstream(dir / "moolai.json") << json{{"plugins", plugins}}.dump();
+    auto env = kAdminEnv;
+    controller = std::make_unique<ControllerProcess>(
+        env, std::vector<std::string>{"--config", (dir / "moolai.json").string()});
+    ASSERT_TRUE(controller->wait_ready()) << controller->log();
+    admin = admin_token(controller->rest_port());
+    const std::string quiet = issue(controller->rest_port(), admin, "acme", "quiet-1");
+    const std::string loud = issue(controller->rest_port(), admin, "acme", "loud-1");
+    WsTestClient a, b;
+    connect_and_register(a, "quiet-1", quiet);
+    connect_and_register(b, "loud-1", loud);
+    a.send(R"({"type":"i_am_alive"})");
+    b.send(R"({"type":"i_am_alive"})");
+    EXPECT_EQ(next(a)["processed"], false) << "the custom policy ignores quiet-*";
+    EXPECT_EQ(next(b)["processed"], true);
+    std::filesystem::remove_all(dir);
 }
 
 TEST_F(OrchestratorSession, OpenModeCreatesUnknownOrchestrators) {
