@@ -1,6 +1,9 @@
 #include "app/rest_api.hpp"
 
+#include <cstdlib>
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "app/rfc3339.hpp"
 #include "app/session_auth.hpp"
@@ -253,6 +256,120 @@ HttpResponse put_independence(const Context& ctx, const HttpRequest& req, const 
                    {"is_independent", wanted}});
 }
 
+// page / page_size from the query string (1-based page; page_size 1..1000).
+bool read_page(const HttpRequest& req, size_t default_size, Query& q, HttpResponse& bad,
+               size_t& page, size_t& page_size) {
+    page = 1;
+    page_size = default_size;
+    for (auto [name, target, max] : {std::tuple<const char*, size_t*, size_t>{"page", &page, 10000000},
+                                     {"page_size", &page_size, 1000}}) {
+        auto it = req.query.find(name);
+        if (it == req.query.end()) continue;
+        char* end = nullptr;
+        const unsigned long long v = std::strtoull(it->second.c_str(), &end, 10);
+        if (it->second.empty() || *end != '\0' || v < 1 || v > max) {
+            bad = HttpResponse::error(400, "invalid_query", std::string("\"") + name +
+                                      "\" must be an integer from 1 to " + std::to_string(max));
+            return false;
+        }
+        *target = static_cast<size_t>(v);
+    }
+    q.offset = (page - 1) * page_size;
+    q.limit = page_size;
+    return true;
+}
+
+std::string query_value(const HttpRequest& req, const char* name) {
+    auto it = req.query.find(name);
+    return it == req.query.end() ? std::string() : it->second;
+}
+
+// A listing in the seed's envelope: {"success":true,"data":{items,total,page,page_size}}.
+HttpResponse listing(const CallResult& r, size_t page, size_t page_size,
+                     const std::function<void(json&)>& adjust = {}) {
+    if (!r.ok()) return storage_error(r);
+    json data = json::parse(r.output);
+    if (adjust)
+        for (json& item : data["items"]) adjust(item);
+    data["page"] = page;
+    data["page_size"] = page_size;
+    return ok(json{{"success", true}, {"data", data}});
+}
+
+HttpResponse list_orchestrators(const Context& ctx, const HttpRequest& req, const Principal& who) {
+    Query q;
+    HttpResponse bad;
+    size_t page = 0, page_size = 0;
+    if (!read_page(req, 50, q, bad, page, page_size)) return bad;
+    q.status = query_value(req, "status");
+    if (!q.status.empty() && q.status != "active" && q.status != "inactive" &&
+        q.status != "independent")
+        return HttpResponse::error(400, "invalid_query",
+                                   "\"status\" must be active, inactive or independent");
+    q.search = query_value(req, "search");
+    q.organization_id = query_value(req, "organization_id");
+    if (!who.superadmin()) {
+        if (!q.organization_id.empty() && q.organization_id != who.organization_id)
+            return forbidden("an org_admin sees their own organization only");
+        q.organization_id = who.organization_id;
+    }
+    // Memory is fresher than the last batch: overlay it, and say
+    // "independent" where the flag is set, as the seed's listing did.
+    return listing(ctx.plugins.storage().orch_list(q), page, page_size, [&](json& item) {
+        if (auto o = ctx.fleet.find(item.value("orchestrator_id", ""))) {
+            const int64_t seen = o->last_seen_ms.load();
+            item["is_independent"] = o->independent.load();
+            item["status"] = o->status.load() == MOOLAI_ORCH_ACTIVE ? "active" : "inactive";
+            if (seen != 0) item["last_seen"] = format_rfc3339(seen);
+            item["connected"] = o->connection.load() != 0;
+        }
+        if (item.value("is_independent", false)) item["status"] = "independent";
+    });
+}
+
+HttpResponse list_organizations(const Context& ctx, const HttpRequest& req, const Principal& who) {
+    Query q;
+    HttpResponse bad;
+    size_t page = 0, page_size = 0;
+    if (!read_page(req, 10, q, bad, page, page_size)) return bad;
+    q.search = query_value(req, "search");
+    if (!who.superadmin()) {
+        CallResult one = ctx.plugins.storage().org_get(who.organization_id);
+        json items = one.ok() ? json::array({json::parse(one.output)}) : json::array();
+        return ok(json{{"success", true},
+                       {"data", {{"items", items}, {"total", items.size()}, {"page", 1},
+                                 {"page_size", page_size}}}});
+    }
+    return listing(ctx.plugins.storage().org_list(q), page, page_size);
+}
+
+HttpResponse overview(const Context& ctx, const Principal& who) {
+    size_t active = 0, inactive = 0, independent = 0;
+    for (const auto& o : ctx.fleet.all()) {
+        if (!who.superadmin() && o->organization_id != who.organization_id) continue;
+        if (o->independent.load()) ++independent;
+        else if (o->status.load() == MOOLAI_ORCH_ACTIVE) ++active;
+        else ++inactive;
+    }
+    Query one;
+    one.limit = 1;
+    if (!who.superadmin()) one.organization_id = who.organization_id;
+    CallResult orgs = ctx.plugins.storage().org_list(one);
+    CallResult users = ctx.plugins.storage().user_list(one);
+    if (!orgs.ok()) return storage_error(orgs);
+    if (!users.ok()) return storage_error(users);
+    const size_t total_orgs =
+        who.superadmin() ? json::parse(orgs.output).value("total", size_t{0}) : size_t{1};
+    return ok(json{{"success", true},
+                   {"data",
+                    {{"total_organizations", total_orgs},
+                     {"active_orchestrators", active},
+                     {"total_users", json::parse(users.output).value("total", size_t{0})},
+                     {"total_orchestrators", active + inactive + independent},
+                     {"inactive_orchestrators", inactive},
+                     {"independent_orchestrators", independent}}}});
+}
+
 }  // namespace
 
 void install(RestServer& server, const Context& ctx) {
@@ -287,6 +404,18 @@ void install(RestServer& server, const Context& ctx) {
     server.add_route("PUT", "/api/v1/internal/orchestrators/:id/independence",
                      authed(ctx, [c](const HttpRequest& req, const Principal& who) {
                          return put_independence(*c, req, who);
+                     }));
+    server.add_route("GET", "/api/v1/controller/orchestrators",
+                     authed(ctx, [c](const HttpRequest& req, const Principal& who) {
+                         return list_orchestrators(*c, req, who);
+                     }));
+    server.add_route("GET", "/api/v1/controller/organizations",
+                     authed(ctx, [c](const HttpRequest& req, const Principal& who) {
+                         return list_organizations(*c, req, who);
+                     }));
+    server.add_route("GET", "/api/v1/controller/overview",
+                     authed(ctx, [c](const HttpRequest&, const Principal& who) {
+                         return overview(*c, who);
                      }));
     server.add_route("GET", "/api/v1/internal/plugins",
                      authed(ctx, [c](const HttpRequest&, const Principal&) {

@@ -261,6 +261,65 @@ TEST_F(OrchestratorSession, ACustomIndependencePolicyPluginDecides) {
     std::filesystem::remove_all(dir);
 }
 
+TEST_F(OrchestratorSession, ListingsShowLiveStatusWithFiltersAndPages) {
+    start();
+    const uint16_t port = controller->rest_port();
+    const HttpHeaders auth = {{"Authorization", "Bearer " + admin}};
+    const std::string token = issue(port, admin, "listing-org", "ls-a");
+    issue(port, admin, "listing-org", "ls-b");
+    issue(port, admin, "listing-org", "ls-c");
+    WsTestClient ws;
+    connect_and_register(ws, "ls-a", token);
+    ws.send(R"({"type":"i_am_alive"})");
+    next(ws);
+    ASSERT_EQ(http_request(port, "PUT", "/api/v1/internal/orchestrators/ls-b/independence",
+                           R"({"is_independent":true})", auth)
+                  .status,
+              200);
+    auto list = [&](const std::string& query) {
+        HttpResult r = http_request(port, "GET",
+                                    "/api/v1/controller/orchestrators?organization_id=listing-org" +
+                                        query,
+                                    "", auth);
+        EXPECT_EQ(r.status, 200) << r.body;
+        return json::parse(r.body)["data"];
+    };
+    const json all = list("");
+    ASSERT_EQ(all["total"], 3);
+    std::map<std::string, std::string> status;
+    for (const json& item : all["items"]) status[item["orchestrator_id"]] = item["status"];
+    EXPECT_EQ(status, (std::map<std::string, std::string>{
+                          {"ls-a", "active"}, {"ls-b", "independent"}, {"ls-c", "inactive"}}));
+    EXPECT_EQ(list("&status=independent")["items"][0]["orchestrator_id"], "ls-b");
+    EXPECT_EQ(list("&search=LS-C")["total"], 1);
+    const json page2 = list("&page=2&page_size=1");
+    EXPECT_EQ(page2["items"].size(), 1u);
+    EXPECT_EQ(page2["items"][0]["orchestrator_id"], "ls-b");
+    EXPECT_EQ(page2["page"], 2);
+    EXPECT_EQ(http_request(port, "GET", "/api/v1/controller/orchestrators?page=0", "", auth).status,
+              400);
+    EXPECT_EQ(http_request(port, "GET", "/api/v1/controller/orchestrators?status=busy", "", auth)
+                  .status,
+              400);
+    EXPECT_EQ(http_request(port, "GET", "/api/v1/controller/orchestrators").status, 401);
+
+    HttpResult orgs = http_request(port, "GET", "/api/v1/controller/organizations?page_size=1000",
+                                   "", auth);
+    ASSERT_EQ(orgs.status, 200) << orgs.body;
+    bool found = false;
+    const json org_page = json::parse(orgs.body);
+    for (const json& o : org_page["data"]["items"])
+        found = found || o["organization_id"] == "listing-org";
+    EXPECT_TRUE(found) << orgs.body;
+    HttpResult ov = http_request(port, "GET", "/api/v1/controller/overview", "", auth);
+    ASSERT_EQ(ov.status, 200) << ov.body;
+    const json d = json::parse(ov.body)["data"];
+    EXPECT_GE(d["active_orchestrators"].get<int>(), 1);
+    EXPECT_GE(d["independent_orchestrators"].get<int>(), 1);
+    EXPECT_GE(d["total_organizations"].get<int>(), 1);
+    EXPECT_GE(d["total_users"].get<int>(), 1);
+}
+
 TEST_F(OrchestratorSession, OpenModeCreatesUnknownOrchestrators) {
     start({{"MOOLAI_ORCHESTRATOR_AUTH", "open"}});
     EXPECT_NE(controller->log().find("Demo mode only"), std::string::npos);
