@@ -1,5 +1,7 @@
 #include "app/controller.hpp"
 
+#include "app/message_delivery.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include "app/rest_api.hpp"
@@ -33,6 +35,7 @@ struct Controller::Impl {
     std::unique_ptr<FleetState> fleet;
     std::unique_ptr<HeartbeatBatcher> batcher;
     std::unique_ptr<StatusSweeper> sweeper;
+    std::unique_ptr<MessageDelivery> delivery;
     std::unique_ptr<WsProtocol> ws_protocol;
     std::unique_ptr<WsServer> ws;
     std::unique_ptr<RestApi::Context> rest_context;
@@ -136,10 +139,17 @@ void Controller::start() {
     wo.port = s.config.ws_port;
     wo.max_message_bytes = s.config.max_frame_bytes;
     wo.logger = s.net_logger();
+    s.delivery = std::make_unique<MessageDelivery>(
+        *s.plugins, *s.fleet, s.log,
+        [&s](std::string_view orchestrator_id, std::string_view frame) {
+            return s.ws_protocol->send_to(orchestrator_id, frame);
+        },
+        [&s](Event&& e) { s.events.publish(std::move(e)); });
     s.ws_protocol = std::make_unique<WsProtocol>(
         WsProtocol::Deps{s.log, *s.fleet, *s.plugins,
                          [&s](Event&& e) { s.events.publish(std::move(e)); },
-                         s.config.orchestrator_auth_open, s.config.heartbeat_interval_sec});
+                         s.config.orchestrator_auth_open, s.config.heartbeat_interval_sec,
+                         *s.delivery});
     s.ws = std::make_unique<WsServer>(wo, s.ws_protocol->handlers());
     s.ws_protocol->attach(*s.ws);
 
@@ -151,7 +161,7 @@ void Controller::start() {
     ro.logger = s.net_logger();
     s.rest = std::make_unique<RestServer>(ro);
     s.rest_context.reset(new RestApi::Context{s.log, s.metrics, *s.plugins, *s.auth, *s.fleet,
-                                              *s.ws_protocol, s.events});
+                                              *s.ws_protocol, s.events, *s.delivery});
     RestApi::install(*s.rest, *s.rest_context);
 
     s.ws->start();

@@ -10,6 +10,7 @@ class EventBus;
 class FleetState;
 class WsProtocol;
 class Log;
+class MessageDelivery;
 class Metrics;
 class PluginSet;
 class SessionAuth;
@@ -24,6 +25,7 @@ struct Context {
     FleetState& fleet;
     WsProtocol& ws;
     EventBus& events;
+    MessageDelivery& delivery;
 };
 
 // `ctx` must outlive the server.

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/message_delivery.hpp"
 #include "app/rfc3339.hpp"
 #include "app/session_auth.hpp"
 #include "observability/log.hpp"
@@ -127,6 +128,8 @@ void WsProtocol::on_message(ConnectionId id, std::string_view frame) {
         on_heartbeat(id, *s);
     } else if (t == "request_status") {
         on_request_status(id, *s);
+    } else if (t == "message_ack") {
+        on_message_ack(id, *s, &j);
     } else {
         send_error(id, "unsupported_type", "frame type \"" + t + "\" is not handled");
     }
@@ -208,6 +211,23 @@ void WsProtocol::on_register(ConnectionId id, Session& s, const void* frame_json
                              {"monitoring_enabled", !o->independent.load()}}}}
                           .dump());
     emit(MOOLAI_EVENT_ORCHESTRATOR_REGISTERED, *o, "", "");
+    // Accepted recommendations not yet acknowledged go (again) now.
+    d_.delivery.redeliver(orchestrator_id);
+}
+
+void WsProtocol::on_message_ack(ConnectionId id, Session& s, const void* frame_json) {
+    const json& j = *static_cast<const json*>(frame_json);
+    const auto mid = j.find("message_id");
+    if (mid == j.end() || !mid->is_string() || mid->get_ref<const std::string&>().empty()) {
+        send_error(id, "invalid_field", "\"message_id\" must be a non-empty string");
+        return;
+    }
+    const moolai_status st = d_.delivery.acknowledge(s.orchestrator->id, mid->get<std::string>());
+    if (st == MOOLAI_E_NOT_FOUND)
+        send_error(id, "unknown_message",
+                   "no message \"" + mid->get<std::string>() + "\" for this orchestrator");
+    else if (st != MOOLAI_OK)
+        send_error(id, "storage_error", "the acknowledgement could not be recorded; send it again");
 }
 
 void WsProtocol::on_heartbeat(ConnectionId id, Session& s) {

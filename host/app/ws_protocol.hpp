@@ -1,8 +1,9 @@
 // WsProtocol: what each orchestrator frame means (PRODUCT.md section 3).
-// This stage speaks register -> provisioning, i_am_alive -> heartbeat_ack
-// and request_status -> status; every other or bad frame gets an `error`
-// frame and the connection stays usable. The rest of the protocol
-// (usage_report, update_metadata, message_ack, older aliases) is issue #3.
+// This stage speaks register -> provisioning (then held messages go out),
+// i_am_alive -> heartbeat_ack, request_status -> status and message_ack;
+// every other or bad frame gets an `error` frame and the connection stays
+// usable. Still to come (issue #3): usage_report, update_metadata, the
+// older generation's aliases.
 #pragma once
 
 #include <array>
@@ -21,6 +22,7 @@
 namespace moolai::host {
 
 class Log;
+class MessageDelivery;
 class PluginSet;
 
 class WsProtocol {
@@ -32,6 +34,7 @@ public:
         std::function<void(Event&&)> publish;
         bool open_mode;  // MOOLAI_ORCHESTRATOR_AUTH=open: unknown orchestrators are created
         int heartbeat_interval_sec;
+        MessageDelivery& delivery;
     };
 
     explicit WsProtocol(Deps deps) : d_(std::move(deps)) {}
@@ -61,6 +64,7 @@ private:
     void on_register(ConnectionId id, Session& s, const void* frame_json);
     void on_heartbeat(ConnectionId id, Session& s);
     void on_request_status(ConnectionId id, Session& s);
+    void on_message_ack(ConnectionId id, Session& s, const void* frame_json);
     void send_error(ConnectionId id, std::string_view code, std::string_view message);
     void emit(uint32_t kind, const Orchestrator& o, std::string old_value, std::string new_value);
 

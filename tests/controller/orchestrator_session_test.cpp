@@ -9,6 +9,7 @@
 #include <fstream>
 #include <unistd.h>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "net/http_test_client.hpp"
@@ -318,6 +319,106 @@ TEST_F(OrchestratorSession, ListingsShowLiveStatusWithFiltersAndPages) {
     EXPECT_GE(d["independent_orchestrators"].get<int>(), 1);
     EXPECT_GE(d["total_organizations"].get<int>(), 1);
     EXPECT_GE(d["total_users"].get<int>(), 1);
+}
+
+// Posts a recommendation for `id`; returns its message id.
+std::string recommend(uint16_t port, const HttpHeaders& auth, const std::string& id,
+                      const std::string& content) {
+    HttpResult r = http_request(port, "POST", "/api/v1/internal/orchestrators/" + id + "/messages",
+                                json{{"message_type", "recommendation"}, {"content", content}}.dump(),
+                                auth);
+    EXPECT_EQ(r.status, 201) << r.body;
+    return json::parse(r.body)["message_id"].get<std::string>();
+}
+
+json message_state(uint16_t port, const HttpHeaders& auth, const std::string& orch,
+                   const std::string& message_id) {
+    HttpResult r = http_request(port, "GET", "/api/v1/internal/messages?orchestrator_id=" + orch, "",
+                                auth);
+    const json page = json::parse(r.body);
+    for (const json& m : page["data"])
+        if (m["id"] == message_id) return m;
+    return json::object();
+}
+
+HttpResult set_status(uint16_t port, const HttpHeaders& auth, const std::string& message_id,
+                      const std::string& status) {
+    return http_request(port, "PUT", "/api/v1/internal/messages/" + message_id + "/status",
+                        json{{"status", status}}.dump(), auth);
+}
+
+TEST_F(OrchestratorSession, AcceptedRecommendationsAreDeliveredAndAcknowledged) {
+    start();
+    const uint16_t port = controller->rest_port();
+    const HttpHeaders auth = {{"Authorization", "Bearer " + admin}};
+    const std::string token = issue(port, admin, "acme", "msg-1");
+    WsTestClient ws;
+    connect_and_register(ws, "msg-1", token);
+
+    const std::string mid = recommend(port, auth, "msg-1", "enable the cache");
+    json m = message_state(port, auth, "msg-1", mid);
+    EXPECT_EQ(m["status"], "pending");
+    EXPECT_FALSE(ws.receive(300ms).has_value()) << "never forwarded while pending";
+
+    ASSERT_EQ(set_status(port, auth, mid, "accepted").status, 200);
+    const json frame = next(ws);
+    EXPECT_EQ(frame["type"], "recommendation") << frame;
+    EXPECT_EQ(frame["message_id"], mid);
+    EXPECT_EQ(frame["content"], "enable the cache");
+    EXPECT_EQ(message_state(port, auth, "msg-1", mid)["delivery_state"], "sent");
+    ws.send(json{{"type", "message_ack"}, {"message_id", mid}}.dump());
+    json acked = json::object();
+    for (int i = 0; i < 50 && acked.value("delivery_state", "") != "acknowledged"; ++i) {
+        std::this_thread::sleep_for(20ms);
+        acked = message_state(port, auth, "msg-1", mid);
+    }
+    EXPECT_EQ(acked["delivery_state"], "acknowledged") << acked;
+    EXPECT_TRUE(acked["acknowledged_at"].is_string());
+
+    EXPECT_EQ(set_status(port, auth, mid, "dismissed").status, 409) << "decided once";
+    ws.send(R"({"type":"message_ack","message_id":"no-such-message"})");
+    EXPECT_EQ(next(ws)["code"], "unknown_message");
+    EXPECT_EQ(http_request(port, "POST", "/api/v1/internal/orchestrators/msg-1/messages",
+                           R"({"message_type":"gossip","content":"x"})", auth)
+                  .status,
+              400);
+}
+
+TEST_F(OrchestratorSession, MessagesAreHeldWhileIndependentOrOfflineThenSent) {
+    start();
+    const uint16_t port = controller->rest_port();
+    const HttpHeaders auth = {{"Authorization", "Bearer " + admin}};
+    const std::string token = issue(port, admin, "acme", "msg-2");
+    WsTestClient ws;
+    connect_and_register(ws, "msg-2", token);
+    const std::string path = "/api/v1/internal/orchestrators/msg-2/independence";
+    http_request(port, "PUT", path, R"({"is_independent":true})", auth);
+    EXPECT_EQ(next(ws)["type"], "stop_monitoring");
+
+    const std::string held = recommend(port, auth, "msg-2", "held while independent");
+    ASSERT_EQ(set_status(port, auth, held, "accepted").status, 200);
+    EXPECT_FALSE(ws.receive(300ms).has_value()) << "not forwarded while independent";
+    EXPECT_EQ(message_state(port, auth, "msg-2", held)["delivery_state"], "queued");
+    const std::string dismissed = recommend(port, auth, "msg-2", "never sent");
+    ASSERT_EQ(set_status(port, auth, dismissed, "dismissed").status, 200);
+
+    http_request(port, "PUT", path, R"({"is_independent":false})", auth);
+    EXPECT_EQ(next(ws)["type"], "config_update");
+    const json released = next(ws);
+    EXPECT_EQ(released["message_id"], held) << released;
+    EXPECT_FALSE(ws.receive(300ms).has_value()) << "the dismissed one never goes";
+
+    // Offline: accepted now, delivered when it registers again; a sent but
+    // unacknowledged one is sent again too.
+    ws.close();
+    ws.wait_closed();
+    const std::string later = recommend(port, auth, "msg-2", "sent after reconnect");
+    ASSERT_EQ(set_status(port, auth, later, "accepted").status, 200);
+    WsTestClient again;
+    EXPECT_EQ(connect_and_register(again, "msg-2", token)["type"], "provisioning");
+    std::set<std::string> got;
+    for (int i = 0; i < 2; ++i) got.insert(next(again).value("message_id", ""));
+    EXPECT_EQ(got, (std::set<std::string>{held, later}));
 }
 
 TEST_F(OrchestratorSession, OpenModeCreatesUnknownOrchestrators) {

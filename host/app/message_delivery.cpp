@@ -1,0 +1,103 @@
+#include "app/message_delivery.hpp"
+
+#include "app/rfc3339.hpp"
+#include "observability/log.hpp"
+
+namespace moolai::host {
+using nlohmann::json;
+
+void MessageDelivery::publish_change(const json& m, std::string old_state, std::string new_state,
+                                     std::string actor) {
+    if (!publish_) return;
+    Event e;
+    e.kind = MOOLAI_EVENT_MESSAGE_CHANGED;
+    e.time_ms = now_unix_ms();
+    e.source = "host";
+    e.orchestrator_id = m.value("orchestrator_id", "");
+    if (auto o = fleet_.find(e.orchestrator_id)) e.organization_id = o->organization_id;
+    e.subject_id = m.value("id", "");
+    e.old_value = std::move(old_state);
+    e.new_value = std::move(new_state);
+    e.actor = std::move(actor);
+    publish_(std::move(e));
+}
+
+json MessageDelivery::deliver(const json& message) {
+    const std::string id = message.value("id", "");
+    const std::string orchestrator_id = message.value("orchestrator_id", "");
+    std::shared_ptr<Orchestrator> o = fleet_.find(orchestrator_id);
+    const std::string text = message.dump();
+    moolai_route_request r{};
+    r.struct_size = sizeof r;
+    r.is_independent = o && o->independent.load() ? 1 : 0;
+    r.message_json = moolai_str{text.data(), text.size()};
+    r.is_connected = o && o->connection.load() != 0 ? 1 : 0;
+    uint32_t decision = MOOLAI_ROUTE_SKIP;
+    CallResult routed = plugins_.messaging().route(r, decision);
+    if (!routed.ok()) {
+        log_.warn("messaging plugin failed to route message " + id + ": " + routed.error);
+        return message;
+    }
+    if (decision == MOOLAI_ROUTE_SKIP) return message;
+
+    const std::string before = message.value("delivery_state", "none");
+    json patch = json::object();
+    if (decision == MOOLAI_ROUTE_FORWARD) {
+        CallResult frame = plugins_.messaging().render(text);
+        if (frame.ok() && send_(orchestrator_id, frame.output) == MOOLAI_OK) {
+            patch = {{"delivery_state", "sent"},
+                     {"delivery_attempts", message.value("delivery_attempts", 0) + 1},
+                     {"delivered_at", format_rfc3339(now_unix_ms())}};
+        } else if (!frame.ok()) {
+            log_.warn("messaging plugin failed to render message " + id + ": " + frame.error);
+        }
+    }
+    if (patch.empty() && before == "none") patch = {{"delivery_state", "queued"}};
+    if (patch.empty()) return message;
+    CallResult updated = plugins_.storage().msg_update_delivery(id, patch.dump());
+    if (!updated.ok()) {
+        log_.warn("cannot record delivery of message " + id + ": " + updated.error);
+        return message;
+    }
+    json after = json::parse(updated.output);
+    if (after.value("delivery_state", "") != before)
+        publish_change(after, before, after.value("delivery_state", ""), "system");
+    return after;
+}
+
+void MessageDelivery::redeliver(const std::string& orchestrator_id) {
+    Query q;
+    q.orchestrator_id = orchestrator_id;
+    q.status = "accepted";
+    q.limit = 1000;
+    CallResult listed = plugins_.storage().msg_list(q);
+    if (!listed.ok()) {
+        log_.warn("cannot list messages to redeliver to " + orchestrator_id + ": " + listed.error);
+        return;
+    }
+    const json page = json::parse(listed.output);
+    // Oldest first: they were accepted in that order.
+    const json& items = page["items"];
+    for (auto it = items.rbegin(); it != items.rend(); ++it) {
+        if (it->value("delivery_state", "") != "acknowledged") deliver(*it);
+    }
+}
+
+moolai_status MessageDelivery::acknowledge(const std::string& orchestrator_id,
+                                           const std::string& message_id) {
+    CallResult got = plugins_.storage().msg_get(message_id);
+    if (!got.ok()) return got.status;
+    const json m = json::parse(got.output);
+    if (m.value("orchestrator_id", "") != orchestrator_id) return MOOLAI_E_NOT_FOUND;
+    const std::string before = m.value("delivery_state", "none");
+    if (before == "acknowledged") return MOOLAI_OK;  // a repeated ack changes nothing
+    CallResult updated = plugins_.storage().msg_update_delivery(
+        message_id, json{{"delivery_state", "acknowledged"},
+                         {"acknowledged_at", format_rfc3339(now_unix_ms())}}
+                        .dump());
+    if (!updated.ok()) return updated.status;
+    publish_change(json::parse(updated.output), before, "acknowledged", orchestrator_id);
+    return MOOLAI_OK;
+}
+
+}  // namespace moolai::host

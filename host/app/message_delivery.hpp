@@ -1,0 +1,53 @@
+// MessageDelivery: takes an accepted recommendation to its orchestrator and
+// tracks it -- queued, sent, acknowledged -- in storage. The messaging
+// plugin decides whether a message goes now (route) and what the frame
+// says (render). Delivery is at-least-once: everything accepted and not
+// acknowledged is sent again when the orchestrator registers or leaves
+// independence.
+#pragma once
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "events/event.hpp"
+#include "fleet/fleet_state.hpp"
+#include "plugins/plugin_set.hpp"
+
+namespace moolai::host {
+
+class Log;
+
+class MessageDelivery {
+public:
+    using Send = std::function<moolai_status(std::string_view orchestrator_id, std::string_view frame)>;
+
+    MessageDelivery(const PluginSet& plugins, FleetState& fleet, Log& log, Send send,
+                    std::function<void(Event&&)> publish)
+        : plugins_(plugins),
+          fleet_(fleet),
+          log_(log),
+          send_(std::move(send)),
+          publish_(std::move(publish)) {}
+
+    // Tries one stored message now; returns its record after the attempt.
+    nlohmann::json deliver(const nlohmann::json& message);
+    // Everything of this orchestrator accepted and not yet acknowledged.
+    void redeliver(const std::string& orchestrator_id);
+    // The orchestrator confirmed `message_id`. MOOLAI_E_NOT_FOUND when the
+    // message is unknown or another orchestrator's.
+    moolai_status acknowledge(const std::string& orchestrator_id, const std::string& message_id);
+
+    void publish_change(const nlohmann::json& message, std::string old_state, std::string new_state,
+                        std::string actor);
+
+private:
+    const PluginSet& plugins_;
+    FleetState& fleet_;
+    Log& log_;
+    Send send_;
+    std::function<void(Event&&)> publish_;
+};
+
+}  // namespace moolai::host
