@@ -1,6 +1,7 @@
 #include "app/rfc3339.hpp"
 
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 
 namespace moolai::host {
@@ -12,6 +13,43 @@ std::string format_rfc3339(int64_t unix_ms) {
     char buf[32];
     std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
     return buf;
+}
+
+bool parse_rfc3339(const std::string& text, int64_t& unix_ms) {
+    std::tm tm{};
+    int ms = 0;
+    int consumed = 0;
+    if (text.size() == 10) {
+        if (std::sscanf(text.c_str(), "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                        &consumed) != 3 || consumed != 10)
+            return false;
+    } else {
+        char z = 0;
+        if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
+                        &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6)
+            return false;
+        const char* rest = text.c_str() + consumed;
+        if (*rest == '.') {
+            int digits = 0;
+            ++rest;
+            while (*rest >= '0' && *rest <= '9') {
+                if (digits < 3) ms = ms * 10 + (*rest - '0');
+                ++digits;
+                ++rest;
+            }
+            if (digits == 0) return false;
+            for (; digits < 3; ++digits) ms *= 10;
+        }
+        z = *rest;
+        if (z != 'Z' || rest[1] != '\0') return false;
+    }
+    if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
+        tm.tm_min > 59 || tm.tm_sec > 60)
+        return false;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    unix_ms = static_cast<int64_t>(timegm(&tm)) * 1000 + ms;
+    return true;
 }
 
 int64_t now_unix_ms() {

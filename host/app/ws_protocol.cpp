@@ -113,6 +113,16 @@ void WsProtocol::on_message(ConnectionId id, std::string_view frame) {
         on_register(id, *s, &j);
         return;
     }
+    if (t == "handshake") {
+        // The older generation: {"type":"handshake","service":"orchestrator",
+        // "data":{"orchestrator_id","metadata"}} is a register.
+        const auto data = j.find("data");
+        json as_register = data != j.end() && data->is_object() ? *data : json::object();
+        as_register["type"] = "register";
+        if (j.contains("token")) as_register["token"] = j["token"];
+        on_register(id, *s, &as_register);
+        return;
+    }
     if (!s->orchestrator) {
         send_error(id, "not_registered", "send \"register\" before \"" + t + "\"");
         return;
@@ -124,12 +134,23 @@ void WsProtocol::on_message(ConnectionId id, std::string_view frame) {
                    "this connection is registered as \"" + s->orchestrator->id + "\"");
         return;
     }
-    if (t == "i_am_alive") {
+    if (t == "i_am_alive" || t == "keepalive") {
         on_heartbeat(id, *s);
     } else if (t == "request_status") {
         on_request_status(id, *s);
     } else if (t == "message_ack") {
         on_message_ack(id, *s, &j);
+    } else if (t == "usage_report") {
+        on_usage_report(id, *s, &j);
+    } else if (t == "update_metadata" || t == "o_config_snapshot") {
+        const auto m = j.find(t == "update_metadata" ? "metadata" : "data");
+        if (m == j.end() || !m->is_object()) {
+            send_error(id, "invalid_field",
+                       t == "update_metadata" ? "\"metadata\" must be an object"
+                                              : "\"data\" must be an object");
+            return;
+        }
+        on_update_metadata(id, *s, &*m);
     } else {
         send_error(id, "unsupported_type", "frame type \"" + t + "\" is not handled");
     }
@@ -268,6 +289,30 @@ void WsProtocol::on_request_status(ConnectionId id, Session& s) {
                            {"last_seen", last_seen != 0 ? json(format_rfc3339(last_seen))
                                                         : json(nullptr)}}
                           .dump());
+}
+
+void WsProtocol::on_update_metadata(ConnectionId id, Session& s, const void* metadata_json) {
+    const json& metadata = *static_cast<const json*>(metadata_json);
+    CallResult r =
+        d_.plugins.storage().orch_update(s.orchestrator->id, json{{"metadata", metadata}}.dump());
+    if (!r.ok())
+        send_error(id, r.status == MOOLAI_E_INVALID ? "invalid_field" : "storage_error", r.error);
+}
+
+void WsProtocol::on_usage_report(ConnectionId id, Session& s, const void* frame_json) {
+    const json& j = *static_cast<const json*>(frame_json);
+    json rec = json::object();
+    for (const char* field : {"period", "model", "requests", "input_tokens", "output_tokens",
+                              "cost_usd"}) {
+        const auto it = j.find(field);
+        if (it != j.end()) rec[field] = *it;
+    }
+    rec["orchestrator_id"] = s.orchestrator->id;
+    rec["organization_id"] = s.orchestrator->organization_id;
+    // Storage checks types, ranges and required fields and names the culprit.
+    CallResult r = d_.plugins.storage().usage_insert(rec.dump());
+    if (!r.ok())
+        send_error(id, r.status == MOOLAI_E_INVALID ? "invalid_field" : "storage_error", r.error);
 }
 
 moolai_status WsProtocol::send_to(std::string_view orchestrator_id, std::string_view frame) {

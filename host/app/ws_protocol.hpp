@@ -1,9 +1,9 @@
 // WsProtocol: what each orchestrator frame means (PRODUCT.md section 3).
-// This stage speaks register -> provisioning (then held messages go out),
-// i_am_alive -> heartbeat_ack, request_status -> status and message_ack;
-// every other or bad frame gets an `error` frame and the connection stays
-// usable. Still to come (issue #3): usage_report, update_metadata, the
-// older generation's aliases.
+// register -> provisioning (then held messages go out), i_am_alive ->
+// heartbeat_ack, request_status -> status, update_metadata, usage_report,
+// message_ack; the older generation's handshake / keepalive /
+// o_config_snapshot as aliases. Every other or bad frame gets an `error`
+// frame and the connection stays usable.
 #pragma once
 
 #include <array>
@@ -65,6 +65,8 @@ private:
     void on_heartbeat(ConnectionId id, Session& s);
     void on_request_status(ConnectionId id, Session& s);
     void on_message_ack(ConnectionId id, Session& s, const void* frame_json);
+    void on_usage_report(ConnectionId id, Session& s, const void* frame_json);
+    void on_update_metadata(ConnectionId id, Session& s, const void* metadata_json);
     void send_error(ConnectionId id, std::string_view code, std::string_view message);
     void emit(uint32_t kind, const Orchestrator& o, std::string old_value, std::string new_value);
 

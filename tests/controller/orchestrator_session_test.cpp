@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <unistd.h>
@@ -419,6 +420,78 @@ TEST_F(OrchestratorSession, MessagesAreHeldWhileIndependentOrOfflineThenSent) {
     std::set<std::string> got;
     for (int i = 0; i < 2; ++i) got.insert(next(again).value("message_id", ""));
     EXPECT_EQ(got, (std::set<std::string>{held, later}));
+}
+
+TEST_F(OrchestratorSession, UsageReportsFeedCosts) {
+    start();
+    const uint16_t port = controller->rest_port();
+    const HttpHeaders auth = {{"Authorization", "Bearer " + admin}};
+    const std::string token = issue(port, admin, "costs-org", "cost-1");
+    WsTestClient ws;
+    connect_and_register(ws, "cost-1", token);
+    const std::string today = [] {
+        const std::time_t t = std::time(nullptr);
+        std::tm tm{};
+        gmtime_r(&t, &tm);
+        char b[32];
+        std::strftime(b, sizeof b, "%Y-%m-%dT%H:00:00Z", &tm);
+        return std::string(b);
+    }();
+    for (const char* model : {"gpt-4o", "gpt-4o", "claude"})
+        ws.send(json{{"type", "usage_report"}, {"orchestrator_id", "cost-1"}, {"period", today},
+                     {"model", model}, {"requests", 2}, {"input_tokens", 200},
+                     {"output_tokens", 80}, {"cost_usd", 0.25}}
+                    .dump());
+    ws.send(json{{"type", "usage_report"}, {"period", today}, {"model", "x"},
+                 {"requests", -1}}.dump());
+    EXPECT_EQ(next(ws)["code"], "invalid_field");
+    ws.send(R"({"type":"request_status"})");  // still usable, and orders us after the reports
+    EXPECT_EQ(next(ws)["type"], "status");
+
+    HttpResult r = http_request(port, "GET", "/api/v1/controller/costs?organization_id=costs-org",
+                                "", auth);
+    ASSERT_EQ(r.status, 200) << r.body;
+    const json d = json::parse(r.body)["data"];
+    EXPECT_EQ(d["total"]["requests"], 6);
+    EXPECT_EQ(d["total"]["input_tokens"], 600);
+    EXPECT_NEAR(d["total"]["cost_usd"].get<double>(), 0.75, 1e-9);
+    std::map<std::string, int> by_model;
+    for (const json& g : d["by_model"]) by_model[g["key"]] = g["requests"];
+    EXPECT_EQ(by_model, (std::map<std::string, int>{{"claude", 2}, {"gpt-4o", 4}}));
+    EXPECT_EQ(d["by_day"].size(), 1u);
+    EXPECT_EQ(d["by_orchestrator"][0]["key"], "cost-1");
+    HttpResult past = http_request(
+        port, "GET",
+        "/api/v1/controller/costs?organization_id=costs-org&from=2020-01-01&to=2020-02-01", "",
+        auth);
+    EXPECT_EQ(json::parse(past.body)["data"]["total"]["requests"], 0) << past.body;
+    EXPECT_EQ(http_request(port, "GET", "/api/v1/controller/costs?from=yesterday", "", auth).status,
+              400);
+    EXPECT_EQ(http_request(port, "GET", "/api/v1/controller/costs?group_by=planet", "", auth).status,
+              400);
+}
+
+TEST_F(OrchestratorSession, TheOlderGenerationIsUnderstood) {
+    start();
+    const uint16_t port = controller->rest_port();
+    const HttpHeaders auth = {{"Authorization", "Bearer " + admin}};
+    const std::string token = issue(port, admin, "acme", "old-1");
+    WsTestClient ws;
+    ASSERT_TRUE(ws.connect(url(), "Bearer " + token));
+    next(ws);
+    ws.send(R"({"type":"handshake","service":"orchestrator",
+                "data":{"orchestrator_id":"old-1","metadata":{"gen":"old"}}})");
+    EXPECT_EQ(next(ws)["type"], "provisioning");
+    ws.send(R"({"type":"keepalive","orchestrator_id":"old-1"})");
+    EXPECT_EQ(next(ws)["processed"], true);
+    ws.send(R"({"type":"o_config_snapshot","orchestrator_id":"old-1","data":{"snapshot":7}})");
+    ws.send(R"({"type":"update_metadata","metadata":"not an object"})");
+    EXPECT_EQ(next(ws)["code"], "invalid_field");
+    HttpResult r = http_request(port, "GET",
+                                "/api/v1/controller/orchestrators?search=old-1", "", auth);
+    const json page = json::parse(r.body);
+    ASSERT_EQ(page["data"]["total"], 1) << r.body;
+    EXPECT_EQ(page["data"]["items"][0]["metadata"], json({{"snapshot", 7}}));
 }
 
 TEST_F(OrchestratorSession, OpenModeCreatesUnknownOrchestrators) {
