@@ -1,5 +1,6 @@
 #include "app/controller.hpp"
 
+#include "app/login_throttle.hpp"
 #include "app/message_delivery.hpp"
 
 #include <nlohmann/json.hpp>
@@ -36,6 +37,7 @@ struct Controller::Impl {
     std::unique_ptr<HeartbeatBatcher> batcher;
     std::unique_ptr<StatusSweeper> sweeper;
     std::unique_ptr<MessageDelivery> delivery;
+    LoginThrottle throttle;
     std::unique_ptr<WsProtocol> ws_protocol;
     std::unique_ptr<WsServer> ws;
     std::unique_ptr<RestApi::Context> rest_context;
@@ -161,7 +163,8 @@ void Controller::start() {
     ro.logger = s.net_logger();
     s.rest = std::make_unique<RestServer>(ro);
     s.rest_context.reset(new RestApi::Context{s.log, s.metrics, *s.plugins, *s.auth, *s.fleet,
-                                              *s.ws_protocol, s.events, *s.delivery});
+                                              *s.ws_protocol, s.events, *s.delivery,
+                                              s.throttle});
     RestApi::install(*s.rest, *s.rest_context);
 
     s.ws->start();

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "app/rfc3339.hpp"
+#include "app/login_throttle.hpp"
 #include "app/message_delivery.hpp"
 #include "app/session_auth.hpp"
 #include "app/ws_protocol.hpp"
@@ -94,11 +95,21 @@ HttpResponse login(const Context& ctx, const HttpRequest& req) {
         pass == body.end() || !pass->is_string())
         return HttpResponse::error(400, "invalid_request",
                                    "\"username\" and \"password\" must be strings");
-    LoginResult r = ctx.auth.login(user->get<std::string>(), pass->get<std::string>());
+    const std::string username = user->get<std::string>();
+    if (const int64_t wait = ctx.throttle.retry_after_sec(username, now_unix_ms())) {
+        HttpResponse r = HttpResponse::error(
+            429, "too_many_attempts",
+            "too many failed logins for this user; try again in " + std::to_string(wait) + " s");
+        r.headers.emplace_back("Retry-After", std::to_string(wait));
+        return r;
+    }
+    LoginResult r = ctx.auth.login(username, pass->get<std::string>());
     if (r.status == MOOLAI_E_DENIED) {
-        ctx.log.warn("failed login for \"" + user->get<std::string>() + "\" from " + req.remote);
+        ctx.throttle.record_failure(username, now_unix_ms());
+        ctx.log.warn("failed login for \"" + username + "\" from " + req.remote);
         return HttpResponse::error(401, "invalid_credentials", "invalid username or password");
     }
+    if (r.status == MOOLAI_OK) ctx.throttle.reset(username);
     if (r.status != MOOLAI_OK)
         return HttpResponse::error(http_status_of(r.status), "login_failed", r.error);
     ctx.log.info("login of \"" + r.principal.username + "\" from " + req.remote);
@@ -509,6 +520,62 @@ HttpResponse costs(const Context& ctx, const HttpRequest& req, const Principal& 
     return ok(json{{"success", true}, {"data", data}});
 }
 
+// Superadmins create users; an org_admin belongs to one existing organization.
+HttpResponse create_user(const Context& ctx, const HttpRequest& req, const Principal& who) {
+    if (!who.superadmin()) return forbidden("only a superadmin creates users");
+    json body;
+    HttpResponse bad;
+    if (!parse_body(req, body, bad)) return bad;
+    const json username = body.value("username", json());
+    const json password = body.value("password", json());
+    const json role = body.value("role", json());
+    const json org = body.value("organization_id", json());
+    if (!username.is_string() || username.get<std::string>().empty())
+        return HttpResponse::error(400, "invalid_request", "\"username\" must be a non-empty string");
+    if (!password.is_string() || password.get<std::string>().size() < 8)
+        return HttpResponse::error(400, "invalid_request",
+                                   "\"password\" must be a string of at least 8 characters");
+    if (role != "superadmin" && role != "org_admin")
+        return HttpResponse::error(400, "invalid_request",
+                                   "\"role\" must be \"superadmin\" or \"org_admin\"");
+    if (role == "org_admin" && (!org.is_string() || org.get<std::string>().empty()))
+        return HttpResponse::error(400, "invalid_request",
+                                   "an org_admin needs an \"organization_id\"");
+    if (role == "org_admin" && !ctx.plugins.storage().org_get(org.get<std::string>()).ok())
+        return HttpResponse::error(400, "invalid_request",
+                                   "organization \"" + org.get<std::string>() + "\" does not exist");
+    CallResult r = ctx.auth.create_user(username.get<std::string>(), password.get<std::string>(),
+                                        role.get<std::string>(),
+                                        role == "org_admin" ? org.get<std::string>() : "");
+    if (!r.ok()) return storage_error(r);
+    json data = json::parse(r.output);
+    data.erase("password_hash");
+    ctx.log.info("user \"" + username.get<std::string>() + "\" (" + role.get<std::string>() +
+                 ") created by " + who.username);
+    return HttpResponse::json(201, json{{"success", true}, {"data", data}}.dump());
+}
+
+HttpResponse list_users(const Context& ctx, const HttpRequest& req, const Principal& who) {
+    Query q;
+    HttpResponse bad;
+    size_t page = 0, page_size = 0;
+    if (!read_page(req, 50, q, bad, page, page_size)) return bad;
+    q.search = query_value(req, "search");
+    q.status = query_value(req, "role");
+    q.organization_id = who.superadmin() ? query_value(req, "organization_id") : who.organization_id;
+    return listing(ctx.plugins.storage().user_list(q), page, page_size);
+}
+
+HttpResponse delete_user(const Context& ctx, const HttpRequest& req, const Principal& who) {
+    if (!who.superadmin()) return forbidden("only a superadmin deletes users");
+    const std::string name = req.params.at("username");
+    if (name == who.username)
+        return HttpResponse::error(409, "conflict", "you cannot delete your own account");
+    CallResult r = ctx.plugins.storage().user_delete(name);
+    if (!r.ok()) return storage_error(r);
+    return ok(json{{"success", true}, {"message", "User deleted"}, {"username", name}});
+}
+
 }  // namespace
 
 void install(RestServer& server, const Context& ctx) {
@@ -575,6 +642,18 @@ void install(RestServer& server, const Context& ctx) {
     server.add_route("GET", "/api/v1/controller/costs",
                      authed(ctx, [c](const HttpRequest& req, const Principal& who) {
                          return costs(*c, req, who);
+                     }));
+    server.add_route("POST", "/api/v1/internal/users",
+                     authed(ctx, [c](const HttpRequest& req, const Principal& who) {
+                         return create_user(*c, req, who);
+                     }));
+    server.add_route("GET", "/api/v1/internal/users",
+                     authed(ctx, [c](const HttpRequest& req, const Principal& who) {
+                         return list_users(*c, req, who);
+                     }));
+    server.add_route("DELETE", "/api/v1/internal/users/:username",
+                     authed(ctx, [c](const HttpRequest& req, const Principal& who) {
+                         return delete_user(*c, req, who);
                      }));
     server.add_route("GET", "/api/v1/internal/plugins",
                      authed(ctx, [c](const HttpRequest&, const Principal&) {

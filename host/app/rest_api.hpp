@@ -10,6 +10,7 @@ class EventBus;
 class FleetState;
 class WsProtocol;
 class Log;
+class LoginThrottle;
 class MessageDelivery;
 class Metrics;
 class PluginSet;
@@ -26,6 +27,7 @@ struct Context {
     WsProtocol& ws;
     EventBus& events;
     MessageDelivery& delivery;
+    LoginThrottle& throttle;
 };
 
 // `ctx` must outlive the server.

@@ -494,6 +494,95 @@ TEST_F(OrchestratorSession, TheOlderGenerationIsUnderstood) {
     EXPECT_EQ(page["data"]["items"][0]["metadata"], json({{"snapshot", 7}}));
 }
 
+TEST_F(OrchestratorSession, FailedLoginsAreThrottledPerUsername) {
+    start();
+    const uint16_t port = controller->rest_port();
+    auto attempt = [&](const std::string& user, const std::string& pw) {
+        return http_request(port, "POST", "/api/v1/internal/auth/login",
+                            json{{"username", user}, {"password", pw}}.dump());
+    };
+    for (int i = 0; i < 10; ++i) EXPECT_EQ(attempt("root", "wrong").status, 401);
+    HttpResult blocked = attempt("root", "root-Password-1");  // even the right password
+    EXPECT_EQ(blocked.status, 429) << blocked.body;
+    const int retry = std::stoi(blocked.header("retry-after"));
+    EXPECT_GT(retry, 800);
+    EXPECT_LE(retry, 900);
+    EXPECT_FALSE(json::parse(blocked.body, nullptr, false).is_discarded());
+    EXPECT_EQ(attempt("someone-else", "x").status, 401) << "per username";
+}
+
+TEST_F(OrchestratorSession, OrgAdminsSeeOnlyTheirOrganization) {
+    start();
+    const uint16_t port = controller->rest_port();
+    const HttpHeaders root = {{"Authorization", "Bearer " + admin}};
+    issue(port, admin, "tenant-a", "ta-1");
+    issue(port, admin, "tenant-b", "tb-1");
+    HttpResult made = http_request(port, "POST", "/api/v1/internal/users",
+                                   json{{"username", "alice"}, {"password", "alice-Password"},
+                                        {"role", "org_admin"}, {"organization_id", "tenant-a"}}
+                                       .dump(),
+                                   root);
+    ASSERT_EQ(made.status, 201) << made.body;
+    EXPECT_FALSE(json::parse(made.body)["data"].contains("password_hash"));
+    EXPECT_EQ(http_request(port, "POST", "/api/v1/internal/users",
+                           json{{"username", "bob"}, {"password", "bob-Password"},
+                                {"role", "org_admin"}, {"organization_id", "no-such-org"}}
+                               .dump(),
+                           root)
+                  .status,
+              400);
+    HttpResult login = http_request(port, "POST", "/api/v1/internal/auth/login",
+                                    R"({"username":"alice","password":"alice-Password"})");
+    ASSERT_EQ(login.status, 200) << login.body;
+    EXPECT_EQ(json::parse(login.body)["user"]["role"], "org_admin");
+    const HttpHeaders alice = {
+        {"Authorization", "Bearer " + json::parse(login.body)["user"]["token"].get<std::string>()}};
+
+    const json mine = json::parse(
+        http_request(port, "GET", "/api/v1/controller/orchestrators", "", alice).body)["data"];
+    ASSERT_EQ(mine["total"], 1) << mine;
+    EXPECT_EQ(mine["items"][0]["orchestrator_id"], "ta-1");
+    EXPECT_EQ(http_request(port, "GET", "/api/v1/controller/orchestrators?organization_id=tenant-b",
+                           "", alice)
+                  .status,
+              403);
+    EXPECT_EQ(http_request(port, "PUT", "/api/v1/internal/orchestrators/tb-1/independence",
+                           R"({"is_independent":true})", alice)
+                  .status,
+              404);
+    EXPECT_EQ(http_request(port, "PUT", "/api/v1/internal/orchestrators/ta-1/independence",
+                           R"({"is_independent":true})", alice)
+                  .status,
+              200);
+    EXPECT_EQ(http_request(port, "POST", "/api/v1/internal/orchestrators/tb-1/messages",
+                           R"({"message_type":"monitoring","content":"x"})", alice)
+                  .status,
+              404);
+    EXPECT_EQ(http_request(port, "POST", "/api/v1/internal/organizations",
+                           R"({"organization_id":"mine","name":"Mine"})", alice)
+                  .status,
+              403);
+    EXPECT_EQ(http_request(port, "POST", "/api/v1/internal/orchestrators",
+                           R"({"orchestrator_id":"tb-2","organization_id":"tenant-b"})", alice)
+                  .status,
+              403);
+    EXPECT_EQ(http_request(port, "POST", "/api/v1/internal/users",
+                           R"({"username":"eve","password":"eve-Password","role":"superadmin"})",
+                           alice)
+                  .status,
+              403);
+    const json orgs = json::parse(
+        http_request(port, "GET", "/api/v1/controller/organizations", "", alice).body)["data"];
+    ASSERT_EQ(orgs["total"], 1);
+    EXPECT_EQ(orgs["items"][0]["organization_id"], "tenant-a");
+    const json users =
+        json::parse(http_request(port, "GET", "/api/v1/internal/users", "", alice).body)["data"];
+    for (const json& u : users["items"]) EXPECT_EQ(u["organization_id"], "tenant-a") << u;
+    EXPECT_EQ(http_request(port, "DELETE", "/api/v1/internal/users/alice", "", root).status, 200);
+    EXPECT_EQ(http_request(port, "GET", "/api/v1/controller/orchestrators", "", alice).status, 401)
+        << "deleting a user ends their sessions";
+}
+
 TEST_F(OrchestratorSession, OpenModeCreatesUnknownOrchestrators) {
     start({{"MOOLAI_ORCHESTRATOR_AUTH", "open"}});
     EXPECT_NE(controller->log().find("Demo mode only"), std::string::npos);
