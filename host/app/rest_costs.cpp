@@ -1,0 +1,68 @@
+// REST: usage costs.
+#include "app/rest_support.hpp"
+
+#include <utility>
+#include <vector>
+
+#include "app/rfc3339.hpp"
+#include "plugins/plugin_set.hpp"
+
+namespace moolai::host::RestApi {
+namespace {
+
+// Usage over [from, to) (default: the last 30 days), by organization,
+// orchestrator, model and day -- or one of them with group_by.
+HttpResponse costs(const Context& ctx, const HttpRequest& req, const Principal& who) {
+    Query q;
+    const int64_t now = now_unix_ms();
+    q.to_ms = now;
+    q.from_ms = now - int64_t{30} * 24 * 3600 * 1000;
+    for (auto [name, target] :
+         {std::pair<const char*, int64_t*>{"from", &q.from_ms}, {"to", &q.to_ms}}) {
+        const std::string v = query_value(req, name);
+        if (!v.empty() && !parse_rfc3339(v, *target))
+            return HttpResponse::error(
+                400, "invalid_query",
+                std::string("\"") + name + "\" must be YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
+    }
+    if (q.from_ms >= q.to_ms)
+        return HttpResponse::error(400, "invalid_query", "\"from\" must be before \"to\"");
+    q.organization_id = query_value(req, "organization_id");
+    q.orchestrator_id = query_value(req, "orchestrator_id");
+    if (!who.superadmin()) {
+        if (!q.organization_id.empty() && q.organization_id != who.organization_id)
+            return forbidden("an org_admin sees their own organization only");
+        q.organization_id = who.organization_id;
+    }
+    q.limit = 1000;
+    const std::string only = query_value(req, "group_by");
+    const std::vector<std::pair<std::string, std::string>> groups = {
+        {"organization", "by_organization"},
+        {"orchestrator", "by_orchestrator"},
+        {"model", "by_model"},
+        {"day", "by_day"}};
+    json data = {{"from", format_rfc3339(q.from_ms)}, {"to", format_rfc3339(q.to_ms)}};
+    bool known = only.empty();
+    for (const auto& [group, key] : groups) {
+        if (!only.empty() && only != group) continue;
+        known = true;
+        q.kind = group;
+        CallResult r = ctx.plugins.storage().usage_aggregate(q);
+        if (!r.ok()) return storage_error(r);
+        json agg = json::parse(r.output);
+        data[key] = agg["items"];
+        data["total"] = agg["total"];
+    }
+    if (!known)
+        return HttpResponse::error(400, "invalid_query",
+                                   "\"group_by\" must be organization, orchestrator, model or day");
+    return ok(json{{"success", true}, {"data", data}});
+}
+
+}  // namespace
+
+void install_cost_routes(RestServer& server, const Context& ctx) {
+    add_authed(server, ctx, "GET", "/api/v1/controller/costs", &costs);
+}
+
+}  // namespace moolai::host::RestApi

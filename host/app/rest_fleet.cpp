@@ -1,0 +1,222 @@
+// REST: organizations, orchestrators, independence, listings and the overview.
+#include "app/rest_support.hpp"
+
+#include "app/message_delivery.hpp"
+#include "app/rfc3339.hpp"
+#include "app/ws_protocol.hpp"
+#include "events/event_bus.hpp"
+#include "observability/log.hpp"
+#include "plugins/plugin_set.hpp"
+
+namespace moolai::host::RestApi {
+namespace {
+
+HttpResponse create_organization(const Context& ctx, const HttpRequest& req, const Principal& who) {
+    if (!who.superadmin()) return forbidden("only a superadmin creates organizations");
+    json body;
+    HttpResponse bad;
+    if (!parse_body(req, body, bad)) return bad;
+    json rec = {{"organization_id", body.value("organization_id", json())},
+                {"name", body.value("name", json())}};
+    if (body.contains("location")) rec["location"] = body["location"];
+    CallResult r = ctx.plugins.storage().org_create(rec.dump());
+    if (!r.ok()) return storage_error(r);
+    return HttpResponse::json(201, json{{"success", true}, {"data", json::parse(r.output)}}.dump());
+}
+
+// Creates an orchestrator and issues its credential, shown this once.
+HttpResponse create_orchestrator(const Context& ctx, const HttpRequest& req, const Principal& who) {
+    json body;
+    HttpResponse bad;
+    if (!parse_body(req, body, bad)) return bad;
+    const json org = body.value("organization_id", json());
+    if (!who.superadmin() && (!org.is_string() || org != who.organization_id))
+        return forbidden("an org_admin creates orchestrators of their own organization only");
+    CallResult tok = ctx.plugins.auth().new_token();
+    if (!tok.ok()) return storage_error(tok);
+    const json t = json::parse(tok.output);
+    json rec = {{"orchestrator_id", body.value("orchestrator_id", json())},
+                {"organization_id", org},
+                {"name", body.value("name", body.value("orchestrator_id", json()))},
+                {"credential_hash", t["token_hash"]}};
+    CallResult r = ctx.plugins.storage().orch_create(rec.dump());
+    if (!r.ok()) return storage_error(r);
+    json data = json::parse(r.output);
+    ctx.fleet.add(data["orchestrator_id"].get<std::string>(),
+                  data["organization_id"].get<std::string>(), t["token_hash"].get<std::string>());
+    data["token"] = t["token"];
+    ctx.log.info("orchestrator \"" + data["orchestrator_id"].get<std::string>() + "\" created by " +
+                 who.username);
+    return HttpResponse::json(201, json{{"success", true}, {"data", data}}.dump());
+}
+
+HttpResponse get_independence(const Context& ctx, const HttpRequest& req, const Principal& who) {
+    HttpResponse refusal;
+    auto o = orchestrator_for(ctx, req, who, refusal);
+    if (!o) return refusal;
+    return ok(json{
+        {"success", true}, {"orchestrator_id", o->id}, {"is_independent", o->independent.load()}});
+}
+
+// Storage first (authoritative), then memory, then the orchestrator is told
+// at once, then the audit log and the event stream.
+HttpResponse put_independence(const Context& ctx, const HttpRequest& req, const Principal& who) {
+    HttpResponse refusal;
+    auto o = orchestrator_for(ctx, req, who, refusal);
+    if (!o) return refusal;
+    json body;
+    if (!parse_body(req, body, refusal)) return refusal;
+    const auto flag = body.find("is_independent");
+    if (flag == body.end() || !flag->is_boolean())
+        return HttpResponse::error(400, "invalid_request", "\"is_independent\" must be a boolean");
+    const bool wanted = flag->get<bool>();
+
+    moolai_toggle_request t{};
+    t.struct_size = sizeof t;
+    t.is_independent_now = o->independent.load() ? 1 : 0;
+    t.orchestrator_id = moolai_str{o->id.data(), o->id.size()};
+    t.organization_id = moolai_str{o->organization_id.data(), o->organization_id.size()};
+    t.actor = moolai_str{who.username.data(), who.username.size()};
+    t.is_independent_requested = wanted ? 1 : 0;
+    CallResult allowed = ctx.plugins.independence().on_toggle(t);
+    if (allowed.status == MOOLAI_E_DENIED) return forbidden(allowed.error);
+    if (!allowed.ok()) return storage_error(allowed);
+
+    CallResult stored = ctx.plugins.storage().orch_set_independence(o->id, wanted);
+    if (!stored.ok()) return storage_error(stored);
+    const bool old = json::parse(stored.output).value("old", false);
+    o->independent.store(wanted);
+
+    const std::string frame =
+        wanted ? json{{"type", "stop_monitoring"},
+                      {"orchestrator_id", o->id},
+                      {"reason", "independence_enabled"}}
+                     .dump()
+               : json{{"type", "config_update"},
+                      {"orchestrator_id", o->id},
+                      {"config", {{"is_independent", false}, {"monitoring_enabled", true}}}}
+                     .dump();
+    const bool pushed = ctx.ws.send_to(o->id, frame) == MOOLAI_OK;
+
+    const std::string old_text = old ? "true" : "false", new_text = wanted ? "true" : "false";
+    CallResult audited = ctx.plugins.storage().audit_append(json{
+        {"actor", who.username},
+        {"action", "independence_toggled"},
+        {"organization_id", o->organization_id},
+        {"orchestrator_id", o->id},
+        {"old_value", old_text},
+        {"new_value", new_text},
+        {"detail", {{"pushed", pushed}}}}.dump());
+    if (!audited.ok()) ctx.log.error("audit append failed: " + audited.error);
+    Event e;
+    e.kind = MOOLAI_EVENT_INDEPENDENCE_CHANGED;
+    e.time_ms = now_unix_ms();
+    e.source = "host";
+    e.organization_id = o->organization_id;
+    e.orchestrator_id = o->id;
+    e.old_value = old_text;
+    e.new_value = new_text;
+    e.actor = who.username;
+    ctx.events.publish(std::move(e));
+    if (!wanted) ctx.delivery.redeliver(o->id);  // held messages go out now
+    ctx.log.info("independence of \"" + o->id + "\" " + old_text + " -> " + new_text + " by " +
+                 who.username + (pushed ? " (pushed)" : " (not connected)"));
+    return ok(json{{"success", true},
+                   {"message", "Independence mode updated"},
+                   {"orchestrator_id", o->id},
+                   {"is_independent", wanted}});
+}
+
+HttpResponse list_orchestrators(const Context& ctx, const HttpRequest& req, const Principal& who) {
+    Query q;
+    HttpResponse bad;
+    size_t page = 0, page_size = 0;
+    if (!read_page(req, 50, q, bad, page, page_size)) return bad;
+    q.status = query_value(req, "status");
+    if (!q.status.empty() && q.status != "active" && q.status != "inactive" &&
+        q.status != "independent")
+        return HttpResponse::error(400, "invalid_query",
+                                   "\"status\" must be active, inactive or independent");
+    q.search = query_value(req, "search");
+    q.organization_id = query_value(req, "organization_id");
+    if (!who.superadmin()) {
+        if (!q.organization_id.empty() && q.organization_id != who.organization_id)
+            return forbidden("an org_admin sees their own organization only");
+        q.organization_id = who.organization_id;
+    }
+    // Memory is fresher than the last batch: overlay it, and say
+    // "independent" where the flag is set, as the seed's listing did.
+    return listing(ctx.plugins.storage().orch_list(q), page, page_size, [&](json& item) {
+        if (auto o = ctx.fleet.find(item.value("orchestrator_id", ""))) {
+            const int64_t seen = o->last_seen_ms.load();
+            item["is_independent"] = o->independent.load();
+            item["status"] = o->status.load() == MOOLAI_ORCH_ACTIVE ? "active" : "inactive";
+            if (seen != 0) item["last_seen"] = format_rfc3339(seen);
+            item["connected"] = o->connection.load() != 0;
+        }
+        if (item.value("is_independent", false)) item["status"] = "independent";
+    });
+}
+
+HttpResponse list_organizations(const Context& ctx, const HttpRequest& req, const Principal& who) {
+    Query q;
+    HttpResponse bad;
+    size_t page = 0, page_size = 0;
+    if (!read_page(req, 10, q, bad, page, page_size)) return bad;
+    q.search = query_value(req, "search");
+    if (!who.superadmin()) {
+        CallResult one = ctx.plugins.storage().org_get(who.organization_id);
+        json items = one.ok() ? json::array({json::parse(one.output)}) : json::array();
+        return ok(json{
+            {"success", true},
+            {"data",
+             {{"items", items}, {"total", items.size()}, {"page", 1}, {"page_size", page_size}}}});
+    }
+    return listing(ctx.plugins.storage().org_list(q), page, page_size);
+}
+
+HttpResponse overview(const Context& ctx, const HttpRequest&, const Principal& who) {
+    size_t active = 0, inactive = 0, independent = 0;
+    for (const auto& o : ctx.fleet.all()) {
+        if (!who.superadmin() && o->organization_id != who.organization_id) continue;
+        if (o->independent.load())
+            ++independent;
+        else if (o->status.load() == MOOLAI_ORCH_ACTIVE)
+            ++active;
+        else
+            ++inactive;
+    }
+    Query one;
+    one.limit = 1;
+    if (!who.superadmin()) one.organization_id = who.organization_id;
+    CallResult orgs = ctx.plugins.storage().org_list(one);
+    CallResult users = ctx.plugins.storage().user_list(one);
+    if (!orgs.ok()) return storage_error(orgs);
+    if (!users.ok()) return storage_error(users);
+    const size_t total_orgs =
+        who.superadmin() ? json::parse(orgs.output).value("total", size_t{0}) : size_t{1};
+    return ok(json{{"success", true},
+                   {"data",
+                    {{"total_organizations", total_orgs},
+                     {"active_orchestrators", active},
+                     {"total_users", json::parse(users.output).value("total", size_t{0})},
+                     {"total_orchestrators", active + inactive + independent},
+                     {"inactive_orchestrators", inactive},
+                     {"independent_orchestrators", independent}}}});
+}
+
+}  // namespace
+
+void install_fleet_routes(RestServer& server, const Context& ctx) {
+    add_authed(server, ctx, "POST", "/api/v1/internal/organizations", &create_organization);
+    add_authed(server, ctx, "POST", "/api/v1/internal/orchestrators", &create_orchestrator);
+    add_authed(server, ctx, "GET", "/api/v1/internal/orchestrators/:id/independence",
+               &get_independence);
+    add_authed(server, ctx, "PUT", "/api/v1/internal/orchestrators/:id/independence",
+               &put_independence);
+    add_authed(server, ctx, "GET", "/api/v1/controller/orchestrators", &list_orchestrators);
+    add_authed(server, ctx, "GET", "/api/v1/controller/organizations", &list_organizations);
+    add_authed(server, ctx, "GET", "/api/v1/controller/overview", &overview);
+}
+
+}  // namespace moolai::host::RestApi

@@ -1,0 +1,113 @@
+// REST: recommendation and monitoring messages, their review and delivery.
+#include "app/rest_support.hpp"
+
+#include "app/message_delivery.hpp"
+#include "plugins/plugin_set.hpp"
+
+namespace moolai::host::RestApi {
+namespace {
+
+HttpResponse create_message(const Context& ctx, const HttpRequest& req, const Principal& who) {
+    HttpResponse refusal;
+    auto o = orchestrator_for(ctx, req, who, refusal);
+    if (!o) return refusal;
+    json body;
+    if (!parse_body(req, body, refusal)) return refusal;
+    body["orchestrator_id"] = o->id;
+    body["source"] = "rest:" + who.username;
+    CallResult accepted = ctx.plugins.messaging().accept(body.dump());
+    if (!accepted.ok()) return storage_error(accepted);
+    CallResult stored = ctx.plugins.storage().msg_create(accepted.output);
+    if (!stored.ok()) return storage_error(stored);
+    const json m = json::parse(stored.output);
+    ctx.delivery.publish_change(m, "", "pending", who.username);
+    return HttpResponse::json(
+        201,
+        json{{"success", true}, {"message_id", m["id"]}, {"orchestrator_id", o->id}, {"data", m}}
+            .dump());
+}
+
+// Messages in the seed's envelope ({"success":true,"data":[...]}) plus totals.
+HttpResponse list_messages(const Context& ctx, const HttpRequest& req, const Principal& who,
+                           const std::string& orchestrator_id) {
+    Query q;
+    HttpResponse bad;
+    size_t page = 0, page_size = 0;
+    if (!read_page(req, 50, q, bad, page, page_size)) return bad;
+    q.orchestrator_id =
+        orchestrator_id.empty() ? query_value(req, "orchestrator_id") : orchestrator_id;
+    q.status = query_value(req, "status");
+    q.kind = query_value(req, "message_type");
+    q.organization_id = query_value(req, "organization_id");
+    if (!who.superadmin()) {
+        if (!q.organization_id.empty() && q.organization_id != who.organization_id)
+            return forbidden("an org_admin sees their own organization only");
+        q.organization_id = who.organization_id;
+    }
+    CallResult r = ctx.plugins.storage().msg_list(q);
+    if (!r.ok()) return storage_error(r);
+    const json data = json::parse(r.output);
+    return ok(json{{"success", true},
+                   {"data", data["items"]},
+                   {"total", data["total"]},
+                   {"page", page},
+                   {"page_size", page_size}});
+}
+
+HttpResponse all_messages(const Context& ctx, const HttpRequest& req, const Principal& who) {
+    return list_messages(ctx, req, who, "");
+}
+
+HttpResponse orchestrator_messages(const Context& ctx, const HttpRequest& req,
+                                   const Principal& who) {
+    HttpResponse refusal;
+    auto o = orchestrator_for(ctx, req, who, refusal);
+    if (!o) return refusal;
+    return list_messages(ctx, req, who, o->id);
+}
+
+// pending -> accepted | dismissed, once; an accepted recommendation leaves at once.
+HttpResponse set_message_status(const Context& ctx, const HttpRequest& req, const Principal& who) {
+    const std::string id = req.params.at("id");
+    CallResult got = ctx.plugins.storage().msg_get(id);
+    if (got.status == MOOLAI_E_NOT_FOUND)
+        return HttpResponse::error(404, "not_found", "no such message");
+    if (!got.ok()) return storage_error(got);
+    const json m = json::parse(got.output);
+    auto o = ctx.fleet.find(m.value("orchestrator_id", ""));
+    if (!who.superadmin() && (!o || o->organization_id != who.organization_id))
+        return HttpResponse::error(404, "not_found", "no such message");
+    json body;
+    HttpResponse bad;
+    if (!parse_body(req, body, bad)) return bad;
+    const json status = body.value("status", json());
+    if (status != "accepted" && status != "dismissed")
+        return HttpResponse::error(400, "invalid_request",
+                                   "\"status\" must be \"accepted\" or \"dismissed\"");
+    CallResult set = ctx.plugins.storage().msg_set_status(id, "pending", status.get<std::string>());
+    if (set.status == MOOLAI_E_CONFLICT)
+        return HttpResponse::error(
+            409, "conflict",
+            "the message is " + m.value("status", std::string("?")) + ", not pending");
+    if (!set.ok()) return storage_error(set);
+    json updated = json::parse(set.output);
+    ctx.delivery.publish_change(updated, "pending", status.get<std::string>(), who.username);
+    if (status == "accepted") updated = ctx.delivery.deliver(updated);
+    return ok(json{{"success", true},
+                   {"message", "Message status updated"},
+                   {"message_id", id},
+                   {"status", status},
+                   {"data", updated}});
+}
+
+}  // namespace
+
+void install_message_routes(RestServer& server, const Context& ctx) {
+    add_authed(server, ctx, "POST", "/api/v1/internal/orchestrators/:id/messages", &create_message);
+    add_authed(server, ctx, "GET", "/api/v1/internal/orchestrators/:id/messages",
+               &orchestrator_messages);
+    add_authed(server, ctx, "GET", "/api/v1/internal/messages", &all_messages);
+    add_authed(server, ctx, "PUT", "/api/v1/internal/messages/:id/status", &set_message_status);
+}
+
+}  // namespace moolai::host::RestApi

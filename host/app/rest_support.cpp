@@ -1,0 +1,107 @@
+#include "app/rest_support.hpp"
+
+#include <cstdlib>
+#include <tuple>
+
+namespace moolai::host::RestApi {
+
+HttpResponse ok(const json& body) {
+    return HttpResponse::json(200, body.dump());
+}
+
+int http_status_of(moolai_status s) {
+    switch (s) {
+        case MOOLAI_E_INVALID:
+            return 400;
+        case MOOLAI_E_NOT_FOUND:
+            return 404;
+        case MOOLAI_E_CONFLICT:
+            return 409;
+        case MOOLAI_E_DENIED:
+            return 403;
+        case MOOLAI_E_UNAVAILABLE:
+            return 503;
+        case MOOLAI_E_UNSUPPORTED:
+            return 501;
+        default:
+            return 500;
+    }
+}
+
+HttpResponse forbidden(const std::string& why) {
+    return HttpResponse::error(403, "forbidden", why);
+}
+
+HttpResponse storage_error(const CallResult& r) {
+    return HttpResponse::error(http_status_of(r.status), status_name(r.status), r.error);
+}
+
+bool parse_body(const HttpRequest& req, json& out, HttpResponse& bad) {
+    out = json::parse(req.body, nullptr, false);
+    if (out.is_discarded() || !out.is_object()) {
+        bad = HttpResponse::error(400, "invalid_json", "the body must be a JSON object");
+        return false;
+    }
+    return true;
+}
+
+std::shared_ptr<Orchestrator> orchestrator_for(const Context& ctx, const HttpRequest& req,
+                                               const Principal& who, HttpResponse& refusal) {
+    const auto id = req.params.find("id");
+    std::shared_ptr<Orchestrator> o = id == req.params.end() ? nullptr : ctx.fleet.find(id->second);
+    if (!o || (!who.superadmin() && o->organization_id != who.organization_id)) {
+        refusal = HttpResponse::error(404, "not_found", "no such orchestrator");
+        return nullptr;
+    }
+    return o;
+}
+
+bool read_page(const HttpRequest& req, size_t default_size, Query& q, HttpResponse& bad,
+               size_t& page, size_t& page_size) {
+    page = 1;
+    page_size = default_size;
+    for (auto [name, target, max] :
+         {std::tuple<const char*, size_t*, size_t>{"page", &page, 10000000},
+          {"page_size", &page_size, 1000}}) {
+        auto it = req.query.find(name);
+        if (it == req.query.end()) continue;
+        char* end = nullptr;
+        const unsigned long long v = std::strtoull(it->second.c_str(), &end, 10);
+        if (it->second.empty() || *end != '\0' || v < 1 || v > max) {
+            bad = HttpResponse::error(400, "invalid_query",
+                                      std::string("\"") + name +
+                                          "\" must be an integer from 1 to " + std::to_string(max));
+            return false;
+        }
+        *target = static_cast<size_t>(v);
+    }
+    q.offset = (page - 1) * page_size;
+    q.limit = page_size;
+    return true;
+}
+
+std::string query_value(const HttpRequest& req, const char* name) {
+    auto it = req.query.find(name);
+    return it == req.query.end() ? std::string() : it->second;
+}
+
+HttpResponse listing(const CallResult& r, size_t page, size_t page_size,
+                     const std::function<void(json&)>& adjust) {
+    if (!r.ok()) return storage_error(r);
+    json data = json::parse(r.output);
+    if (adjust)
+        for (json& item : data["items"]) adjust(item);
+    data["page"] = page;
+    data["page_size"] = page_size;
+    return ok(json{{"success", true}, {"data", data}});
+}
+
+void add_authed(RestServer& server, const Context& ctx, const char* method, const char* pattern,
+                AuthedHandler handler) {
+    server.add_route(method, pattern,
+                     authed(ctx, [&ctx, handler](const HttpRequest& req, const Principal& who) {
+                         return handler(ctx, req, who);
+                     }));
+}
+
+}  // namespace moolai::host::RestApi

@@ -1,0 +1,67 @@
+// Shared pieces of the REST handlers: envelopes, status mapping, the
+// logged-in wrapper, body and paging parsing, and the tenancy rule for
+// orchestrators named in a path.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "app/rest_api.hpp"
+#include "app/session_auth.hpp"
+#include "fleet/fleet_state.hpp"
+#include "plugins/capability_clients.hpp"
+
+namespace moolai::host::RestApi {
+
+using nlohmann::json;
+
+HttpResponse ok(const json& body);
+int http_status_of(moolai_status s);
+HttpResponse forbidden(const std::string& why);
+HttpResponse storage_error(const CallResult& r);
+// The body as a JSON object, or an error response in `bad`.
+bool parse_body(const HttpRequest& req, json& out, HttpResponse& bad);
+// page / page_size from the query string (1-based page; page_size 1..1000).
+bool read_page(const HttpRequest& req, size_t default_size, Query& q, HttpResponse& bad,
+               size_t& page, size_t& page_size);
+std::string query_value(const HttpRequest& req, const char* name);
+// A listing in the seed's envelope: {"success":true,"data":{items,total,page,page_size}}.
+HttpResponse listing(const CallResult& r, size_t page, size_t page_size,
+                     const std::function<void(json&)>& adjust = {});
+// The orchestrator named by the path, if the caller may act on it; else
+// the 404 to answer. An org_admin outside the orchestrator's organization
+// gets 404 on purpose: other tenants' ids are not confirmed.
+std::shared_ptr<Orchestrator> orchestrator_for(const Context& ctx, const HttpRequest& req,
+                                               const Principal& who, HttpResponse& refusal);
+
+// Wraps a handler that needs a logged-in user.
+template <class Fn>
+HttpHandler authed(const Context& ctx, Fn fn) {
+    return [&ctx, fn](const HttpRequest& req) -> HttpResponse {
+        std::optional<Principal> who = ctx.auth.authenticate(req.authorization);
+        if (!who) {
+            HttpResponse r = HttpResponse::error(401, "unauthorized",
+                                                 "a valid \"Authorization: Bearer <token>\" "
+                                                 "header is required");
+            r.headers.emplace_back("WWW-Authenticate", "Bearer");
+            return r;
+        }
+        return fn(req, *who);
+    };
+}
+
+using AuthedHandler = HttpResponse (*)(const Context&, const HttpRequest&, const Principal&);
+// Adds a route whose handler needs a logged-in user.
+void add_authed(RestServer& server, const Context& ctx, const char* method, const char* pattern,
+                AuthedHandler handler);
+
+// Each resource file installs its own routes.
+void install_fleet_routes(RestServer& server, const Context& ctx);
+void install_message_routes(RestServer& server, const Context& ctx);
+void install_user_routes(RestServer& server, const Context& ctx);
+void install_cost_routes(RestServer& server, const Context& ctx);
+
+}  // namespace moolai::host::RestApi

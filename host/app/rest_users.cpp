@@ -1,0 +1,77 @@
+// REST: users (superadmins and org_admins).
+#include "app/rest_support.hpp"
+
+#include "observability/log.hpp"
+#include "plugins/plugin_set.hpp"
+
+namespace moolai::host::RestApi {
+namespace {
+
+// Superadmins create users; an org_admin belongs to one existing organization.
+HttpResponse create_user(const Context& ctx, const HttpRequest& req, const Principal& who) {
+    if (!who.superadmin()) return forbidden("only a superadmin creates users");
+    json body;
+    HttpResponse bad;
+    if (!parse_body(req, body, bad)) return bad;
+    const json username = body.value("username", json());
+    const json password = body.value("password", json());
+    const json role = body.value("role", json());
+    const json org = body.value("organization_id", json());
+    if (!username.is_string() || username.get<std::string>().empty())
+        return HttpResponse::error(400, "invalid_request",
+                                   "\"username\" must be a non-empty string");
+    if (!password.is_string() || password.get<std::string>().size() < 8)
+        return HttpResponse::error(400, "invalid_request",
+                                   "\"password\" must be a string of at least 8 characters");
+    if (role != "superadmin" && role != "org_admin")
+        return HttpResponse::error(400, "invalid_request",
+                                   "\"role\" must be \"superadmin\" or \"org_admin\"");
+    if (role == "org_admin" && (!org.is_string() || org.get<std::string>().empty()))
+        return HttpResponse::error(400, "invalid_request",
+                                   "an org_admin needs an \"organization_id\"");
+    if (role == "org_admin" && !ctx.plugins.storage().org_get(org.get<std::string>()).ok())
+        return HttpResponse::error(
+            400, "invalid_request",
+            "organization \"" + org.get<std::string>() + "\" does not exist");
+    CallResult r = ctx.auth.create_user(username.get<std::string>(), password.get<std::string>(),
+                                        role.get<std::string>(),
+                                        role == "org_admin" ? org.get<std::string>() : "");
+    if (!r.ok()) return storage_error(r);
+    json data = json::parse(r.output);
+    data.erase("password_hash");
+    ctx.log.info("user \"" + username.get<std::string>() + "\" (" + role.get<std::string>() +
+                 ") created by " + who.username);
+    return HttpResponse::json(201, json{{"success", true}, {"data", data}}.dump());
+}
+
+HttpResponse list_users(const Context& ctx, const HttpRequest& req, const Principal& who) {
+    Query q;
+    HttpResponse bad;
+    size_t page = 0, page_size = 0;
+    if (!read_page(req, 50, q, bad, page, page_size)) return bad;
+    q.search = query_value(req, "search");
+    q.status = query_value(req, "role");
+    q.organization_id =
+        who.superadmin() ? query_value(req, "organization_id") : who.organization_id;
+    return listing(ctx.plugins.storage().user_list(q), page, page_size);
+}
+
+HttpResponse delete_user(const Context& ctx, const HttpRequest& req, const Principal& who) {
+    if (!who.superadmin()) return forbidden("only a superadmin deletes users");
+    const std::string name = req.params.at("username");
+    if (name == who.username)
+        return HttpResponse::error(409, "conflict", "you cannot delete your own account");
+    CallResult r = ctx.plugins.storage().user_delete(name);
+    if (!r.ok()) return storage_error(r);
+    return ok(json{{"success", true}, {"message", "User deleted"}, {"username", name}});
+}
+
+}  // namespace
+
+void install_user_routes(RestServer& server, const Context& ctx) {
+    add_authed(server, ctx, "POST", "/api/v1/internal/users", &create_user);
+    add_authed(server, ctx, "GET", "/api/v1/internal/users", &list_users);
+    add_authed(server, ctx, "DELETE", "/api/v1/internal/users/:username", &delete_user);
+}
+
+}  // namespace moolai::host::RestApi
