@@ -1,5 +1,6 @@
 #include "app/rest_api.hpp"
 
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "app/login_throttle.hpp"
@@ -97,6 +98,32 @@ HttpResponse logout(const Context& ctx, const HttpRequest& req, const Principal&
     return ok(json{{"success", true}, {"message", "Logged out"}});
 }
 
+// Recent controller log lines from the in-memory ring (the dashboard's Logs page).
+HttpResponse logs(const Context& ctx, const HttpRequest& req, const Principal& who) {
+    if (!who.superadmin()) return forbidden("only a superadmin reads the controller log");
+    size_t limit = 200;
+    const std::string l = query_value(req, "limit");
+    if (!l.empty()) {
+        char* end = nullptr;
+        const unsigned long v = std::strtoul(l.c_str(), &end, 10);
+        if (*end != '\0' || v < 1 || v > 2000)
+            return HttpResponse::error(400, "invalid_query", "\"limit\" must be 1 to 2000");
+        limit = v;
+    }
+    LogLevel level = LogLevel::debug;
+    const std::string lv = query_value(req, "level");
+    if (!lv.empty() && !parse_level(lv, level))
+        return HttpResponse::error(400, "invalid_query",
+                                   "\"level\" must be debug, info, warn or error");
+    json items = json::array();
+    for (const LogLine& line : ctx.log.recent(limit, level))
+        items.push_back({{"time", format_rfc3339(line.time_ms)},
+                         {"level", level_name(line.level)},
+                         {"source", line.source},
+                         {"message", line.text}});
+    return ok(json{{"success", true}, {"data", {{"items", items}, {"total", items.size()}}}});
+}
+
 HttpResponse plugins(const Context& ctx, const HttpRequest&, const Principal&) {
     return list_plugins(ctx);
 }
@@ -112,6 +139,7 @@ void install(RestServer& server, const Context& ctx) {
     add_authed(server, ctx, "POST", "/api/v1/internal/auth/logout", &logout);
     add_authed(server, ctx, "GET", "/api/v1/internal/plugins", &plugins);
     add_authed(server, ctx, "GET", "/metrics", &metrics);
+    add_authed(server, ctx, "GET", "/api/v1/internal/logs", &logs);
     install_fleet_routes(server, ctx);
     install_message_routes(server, ctx);
     install_user_routes(server, ctx);

@@ -1,6 +1,8 @@
 // REST: organizations, orchestrators, independence, listings and the overview.
 #include "app/rest_support.hpp"
 
+#include <algorithm>
+
 #include "app/message_delivery.hpp"
 #include "app/rfc3339.hpp"
 #include "app/ws_protocol.hpp"
@@ -205,6 +207,72 @@ HttpResponse overview(const Context& ctx, const HttpRequest&, const Principal& w
                      {"independent_orchestrators", independent}}}});
 }
 
+HttpResponse get_organization(const Context& ctx, const HttpRequest& req, const Principal& who) {
+    const std::string id = req.params.at("id");
+    if (!who.superadmin() && id != who.organization_id)
+        return HttpResponse::error(404, "not_found", "no such organization");
+    CallResult r = ctx.plugins.storage().org_get(id);
+    if (r.status == MOOLAI_E_NOT_FOUND)
+        return HttpResponse::error(404, "not_found", "no such organization");
+    if (!r.ok()) return storage_error(r);
+    return ok(json{{"success", true}, {"data", json::parse(r.output)}});
+}
+
+// Connected right now, from memory (the seed's live view).
+HttpResponse live_orchestrators(const Context& ctx, const HttpRequest&, const Principal& who) {
+    json items = json::array();
+    for (const auto& o : ctx.fleet.all()) {
+        if (o->connection.load() == 0) continue;
+        if (!who.superadmin() && o->organization_id != who.organization_id) continue;
+        const int64_t seen = o->last_seen_ms.load();
+        items.push_back({{"orchestrator_id", o->id},
+                         {"organization_id", o->organization_id},
+                         {"status", o->independent.load()                    ? "independent"
+                                    : o->status.load() == MOOLAI_ORCH_ACTIVE ? "active"
+                                                                             : "inactive"},
+                         {"is_independent", o->independent.load()},
+                         {"last_seen", seen != 0 ? json(format_rfc3339(seen)) : json(nullptr)}});
+    }
+    std::sort(items.begin(), items.end(), [](const json& a, const json& b) {
+        return a["orchestrator_id"] < b["orchestrator_id"];
+    });
+    return ok(json{{"success", true}, {"data", {{"items", items}, {"total", items.size()}}}});
+}
+
+// An ephemeral frame to a connected orchestrator; nothing is stored.
+HttpResponse send_frame(const Context& ctx, const HttpRequest& req, const Principal& who) {
+    HttpResponse refusal;
+    auto o = orchestrator_for(ctx, req, who, refusal);
+    if (!o) return refusal;
+    json body;
+    if (!parse_body(req, body, refusal)) return refusal;
+    if (!body.contains("type") || !body["type"].is_string())
+        return HttpResponse::error(400, "invalid_request", "the frame needs a string \"type\"");
+    body["orchestrator_id"] = o->id;
+    if (ctx.ws.send_to(o->id, body.dump()) != MOOLAI_OK)
+        return HttpResponse::error(409, "not_connected", "the orchestrator is not connected");
+    return ok(json{{"success", true}, {"message", "Frame sent"}, {"orchestrator_id", o->id}});
+}
+
+// Removes the orchestrator with its messages; its connection is closed.
+HttpResponse deregister(const Context& ctx, const HttpRequest& req, const Principal& who) {
+    HttpResponse refusal;
+    auto o = orchestrator_for(ctx, req, who, refusal);
+    if (!o) return refusal;
+    CallResult r = ctx.plugins.storage().orch_delete(o->id);
+    if (!r.ok() && r.status != MOOLAI_E_NOT_FOUND) return storage_error(r);
+    ctx.ws.disconnect(o->id, "deregistered");
+    ctx.fleet.remove(o->id);
+    ctx.plugins.storage().audit_append(json{
+        {"actor", who.username},
+        {"action", "orchestrator_deregistered"},
+        {"organization_id", o->organization_id},
+        {"orchestrator_id", o->id}}.dump());
+    ctx.log.info("orchestrator \"" + o->id + "\" deregistered by " + who.username);
+    return ok(json{
+        {"success", true}, {"message", "Orchestrator deregistered"}, {"orchestrator_id", o->id}});
+}
+
 }  // namespace
 
 void install_fleet_routes(RestServer& server, const Context& ctx) {
@@ -217,6 +285,11 @@ void install_fleet_routes(RestServer& server, const Context& ctx) {
     add_authed(server, ctx, "GET", "/api/v1/controller/orchestrators", &list_orchestrators);
     add_authed(server, ctx, "GET", "/api/v1/controller/organizations", &list_organizations);
     add_authed(server, ctx, "GET", "/api/v1/controller/overview", &overview);
+    add_authed(server, ctx, "POST", "/api/v1/controller/organizations", &create_organization);
+    add_authed(server, ctx, "GET", "/api/v1/controller/organizations/:id", &get_organization);
+    add_authed(server, ctx, "GET", "/api/v1/controller/orchestrators/live", &live_orchestrators);
+    add_authed(server, ctx, "POST", "/api/v1/internal/orchestrators/:id/send", &send_frame);
+    add_authed(server, ctx, "DELETE", "/api/v1/internal/orchestrators/:id/deregister", &deregister);
 }
 
 }  // namespace moolai::host::RestApi

@@ -26,7 +26,9 @@ const char* status_text(const Orchestrator& o) {
     return o.status.load() == MOOLAI_ORCH_ACTIVE ? "active" : "inactive";
 }
 
-moolai_str str(const std::string& s) { return moolai_str{s.data(), s.size()}; }
+moolai_str str(const std::string& s) {
+    return moolai_str{s.data(), s.size()};
+}
 
 }  // namespace
 
@@ -190,14 +192,14 @@ void WsProtocol::on_register(ConnectionId id, Session& s, const void* frame_json
     std::shared_ptr<Orchestrator> o = d_.fleet.find(orchestrator_id);
     if (d_.open_mode && !o) {
         // The seed's flow: an unknown orchestrator is created on register.
-        const std::string org_id =
-            org != j.end() && !org->get_ref<const std::string&>().empty() ? org->get<std::string>()
-                                                                           : "default";
+        const std::string org_id = org != j.end() && !org->get_ref<const std::string&>().empty()
+                                       ? org->get<std::string>()
+                                       : "default";
         storage.org_create(json{{"organization_id", org_id}, {"name", org_id}}.dump());
-        CallResult made = storage.orch_create(json{{"orchestrator_id", orchestrator_id},
-                                                   {"organization_id", org_id},
-                                                   {"name", orchestrator_id}}
-                                                  .dump());
+        CallResult made = storage.orch_create(json{
+            {"orchestrator_id", orchestrator_id},
+            {"organization_id", org_id},
+            {"name", orchestrator_id}}.dump());
         if (!made.ok() && made.status != MOOLAI_E_CONFLICT) {
             send_error(id, "storage_error", made.error);
             return;
@@ -216,7 +218,8 @@ void WsProtocol::on_register(ConnectionId id, Session& s, const void* frame_json
             return;
         }
     }
-    if (metadata != j.end()) storage.orch_update(orchestrator_id, json{{"metadata", *metadata}}.dump());
+    if (metadata != j.end())
+        storage.orch_update(orchestrator_id, json{{"metadata", *metadata}}.dump());
 
     // One live connection per orchestrator: a new one replaces the old.
     const uint64_t previous = o->connection.exchange(id);
@@ -281,14 +284,14 @@ void WsProtocol::on_heartbeat(ConnectionId id, Session& s) {
 void WsProtocol::on_request_status(ConnectionId id, Session& s) {
     const Orchestrator& o = *s.orchestrator;
     const int64_t last_seen = o.last_seen_ms.load();
-    server_->send(id, json{{"type", "status"},
-                           {"orchestrator_id", o.id},
-                           {"organization_id", o.organization_id},
-                           {"status", status_text(o)},
-                           {"is_independent", o.independent.load()},
-                           {"last_seen", last_seen != 0 ? json(format_rfc3339(last_seen))
-                                                        : json(nullptr)}}
-                          .dump());
+    server_->send(
+        id, json{{"type", "status"},
+                 {"orchestrator_id", o.id},
+                 {"organization_id", o.organization_id},
+                 {"status", status_text(o)},
+                 {"is_independent", o.independent.load()},
+                 {"last_seen", last_seen != 0 ? json(format_rfc3339(last_seen)) : json(nullptr)}}
+                .dump());
 }
 
 void WsProtocol::on_update_metadata(ConnectionId id, Session& s, const void* metadata_json) {
@@ -302,8 +305,8 @@ void WsProtocol::on_update_metadata(ConnectionId id, Session& s, const void* met
 void WsProtocol::on_usage_report(ConnectionId id, Session& s, const void* frame_json) {
     const json& j = *static_cast<const json*>(frame_json);
     json rec = json::object();
-    for (const char* field : {"period", "model", "requests", "input_tokens", "output_tokens",
-                              "cost_usd"}) {
+    for (const char* field :
+         {"period", "model", "requests", "input_tokens", "output_tokens", "cost_usd"}) {
         const auto it = j.find(field);
         if (it != j.end()) rec[field] = *it;
     }
@@ -321,6 +324,17 @@ moolai_status WsProtocol::send_to(std::string_view orchestrator_id, std::string_
     const uint64_t conn = o->connection.load();
     if (conn == 0) return MOOLAI_E_NOT_FOUND;
     return server_->send(conn, frame) ? MOOLAI_OK : MOOLAI_E_UNAVAILABLE;
+}
+
+}  // namespace moolai::host
+
+namespace moolai::host {
+
+void WsProtocol::disconnect(std::string_view orchestrator_id, std::string_view reason) {
+    std::shared_ptr<Orchestrator> o = d_.fleet.find(orchestrator_id);
+    if (!o || server_ == nullptr) return;
+    const uint64_t conn = o->connection.exchange(0);
+    if (conn != 0) server_->close(conn, 1000, reason);
 }
 
 }  // namespace moolai::host

@@ -43,6 +43,8 @@ public:
     void attach(WsServer& server) { server_ = &server; }
     // Queues a frame to the orchestrator's live connection on this host.
     moolai_status send_to(std::string_view orchestrator_id, std::string_view frame);
+    // Closes the orchestrator's live connection, if any (it was deregistered).
+    void disconnect(std::string_view orchestrator_id, std::string_view reason);
 
 private:
     // What one connection has said so far. Frames of one connection never

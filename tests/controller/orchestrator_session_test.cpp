@@ -583,6 +583,61 @@ TEST_F(OrchestratorSession, OrgAdminsSeeOnlyTheirOrganization) {
         << "deleting a user ends their sessions";
 }
 
+TEST_F(OrchestratorSession, TheSeedsOtherRoutes) {
+    start();
+    const uint16_t port = controller->rest_port();
+    const HttpHeaders auth = {{"Authorization", "Bearer " + admin}};
+    const std::string token = issue(port, admin, "seed-org", "seed-1");
+    issue(port, admin, "seed-org", "seed-2");
+    WsTestClient ws;
+    connect_and_register(ws, "seed-1", token);
+
+    const json live = json::parse(
+        http_request(port, "GET", "/api/v1/controller/orchestrators/live", "", auth).body);
+    bool seen1 = false, seen2 = false;
+    for (const json& o : live["data"]["items"]) {
+        seen1 = seen1 || o["orchestrator_id"] == "seed-1";
+        seen2 = seen2 || o["orchestrator_id"] == "seed-2";
+    }
+    EXPECT_TRUE(seen1) << live;
+    EXPECT_FALSE(seen2) << "never connected, so not live";
+
+    EXPECT_EQ(json::parse(http_request(port, "GET", "/api/v1/controller/organizations/seed-org", "",
+                                       auth)
+                              .body)["data"]["name"],
+              "Org seed-org");
+    EXPECT_EQ(http_request(port, "GET", "/api/v1/controller/organizations/nope", "", auth).status,
+              404);
+
+    HttpResult sent = http_request(port, "POST", "/api/v1/internal/orchestrators/seed-1/send",
+                                   R"({"type":"ping_me","x":1})", auth);
+    EXPECT_EQ(sent.status, 200) << sent.body;
+    const json f = next(ws);
+    EXPECT_EQ(f["type"], "ping_me");
+    EXPECT_EQ(f["orchestrator_id"], "seed-1");
+    EXPECT_EQ(http_request(port, "POST", "/api/v1/internal/orchestrators/seed-2/send",
+                           R"({"type":"x"})", auth)
+                  .status,
+              409);
+
+    HttpResult logs = http_request(port, "GET", "/api/v1/internal/logs?limit=50", "", auth);
+    ASSERT_EQ(logs.status, 200);
+    EXPECT_NE(logs.body.find("controller ready"), std::string::npos);
+
+    EXPECT_EQ(http_request(port, "DELETE", "/api/v1/internal/orchestrators/seed-1/deregister", "",
+                           auth)
+                  .status,
+              200);
+    EXPECT_TRUE(ws.wait_closed().has_value());
+    EXPECT_EQ(http_request(port, "GET", "/api/v1/internal/orchestrators/seed-1/independence", "",
+                           auth)
+                  .status,
+              404);
+    WsTestClient again;
+    connect_and_register(again, "seed-1", token);
+    EXPECT_EQ(again.wait_closed(), std::optional<uint16_t>(1008)) << "its credential is gone too";
+}
+
 TEST_F(OrchestratorSession, OpenModeCreatesUnknownOrchestrators) {
     start({{"MOOLAI_ORCHESTRATOR_AUTH", "open"}});
     EXPECT_NE(controller->log().find("Demo mode only"), std::string::npos);
