@@ -56,7 +56,9 @@ struct Controller::Impl {
 Controller::Controller(ControllerConfig config, Log& log)
     : impl_(std::make_unique<Impl>(std::move(config), log)) {}
 
-Controller::~Controller() { stop(); }
+Controller::~Controller() {
+    stop();
+}
 
 void Controller::start() {
     Impl& s = *impl_;
@@ -73,15 +75,15 @@ void Controller::start() {
     s.loader = std::make_unique<PluginLoader>(s.services);
     s.plugins = std::make_unique<PluginSet>(*s.loader, s.config.plugins);
     for (const auto& p : s.plugins->plugins()) {
-        s.log.info("loaded plugin " + p->name() + " " + p->version() + " (ABI " +
-                   p->abi_version() + ", " + capability_names(p->capabilities()) + ", " +
+        s.log.info("loaded plugin " + p->name() + " " + p->version() + " (ABI " + p->abi_version() +
+                   ", " + capability_names(p->capabilities()) + ", " +
                    (p->concurrent() ? "concurrent" : "serialized") + ") from " + p->path());
     }
     s.plugins->start();
     CallResult m = s.plugins->storage().migrate();
     if (!m.ok())
-        throw std::runtime_error(std::string("storage migration failed: ") +
-                                 status_name(m.status) + ": " + m.error);
+        throw std::runtime_error(std::string("storage migration failed: ") + status_name(m.status) +
+                                 ": " + m.error);
     s.log.info("storage schema ready: " + m.output);
 
     for (const ObserverClient& o : s.plugins->observers()) {
@@ -99,16 +101,18 @@ void Controller::start() {
                                            s.config.dev_bearer_token, s.config.session_ttl_sec);
     s.auth->ensure_superadmin(s.config.superadmin_username, s.config.superadmin_password);
     if (s.config.orchestrator_auth_open)
-        s.log.warn("MOOLAI_ORCHESTRATOR_AUTH=open: ANY client may register as ANY orchestrator. "
-                   "Demo mode only; never expose this controller.");
+        s.log.warn(
+            "MOOLAI_ORCHESTRATOR_AUTH=open: ANY client may register as ANY orchestrator. "
+            "Demo mode only; never expose this controller.");
 
     // The fleet in memory, from storage; then its writers.
     s.fleet = std::make_unique<FleetState>(int64_t{s.config.heartbeat_ttl_sec} * 1000);
     const int64_t loaded_at = now_unix_ms();
-    CallResult scan = s.plugins->storage().orch_scan([&s, loaded_at](const moolai_orchestrator_row& r) {
-        s.fleet->load(r, loaded_at);
-        return MOOLAI_OK;
-    });
+    CallResult scan =
+        s.plugins->storage().orch_scan([&s, loaded_at](const moolai_orchestrator_row& r) {
+            s.fleet->load(r, loaded_at);
+            return MOOLAI_OK;
+        });
     if (!scan.ok())
         throw std::runtime_error(std::string("cannot load the fleet from storage: ") +
                                  status_name(scan.status) + ": " + scan.error);
@@ -122,16 +126,8 @@ void Controller::start() {
         },
         s.metrics);
     s.sweeper = std::make_unique<StatusSweeper>(*s.fleet, &now_unix_ms, [&s](Orchestrator& o) {
-        Event e;
-        e.kind = MOOLAI_EVENT_STATUS_CHANGED;
-        e.time_ms = now_unix_ms();
-        e.source = "host";
-        e.organization_id = o.organization_id;
-        e.orchestrator_id = o.id;
-        e.old_value = "active";
-        e.new_value = "inactive";
-        e.actor = "system";
-        s.events.publish(std::move(e));
+        s.events.publish(Event::about(MOOLAI_EVENT_STATUS_CHANGED, o.organization_id, o.id,
+                                      "active", "inactive", "system"));
     });
     s.batcher->start();
     s.sweeper->start();
@@ -147,11 +143,9 @@ void Controller::start() {
             return s.ws_protocol->send_to(orchestrator_id, frame);
         },
         [&s](Event&& e) { s.events.publish(std::move(e)); });
-    s.ws_protocol = std::make_unique<WsProtocol>(
-        WsProtocol::Deps{s.log, *s.fleet, *s.plugins,
-                         [&s](Event&& e) { s.events.publish(std::move(e)); },
-                         s.config.orchestrator_auth_open, s.config.heartbeat_interval_sec,
-                         *s.delivery});
+    s.ws_protocol = std::make_unique<WsProtocol>(WsProtocol::Deps{
+        s.log, *s.fleet, *s.plugins, [&s](Event&& e) { s.events.publish(std::move(e)); },
+        s.config.orchestrator_auth_open, s.config.heartbeat_interval_sec, *s.delivery});
     s.ws = std::make_unique<WsServer>(wo, s.ws_protocol->handlers());
     s.ws_protocol->attach(*s.ws);
 
@@ -163,8 +157,7 @@ void Controller::start() {
     ro.logger = s.net_logger();
     s.rest = std::make_unique<RestServer>(ro);
     s.rest_context.reset(new RestApi::Context{s.log, s.metrics, *s.plugins, *s.auth, *s.fleet,
-                                              *s.ws_protocol, s.events, *s.delivery,
-                                              s.throttle});
+                                              *s.ws_protocol, s.events, *s.delivery, s.throttle});
     RestApi::install(*s.rest, *s.rest_context);
 
     s.ws->start();
@@ -193,7 +186,11 @@ void Controller::stop() noexcept {
     }
 }
 
-uint16_t Controller::rest_port() const { return impl_->rest ? impl_->rest->port() : 0; }
-uint16_t Controller::ws_port() const { return impl_->ws ? impl_->ws->port() : 0; }
+uint16_t Controller::rest_port() const {
+    return impl_->rest ? impl_->rest->port() : 0;
+}
+uint16_t Controller::ws_port() const {
+    return impl_->ws ? impl_->ws->port() : 0;
+}
 
 }  // namespace moolai::host

@@ -9,16 +9,13 @@ using nlohmann::json;
 void MessageDelivery::publish_change(const json& m, std::string old_state, std::string new_state,
                                      std::string actor) {
     if (!publish_) return;
-    Event e;
-    e.kind = MOOLAI_EVENT_MESSAGE_CHANGED;
-    e.time_ms = now_unix_ms();
-    e.source = "host";
-    e.orchestrator_id = m.value("orchestrator_id", "");
-    if (auto o = fleet_.find(e.orchestrator_id)) e.organization_id = o->organization_id;
+    const std::string orchestrator_id = m.value("orchestrator_id", "");
+    std::string organization_id;
+    if (auto o = fleet_.find(orchestrator_id)) organization_id = o->organization_id;
+    Event e =
+        Event::about(MOOLAI_EVENT_MESSAGE_CHANGED, std::move(organization_id), orchestrator_id,
+                     std::move(old_state), std::move(new_state), std::move(actor));
     e.subject_id = m.value("id", "");
-    e.old_value = std::move(old_state);
-    e.new_value = std::move(new_state);
-    e.actor = std::move(actor);
     publish_(std::move(e));
 }
 
@@ -92,9 +89,9 @@ moolai_status MessageDelivery::acknowledge(const std::string& orchestrator_id,
     const std::string before = m.value("delivery_state", "none");
     if (before == "acknowledged") return MOOLAI_OK;  // a repeated ack changes nothing
     CallResult updated = plugins_.storage().msg_update_delivery(
-        message_id, json{{"delivery_state", "acknowledged"},
-                         {"acknowledged_at", format_rfc3339(now_unix_ms())}}
-                        .dump());
+        message_id,
+        json{{"delivery_state", "acknowledged"}, {"acknowledged_at", format_rfc3339(now_unix_ms())}}
+            .dump());
     if (!updated.ok()) return updated.status;
     publish_change(json::parse(updated.output), before, "acknowledged", orchestrator_id);
     return MOOLAI_OK;

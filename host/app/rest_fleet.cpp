@@ -110,16 +110,8 @@ HttpResponse put_independence(const Context& ctx, const HttpRequest& req, const 
         {"new_value", new_text},
         {"detail", {{"pushed", pushed}}}}.dump());
     if (!audited.ok()) ctx.log.error("audit append failed: " + audited.error);
-    Event e;
-    e.kind = MOOLAI_EVENT_INDEPENDENCE_CHANGED;
-    e.time_ms = now_unix_ms();
-    e.source = "host";
-    e.organization_id = o->organization_id;
-    e.orchestrator_id = o->id;
-    e.old_value = old_text;
-    e.new_value = new_text;
-    e.actor = who.username;
-    ctx.events.publish(std::move(e));
+    ctx.events.publish(Event::about(MOOLAI_EVENT_INDEPENDENCE_CHANGED, o->organization_id, o->id,
+                                    old_text, new_text, who.username));
     if (!wanted) ctx.delivery.redeliver(o->id);  // held messages go out now
     ctx.log.info("independence of \"" + o->id + "\" " + old_text + " -> " + new_text + " by " +
                  who.username + (pushed ? " (pushed)" : " (not connected)"));

@@ -85,16 +85,8 @@ void WsProtocol::send_error(ConnectionId id, std::string_view code, std::string_
 void WsProtocol::emit(uint32_t kind, const Orchestrator& o, std::string old_value,
                       std::string new_value) {
     if (!d_.publish) return;
-    Event e;
-    e.kind = kind;
-    e.time_ms = now_unix_ms();
-    e.source = "host";
-    e.organization_id = o.organization_id;
-    e.orchestrator_id = o.id;
-    e.old_value = std::move(old_value);
-    e.new_value = std::move(new_value);
-    e.actor = "system";
-    d_.publish(std::move(e));
+    d_.publish(Event::about(kind, o.organization_id, o.id, std::move(old_value),
+                            std::move(new_value), "system"));
 }
 
 void WsProtocol::on_message(ConnectionId id, std::string_view frame) {

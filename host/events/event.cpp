@@ -1,12 +1,17 @@
 #include "events/event.hpp"
 
+#include <chrono>
 #include <cstddef>
 
 namespace moolai::host {
 namespace {
 
-std::string copy(moolai_str s) { return s.len != 0 ? std::string(s.ptr, s.len) : std::string(); }
-moolai_str str(const std::string& s) noexcept { return moolai_str{s.data(), s.size()}; }
+std::string copy(moolai_str s) {
+    return s.len != 0 ? std::string(s.ptr, s.len) : std::string();
+}
+moolai_str str(const std::string& s) noexcept {
+    return moolai_str{s.data(), s.size()};
+}
 
 }  // namespace
 
@@ -23,6 +28,22 @@ Event Event::copy_of(const moolai_event& e, std::string source) {
     out.actor = copy(e.actor);
     out.detail_json = copy(e.detail_json);
     return out;
+}
+
+Event Event::about(uint32_t kind, std::string organization_id, std::string orchestrator_id,
+                   std::string old_value, std::string new_value, std::string actor) {
+    Event e;
+    e.kind = kind;
+    e.time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+    e.source = "host";
+    e.organization_id = std::move(organization_id);
+    e.orchestrator_id = std::move(orchestrator_id);
+    e.old_value = std::move(old_value);
+    e.new_value = std::move(new_value);
+    e.actor = std::move(actor);
+    return e;
 }
 
 moolai_event Event::view() const noexcept {
@@ -42,13 +63,20 @@ moolai_event Event::view() const noexcept {
 
 const char* event_kind_name(uint32_t kind) noexcept {
     switch (kind) {
-        case MOOLAI_EVENT_ORCHESTRATOR_REGISTERED: return "orchestrator_registered";
-        case MOOLAI_EVENT_ORCHESTRATOR_DISCONNECTED: return "orchestrator_disconnected";
-        case MOOLAI_EVENT_STATUS_CHANGED: return "status_changed";
-        case MOOLAI_EVENT_INDEPENDENCE_CHANGED: return "independence_changed";
-        case MOOLAI_EVENT_MESSAGE_CHANGED: return "message_changed";
-        case MOOLAI_EVENT_CUSTOM: return "custom";
-        default: return "unknown";
+        case MOOLAI_EVENT_ORCHESTRATOR_REGISTERED:
+            return "orchestrator_registered";
+        case MOOLAI_EVENT_ORCHESTRATOR_DISCONNECTED:
+            return "orchestrator_disconnected";
+        case MOOLAI_EVENT_STATUS_CHANGED:
+            return "status_changed";
+        case MOOLAI_EVENT_INDEPENDENCE_CHANGED:
+            return "independence_changed";
+        case MOOLAI_EVENT_MESSAGE_CHANGED:
+            return "message_changed";
+        case MOOLAI_EVENT_CUSTOM:
+            return "custom";
+        default:
+            return "unknown";
     }
 }
 

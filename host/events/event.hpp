@@ -21,6 +21,9 @@ struct Event {
     std::string detail_json;
 
     static Event copy_of(const moolai_event& e, std::string source);
+    // A host event about one orchestrator, stamped now.
+    static Event about(uint32_t kind, std::string organization_id, std::string orchestrator_id,
+                       std::string old_value, std::string new_value, std::string actor);
     // A borrowed view; valid while this Event lives and is not modified.
     moolai_event view() const noexcept;
 };

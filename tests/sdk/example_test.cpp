@@ -13,6 +13,8 @@
 #include "plugins/capability_clients.hpp"
 #include "plugins/host_services.hpp"
 #include "plugins/plugin_loader.hpp"
+#include "net/http_test_client.hpp"
+#include "net/ws_test_client.hpp"
 #include "support/controller_process.hpp"
 
 namespace moolai::host {
@@ -74,6 +76,68 @@ TEST(SdkExample, TheControllerAcceptsItNextToTheDefaultBundle) {
     EXPECT_EQ(r.exit_code, 0) << r.output;
     EXPECT_NE(r.output.find("event_log_observer"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("configuration OK (6 plugins)"), std::string::npos) << r.output;
+    fs::remove_all(dir);
+}
+
+// Real activity reaches a real observer: register, heartbeat, a toggle.
+TEST(SdkExample, ObservesTheControllersEvents) {
+    using moolai::test::http_request;
+    const fs::path dir = fs::temp_directory_path() / ("example-events-" + std::to_string(getpid()));
+    fs::create_directories(dir);
+    const fs::path events = dir / "events.jsonl";
+    std::ofstream(dir / "moolai.json") << json{
+        {"plugins",
+         {{{"name", "storage_sqlite"}, {"config", {{"path", (dir / "db.sqlite").string()}}}},
+          {{"name", "auth_local"}},
+          {{"name", "independence_default"}},
+          {{"name", "messaging_default"}},
+          {{"name", "event_log_observer"},
+           {"path", EXAMPLE_PLUGIN},
+           {"config", {{"path", events.string()}}}}}}}
+                                            .dump();
+    {
+        moolai::test::ControllerProcess c(
+            {{"MOOLAI_SUPERADMIN_USERNAME", "root"}, {"MOOLAI_SUPERADMIN_PASSWORD", "root-Password-1"}},
+            {"--config", (dir / "moolai.json").string()});
+        ASSERT_TRUE(c.wait_ready()) << c.log();
+        const uint16_t port = c.rest_port();
+        const std::string token = json::parse(http_request(port, "POST",
+                                                           "/api/v1/internal/auth/login",
+                                                           R"({"username":"root","password":"root-Password-1"})")
+                                                  .body)["user"]["token"];
+        const moolai::test::HttpHeaders auth = {{"Authorization", "Bearer " + token}};
+        http_request(port, "POST", "/api/v1/internal/organizations",
+                     R"({"organization_id":"acme","name":"Acme"})", auth);
+        const std::string cred =
+            json::parse(http_request(port, "POST", "/api/v1/internal/orchestrators",
+                                     R"({"orchestrator_id":"o1","organization_id":"acme"})", auth)
+                            .body)["data"]["token"];
+        moolai::test::WsTestClient ws;
+        ASSERT_TRUE(ws.connect("ws://127.0.0.1:" + std::to_string(c.ws_port()) + "/ws"));
+        ws.receive();
+        ws.send(json{{"type", "register"}, {"orchestrator_id", "o1"}, {"token", cred}}.dump());
+        ws.receive();
+        ws.send(R"({"type":"i_am_alive"})");
+        ws.receive();
+        http_request(port, "PUT", "/api/v1/internal/orchestrators/o1/independence",
+                     R"({"is_independent":true})", auth);
+        ws.receive();
+        EXPECT_EQ(c.stop(), 0);  // drains the event bus before the plugins stop
+    }
+    std::ifstream in(events);
+    std::vector<json> lines;
+    for (std::string line; std::getline(in, line);) lines.push_back(json::parse(line));
+    std::vector<std::string> kinds;
+    for (const json& l : lines) kinds.push_back(l["kind"]);
+    EXPECT_EQ(kinds, (std::vector<std::string>{"orchestrator_registered", "status_changed",
+                                               "independence_changed",
+                                               "orchestrator_disconnected"}))
+        << ::testing::PrintToString(kinds);
+    ASSERT_GE(lines.size(), 3u);
+    EXPECT_EQ(lines[1]["new_value"], "active");
+    EXPECT_EQ(lines[2]["actor"], "root");
+    EXPECT_EQ(lines[2]["organization_id"], "acme");
+    EXPECT_EQ(lines[2]["new_value"], "true");
     fs::remove_all(dir);
 }
 
