@@ -1,4 +1,4 @@
-// REST: users (superadmins and org_admins).
+// REST: users (superadmins and org_admins) and the audit log of what they did.
 #include "app/rest_support.hpp"
 
 #include "observability/log.hpp"
@@ -66,12 +66,31 @@ HttpResponse delete_user(const Context& ctx, const HttpRequest& req, const Princ
     return ok(json{{"success", true}, {"message", "User deleted"}, {"username", name}});
 }
 
+// The audit log, newest first; org_admins see their organization's rows.
+HttpResponse list_audit(const Context& ctx, const HttpRequest& req, const Principal& who) {
+    Query q;
+    HttpResponse bad;
+    size_t page = 0, page_size = 0;
+    if (!read_page(req, 50, q, bad, page, page_size)) return bad;
+    q.kind = query_value(req, "action");
+    q.search = query_value(req, "actor");
+    q.orchestrator_id = query_value(req, "orchestrator_id");
+    q.organization_id = query_value(req, "organization_id");
+    if (!who.superadmin()) {
+        if (!q.organization_id.empty() && q.organization_id != who.organization_id)
+            return forbidden("an org_admin sees their own organization only");
+        q.organization_id = who.organization_id;
+    }
+    return listing(ctx.plugins.storage().audit_list(q), page, page_size);
+}
+
 }  // namespace
 
 void install_user_routes(RestServer& server, const Context& ctx) {
     add_authed(server, ctx, "POST", "/api/v1/internal/users", &create_user);
     add_authed(server, ctx, "GET", "/api/v1/internal/users", &list_users);
     add_authed(server, ctx, "DELETE", "/api/v1/internal/users/:username", &delete_user);
+    add_authed(server, ctx, "GET", "/api/v1/internal/audit", &list_audit);
 }
 
 }  // namespace moolai::host::RestApi

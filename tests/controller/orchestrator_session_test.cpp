@@ -224,6 +224,15 @@ TEST_F(OrchestratorSession, IndependenceToggleIsPushedAtOnceAndChangesHeartbeats
     ws.send(R"({"type":"i_am_alive"})");
     EXPECT_EQ(next(ws)["processed"], true);
 
+    const json audit = json::parse(
+        http_request(port, "GET", "/api/v1/internal/audit?orchestrator_id=orch-008", "", auth)
+            .body)["data"];
+    ASSERT_EQ(audit["total"], 2) << audit;
+    EXPECT_EQ(audit["items"][0]["old_value"], "true") << "newest first";
+    EXPECT_EQ(audit["items"][0]["new_value"], "false");
+    EXPECT_EQ(audit["items"][1]["actor"], "root");
+    EXPECT_EQ(audit["items"][1]["action"], "independence_toggled");
+
     EXPECT_EQ(http_request(port, "PUT", path, R"({"is_independent":"yes"})", auth).status, 400);
     EXPECT_EQ(http_request(port, "PUT", path, R"({"is_independent":true})").status, 401);
     EXPECT_EQ(http_request(port, "PUT", "/api/v1/internal/orchestrators/nope/independence",
