@@ -10,15 +10,6 @@ using nlohmann::json;
 
 namespace {
 
-// Constant-time comparison, so the dev token cannot be guessed byte by byte.
-bool same_secret(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    unsigned char diff = 0;
-    for (size_t i = 0; i < a.size(); ++i)
-        diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-    return diff == 0;
-}
-
 }  // namespace
 
 SessionAuth::SessionAuth(const StorageClient& storage, const AuthClient& auth, Log& log,
@@ -28,6 +19,13 @@ SessionAuth::SessionAuth(const StorageClient& storage, const AuthClient& auth, L
       log_(log),
       dev_bearer_token_(std::move(dev_bearer_token)),
       session_ttl_sec_(session_ttl_sec) {}
+
+bool SessionAuth::same_secret(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size() || a.empty()) return false;
+    unsigned char diff = 0;
+    for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+    return diff == 0;
+}
 
 std::string_view SessionAuth::bearer_token(std::string_view header) noexcept {
     constexpr std::string_view kPrefix = "Bearer ";

@@ -48,6 +48,8 @@ public:
     void ensure_superadmin(const std::string& username, const std::string& password) const;
 
     static std::string_view bearer_token(std::string_view authorization_header) noexcept;
+    // Constant-time equality of two non-empty secrets (tokens, token hashes).
+    static bool same_secret(std::string_view a, std::string_view b) noexcept;
 
 private:
     const StorageClient& storage_;

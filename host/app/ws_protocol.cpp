@@ -13,14 +13,6 @@ using nlohmann::json;
 
 namespace {
 
-// Constant-time: a credential hash must not leak through timing.
-bool same_secret(std::string_view a, std::string_view b) {
-    if (a.size() != b.size() || a.empty()) return false;
-    unsigned char diff = 0;
-    for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-    return diff == 0;
-}
-
 const char* status_text(const Orchestrator& o) {
     if (o.independent.load()) return "independent";
     return o.status.load() == MOOLAI_ORCH_ACTIVE ? "active" : "inactive";
@@ -202,7 +194,7 @@ void WsProtocol::on_register(ConnectionId id, Session& s, const void* frame_json
         bool ok = false;
         if (o && !token.empty()) {
             CallResult h = d_.plugins.auth().hash_token(token);
-            ok = h.ok() && same_secret(h.output, o->credential_hash());
+            ok = h.ok() && SessionAuth::same_secret(h.output, o->credential_hash());
         }
         if (!ok) {
             d_.log.warn("refused register of \"" + orchestrator_id + "\": bad credentials");
