@@ -56,28 +56,37 @@ std::shared_ptr<Orchestrator> orchestrator_for(const Context& ctx, const HttpReq
     return o;
 }
 
+// The query parameter `name` as an integer 1..max; `out` unchanged when absent.
+static bool read_count(const HttpRequest& req, const char* name, size_t max, size_t& out,
+                       HttpResponse& bad) {
+    auto it = req.query.find(name);
+    if (it == req.query.end()) return true;
+    char* end = nullptr;
+    const unsigned long long v = std::strtoull(it->second.c_str(), &end, 10);
+    if (it->second.empty() || it->second[0] == '-' || *end != '\0' || v < 1 || v > max) {
+        bad = HttpResponse::error(400, "invalid_query",
+                                  std::string("\"") + name + "\" must be an integer from 1 to " +
+                                      std::to_string(max));
+        return false;
+    }
+    out = static_cast<size_t>(v);
+    return true;
+}
+
 bool read_page(const HttpRequest& req, size_t default_size, Query& q, HttpResponse& bad,
                size_t& page, size_t& page_size) {
     page = 1;
     page_size = default_size;
-    for (auto [name, target, max] :
-         {std::tuple<const char*, size_t*, size_t>{"page", &page, 10000000},
-          {"page_size", &page_size, 1000}}) {
-        auto it = req.query.find(name);
-        if (it == req.query.end()) continue;
-        char* end = nullptr;
-        const unsigned long long v = std::strtoull(it->second.c_str(), &end, 10);
-        if (it->second.empty() || *end != '\0' || v < 1 || v > max) {
-            bad = HttpResponse::error(400, "invalid_query",
-                                      std::string("\"") + name +
-                                          "\" must be an integer from 1 to " + std::to_string(max));
-            return false;
-        }
-        *target = static_cast<size_t>(v);
-    }
+    if (!read_count(req, "page", 10000000, page, bad) ||
+        !read_count(req, "page_size", 1000, page_size, bad))
+        return false;
     q.offset = (page - 1) * page_size;
     q.limit = page_size;
     return true;
+}
+
+bool read_limit(const HttpRequest& req, size_t max, size_t& limit, HttpResponse& bad) {
+    return read_count(req, "limit", max, limit, bad);
 }
 
 std::string query_value(const HttpRequest& req, const char* name) {

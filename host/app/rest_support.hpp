@@ -28,6 +28,8 @@ bool parse_body(const HttpRequest& req, json& out, HttpResponse& bad);
 bool read_page(const HttpRequest& req, size_t default_size, Query& q, HttpResponse& bad,
                size_t& page, size_t& page_size);
 std::string query_value(const HttpRequest& req, const char* name);
+// "limit" from the query string, 1..max; `limit` keeps its default when absent.
+bool read_limit(const HttpRequest& req, size_t max, size_t& limit, HttpResponse& bad);
 // A listing in the seed's envelope: {"success":true,"data":{items,total,page,page_size}}.
 HttpResponse listing(const CallResult& r, size_t page, size_t page_size,
                      const std::function<void(json&)>& adjust = {});

@@ -63,6 +63,7 @@ private:
     void on_open(ConnectionId id, const WsUpgrade& upgrade);
     void on_message(ConnectionId id, std::string_view frame);
     void on_close(ConnectionId id);
+    void on_pong_timeout(ConnectionId id);
     void on_register(ConnectionId id, Session& s, const void* frame_json);
     void on_heartbeat(ConnectionId id, Session& s);
     void on_request_status(ConnectionId id, Session& s);
