@@ -194,6 +194,7 @@ void install(RestServer& server, const Context& ctx) {
     add_authed(server, ctx, "GET", "/api/v1/internal/auth/me", &me);
     add_authed(server, ctx, "GET", "/api/v1/internal/ui-config", &ui_config);
     add_authed(server, ctx, "GET", "/api/v1/internal/events", &recent_events);
+    install_registry_routes(server, ctx);
     install_fleet_routes(server, ctx);
     install_message_routes(server, ctx);
     install_user_routes(server, ctx);

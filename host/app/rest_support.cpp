@@ -3,6 +3,10 @@
 #include <cstdlib>
 #include <tuple>
 
+#include "app/rfc3339.hpp"
+#include "observability/log.hpp"
+#include "plugins/plugin_set.hpp"
+
 namespace moolai::host::RestApi {
 
 HttpResponse ok(const json& body) {
@@ -54,6 +58,31 @@ std::shared_ptr<Orchestrator> orchestrator_for(const Context& ctx, const HttpReq
         return nullptr;
     }
     return o;
+}
+
+void overlay_live(const FleetState& fleet, json& item) {
+    if (auto o = fleet.find(item.value("orchestrator_id", ""))) {
+        const int64_t seen = o->last_seen_ms.load();
+        item["is_independent"] = o->independent.load();
+        item["status"] = o->status.load() == MOOLAI_ORCH_ACTIVE ? "active" : "inactive";
+        if (seen != 0) item["last_seen"] = format_rfc3339(seen);
+        item["connected"] = o->connection.load() != 0;
+    }
+    if (item.value("is_independent", false)) item["status"] = "independent";
+}
+
+void audit(const Context& ctx, const Principal& who, const char* action,
+           const std::string& organization_id, const std::string& orchestrator_id, json detail,
+           const std::string& old_value, const std::string& new_value) {
+    json row = {{"actor", who.username},
+                {"action", action},
+                {"organization_id", organization_id},
+                {"orchestrator_id", orchestrator_id},
+                {"detail", std::move(detail)}};
+    if (!old_value.empty()) row["old_value"] = old_value;
+    if (!new_value.empty()) row["new_value"] = new_value;
+    CallResult r = ctx.plugins.storage().audit_append(row.dump());
+    if (!r.ok()) ctx.log.error(std::string("audit append failed (") + action + "): " + r.error);
 }
 
 // The query parameter `name` as an integer 1..max; `out` unchanged when absent.

@@ -39,6 +39,16 @@ HttpResponse listing(const CallResult& r, size_t page, size_t page_size,
 std::shared_ptr<Orchestrator> orchestrator_for(const Context& ctx, const HttpRequest& req,
                                                const Principal& who, HttpResponse& refusal);
 
+// Memory is fresher than the last batch: a stored orchestrator row gets the
+// live status, last_seen, independence and connection; "independent" wins,
+// as in the seed's listing.
+void overlay_live(const FleetState& fleet, json& item);
+// One audit row; a failure is logged, never returned to the caller.
+void audit(const Context& ctx, const Principal& who, const char* action,
+           const std::string& organization_id, const std::string& orchestrator_id,
+           json detail = json::object(), const std::string& old_value = "",
+           const std::string& new_value = "");
+
 // Wraps a handler that needs a logged-in user.
 template <class Fn>
 HttpHandler authed(const Context& ctx, Fn fn) {
@@ -65,5 +75,6 @@ void install_fleet_routes(RestServer& server, const Context& ctx);
 void install_message_routes(RestServer& server, const Context& ctx);
 void install_user_routes(RestServer& server, const Context& ctx);
 void install_cost_routes(RestServer& server, const Context& ctx);
+void install_registry_routes(RestServer& server, const Context& ctx);
 
 }  // namespace moolai::host::RestApi

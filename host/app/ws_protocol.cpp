@@ -328,11 +328,12 @@ moolai_status WsProtocol::send_to(std::string_view orchestrator_id, std::string_
 
 namespace moolai::host {
 
-void WsProtocol::disconnect(std::string_view orchestrator_id, std::string_view reason) {
+void WsProtocol::disconnect(std::string_view orchestrator_id, std::string_view reason,
+                            uint16_t code) {
     std::shared_ptr<Orchestrator> o = d_.fleet.find(orchestrator_id);
     if (!o || server_ == nullptr) return;
     const uint64_t conn = o->connection.exchange(0);
-    if (conn != 0) server_->close(conn, 1000, reason);
+    if (conn != 0) server_->close(conn, code, reason);
 }
 
 }  // namespace moolai::host

@@ -173,7 +173,7 @@ TEST_F(OrchestratorSession, IndependenceToggleIsPushedAtOnceAndChangesHeartbeats
     EXPECT_EQ(next(ws)["processed"], true);
 
     const json audit = json::parse(
-        http_request(port, "GET", "/api/v1/internal/audit?orchestrator_id=orch-008", "", auth)
+        http_request(port, "GET", "/api/v1/internal/audit?orchestrator_id=orch-008&action=independence_toggled", "", auth)
             .body)["data"];
     ASSERT_EQ(audit["total"], 2) << audit;
     EXPECT_EQ(audit["items"][0]["old_value"], "true") << "newest first";
