@@ -13,8 +13,7 @@
 #include <vector>
 
 #include "moolai/orchestrator_client.hpp"
-#include "net/http_test_client.hpp"
-#include "support/controller_process.hpp"
+#include "support/fleet_fixture.hpp"
 
 namespace moolai::test {
 namespace {
@@ -25,9 +24,6 @@ using orchestrator::ClientOptions;
 using orchestrator::ClientRuntime;
 using orchestrator::ClientState;
 using orchestrator::OrchestratorClient;
-
-const std::map<std::string, std::string> kAdminEnv = {
-    {"MOOLAI_SUPERADMIN_USERNAME", "root"}, {"MOOLAI_SUPERADMIN_PASSWORD", "root-Password-1"}};
 
 // What a client's callbacks reported, for the test thread to wait on.
 struct Recorder {
@@ -99,21 +95,11 @@ struct Recorder {
     }
 };
 
-class OrchestratorClientTest : public ::testing::Test {
+class OrchestratorClientTest : public ControllerTest {
 protected:
     void start(std::map<std::string, std::string> env = {}) {
-        for (const auto& kv : kAdminEnv) env.emplace(kv);
-        controller = std::make_unique<ControllerProcess>(env);
-        ASSERT_TRUE(controller->wait_ready()) << controller->log();
-        HttpResult r = http_request(controller->rest_port(), "POST", "/api/v1/internal/auth/login",
-                                    R"({"username":"root","password":"root-Password-1"})");
-        ASSERT_EQ(r.status, 200) << r.body;
-        auth = {
-            {"Authorization", "Bearer " + json::parse(r.body)["user"]["token"].get<std::string>()}};
-    }
-    uint16_t port() const { return controller->rest_port(); }
-    std::string url() const {
-        return "ws://127.0.0.1:" + std::to_string(controller->ws_port()) + "/ws";
+        ControllerTest::start(std::move(env));
+        auth = bearer(admin);
     }
     // PostgreSQL runs share one database: every test uses its own names.
     static std::string prefix() {
@@ -122,14 +108,7 @@ protected:
         return p;
     }
     std::string issue(const std::string& id) {
-        http_request(port(), "POST", "/api/v1/internal/organizations",
-                     json{{"organization_id", prefix()}, {"name", prefix()}}.dump(), auth);
-        HttpResult r = http_request(
-            port(), "POST", "/api/v1/internal/orchestrators",
-            json{{"orchestrator_id", id}, {"organization_id", prefix()}, {"name", id}}.dump(),
-            auth);
-        EXPECT_EQ(r.status, 201) << r.body;
-        return r.status == 201 ? json::parse(r.body)["data"]["token"].get<std::string>() : "";
+        return moolai::test::issue(port(), admin, prefix(), id);
     }
     ClientOptions options(const std::string& id, const std::string& token) const {
         ClientOptions o;
@@ -161,7 +140,6 @@ protected:
         return n;
     }
 
-    std::unique_ptr<ControllerProcess> controller;
     HttpHeaders auth;
 };
 

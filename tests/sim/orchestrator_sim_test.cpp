@@ -16,9 +16,8 @@
 #include <thread>
 
 #include "credentials_file.hpp"
-#include "net/http_test_client.hpp"
 #include "sim_process.hpp"
-#include "support/controller_process.hpp"
+#include "support/fleet_fixture.hpp"
 
 namespace moolai::test {
 namespace {
@@ -27,14 +26,11 @@ using nlohmann::json;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-const std::map<std::string, std::string> kAdminEnv = {
-    {"MOOLAI_SUPERADMIN_USERNAME", "root"}, {"MOOLAI_SUPERADMIN_PASSWORD", "root-Password-1"}};
-
 // Short intervals keep the tests fast: a heartbeat a second, inactive after 3 s.
 const std::map<std::string, std::string> kFastEnv = {{"HEARTBEAT_INTERVAL_SEC", "1"},
                                                      {"HEARTBEAT_TTL_SEC", "3"}};
 
-class SimAgainstController : public ::testing::Test {
+class SimAgainstController : public ControllerTest {
 protected:
     void SetUp() override {
         dir = fs::temp_directory_path() /
@@ -47,23 +43,11 @@ protected:
     }
 
     void start(std::map<std::string, std::string> env = {}) {
-        for (const auto& kv : kAdminEnv) env.emplace(kv);
         for (const auto& kv : kFastEnv) env.emplace(kv);
-        controller = std::make_unique<ControllerProcess>(env);
-        ASSERT_TRUE(controller->wait_ready()) << controller->log();
-        login();
-    }
-    void login() {
-        HttpResult r = http_request(rest_port(), "POST", "/api/v1/internal/auth/login",
-                                    R"({"username":"root","password":"root-Password-1"})");
-        ASSERT_EQ(r.status, 200) << r.body;
-        auth = {
-            {"Authorization", "Bearer " + json::parse(r.body)["user"]["token"].get<std::string>()}};
+        ControllerTest::start(std::move(env));
+        auth = bearer(admin);
     }
     uint16_t rest_port() const { return rest_override ? rest_override : controller->rest_port(); }
-    std::string ws_url() const {
-        return "ws://127.0.0.1:" + std::to_string(controller->ws_port()) + "/ws";
-    }
     // PostgreSQL runs share one database: each test has its own organization.
     static std::string prefix() {
         std::string p = ::testing::UnitTest::GetInstance()->current_test_info()->name();
@@ -79,7 +63,7 @@ protected:
 
     std::vector<std::string> provision_args(int count) const {
         return {"--url",
-                ws_url(),
+                url(),
                 "--provision",
                 "--api",
                 "http://127.0.0.1:" + std::to_string(controller->rest_port()),
@@ -149,7 +133,6 @@ protected:
     }
 
     fs::path dir;
-    std::unique_ptr<ControllerProcess> controller;
     uint16_t rest_override = 0;
     HttpHeaders auth;
 };
@@ -305,7 +288,7 @@ TEST_F(SimAgainstController, ReconnectsOnItsOwnAfterTheControllerRestarts) {
     ControllerProcess again(env);
     ASSERT_TRUE(again.wait_ready()) << again.log();
     rest_override = again.rest_port();
-    login();
+    auth = bearer(admin_token(again.rest_port()));
     ASSERT_TRUE(sim.wait_for("all 5 orchestrators registered (5 reconnects so far)", 20s))
         << sim.log();
     EXPECT_TRUE(eventually([&] { return all_active(5); })) << orchestrators().dump();
@@ -324,8 +307,8 @@ TEST_F(SimAgainstController, BadCredentialsAreRefusedOnceAndTheSimGivesUp) {
             .status,
         201);
     std::ofstream(credentials_path()) << id(1) << " wrong-credential\n" << id(2) << " whatever\n";
-    const SimRun r = run_sim({"--url", ws_url(), "--credentials", credentials_path(),
-                              "--backoff-base", "0.05", "--backoff-cap", "0.1"});
+    const SimRun r = run_sim({"--url", url(), "--credentials", credentials_path(), "--backoff-base",
+                              "0.05", "--backoff-cap", "0.1"});
     EXPECT_EQ(r.exit_code, 1) << r.output;
     EXPECT_NE(r.output.find(id(1) + ": refused by the controller (invalid orchestrator "
                                     "credentials); giving up on it"),
@@ -342,7 +325,7 @@ TEST_F(SimAgainstController, BadCredentialsAreRefusedOnceAndTheSimGivesUp) {
 
 TEST_F(SimAgainstController, OpenModeNeedsNoCredentialsAndDurationEndsTheRun) {
     start({{"MOOLAI_ORCHESTRATOR_AUTH", "open"}});
-    SimProcess sim({"--url", ws_url(), "--open", "--count", "3", "--organization", prefix(),
+    SimProcess sim({"--url", url(), "--open", "--count", "3", "--organization", prefix(),
                     "--id-prefix", prefix() + "-", "--duration", "4", "--stats-interval", "1",
                     "--token-on-upgrade"});
     ASSERT_TRUE(sim.wait_for("all 3 orchestrators registered")) << sim.log();
