@@ -196,13 +196,34 @@ TEST_F(SimAgainstController, ProvisionedFleetBecomesActiveReportsUsageAndIsReuse
     EXPECT_EQ(fs::status(credentials_path()).permissions() & fs::perms::all,
               fs::perms::owner_read | fs::perms::owner_write);
 
-    // A second run reuses the saved credentials: no new orchestrators.
+    // A second run reuses the saved credentials: no new orchestrators, except
+    // for one the controller no longer knows, which is created again.
+    ASSERT_EQ(
+        http_request(rest_port(), "DELETE", "/api/v1/internal/orchestrators/" + id(5), "", auth)
+            .status,
+        200);
     SimProcess again(provision_args(5));
     ASSERT_TRUE(again.wait_for("all 5 orchestrators registered")) << again.log();
-    EXPECT_NE(again.log().find("5 reused, 0 created"), std::string::npos) << again.log();
+    EXPECT_NE(again.log().find("4 reused, 1 created"), std::string::npos) << again.log();
     EXPECT_EQ(orchestrators()["total"], 5);
+    const auto resaved = sim::read_credentials_file(credentials_path());
+    ASSERT_EQ(resaved.size(), 5u) << "one line per orchestrator";
+    EXPECT_EQ(resaved[0].token, saved[0].token);
+    EXPECT_EQ(resaved[4].orchestrator_id, id(5));
+    EXPECT_NE(resaved[4].token, saved[4].token) << "the new credential replaced the stale one";
+
+    // Deregistered while connected: the controller ends the session with
+    // 1000, and the sim does not come back with a credential that is gone.
+    ASSERT_EQ(
+        http_request(rest_port(), "DELETE", "/api/v1/internal/orchestrators/" + id(4), "", auth)
+            .status,
+        200);
+    ASSERT_TRUE(
+        again.wait_for(id(4) + ": refused by the controller (deregistered); giving up on it"))
+        << again.log();
     EXPECT_EQ(again.stop(SIGINT), 0);
     EXPECT_NE(again.log().find("received SIGINT, stopping"), std::string::npos);
+    EXPECT_EQ(stat(again.log(), "refused"), 1);
 }
 
 TEST_F(SimAgainstController, AnAcceptedRecommendationIsDeliveredAndAcknowledged) {

@@ -73,8 +73,7 @@ void ensure_organization(HttpClient& http, const std::string& bearer, const std:
 
 // true: the controller knows the orchestrator (so a saved credential is worth reusing).
 bool orchestrator_exists(HttpClient& http, const std::string& bearer, const std::string& id) {
-    const HttpReply r =
-        http.request("GET", "/api/v1/internal/orchestrators/" + id + "/independence", "", bearer);
+    const HttpReply r = http.request("GET", "/api/v1/internal/orchestrators/" + id, "", bearer);
     if (r.status == 200) return true;
     if (r.status == 404) return false;
     fail(http_failure("looking up orchestrator \"" + id + "\"", r));
