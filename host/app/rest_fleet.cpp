@@ -176,20 +176,19 @@ HttpResponse send_frame(const Context& ctx, const HttpRequest& req, const Princi
     if (!parse_body(req, body, refusal)) return refusal;
     if (!body.contains("type") || !body["type"].is_string())
         return HttpResponse::error(400, "invalid_request", "the frame needs a string \"type\"");
-    // Frames with a meaning in the protocol go through their own endpoints,
-    // which store, check policy and audit; this one is for ad-hoc frames.
-    static const char* const kReserved[] = {"handshake_ack", "provisioning", "heartbeat_ack",
-                                            "status",        "error",        "stop_monitoring",
-                                            "config_update", "recommendation"};
-    for (const char* t : kReserved)
-        if (body["type"] == t)
-            return HttpResponse::error(400, "reserved_type",
-                                       std::string("\"") + t +
-                                           "\" frames are sent by the controller itself; use "
-                                           "the independence or messages endpoints");
+    // Independence has its own endpoint, which asks the policy plugin, stores
+    // the flag and audits: a frame here must not change it behind that.
+    const json config = body.value("config", json());
+    if (body["type"] == "stop_monitoring" ||
+        (body["type"] == "config_update" && config.is_object() &&
+         (config.contains("is_independent") || config.contains("monitoring_enabled"))))
+        return HttpResponse::error(400, "reserved_type",
+                                   "independence is changed with PUT "
+                                   "/api/v1/internal/orchestrators/{id}/independence");
     body["orchestrator_id"] = o->id;
     if (ctx.ws.send_to(o->id, body.dump()) != MOOLAI_OK)
         return HttpResponse::error(409, "not_connected", "the orchestrator is not connected");
+    audit(ctx, who, "frame_sent", o->organization_id, o->id, {{"type", body["type"]}});
     return ok(json{{"success", true}, {"message", "Frame sent"}, {"orchestrator_id", o->id}});
 }
 
