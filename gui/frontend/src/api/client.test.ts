@@ -6,10 +6,10 @@ function reply(status: number, body: unknown, headers: Record<string, string> = 
 
 describe('ApiClient', () => {
   it('sends the bearer token and returns the JSON body', async () => {
-    const fetchImpl = vi.fn(reply(200, { success: true, data: { x: 1 } }));
+    const fetchImpl = vi.fn<(input: RequestInfo | URL, init?: RequestInit) => Promise<Response>>(reply(200, { success: true, data: { x: 1 } }));
     const c = new ApiClient({ getToken: () => 'abc', onUnauthorized: vi.fn(), fetchImpl });
     await expect(c.get('/api/v1/x')).resolves.toEqual({ success: true, data: { x: 1 } });
-    const init = fetchImpl.mock.calls[0]![1] as RequestInit;
+    const init = fetchImpl.mock.calls[0]![1]!;
     expect((init.headers as Record<string, string>).Authorization).toBe('Bearer abc');
   });
 

@@ -1,6 +1,6 @@
 import { screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { FakeController, FakeSocket, page, renderApp, signedInAs, superadmin, uiConfig } from '../test/fakes';
+import { FakeController, FakeSocket, renderApp, signedInAs, superadmin, uiConfig } from '../test/fakes';
 
 const g = (key: string, cost: number) => ({ key, requests: 2, input_tokens: 200, output_tokens: 80, cost_usd: cost });
 
@@ -51,7 +51,7 @@ describe('CostsPage', () => {
     await userEvent.type(from, '2026-11-01');
     await userEvent.clear(to);
     await userEvent.type(to, '2026-11-10');
-    const last = api.callsTo('GET /api/v1/controller/costs').at(-1)!;
+    const last = api.callsTo('GET /api/v1/controller/costs').slice(-1)[0]!;
     expect(last.query.get('from')).toBe('2026-11-01');
     expect(last.query.get('to')).toBe('2026-11-11'); // "to" is exclusive on the controller
   });

@@ -56,18 +56,18 @@ describe('OrchestratorsPage', () => {
     await screen.findByText('orch-00000');
     await userEvent.click(screen.getByRole('button', { name: 'Next page' }));
     expect(await screen.findByText('orch-00050')).toBeInTheDocument();
-    expect(api.callsTo('GET /api/v1/controller/orchestrators').at(-1)!.query.get('page')).toBe('2');
+    expect(api.callsTo('GET /api/v1/controller/orchestrators').slice(-1)[0]!.query.get('page')).toBe('2');
 
     await userEvent.selectOptions(screen.getByLabelText('Status'), 'inactive');
     expect(await screen.findByText('orch-00001')).toBeInTheDocument();
-    const byStatus = api.callsTo('GET /api/v1/controller/orchestrators').at(-1)!;
+    const byStatus = api.callsTo('GET /api/v1/controller/orchestrators').slice(-1)[0]!;
     expect(byStatus.query.get('status')).toBe('inactive');
     expect(byStatus.query.get('page')).toBe('1'); // a new filter starts at page 1
     expect(rows().every((r) => within(r).queryByText('inactive'))).toBe(true);
 
     await userEvent.type(screen.getByLabelText('Search'), 'orch-4999');
     expect(await screen.findByText('orch-49990', {}, { timeout: 2000 })).toBeInTheDocument();
-    expect(api.callsTo('GET /api/v1/controller/orchestrators').at(-1)!.query.get('search')).toBe('orch-4999');
+    expect(api.callsTo('GET /api/v1/controller/orchestrators').slice(-1)[0]!.query.get('search')).toBe('orch-4999');
   });
 
   it('changes a badge on a live event without reloading', async () => {
