@@ -42,6 +42,13 @@ function SuperadminOnly({ children }: { children: ReactNode }) {
   return <>{children}</>;
 }
 
+/** Signed in on /login: go where the login guard came from, else the overview. */
+function AfterLogin() {
+  const location = useLocation();
+  const from = (location.state as { from?: string } | null)?.from;
+  return <Navigate to={from && from !== '/login' ? from : '/'} replace />;
+}
+
 function NotFound() {
   return (
     <>
@@ -57,7 +64,7 @@ export function App({ WebSocketImpl }: { WebSocketImpl?: typeof WebSocket }) {
   const { user } = useSession();
   return (
     <Routes>
-      <Route path="/login" element={user ? <Navigate to="/" replace /> : <LoginPage />} />
+      <Route path="/login" element={user ? <AfterLogin /> : <LoginPage />} />
       <Route element={<RequireLogin WebSocketImpl={WebSocketImpl} />}>
         <Route path="/" element={<OverviewPage />} />
         <Route path="/orchestrators" element={<OrchestratorsPage />} />

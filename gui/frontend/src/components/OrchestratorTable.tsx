@@ -2,10 +2,11 @@ import { Link } from 'react-router-dom';
 import type { Orchestrator } from '../api/types';
 import { RelativeTime } from './RelativeTime';
 import { StatusBadge } from './StatusBadge';
+import { TableWrap } from './TableWrap';
 
 export function OrchestratorTable({ rows, showOrganization = true, caption }: { rows: Orchestrator[]; showOrganization?: boolean; caption: string }) {
   return (
-    <div className="table-wrap">
+    <TableWrap label={caption}>
       <table className="orchestrators">
         <caption className="sr-only">{caption}</caption>
         <thead>
@@ -40,6 +41,6 @@ export function OrchestratorTable({ rows, showOrganization = true, caption }: { 
           ))}
         </tbody>
       </table>
-    </div>
+    </TableWrap>
   );
 }

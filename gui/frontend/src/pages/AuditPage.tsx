@@ -8,6 +8,7 @@ import { Empty, Loaded } from '../components/States';
 import { useResource } from '../live/useResource';
 import { dateTime } from '../lib/format';
 import { useDebounced } from '../lib/useDebounced';
+import { TableWrap } from '../components/TableWrap';
 
 const PAGE_SIZE = 50;
 const ACTIONS = ['independence_toggled', 'orchestrator_deregistered'];
@@ -89,7 +90,7 @@ export function AuditPage() {
             <Empty>No audit entries match.</Empty>
           ) : (
             <>
-              <div className="table-wrap">
+              <TableWrap label="Audit log table">
                 <table>
                   <caption className="sr-only">Audit log, newest first</caption>
                   <thead>
@@ -122,7 +123,7 @@ export function AuditPage() {
                     ))}
                   </tbody>
                 </table>
-              </div>
+              </TableWrap>
               <Pagination page={page} pageSize={PAGE_SIZE} total={d.total} label="Audit pages" onPage={setPage} />
             </>
           )

@@ -9,6 +9,7 @@ import { PageTitle } from '../components/Layout';
 import { Empty, Loaded } from '../components/States';
 import { useResource } from '../live/useResource';
 import { count, isoDay, money } from '../lib/format';
+import { TableWrap } from '../components/TableWrap';
 
 type Preset = '1' | '7' | '30' | '90' | 'custom';
 
@@ -43,7 +44,7 @@ function CostSection({ id, title, rows, columns, keyHeader }: { id: string; titl
       ) : (
         <>
           <BarChart title={title} bars={rows.map((r) => ({ label: r.key || '(none)', value: r.cost_usd }))} format={money} columns={columns} />
-          <div className="table-wrap">
+          <TableWrap label={`${title} table`}>
             <table className="compact" data-testid={`${id}-table`}>
               <caption className="sr-only">{title}</caption>
               <thead>
@@ -67,7 +68,7 @@ function CostSection({ id, title, rows, columns, keyHeader }: { id: string; titl
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
         </>
       )}
     </section>

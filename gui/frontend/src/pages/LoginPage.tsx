@@ -1,5 +1,4 @@
 import { FormEvent, useEffect, useState } from 'react';
-import { useLocation, useNavigate } from 'react-router-dom';
 import { ApiError } from '../api/client';
 import { useSession } from '../auth/session';
 
@@ -23,8 +22,6 @@ function problemFrom(e: unknown): Problem {
 
 export function LoginPage() {
   const { signIn, api, endReason } = useSession();
-  const navigate = useNavigate();
-  const location = useLocation();
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
@@ -42,8 +39,6 @@ export function LoginPage() {
     return () => clearTimeout(t);
   }, [retryIn]);
 
-  const from = (location.state as { from?: string } | null)?.from ?? '/';
-
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (!username || !password) {
@@ -54,8 +49,8 @@ export function LoginPage() {
     setProblem(null);
     try {
       const user = await api.login(username, password);
+      // The /login route sends a signed-in user on to where they were going.
       signIn(user);
-      navigate(from === '/login' ? '/' : from, { replace: true });
     } catch (err) {
       const p = problemFrom(err);
       setProblem(p);

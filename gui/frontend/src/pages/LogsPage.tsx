@@ -3,6 +3,7 @@ import { useApi } from '../auth/session';
 import { PageTitle } from '../components/Layout';
 import { Empty, Loaded } from '../components/States';
 import { useResource } from '../live/useResource';
+import { TableWrap } from '../components/TableWrap';
 
 // Recent controller log lines (an in-memory ring on the controller); no event
 // announces new lines, so this page polls even while the stream is live.
@@ -40,7 +41,7 @@ export function LogsPage() {
           lines.length === 0 ? (
             <Empty>No log lines at this level.</Empty>
           ) : (
-            <div className="table-wrap log-wrap" tabIndex={0} role="region" aria-label="Log lines">
+            <TableWrap label="Log lines" className="log-wrap">
               <table className="compact logs">
                 <caption className="sr-only">Controller log</caption>
                 <thead>
@@ -62,7 +63,7 @@ export function LogsPage() {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </TableWrap>
           )
         }
       </Loaded>

@@ -7,6 +7,7 @@ import { Empty, ErrorBox, Loaded } from '../components/States';
 import { useResource } from '../live/useResource';
 import { dateTime } from '../lib/format';
 import { useDebounced } from '../lib/useDebounced';
+import { TableWrap } from '../components/TableWrap';
 
 const PAGE_SIZE = 25;
 
@@ -92,7 +93,7 @@ export function OrganizationsPage() {
             <Empty>{search ? 'No organization matches.' : 'No organizations yet.'}</Empty>
           ) : (
             <>
-              <div className="table-wrap">
+              <TableWrap label="Organizations table">
                 <table>
                   <caption className="sr-only">Organizations</caption>
                   <thead>
@@ -118,7 +119,7 @@ export function OrganizationsPage() {
                     ))}
                   </tbody>
                 </table>
-              </div>
+              </TableWrap>
               <Pagination
                 page={page}
                 pageSize={PAGE_SIZE}

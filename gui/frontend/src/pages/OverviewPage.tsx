@@ -10,6 +10,7 @@ import type { LiveEvent } from '../live/eventStream';
 import { useLive } from '../live/live';
 import { useResource } from '../live/useResource';
 import { count } from '../lib/format';
+import { TableWrap } from '../components/TableWrap';
 
 const FLEET_EVENTS = new Set(['status_changed', 'independence_changed', 'orchestrator_registered', 'orchestrator_disconnected']);
 const isFleetEvent = (e: LiveEvent) => FLEET_EVENTS.has(e.kind);
@@ -147,7 +148,7 @@ export function OverviewPage() {
               rows.length === 0 ? (
                 <Empty>No organizations yet.</Empty>
               ) : (
-                <div className="table-wrap">
+                <TableWrap label="Counts by organization">
                   <table>
                     <thead>
                       <tr>
@@ -175,7 +176,7 @@ export function OverviewPage() {
                       First {rows.length} of {count(total)} organizations — <Link to="/organizations">see all</Link>.
                     </p>
                   )}
-                </div>
+                </TableWrap>
               )
             }
           </Loaded>

@@ -2,6 +2,7 @@ import { useApi } from '../auth/session';
 import { PageTitle } from '../components/Layout';
 import { Empty, Loaded } from '../components/States';
 import { useResource } from '../live/useResource';
+import { TableWrap } from '../components/TableWrap';
 
 export function PluginsPage() {
   const api = useApi();
@@ -18,7 +19,7 @@ export function PluginsPage() {
             {p.items.length === 0 ? (
               <Empty>No plugins loaded.</Empty>
             ) : (
-              <div className="table-wrap">
+              <TableWrap label="Plugins table">
                 <table>
                   <caption className="sr-only">Loaded plugins</caption>
                   <thead>
@@ -53,7 +54,7 @@ export function PluginsPage() {
                     ))}
                   </tbody>
                 </table>
-              </div>
+              </TableWrap>
             )}
           </>
         )}

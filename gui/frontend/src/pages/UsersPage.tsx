@@ -6,6 +6,7 @@ import { PageTitle } from '../components/Layout';
 import { Empty, ErrorBox, Loaded } from '../components/States';
 import { useResource } from '../live/useResource';
 import { dateTime } from '../lib/format';
+import { TableWrap } from '../components/TableWrap';
 
 function CreateUser({ onCreated }: { onCreated: () => void }) {
   const api = useApi();
@@ -129,7 +130,7 @@ export function UsersPage() {
           d.items.length === 0 ? (
             <Empty>No users.</Empty>
           ) : (
-            <div className="table-wrap">
+            <TableWrap label="Users table">
               <table>
                 <caption className="sr-only">Users</caption>
                 <thead>
@@ -161,7 +162,7 @@ export function UsersPage() {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </TableWrap>
           )
         }
       </Loaded>
