@@ -34,6 +34,8 @@ t2=$(date +%s)
 unit_line=$(grep -E '^\s+Tests ' /tmp/gui-vitest.$$.log | tail -1 | sed 's/\x1b\[[0-9;]*m//g' | xargs)
 e2e_pass=$(grep -E '^ℹ pass' /tmp/gui-e2e.$$.log 2>/dev/null | awk '{print $3}')
 e2e_fail=$(grep -E '^ℹ fail' /tmp/gui-e2e.$$.log 2>/dev/null | awk '{print $3}')
+unit_pass=$(echo "$unit_line" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+')
+unit_fail=$(echo "$unit_line" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+')
 rm -f /tmp/gui-vitest.$$.log /tmp/gui-e2e.$$.log
 echo
 echo "== gui summary"
@@ -43,4 +45,6 @@ if [ "$e2e_rc" = skipped ]; then
 else
   echo "end-to-end: ${e2e_pass:-0} passed, ${e2e_fail:-0} failed ($((t2 - t1)) s); screenshots in ${E2E_OUTPUT_DIR:-$here/e2e/test-results}"
 fi
+# One plain closing line over both runs.
+echo "gui: $(( ${unit_pass:-0} + ${e2e_pass:-0} )) passed, $(( ${unit_fail:-0} + ${e2e_fail:-0} )) failed"
 exit $status

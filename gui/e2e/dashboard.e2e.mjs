@@ -204,7 +204,7 @@ describe('operator dashboard', { concurrency: false }, () => {
     await visit(page, '/costs', 'costs');
     assert.equal((await page.getByTestId('cost-total').textContent()).trim(), '$2.00');
     const byModel = page.getByRole('region', { name: 'Cost by model' });
-    assert.equal(await byModel.locator('svg [data-bar]').count(), 2);
+    assert.equal(await byModel.locator('[data-bar]').count(), 2);
     assert.equal(await byModel.locator('[data-bar="gpt-4o"]').getAttribute('data-value'), '1.75');
     const byOrch = page.getByTestId('by-orchestrator-table');
     assert.match(await byOrch.textContent(), /acme-edge-1.*\$0\.75/);

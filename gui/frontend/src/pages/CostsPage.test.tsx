@@ -11,7 +11,7 @@ function controller() {
       success: true,
       data: {
         from: '2026-10-29T00:00:00Z',
-        to: '2026-11-28T00:00:00Z',
+        to: '2026-11-29T00:00:00Z',
         total: { requests: 6, input_tokens: 600, output_tokens: 240, cost_usd: 1.5 },
         by_day: [g('2026-11-26', 0.25), g('2026-11-27', 0.5), g('2026-11-28', 0.75)],
         by_organization: [g('acme', 1.5)],
@@ -29,14 +29,20 @@ describe('CostsPage', () => {
     const { container } = renderApp(controller(), '/costs');
     expect(await screen.findByTestId('cost-total')).toHaveTextContent('$1.50');
     const byDay = screen.getByRole('region', { name: 'Cost by day' });
-    expect(within(byDay).getByRole('img')).toHaveAccessibleName('Cost by day: 3 entries, total $1.50');
-    expect(byDay.querySelectorAll('[data-bar]')).toHaveLength(3);
-    // The tallest column is the most expensive day.
-    const heights = Array.from(byDay.querySelectorAll('rect')).map((r) => Number(r.getAttribute('height')));
-    expect(Math.max(...heights)).toBe(heights[2]);
+    // Every day of the range is a column; days without usage are empty.
+    expect(within(byDay).getByRole('img')).toHaveAccessibleName('Cost by day: 31 entries, total $1.50');
+    const columns = Array.from(byDay.querySelectorAll<HTMLElement>('[data-bar]'));
+    expect(columns).toHaveLength(31);
+    expect(columns[0]).toHaveAttribute('data-bar', '2026-10-29');
+    expect(columns[0]!.style.height).toBe('0%');
+    // The tallest column is the most expensive day; the others are in proportion.
+    expect(byDay.querySelector<HTMLElement>('[data-bar="2026-11-28"]')!.style.height).toBe('100%');
+    expect(byDay.querySelector<HTMLElement>('[data-bar="2026-11-26"]')!.style.height).toBe('33.33%');
+    // The table lists only the days with usage.
+    expect(within(screen.getByTestId('by-day-table')).getAllByRole('row')).toHaveLength(4);
     expect(within(screen.getByTestId('by-orchestrator-table')).getAllByRole('row')).toHaveLength(3);
     expect(within(screen.getByRole('region', { name: 'Cost by model' })).getByText('No usage in this range.')).toBeInTheDocument();
-    expect(container.querySelectorAll('svg.chart')).toHaveLength(3);
+    expect(container.querySelectorAll('.chart')).toHaveLength(3);
   });
 
   it('asks for the chosen range', async () => {

@@ -35,7 +35,37 @@ function rangeOf(preset: Preset, fromDay: string, toDay: string, now: number): {
   return { from: trim(from), to: trim(to) };
 }
 
-function CostSection({ id, title, rows, columns, keyHeader }: { id: string; title: string; rows: UsageGroup[]; columns?: boolean; keyHeader: string }) {
+/** Every UTC day of the range, with zero where nothing was reported, so the
+ *  day chart is a timeline rather than a list of the days that had usage. */
+export function fillDays(rows: UsageGroup[], from: string, to: string): UsageGroup[] {
+  const start = Date.parse(from.slice(0, 10));
+  const end = Date.parse(to);
+  if (Number.isNaN(start) || Number.isNaN(end) || end - start > 400 * DAY_MS) return rows;
+  const byKey = new Map(rows.map((r) => [r.key, r]));
+  const out: UsageGroup[] = [];
+  for (let t = start; t < end; t += DAY_MS) {
+    const key = isoDay(new Date(t));
+    out.push(byKey.get(key) ?? { key, requests: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0 });
+  }
+  return out;
+}
+
+function CostSection({
+  id,
+  title,
+  rows,
+  chartRows = rows,
+  columns,
+  keyHeader,
+}: {
+  id: string;
+  title: string;
+  rows: UsageGroup[];
+  /** What the chart draws, when it differs from the table (days without usage). */
+  chartRows?: UsageGroup[];
+  columns?: boolean;
+  keyHeader: string;
+}) {
   return (
     <section className="card" aria-labelledby={id}>
       <h2 id={id}>{title}</h2>
@@ -43,7 +73,7 @@ function CostSection({ id, title, rows, columns, keyHeader }: { id: string; titl
         <Empty>No usage in this range.</Empty>
       ) : (
         <>
-          <BarChart title={title} bars={rows.map((r) => ({ label: r.key || '(none)', value: r.cost_usd }))} format={money} columns={columns} />
+          <BarChart title={title} bars={chartRows.map((r) => ({ label: r.key || '(none)', value: r.cost_usd }))} format={money} columns={columns} />
           <TableWrap label={`${title} table`}>
             <table className="compact" data-testid={`${id}-table`}>
               <caption className="sr-only">{title}</caption>
@@ -163,7 +193,7 @@ export function CostsPage() {
                 <span className="stat-label">Output tokens</span>
               </li>
             </ul>
-            <CostSection id="by-day" title="Cost by day" rows={c.by_day} columns keyHeader="Day" />
+            <CostSection id="by-day" title="Cost by day" rows={c.by_day} chartRows={fillDays(c.by_day, c.from, c.to)} columns keyHeader="Day" />
             <div className="grid-2">
               <CostSection id="by-organization" title="Cost by organization" rows={c.by_organization} keyHeader="Organization" />
               <CostSection id="by-model" title="Cost by model" rows={c.by_model} keyHeader="Model" />
