@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/event_stream.hpp"
 #include "app/rest_api.hpp"
 #include "app/rfc3339.hpp"
 #include "app/session_auth.hpp"
@@ -12,6 +13,7 @@
 #include "events/event_bus.hpp"
 #include "fleet/fleet_state.hpp"
 #include "fleet/heartbeat_batcher.hpp"
+#include "fleet/periodic_task.hpp"
 #include "fleet/status_sweeper.hpp"
 #include "net/rest_server.hpp"
 #include "net/ws_server.hpp"
@@ -39,6 +41,8 @@ struct Controller::Impl {
     std::unique_ptr<MessageDelivery> delivery;
     LoginThrottle throttle;
     std::unique_ptr<WsProtocol> ws_protocol;
+    std::unique_ptr<EventStream> stream;
+    std::unique_ptr<PeriodicTask> stream_recheck;
     std::unique_ptr<WsServer> ws;
     std::unique_ptr<RestApi::Context> rest_context;
     std::unique_ptr<RestServer> rest;
@@ -95,10 +99,12 @@ void Controller::start() {
                            event_kind_name(e.kind) + ": " + status_name(r.status) + " " + r.error);
         });
     }
-    s.events.start();
 
     s.auth = std::make_unique<SessionAuth>(s.plugins->storage(), s.plugins->auth(), s.log,
                                            s.config.dev_bearer_token, s.config.session_ttl_sec);
+    s.stream = std::make_unique<EventStream>(*s.auth);
+    s.events.subscribe([&s](const Event& e) { s.stream->publish(e); });
+    s.events.start();
     s.auth->ensure_superadmin(s.config.superadmin_username, s.config.superadmin_password);
     if (s.config.orchestrator_auth_open)
         s.log.warn(
@@ -137,6 +143,12 @@ void Controller::start() {
     wo.port = s.config.ws_port;
     wo.max_message_bytes = s.config.max_frame_bytes;
     wo.logger = s.net_logger();
+    if (s.config.heartbeat_poker) {
+        // Ping a connection silent for one heartbeat interval; no pong within
+        // half of it (at most 10 s) = dead: closed and marked inactive.
+        wo.ping_interval_ms = s.config.heartbeat_interval_sec * 1000;
+        wo.pong_timeout_ms = std::min(10000, wo.ping_interval_ms / 2);
+    }
     s.delivery = std::make_unique<MessageDelivery>(
         *s.plugins, *s.fleet, s.log,
         [&s](std::string_view orchestrator_id, std::string_view frame) {
@@ -148,6 +160,10 @@ void Controller::start() {
         s.config.orchestrator_auth_open, s.config.heartbeat_interval_sec, *s.delivery});
     s.ws = std::make_unique<WsServer>(wo, s.ws_protocol->handlers());
     s.ws_protocol->attach(*s.ws);
+    s.ws->add_path(EventStream::kPath, s.stream->handlers());
+    s.stream->attach(*s.ws);
+    s.stream_recheck = std::make_unique<PeriodicTask>(std::chrono::seconds(5),
+                                                      [&s] { s.stream->recheck(now_unix_ms()); });
 
     RestOptions ro;
     ro.host = s.config.rest_host;
@@ -156,11 +172,13 @@ void Controller::start() {
     ro.static_dir = s.config.static_dir;
     ro.logger = s.net_logger();
     s.rest = std::make_unique<RestServer>(ro);
-    s.rest_context.reset(new RestApi::Context{s.log, s.metrics, *s.plugins, *s.auth, *s.fleet,
-                                              *s.ws_protocol, s.events, *s.delivery, s.throttle});
-    RestApi::install(*s.rest, *s.rest_context);
 
     s.ws->start();
+    s.stream_recheck->start();
+    s.rest_context.reset(new RestApi::Context{s.log, s.metrics, *s.plugins, *s.auth, *s.fleet,
+                                              *s.ws_protocol, s.events, *s.delivery, s.throttle,
+                                              *s.stream, s.ws->port()});
+    RestApi::install(*s.rest, *s.rest_context);
     s.rest->start();
     s.log.info("controller ready: REST on " + s.config.rest_host + ":" +
                std::to_string(s.rest->port()) + ", WebSocket on " + s.config.ws_host + ":" +
@@ -174,6 +192,7 @@ void Controller::stop() noexcept {
     try {
         // Outermost first: no new requests, then no new frames, then events, then plugins.
         if (s.rest) s.rest->stop();
+        if (s.stream_recheck) s.stream_recheck->stop();
         if (s.ws) s.ws->stop();
         // The last heartbeats reach storage before the plugins stop.
         if (s.sweeper) s.sweeper->stop();

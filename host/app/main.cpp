@@ -35,10 +35,12 @@ const char* kUsage = R"(Usage:
 Environment (overrides the config file):
   CONTROLLER_HOST, CONTROLLER_PORT (8765), CONTROLLER_WS_PORT (8766)
   DATABASE_HOST/PORT/USER/PASSWORD/NAME      use PostgreSQL (default: SQLite in MOOLAI_DATA_DIR)
-  MOOLAI_DATA_DIR (./data), MOOLAI_PLUGIN_DIR, MOOLAI_STATIC_DIR, MOOLAI_LOG_LEVEL
+  MOOLAI_DATA_DIR (./data), MOOLAI_PLUGIN_DIR, MOOLAI_DASHBOARD_DIR (the dashboard's
+  built files; default <prefix>/share/moolai/dashboard when installed), MOOLAI_LOG_LEVEL
   MOOLAI_SUPERADMIN_USERNAME / _PASSWORD     first superadmin, created at start if none exists
   MOOLAI_ORCHESTRATOR_AUTH (token|open), DEV_BEARER_TOKEN (unset = disabled)
-  HEARTBEAT_TTL_SEC (120), HEARTBEAT_POKER_ENABLED (false)
+  HEARTBEAT_TTL_SEC (120), HEARTBEAT_INTERVAL_SEC (30, told to orchestrators)
+  HEARTBEAT_POKER_ENABLED (false): ping connections silent for one interval; no pong = dead
 )";
 
 std::string exe_dir() {

@@ -3,12 +3,14 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "app/event_stream.hpp"
 #include "app/login_throttle.hpp"
 #include "app/rest_support.hpp"
 #include "app/rfc3339.hpp"
 #include "app/session_auth.hpp"
 #include "observability/log.hpp"
 #include "observability/metrics.hpp"
+#include "fleet/fleet_state.hpp"
 #include "plugins/plugin_set.hpp"
 
 namespace moolai::host::RestApi {
@@ -86,7 +88,32 @@ HttpResponse login(const Context& ctx, const HttpRequest& req) {
                      {"expires_at", format_rfc3339(r.expires_at_ms)}}}});
 }
 
+// Fleet gauges are computed at scrape time: nothing on the heartbeat path.
+void update_fleet_gauges(const Context& ctx) {
+    size_t active = 0, independent = 0, connected = 0;
+    const auto all = ctx.fleet.all();
+    for (const auto& o : all) {
+        active += o->status.load() == MOOLAI_ORCH_ACTIVE ? 1 : 0;
+        independent += o->independent.load() ? 1 : 0;
+        connected += o->connection.load() != 0 ? 1 : 0;
+    }
+    Metrics& m = ctx.metrics;
+    m.gauge("moolai_orchestrators", "Orchestrators known to this controller")
+        ->set(static_cast<double>(all.size()));
+    m.gauge("moolai_orchestrators_active", "Orchestrators with a processed heartbeat within the TTL")
+        ->set(static_cast<double>(active));
+    m.gauge("moolai_orchestrators_inactive", "Orchestrators silent for longer than the TTL")
+        ->set(static_cast<double>(all.size() - active));
+    m.gauge("moolai_orchestrators_independent", "Orchestrators running independently")
+        ->set(static_cast<double>(independent));
+    m.gauge("moolai_orchestrators_connected", "Orchestrators with a live WebSocket connection")
+        ->set(static_cast<double>(connected));
+    m.gauge("moolai_event_stream_subscribers", "Dashboard event streams subscribed")
+        ->set(static_cast<double>(ctx.stream.subscribers()));
+}
+
 HttpResponse metrics(const Context& ctx, const HttpRequest&, const Principal&) {
+    update_fleet_gauges(ctx);
     HttpResponse r;
     r.content_type = "text/plain; version=0.0.4";
     r.body = ctx.metrics.render_prometheus();
@@ -102,14 +129,8 @@ HttpResponse logout(const Context& ctx, const HttpRequest& req, const Principal&
 HttpResponse logs(const Context& ctx, const HttpRequest& req, const Principal& who) {
     if (!who.superadmin()) return forbidden("only a superadmin reads the controller log");
     size_t limit = 200;
-    const std::string l = query_value(req, "limit");
-    if (!l.empty()) {
-        char* end = nullptr;
-        const unsigned long v = std::strtoul(l.c_str(), &end, 10);
-        if (*end != '\0' || v < 1 || v > 2000)
-            return HttpResponse::error(400, "invalid_query", "\"limit\" must be 1 to 2000");
-        limit = v;
-    }
+    HttpResponse bad;
+    if (!read_limit(req, 2000, limit, bad)) return bad;
     LogLevel level = LogLevel::debug;
     const std::string lv = query_value(req, "level");
     if (!lv.empty() && !parse_level(lv, level))
@@ -128,6 +149,36 @@ HttpResponse plugins(const Context& ctx, const HttpRequest&, const Principal&) {
     return list_plugins(ctx);
 }
 
+// Who the token belongs to: the dashboard restores its session with this.
+HttpResponse me(const Context&, const HttpRequest&, const Principal& who) {
+    json org = who.organization_id.empty() ? json(nullptr) : json(who.organization_id);
+    return ok(json{{"success", true},
+                   {"user", {{"username", who.username}, {"role", who.role}, {"organization_id", org}}}});
+}
+
+// Where the dashboard finds the live event stream, and how often to poll
+// when it is down.
+HttpResponse ui_config(const Context& ctx, const HttpRequest&, const Principal&) {
+    return ok(json{{"success", true},
+                   {"ws_port", ctx.ws_port},
+                   {"events_path", EventStream::kPath},
+                   {"poll_interval_ms", 10000}});
+}
+
+// The newest host events the caller may see, newest first.
+HttpResponse recent_events(const Context& ctx, const HttpRequest& req, const Principal& who) {
+    size_t limit = 50;
+    HttpResponse bad;
+    if (!read_limit(req, 500, limit, bad)) return bad;
+    json items = json::array();
+    for (const std::string& e : ctx.stream.recent(who, limit)) {
+        json j = json::parse(e);
+        j.erase("type");
+        items.push_back(std::move(j));
+    }
+    return ok(json{{"success", true}, {"data", {{"items", items}, {"total", items.size()}}}});
+}
+
 }  // namespace
 
 void install(RestServer& server, const Context& ctx) {
@@ -140,6 +191,10 @@ void install(RestServer& server, const Context& ctx) {
     add_authed(server, ctx, "GET", "/api/v1/internal/plugins", &plugins);
     add_authed(server, ctx, "GET", "/metrics", &metrics);
     add_authed(server, ctx, "GET", "/api/v1/internal/logs", &logs);
+    add_authed(server, ctx, "GET", "/api/v1/internal/auth/me", &me);
+    add_authed(server, ctx, "GET", "/api/v1/internal/ui-config", &ui_config);
+    add_authed(server, ctx, "GET", "/api/v1/internal/events", &recent_events);
+    install_registry_routes(server, ctx);
     install_fleet_routes(server, ctx);
     install_message_routes(server, ctx);
     install_user_routes(server, ctx);

@@ -2,11 +2,14 @@
 // Every route but login and health requires a bearer token.
 #pragma once
 
+#include <cstdint>
+
 #include "net/rest_server.hpp"
 
 namespace moolai::host {
 
 class EventBus;
+class EventStream;
 class FleetState;
 class WsProtocol;
 class Log;
@@ -28,6 +31,8 @@ struct Context {
     EventBus& events;
     MessageDelivery& delivery;
     LoginThrottle& throttle;
+    const EventStream& stream;
+    uint16_t ws_port;  // the bound WebSocket port, told to the dashboard
 };
 
 // `ctx` must outlive the server.

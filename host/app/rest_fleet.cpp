@@ -1,4 +1,5 @@
-// REST: organizations, orchestrators, independence, listings and the overview.
+// REST: the fleet as it lives -- listings with live status, the overview,
+// independence, the live view and ephemeral frames.
 #include "app/rest_support.hpp"
 
 #include <algorithm>
@@ -12,45 +13,6 @@
 
 namespace moolai::host::RestApi {
 namespace {
-
-HttpResponse create_organization(const Context& ctx, const HttpRequest& req, const Principal& who) {
-    if (!who.superadmin()) return forbidden("only a superadmin creates organizations");
-    json body;
-    HttpResponse bad;
-    if (!parse_body(req, body, bad)) return bad;
-    json rec = {{"organization_id", body.value("organization_id", json())},
-                {"name", body.value("name", json())}};
-    if (body.contains("location")) rec["location"] = body["location"];
-    CallResult r = ctx.plugins.storage().org_create(rec.dump());
-    if (!r.ok()) return storage_error(r);
-    return HttpResponse::json(201, json{{"success", true}, {"data", json::parse(r.output)}}.dump());
-}
-
-// Creates an orchestrator and issues its credential, shown this once.
-HttpResponse create_orchestrator(const Context& ctx, const HttpRequest& req, const Principal& who) {
-    json body;
-    HttpResponse bad;
-    if (!parse_body(req, body, bad)) return bad;
-    const json org = body.value("organization_id", json());
-    if (!who.superadmin() && (!org.is_string() || org != who.organization_id))
-        return forbidden("an org_admin creates orchestrators of their own organization only");
-    CallResult tok = ctx.plugins.auth().new_token();
-    if (!tok.ok()) return storage_error(tok);
-    const json t = json::parse(tok.output);
-    json rec = {{"orchestrator_id", body.value("orchestrator_id", json())},
-                {"organization_id", org},
-                {"name", body.value("name", body.value("orchestrator_id", json()))},
-                {"credential_hash", t["token_hash"]}};
-    CallResult r = ctx.plugins.storage().orch_create(rec.dump());
-    if (!r.ok()) return storage_error(r);
-    json data = json::parse(r.output);
-    ctx.fleet.add(data["orchestrator_id"].get<std::string>(),
-                  data["organization_id"].get<std::string>(), t["token_hash"].get<std::string>());
-    data["token"] = t["token"];
-    ctx.log.info("orchestrator \"" + data["orchestrator_id"].get<std::string>() + "\" created by " +
-                 who.username);
-    return HttpResponse::json(201, json{{"success", true}, {"data", data}}.dump());
-}
 
 HttpResponse get_independence(const Context& ctx, const HttpRequest& req, const Principal& who) {
     HttpResponse refusal;
@@ -101,15 +63,8 @@ HttpResponse put_independence(const Context& ctx, const HttpRequest& req, const 
     const bool pushed = ctx.ws.send_to(o->id, frame) == MOOLAI_OK;
 
     const std::string old_text = old ? "true" : "false", new_text = wanted ? "true" : "false";
-    CallResult audited = ctx.plugins.storage().audit_append(json{
-        {"actor", who.username},
-        {"action", "independence_toggled"},
-        {"organization_id", o->organization_id},
-        {"orchestrator_id", o->id},
-        {"old_value", old_text},
-        {"new_value", new_text},
-        {"detail", {{"pushed", pushed}}}}.dump());
-    if (!audited.ok()) ctx.log.error("audit append failed: " + audited.error);
+    audit(ctx, who, "independence_toggled", o->organization_id, o->id, {{"pushed", pushed}},
+          old_text, new_text);
     ctx.events.publish(Event::about(MOOLAI_EVENT_INDEPENDENCE_CHANGED, o->organization_id, o->id,
                                     old_text, new_text, who.username));
     if (!wanted) ctx.delivery.redeliver(o->id);  // held messages go out now
@@ -140,16 +95,8 @@ HttpResponse list_orchestrators(const Context& ctx, const HttpRequest& req, cons
     }
     // Memory is fresher than the last batch: overlay it, and say
     // "independent" where the flag is set, as the seed's listing did.
-    return listing(ctx.plugins.storage().orch_list(q), page, page_size, [&](json& item) {
-        if (auto o = ctx.fleet.find(item.value("orchestrator_id", ""))) {
-            const int64_t seen = o->last_seen_ms.load();
-            item["is_independent"] = o->independent.load();
-            item["status"] = o->status.load() == MOOLAI_ORCH_ACTIVE ? "active" : "inactive";
-            if (seen != 0) item["last_seen"] = format_rfc3339(seen);
-            item["connected"] = o->connection.load() != 0;
-        }
-        if (item.value("is_independent", false)) item["status"] = "independent";
-    });
+    return listing(ctx.plugins.storage().orch_list(q), page, page_size,
+                   [&](json& item) { overlay_live(ctx.fleet, item); });
 }
 
 HttpResponse list_organizations(const Context& ctx, const HttpRequest& req, const Principal& who) {
@@ -199,17 +146,6 @@ HttpResponse overview(const Context& ctx, const HttpRequest&, const Principal& w
                      {"independent_orchestrators", independent}}}});
 }
 
-HttpResponse get_organization(const Context& ctx, const HttpRequest& req, const Principal& who) {
-    const std::string id = req.params.at("id");
-    if (!who.superadmin() && id != who.organization_id)
-        return HttpResponse::error(404, "not_found", "no such organization");
-    CallResult r = ctx.plugins.storage().org_get(id);
-    if (r.status == MOOLAI_E_NOT_FOUND)
-        return HttpResponse::error(404, "not_found", "no such organization");
-    if (!r.ok()) return storage_error(r);
-    return ok(json{{"success", true}, {"data", json::parse(r.output)}});
-}
-
 // Connected right now, from memory (the seed's live view).
 HttpResponse live_orchestrators(const Context& ctx, const HttpRequest&, const Principal& who) {
     json items = json::array();
@@ -246,30 +182,9 @@ HttpResponse send_frame(const Context& ctx, const HttpRequest& req, const Princi
     return ok(json{{"success", true}, {"message", "Frame sent"}, {"orchestrator_id", o->id}});
 }
 
-// Removes the orchestrator with its messages; its connection is closed.
-HttpResponse deregister(const Context& ctx, const HttpRequest& req, const Principal& who) {
-    HttpResponse refusal;
-    auto o = orchestrator_for(ctx, req, who, refusal);
-    if (!o) return refusal;
-    CallResult r = ctx.plugins.storage().orch_delete(o->id);
-    if (!r.ok() && r.status != MOOLAI_E_NOT_FOUND) return storage_error(r);
-    ctx.ws.disconnect(o->id, "deregistered");
-    ctx.fleet.remove(o->id);
-    ctx.plugins.storage().audit_append(json{
-        {"actor", who.username},
-        {"action", "orchestrator_deregistered"},
-        {"organization_id", o->organization_id},
-        {"orchestrator_id", o->id}}.dump());
-    ctx.log.info("orchestrator \"" + o->id + "\" deregistered by " + who.username);
-    return ok(json{
-        {"success", true}, {"message", "Orchestrator deregistered"}, {"orchestrator_id", o->id}});
-}
-
 }  // namespace
 
 void install_fleet_routes(RestServer& server, const Context& ctx) {
-    add_authed(server, ctx, "POST", "/api/v1/internal/organizations", &create_organization);
-    add_authed(server, ctx, "POST", "/api/v1/internal/orchestrators", &create_orchestrator);
     add_authed(server, ctx, "GET", "/api/v1/internal/orchestrators/:id/independence",
                &get_independence);
     add_authed(server, ctx, "PUT", "/api/v1/internal/orchestrators/:id/independence",
@@ -277,11 +192,8 @@ void install_fleet_routes(RestServer& server, const Context& ctx) {
     add_authed(server, ctx, "GET", "/api/v1/controller/orchestrators", &list_orchestrators);
     add_authed(server, ctx, "GET", "/api/v1/controller/organizations", &list_organizations);
     add_authed(server, ctx, "GET", "/api/v1/controller/overview", &overview);
-    add_authed(server, ctx, "POST", "/api/v1/controller/organizations", &create_organization);
-    add_authed(server, ctx, "GET", "/api/v1/controller/organizations/:id", &get_organization);
     add_authed(server, ctx, "GET", "/api/v1/controller/orchestrators/live", &live_orchestrators);
     add_authed(server, ctx, "POST", "/api/v1/internal/orchestrators/:id/send", &send_frame);
-    add_authed(server, ctx, "DELETE", "/api/v1/internal/orchestrators/:id/deregister", &deregister);
 }
 
 }  // namespace moolai::host::RestApi

@@ -3,6 +3,10 @@
 #include <cstdlib>
 #include <tuple>
 
+#include "app/rfc3339.hpp"
+#include "observability/log.hpp"
+#include "plugins/plugin_set.hpp"
+
 namespace moolai::host::RestApi {
 
 HttpResponse ok(const json& body) {
@@ -56,28 +60,62 @@ std::shared_ptr<Orchestrator> orchestrator_for(const Context& ctx, const HttpReq
     return o;
 }
 
+void overlay_live(const FleetState& fleet, json& item) {
+    if (auto o = fleet.find(item.value("orchestrator_id", ""))) {
+        const int64_t seen = o->last_seen_ms.load();
+        item["is_independent"] = o->independent.load();
+        item["status"] = o->status.load() == MOOLAI_ORCH_ACTIVE ? "active" : "inactive";
+        if (seen != 0) item["last_seen"] = format_rfc3339(seen);
+        item["connected"] = o->connection.load() != 0;
+    }
+    if (item.value("is_independent", false)) item["status"] = "independent";
+}
+
+void audit(const Context& ctx, const Principal& who, const char* action,
+           const std::string& organization_id, const std::string& orchestrator_id, json detail,
+           const std::string& old_value, const std::string& new_value) {
+    json row = {{"actor", who.username},
+                {"action", action},
+                {"organization_id", organization_id},
+                {"orchestrator_id", orchestrator_id},
+                {"detail", std::move(detail)}};
+    if (!old_value.empty()) row["old_value"] = old_value;
+    if (!new_value.empty()) row["new_value"] = new_value;
+    CallResult r = ctx.plugins.storage().audit_append(row.dump());
+    if (!r.ok()) ctx.log.error(std::string("audit append failed (") + action + "): " + r.error);
+}
+
+// The query parameter `name` as an integer 1..max; `out` unchanged when absent.
+static bool read_count(const HttpRequest& req, const char* name, size_t max, size_t& out,
+                       HttpResponse& bad) {
+    auto it = req.query.find(name);
+    if (it == req.query.end()) return true;
+    char* end = nullptr;
+    const unsigned long long v = std::strtoull(it->second.c_str(), &end, 10);
+    if (it->second.empty() || it->second[0] == '-' || *end != '\0' || v < 1 || v > max) {
+        bad = HttpResponse::error(400, "invalid_query",
+                                  std::string("\"") + name + "\" must be an integer from 1 to " +
+                                      std::to_string(max));
+        return false;
+    }
+    out = static_cast<size_t>(v);
+    return true;
+}
+
 bool read_page(const HttpRequest& req, size_t default_size, Query& q, HttpResponse& bad,
                size_t& page, size_t& page_size) {
     page = 1;
     page_size = default_size;
-    for (auto [name, target, max] :
-         {std::tuple<const char*, size_t*, size_t>{"page", &page, 10000000},
-          {"page_size", &page_size, 1000}}) {
-        auto it = req.query.find(name);
-        if (it == req.query.end()) continue;
-        char* end = nullptr;
-        const unsigned long long v = std::strtoull(it->second.c_str(), &end, 10);
-        if (it->second.empty() || *end != '\0' || v < 1 || v > max) {
-            bad = HttpResponse::error(400, "invalid_query",
-                                      std::string("\"") + name +
-                                          "\" must be an integer from 1 to " + std::to_string(max));
-            return false;
-        }
-        *target = static_cast<size_t>(v);
-    }
+    if (!read_count(req, "page", 10000000, page, bad) ||
+        !read_count(req, "page_size", 1000, page_size, bad))
+        return false;
     q.offset = (page - 1) * page_size;
     q.limit = page_size;
     return true;
+}
+
+bool read_limit(const HttpRequest& req, size_t max, size_t& limit, HttpResponse& bad) {
+    return read_count(req, "limit", max, limit, bad);
 }
 
 std::string query_value(const HttpRequest& req, const char* name) {

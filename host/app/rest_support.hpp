@@ -28,6 +28,8 @@ bool parse_body(const HttpRequest& req, json& out, HttpResponse& bad);
 bool read_page(const HttpRequest& req, size_t default_size, Query& q, HttpResponse& bad,
                size_t& page, size_t& page_size);
 std::string query_value(const HttpRequest& req, const char* name);
+// "limit" from the query string, 1..max; `limit` keeps its default when absent.
+bool read_limit(const HttpRequest& req, size_t max, size_t& limit, HttpResponse& bad);
 // A listing in the seed's envelope: {"success":true,"data":{items,total,page,page_size}}.
 HttpResponse listing(const CallResult& r, size_t page, size_t page_size,
                      const std::function<void(json&)>& adjust = {});
@@ -36,6 +38,16 @@ HttpResponse listing(const CallResult& r, size_t page, size_t page_size,
 // gets 404 on purpose: other tenants' ids are not confirmed.
 std::shared_ptr<Orchestrator> orchestrator_for(const Context& ctx, const HttpRequest& req,
                                                const Principal& who, HttpResponse& refusal);
+
+// Memory is fresher than the last batch: a stored orchestrator row gets the
+// live status, last_seen, independence and connection; "independent" wins,
+// as in the seed's listing.
+void overlay_live(const FleetState& fleet, json& item);
+// One audit row; a failure is logged, never returned to the caller.
+void audit(const Context& ctx, const Principal& who, const char* action,
+           const std::string& organization_id, const std::string& orchestrator_id,
+           json detail = json::object(), const std::string& old_value = "",
+           const std::string& new_value = "");
 
 // Wraps a handler that needs a logged-in user.
 template <class Fn>
@@ -63,5 +75,6 @@ void install_fleet_routes(RestServer& server, const Context& ctx);
 void install_message_routes(RestServer& server, const Context& ctx);
 void install_user_routes(RestServer& server, const Context& ctx);
 void install_cost_routes(RestServer& server, const Context& ctx);
+void install_registry_routes(RestServer& server, const Context& ctx);
 
 }  // namespace moolai::host::RestApi

@@ -56,6 +56,22 @@ HttpResponse list_users(const Context& ctx, const HttpRequest& req, const Princi
     return listing(ctx.plugins.storage().user_list(q), page, page_size);
 }
 
+HttpResponse get_user(const Context& ctx, const HttpRequest& req, const Principal& who) {
+    const std::string name = req.params.at("username");
+    CallResult r = ctx.plugins.storage().user_get(name);
+    if (r.ok()) {
+        json data = json::parse(r.output);
+        // An org_admin sees the users of their organization; others are not confirmed.
+        if (who.superadmin() || data.value("organization_id", json()) == who.organization_id) {
+            data.erase("password_hash");
+            return ok(json{{"success", true}, {"data", data}});
+        }
+    } else if (r.status != MOOLAI_E_NOT_FOUND) {
+        return storage_error(r);
+    }
+    return HttpResponse::error(404, "not_found", "no such user");
+}
+
 HttpResponse delete_user(const Context& ctx, const HttpRequest& req, const Principal& who) {
     if (!who.superadmin()) return forbidden("only a superadmin deletes users");
     const std::string name = req.params.at("username");
@@ -89,6 +105,7 @@ HttpResponse list_audit(const Context& ctx, const HttpRequest& req, const Princi
 void install_user_routes(RestServer& server, const Context& ctx) {
     add_authed(server, ctx, "POST", "/api/v1/internal/users", &create_user);
     add_authed(server, ctx, "GET", "/api/v1/internal/users", &list_users);
+    add_authed(server, ctx, "GET", "/api/v1/internal/users/:username", &get_user);
     add_authed(server, ctx, "DELETE", "/api/v1/internal/users/:username", &delete_user);
     add_authed(server, ctx, "GET", "/api/v1/internal/audit", &list_audit);
 }

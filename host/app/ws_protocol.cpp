@@ -30,6 +30,7 @@ WsHandlers WsProtocol::handlers() {
     h.on_open = [this](ConnectionId id, const WsUpgrade& u) { on_open(id, u); };
     h.on_message = [this](ConnectionId id, std::string_view frame) { on_message(id, frame); };
     h.on_close = [this](ConnectionId id, uint16_t) { on_close(id); };
+    h.on_pong_timeout = [this](ConnectionId id) { on_pong_timeout(id); };
     return h;
 }
 
@@ -67,6 +68,19 @@ void WsProtocol::on_close(ConnectionId id) {
         if (s->orchestrator->connection.compare_exchange_strong(expected, 0))
             emit(MOOLAI_EVENT_ORCHESTRATOR_DISCONNECTED, *s->orchestrator, "", "");
     }
+}
+
+void WsProtocol::on_pong_timeout(ConnectionId id) {
+    // HEARTBEAT_POKER_ENABLED: the orchestrator went silent and did not answer
+    // a ping. Mark it at once rather than after the TTL, then drop the link.
+    if (std::shared_ptr<Session> s = session(id); s && s->orchestrator) {
+        const std::shared_ptr<Orchestrator>& o = s->orchestrator;
+        if (o->connection.load() == id && d_.fleet.mark_inactive(o)) {
+            d_.log.info("orchestrator \"" + o->id + "\" did not answer a ping: inactive");
+            emit(MOOLAI_EVENT_STATUS_CHANGED, *o, "active", "inactive");
+        }
+    }
+    if (server_ != nullptr) server_->close(id, 1001, "no pong: connection presumed dead");
 }
 
 void WsProtocol::send_error(ConnectionId id, std::string_view code, std::string_view message) {
@@ -314,11 +328,12 @@ moolai_status WsProtocol::send_to(std::string_view orchestrator_id, std::string_
 
 namespace moolai::host {
 
-void WsProtocol::disconnect(std::string_view orchestrator_id, std::string_view reason) {
+void WsProtocol::disconnect(std::string_view orchestrator_id, std::string_view reason,
+                            uint16_t code) {
     std::shared_ptr<Orchestrator> o = d_.fleet.find(orchestrator_id);
     if (!o || server_ == nullptr) return;
     const uint64_t conn = o->connection.exchange(0);
-    if (conn != 0) server_->close(conn, 1000, reason);
+    if (conn != 0) server_->close(conn, code, reason);
 }
 
 }  // namespace moolai::host

@@ -44,7 +44,8 @@ public:
     // Queues a frame to the orchestrator's live connection on this host.
     moolai_status send_to(std::string_view orchestrator_id, std::string_view frame);
     // Closes the orchestrator's live connection, if any (it was deregistered).
-    void disconnect(std::string_view orchestrator_id, std::string_view reason);
+    void disconnect(std::string_view orchestrator_id, std::string_view reason,
+                    uint16_t code = 1000);
 
 private:
     // What one connection has said so far. Frames of one connection never
@@ -63,6 +64,7 @@ private:
     void on_open(ConnectionId id, const WsUpgrade& upgrade);
     void on_message(ConnectionId id, std::string_view frame);
     void on_close(ConnectionId id);
+    void on_pong_timeout(ConnectionId id);
     void on_register(ConnectionId id, Session& s, const void* frame_json);
     void on_heartbeat(ConnectionId id, Session& s);
     void on_request_status(ConnectionId id, Session& s);

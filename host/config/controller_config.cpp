@@ -133,7 +133,9 @@ ControllerConfig load_controller_config(const std::string& config_path, const st
     c.superadmin_password = env("MOOLAI_SUPERADMIN_PASSWORD");
     if (!env("MOOLAI_DATA_DIR").empty()) c.data_dir = env("MOOLAI_DATA_DIR");
     if (!env("MOOLAI_LOG_LEVEL").empty()) c.log_level = env("MOOLAI_LOG_LEVEL");
+    // MOOLAI_STATIC_DIR is the older name of MOOLAI_DASHBOARD_DIR.
     if (!env("MOOLAI_STATIC_DIR").empty()) c.static_dir = env("MOOLAI_STATIC_DIR");
+    if (!env("MOOLAI_DASHBOARD_DIR").empty()) c.static_dir = env("MOOLAI_DASHBOARD_DIR");
     const std::string auth_mode = env("MOOLAI_ORCHESTRATOR_AUTH");
     if (auth_mode == "open") c.orchestrator_auth_open = true;
     else if (auth_mode == "token") c.orchestrator_auth_open = false;
@@ -147,7 +149,15 @@ ControllerConfig load_controller_config(const std::string& config_path, const st
     if (!env("MOOLAI_PLUGIN_DIR").empty()) c.plugin_dir = absolute_from(fs::current_path(), env("MOOLAI_PLUGIN_DIR"));
     else if (file.contains("plugin_dir")) c.plugin_dir = absolute_from(base, file["plugin_dir"]);
     else c.plugin_dir = absolute_from(exe_dir, MOOLAI_PLUGIN_DIR_FROM_BIN);
-    if (!c.static_dir.empty()) c.static_dir = absolute_from(base, c.static_dir);
+    if (!c.static_dir.empty()) {
+        c.static_dir = absolute_from(base, c.static_dir);
+    } else {
+        // Installed layout: <prefix>/bin/moolai-controller, <prefix>/share/moolai/dashboard.
+        const fs::path installed = fs::path(exe_dir) / ".." / "share" / "moolai" / "dashboard";
+        std::error_code ec;
+        if (fs::exists(installed / "index.html", ec))
+            c.static_dir = fs::weakly_canonical(installed, ec).string();
+    }
 
     if (file.contains("plugins")) {
         for (const json& p : file["plugins"]) {

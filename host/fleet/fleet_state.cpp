@@ -67,6 +67,14 @@ bool FleetState::record_heartbeat(const std::shared_ptr<Orchestrator>& o, int64_
     return changed;
 }
 
+bool FleetState::mark_inactive(const std::shared_ptr<Orchestrator>& o) {
+    o->grace_until_ms.store(0, std::memory_order_relaxed);
+    uint32_t expected = MOOLAI_ORCH_ACTIVE;
+    if (!o->status.compare_exchange_strong(expected, MOOLAI_ORCH_INACTIVE)) return false;
+    mark_dirty(o);
+    return true;
+}
+
 std::vector<std::shared_ptr<Orchestrator>> FleetState::take_dirty() {
     std::vector<std::shared_ptr<Orchestrator>> out;
     {

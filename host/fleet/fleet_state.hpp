@@ -70,6 +70,10 @@ public:
     // Returns true when the status changed (inactive -> active).
     bool record_heartbeat(const std::shared_ptr<Orchestrator>& o, int64_t now_ms);
 
+    // The heartbeat poker found the connection dead: inactive now, without
+    // waiting for the TTL. Returns true when the status changed.
+    bool mark_inactive(const std::shared_ptr<Orchestrator>& o);
+
     // Entries changed since the last call, each once; clears their flag.
     std::vector<std::shared_ptr<Orchestrator>> take_dirty();
     // Puts entries back after a failed write, so nothing is lost.

@@ -34,6 +34,7 @@ int64_t now_ms() {
 // config's connection_base), so the message path needs no map lookup or lock.
 struct ConnState {
     ConnectionId moolai_id = 0;
+    uint32_t moolai_route = 0;  // index into WsServer::Impl::routes, set at validation
     std::atomic<int64_t> moolai_last_rx_ms{0};    // last frame/ping/pong received
     std::atomic<int64_t> moolai_last_ping_ms{0};  // last ping we sent
 };
@@ -85,7 +86,12 @@ static std::atomic<ConnectionId> g_next_connection_id{1};
 
 struct WsServer::Impl {
     WsOptions opt;
-    WsHandlers h;
+    // Route 0 is opt.path with the constructor's handlers; add_path() appends.
+    struct Route {
+        std::string path;
+        WsHandlers h;
+    };
+    std::vector<Route> routes;
 
     std::unique_ptr<LogLineBuf> log_buf;  // outlive the server, which logs into them
     std::unique_ptr<std::ostream> log_stream;
@@ -97,7 +103,11 @@ struct WsServer::Impl {
     // id -> handle, sharded to keep send() from contending on one mutex.
     struct Shard {
         std::mutex m;
-        std::unordered_map<ConnectionId, ws::connection_hdl> conns;
+        struct Entry {
+            ws::connection_hdl hdl;
+            uint32_t route;
+        };
+        std::unordered_map<ConnectionId, Entry> conns;
     };
     std::array<Shard, kShards> shards;
     std::atomic<size_t> count{0};
@@ -111,7 +121,16 @@ struct WsServer::Impl {
     std::condition_variable run_cv;
     unsigned running = 0;
 
-    Impl(WsOptions o, WsHandlers hs) : opt(std::move(o)), h(std::move(hs)) {}
+    Impl(WsOptions o, WsHandlers hs) : opt(std::move(o)) {
+        routes.push_back(Route{opt.path, std::move(hs)});
+    }
+
+    // The route serving `path`, or -1.
+    int route_of(const std::string& path) const {
+        for (size_t i = 0; i < routes.size(); ++i)
+            if (routes[i].path == path) return static_cast<int>(i);
+        return -1;
+    }
 
     Shard& shard(ConnectionId id) { return shards[id % kShards]; }
 
@@ -130,7 +149,7 @@ struct WsServer::Impl {
         std::lock_guard<std::mutex> lk(s.m);
         auto it = s.conns.find(id);
         if (it == s.conns.end()) return std::nullopt;
-        return it->second;
+        return it->second.hdl;
     }
 
     static WsUpgrade upgrade_of(const ConnPtr& con) {
@@ -159,9 +178,11 @@ struct WsServer::Impl {
         if (!con) return false;
         WsUpgrade up = upgrade_of(con);
         int status = 0;
-        if (up.path != opt.path) {
+        const int route = route_of(up.path);
+        if (route >= 0) con->moolai_route = static_cast<uint32_t>(route);
+        if (route < 0) {
             status = 404;
-        } else if (h.on_validate) {
+        } else if (const WsHandlers& h = routes[con->moolai_route].h; h.on_validate) {
             try {
                 status = h.on_validate(up);
             } catch (const std::exception& e) {
@@ -179,7 +200,7 @@ struct WsServer::Impl {
     void on_http(ws::connection_hdl hdl) {
         if (ConnPtr con = con_of(hdl)) {
             const std::string& res = con->get_resource();
-            reject(con, res.substr(0, res.find('?')) == opt.path ? 426 : 404);
+            reject(con, route_of(res.substr(0, res.find('?'))) >= 0 ? 426 : 404);
         }
     }
 
@@ -192,9 +213,10 @@ struct WsServer::Impl {
         {
             Shard& s = shard(id);
             std::lock_guard<std::mutex> lk(s.m);
-            s.conns.emplace(id, hdl);
+            s.conns.emplace(id, Shard::Entry{hdl, con->moolai_route});
         }
         count.fetch_add(1);
+        const WsHandlers& h = routes[con->moolai_route].h;
         if (h.on_open) {
             try {
                 h.on_open(id, upgrade_of(con));
@@ -212,6 +234,7 @@ struct WsServer::Impl {
         if (!con) return;
         if (opt.ping_interval_ms > 0)
             con->moolai_last_rx_ms.store(now_ms(), std::memory_order_relaxed);
+        const WsHandlers& h = routes[con->moolai_route].h;
         if (!h.on_message) return;
         try {
             h.on_message(con->moolai_id, msg->get_payload());
@@ -233,12 +256,17 @@ struct WsServer::Impl {
 
     // Removes the id and reports the close, exactly once per id.
     void forget(ConnectionId id, uint16_t code) {
+        uint32_t route = 0;
         {
             Shard& s = shard(id);
             std::lock_guard<std::mutex> lk(s.m);
-            if (s.conns.erase(id) == 0) return;
+            auto it = s.conns.find(id);
+            if (it == s.conns.end()) return;
+            route = it->second.route;
+            s.conns.erase(it);
         }
         count.fetch_sub(1);
+        const WsHandlers& h = routes[route].h;
         if (!h.on_close) return;
         try {
             h.on_close(id, code);
@@ -250,6 +278,7 @@ struct WsServer::Impl {
     void on_pong_timeout(ws::connection_hdl hdl) {
         ConnPtr con = con_of(hdl);  // may already be gone (websocketpp #773)
         if (!con || con->moolai_id == 0) return;
+        const WsHandlers& h = routes[con->moolai_route].h;
         if (h.on_pong_timeout) {
             try {
                 h.on_pong_timeout(con->moolai_id);
@@ -327,7 +356,7 @@ struct WsServer::Impl {
         for (Shard& s : shards) {
             std::lock_guard<std::mutex> lk(s.m);
             for (auto& kv : s.conns) {
-                ConnPtr con = con_of(kv.second);
+                ConnPtr con = con_of(kv.second.hdl);
                 if (!con) continue;
                 if (now - con->moolai_last_rx_ms.load(std::memory_order_relaxed) >=
                         opt.ping_interval_ms &&
@@ -354,7 +383,7 @@ struct WsServer::Impl {
         std::vector<ws::connection_hdl> all;
         for (Shard& s : shards) {
             std::lock_guard<std::mutex> lk(s.m);
-            for (auto& kv : s.conns) all.push_back(kv.second);
+            for (auto& kv : s.conns) all.push_back(kv.second.hdl);
         }
         for (auto& hdl : all) {
             if (ConnPtr con = con_of(hdl))
@@ -481,6 +510,17 @@ void WsServer::stop() {
         for (auto& kv : s.conns) left.push_back(kv.first);
     }
     for (ConnectionId id : left) m.forget(id, ws::close::status::abnormal_close);
+}
+
+void WsServer::add_path(std::string path, WsHandlers handlers) {
+    Impl& m = *impl_;
+    if (path.empty() || path[0] != '/')
+        throw std::invalid_argument("WsServer::add_path: \"" + path + "\" must start with '/'");
+    if (m.route_of(path) >= 0)
+        throw std::invalid_argument("WsServer::add_path: \"" + path + "\" is already served");
+    std::lock_guard<std::mutex> lk(m.state_m);
+    if (m.started) throw std::logic_error("WsServer::add_path after start()");
+    m.routes.push_back(Impl::Route{std::move(path), std::move(handlers)});
 }
 
 uint16_t WsServer::port() const { return impl_->bound_port.load(); }

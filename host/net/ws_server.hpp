@@ -19,7 +19,7 @@ using ConnectionId = uint64_t;
 struct WsOptions {
     std::string host = "0.0.0.0";
     uint16_t port = 8766;  // 0 = let the kernel pick a free port (see WsServer::port())
-    std::string path = "/ws";  // any other request path is rejected with 404
+    std::string path = "/ws";  // more via add_path(); any other path is rejected with 404
     size_t max_message_bytes = 1 << 20;  // larger messages close the connection with 1009
     unsigned threads = 2;                // io threads running handlers
     int handshake_timeout_ms = 5000;     // silent or half-sent upgrade requests are dropped
@@ -72,6 +72,11 @@ public:
     ~WsServer();  // stop()s
     WsServer(const WsServer&) = delete;
     WsServer& operator=(const WsServer&) = delete;
+
+    // Before start() only: serves another request path with its own handlers
+    // (options.path is served by the constructor's). Throws std::invalid_argument
+    // for a path not starting with '/' or already served.
+    void add_path(std::string path, WsHandlers handlers);
 
     // Binds, listens and starts the io threads. Throws std::runtime_error naming
     // host:port when it cannot listen. Call once.

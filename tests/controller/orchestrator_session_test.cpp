@@ -13,9 +13,7 @@
 #include <set>
 #include <thread>
 
-#include "net/http_test_client.hpp"
-#include "net/ws_test_client.hpp"
-#include "support/controller_process.hpp"
+#include "support/fleet_fixture.hpp"
 
 namespace moolai::test {
 namespace {
@@ -23,58 +21,8 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-const std::map<std::string, std::string> kAdminEnv = {
-    {"MOOLAI_SUPERADMIN_USERNAME", "root"}, {"MOOLAI_SUPERADMIN_PASSWORD", "root-Password-1"}};
-
-std::string admin_token(uint16_t port) {
-    HttpResult r = http_request(port, "POST", "/api/v1/internal/auth/login",
-                                R"({"username":"root","password":"root-Password-1"})");
-    return json::parse(r.body)["user"]["token"].get<std::string>();
-}
-
-// Creates organization `org` (once) and orchestrator `id`; returns its credential.
-std::string issue(uint16_t port, const std::string& admin, const std::string& org,
-                  const std::string& id) {
-    const HttpHeaders auth = {{"Authorization", "Bearer " + admin}};
-    http_request(port, "POST", "/api/v1/internal/organizations",
-                 json{{"organization_id", org}, {"name", "Org " + org}}.dump(), auth);
-    HttpResult r = http_request(port, "POST", "/api/v1/internal/orchestrators",
-                                json{{"orchestrator_id", id}, {"organization_id", org},
-                                     {"name", "Orchestrator " + id}}
-                                    .dump(),
-                                auth);
-    EXPECT_EQ(r.status, 201) << r.body;
-    return json::parse(r.body)["data"]["token"].get<std::string>();
-}
-
-json next(WsTestClient& ws) {
-    auto f = ws.receive(5000ms);
-    return f ? json::parse(*f) : json();
-}
-
-class OrchestratorSession : public ::testing::Test {
-protected:
-    void start(std::map<std::string, std::string> env = {}) {
-        for (const auto& kv : kAdminEnv) env.emplace(kv);
-        controller = std::make_unique<ControllerProcess>(env);
-        ASSERT_TRUE(controller->wait_ready()) << controller->log();
-        admin = admin_token(controller->rest_port());
-    }
-    std::string url() const { return "ws://127.0.0.1:" + std::to_string(controller->ws_port()) + "/ws"; }
-
-    // Connects and registers; returns the provisioning frame.
-    json connect_and_register(WsTestClient& ws, const std::string& id, const std::string& token) {
-        EXPECT_TRUE(ws.connect(url()));
-        EXPECT_EQ(next(ws)["type"], "handshake_ack");
-        ws.send(json{{"type", "register"}, {"orchestrator_id", id}, {"organization_id", "acme"},
-                     {"metadata", {{"version", "2.1"}}}, {"token", token}}
-                    .dump());
-        return next(ws);
-    }
-
-    std::unique_ptr<ControllerProcess> controller;
-    std::string admin;
-};
+// Every test here starts its own controller (see ControllerTest::start).
+class OrchestratorSession : public ControllerTest {};
 
 TEST_F(OrchestratorSession, RegisterHeartbeatAndStatus) {
     start();
@@ -225,7 +173,7 @@ TEST_F(OrchestratorSession, IndependenceToggleIsPushedAtOnceAndChangesHeartbeats
     EXPECT_EQ(next(ws)["processed"], true);
 
     const json audit = json::parse(
-        http_request(port, "GET", "/api/v1/internal/audit?orchestrator_id=orch-008", "", auth)
+        http_request(port, "GET", "/api/v1/internal/audit?orchestrator_id=orch-008&action=independence_toggled", "", auth)
             .body)["data"];
     ASSERT_EQ(audit["total"], 2) << audit;
     EXPECT_EQ(audit["items"][0]["old_value"], "true") << "newest first";

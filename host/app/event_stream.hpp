@@ -1,0 +1,70 @@
+// EventStream: the dashboard's live feed. A browser connects to the
+// WebSocket port on /api/v1/events, sends {"type":"subscribe","token":T}
+// first, and then receives every host event of its tenant as
+// {"type":"event","kind",...}. It also keeps the last events for
+// GET /api/v1/internal/events (what a page shows before the stream has
+// anything to say). Sessions are re-checked periodically, so a logout or
+// an expiry ends the stream with 1008.
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "app/session_auth.hpp"
+#include "events/event.hpp"
+#include "net/ws_server.hpp"
+
+namespace moolai::host {
+
+class EventStream {
+public:
+    static constexpr const char* kPath = "/api/v1/events";
+
+    EventStream(const SessionAuth& auth, size_t recent_capacity = 500)
+        : auth_(auth), recent_capacity_(recent_capacity) {}
+
+    WsHandlers handlers();
+    void attach(WsServer& server) { server_ = &server; }
+
+    // From the event bus's thread: serialized once, fanned out by tenant.
+    void publish(const Event& e);
+    // Ends the streams whose session was revoked or expired, and the
+    // connections that never subscribed within `subscribe_timeout_ms`.
+    void recheck(int64_t now_ms, int64_t subscribe_timeout_ms = 10000);
+
+    // The newest events `who` may see, newest first, at most `limit`.
+    std::vector<std::string> recent(const Principal& who, size_t limit) const;
+    size_t subscribers() const;
+
+    // {"type":"event",...} for one event: the frame, and one entry of recent().
+    static std::string to_json(const Event& e);
+
+private:
+    struct Connection {
+        int64_t opened_ms = 0;
+        bool subscribed = false;
+        std::string token;
+        Principal who;
+    };
+    struct Kept {
+        std::string organization_id;
+        std::string json;
+    };
+    static bool may_see(const Principal& who, const std::string& organization_id) {
+        return who.superadmin() || who.organization_id == organization_id;
+    }
+    void on_message(ConnectionId id, std::string_view frame);
+
+    const SessionAuth& auth_;
+    const size_t recent_capacity_;
+    WsServer* server_ = nullptr;
+    mutable std::mutex mutex_;
+    std::unordered_map<ConnectionId, Connection> connections_;
+    std::deque<Kept> recent_;  // newest at the back
+};
+
+}  // namespace moolai::host
