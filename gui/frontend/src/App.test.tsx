@@ -136,26 +136,34 @@ describe('tenancy in the UI', () => {
 describe('overview', () => {
   beforeEach(() => FakeSocket.reset());
 
-  it('counts by status and by organization, and lists changes as they arrive', async () => {
+  it('counts by status and by organization, and lists stored and pushed changes', async () => {
     signedInAs(superadmin);
     const api = new FakeController()
       .on('GET /api/v1/internal/ui-config', () => uiConfig)
       .on('GET /api/v1/controller/overview', () => overview)
       .on('GET /api/v1/controller/organizations', () => page([{ organization_id: 'acme', name: 'Acme' }]))
       .on('GET /api/v1/controller/orchestrators', (req) => page([], req.query.get('status') === 'active' ? 7 : req.query.get('status') === 'inactive' ? 3 : 1))
-      .on('GET /api/v1/internal/audit', () => page([]));
+      .on('GET /api/v1/internal/events', () =>
+        page([
+          { kind: 'independence_changed', orchestrator_id: 'orch-2', old_value: 'false', new_value: 'true', actor: 'bob', time: new Date(Date.now() - 120_000).toISOString() },
+          { kind: 'message_changed', orchestrator_id: 'orch-2', subject_id: 'm1', old_value: '', new_value: 'pending', time: new Date(Date.now() - 60_000).toISOString() },
+        ]),
+      );
     renderApp(api, '/');
     const row = (await screen.findByRole('link', { name: 'Acme' })).closest('tr')!;
     expect(within(row as HTMLElement).getAllByRole('cell').map((c) => c.textContent)).toEqual(['Acme', '7', '3', '1']);
-    expect(screen.getByText('No changes since you opened the dashboard.')).toBeInTheDocument();
+    const recent = screen.getByRole('region', { name: 'Recent status changes' });
+    expect(await within(recent).findByText('made independent by bob')).toBeInTheDocument();
+    expect(within(recent).getAllByRole('listitem')).toHaveLength(1); // messages are not status changes
     const ws = FakeSocket.latest();
     act(() => {
       ws.open();
       ws.receive({ type: 'subscribed' });
       ws.receive({ type: 'event', kind: 'status_changed', orchestrator_id: 'orch-9', old_value: 'active', new_value: 'inactive', time: new Date().toISOString() });
     });
-    const recent = screen.getByRole('region', { name: 'Recent status changes' });
     expect(within(recent).getByRole('link', { name: 'orch-9' })).toBeInTheDocument();
     expect(within(recent).getByText('status active → inactive')).toBeInTheDocument();
+    // Newest first.
+    expect(within(recent).getAllByRole('listitem')[0]).toHaveTextContent('orch-9');
   });
 });

@@ -1,4 +1,5 @@
 // One function per controller endpoint the dashboard uses.
+import type { LiveEvent } from '../live/eventStream';
 import { ApiClient, ApiError, Query } from './client';
 import type {
   AuditEntry,
@@ -84,13 +85,28 @@ export function makeApi(client: ApiClient) {
 
     orchestrators: async (f: OrchestratorFilter = {}) =>
       (await client.get<Envelope<Page<Orchestrator>>>(`${C}/orchestrators`, { ...f })).data,
-    /** One orchestrator: the listing filtered by its id (there is no single-item GET). */
+    /** One orchestrator, or null when it does not exist or belongs to another tenant (404). */
     async orchestrator(id: string): Promise<Orchestrator | null> {
-      const page = await this.orchestrators({ search: id, page_size: 200 });
-      return page.items.find((o) => o.orchestrator_id === id) ?? null;
+      try {
+        return (await client.get<Envelope<Orchestrator>>(`${C}/orchestrators/${enc(id)}`)).data;
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 404) return null;
+        throw e;
+      }
     },
     createOrchestrator: async (o: { orchestrator_id: string; organization_id: string; name: string }) =>
       (await client.post<Envelope<CreatedOrchestrator>>(`${I}/orchestrators`, o)).data,
+    rotateCredential: async (id: string) =>
+      (await client.post<Envelope<{ orchestrator_id: string; token: string }>>(`${I}/orchestrators/${enc(id)}/credentials`, {})).data,
+    /** The controller's latest events for this user (newest first); [] from a controller without the endpoint. */
+    async recentEvents(limit = 50): Promise<LiveEvent[]> {
+      try {
+        return (await client.get<Envelope<{ items: LiveEvent[] }>>(`${I}/events`, { limit })).data.items;
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 404) return [];
+        throw e;
+      }
+    },
     deregisterOrchestrator: (id: string) =>
       client.delete<unknown>(`${I}/orchestrators/${enc(id)}/deregister`),
     setIndependence: (id: string, isIndependent: boolean) =>

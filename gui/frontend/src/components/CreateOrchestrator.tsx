@@ -51,27 +51,32 @@ export function CreateOrchestrator({ organizationId, onCreated }: { organization
         </div>
         {error ? <ErrorBox error={error} /> : null}
       </form>
-      {created && (
-        <Dialog
-          title={`Credential for ${created.orchestrator_id}`}
-          onClose={() => setCreated(null)}
-          actions={
-            <button type="button" className="btn btn-primary" onClick={() => setCreated(null)}>
-              I have saved it
-            </button>
-          }
-        >
-          <p>
-            This credential is shown <strong>only now</strong>. Give it to the orchestrator (its <code>register</code> frame’s <code>token</code>); the
-            controller keeps only a hash of it.
-          </p>
-          <label htmlFor="credential">Credential</label>
-          <div className="credential">
-            <input id="credential" readOnly value={created.token} onFocus={(e) => e.currentTarget.select()} data-autofocus />
-            <CopyButton text={created.token} label="Copy credential" />
-          </div>
-        </Dialog>
-      )}
+      {created && <CredentialDialog orchestratorId={created.orchestrator_id} token={created.token} onClose={() => setCreated(null)} />}
     </details>
+  );
+}
+
+/** The one showing of an orchestrator credential, with copy. */
+export function CredentialDialog({ orchestratorId, token, onClose }: { orchestratorId: string; token: string; onClose: () => void }) {
+  return (
+    <Dialog
+      title={`Credential for ${orchestratorId}`}
+      onClose={onClose}
+      actions={
+        <button type="button" className="btn btn-primary" onClick={onClose}>
+          I have saved it
+        </button>
+      }
+    >
+      <p>
+        This credential is shown <strong>only now</strong>. Give it to the orchestrator (its <code>register</code> frame’s <code>token</code>); the
+        controller keeps only a hash of it.
+      </p>
+      <label htmlFor="credential">Credential</label>
+      <div className="credential">
+        <input id="credential" readOnly value={token} onFocus={(e) => e.currentTarget.select()} data-autofocus />
+        <CopyButton text={token} label="Copy credential" />
+      </div>
+    </Dialog>
   );
 }

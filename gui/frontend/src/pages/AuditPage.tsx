@@ -11,7 +11,16 @@ import { useDebounced } from '../lib/useDebounced';
 import { TableWrap } from '../components/TableWrap';
 
 const PAGE_SIZE = 50;
-const ACTIONS = ['independence_toggled', 'orchestrator_deregistered'];
+// The actions the controller audits today.
+const ACTIONS = [
+  'independence_toggled',
+  'orchestrator_created',
+  'orchestrator_registered',
+  'orchestrator_deregistered',
+  'credential_rotated',
+  'organization_created',
+  'organization_deleted',
+];
 
 export function AuditPage() {
   const api = useApi();
@@ -51,7 +60,7 @@ export function AuditPage() {
         organization_id: organization || undefined,
       }),
     [api, page, action, actor, orchestrator, organization],
-    { refreshOn: (e) => e.kind === 'independence_changed' },
+    { refreshOn: (e) => e.kind === 'independence_changed' || e.kind === 'orchestrator_registered' },
   );
 
   return (

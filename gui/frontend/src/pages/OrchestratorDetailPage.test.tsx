@@ -12,7 +12,7 @@ function controller() {
   const audit: unknown[] = [];
   const api = new FakeController()
     .on('GET /api/v1/internal/ui-config', () => uiConfig)
-    .on('GET /api/v1/controller/orchestrators', () => page([{ ...orch, status: orch.is_independent ? 'independent' : orch.status }]))
+    .on('GET /api/v1/controller/orchestrators/orch-1', () => ({ success: true, data: { ...orch, status: orch.is_independent ? 'independent' : orch.status } }))
     .on('GET /api/v1/internal/audit', () => page(audit))
     .on('GET /api/v1/internal/orchestrators/orch-1/messages', () => ({ success: true, data: messages, total: messages.length }))
     .on('PUT /api/v1/internal/orchestrators/orch-1/independence', (req) => {
@@ -103,6 +103,17 @@ describe('OrchestratorDetailPage', () => {
       ws.receive({ type: 'event', kind: 'independence_changed', orchestrator_id: 'orch-1', old_value: 'false', new_value: 'true', actor: 'carol' });
     });
     expect(screen.getByText('This orchestrator operates independently')).toBeInTheDocument();
+  });
+
+  it('rotates the credential after confirmation and shows the new one once', async () => {
+    const { api } = controller();
+    api.on('POST /api/v1/internal/orchestrators/orch-1/credentials', () => ({ success: true, data: { orchestrator_id: 'orch-1', token: 'new-cred-9' } }));
+    renderApp(api, '/orchestrators/orch-1');
+    await userEvent.click(await screen.findByRole('button', { name: 'Rotate credential' }));
+    expect(api.callsTo('POST /api/v1/internal/orchestrators/orch-1/credentials')).toHaveLength(0);
+    await userEvent.click(within(screen.getByRole('dialog', { name: 'Issue a new credential?' })).getByRole('button', { name: 'Rotate credential' }));
+    const shown = await screen.findByRole('dialog', { name: 'Credential for orch-1' });
+    expect(within(shown).getByLabelText('Credential')).toHaveValue('new-cred-9');
   });
 
   it('says so when the orchestrator does not exist (or is another tenant’s)', async () => {

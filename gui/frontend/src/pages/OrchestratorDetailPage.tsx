@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import type { Orchestrator } from '../api/types';
 import { useApi } from '../auth/session';
+import { CredentialDialog } from '../components/CreateOrchestrator';
 import { ConfirmDialog } from '../components/Dialog';
 import { IndependenceToggle } from '../components/IndependenceToggle';
 import { PageTitle } from '../components/Layout';
@@ -57,6 +58,43 @@ function Metadata({ o }: { o: Orchestrator }) {
   );
 }
 
+// A new credential: the old one stops working and its connection is closed.
+function RotateCredential({ id }: { id: string }) {
+  const api = useApi();
+  const [asking, setAsking] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [token, setToken] = useState<string | null>(null);
+  const go = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      setToken((await api.rotateCredential(id)).token);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+      setAsking(false);
+    }
+  };
+  return (
+    <>
+      <button type="button" className="btn" onClick={() => setAsking(true)}>
+        Rotate credential
+      </button>
+      {error ? <ErrorBox error={error} /> : null}
+      {asking && (
+        <ConfirmDialog title="Issue a new credential?" confirmLabel="Rotate credential" danger busy={busy} onCancel={() => setAsking(false)} onConfirm={() => void go()}>
+          <p>
+            The current credential of <strong>{id}</strong> stops working at once and its connection is closed. It reconnects only with the new one.
+          </p>
+        </ConfirmDialog>
+      )}
+      {token && <CredentialDialog orchestratorId={id} token={token} onClose={() => setToken(null)} />}
+    </>
+  );
+}
+
 function Deregister({ id }: { id: string }) {
   const api = useApi();
   const navigate = useNavigate();
@@ -103,7 +141,16 @@ export function OrchestratorDetailPage() {
 
   return (
     <>
-      <PageTitle actions={res.data ? <Deregister id={id} /> : undefined}>{`Orchestrator ${id}`}</PageTitle>
+      <PageTitle
+        actions={
+          res.data ? (
+            <>
+              <RotateCredential id={id} />
+              <Deregister id={id} />
+            </>
+          ) : undefined
+        }
+      >{`Orchestrator ${id}`}</PageTitle>
       <Loaded {...res} what="Loading orchestrator">
         {(o) =>
           o === null ? (

@@ -1,5 +1,5 @@
 import { Link } from 'react-router-dom';
-import type { AuditEntry, Organization, Overview } from '../api/types';
+import type { Organization, Overview } from '../api/types';
 import { Api } from '../api/endpoints';
 import { useApi, useUser } from '../auth/session';
 import { PageTitle } from '../components/Layout';
@@ -89,30 +89,31 @@ function describeEvent(e: LiveEvent): string {
   }
 }
 
-function changesFrom(live: LiveEvent[], audit: AuditEntry[]): Change[] {
-  const fromLive: Change[] = live.filter(isFleetEvent).map((e, i) => ({
-    key: `live-${i}-${e.time ?? ''}`,
-    time: e.time ?? new Date().toISOString(),
-    orchestrator_id: e.orchestrator_id ?? '',
-    text: describeEvent(e),
-    status:
-      e.kind === 'status_changed' ? e.new_value ?? undefined : e.kind === 'independence_changed' && e.new_value === 'true' ? 'independent' : undefined,
-  }));
-  // Toggles are in the audit log, so they survive a reload; skip ones the live feed already shows.
-  const seen = new Set(fromLive.filter((c) => c.text.startsWith('made') || c.text.startsWith('monitoring')).map((c) => `${c.orchestrator_id}@${c.time.slice(0, 19)}`));
-  const fromAudit: Change[] = audit
-    .filter((a) => a.orchestrator_id && !seen.has(`${a.orchestrator_id}@${a.time.slice(0, 19)}`))
-    .map((a) => ({
-      key: `audit-${a.id}`,
-      time: a.time,
-      orchestrator_id: a.orchestrator_id ?? '',
-      text:
-        a.action === 'independence_toggled'
-          ? `${a.new_value === 'true' ? 'made independent' : 'monitoring resumed'} by ${a.actor}`
-          : `${a.action.replace(/_/g, ' ')} by ${a.actor}`,
-      status: a.action === 'independence_toggled' && a.new_value === 'true' ? 'independent' : undefined,
-    }));
-  return [...fromLive, ...fromAudit].sort((a, b) => Date.parse(b.time) - Date.parse(a.time)).slice(0, 15);
+const eventKey = (e: LiveEvent) => `${e.time ?? ''}|${e.kind}|${e.orchestrator_id ?? ''}|${e.new_value ?? ''}`;
+
+/** The controller's recent events (they survive a reload) joined with those
+ *  pushed since, newest first, without duplicates. */
+function changesFrom(live: LiveEvent[], stored: LiveEvent[]): Change[] {
+  const seen = new Set<string>();
+  const all: LiveEvent[] = [];
+  for (const e of [...live, ...stored]) {
+    if (!isFleetEvent(e)) continue;
+    const k = eventKey(e);
+    if (seen.has(k)) continue;
+    seen.add(k);
+    all.push(e);
+  }
+  return all
+    .map((e, i) => ({
+      key: `${i}-${eventKey(e)}`,
+      time: e.time ?? new Date().toISOString(),
+      orchestrator_id: e.orchestrator_id ?? '',
+      text: describeEvent(e),
+      status:
+        e.kind === 'status_changed' ? e.new_value ?? undefined : e.kind === 'independence_changed' && e.new_value === 'true' ? 'independent' : undefined,
+    }))
+    .sort((a, b) => Date.parse(b.time) - Date.parse(a.time))
+    .slice(0, 15);
 }
 
 export function OverviewPage() {
@@ -128,10 +129,9 @@ export function OverviewPage() {
     [api],
     { refreshOn: isFleetEvent },
   );
-  const audit = useResource(() => api.audit({ page_size: 15 }), [api], {
-    refreshOn: (e) => e.kind === 'independence_changed',
-  });
-  const changes = changesFrom(recent, audit.data?.items ?? []);
+  // Fetched once (and after a reconnect); what arrives later comes through the stream.
+  const stored = useResource(() => api.recentEvents(50), [api]);
+  const changes = changesFrom(recent, stored.data ?? []);
 
   return (
     <>
@@ -185,7 +185,7 @@ export function OverviewPage() {
         <section className="card" aria-labelledby="recent">
           <h2 id="recent">Recent status changes</h2>
           {changes.length === 0 ? (
-            <Empty>No changes since you opened the dashboard.</Empty>
+            <Empty>No status changes recently.</Empty>
           ) : (
             <ol className="changes">
               {changes.map((c) => (
