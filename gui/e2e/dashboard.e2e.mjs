@@ -23,8 +23,10 @@ const ADMIN = { username: 'admin', password: 'secret-pass-1' };
 const ALICE = { username: 'alice', password: 'alice-pass-1' }; // org_admin of acme
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
-// Polling fallback is 10 s; live updates are much faster. Either must show up within this.
-const UPDATE_MS = 25000;
+// The controller pushes changes over its event stream; the dashboard polls
+// every 10 s only while the stream is down. PUSH_MS is under that interval,
+// so an update seen within it came through the stream.
+const PUSH_MS = 7000;
 
 let ctl;
 let admin;
@@ -69,6 +71,9 @@ async function signIn(page, { username, password }) {
 }
 
 const row = (page, id) => page.locator(`tr[data-orchestrator="${id}"]`);
+
+/** The page has subscribed to the controller's event stream. */
+const waitLive = (page) => page.locator('[data-live-mode="live"]').waitFor({ timeout: 10000 });
 
 /** Marks the window: if the page reloads, the mark is gone. */
 const markWindow = (page) => page.evaluate(() => {
@@ -125,6 +130,7 @@ describe('operator dashboard', { concurrency: false }, () => {
     await page.goto(`${ctl.baseUrl}/orchestrators`);
     await settled(page);
     for (const id of sims.keys()) assert.equal(await row(page, id).locator('.badge').textContent(), 'inactive');
+    await waitLive(page);
     await markWindow(page);
     const period = new Date().toISOString().slice(0, 13) + ':00:00Z';
     for (const s of sims.values()) await s.connect();
@@ -132,7 +138,7 @@ describe('operator dashboard', { concurrency: false }, () => {
     sims.get('acme-edge-2').usage({ model: 'claude-3', requests: 2, inputTokens: 200, outputTokens: 80, costUsd: 0.25, period });
     sims.get('globex-edge-1').usage({ model: 'gpt-4o', requests: 1, inputTokens: 100, outputTokens: 40, costUsd: 1.0, period });
     for (const id of sims.keys())
-      await row(page, id).locator('.badge', { hasText: 'active (heartbeat)' }).waitFor({ timeout: UPDATE_MS });
+      await row(page, id).locator('.badge', { hasText: 'active (heartbeat)' }).waitFor({ timeout: PUSH_MS });
     await assertNotReloaded(page);
     await assertAxeClean(page, 'orchestrators');
     await shot(page, 'orchestrators');
@@ -143,6 +149,7 @@ describe('operator dashboard', { concurrency: false }, () => {
     const list = await desktop.newPage();
     await list.goto(`${ctl.baseUrl}/orchestrators`);
     await row(list, 'acme-edge-1').locator('.badge', { hasText: 'active (heartbeat)' }).waitFor();
+    await waitLive(list);
     await markWindow(list);
 
     const page = await desktop.newPage();
@@ -163,14 +170,14 @@ describe('operator dashboard', { concurrency: false }, () => {
     await page.getByTestId('independence-last-change').filter({ hasText: 'Last changed by admin' }).waitFor();
     await shot(page, 'orchestrator-independent');
 
-    await row(list, 'acme-edge-1').locator('.badge', { hasText: 'independent' }).waitFor({ timeout: UPDATE_MS });
+    await row(list, 'acme-edge-1').locator('.badge', { hasText: 'independent' }).waitFor({ timeout: PUSH_MS });
     await assertNotReloaded(list);
 
     // And back: monitoring resumes with a config_update, the badge returns.
     await toggle.click();
     await page.getByRole('dialog', { name: 'Resume monitoring?' }).getByRole('button', { name: 'Resume monitoring' }).click();
     await sims.get('acme-edge-1').waitFor((f) => f.type === 'config_update');
-    await row(list, 'acme-edge-1').locator('.badge', { hasText: 'active (heartbeat)' }).waitFor({ timeout: UPDATE_MS });
+    await row(list, 'acme-edge-1').locator('.badge', { hasText: 'active (heartbeat)' }).waitFor({ timeout: PUSH_MS });
     await assertNotReloaded(list);
     await list.close();
     await page.close();
@@ -181,6 +188,7 @@ describe('operator dashboard', { concurrency: false }, () => {
     await page.goto(`${ctl.baseUrl}/orchestrators/acme-edge-2`);
     await settled(page);
     await page.getByText('No messages for this orchestrator.').waitFor();
+    await waitLive(page);
     // An analyzer posts a recommendation; it appears without a reload.
     const created = await admin.call('POST', '/api/v1/internal/orchestrators/acme-edge-2/messages', {
       message_type: 'recommendation',
@@ -188,13 +196,13 @@ describe('operator dashboard', { concurrency: false }, () => {
     });
     const id = created.message_id;
     const item = page.locator(`li[data-message="${id}"]`);
-    await item.waitFor({ timeout: UPDATE_MS });
+    await item.waitFor({ timeout: PUSH_MS });
     await assertAxeClean(page, 'messages');
     await shot(page, 'messages-pending');
     await item.getByRole('button', { name: /^Accept/ }).click();
     const forwarded = await sims.get('acme-edge-2').waitFor((f) => f.message_id === id);
     assert.match(JSON.stringify(forwarded), /Enable response caching/);
-    await item.locator('.delivery', { hasText: 'delivered' }).waitFor({ timeout: UPDATE_MS });
+    await item.locator('.delivery', { hasText: 'delivered' }).waitFor({ timeout: PUSH_MS });
     await shot(page, 'messages-delivered');
     await page.close();
   });
@@ -279,6 +287,24 @@ describe('operator dashboard', { concurrency: false }, () => {
     await page.getByRole('heading', { name: 'Acme Corp' }).waitFor();
     await assertAxeClean(page, 'org_admin organization');
     await ctx.close();
+  });
+
+  it('a silent orchestrator turns inactive after the heartbeat TTL, without a reload', async () => {
+    const page = await desktop.newPage();
+    await page.goto(`${ctl.baseUrl}/orchestrators`);
+    await row(page, 'globex-edge-1').locator('.badge', { hasText: 'active (heartbeat)' }).waitFor();
+    await waitLive(page);
+    await markWindow(page);
+    sims.get('globex-edge-1').close();
+    // TTL is 3 s here; the sweeper flips it and the stream tells the page.
+    await row(page, 'globex-edge-1').locator('.badge', { hasText: 'inactive' }).waitFor({ timeout: 3000 + PUSH_MS });
+    assert.equal(await row(page, 'globex-edge-1').locator('td').nth(4).textContent(), 'offline');
+    await assertNotReloaded(page);
+    await page.goto(`${ctl.baseUrl}/`);
+    const recent = page.getByRole('region', { name: 'Recent status changes' });
+    await recent.getByText('status active → inactive').first().waitFor();
+    await shot(page, 'overview-recent-changes');
+    await page.close();
   });
 
   it('logout and a revoked session both lead back to login', async () => {

@@ -21,7 +21,7 @@ function LiveIndicator() {
   return (
     <span className={`live live-${mode}`} title={title} data-live-mode={mode}>
       <span className="live-dot" aria-hidden="true" />
-      {MODE_TEXT[mode]}
+      <span className="live-text">{MODE_TEXT[mode]}</span>
     </span>
   );
 }

@@ -21,22 +21,22 @@ export function OrchestratorTable({ rows, showOrganization = true, caption }: { 
         <tbody>
           {rows.map((o) => (
             <tr key={o.orchestrator_id} data-orchestrator={o.orchestrator_id}>
-              <td>
+              <td data-label="Orchestrator">
                 <Link to={`/orchestrators/${encodeURIComponent(o.orchestrator_id)}`}>{o.name || o.orchestrator_id}</Link>
                 {o.name && o.name !== o.orchestrator_id && <div className="muted small">{o.orchestrator_id}</div>}
               </td>
               {showOrganization && (
-                <td>
+                <td data-label="Organization">
                   <Link to={`/organizations/${encodeURIComponent(o.organization_id)}`}>{o.organization_name || o.organization_id}</Link>
                 </td>
               )}
-              <td>
+              <td data-label="Status">
                 <StatusBadge status={o.status} isIndependent={o.is_independent} />
               </td>
-              <td>
+              <td data-label="Last seen">
                 <RelativeTime iso={o.last_seen} />
               </td>
-              <td>{o.connected === undefined ? <span className="muted">—</span> : o.connected ? 'connected' : <span className="muted">offline</span>}</td>
+              <td data-label="Connection">{o.connected === undefined ? <span className="muted">—</span> : o.connected ? 'connected' : <span className="muted">offline</span>}</td>
             </tr>
           ))}
         </tbody>

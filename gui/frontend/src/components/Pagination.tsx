@@ -19,7 +19,7 @@ export function Pagination({
       <span className="pagination-info">
         {first}–{last} of {total.toLocaleString('en-US')}
       </span>
-      <button type="button" className="btn" onClick={() => onPage(1)} disabled={page <= 1} aria-label="First page">
+      <button type="button" className="btn" onClick={() => onPage(1)} disabled={page <= 1} aria-label="First page" data-wide-only>
         «
       </button>
       <button type="button" className="btn" onClick={() => onPage(page - 1)} disabled={page <= 1} aria-label="Previous page">
@@ -31,7 +31,7 @@ export function Pagination({
       <button type="button" className="btn" onClick={() => onPage(page + 1)} disabled={page >= pages} aria-label="Next page">
         Next ›
       </button>
-      <button type="button" className="btn" onClick={() => onPage(pages)} disabled={page >= pages} aria-label="Last page">
+      <button type="button" className="btn" onClick={() => onPage(pages)} disabled={page >= pages} aria-label="Last page" data-wide-only>
         »
       </button>
     </nav>
