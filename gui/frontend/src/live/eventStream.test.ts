@@ -97,6 +97,24 @@ describe('EventStream', () => {
   });
 });
 
+describe('EventStream defaults', () => {
+  it('uses the browser WebSocket when none is given (even as undefined)', () => {
+    const Native = vi.fn(function (this: { url: string; close: () => void }, url: string) {
+      this.url = url;
+      this.close = () => undefined;
+    });
+    vi.stubGlobal('WebSocket', Native);
+    try {
+      const s = new EventStream({ url: 'ws://h:1/e', token: 't', WebSocketImpl: undefined }, handlers());
+      s.start();
+      expect(Native).toHaveBeenCalledWith('ws://h:1/e');
+      s.stop();
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+});
+
 describe('eventsUrl', () => {
   it('uses the page host, the given port and path', () => {
     expect(eventsUrl('ctl.example', false, 8766, '/api/v1/events')).toBe('ws://ctl.example:8766/api/v1/events');

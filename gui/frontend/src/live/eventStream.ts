@@ -55,11 +55,14 @@ export class EventStream {
   private stopped = false;
 
   constructor(opts: StreamOptions, handlers: StreamHandlers) {
+    // Explicit fields, not a spread: an option passed as undefined must not
+    // replace the default (the app passes WebSocketImpl only in tests).
     this.opts = {
-      initialDelayMs: 1000,
-      maxDelayMs: 30000,
-      WebSocketImpl: WebSocket,
-      ...opts,
+      url: opts.url,
+      token: opts.token,
+      initialDelayMs: opts.initialDelayMs ?? 1000,
+      maxDelayMs: opts.maxDelayMs ?? 30000,
+      WebSocketImpl: opts.WebSocketImpl ?? WebSocket,
     };
     this.handlers = handlers;
     this.delay = this.opts.initialDelayMs;
