@@ -1,5 +1,6 @@
 #include "app/rest_api.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
@@ -12,6 +13,9 @@
 #include "observability/metrics.hpp"
 #include "fleet/fleet_state.hpp"
 #include "plugins/plugin_set.hpp"
+
+extern const char moolai_openapi_json[];
+extern const unsigned long moolai_openapi_json_size;
 
 namespace moolai::host::RestApi {
 namespace {
@@ -112,7 +116,9 @@ void update_fleet_gauges(const Context& ctx) {
         ->set(static_cast<double>(ctx.stream.subscribers()));
 }
 
-HttpResponse metrics(const Context& ctx, const HttpRequest&, const Principal&) {
+// Fleet-wide numbers: a superadmin's (or a scraper's DEV_BEARER_TOKEN) view.
+HttpResponse metrics(const Context& ctx, const HttpRequest&, const Principal& who) {
+    if (!who.superadmin()) return forbidden("only a superadmin reads the metrics");
     update_fleet_gauges(ctx);
     HttpResponse r;
     r.content_type = "text/plain; version=0.0.4";
@@ -179,6 +185,27 @@ HttpResponse recent_events(const Context& ctx, const HttpRequest& req, const Pri
     return ok(json{{"success", true}, {"data", {{"items", items}, {"total", items.size()}}}});
 }
 
+// The maintained OpenAPI 3 document (host/app/openapi.json), compiled in.
+HttpResponse openapi(const Context&, const HttpRequest&, const Principal&) {
+    return HttpResponse::json(200, std::string(moolai_openapi_json, moolai_openapi_json_size));
+}
+
+// "/a/:id/b" -> "/a/{id}/b", the OpenAPI spelling.
+std::string openapi_path(const std::string& pattern) {
+    std::string out;
+    size_t i = 0;
+    while (i < pattern.size()) {
+        if (pattern[i] == ':') {
+            const size_t end = std::min(pattern.find('/', i), pattern.size());
+            out += "{" + pattern.substr(i + 1, end - i - 1) + "}";
+            i = end;
+        } else {
+            out += pattern[i++];
+        }
+    }
+    return out;
+}
+
 }  // namespace
 
 void install(RestServer& server, const Context& ctx) {
@@ -194,6 +221,19 @@ void install(RestServer& server, const Context& ctx) {
     add_authed(server, ctx, "GET", "/api/v1/internal/auth/me", &me);
     add_authed(server, ctx, "GET", "/api/v1/internal/ui-config", &ui_config);
     add_authed(server, ctx, "GET", "/api/v1/internal/events", &recent_events);
+    add_authed(server, ctx, "GET", "/api/v1/openapi.json", &openapi);
+    // The served route table, for tools (and the test that keeps the
+    // OpenAPI document true).
+    const RestServer* served = &server;
+    server.add_route("GET", "/api/v1/internal/routes",
+                     authed(ctx, [served](const HttpRequest&, const Principal& who) {
+                         if (!who.superadmin()) return forbidden("only a superadmin lists routes");
+                         json items = json::array();
+                         for (const auto& [method, pattern] : served->routes())
+                             items.push_back({{"method", method}, {"path", openapi_path(pattern)}});
+                         return ok(json{{"success", true},
+                                        {"data", {{"items", items}, {"total", items.size()}}}});
+                     }));
     install_registry_routes(server, ctx);
     install_fleet_routes(server, ctx);
     install_message_routes(server, ctx);

@@ -176,6 +176,17 @@ HttpResponse send_frame(const Context& ctx, const HttpRequest& req, const Princi
     if (!parse_body(req, body, refusal)) return refusal;
     if (!body.contains("type") || !body["type"].is_string())
         return HttpResponse::error(400, "invalid_request", "the frame needs a string \"type\"");
+    // Frames with a meaning in the protocol go through their own endpoints,
+    // which store, check policy and audit; this one is for ad-hoc frames.
+    static const char* const kReserved[] = {"handshake_ack", "provisioning", "heartbeat_ack",
+                                            "status",        "error",        "stop_monitoring",
+                                            "config_update", "recommendation"};
+    for (const char* t : kReserved)
+        if (body["type"] == t)
+            return HttpResponse::error(400, "reserved_type",
+                                       std::string("\"") + t +
+                                           "\" frames are sent by the controller itself; use "
+                                           "the independence or messages endpoints");
     body["orchestrator_id"] = o->id;
     if (ctx.ws.send_to(o->id, body.dump()) != MOOLAI_OK)
         return HttpResponse::error(409, "not_connected", "the orchestrator is not connected");

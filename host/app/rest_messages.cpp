@@ -38,6 +38,13 @@ HttpResponse list_messages(const Context& ctx, const HttpRequest& req, const Pri
         orchestrator_id.empty() ? query_value(req, "orchestrator_id") : orchestrator_id;
     q.status = query_value(req, "status");
     q.kind = query_value(req, "message_type");
+    if (!q.status.empty() && q.status != "pending" && q.status != "accepted" &&
+        q.status != "dismissed")
+        return HttpResponse::error(400, "invalid_query",
+                                   "\"status\" must be pending, accepted or dismissed");
+    if (!q.kind.empty() && q.kind != "recommendation" && q.kind != "monitoring")
+        return HttpResponse::error(400, "invalid_query",
+                                   "\"message_type\" must be recommendation or monitoring");
     q.organization_id = query_value(req, "organization_id");
     if (!who.superadmin()) {
         if (!q.organization_id.empty() && q.organization_id != who.organization_id)

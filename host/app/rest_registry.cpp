@@ -94,7 +94,10 @@ bool new_credential(const Context& ctx, json& out, HttpResponse& bad) {
 HttpResponse create_orchestrator_from(const Context& ctx, const Principal& who, json body,
                                       const char* action) {
     const json org = body.value("organization_id", json());
-    if (!who.superadmin() && (!org.is_string() || org != who.organization_id))
+    if (!org.is_string() || org.get<std::string>().empty())
+        return HttpResponse::error(400, "invalid_request",
+                                   "\"organization_id\" must be a non-empty string");
+    if (!who.superadmin() && org != who.organization_id)
         return forbidden("an org_admin creates orchestrators of their own organization only");
     if (!body.contains("orchestrator_id")) {
         // The seed's placeholder instances may come without an id.
@@ -141,10 +144,13 @@ HttpResponse register_orchestrator(const Context& ctx, const HttpRequest& req,
     if (!org.is_string() || org.get<std::string>().empty())
         return HttpResponse::error(400, "invalid_request",
                                    "\"organization_id\" must be a non-empty string");
-    if (!ctx.plugins.storage().org_get(org.get<std::string>()).ok()) {
+    CallResult existing = ctx.plugins.storage().org_get(org.get<std::string>());
+    if (!existing.ok() && existing.status != MOOLAI_E_NOT_FOUND) return storage_error(existing);
+    if (existing.status == MOOLAI_E_NOT_FOUND) {
         if (!who.superadmin()) return forbidden("only a superadmin creates organizations");
-        json rec = organization_record(body, org);
-        if (body.contains("organization_name")) rec["name"] = body["organization_name"];
+        // "name" is the orchestrator's; the organization's is "organization_name".
+        json rec = {{"organization_id", org}, {"name", body.value("organization_name", org)}};
+        if (body.contains("location")) rec["location"] = body["location"];
         CallResult made = ctx.plugins.storage().org_create(rec.dump());
         if (!made.ok() && made.status != MOOLAI_E_CONFLICT) return storage_error(made);
         if (made.ok()) audit(ctx, who, "organization_created", org.get<std::string>(), "");

@@ -29,10 +29,14 @@ HttpResponse create_user(const Context& ctx, const HttpRequest& req, const Princ
     if (role == "org_admin" && (!org.is_string() || org.get<std::string>().empty()))
         return HttpResponse::error(400, "invalid_request",
                                    "an org_admin needs an \"organization_id\"");
-    if (role == "org_admin" && !ctx.plugins.storage().org_get(org.get<std::string>()).ok())
-        return HttpResponse::error(
-            400, "invalid_request",
-            "organization \"" + org.get<std::string>() + "\" does not exist");
+    if (role == "org_admin") {
+        CallResult found = ctx.plugins.storage().org_get(org.get<std::string>());
+        if (found.status == MOOLAI_E_NOT_FOUND)
+            return HttpResponse::error(
+                400, "invalid_request",
+                "organization \"" + org.get<std::string>() + "\" does not exist");
+        if (!found.ok()) return storage_error(found);
+    }
     CallResult r = ctx.auth.create_user(username.get<std::string>(), password.get<std::string>(),
                                         role.get<std::string>(),
                                         role == "org_admin" ? org.get<std::string>() : "");
@@ -41,6 +45,8 @@ HttpResponse create_user(const Context& ctx, const HttpRequest& req, const Princ
     data.erase("password_hash");
     ctx.log.info("user \"" + username.get<std::string>() + "\" (" + role.get<std::string>() +
                  ") created by " + who.username);
+    audit(ctx, who, "user_created", role == "org_admin" ? org.get<std::string>() : "", "",
+          {{"username", username}, {"role", role}});
     return HttpResponse::json(201, json{{"success", true}, {"data", data}}.dump());
 }
 
@@ -51,8 +57,15 @@ HttpResponse list_users(const Context& ctx, const HttpRequest& req, const Princi
     if (!read_page(req, 50, q, bad, page, page_size)) return bad;
     q.search = query_value(req, "search");
     q.status = query_value(req, "role");
-    q.organization_id =
-        who.superadmin() ? query_value(req, "organization_id") : who.organization_id;
+    if (!q.status.empty() && q.status != "superadmin" && q.status != "org_admin")
+        return HttpResponse::error(400, "invalid_query",
+                                   "\"role\" must be superadmin or org_admin");
+    q.organization_id = query_value(req, "organization_id");
+    if (!who.superadmin()) {
+        if (!q.organization_id.empty() && q.organization_id != who.organization_id)
+            return forbidden("an org_admin sees their own organization only");
+        q.organization_id = who.organization_id;
+    }
     return listing(ctx.plugins.storage().user_list(q), page, page_size);
 }
 
@@ -77,8 +90,15 @@ HttpResponse delete_user(const Context& ctx, const HttpRequest& req, const Princ
     const std::string name = req.params.at("username");
     if (name == who.username)
         return HttpResponse::error(409, "conflict", "you cannot delete your own account");
+    CallResult found = ctx.plugins.storage().user_get(name);
+    if (!found.ok()) return storage_error(found);
     CallResult r = ctx.plugins.storage().user_delete(name);
     if (!r.ok()) return storage_error(r);
+    audit(ctx, who, "user_deleted",
+          json::parse(found.output).value("organization_id", json()).is_string()
+              ? json::parse(found.output)["organization_id"].get<std::string>()
+              : "",
+          "", {{"username", name}});
     return ok(json{{"success", true}, {"message", "User deleted"}, {"username", name}});
 }
 

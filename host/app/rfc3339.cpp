@@ -43,8 +43,12 @@ bool parse_rfc3339(const std::string& text, int64_t& unix_ms) {
         z = *rest;
         if (z != 'Z' || rest[1] != '\0') return false;
     }
-    if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
-        tm.tm_min > 59 || tm.tm_sec > 60)
+    static const int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > kDays[tm.tm_mon - 1] ||
+        tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 59)
+        return false;
+    const int y = tm.tm_year;
+    if (tm.tm_mon == 2 && tm.tm_mday == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
         return false;
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;

@@ -537,6 +537,13 @@ void RestServer::add_route(std::string method, std::string pattern, HttpHandler 
     impl_->routes.push_back(std::move(r));
 }
 
+std::vector<std::pair<std::string, std::string>> RestServer::routes() const {
+    std::lock_guard<std::mutex> lk(impl_->state_m);
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const Route& r : impl_->routes) out.emplace_back(r.method, r.pattern);
+    return out;
+}
+
 void RestServer::start() {
     Impl& m = *impl_;
     std::lock_guard<std::mutex> lk(m.state_m);

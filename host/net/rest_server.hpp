@@ -79,6 +79,9 @@ public:
     void add_route(std::string method, std::string pattern, HttpHandler handler,
                    bool inline_on_reactor = false);
 
+    // The routes added so far, as (method, pattern) in the order added.
+    std::vector<std::pair<std::string, std::string>> routes() const;
+
     // Throws std::runtime_error naming host:port when it cannot listen. Call once.
     void start();
     // Answers queued requests with 503, waits for running handlers, then shuts
