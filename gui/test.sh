@@ -20,7 +20,12 @@ t1=$(date +%s)
 
 e2e_rc=skipped
 if [ "${GUI_SKIP_E2E:-0}" != 1 ]; then
-  echo "== gui: end-to-end tests (playwright-core + ${CHROMIUM_PATH:-/usr/bin/chromium})"
+  browser="${CHROMIUM_PATH:-/usr/bin/chromium}"
+  echo "== gui: end-to-end tests (playwright-core + $browser)"
+  if [ ! -x "$browser" ]; then
+    echo "gui: no browser at $browser (apt-get install -y chromium, or set CHROMIUM_PATH)"
+    exit 1
+  fi
   cd "$here/e2e"
   if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     npm ci --no-audit --no-fund --loglevel=error || { echo "gui: npm ci (e2e) failed"; exit 1; }

@@ -20,6 +20,8 @@ const ACTIONS = [
   'credential_rotated',
   'organization_created',
   'organization_deleted',
+  'user_created',
+  'user_deleted',
 ];
 
 export function AuditPage() {
