@@ -12,6 +12,7 @@ import { chromium } from 'playwright-core';
 import { axeViolations } from './lib/axe.mjs';
 import { Rest, startController } from './lib/controller.mjs';
 import { SimOrchestrator } from './lib/orchestrator.mjs';
+import { simulatorPath, startSimulator } from './lib/simulator.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const binDir = resolve(here, process.env.MOOLAI_BIN_DIR ?? '../../build/bin');
@@ -305,6 +306,51 @@ describe('operator dashboard', { concurrency: false }, () => {
     await recent.getByText('status active → inactive').first().waitFor();
     await shot(page, 'overview-recent-changes');
     await page.close();
+  });
+
+  it('the project’s simulator: a provisioned fleet turns active, a toggle reaches it, its usage is charted', async (t) => {
+    const bin = simulatorPath(binDir);
+    if (!bin) {
+      t.skip(`moolai-orchestrator-sim is not in ${binDir}`);
+      return;
+    }
+    const sim = startSimulator({
+      bin,
+      apiUrl: ctl.baseUrl,
+      wsUrl: ctl.wsUrl,
+      ...ADMIN,
+      organization: 'simco',
+      count: 3,
+      prefix: 'simco-',
+    });
+    try {
+      const page = await desktop.newPage();
+      await page.goto(`${ctl.baseUrl}/orchestrators?organization_id=simco`);
+      await waitLive(page);
+      const ids = ['simco-00001', 'simco-00002', 'simco-00003'];
+      for (const id of ids) await row(page, id).locator('.badge', { hasText: 'active (heartbeat)' }).waitFor({ timeout: 20000 });
+      await shot(page, 'simulator-fleet');
+
+      await page.goto(`${ctl.baseUrl}/orchestrators/simco-00001`);
+      await settled(page);
+      await page.getByRole('switch', { name: 'Operate independently' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Make independent' }).click();
+      await page.getByText('This orchestrator operates independently').waitFor();
+      await sim.waitForLine(/simco-00001: stop_monitoring/);
+
+      // Its usage reports reach the costs page as the controller sums them.
+      await sim.waitForLine(/usage reports [1-9]/, 15000);
+      const rest = await admin.call('GET', '/api/v1/controller/costs?organization_id=simco&group_by=orchestrator');
+      assert.ok(rest.data.by_orchestrator.length > 0, 'the simulator reported usage');
+      await page.goto(`${ctl.baseUrl}/costs?organization_id=simco`);
+      await settled(page);
+      const bars = page.getByRole('region', { name: 'Cost by orchestrator' }).locator('[data-bar]');
+      assert.ok((await bars.count()) >= 1);
+      await shot(page, 'simulator-costs');
+      await page.close();
+    } finally {
+      await sim.stop();
+    }
   });
 
   it('logout and a revoked session both lead back to login', async () => {

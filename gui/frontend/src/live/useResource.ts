@@ -61,7 +61,6 @@ export function useResource<T>(
   // First load and whenever the inputs change (filters, page, id).
   useEffect(() => {
     run(true);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, deps);
 
   // After a reconnect, what is on screen may have missed events.

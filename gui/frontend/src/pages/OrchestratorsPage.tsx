@@ -54,7 +54,6 @@ export function OrchestratorsPage() {
 
   useEffect(() => {
     if (search !== (params.get('search') ?? '')) update({ search });
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [search]);
 
   const list = useResource(
