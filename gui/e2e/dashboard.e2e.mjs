@@ -3,6 +3,7 @@
 //   MOOLAI_BIN_DIR   where moolai-controller is (default ../../build/bin)
 //   E2E_OUTPUT_DIR   screenshots (default ./test-results)
 //   CHROMIUM_PATH    the browser (default /usr/bin/chromium)
+//   MOOLAI_SIM_PATH  moolai-orchestrator-sim (default: next to the controller)
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -119,6 +120,24 @@ describe('operator dashboard', { concurrency: false }, () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('alert').filter({ hasText: 'Invalid username or password.' }).waitFor();
     await shot(page, 'login-error');
+    // The controller throttles a username after 10 failures: the page says when to retry.
+    for (let i = 0; i < 10; i++)
+      await fetch(`${ctl.baseUrl}/api/v1/internal/auth/login`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ username: 'mallory', password: `guess-${i}` }),
+      });
+    await page.getByLabel('Username').fill('mallory');
+    await page.getByLabel('Password').fill('guess-10');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const throttled = page.getByRole('alert').filter({ hasText: 'Too many failed sign-in attempts' });
+    await throttled.waitFor();
+    assert.match(await throttled.textContent(), /Try again in \d+ s\./);
+    assert.equal(await page.getByRole('button', { name: /^Wait \d+ s$/ }).isDisabled(), true);
+    await assertAxeClean(page, 'login throttled');
+    await shot(page, 'login-throttled');
+    await page.reload(); // the countdown belongs to mallory, not to the next user
+    await page.getByLabel('Username').fill(ADMIN.username);
     await page.getByLabel('Password').fill(ADMIN.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
     // A signed-in user who asked for /orchestrators gets it.

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export function simulatorPath(binDir) {
-  const p = resolve(binDir, 'moolai-orchestrator-sim');
+  const p = process.env.MOOLAI_SIM_PATH || resolve(binDir, 'moolai-orchestrator-sim');
   return existsSync(p) ? p : null;
 }
 

@@ -116,8 +116,13 @@ export function Messages({ orchestratorId }: { orchestratorId: string }) {
   const list = useResource(() => api.messages(orchestratorId, { status: status || undefined, page_size: 100 }), [api, orchestratorId, status], {
     refreshOn: (e) => e.kind === 'message_changed' && e.orchestrator_id === orchestratorId,
   });
-  const replace = (m: Message) =>
+  // Show the review's answer at once, then refetch: delivery events may have
+  // overtaken this answer (an orchestrator can acknowledge before it arrives),
+  // and a fetch issued now sees the latest state.
+  const replace = (m: Message) => {
     list.setData((d) => (d ? { ...d, items: d.items.map((x) => (x.id === m.id ? m : x)) } : d));
+    list.reload();
+  };
 
   return (
     <section className="card" aria-labelledby="messages-title">

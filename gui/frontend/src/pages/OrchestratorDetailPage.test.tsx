@@ -92,6 +92,21 @@ describe('OrchestratorDetailPage', () => {
     expect(await screen.findByText('delivered')).toBeInTheDocument();
   });
 
+  it('ends on the latest delivery state even when the acknowledgement overtakes the review answer', async () => {
+    const { api, messages } = controller();
+    // The controller answers "sent", but the orchestrator has acknowledged meanwhile
+    // (and that event reached the page before this answer did).
+    api.on('PUT /api/v1/internal/messages/m1/status', () => {
+      const m = messages[0]!;
+      m.status = 'accepted';
+      m.delivery_state = 'acknowledged';
+      return { success: true, data: { ...m, delivery_state: 'sent' } };
+    });
+    renderApp(api, '/orchestrators/orch-1');
+    await userEvent.click(await screen.findByRole('button', { name: 'Accept: Enable the cache' }));
+    expect(await screen.findByText('delivered')).toBeInTheDocument();
+  });
+
   it('follows a toggle made elsewhere, pushed over the stream', async () => {
     const { api } = controller();
     renderApp(api, '/orchestrators/orch-1');

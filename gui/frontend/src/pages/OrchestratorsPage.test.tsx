@@ -1,4 +1,4 @@
-import { act, screen, within } from '@testing-library/react';
+import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import type { Orchestrator } from '../api/types';
 import { FakeController, FakeSocket, orgAdmin, page, renderApp, signedInAs, superadmin, uiConfig } from '../test/fakes';
@@ -82,9 +82,15 @@ describe('OrchestratorsPage', () => {
     });
     const before = api.callsTo('GET /api/v1/controller/orchestrators').length;
     act(() => ws.receive({ type: 'event', kind: 'independence_changed', orchestrator_id: 'orch-00000', old_value: 'false', new_value: 'true', actor: 'bob' }));
+    // Patched at once, before any refetch...
     expect(within(rows()[0]!).getByText('independent')).toBeInTheDocument();
     expect(screen.getByText('Live')).toBeInTheDocument();
     expect(api.callsTo('GET /api/v1/controller/orchestrators').length).toBe(before);
+    // ...then one refetch confirms the rows on screen; events about rows elsewhere cause none.
+    await waitFor(() => expect(api.callsTo('GET /api/v1/controller/orchestrators').length).toBe(before + 1));
+    act(() => ws.receive({ type: 'event', kind: 'status_changed', orchestrator_id: 'orch-49999', old_value: 'active', new_value: 'inactive' }));
+    await new Promise((r) => setTimeout(r, 400));
+    expect(api.callsTo('GET /api/v1/controller/orchestrators').length).toBe(before + 1);
   });
 
   it('offers no organization filter to an org_admin', async () => {

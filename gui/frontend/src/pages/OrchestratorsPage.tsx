@@ -1,6 +1,6 @@
 // The fleet table: the controller pages, filters and searches (50,000 rows
 // never reach the browser); filters live in the URL so links and Back work.
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useSearchParams } from 'react-router-dom';
 import { useApi, useUser } from '../auth/session';
 import { PageTitle } from '../components/Layout';
@@ -56,6 +56,7 @@ export function OrchestratorsPage() {
     if (search !== (params.get('search') ?? '')) update({ search });
   }, [search]);
 
+  const onScreen = useRef(new Set<string>());
   const list = useResource(
     () =>
       api.orchestrators({
@@ -66,9 +67,16 @@ export function OrchestratorsPage() {
         search: params.get('search') || undefined,
       }),
     [api, page, status, organization, params.get('search')],
-    // Rows on screen are patched below; refetch only when the set itself may change.
-    { refreshOn: (e) => e.kind === 'orchestrator_registered' || (status !== '' && isFleetEvent(e)) },
+    // Rows on screen are patched at once (below) and refetched too, so a
+    // fetch that was in flight during the event cannot leave them stale.
+    // Events about other rows matter only when they can change the set.
+    {
+      refreshOn: (e) =>
+        e.kind === 'orchestrator_registered' ||
+        (isFleetEvent(e) && (status !== '' || onScreen.current.has(e.orchestrator_id ?? ''))),
+    },
   );
+  onScreen.current = new Set(list.data?.items.map((o) => o.orchestrator_id));
 
   useLiveEvents((e) => {
     if (!isFleetEvent(e)) return;

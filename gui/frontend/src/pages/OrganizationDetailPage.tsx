@@ -28,8 +28,9 @@ export function OrganizationDetailPage() {
     [api, id],
     { refreshOn: (e) => isFleetEvent(e) && inOrg(e) },
   );
+  // Patched at once below; refetched as well so an in-flight fetch cannot leave rows stale.
   const list = useResource(() => api.orchestrators({ organization_id: id, page, page_size: PAGE_SIZE }), [api, id, page], {
-    refreshOn: (e) => e.kind === 'orchestrator_registered' && inOrg(e),
+    refreshOn: (e) => isFleetEvent(e) && inOrg(e),
   });
   useLiveEvents((e) => {
     if (isFleetEvent(e) && inOrg(e)) list.setData((d) => (d ? { ...d, items: d.items.map((o) => patchOrchestrator(o, e)) } : d));
