@@ -39,6 +39,9 @@ t2=$(date +%s)
 unit_line=$(grep -E '^\s+Tests ' /tmp/gui-vitest.$$.log | tail -1 | sed 's/\x1b\[[0-9;]*m//g' | xargs)
 e2e_pass=$(grep -E '^ℹ pass' /tmp/gui-e2e.$$.log 2>/dev/null | awk '{print $3}')
 e2e_fail=$(grep -E '^ℹ fail' /tmp/gui-e2e.$$.log 2>/dev/null | awk '{print $3}')
+# A run that died outside a test (no controller, no browser) counts as a failure.
+if [ "$e2e_rc" != skipped ] && [ "$e2e_rc" -ne 0 ] && [ "${e2e_fail:-0}" -eq 0 ]; then e2e_fail=1; fi
+if [ "$unit_rc" -ne 0 ] && [ -z "$unit_line" ]; then unit_line="Tests 0 passed | 1 failed (the run did not finish)"; fi
 unit_pass=$(echo "$unit_line" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+')
 unit_fail=$(echo "$unit_line" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+')
 rm -f /tmp/gui-vitest.$$.log /tmp/gui-e2e.$$.log
