@@ -1,5 +1,6 @@
 import { screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
+import { waitText } from './LoginPage';
 import { FakeController, FakeSocket, page, renderApp, superadmin, uiConfig } from '../test/fakes';
 
 function controller() {
@@ -18,6 +19,14 @@ async function signIn(user: string, pass: string) {
   await userEvent.type(screen.getByLabelText('Password'), pass);
   await userEvent.click(screen.getByRole('button', { name: 'Sign in' }));
 }
+
+describe('waitText', () => {
+  it('reads well for short and long waits', () => {
+    expect(waitText(30)).toBe('30 s');
+    expect(waitText(900)).toBe('15 min');
+    expect(waitText(125)).toBe('2 min 5 s');
+  });
+});
 
 describe('LoginPage', () => {
   beforeEach(() => FakeSocket.reset());

@@ -20,6 +20,14 @@ function problemFrom(e: unknown): Problem {
   return { text: 'Sign-in failed.' };
 }
 
+/** "45 s", "15 min", "2 min 5 s": the throttle's wait, readable. */
+export function waitText(sec: number): string {
+  if (sec < 60) return `${sec} s`;
+  const m = Math.floor(sec / 60);
+  const s = sec % 60;
+  return s ? `${m} min ${s} s` : `${m} min`;
+}
+
 export function LoginPage() {
   const { signIn, api, endReason } = useSession();
   const [username, setUsername] = useState('');
@@ -77,7 +85,7 @@ export function LoginPage() {
         {problem && (
           <div className="state state-error" role="alert">
             <p>{problem.text}</p>
-            {throttled && <p>Try again in {retryIn} s.</p>}
+            {throttled && <p>Try again in {waitText(retryIn)}.</p>}
           </div>
         )}
         <label htmlFor="username">Username</label>
@@ -101,7 +109,7 @@ export function LoginPage() {
           required
         />
         <button type="submit" className="btn btn-primary" disabled={busy || throttled}>
-          {busy ? 'Signing in…' : throttled ? `Wait ${retryIn} s` : 'Sign in'}
+          {busy ? 'Signing in…' : throttled ? `Wait ${waitText(retryIn)}` : 'Sign in'}
         </button>
       </form>
     </main>
