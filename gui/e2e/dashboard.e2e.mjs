@@ -327,9 +327,11 @@ describe('operator dashboard', { concurrency: false }, () => {
     await page.close();
   });
 
-  it('the project’s simulator: a provisioned fleet turns active, a toggle reaches it, its usage is charted', async (t) => {
+  it('the project’s simulator: a provisioned fleet turns active, a toggle reaches it, an accepted recommendation is acknowledged, its usage is charted', async (t) => {
     const bin = simulatorPath(binDir);
     if (!bin) {
+      // scripts/test.sh builds the simulator and requires this scenario.
+      assert.ok(!process.env.MOOLAI_REQUIRE_SIM, `moolai-orchestrator-sim is not in ${binDir}`);
       t.skip(`moolai-orchestrator-sim is not in ${binDir}`);
       return;
     }
@@ -356,6 +358,23 @@ describe('operator dashboard', { concurrency: false }, () => {
       await page.getByRole('dialog').getByRole('button', { name: 'Make independent' }).click();
       await page.getByText('This orchestrator operates independently').waitFor();
       await sim.waitForLine(/simco-00001: stop_monitoring/);
+
+      // A recommendation accepted in the dashboard reaches another simulated
+      // orchestrator, which acknowledges it: the delivery state says so.
+      await page.goto(`${ctl.baseUrl}/orchestrators/simco-00002`);
+      await settled(page);
+      await waitLive(page);
+      const created = await admin.call('POST', '/api/v1/internal/orchestrators/simco-00002/messages', {
+        message_type: 'recommendation',
+        content: 'Route short prompts to the smaller model',
+      });
+      const item = page.locator(`li[data-message="${created.message_id}"]`);
+      await item.waitFor({ timeout: PUSH_MS });
+      await item.getByRole('button', { name: /^Accept/ }).click();
+      await item.locator('.delivery', { hasText: 'delivered' }).waitFor({ timeout: PUSH_MS });
+      const stored = await admin.call('GET', '/api/v1/internal/orchestrators/simco-00002/messages');
+      assert.equal(stored.data.find((m) => m.id === created.message_id).delivery_state, 'acknowledged');
+      await shot(page, 'simulator-message-delivered');
 
       // Its usage reports reach the costs page as the controller sums them.
       await sim.waitForLine(/usage reports [1-9]/, 15000);
