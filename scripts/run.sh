@@ -43,13 +43,16 @@ for _ in $(seq 100); do  # up to 10 s
   sleep 0.1
 done
 if [ "$sim_count" -gt 0 ] && kill -0 "$controller" 2>/dev/null; then
-  sim_args=(--count "$sim_count" --url "ws://127.0.0.1:$ws_port/ws" --stats-interval 60)
-  if [ -s "$credentials" ]; then
-    sim_args+=(--credentials "$credentials")
-  elif [ -n "${MOOLAI_SUPERADMIN_PASSWORD:-}" ]; then
-    sim_args+=(--provision --api "http://127.0.0.1:$rest_port"
+  sim_args=(--url "ws://127.0.0.1:$ws_port/ws" --stats-interval 60)
+  if [ -n "${MOOLAI_SUPERADMIN_PASSWORD:-}" ]; then
+    # Reuses the saved credentials, re-creates the ones the controller no
+    # longer knows, and creates more when MOOLAI_SIM_COUNT grew.
+    sim_args+=(--count "$sim_count" --provision --api "http://127.0.0.1:$rest_port"
                --username "${MOOLAI_SUPERADMIN_USERNAME:-admin}" --organization demo-org
                --credentials-out "$credentials")
+  elif [ -s "$credentials" ]; then
+    # The random first-start password is gone: run the saved fleet as it is.
+    sim_args+=(--credentials "$credentials")
   else
     sim_args=()
     echo "run.sh: no simulated orchestrators (no $credentials and no superadmin password to create them)"
