@@ -398,9 +398,14 @@ describe('operator dashboard', { concurrency: false }, () => {
     // Revoke this browser's token behind its back (as an expiry would).
     const token = await page.evaluate(() => JSON.parse(localStorage.getItem('moolai.session')).token);
     await new Rest(ctl.baseUrl, token).call('POST', '/api/v1/internal/auth/logout', {});
+    // The overview may still be loading: its 401s can end the session in the
+    // document being left as well as in the new one. Either way: the notice.
     await page.goto(`${ctl.baseUrl}/plugins`);
     await page.getByText('Your session has ended. Please sign in again.').waitFor();
     await shot(page, 'session-ended');
+    // A new document (here a reload of the login page) still says so.
+    await page.reload();
+    await page.getByText('Your session has ended. Please sign in again.').waitFor();
     await signIn(page, ADMIN);
     // Back where the session ended.
     await page.getByRole('heading', { name: 'Plugins' }).waitFor();

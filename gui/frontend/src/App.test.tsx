@@ -1,4 +1,4 @@
-import { act, screen, within } from '@testing-library/react';
+import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { FakeController, FakeSocket, orgAdmin, page, renderApp, signedInAs, superadmin, uiConfig } from './test/fakes';
 
@@ -20,6 +20,88 @@ describe('session', () => {
     renderApp(api, '/');
     expect(await screen.findByText('Your session has ended. Please sign in again.')).toBeInTheDocument();
     expect(localStorage.getItem('moolai.session')).toBeNull();
+  });
+
+  it('says the session ended in the next document too, when the 401 reached the page being left', async () => {
+    // A reload or a typed URL while a request is in flight: the 401 ends the
+    // session in the old document, and the new one finds no stored session.
+    signedInAs(superadmin);
+    const revoked = () => ({ status: 401, body: { success: false, error: { code: 'unauthorized', message: 'session revoked' } } });
+    const leaving = new FakeController()
+      .on('GET /api/v1/internal/ui-config', () => uiConfig)
+      .on('GET /api/v1/controller/overview', revoked)
+      .on('GET /api/v1/controller/organizations', revoked)
+      .on('GET /api/v1/internal/events', revoked);
+    const old = renderApp(leaving, '/');
+    await waitFor(() => expect(localStorage.getItem('moolai.session')).toBeNull());
+    old.unmount();
+
+    const next = new FakeController().on('GET /api/v1/internal/plugins', revoked);
+    renderApp(next, '/plugins');
+    expect(await screen.findByText('Your session has ended. Please sign in again.')).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Sign in' })).toBeInTheDocument();
+    expect(next.calls).toHaveLength(0); // no session, so nothing was asked
+  });
+
+  it('a stored session whose time ran out while no page was open says it ended', async () => {
+    signedInAs({ ...superadmin, expires_at: new Date(Date.now() - 1000).toISOString() });
+    renderApp(new FakeController(), '/plugins');
+    expect(await screen.findByText('Your session has ended. Please sign in again.')).toBeInTheDocument();
+  });
+
+  it('signing in again clears the note; a logout leaves none for the next document', async () => {
+    localStorage.setItem('moolai.session-ended', 'expired');
+    const api = new FakeController()
+      .on('POST /api/v1/internal/auth/login', () => ({ success: true, user: superadmin }))
+      .on('GET /api/v1/internal/ui-config', () => uiConfig)
+      .on('POST /api/v1/internal/auth/logout', () => ({ success: true }))
+      .on('GET /api/v1/internal/plugins', () => ({ success: true, data: { items: [] }, host_abi_version: '1.0' }));
+    const first = renderApp(api, '/plugins');
+    expect(await screen.findByText('Your session has ended. Please sign in again.')).toBeInTheDocument();
+    await userEvent.type(screen.getByLabelText('Username'), 'admin');
+    await userEvent.type(screen.getByLabelText('Password'), 'secret-pass-1');
+    await userEvent.click(screen.getByRole('button', { name: 'Sign in' }));
+    await userEvent.click(await screen.findByRole('button', { name: 'Log out' }));
+    await screen.findByRole('button', { name: 'Sign in' });
+    expect(screen.queryByText('Your session has ended. Please sign in again.')).toBeNull();
+    first.unmount();
+    renderApp(api, '/plugins');
+    await screen.findByRole('button', { name: 'Sign in' });
+    expect(screen.queryByText('Your session has ended. Please sign in again.')).toBeNull();
+  });
+
+  it('a 401 in a stale tab leaves the session another tab has signed in since', async () => {
+    signedInAs(superadmin);
+    const newer = { ...superadmin, token: 'tok-newer' };
+    const api = new FakeController()
+      .on('GET /api/v1/internal/ui-config', () => uiConfig)
+      .on('GET /api/v1/controller/overview', () => {
+        signedInAs(newer); // meanwhile, in another tab
+        return { status: 401, body: { success: false, error: { code: 'unauthorized', message: 'expired' } } };
+      })
+      .on('GET /api/v1/controller/organizations', () => page([]))
+      .on('GET /api/v1/internal/events', () => page([]));
+    renderApp(api, '/');
+    expect(await screen.findByText('Your session has ended. Please sign in again.')).toBeInTheDocument();
+    expect(JSON.parse(localStorage.getItem('moolai.session') ?? '{}').token).toBe('tok-newer');
+    expect(localStorage.getItem('moolai.session-ended')).toBeNull();
+  });
+
+  it('a 401 after a logout in another tab leaves that tab’s word: logout', async () => {
+    signedInAs(superadmin);
+    const api = new FakeController()
+      .on('GET /api/v1/internal/ui-config', () => uiConfig)
+      .on('GET /api/v1/controller/overview', () => {
+        // meanwhile, the other tab logs out
+        localStorage.removeItem('moolai.session');
+        localStorage.setItem('moolai.session-ended', 'logout');
+        return { status: 401, body: { success: false, error: { code: 'unauthorized', message: 'revoked' } } };
+      })
+      .on('GET /api/v1/controller/organizations', () => page([]))
+      .on('GET /api/v1/internal/events', () => page([]));
+    renderApp(api, '/');
+    expect(await screen.findByText('Your session has ended. Please sign in again.')).toBeInTheDocument();
+    expect(localStorage.getItem('moolai.session-ended')).toBe('logout');
   });
 
   it('goes back to login when the token’s time is up', async () => {

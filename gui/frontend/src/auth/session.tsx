@@ -1,12 +1,20 @@
 // The logged-in session: token and user kept in localStorage (so a reload
 // keeps you in), ended on logout, on any 401 and when the token's
 // expires_at passes -- each sends you back to the login page.
+//
+// Why the session ended is kept in localStorage too, not only in memory: the
+// document that notices the end is not always the one that shows the login
+// page. A 401 can reach a page that is being left (a reload, a typed URL, a
+// bookmark) and end the session there; the next document then finds no
+// session and must still say that it ended.
 import { createContext, ReactNode, useCallback, useContext, useEffect, useMemo, useRef, useState } from 'react';
 import { ApiClient } from '../api/client';
 import { Api, makeApi } from '../api/endpoints';
 import type { SessionUser } from '../api/types';
 
 const STORAGE_KEY = 'moolai.session';
+/** 'expired' or 'logout': how the last session in this browser ended; removed on sign-in. */
+const ENDED_KEY = 'moolai.session-ended';
 
 export type EndReason = 'logout' | 'expired';
 
@@ -21,27 +29,58 @@ interface SessionValue {
 
 const SessionContext = createContext<SessionValue | null>(null);
 
-function load(): SessionUser | null {
+function stored(): SessionUser | null {
   try {
     const raw = localStorage.getItem(STORAGE_KEY);
     if (!raw) return null;
     const user = JSON.parse(raw) as SessionUser;
-    if (!user.token || Date.parse(user.expires_at) <= Date.now()) return null;
-    return user;
+    return user && typeof user.token === 'string' && user.token ? user : null;
   } catch {
     return null;
   }
 }
 
+interface Initial {
+  user: SessionUser | null;
+  endReason: EndReason | null;
+}
+
+/** What a new document starts with: the stored session if still good, else why it ended. */
+function load(): Initial {
+  const user = stored();
+  if (user && Date.parse(user.expires_at) > Date.now()) return { user, endReason: null };
+  if (user) return { user: null, endReason: 'expired' }; // its time ran out while no page watched
+  let ended: string | null = null;
+  try {
+    ended = localStorage.getItem(ENDED_KEY);
+  } catch {
+    // No storage: nothing to say.
+  }
+  return { user: null, endReason: ended === 'expired' || ended === 'logout' ? ended : null };
+}
+
 export function SessionProvider({ children, fetchImpl }: { children: ReactNode; fetchImpl?: typeof fetch }) {
-  const [user, setUser] = useState<SessionUser | null>(load);
-  const [endReason, setEndReason] = useState<EndReason | null>(null);
+  const [initial] = useState(load);
+  const [user, setUser] = useState<SessionUser | null>(initial.user);
+  const [endReason, setEndReason] = useState<EndReason | null>(initial.endReason);
   // The client reads the token through a ref so it never holds a stale one.
   const tokenRef = useRef<string | null>(user?.token ?? null);
 
   const end = useCallback((reason: EndReason) => {
+    const token = tokenRef.current;
     tokenRef.current = null;
-    localStorage.removeItem(STORAGE_KEY);
+    // Only this session is forgotten and explained: another tab may have
+    // signed in since (its session is not this one to drop), or already ended
+    // this one and said why (a logout there stays a logout).
+    try {
+      const kept = stored();
+      if (kept ? kept.token === token : localStorage.getItem(ENDED_KEY) === null) {
+        localStorage.removeItem(STORAGE_KEY);
+        localStorage.setItem(ENDED_KEY, reason);
+      }
+    } catch {
+      // No storage: this document still shows the login page and the reason.
+    }
     setEndReason(reason);
     setUser(null);
   }, []);
@@ -63,6 +102,7 @@ export function SessionProvider({ children, fetchImpl }: { children: ReactNode; 
   const signIn = useCallback((u: SessionUser) => {
     tokenRef.current = u.token;
     localStorage.setItem(STORAGE_KEY, JSON.stringify(u));
+    localStorage.removeItem(ENDED_KEY);
     setEndReason(null);
     setUser(u);
   }, []);
