@@ -11,7 +11,13 @@ packages=(
   clang libc++-dev libc++abi-dev
   postgresql postgresql-client
   curl binutils clang-format
+  chromium
 )
+# The dashboard needs Node 18+ and npm: Debian's, unless a Node is already
+# there (a NodeSource nodejs bundles npm and conflicts with Debian's npm).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, builds twice (plain, and with
-# AddressSanitizer + UBSan), runs the whole ctest suite in each, and ends
-# with one summary. Exit status 0 only when both runs pass.
+# AddressSanitizer + UBSan), runs the whole ctest suite in each, then the
+# dashboard's component and end-to-end tests, and ends with one summary.
+# Exit status 0 only when all of them pass.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -31,9 +32,19 @@ run_suite plain build -DCMAKE_BUILD_TYPE=RelWithDebInfo || status=1
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite asan+ubsan build-asan -DCMAKE_BUILD_TYPE=Debug -DMOOLAI_SANITIZE=ON || status=1
 
+# The dashboard: component tests, then end-to-end in Chromium against the
+# plain build's controller and simulator.
+if [ "${result[plain]:-}" != "BUILD FAILED" ]; then
+  echo "=== [dashboard] build + test"
+  MOOLAI_BIN_DIR="$root/build/bin" MOOLAI_REQUIRE_SIM=1 gui/test.sh 2>&1 | tee build/gui-summary.txt
+  [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+  result[dashboard]=$(grep -E "^gui: [0-9]+ passed" build/gui-summary.txt | tail -1)
+  [ -n "${result[dashboard]}" ] || result[dashboard]="no summary"
+fi
+
 echo
 echo "=== Summary"
-for name in plain asan+ubsan; do
+for name in plain asan+ubsan dashboard; do
   printf '%-11s %s\n' "$name:" "${result[$name]:-not run}"
 done
 [ $status -eq 0 ] && echo "ALL TESTS PASSED" || echo "SOME TESTS FAILED"

@@ -3,6 +3,7 @@
 #include "app/rest_support.hpp"
 
 #include <algorithm>
+#include <map>
 
 #include "app/message_delivery.hpp"
 #include "app/rfc3339.hpp"
@@ -117,33 +118,60 @@ HttpResponse list_organizations(const Context& ctx, const HttpRequest& req, cons
 }
 
 HttpResponse overview(const Context& ctx, const HttpRequest&, const Principal& who) {
-    size_t active = 0, inactive = 0, independent = 0;
+    struct Counts {
+        size_t active = 0, inactive = 0, independent = 0;
+    };
+    std::map<std::string, Counts> by_org;  // sorted by organization id
+    Counts all;
     for (const auto& o : ctx.fleet.all()) {
         if (!who.superadmin() && o->organization_id != who.organization_id) continue;
-        if (o->independent.load())
-            ++independent;
-        else if (o->status.load() == MOOLAI_ORCH_ACTIVE)
-            ++active;
-        else
-            ++inactive;
+        Counts& c = by_org[o->organization_id];
+        size_t Counts::*bucket = o->independent.load()                       ? &Counts::independent
+                                 : o->status.load() == MOOLAI_ORCH_ACTIVE ? &Counts::active
+                                                                          : &Counts::inactive;
+        ++(c.*bucket);
+        ++(all.*bucket);
     }
+    Query orgs_query;
+    orgs_query.limit = 1000;
+    if (!who.superadmin()) orgs_query.organization_id = who.organization_id;
+    CallResult orgs = who.superadmin() ? ctx.plugins.storage().org_list(orgs_query)
+                                       : ctx.plugins.storage().org_get(who.organization_id);
     Query one;
     one.limit = 1;
     if (!who.superadmin()) one.organization_id = who.organization_id;
-    CallResult orgs = ctx.plugins.storage().org_list(one);
     CallResult users = ctx.plugins.storage().user_list(one);
     if (!orgs.ok()) return storage_error(orgs);
     if (!users.ok()) return storage_error(users);
+    const json orgs_json = json::parse(orgs.output);
+    // Organizations without orchestrators are listed too, with zeros.
+    std::map<std::string, std::string> names;
+    for (const json& org : who.superadmin() ? orgs_json["items"] : json::array({orgs_json})) {
+        const std::string id = org.value("organization_id", "");
+        names[id] = org.value("name", id);
+        by_org.emplace(id, Counts{});
+    }
+    json per_org = json::array();
+    for (const auto& [id, c] : by_org) {
+        auto name = names.find(id);
+        per_org.push_back({{"organization_id", id},
+                           {"name", name != names.end() ? name->second : id},
+                           {"active", c.active},
+                           {"inactive", c.inactive},
+                           {"independent", c.independent},
+                           {"total", c.active + c.inactive + c.independent}});
+    }
     const size_t total_orgs =
-        who.superadmin() ? json::parse(orgs.output).value("total", size_t{0}) : size_t{1};
+        who.superadmin() ? orgs_json.value("total", size_t{0}) : size_t{1};
     return ok(json{{"success", true},
                    {"data",
                     {{"total_organizations", total_orgs},
-                     {"active_orchestrators", active},
+                     {"active_orchestrators", all.active},
                      {"total_users", json::parse(users.output).value("total", size_t{0})},
-                     {"total_orchestrators", active + inactive + independent},
-                     {"inactive_orchestrators", inactive},
-                     {"independent_orchestrators", independent}}}});
+                     {"total_orchestrators", all.active + all.inactive + all.independent},
+                     {"inactive_orchestrators", all.inactive},
+                     {"independent_orchestrators", all.independent},
+                     {"by_organization", per_org}}}});
 }
 
 // Connected right now, from memory (the seed's live view).
@@ -176,20 +204,19 @@ HttpResponse send_frame(const Context& ctx, const HttpRequest& req, const Princi
     if (!parse_body(req, body, refusal)) return refusal;
     if (!body.contains("type") || !body["type"].is_string())
         return HttpResponse::error(400, "invalid_request", "the frame needs a string \"type\"");
-    // Frames with a meaning in the protocol go through their own endpoints,
-    // which store, check policy and audit; this one is for ad-hoc frames.
-    static const char* const kReserved[] = {"handshake_ack", "provisioning", "heartbeat_ack",
-                                            "status",        "error",        "stop_monitoring",
-                                            "config_update", "recommendation"};
-    for (const char* t : kReserved)
-        if (body["type"] == t)
-            return HttpResponse::error(400, "reserved_type",
-                                       std::string("\"") + t +
-                                           "\" frames are sent by the controller itself; use "
-                                           "the independence or messages endpoints");
+    // Independence has its own endpoint, which asks the policy plugin, stores
+    // the flag and audits: a frame here must not change it behind that.
+    const json config = body.value("config", json());
+    if (body["type"] == "stop_monitoring" ||
+        (body["type"] == "config_update" && config.is_object() &&
+         (config.contains("is_independent") || config.contains("monitoring_enabled"))))
+        return HttpResponse::error(400, "reserved_type",
+                                   "independence is changed with PUT "
+                                   "/api/v1/internal/orchestrators/{id}/independence");
     body["orchestrator_id"] = o->id;
     if (ctx.ws.send_to(o->id, body.dump()) != MOOLAI_OK)
         return HttpResponse::error(409, "not_connected", "the orchestrator is not connected");
+    audit(ctx, who, "frame_sent", o->organization_id, o->id, {{"type", body["type"]}});
     return ok(json{{"success", true}, {"message", "Frame sent"}, {"orchestrator_id", o->id}});
 }
 

@@ -277,6 +277,16 @@ TEST_F(OrchestratorSession, ListingsShowLiveStatusWithFiltersAndPages) {
     EXPECT_GE(d["independent_orchestrators"].get<int>(), 1);
     EXPECT_GE(d["total_organizations"].get<int>(), 1);
     EXPECT_GE(d["total_users"].get<int>(), 1);
+    const json* mine = nullptr;
+    for (const json& org : d["by_organization"])
+        if (org["organization_id"] == "listing-org") mine = &org;
+    ASSERT_NE(mine, nullptr) << d;
+    EXPECT_EQ((*mine)["name"], "Org listing-org");
+    EXPECT_GE((*mine)["active"].get<int>(), 1) << *mine;
+    EXPECT_GE((*mine)["independent"].get<int>(), 1) << *mine;
+    EXPECT_EQ((*mine)["total"].get<int>(), (*mine)["active"].get<int>() +
+                                               (*mine)["inactive"].get<int>() +
+                                               (*mine)["independent"].get<int>());
 }
 
 // Posts a recommendation for `id`; returns its message id.

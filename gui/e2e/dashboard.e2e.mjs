@@ -1,0 +1,417 @@
+// End-to-end: the built dashboard served by a real controller, driven in
+// Debian's Chromium, with simulated orchestrators on the WebSocket side.
+//   MOOLAI_BIN_DIR   where moolai-controller is (default ../../build/bin)
+//   E2E_OUTPUT_DIR   screenshots (default ./test-results)
+//   CHROMIUM_PATH    the browser (default /usr/bin/chromium)
+//   MOOLAI_SIM_PATH  moolai-orchestrator-sim (default: next to the controller)
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { axeViolations } from './lib/axe.mjs';
+import { Rest, startController } from './lib/controller.mjs';
+import { SimOrchestrator } from './lib/orchestrator.mjs';
+import { simulatorPath, startSimulator } from './lib/simulator.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const binDir = resolve(here, process.env.MOOLAI_BIN_DIR ?? '../../build/bin');
+const dashboardDir = resolve(here, process.env.MOOLAI_DASHBOARD_DIR ?? '../frontend/dist');
+const outDir = resolve(here, process.env.E2E_OUTPUT_DIR ?? 'test-results');
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+const ADMIN = { username: 'admin', password: 'secret-pass-1' };
+const ALICE = { username: 'alice', password: 'alice-pass-1' }; // org_admin of acme
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+// The controller pushes changes over its event stream; the dashboard polls
+// every 10 s only while the stream is down. PUSH_MS is under that interval,
+// so an update seen within it came through the stream.
+const PUSH_MS = 7000;
+
+let ctl;
+let admin;
+let browser;
+let desktop; // a signed-in superadmin context
+const sims = new Map();
+
+async function shot(page, name) {
+  await page.screenshot({ path: resolve(outDir, `${name}.png`), fullPage: true });
+}
+
+async function settled(page) {
+  await page.waitForSelector('h1');
+  await page.waitForFunction(() => !document.querySelector('.state-loading'), null, { timeout: 15000 });
+}
+
+async function assertAxeClean(page, what) {
+  const v = await axeViolations(page);
+  assert.deepEqual(v, [], `${what}: accessibility violations:\n${JSON.stringify(v, null, 2)}`);
+}
+
+/** Opens a page, waits for its data, checks accessibility and saves a screenshot. */
+async function visit(page, path, name) {
+  await page.goto(ctl.baseUrl + path);
+  await settled(page);
+  await assertAxeClean(page, name);
+  await shot(page, name);
+}
+
+async function signIn(page, { username, password }) {
+  await page.goto(`${ctl.baseUrl}/login`);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  try {
+    // Signed in: the frame with its Log out button (the page is where the user was going).
+    await page.getByRole('button', { name: 'Log out' }).waitFor({ timeout: 15000 });
+  } catch (e) {
+    await shot(page, `failed-sign-in-${username}`);
+    throw e;
+  }
+}
+
+const row = (page, id) => page.locator(`tr[data-orchestrator="${id}"]`);
+
+/** The page has subscribed to the controller's event stream. */
+const waitLive = (page) => page.locator('[data-live-mode="live"]').waitFor({ timeout: 10000 });
+
+/** Marks the window: if the page reloads, the mark is gone. */
+const markWindow = (page) => page.evaluate(() => {
+  window.__e2eMark = 'still here';
+});
+const assertNotReloaded = async (page) => assert.equal(await page.evaluate(() => window.__e2eMark), 'still here', 'the page reloaded');
+
+before(async () => {
+  mkdirSync(outDir, { recursive: true });
+  ctl = await startController({ binDir, dashboardDir, heartbeatTtlSec: 3, ...ADMIN });
+  admin = await Rest.login(ctl.baseUrl, ADMIN.username, ADMIN.password);
+  await admin.call('POST', '/api/v1/internal/organizations', { organization_id: 'acme', name: 'Acme Corp', location: 'Berlin' });
+  await admin.call('POST', '/api/v1/internal/organizations', { organization_id: 'globex', name: 'Globex', location: 'Austin' });
+  for (const [id, org] of [
+    ['acme-edge-1', 'acme'],
+    ['acme-edge-2', 'acme'],
+    ['globex-edge-1', 'globex'],
+  ]) {
+    const made = await admin.call('POST', '/api/v1/internal/orchestrators', { orchestrator_id: id, organization_id: org, name: id });
+    sims.set(id, new SimOrchestrator({ wsUrl: ctl.wsUrl, orchestratorId: id, organizationId: org, token: made.data.token }));
+  }
+  await admin.call('POST', '/api/v1/internal/users', { ...ALICE, role: 'org_admin', organization_id: 'acme' });
+  browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  desktop = await browser.newContext({ viewport: DESKTOP });
+});
+
+after(async () => {
+  for (const s of sims.values()) s.close();
+  await browser?.close();
+  await ctl?.stop();
+});
+
+describe('operator dashboard', { concurrency: false }, () => {
+  it('login: refuses a wrong password, then signs in to the overview', async () => {
+    const page = await desktop.newPage();
+    await page.goto(`${ctl.baseUrl}/orchestrators`);
+    await page.getByRole('button', { name: 'Sign in' }).waitFor(); // not signed in → login
+    await assertAxeClean(page, 'login');
+    await shot(page, 'login');
+    await page.getByLabel('Username').fill(ADMIN.username);
+    await page.getByLabel('Password').fill('not-the-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Invalid username or password.' }).waitFor();
+    await shot(page, 'login-error');
+    // The controller throttles a username after 10 failures: the page says when to retry.
+    for (let i = 0; i < 10; i++)
+      await fetch(`${ctl.baseUrl}/api/v1/internal/auth/login`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ username: 'mallory', password: `guess-${i}` }),
+      });
+    await page.getByLabel('Username').fill('mallory');
+    await page.getByLabel('Password').fill('guess-10');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const throttled = page.getByRole('alert').filter({ hasText: 'Too many failed sign-in attempts' });
+    await throttled.waitFor();
+    assert.match(await throttled.textContent(), /Try again in \d+ (s|min)/);
+    assert.equal(await page.getByRole('button', { name: /^Wait \d+ (s|min)/ }).isDisabled(), true);
+    await assertAxeClean(page, 'login throttled');
+    await shot(page, 'login-throttled');
+    await page.reload(); // the countdown belongs to mallory, not to the next user
+    await page.getByLabel('Username').fill(ADMIN.username);
+    await page.getByLabel('Password').fill(ADMIN.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    // A signed-in user who asked for /orchestrators gets it.
+    await page.getByRole('heading', { name: 'Orchestrators' }).waitFor();
+    await page.close();
+  });
+
+  it('simulated orchestrators turn active without a reload', async () => {
+    const page = await desktop.newPage();
+    await page.goto(`${ctl.baseUrl}/orchestrators`);
+    await settled(page);
+    for (const id of sims.keys()) assert.equal(await row(page, id).locator('.badge').textContent(), 'inactive');
+    await waitLive(page);
+    await markWindow(page);
+    const period = new Date().toISOString().slice(0, 13) + ':00:00Z';
+    for (const s of sims.values()) await s.connect();
+    sims.get('acme-edge-1').usage({ model: 'gpt-4o', requests: 3, inputTokens: 300, outputTokens: 120, costUsd: 0.75, period });
+    sims.get('acme-edge-2').usage({ model: 'claude-3', requests: 2, inputTokens: 200, outputTokens: 80, costUsd: 0.25, period });
+    sims.get('globex-edge-1').usage({ model: 'gpt-4o', requests: 1, inputTokens: 100, outputTokens: 40, costUsd: 1.0, period });
+    for (const id of sims.keys())
+      await row(page, id).locator('.badge', { hasText: 'active (heartbeat)' }).waitFor({ timeout: PUSH_MS });
+    await assertNotReloaded(page);
+    await assertAxeClean(page, 'orchestrators');
+    await shot(page, 'orchestrators');
+    await page.close();
+  });
+
+  it('independence: confirm, the orchestrator gets stop_monitoring, another tab’s badge changes without reload', async () => {
+    const list = await desktop.newPage();
+    await list.goto(`${ctl.baseUrl}/orchestrators`);
+    await row(list, 'acme-edge-1').locator('.badge', { hasText: 'active (heartbeat)' }).waitFor();
+    await waitLive(list);
+    await markWindow(list);
+
+    const page = await desktop.newPage();
+    await visit(page, '/orchestrators/acme-edge-1', 'orchestrator-detail');
+    const toggle = page.getByRole('switch', { name: 'Operate independently' });
+    assert.equal(await toggle.getAttribute('aria-checked'), 'false');
+    await toggle.click();
+    const dialog = page.getByRole('dialog', { name: 'Make this orchestrator independent?' });
+    await dialog.waitFor();
+    await assertAxeClean(page, 'independence confirmation');
+    await shot(page, 'independence-confirm');
+    await dialog.getByRole('button', { name: 'Make independent' }).click();
+
+    await page.getByText('This orchestrator operates independently').waitFor();
+    const stop = await sims.get('acme-edge-1').waitFor((f) => f.type === 'stop_monitoring');
+    assert.equal(stop.orchestrator_id, 'acme-edge-1');
+    assert.equal(await page.getByRole('heading', { name: 'Messages' }).count(), 0, 'messages are hidden while independent');
+    await page.getByTestId('independence-last-change').filter({ hasText: 'Last changed by admin' }).waitFor();
+    await shot(page, 'orchestrator-independent');
+
+    await row(list, 'acme-edge-1').locator('.badge', { hasText: 'independent' }).waitFor({ timeout: PUSH_MS });
+    await assertNotReloaded(list);
+
+    // And back: monitoring resumes with a config_update, the badge returns.
+    await toggle.click();
+    await page.getByRole('dialog', { name: 'Resume monitoring?' }).getByRole('button', { name: 'Resume monitoring' }).click();
+    await sims.get('acme-edge-1').waitFor((f) => f.type === 'config_update');
+    await row(list, 'acme-edge-1').locator('.badge', { hasText: 'active (heartbeat)' }).waitFor({ timeout: PUSH_MS });
+    await assertNotReloaded(list);
+    await list.close();
+    await page.close();
+  });
+
+  it('accepting a recommendation delivers it to the orchestrator', async () => {
+    const page = await desktop.newPage();
+    await page.goto(`${ctl.baseUrl}/orchestrators/acme-edge-2`);
+    await settled(page);
+    await page.getByText('No messages for this orchestrator.').waitFor();
+    await waitLive(page);
+    // An analyzer posts a recommendation; it appears without a reload.
+    const created = await admin.call('POST', '/api/v1/internal/orchestrators/acme-edge-2/messages', {
+      message_type: 'recommendation',
+      content: 'Enable response caching for repeated prompts',
+    });
+    const id = created.message_id;
+    const item = page.locator(`li[data-message="${id}"]`);
+    await item.waitFor({ timeout: PUSH_MS });
+    await assertAxeClean(page, 'messages');
+    await shot(page, 'messages-pending');
+    await item.getByRole('button', { name: /^Accept/ }).click();
+    const forwarded = await sims.get('acme-edge-2').waitFor((f) => f.message_id === id);
+    assert.match(JSON.stringify(forwarded), /Enable response caching/);
+    await item.locator('.delivery', { hasText: 'delivered' }).waitFor({ timeout: PUSH_MS });
+    await shot(page, 'messages-delivered');
+    await page.close();
+  });
+
+  it('the costs chart shows the reported usage', async () => {
+    const page = await desktop.newPage();
+    await visit(page, '/costs', 'costs');
+    assert.equal((await page.getByTestId('cost-total').textContent()).trim(), '$2.00');
+    const byModel = page.getByRole('region', { name: 'Cost by model' });
+    assert.equal(await byModel.locator('[data-bar]').count(), 2);
+    assert.equal(await byModel.locator('[data-bar="gpt-4o"]').getAttribute('data-value'), '1.75');
+    const byOrch = page.getByTestId('by-orchestrator-table');
+    assert.match(await byOrch.textContent(), /acme-edge-1.*\$0\.75/);
+    await page.close();
+  });
+
+  it('every page is accessible and has a screenshot', async () => {
+    const page = await desktop.newPage();
+    for (const [path, name] of [
+      ['/', 'overview'],
+      ['/organizations', 'organizations'],
+      ['/organizations/acme', 'organization-detail'],
+      ['/audit', 'audit'],
+      ['/plugins', 'plugins'],
+      ['/users', 'users'],
+      ['/logs', 'logs'],
+    ])
+      await visit(page, path, name);
+    // What each page shows, briefly:
+    await page.goto(`${ctl.baseUrl}/`);
+    await settled(page);
+    await page.getByTestId('count-Orchestrators').filter({ hasText: '3' }).waitFor();
+    await page.goto(`${ctl.baseUrl}/audit`);
+    await page.getByRole('cell', { name: 'independence toggled' }).first().waitFor();
+    await page.goto(`${ctl.baseUrl}/plugins`);
+    await page.getByRole('cell', { name: /storage/ }).first().waitFor();
+    await page.close();
+  });
+
+  it('works on a narrow screen', async () => {
+    const phone = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
+    const page = await phone.newPage();
+    await signIn(page, ADMIN);
+    await visit(page, '/', 'narrow-overview');
+    await visit(page, '/orchestrators', 'narrow-orchestrators');
+    // The navigation sits behind the menu button.
+    const menu = page.getByRole('button', { name: 'Menu' });
+    assert.equal(await page.getByRole('link', { name: 'Costs' }).isVisible(), false);
+    await menu.click();
+    await page.getByRole('link', { name: 'Costs' }).click();
+    await settled(page);
+    await assertAxeClean(page, 'narrow costs');
+    await shot(page, 'narrow-costs');
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= PHONE.width + 1, `the page scrolls sideways (${width}px)`);
+    await phone.close();
+  });
+
+  it('an org_admin sees only their organization', async () => {
+    const ctx = await browser.newContext({ viewport: DESKTOP });
+    const page = await ctx.newPage();
+    await signIn(page, ALICE);
+    await page.goto(`${ctl.baseUrl}/orchestrators`);
+    await settled(page);
+    await row(page, 'acme-edge-1').waitFor();
+    assert.equal(await row(page, 'globex-edge-1').count(), 0);
+    assert.deepEqual(
+      (await page.locator('tr[data-orchestrator]').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-orchestrator')))).sort(),
+      ['acme-edge-1', 'acme-edge-2'],
+    );
+    assert.equal(await page.getByRole('link', { name: 'Users' }).count(), 0);
+    assert.equal(await page.getByRole('link', { name: 'Logs' }).count(), 0);
+    await shot(page, 'org-admin-orchestrators');
+    await page.goto(`${ctl.baseUrl}/orchestrators/globex-edge-1`);
+    await page.getByText('No orchestrator “globex-edge-1” here.').waitFor();
+    await page.goto(`${ctl.baseUrl}/organizations/globex`);
+    await page.getByRole('alert').filter({ hasText: 'no such organization' }).waitFor();
+    await page.goto(`${ctl.baseUrl}/costs`);
+    await settled(page);
+    assert.equal((await page.getByTestId('cost-total').textContent()).trim(), '$1.00');
+    await page.getByRole('link', { name: 'My organization' }).click();
+    await page.getByRole('heading', { name: 'Acme Corp' }).waitFor();
+    await assertAxeClean(page, 'org_admin organization');
+    await ctx.close();
+  });
+
+  it('a silent orchestrator turns inactive after the heartbeat TTL, without a reload', async () => {
+    const page = await desktop.newPage();
+    await page.goto(`${ctl.baseUrl}/orchestrators`);
+    await row(page, 'globex-edge-1').locator('.badge', { hasText: 'active (heartbeat)' }).waitFor();
+    await waitLive(page);
+    await markWindow(page);
+    sims.get('globex-edge-1').close();
+    // TTL is 3 s here; the sweeper flips it and the stream tells the page.
+    await row(page, 'globex-edge-1').locator('.badge', { hasText: 'inactive' }).waitFor({ timeout: 3000 + PUSH_MS });
+    assert.equal(await row(page, 'globex-edge-1').locator('td').nth(4).textContent(), 'offline');
+    await assertNotReloaded(page);
+    await page.goto(`${ctl.baseUrl}/`);
+    const recent = page.getByRole('region', { name: 'Recent status changes' });
+    await recent.getByText('status active → inactive').first().waitFor();
+    await shot(page, 'overview-recent-changes');
+    await page.close();
+  });
+
+  it('the project’s simulator: a provisioned fleet turns active, a toggle reaches it, an accepted recommendation is acknowledged, its usage is charted', async (t) => {
+    const bin = simulatorPath(binDir);
+    if (!bin) {
+      // scripts/test.sh builds the simulator and requires this scenario.
+      assert.ok(!process.env.MOOLAI_REQUIRE_SIM, `moolai-orchestrator-sim is not in ${binDir}`);
+      t.skip(`moolai-orchestrator-sim is not in ${binDir}`);
+      return;
+    }
+    const sim = startSimulator({
+      bin,
+      apiUrl: ctl.baseUrl,
+      wsUrl: ctl.wsUrl,
+      ...ADMIN,
+      organization: 'simco',
+      count: 3,
+      prefix: 'simco-',
+    });
+    try {
+      const page = await desktop.newPage();
+      await page.goto(`${ctl.baseUrl}/orchestrators?organization_id=simco`);
+      await waitLive(page);
+      const ids = ['simco-00001', 'simco-00002', 'simco-00003'];
+      for (const id of ids) await row(page, id).locator('.badge', { hasText: 'active (heartbeat)' }).waitFor({ timeout: 20000 });
+      await shot(page, 'simulator-fleet');
+
+      await page.goto(`${ctl.baseUrl}/orchestrators/simco-00001`);
+      await settled(page);
+      await page.getByRole('switch', { name: 'Operate independently' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Make independent' }).click();
+      await page.getByText('This orchestrator operates independently').waitFor();
+      await sim.waitForLine(/simco-00001: stop_monitoring/);
+
+      // A recommendation accepted in the dashboard reaches another simulated
+      // orchestrator, which acknowledges it: the delivery state says so.
+      await page.goto(`${ctl.baseUrl}/orchestrators/simco-00002`);
+      await settled(page);
+      await waitLive(page);
+      const created = await admin.call('POST', '/api/v1/internal/orchestrators/simco-00002/messages', {
+        message_type: 'recommendation',
+        content: 'Route short prompts to the smaller model',
+      });
+      const item = page.locator(`li[data-message="${created.message_id}"]`);
+      await item.waitFor({ timeout: PUSH_MS });
+      await item.getByRole('button', { name: /^Accept/ }).click();
+      await item.locator('.delivery', { hasText: 'delivered' }).waitFor({ timeout: PUSH_MS });
+      const stored = await admin.call('GET', '/api/v1/internal/orchestrators/simco-00002/messages');
+      assert.equal(stored.data.find((m) => m.id === created.message_id).delivery_state, 'acknowledged');
+      await shot(page, 'simulator-message-delivered');
+
+      // Its usage reports reach the costs page as the controller sums them.
+      await sim.waitForLine(/usage reports [1-9]/, 15000);
+      const rest = await admin.call('GET', '/api/v1/controller/costs?organization_id=simco&group_by=orchestrator');
+      assert.ok(rest.data.by_orchestrator.length > 0, 'the simulator reported usage');
+      await page.goto(`${ctl.baseUrl}/costs?organization_id=simco`);
+      await settled(page);
+      const bars = page.getByRole('region', { name: 'Cost by orchestrator' }).locator('[data-bar]');
+      assert.ok((await bars.count()) >= 1);
+      await shot(page, 'simulator-costs');
+      await page.close();
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  it('logout and a revoked session both lead back to login', async () => {
+    const ctx = await browser.newContext({ viewport: DESKTOP });
+    const page = await ctx.newPage();
+    await signIn(page, ADMIN);
+    // Revoke this browser's token behind its back (as an expiry would).
+    const token = await page.evaluate(() => JSON.parse(localStorage.getItem('moolai.session')).token);
+    await new Rest(ctl.baseUrl, token).call('POST', '/api/v1/internal/auth/logout', {});
+    // The overview may still be loading: its 401s can end the session in the
+    // document being left as well as in the new one. Either way: the notice.
+    await page.goto(`${ctl.baseUrl}/plugins`);
+    await page.getByText('Your session has ended. Please sign in again.').waitFor();
+    await shot(page, 'session-ended');
+    // A new document (here a reload of the login page) still says so.
+    await page.reload();
+    await page.getByText('Your session has ended. Please sign in again.').waitFor();
+    await signIn(page, ADMIN);
+    // Back where the session ended.
+    await page.getByRole('heading', { name: 'Plugins' }).waitFor();
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    assert.equal(await page.evaluate(() => localStorage.getItem('moolai.session')), null);
+    await ctx.close();
+  });
+});

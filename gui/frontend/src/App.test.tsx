@@ -1,0 +1,251 @@
+import { act, screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { FakeController, FakeSocket, orgAdmin, page, renderApp, signedInAs, superadmin, uiConfig } from './test/fakes';
+
+const overview = {
+  success: true,
+  data: { total_organizations: 2, active_orchestrators: 1, inactive_orchestrators: 0, independent_orchestrators: 0, total_orchestrators: 1, total_users: 2 },
+};
+
+describe('session', () => {
+  beforeEach(() => FakeSocket.reset());
+
+  it('goes back to login when the controller says 401', async () => {
+    signedInAs(superadmin);
+    const api = new FakeController()
+      .on('GET /api/v1/internal/ui-config', () => uiConfig)
+      .on('GET /api/v1/controller/overview', () => ({ status: 401, body: { success: false, error: { code: 'unauthorized', message: 'expired' } } }))
+      .on('GET /api/v1/controller/organizations', () => page([]))
+      .on('GET /api/v1/internal/audit', () => page([]));
+    renderApp(api, '/');
+    expect(await screen.findByText('Your session has ended. Please sign in again.')).toBeInTheDocument();
+    expect(localStorage.getItem('moolai.session')).toBeNull();
+  });
+
+  it('says the session ended in the next document too, when the 401 reached the page being left', async () => {
+    // A reload or a typed URL while a request is in flight: the 401 ends the
+    // session in the old document, and the new one finds no stored session.
+    signedInAs(superadmin);
+    const revoked = () => ({ status: 401, body: { success: false, error: { code: 'unauthorized', message: 'session revoked' } } });
+    const leaving = new FakeController()
+      .on('GET /api/v1/internal/ui-config', () => uiConfig)
+      .on('GET /api/v1/controller/overview', revoked)
+      .on('GET /api/v1/controller/organizations', revoked)
+      .on('GET /api/v1/internal/events', revoked);
+    const old = renderApp(leaving, '/');
+    await waitFor(() => expect(localStorage.getItem('moolai.session')).toBeNull());
+    old.unmount();
+
+    const next = new FakeController().on('GET /api/v1/internal/plugins', revoked);
+    renderApp(next, '/plugins');
+    expect(await screen.findByText('Your session has ended. Please sign in again.')).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Sign in' })).toBeInTheDocument();
+    expect(next.calls).toHaveLength(0); // no session, so nothing was asked
+  });
+
+  it('a stored session whose time ran out while no page was open says it ended', async () => {
+    signedInAs({ ...superadmin, expires_at: new Date(Date.now() - 1000).toISOString() });
+    renderApp(new FakeController(), '/plugins');
+    expect(await screen.findByText('Your session has ended. Please sign in again.')).toBeInTheDocument();
+  });
+
+  it('signing in again clears the note; a logout leaves none for the next document', async () => {
+    localStorage.setItem('moolai.session-ended', 'expired');
+    const api = new FakeController()
+      .on('POST /api/v1/internal/auth/login', () => ({ success: true, user: superadmin }))
+      .on('GET /api/v1/internal/ui-config', () => uiConfig)
+      .on('POST /api/v1/internal/auth/logout', () => ({ success: true }))
+      .on('GET /api/v1/internal/plugins', () => ({ success: true, data: { items: [] }, host_abi_version: '1.0' }));
+    const first = renderApp(api, '/plugins');
+    expect(await screen.findByText('Your session has ended. Please sign in again.')).toBeInTheDocument();
+    await userEvent.type(screen.getByLabelText('Username'), 'admin');
+    await userEvent.type(screen.getByLabelText('Password'), 'secret-pass-1');
+    await userEvent.click(screen.getByRole('button', { name: 'Sign in' }));
+    await userEvent.click(await screen.findByRole('button', { name: 'Log out' }));
+    await screen.findByRole('button', { name: 'Sign in' });
+    expect(screen.queryByText('Your session has ended. Please sign in again.')).toBeNull();
+    first.unmount();
+    renderApp(api, '/plugins');
+    await screen.findByRole('button', { name: 'Sign in' });
+    expect(screen.queryByText('Your session has ended. Please sign in again.')).toBeNull();
+  });
+
+  it('a 401 in a stale tab leaves the session another tab has signed in since', async () => {
+    signedInAs(superadmin);
+    const newer = { ...superadmin, token: 'tok-newer' };
+    const api = new FakeController()
+      .on('GET /api/v1/internal/ui-config', () => uiConfig)
+      .on('GET /api/v1/controller/overview', () => {
+        signedInAs(newer); // meanwhile, in another tab
+        return { status: 401, body: { success: false, error: { code: 'unauthorized', message: 'expired' } } };
+      })
+      .on('GET /api/v1/controller/organizations', () => page([]))
+      .on('GET /api/v1/internal/events', () => page([]));
+    renderApp(api, '/');
+    expect(await screen.findByText('Your session has ended. Please sign in again.')).toBeInTheDocument();
+    expect(JSON.parse(localStorage.getItem('moolai.session') ?? '{}').token).toBe('tok-newer');
+    expect(localStorage.getItem('moolai.session-ended')).toBeNull();
+  });
+
+  it('a 401 after a logout in another tab leaves that tab’s word: logout', async () => {
+    signedInAs(superadmin);
+    const api = new FakeController()
+      .on('GET /api/v1/internal/ui-config', () => uiConfig)
+      .on('GET /api/v1/controller/overview', () => {
+        // meanwhile, the other tab logs out
+        localStorage.removeItem('moolai.session');
+        localStorage.setItem('moolai.session-ended', 'logout');
+        return { status: 401, body: { success: false, error: { code: 'unauthorized', message: 'revoked' } } };
+      })
+      .on('GET /api/v1/controller/organizations', () => page([]))
+      .on('GET /api/v1/internal/events', () => page([]));
+    renderApp(api, '/');
+    expect(await screen.findByText('Your session has ended. Please sign in again.')).toBeInTheDocument();
+    expect(localStorage.getItem('moolai.session-ended')).toBe('logout');
+  });
+
+  it('goes back to login when the token’s time is up', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    try {
+      signedInAs({ ...superadmin, expires_at: new Date(Date.now() + 5000).toISOString() });
+      const api = new FakeController()
+        .on('GET /api/v1/internal/ui-config', () => uiConfig)
+        .on('GET /api/v1/controller/plugins', () => ({}))
+        .on('GET /api/v1/internal/plugins', () => ({ success: true, data: { items: [] }, host_abi_version: '1.0' }));
+      renderApp(api, '/plugins');
+      expect(await screen.findByText('No plugins loaded.')).toBeInTheDocument();
+      await act(async () => {
+        vi.advanceTimersByTime(6000);
+      });
+      expect(screen.getByText('Your session has ended. Please sign in again.')).toBeInTheDocument();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('logs out: tells the controller and forgets the token', async () => {
+    signedInAs(superadmin);
+    const api = new FakeController()
+      .on('GET /api/v1/internal/ui-config', () => uiConfig)
+      .on('POST /api/v1/internal/auth/logout', () => ({ success: true }))
+      .on('GET /api/v1/internal/plugins', () => ({ success: true, data: { items: [] }, host_abi_version: '1.0' }));
+    renderApp(api, '/plugins');
+    await userEvent.click(await screen.findByRole('button', { name: 'Log out' }));
+    expect(await screen.findByRole('button', { name: 'Sign in' })).toBeInTheDocument();
+    expect(api.callsTo('POST /api/v1/internal/auth/logout')[0]!.headers.Authorization).toBe('Bearer tok-admin');
+    expect(localStorage.getItem('moolai.session')).toBeNull();
+  });
+});
+
+describe('live fallback', () => {
+  beforeEach(() => FakeSocket.reset());
+
+  it('polls every poll_interval_ms while the stream is down, and stops polling once live', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    try {
+      signedInAs(superadmin);
+      const api = new FakeController()
+        .on('GET /api/v1/internal/ui-config', () => ({ ...uiConfig, poll_interval_ms: 2000 }))
+        .on('GET /api/v1/internal/plugins', () => ({ success: true, data: { items: [] }, host_abi_version: '1.0' }));
+      renderApp(api, '/plugins');
+      await screen.findByText('No plugins loaded.');
+      const polls = () => api.callsTo('GET /api/v1/internal/plugins').length;
+      const first = polls();
+      await act(async () => {
+        vi.advanceTimersByTime(4100);
+      });
+      expect(polls()).toBeGreaterThanOrEqual(first + 2);
+      const ws = FakeSocket.latest();
+      expect(ws.url).toBe('ws://localhost:8766/api/v1/events');
+      act(() => {
+        ws.open();
+        ws.receive({ type: 'subscribed' });
+      });
+      const live = polls();
+      await act(async () => {
+        vi.advanceTimersByTime(10000);
+      });
+      // After subscribing, one refetch (the stream may have missed something), then no polling.
+      expect(polls()).toBeLessThanOrEqual(live + 1);
+      expect(screen.getByText('Live')).toBeInTheDocument();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('polls alone when the controller has no ui-config (no event stream)', async () => {
+    signedInAs(superadmin);
+    const api = new FakeController().on('GET /api/v1/internal/plugins', () => ({ success: true, data: { items: [] }, host_abi_version: '1.0' }));
+    renderApp(api, '/plugins');
+    expect(await screen.findByText('Polling')).toBeInTheDocument();
+    expect(FakeSocket.instances).toHaveLength(0);
+  });
+});
+
+describe('tenancy in the UI', () => {
+  beforeEach(() => FakeSocket.reset());
+
+  it('an org_admin is not offered the users page', async () => {
+    signedInAs(orgAdmin);
+    const api = new FakeController().on('GET /api/v1/internal/ui-config', () => uiConfig);
+    renderApp(api, '/users');
+    expect(await screen.findByRole('heading', { name: 'Not allowed' })).toBeInTheDocument();
+    expect(api.callsTo('GET /api/v1/internal/users')).toHaveLength(0);
+  });
+
+  it('an org_admin opening Organizations lands on their own', async () => {
+    signedInAs(orgAdmin);
+    const api = new FakeController()
+      .on('GET /api/v1/internal/ui-config', () => uiConfig)
+      .on('GET /api/v1/controller/organizations/acme', () => ({ success: true, data: { organization_id: 'acme', name: 'Acme Corp' } }))
+      .on('GET /api/v1/controller/orchestrators', () => page([]));
+    renderApp(api, '/organizations');
+    expect(await screen.findByRole('heading', { name: 'Acme Corp' })).toBeInTheDocument();
+    expect(screen.getByText('This organization has no orchestrators yet.')).toBeInTheDocument();
+  });
+
+  it('shows the controller’s refusal for another tenant’s organization', async () => {
+    signedInAs(orgAdmin);
+    const api = new FakeController()
+      .on('GET /api/v1/internal/ui-config', () => uiConfig)
+      .on('GET /api/v1/controller/organizations/globex', () => ({ status: 404, body: { success: false, error: { code: 'not_found', message: 'no such organization' } } }))
+      .on('GET /api/v1/controller/orchestrators', () => ({ status: 403, body: { success: false, error: { code: 'forbidden', message: 'an org_admin sees their own organization only' } } }));
+    renderApp(api, '/organizations/globex');
+    expect(await screen.findByText('Not found: no such organization')).toBeInTheDocument();
+  });
+});
+
+describe('overview', () => {
+  beforeEach(() => FakeSocket.reset());
+
+  it('counts by status and by organization, and lists stored and pushed changes', async () => {
+    signedInAs(superadmin);
+    const api = new FakeController()
+      .on('GET /api/v1/internal/ui-config', () => uiConfig)
+      .on('GET /api/v1/controller/overview', () => overview)
+      .on('GET /api/v1/controller/organizations', () => page([{ organization_id: 'acme', name: 'Acme' }]))
+      .on('GET /api/v1/controller/orchestrators', (req) => page([], req.query.get('status') === 'active' ? 7 : req.query.get('status') === 'inactive' ? 3 : 1))
+      .on('GET /api/v1/internal/events', () =>
+        page([
+          { kind: 'independence_changed', orchestrator_id: 'orch-2', old_value: 'false', new_value: 'true', actor: 'bob', time: new Date(Date.now() - 120_000).toISOString() },
+          { kind: 'message_changed', orchestrator_id: 'orch-2', subject_id: 'm1', old_value: '', new_value: 'pending', time: new Date(Date.now() - 60_000).toISOString() },
+        ]),
+      );
+    renderApp(api, '/');
+    const row = (await screen.findByRole('link', { name: 'Acme' })).closest('tr')!;
+    expect(within(row as HTMLElement).getAllByRole('cell').map((c) => c.textContent)).toEqual(['Acme', '7', '3', '1']);
+    const recent = screen.getByRole('region', { name: 'Recent status changes' });
+    expect(await within(recent).findByText('made independent by bob')).toBeInTheDocument();
+    expect(within(recent).getAllByRole('listitem')).toHaveLength(1); // messages are not status changes
+    const ws = FakeSocket.latest();
+    act(() => {
+      ws.open();
+      ws.receive({ type: 'subscribed' });
+      ws.receive({ type: 'event', kind: 'status_changed', orchestrator_id: 'orch-9', old_value: 'active', new_value: 'inactive', time: new Date().toISOString() });
+    });
+    expect(within(recent).getByRole('link', { name: 'orch-9' })).toBeInTheDocument();
+    expect(within(recent).getByText('status active → inactive')).toBeInTheDocument();
+    // Newest first.
+    expect(within(recent).getAllByRole('listitem')[0]).toHaveTextContent('orch-9');
+  });
+});

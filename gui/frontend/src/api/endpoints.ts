@@ -1,0 +1,156 @@
+// One function per controller endpoint the dashboard uses.
+import type { LiveEvent } from '../live/eventStream';
+import { ApiClient, ApiError, Query } from './client';
+import type {
+  AuditEntry,
+  Costs,
+  CreatedOrchestrator,
+  LogLine,
+  MessageList,
+  Message,
+  Orchestrator,
+  Organization,
+  Overview,
+  Page,
+  PluginList,
+  SessionUser,
+  UiConfig,
+  User,
+} from './types';
+
+interface Envelope<T> {
+  success: boolean;
+  data: T;
+}
+
+const C = '/api/v1/controller';
+const I = '/api/v1/internal';
+const enc = encodeURIComponent;
+
+export interface OrchestratorFilter {
+  page?: number;
+  page_size?: number;
+  status?: string;
+  organization_id?: string;
+  search?: string;
+}
+
+export interface AuditFilter {
+  page?: number;
+  page_size?: number;
+  action?: string;
+  actor?: string;
+  orchestrator_id?: string;
+  organization_id?: string;
+}
+
+export const DEFAULT_UI_CONFIG: UiConfig = {
+  ws_port: 8766,
+  events_path: '/api/v1/events',
+  poll_interval_ms: 10000,
+};
+
+export function makeApi(client: ApiClient) {
+  return {
+    async login(username: string, password: string): Promise<SessionUser> {
+      const r = await client.request<{ user: SessionUser }>(
+        'POST',
+        `${I}/auth/login`,
+        { username, password },
+        false,
+      );
+      return r.user;
+    },
+    logout: () => client.post<unknown>(`${I}/auth/logout`, {}),
+
+    /** The live-update settings; a controller without the endpoint gets polling only. */
+    async uiConfig(): Promise<UiConfig | null> {
+      try {
+        const r = await client.get<UiConfig | Envelope<UiConfig>>(`${I}/ui-config`);
+        const cfg = 'data' in r ? r.data : r;
+        return { ...DEFAULT_UI_CONFIG, ...cfg };
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 404) return null;
+        throw e;
+      }
+    },
+
+    overview: async () => (await client.get<Envelope<Overview>>(`${C}/overview`)).data,
+    organizations: async (q: Query = {}) =>
+      (await client.get<Envelope<Page<Organization>>>(`${C}/organizations`, q)).data,
+    organization: async (id: string) =>
+      (await client.get<Envelope<Organization>>(`${C}/organizations/${enc(id)}`)).data,
+    createOrganization: async (org: { organization_id: string; name: string; location?: string }) =>
+      (await client.post<Envelope<Organization>>(`${I}/organizations`, org)).data,
+
+    orchestrators: async (f: OrchestratorFilter = {}) =>
+      (await client.get<Envelope<Page<Orchestrator>>>(`${C}/orchestrators`, { ...f })).data,
+    /** One orchestrator, or null when it does not exist or belongs to another tenant (404). */
+    async orchestrator(id: string): Promise<Orchestrator | null> {
+      try {
+        return (await client.get<Envelope<Orchestrator>>(`${C}/orchestrators/${enc(id)}`)).data;
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 404) return null;
+        throw e;
+      }
+    },
+    createOrchestrator: async (o: { orchestrator_id: string; organization_id: string; name: string }) =>
+      (await client.post<Envelope<CreatedOrchestrator>>(`${I}/orchestrators`, o)).data,
+    rotateCredential: async (id: string) =>
+      (await client.post<Envelope<{ orchestrator_id: string; token: string }>>(`${I}/orchestrators/${enc(id)}/credentials`, {})).data,
+    /** The controller's latest events for this user (newest first); [] from a controller without the endpoint. */
+    async recentEvents(limit = 50): Promise<LiveEvent[]> {
+      try {
+        return (await client.get<Envelope<{ items: LiveEvent[] }>>(`${I}/events`, { limit })).data.items;
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 404) return [];
+        throw e;
+      }
+    },
+    deregisterOrchestrator: (id: string) =>
+      client.delete<unknown>(`${I}/orchestrators/${enc(id)}/deregister`),
+    setIndependence: (id: string, isIndependent: boolean) =>
+      client.put<{ is_independent: boolean }>(`${I}/orchestrators/${enc(id)}/independence`, {
+        is_independent: isIndependent,
+      }),
+
+    async messages(orchestratorId: string, q: Query = {}): Promise<MessageList> {
+      const r = await client.get<{ data: Message[]; total: number }>(
+        `${I}/orchestrators/${enc(orchestratorId)}/messages`,
+        q,
+      );
+      return { items: r.data, total: r.total };
+    },
+    async allMessages(q: Query = {}): Promise<MessageList> {
+      const r = await client.get<{ data: Message[]; total: number }>(`${I}/messages`, q);
+      return { items: r.data, total: r.total };
+    },
+    createMessage: (orchestratorId: string, m: { message_type: string; content: string }) =>
+      client.post<{ message_id: string; data: Message }>(`${I}/orchestrators/${enc(orchestratorId)}/messages`, m),
+    reviewMessage: async (id: string, status: 'accepted' | 'dismissed') =>
+      (await client.put<Envelope<Message>>(`${I}/messages/${enc(id)}/status`, { status })).data,
+
+    costs: async (q: { from?: string; to?: string; organization_id?: string; orchestrator_id?: string }) =>
+      (await client.get<Envelope<Costs>>(`${C}/costs`, q)).data,
+
+    audit: async (f: AuditFilter = {}) =>
+      (await client.get<Envelope<Page<AuditEntry>>>(`${I}/audit`, { ...f })).data,
+
+    async plugins(): Promise<PluginList> {
+      const r = await client.get<{ data: { items: PluginList['items'] }; host_abi_version: string }>(
+        `${I}/plugins`,
+      );
+      return { items: r.data.items, host_abi_version: r.host_abi_version };
+    },
+
+    users: async (q: Query = {}) => (await client.get<Envelope<Page<User>>>(`${I}/users`, q)).data,
+    createUser: async (u: { username: string; password: string; role: string; organization_id?: string }) =>
+      (await client.post<Envelope<User>>(`${I}/users`, u)).data,
+    deleteUser: (username: string) => client.delete<unknown>(`${I}/users/${enc(username)}`),
+
+    logs: async (q: { limit?: number; level?: string }) =>
+      (await client.get<Envelope<{ items: LogLine[] }>>(`${I}/logs`, q)).data.items,
+  };
+}
+
+export type Api = ReturnType<typeof makeApi>;

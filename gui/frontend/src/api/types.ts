@@ -1,0 +1,153 @@
+// Shapes of the controller's REST answers (host/app/rest_*.cpp is the source of truth).
+
+export type Role = 'superadmin' | 'org_admin';
+
+export interface SessionUser {
+  username: string;
+  role: Role;
+  organization_id: string | null;
+  token: string;
+  expires_at: string;
+}
+
+export type OrchestratorStatus = 'active' | 'inactive' | 'independent';
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  page: number;
+  page_size: number;
+}
+
+export interface Orchestrator {
+  orchestrator_id: string;
+  organization_id: string;
+  organization_name?: string | null;
+  name?: string | null;
+  location?: string | null;
+  status: OrchestratorStatus;
+  is_independent: boolean;
+  last_seen?: string | null;
+  connected?: boolean;
+  metadata?: Record<string, unknown> | null;
+  health_status?: string | null;
+  monitoring_enabled?: boolean | null;
+  created_at?: string | null;
+  updated_at?: string | null;
+}
+
+export interface Organization {
+  organization_id: string;
+  name: string;
+  location?: string | null;
+  status?: string | null;
+  is_independent?: boolean | null;
+  metadata?: Record<string, unknown> | null;
+  created_at?: string | null;
+  updated_at?: string | null;
+}
+
+export interface Overview {
+  total_organizations: number;
+  active_orchestrators: number;
+  inactive_orchestrators: number;
+  independent_orchestrators: number;
+  total_orchestrators: number;
+  total_users: number;
+}
+
+export type ReviewStatus = 'pending' | 'accepted' | 'dismissed';
+export type DeliveryState = 'none' | 'queued' | 'sent' | 'acknowledged';
+
+export interface Message {
+  id: string;
+  orchestrator_id: string;
+  message_type: string;
+  content: string;
+  message_metadata?: Record<string, unknown> | null;
+  status: ReviewStatus;
+  delivery_state: DeliveryState;
+  delivery_attempts?: number;
+  delivered_at?: string | null;
+  acknowledged_at?: string | null;
+  created_at?: string | null;
+  updated_at?: string | null;
+}
+
+export interface MessageList {
+  items: Message[];
+  total: number;
+}
+
+export interface AuditEntry {
+  id: number;
+  time: string;
+  actor: string;
+  action: string;
+  organization_id?: string | null;
+  orchestrator_id?: string | null;
+  old_value?: string | null;
+  new_value?: string | null;
+  detail?: Record<string, unknown> | null;
+}
+
+export interface UsageTotals {
+  requests: number;
+  input_tokens: number;
+  output_tokens: number;
+  cost_usd: number;
+}
+
+export interface UsageGroup extends UsageTotals {
+  key: string;
+}
+
+export interface Costs {
+  from: string;
+  to: string;
+  total: UsageTotals;
+  by_organization: UsageGroup[];
+  by_orchestrator: UsageGroup[];
+  by_model: UsageGroup[];
+  by_day: UsageGroup[];
+}
+
+export interface PluginInfo {
+  name: string;
+  version: string;
+  description?: string;
+  abi_version: string;
+  abi_minor_required?: string | number;
+  capabilities: string[];
+  threading: string;
+  path?: string;
+}
+
+export interface PluginList {
+  items: PluginInfo[];
+  host_abi_version: string;
+}
+
+export interface User {
+  username: string;
+  role: Role;
+  organization_id?: string | null;
+  created_at?: string | null;
+}
+
+export interface LogLine {
+  time: string;
+  level: 'debug' | 'info' | 'warn' | 'error';
+  source: string;
+  message: string;
+}
+
+export interface UiConfig {
+  ws_port: number;
+  events_path: string;
+  poll_interval_ms: number;
+}
+
+export interface CreatedOrchestrator extends Orchestrator {
+  token: string;
+}

@@ -1,0 +1,82 @@
+// Creates an orchestrator and shows its credential -- the controller returns
+// it this once and stores only its hash, so the dialog says so plainly.
+import { FormEvent, useState } from 'react';
+import type { CreatedOrchestrator } from '../api/types';
+import { useApi } from '../auth/session';
+import { CopyButton } from './CopyButton';
+import { Dialog } from './Dialog';
+import { ErrorBox } from './States';
+
+export function CreateOrchestrator({ organizationId, onCreated }: { organizationId: string; onCreated: () => void }) {
+  const api = useApi();
+  const [id, setId] = useState('');
+  const [name, setName] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [created, setCreated] = useState<CreatedOrchestrator | null>(null);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const o = await api.createOrchestrator({ orchestrator_id: id.trim(), organization_id: organizationId, name: name.trim() || id.trim() });
+      setCreated(o);
+      setId('');
+      setName('');
+      onCreated();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <details className="card">
+      <summary>New orchestrator</summary>
+      <form onSubmit={submit} className="form-grid">
+        <div className="field">
+          <label htmlFor="orch-id">Orchestrator id</label>
+          <input id="orch-id" value={id} onChange={(e) => setId(e.target.value)} required />
+        </div>
+        <div className="field">
+          <label htmlFor="orch-name">Name (optional)</label>
+          <input id="orch-name" value={name} onChange={(e) => setName(e.target.value)} />
+        </div>
+        <div className="form-actions">
+          <button type="submit" className="btn btn-primary" disabled={busy || !id.trim()}>
+            Create orchestrator
+          </button>
+        </div>
+        {error ? <ErrorBox error={error} /> : null}
+      </form>
+      {created && <CredentialDialog orchestratorId={created.orchestrator_id} token={created.token} onClose={() => setCreated(null)} />}
+    </details>
+  );
+}
+
+/** The one showing of an orchestrator credential, with copy. */
+export function CredentialDialog({ orchestratorId, token, onClose }: { orchestratorId: string; token: string; onClose: () => void }) {
+  return (
+    <Dialog
+      title={`Credential for ${orchestratorId}`}
+      onClose={onClose}
+      actions={
+        <button type="button" className="btn btn-primary" onClick={onClose}>
+          I have saved it
+        </button>
+      }
+    >
+      <p>
+        This credential is shown <strong>only now</strong>. Give it to the orchestrator (its <code>register</code> frame’s <code>token</code>); the
+        controller keeps only a hash of it.
+      </p>
+      <label htmlFor="credential">Credential</label>
+      <div className="credential">
+        <input id="credential" readOnly value={token} onFocus={(e) => e.currentTarget.select()} data-autofocus />
+        <CopyButton text={token} label="Copy credential" />
+      </div>
+    </Dialog>
+  );
+}

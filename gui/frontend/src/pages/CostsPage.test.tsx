@@ -1,0 +1,64 @@
+import { screen, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { FakeController, FakeSocket, renderApp, signedInAs, superadmin, uiConfig } from '../test/fakes';
+
+const g = (key: string, cost: number) => ({ key, requests: 2, input_tokens: 200, output_tokens: 80, cost_usd: cost });
+
+function controller() {
+  return new FakeController()
+    .on('GET /api/v1/internal/ui-config', () => uiConfig)
+    .on('GET /api/v1/controller/costs', () => ({
+      success: true,
+      data: {
+        from: '2026-10-29T00:00:00Z',
+        to: '2026-11-29T00:00:00Z',
+        total: { requests: 6, input_tokens: 600, output_tokens: 240, cost_usd: 1.5 },
+        by_day: [g('2026-11-26', 0.25), g('2026-11-27', 0.5), g('2026-11-28', 0.75)],
+        by_organization: [g('acme', 1.5)],
+        by_orchestrator: [g('orch-1', 1), g('orch-2', 0.5)],
+        by_model: [],
+      },
+    }));
+}
+
+describe('CostsPage', () => {
+  beforeEach(() => FakeSocket.reset());
+
+  it('draws a chart with a table under it for each grouping', async () => {
+    signedInAs(superadmin);
+    const { container } = renderApp(controller(), '/costs');
+    expect(await screen.findByTestId('cost-total')).toHaveTextContent('$1.50');
+    const byDay = screen.getByRole('region', { name: 'Cost by day' });
+    // Every day of the range is a column; days without usage are empty.
+    expect(within(byDay).getByRole('img')).toHaveAccessibleName('Cost by day: 31 entries, total $1.50');
+    const columns = Array.from(byDay.querySelectorAll<HTMLElement>('[data-bar]'));
+    expect(columns).toHaveLength(31);
+    expect(columns[0]).toHaveAttribute('data-bar', '2026-10-29');
+    expect(columns[0]!.style.height).toBe('0%');
+    // The tallest column is the most expensive day; the others are in proportion.
+    expect(byDay.querySelector<HTMLElement>('[data-bar="2026-11-28"]')!.style.height).toBe('100%');
+    expect(byDay.querySelector<HTMLElement>('[data-bar="2026-11-26"]')!.style.height).toBe('33.33%');
+    // The table lists only the days with usage.
+    expect(within(screen.getByTestId('by-day-table')).getAllByRole('row')).toHaveLength(4);
+    expect(within(screen.getByTestId('by-orchestrator-table')).getAllByRole('row')).toHaveLength(3);
+    expect(within(screen.getByRole('region', { name: 'Cost by model' })).getByText('No usage in this range.')).toBeInTheDocument();
+    expect(container.querySelectorAll('.chart')).toHaveLength(3);
+  });
+
+  it('asks for the chosen range', async () => {
+    signedInAs(superadmin);
+    const api = controller();
+    renderApp(api, '/costs');
+    await screen.findByTestId('cost-total');
+    await userEvent.selectOptions(screen.getByLabelText('Range'), 'custom');
+    const from = screen.getByLabelText('From (UTC day)');
+    const to = screen.getByLabelText('To (UTC day, inclusive)');
+    await userEvent.clear(from);
+    await userEvent.type(from, '2026-11-01');
+    await userEvent.clear(to);
+    await userEvent.type(to, '2026-11-10');
+    const last = api.callsTo('GET /api/v1/controller/costs').slice(-1)[0]!;
+    expect(last.query.get('from')).toBe('2026-11-01');
+    expect(last.query.get('to')).toBe('2026-11-11'); // "to" is exclusive on the controller
+  });
+});

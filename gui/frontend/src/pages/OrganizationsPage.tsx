@@ -1,0 +1,136 @@
+import { FormEvent, useState } from 'react';
+import { Link, Navigate, useSearchParams } from 'react-router-dom';
+import { useApi, useUser } from '../auth/session';
+import { PageTitle } from '../components/Layout';
+import { Pagination } from '../components/Pagination';
+import { Empty, ErrorBox, Loaded } from '../components/States';
+import { useResource } from '../live/useResource';
+import { dateTime } from '../lib/format';
+import { useDebounced } from '../lib/useDebounced';
+import { TableWrap } from '../components/TableWrap';
+
+const PAGE_SIZE = 25;
+
+function CreateOrganization({ onCreated }: { onCreated: () => void }) {
+  const api = useApi();
+  const [id, setId] = useState('');
+  const [name, setName] = useState('');
+  const [location, setLocation] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [done, setDone] = useState('');
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const org = await api.createOrganization({ organization_id: id.trim(), name: name.trim(), location: location.trim() || undefined });
+      setDone(`Created ${org.organization_id}.`);
+      setId('');
+      setName('');
+      setLocation('');
+      onCreated();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <details className="card">
+      <summary>New organization</summary>
+      <form onSubmit={submit} className="form-grid">
+        <div className="field">
+          <label htmlFor="org-id">Organization id</label>
+          <input id="org-id" value={id} onChange={(e) => setId(e.target.value)} required pattern="[A-Za-z0-9._\-]+" />
+        </div>
+        <div className="field">
+          <label htmlFor="org-name">Name</label>
+          <input id="org-name" value={name} onChange={(e) => setName(e.target.value)} required />
+        </div>
+        <div className="field">
+          <label htmlFor="org-location">Location (optional)</label>
+          <input id="org-location" value={location} onChange={(e) => setLocation(e.target.value)} />
+        </div>
+        <div className="form-actions">
+          <button type="submit" className="btn btn-primary" disabled={busy || !id.trim() || !name.trim()}>
+            Create organization
+          </button>
+          <span role="status">{done}</span>
+        </div>
+        {error ? <ErrorBox error={error} /> : null}
+      </form>
+    </details>
+  );
+}
+
+export function OrganizationsPage() {
+  const api = useApi();
+  const user = useUser();
+  const [params, setParams] = useSearchParams();
+  const page = Math.max(1, Number(params.get('page')) || 1);
+  const [searchText, setSearchText] = useState('');
+  const search = useDebounced(searchText.trim(), 300);
+  const list = useResource(() => api.organizations({ page, page_size: PAGE_SIZE, search: search || undefined }), [api, page, search]);
+
+  // An org_admin has exactly one organization: go straight there.
+  if (user.role === 'org_admin' && user.organization_id)
+    return <Navigate to={`/organizations/${encodeURIComponent(user.organization_id)}`} replace />;
+
+  return (
+    <>
+      <PageTitle>Organizations</PageTitle>
+      <CreateOrganization onCreated={list.reload} />
+      <div className="filters">
+        <div className="field">
+          <label htmlFor="org-search">Search</label>
+          <input id="org-search" type="search" value={searchText} onChange={(e) => setSearchText(e.target.value)} placeholder="id or name" />
+        </div>
+      </div>
+      <Loaded {...list} what="Loading organizations">
+        {(d) =>
+          d.items.length === 0 ? (
+            <Empty>{search ? 'No organization matches.' : 'No organizations yet.'}</Empty>
+          ) : (
+            <>
+              <TableWrap label="Organizations table">
+                <table>
+                  <caption className="sr-only">Organizations</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Organization</th>
+                      <th scope="col">Id</th>
+                      <th scope="col">Location</th>
+                      <th scope="col">Created</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {d.items.map((o) => (
+                      <tr key={o.organization_id}>
+                        <td>
+                          <Link to={`/organizations/${encodeURIComponent(o.organization_id)}`}>{o.name}</Link>
+                        </td>
+                        <td>
+                          <code>{o.organization_id}</code>
+                        </td>
+                        <td>{o.location || <span className="muted">—</span>}</td>
+                        <td>{dateTime(o.created_at)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </TableWrap>
+              <Pagination
+                page={page}
+                pageSize={PAGE_SIZE}
+                total={d.total}
+                label="Organization pages"
+                onPage={(p) => setParams(p > 1 ? { page: String(p) } : {}, { replace: true })}
+              />
+            </>
+          )
+        }
+      </Loaded>
+    </>
+  );
+}

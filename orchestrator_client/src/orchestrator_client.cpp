@@ -1,0 +1,749 @@
+// The only translation unit of the client library that includes websocketpp
+// and Boost.Asio (see orchestrator_client.hpp).
+#include "moolai/orchestrator_client.hpp"
+
+#include <websocketpp/client.hpp>
+#include <websocketpp/config/asio_no_tls_client.hpp>
+
+#include <atomic>
+#include <ctime>
+#include <future>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace moolai::orchestrator {
+
+namespace ws = websocketpp;
+namespace asio = boost::asio;
+using nlohmann::json;
+using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// Stored inside websocketpp's connection object (the config's
+// connection_base), so an event finds its client without a map or a lock.
+struct ConnState {
+    std::weak_ptr<detail::ClientCore> owner;
+};
+
+struct Config : ws::config::asio_client {
+    typedef ConnState connection_base;
+    // Frames are small; the buffer is part of every connection object.
+    static const size_t connection_read_buffer_size = 4096;
+};
+
+using Endpoint = ws::client<Config>;
+using ConnPtr = Endpoint::connection_ptr;
+
+constexpr size_t kMaxFrameBytes = 2u << 20;  // the controller sends at most 1 MiB
+constexpr milliseconds kDefaultHeartbeat{30000};
+
+int64_t now_ms() {
+    return std::chrono::duration_cast<milliseconds>(Clock::now().time_since_epoch()).count();
+}
+
+std::string current_hour_utc() {
+    const std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:00:00Z", &tm);
+    return buf;
+}
+
+// Field readers that never throw, whatever the controller sent.
+const json* member(const json& j, const char* key) {
+    const auto it = j.find(key);
+    return it == j.end() ? nullptr : &*it;
+}
+std::optional<std::string> string_member(const json& j, const char* key) {
+    const json* v = member(j, key);
+    if (v == nullptr || !v->is_string()) return std::nullopt;
+    return v->get<std::string>();
+}
+std::optional<bool> bool_member(const json& j, const char* key) {
+    const json* v = member(j, key);
+    if (v == nullptr || !v->is_boolean()) return std::nullopt;
+    return v->get<bool>();
+}
+std::optional<int64_t> int_member(const json& j, const char* key) {
+    const json* v = member(j, key);
+    if (v == nullptr) return std::nullopt;
+    if (v->is_number_unsigned())
+        return static_cast<int64_t>(std::min<uint64_t>(v->get<uint64_t>(), INT64_MAX));
+    if (v->is_number_integer()) return v->get<int64_t>();
+    return std::nullopt;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+
+struct ClientRuntime::Impl {
+    Endpoint endpoint;  // owns the io_context; outlives everything below
+    std::optional<asio::io_context::strand> connect_strand;
+    std::vector<std::thread> threads;
+    std::atomic<bool> running{false};  // false once the threads are joined
+    std::atomic<size_t> open{0};
+    std::atomic<uint32_t> seeds{0};
+    std::mutex m;  // stop(), uris
+    bool stopped = false;
+    // Clients of one runtime usually share one URL: parse it once.
+    std::unordered_map<std::string, ws::uri_ptr> uris;
+
+    explicit Impl(unsigned thread_count);
+    ConnPtr con_of(ws::connection_hdl hdl) {
+        ws::lib::error_code ec;
+        ConnPtr con = endpoint.get_con_from_hdl(std::move(hdl), ec);
+        return ec ? nullptr : con;
+    }
+    ws::uri_ptr uri_for(const std::string& url);
+    uint32_t next_seed() {
+        static std::random_device device;
+        std::lock_guard<std::mutex> lk(m);
+        return device() ^ (seeds.fetch_add(1) * 0x9e3779b9u);
+    }
+};
+
+// ---------------------------------------------------------------------------
+
+namespace detail {
+
+// Everything of one client. State marked (strand) is touched on strand_ only.
+class ClientCore : public std::enable_shared_from_this<ClientCore> {
+public:
+    ClientCore(std::shared_ptr<ClientRuntime::Impl> rt, ClientOptions options,
+               ClientHandlers handlers, ws::uri_ptr uri)
+        : rt_(std::move(rt)),
+          opt_(std::move(options)),
+          h_(std::move(handlers)),
+          uri_(std::move(uri)),
+          strand_(rt_->endpoint.get_io_service()),
+          timer_(rt_->endpoint.get_io_service()),
+          backoff_(opt_.backoff, opt_.jitter_seed != 0 ? opt_.jitter_seed : rt_->next_seed()) {}
+
+    const ClientOptions& options() const { return opt_; }
+    ClientState state() const { return state_.load(); }
+
+    void start() {
+        on_strand([](ClientCore& self) {
+            if (self.state_.load() == ClientState::idle && !self.stopping_) self.connect_now();
+        });
+    }
+
+    void stop() {
+        on_strand([](ClientCore& self) { self.begin_stop(); });
+    }
+
+    // Any thread but a callback of this client... unless it is on the strand.
+    void detach() {
+        if (strand_.running_in_this_thread() || !rt_->running.load()) {
+            callbacks_off_ = true;
+            begin_stop();
+            return;
+        }
+        auto done = std::make_shared<std::promise<void>>();
+        std::future<void> f = done->get_future();
+        asio::post(strand_, [self = shared_from_this(), done] {
+            self->callbacks_off_ = true;
+            self->begin_stop();
+            done->set_value();
+        });
+        // The runtime may be stopped meanwhile; then nothing runs any more.
+        while (f.wait_for(milliseconds(20)) != std::future_status::ready) {
+            if (!rt_->running.load()) {
+                callbacks_off_ = true;
+                break;
+            }
+        }
+    }
+
+    bool send(std::string frame) {
+        if (state_.load() != ClientState::registered) return false;
+        ConnPtr con = link();
+        if (!con) return false;
+        if (opt_.max_send_buffer_bytes != 0 &&
+            con->get_buffered_amount() > opt_.max_send_buffer_bytes)
+            return false;
+        return !con->send(frame, ws::frame::opcode::text);
+    }
+
+    std::string frame_of(json j) const {
+        j["orchestrator_id"] = opt_.orchestrator_id;
+        return j.dump();
+    }
+
+    // --- from the endpoint's handlers (any io thread) ---
+
+    void opened(ConnPtr con) {
+        on_strand([con = std::move(con)](ClientCore& self) { self.on_open(con); });
+    }
+    void ended(ConnPtr con, uint16_t code, std::string reason, bool was_open) {
+        on_strand([con = std::move(con), code, reason = std::move(reason),
+                   was_open](ClientCore& self) { self.on_ended(con, code, reason, was_open); });
+    }
+    void received(ConnPtr con, std::string payload) {
+        on_strand([con = std::move(con), payload = std::move(payload)](ClientCore& self) {
+            self.on_frame(con, payload);
+        });
+    }
+
+private:
+    // Queued work holds the client weakly: once its OrchestratorClient is gone
+    // the work is dropped, and nothing keeps the client (or a cycle) alive.
+    template <class F>
+    void on_strand(F&& f) {
+        asio::post(strand_, [weak = weak_from_this(), f = std::forward<F>(f)]() {
+            if (auto self = weak.lock()) f(*self);
+        });
+    }
+
+    template <class F, class... Args>
+    void emit(const F& f, Args&&... args) {
+        if (callbacks_off_ || !f) return;
+        try {
+            f(std::forward<Args>(args)...);
+        } catch (...) {
+            // A throwing callback must not take down an io thread or this client.
+        }
+    }
+
+    ConnPtr link() {
+        std::lock_guard<std::mutex> lk(link_m_);
+        return con_;
+    }
+    void set_link(ConnPtr con) {
+        std::lock_guard<std::mutex> lk(link_m_);
+        con_ = std::move(con);
+    }
+    bool current(const ConnPtr& con) {
+        std::lock_guard<std::mutex> lk(link_m_);
+        return con_ && con_ == con;
+    }
+
+    void arm(milliseconds delay, void (ClientCore::*fire)()) {
+        const uint64_t gen = ++timer_gen_;
+        timer_.expires_after(delay);
+        timer_.async_wait(asio::bind_executor(
+            strand_, [weak = weak_from_this(), gen, fire](const boost::system::error_code& ec) {
+                // A newer arm() or disarm() makes an already queued firing stale.
+                auto self = weak.lock();
+                if (self && !ec && gen == self->timer_gen_) ((*self).*fire)();
+            }));
+    }
+    void disarm() {
+        ++timer_gen_;
+        timer_.cancel();
+    }
+
+    // (strand) from here on.
+
+    void connect_now() {
+        ws::lib::error_code ec;
+        ConnPtr con = rt_->endpoint.get_connection(uri_, ec);
+        if (ec || !con) {
+            schedule_retry(Disconnect{1006, "cannot create a connection: " + ec.message()});
+            return;
+        }
+        con->owner = weak_from_this();
+        if (opt_.token_on_upgrade && !opt_.token.empty())
+            con->append_header("Authorization", "Bearer " + opt_.token);
+        set_link(con);
+        local_close_.clear();
+        refuse_after_close_ = false;
+        state_.store(ClientState::connecting);
+        // websocketpp's client shares one resolver between connections: start
+        // connections one at a time.
+        ClientRuntime::Impl* rt = rt_.get();
+        asio::post(*rt_->connect_strand, [rt, con] { rt->endpoint.connect(con); });
+    }
+
+    void on_open(const ConnPtr& con) {
+        if (!current(con)) return;
+        last_rx_ms_ = now_ms();
+        if (stopping_) {
+            close_link("orchestrator stopping");
+            return;
+        }
+        state_.store(ClientState::registering);
+        json reg = {{"type", "register"}};
+        if (!opt_.token.empty()) reg["token"] = opt_.token;
+        if (!opt_.organization_id.empty()) reg["organization_id"] = opt_.organization_id;
+        if (!opt_.metadata_json.empty()) reg["metadata"] = json::parse(opt_.metadata_json);
+        con->send(frame_of(std::move(reg)), ws::frame::opcode::text);  // an error ends in on_ended
+        arm(opt_.register_timeout, &ClientCore::register_timed_out);
+        emit(h_.on_connected);
+    }
+
+    void register_timed_out() {
+        if (state_.load() != ClientState::registering) return;
+        close_link("no provisioning within " + std::to_string(opt_.register_timeout.count()) +
+                   " ms");
+    }
+
+    void heartbeat_tick() {
+        if (state_.load() != ClientState::registered) return;
+        const int64_t silent = now_ms() - last_rx_ms_;
+        if (silent > static_cast<int64_t>(opt_.silent_intervals) * heartbeat_.count()) {
+            close_link("nothing from the controller for " + std::to_string(silent) + " ms");
+            return;
+        }
+        send(frame_of({{"type", "i_am_alive"}}));
+        arm(heartbeat_, &ClientCore::heartbeat_tick);
+    }
+
+    // Starts our close handshake; on_ended follows (bounded by websocketpp's
+    // close handshake timeout).
+    void close_link(std::string reason) {
+        ConnPtr con = link();
+        if (!con) return;
+        local_close_ = reason.empty() ? std::string("closed by the client") : reason;
+        disarm();
+        ws::lib::error_code ec;
+        con->close(ws::close::status::normal, reason, ec);
+    }
+
+    void on_frame(const ConnPtr& con, const std::string& payload) {
+        if (!current(con)) return;
+        last_rx_ms_ = now_ms();
+        const json j = json::parse(payload, nullptr, false);
+        if (j.is_discarded() || !j.is_object()) {
+            emit(h_.on_protocol_problem,
+                 std::string("frame is not a JSON object: ") + payload.substr(0, 200));
+            return;
+        }
+        const std::optional<std::string> type = string_member(j, "type");
+        if (!type) {
+            emit(h_.on_protocol_problem,
+                 std::string("frame without a string \"type\": ") + payload.substr(0, 200));
+            return;
+        }
+        const std::string& t = *type;
+        if (t == "handshake_ack") return;
+        if (t == "provisioning") return on_provisioning(j);
+        if (t == "heartbeat_ack") {
+            const std::optional<bool> processed = bool_member(j, "processed");
+            if (!processed)
+                emit(h_.on_protocol_problem,
+                     std::string("heartbeat_ack without a boolean \"processed\""));
+            else
+                emit(h_.on_heartbeat_ack, *processed);
+            return;
+        }
+        if (t == "stop_monitoring") {
+            emit(h_.on_stop_monitoring, string_member(j, "reason").value_or(""));
+            return;
+        }
+        if (t == "config_update") return on_config_update(j);
+        if (t == "status") {
+            StatusReport s;
+            s.status = string_member(j, "status").value_or("");
+            s.is_independent = bool_member(j, "is_independent").value_or(false);
+            s.last_seen = string_member(j, "last_seen").value_or("");
+            s.organization_id = string_member(j, "organization_id").value_or("");
+            emit(h_.on_status, s);
+            return;
+        }
+        if (t == "error") return on_error_frame(j);
+        // Forwarded messages carry a message_id, whatever the messaging plugin
+        // calls their type.
+        if (const json* mid = member(j, "message_id")) {
+            if (!mid->is_string() || mid->get_ref<const std::string&>().empty()) {
+                emit(h_.on_protocol_problem,
+                     "\"" + t + "\" frame with a \"message_id\" that is not a non-empty string");
+                return;
+            }
+            ForwardedMessage m;
+            m.type = t;
+            m.message_id = mid->get<std::string>();
+            m.message_type = string_member(j, "message_type").value_or("");
+            m.content = string_member(j, "content").value_or("");
+            const json* meta = member(j, "message_metadata");
+            m.metadata_json = meta != nullptr && meta->is_object() ? meta->dump() : "{}";
+            m.frame_json = payload;
+            emit(h_.on_message, m);
+            return;
+        }
+        emit(h_.on_other_frame, t, payload);
+    }
+
+    void on_provisioning(const json& j) {
+        if (state_.load() != ClientState::registering) {
+            emit(h_.on_protocol_problem, std::string("provisioning while not registering"));
+            return;
+        }
+        Provisioning p;
+        const json* config = member(j, "config");
+        if (config != nullptr && !config->is_object()) {
+            emit(h_.on_protocol_problem, std::string("provisioning \"config\" is not an object"));
+            config = nullptr;
+        }
+        const json empty = json::object();
+        const json& c = config != nullptr ? *config : empty;
+        p.config_json = c.dump();
+        p.heartbeat_interval_sec = static_cast<int>(
+            std::clamp<int64_t>(int_member(c, "heartbeat_interval_sec").value_or(0), 0, 86400));
+        p.heartbeat_ttl_sec = static_cast<int>(
+            std::clamp<int64_t>(int_member(c, "heartbeat_ttl_sec").value_or(0), 0, 86400 * 365));
+        p.is_independent = bool_member(c, "is_independent").value_or(false);
+        p.monitoring_enabled = bool_member(c, "monitoring_enabled").value_or(!p.is_independent);
+        provisioned_interval_ = milliseconds(int64_t{p.heartbeat_interval_sec} * 1000);
+        heartbeat_ = effective_interval();
+        p.heartbeat_interval = heartbeat_;
+        p.registrations = ++registrations_;
+        backoff_.reset();
+        state_.store(ClientState::registered);
+        disarm();
+        emit(h_.on_registered, p);
+        // The first heartbeat at once: the controller shows us active now,
+        // not an interval later.
+        heartbeat_tick();
+    }
+
+    milliseconds effective_interval() const {
+        if (opt_.heartbeat_interval.count() > 0) return opt_.heartbeat_interval;
+        if (provisioned_interval_.count() > 0) return provisioned_interval_;
+        return kDefaultHeartbeat;
+    }
+
+    void on_config_update(const json& j) {
+        ConfigUpdate u;
+        const json* config = member(j, "config");
+        if (config != nullptr && !config->is_object()) {
+            emit(h_.on_protocol_problem, std::string("config_update \"config\" is not an object"));
+            return;
+        }
+        const json empty = json::object();
+        const json& c = config != nullptr ? *config : empty;
+        u.config_json = c.dump();
+        u.is_independent = bool_member(c, "is_independent");
+        u.monitoring_enabled = bool_member(c, "monitoring_enabled");
+        if (auto sec = int_member(c, "heartbeat_interval_sec"); sec && *sec > 0 && *sec <= 86400) {
+            u.heartbeat_interval_sec = static_cast<int>(*sec);
+            provisioned_interval_ = milliseconds(*sec * 1000);
+            const milliseconds next = effective_interval();
+            if (next != heartbeat_ && state_.load() == ClientState::registered) {
+                heartbeat_ = next;
+                arm(heartbeat_, &ClientCore::heartbeat_tick);
+            }
+        }
+        emit(h_.on_config_update, u);
+    }
+
+    void on_error_frame(const json& j) {
+        const std::string code = string_member(j, "code").value_or("");
+        const std::string message = string_member(j, "message").value_or("");
+        emit(h_.on_error_frame, code, message);
+        if (state_.load() != ClientState::registering) return;
+        // An error answering our register: what we sent is wrong (refused for
+        // good) or the controller could not store it (worth a retry).
+        refuse_after_close_ = code != "storage_error";
+        close_link("register failed: " + code + ": " + message);
+    }
+
+    void on_ended(const ConnPtr& con, uint16_t code, const std::string& reason, bool was_open) {
+        if (!current(con)) return;
+        set_link(nullptr);
+        disarm();
+        const ClientState before = state_.load();
+        Disconnect d;
+        d.close_code = code;
+        d.reason = reason;
+        d.was_open = was_open;
+        d.was_registered = before == ClientState::registered;
+        if (stopping_) {
+            d.will_retry = false;
+            state_.store(ClientState::stopped);
+            emit(h_.on_disconnected, d);
+            return;
+        }
+        bool refused = false;
+        if (!local_close_.empty()) {
+            d.reason = local_close_;
+            refused = refuse_after_close_;
+        } else {
+            // 1000 from the controller ends the session on purpose (replaced by
+            // a newer connection, deregistered); 1008 is a bad credential.
+            refused = code == ws::close::status::policy_violation ||
+                      (was_open && code == ws::close::status::normal);
+        }
+        if (refused && opt_.refused_retry_delay.count() <= 0) {
+            d.will_retry = false;
+            state_.store(ClientState::refused);
+            emit(h_.on_disconnected, d);
+            emit(h_.on_refused, d.reason.empty() ? "close code " + std::to_string(code) : d.reason);
+            return;
+        }
+        if (refused) {
+            d.retry_in = opt_.refused_retry_delay;
+            state_.store(ClientState::waiting);
+            emit(h_.on_disconnected, d);
+            arm(d.retry_in, &ClientCore::connect_now);
+            return;
+        }
+        schedule_retry(std::move(d));
+    }
+
+    void schedule_retry(Disconnect d) {
+        d.will_retry = true;
+        d.retry_in = backoff_.next();
+        state_.store(ClientState::waiting);
+        emit(h_.on_disconnected, d);
+        arm(d.retry_in, &ClientCore::connect_now);
+    }
+
+    void begin_stop() {
+        if (stopping_) return;
+        stopping_ = true;
+        disarm();
+        const ClientState s = state_.load();
+        if (s == ClientState::registering || s == ClientState::registered) {
+            close_link("orchestrator stopping");
+        } else if (s != ClientState::connecting) {
+            // connecting: on_open closes at once, or the attempt fails.
+            set_link(nullptr);
+            state_.store(ClientState::stopped);
+        }
+    }
+
+    // First member: the io_context outlives this client's timer and strand.
+    const std::shared_ptr<ClientRuntime::Impl> rt_;
+    const ClientOptions opt_;
+    const ClientHandlers h_;
+    const ws::uri_ptr uri_;
+    asio::io_context::strand strand_;
+    asio::steady_timer timer_;  // (strand) retry wait, register timeout or heartbeat
+    std::atomic<ClientState> state_{ClientState::idle};
+    std::mutex link_m_;
+    ConnPtr con_;                                // the current connection attempt (link_m_)
+    Backoff backoff_;                            // (strand)
+    uint64_t timer_gen_ = 0;                     // (strand)
+    int64_t last_rx_ms_ = 0;                     // (strand)
+    milliseconds heartbeat_{kDefaultHeartbeat};  // (strand)
+    milliseconds provisioned_interval_{0};       // (strand)
+    std::string local_close_;                    // (strand) why we closed, "" if we did not
+    uint32_t registrations_ = 0;                 // (strand)
+    bool refuse_after_close_ = false;            // (strand)
+    bool stopping_ = false;                      // (strand)
+    std::atomic<bool> callbacks_off_{false};
+};
+
+}  // namespace detail
+
+// ---------------------------------------------------------------------------
+
+ClientRuntime::Impl::Impl(unsigned thread_count) {
+    endpoint.clear_access_channels(ws::log::alevel::all);
+    endpoint.clear_error_channels(ws::log::elevel::all);
+    endpoint.init_asio();
+    endpoint.set_max_message_size(kMaxFrameBytes);
+    endpoint.set_user_agent("moolai-orchestrator-client");
+    endpoint.start_perpetual();  // the threads keep running while no client is busy
+    connect_strand.emplace(endpoint.get_io_service());
+
+    endpoint.set_open_handler([this](ws::connection_hdl hdl) {
+        ConnPtr con = con_of(std::move(hdl));
+        if (!con) return;
+        open.fetch_add(1);
+        if (auto core = con->owner.lock()) core->opened(con);
+    });
+    endpoint.set_fail_handler([this](ws::connection_hdl hdl) {
+        ConnPtr con = con_of(std::move(hdl));
+        if (!con) return;
+        std::string reason = con->get_ec().message();
+        if (const int status = con->get_response_code(); status != 0)
+            reason = "upgrade refused with HTTP " + std::to_string(status);
+        if (auto core = con->owner.lock())
+            core->ended(con, ws::close::status::abnormal_close, std::move(reason), false);
+    });
+    endpoint.set_close_handler([this](ws::connection_hdl hdl) {
+        ConnPtr con = con_of(std::move(hdl));
+        if (!con) return;
+        open.fetch_sub(1);
+        uint16_t code = con->get_remote_close_code();
+        std::string reason = con->get_remote_close_reason();
+        if (code == ws::close::status::abnormal_close || code == ws::close::status::no_status) {
+            // No close frame from the controller: say what happened instead.
+            if (con->get_local_close_code() == ws::close::status::message_too_big)
+                code = ws::close::status::message_too_big;
+            reason = con->get_ec() ? con->get_ec().message() : "connection dropped";
+        }
+        if (auto core = con->owner.lock()) core->ended(con, code, std::move(reason), true);
+    });
+    endpoint.set_message_handler([this](ws::connection_hdl hdl, Endpoint::message_ptr msg) {
+        ConnPtr con = con_of(std::move(hdl));
+        if (!con) return;
+        if (auto core = con->owner.lock()) core->received(con, std::move(msg->get_raw_payload()));
+    });
+
+    running.store(true);
+    for (unsigned i = 0; i < thread_count; ++i) {
+        threads.emplace_back([this] {
+            for (;;) {
+                try {
+                    endpoint.run();
+                    return;
+                } catch (const std::exception&) {
+                    // One connection's failure must not stop the others' thread.
+                }
+            }
+        });
+    }
+}
+
+ws::uri_ptr ClientRuntime::Impl::uri_for(const std::string& url) {
+    if (url.compare(0, 6, "wss://") == 0)
+        throw std::invalid_argument("\"" + url + "\": wss:// is not supported; use ws://");
+    // websocketpp's parser also takes http:// URLs; we speak WebSocket only.
+    if (url.compare(0, 5, "ws://") != 0)
+        throw std::invalid_argument("\"" + url + "\" is not a ws:// URL (ws://host:port/path)");
+    std::lock_guard<std::mutex> lk(m);
+    auto it = uris.find(url);
+    if (it != uris.end()) return it->second;
+    auto uri = std::make_shared<ws::uri>(url);
+    if (!uri->get_valid())
+        throw std::invalid_argument("\"" + url + "\" is not a WebSocket URL (ws://host:port/path)");
+    uris.emplace(url, uri);
+    return uri;
+}
+
+ClientRuntime::ClientRuntime(unsigned threads) {
+    if (threads == 0) throw std::invalid_argument("ClientRuntime needs at least one thread");
+    impl_ = std::make_shared<Impl>(threads);
+}
+
+ClientRuntime::~ClientRuntime() {
+    stop(std::chrono::milliseconds(0));
+}
+
+void ClientRuntime::stop(std::chrono::milliseconds grace) {
+    Impl& m = *impl_;
+    {
+        std::lock_guard<std::mutex> lk(m.m);
+        if (m.stopped) return;
+        m.stopped = true;
+    }
+    const auto deadline = Clock::now() + grace;
+    while (m.open.load() > 0 && Clock::now() < deadline)
+        std::this_thread::sleep_for(milliseconds(10));
+    m.endpoint.stop_perpetual();
+    m.endpoint.stop();  // cuts what is left: pending connects, timers, unanswered closes
+    for (auto& t : m.threads) t.join();
+    m.threads.clear();
+    m.running.store(false);
+}
+
+size_t ClientRuntime::open_connections() const {
+    return impl_->open.load();
+}
+
+// ---------------------------------------------------------------------------
+
+const char* state_name(ClientState state) {
+    switch (state) {
+        case ClientState::idle:
+            return "idle";
+        case ClientState::connecting:
+            return "connecting";
+        case ClientState::registering:
+            return "registering";
+        case ClientState::registered:
+            return "registered";
+        case ClientState::waiting:
+            return "waiting";
+        case ClientState::refused:
+            return "refused";
+        case ClientState::stopped:
+            return "stopped";
+    }
+    return "?";
+}
+
+namespace {
+
+void require_object(const std::string& text, const char* what) {
+    const json j = json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+        throw std::invalid_argument(std::string(what) + " must be a JSON object");
+}
+
+}  // namespace
+
+OrchestratorClient::OrchestratorClient(ClientRuntime& runtime, ClientOptions options,
+                                       ClientHandlers handlers) {
+    if (options.orchestrator_id.empty() || options.orchestrator_id.size() > 255)
+        throw std::invalid_argument("the orchestrator id must be 1 to 255 bytes");
+    if (!options.metadata_json.empty()) require_object(options.metadata_json, "metadata");
+    if (options.heartbeat_interval.count() < 0 || options.register_timeout.count() <= 0 ||
+        options.silent_intervals == 0)
+        throw std::invalid_argument(
+            "heartbeat_interval must be >= 0, register_timeout and silent_intervals > 0");
+    if (options.backoff.base.count() <= 0 || options.backoff.cap < options.backoff.base)
+        throw std::invalid_argument("backoff: base must be > 0 and cap >= base");
+    ws::uri_ptr uri = runtime.impl_->uri_for(options.url);
+    core_ = std::make_shared<detail::ClientCore>(runtime.impl_, std::move(options),
+                                                 std::move(handlers), std::move(uri));
+}
+
+OrchestratorClient::~OrchestratorClient() {
+    core_->detach();
+}
+
+void OrchestratorClient::start() {
+    core_->start();
+}
+void OrchestratorClient::stop() {
+    core_->stop();
+}
+ClientState OrchestratorClient::state() const {
+    return core_->state();
+}
+const std::string& OrchestratorClient::orchestrator_id() const {
+    return core_->options().orchestrator_id;
+}
+
+bool OrchestratorClient::send_heartbeat() {
+    return core_->send(core_->frame_of({{"type", "i_am_alive"}}));
+}
+
+bool OrchestratorClient::send_usage_report(const UsageReport& r) {
+    return core_->send(
+        core_->frame_of({{"type", "usage_report"},
+                         {"period", r.period.empty() ? current_hour_utc() : r.period},
+                         {"model", r.model},
+                         {"requests", r.requests},
+                         {"input_tokens", r.input_tokens},
+                         {"output_tokens", r.output_tokens},
+                         {"cost_usd", r.cost_usd}}));
+}
+
+bool OrchestratorClient::update_metadata(const std::string& metadata_json) {
+    const json m = json::parse(metadata_json, nullptr, false);
+    if (m.is_discarded() || !m.is_object())
+        throw std::invalid_argument("metadata must be a JSON object");
+    return core_->send(core_->frame_of({{"type", "update_metadata"}, {"metadata", m}}));
+}
+
+bool OrchestratorClient::request_status() {
+    return core_->send(core_->frame_of({{"type", "request_status"}}));
+}
+
+bool OrchestratorClient::ack_message(const std::string& message_id) {
+    if (message_id.empty()) return false;
+    return core_->send(core_->frame_of({{"type", "message_ack"}, {"message_id", message_id}}));
+}
+
+bool OrchestratorClient::send_frame(const std::string& frame_json) {
+    const json j = json::parse(frame_json, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("type") || !j["type"].is_string())
+        throw std::invalid_argument("a frame must be a JSON object with a string \"type\"");
+    return core_->send(frame_json);
+}
+
+}  // namespace moolai::orchestrator
