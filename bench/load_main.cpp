@@ -128,7 +128,7 @@ int command_ws(const Args& a) {
     o.port = static_cast<uint16_t>(a.num("port", o.port));
     o.path = a.str("path", o.path);
     o.connections = static_cast<size_t>(a.num("connections", 1000));
-    o.ramp_per_sec = a.num("ramp", 1000);
+    o.ramp_per_sec = a.num("ramp", 500);
     o.io_threads = static_cast<unsigned>(a.num("threads", 1));
     o.token = a.str("token");
     o.id_prefix = a.str("id-prefix", o.id_prefix);
@@ -235,6 +235,7 @@ int command_ws(const Args& a) {
     FleetCounters t = fleet.totals();
     result["established"] = t.established;
     result["failed"] = t.failed;
+    result["retries"] = t.retries;
     result["closed_early"] = t.closed_early;
     result["error_frames"] = t.error_frames;
     result["window_sec"] = window;

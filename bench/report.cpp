@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -133,7 +135,12 @@ std::vector<Sample> read_profile(const std::string& text) {
         s.kernel = marker == "[k]";
         std::getline(fields, s.symbol);
         s.symbol.erase(0, s.symbol.find_first_not_of(' '));
-        s.symbol.erase(s.symbol.find_last_not_of(' ') + 1);  // perf pads to its column width
+        // perf pads the symbol to its column width and may add empty columns ("-  -").
+        for (;;) {
+            s.symbol.erase(s.symbol.find_last_not_of(' ') + 1);
+            if (s.symbol.size() < 2 || s.symbol.compare(s.symbol.size() - 2, 2, " -") != 0) break;
+            s.symbol.resize(s.symbol.size() - 2);
+        }
         out.push_back(std::move(s));
     }
     return out;
@@ -172,6 +179,134 @@ std::string shorten(std::string symbol, size_t max) {
     return symbol;
 }
 
+// The profile of one run, as shares per category and CPU per ack.
+struct ProfileSummary {
+    std::map<std::string, double> reference, controller;  // % of samples
+    std::vector<std::string> order;                       // by the controller's share
+    Num us_reference, us_controller;                      // server CPU per ack in those runs
+    bool present = false;
+};
+
+ProfileSummary profile_of(const std::string& dir) {
+    ProfileSummary p;
+    const std::vector<Sample> ref = read_profile(read_text(dir + "/profile.reference.txt"));
+    const std::vector<Sample> host = read_profile(read_text(dir + "/profile.postgres.txt"));
+    if (ref.empty() || host.empty()) return p;
+    p.present = true;
+    p.us_reference = at(load(dir, "profile.reference.load"), "server.cpu_us_per_ack");
+    p.us_controller = at(load(dir, "profile.postgres.load"), "server.cpu_us_per_ack");
+    for (const auto& [samples, share] :
+         {std::pair{&ref, &p.reference}, std::pair{&host, &p.controller}}) {
+        for (const Sample& x : *samples) {
+            const std::string c = category_of(x);
+            if (std::find(p.order.begin(), p.order.end(), c) == p.order.end()) p.order.push_back(c);
+            (*share)[c] += x.percent;
+        }
+    }
+    std::sort(p.order.begin(), p.order.end(), [&](const std::string& x, const std::string& y) {
+        return p.controller[x] > p.controller[y];
+    });
+    return p;
+}
+
+Num per_ack(double percent, Num us) {
+    return us ? Num(percent / 100 * *us) : Num();
+}
+
+// (a) of one run: each server's median round.
+struct ClosedLoop {
+    json round[3];  // reference, sqlite, postgres
+    std::vector<json> rounds[3];
+    int count = 0;
+};
+
+ClosedLoop closed_loop_of(const std::string& dir, const json& settings) {
+    ClosedLoop c;
+    c.count = static_cast<int>(at(settings, "a.rounds").value_or(1));
+    const char* targets[] = {"reference", "sqlite", "postgres"};
+    for (int t = 0; t < 3; ++t) {
+        for (int r = 1; r <= c.count; ++r)
+            c.rounds[t].push_back(load(dir, std::string(targets[t]) + ".a." + std::to_string(r)));
+        c.round[t] = median_round(c.rounds[t]);
+    }
+    return c;
+}
+
+// Earlier runs of this benchmark kept with the sources (bench/baseline/NAME/,
+// their raw results), against this one: what the optimizations changed.
+void write_history(const std::string& baseline_dir, const std::string& dir, const json& settings,
+                   std::ostream& out) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    std::vector<std::string> earlier;
+    for (const auto& entry : fs::directory_iterator(baseline_dir, ec))
+        if (entry.is_directory() && fs::exists(entry.path() / "settings.json"))
+            earlier.push_back(entry.path().string());
+    if (earlier.empty()) return;
+    std::sort(earlier.begin(), earlier.end());
+    struct Run {
+        std::string label;
+        json settings;
+        ClosedLoop a;
+        ProfileSummary profile;
+    };
+    std::vector<Run> runs;
+    for (const std::string& d : earlier) {
+        const json st = load(d, "settings");
+        runs.push_back({fs::path(d).filename().string(), st, closed_loop_of(d, st), profile_of(d)});
+    }
+    runs.push_back({"this run", settings, closed_loop_of(dir, settings), profile_of(dir)});
+
+    out << "\n## Before and after\n\n";
+    out << "Earlier runs of the same benchmark, their raw results kept in `bench/baseline/` "
+           "and rendered here by the same code, next to this run. Each run's load differed "
+           "(see its load average), so compare the ratios and the CPU per ack rather than "
+           "raw acks/s.\n\n";
+    out << "| | ";
+    for (const Run& r : runs) out << r.label << " | ";
+    out << "\n|---|";
+    for (size_t i = 0; i < runs.size(); ++i) out << "--:|";
+    out << "\n";
+    auto row = [&](const std::string& name, const std::function<std::string(const Run&)>& cell) {
+        out << "| " << name << " | ";
+        for (const Run& r : runs) out << cell(r) << " | ";
+        out << "\n";
+    };
+    row("commit", [](const Run& r) { return "`" + r.settings.value("commit", "") + "`"; });
+    row("mode, date", [](const Run& r) {
+        return r.settings.value("mode", "") + ", " + r.settings.value("date", "");
+    });
+    row("load average at the start",
+        [](const Run& r) { return r.settings.value("load_average", "?"); });
+    const char* names[] = {"reference", "SQLite", "PostgreSQL"};
+    for (int t = 0; t < 3; ++t)
+        row(std::string("(a) acks/s, ") + names[t],
+            [t](const Run& r) { return fmt(at(r.a.round[t], "acks_per_sec"), 0); });
+    for (int t = 1; t < 3; ++t)
+        row(std::string("(a) ") + names[t] + " / reference", [t](const Run& r) {
+            return times(ratio(at(r.a.round[t], "acks_per_sec"), at(r.a.round[0], "acks_per_sec")));
+        });
+    for (int t = 0; t < 3; ++t)
+        row(std::string("(a) server CPU per ack (µs), ") + names[t],
+            [t](const Run& r) { return fmt(at(r.a.round[t], "server.cpu_us_per_ack"), 1); });
+    row("(a) PostgreSQL ack p99 (ms)",
+        [](const Run& r) { return fmt(at(r.a.round[2], "latency.p99_ms"), 1); });
+    row("profile: controller CPU per ack (µs)",
+        [](const Run& r) { return fmt(r.profile.us_controller, 1); });
+    std::vector<std::string> categories;
+    for (const Run& r : runs)
+        for (const std::string& c : r.profile.order)
+            if (std::find(categories.begin(), categories.end(), c) == categories.end())
+                categories.push_back(c);
+    for (const std::string& c : categories)
+        row("profile: " + c + " (µs/ack)", [&c](const Run& r) {
+            auto it = r.profile.controller.find(c);
+            return fmt(per_ack(it == r.profile.controller.end() ? 0.0 : it->second,
+                               r.profile.us_controller),
+                       2);
+        });
+}
+
 }  // namespace
 
 int write_report(const std::string& dir, std::ostream& out) {
@@ -180,18 +315,15 @@ int write_report(const std::string& dir, std::ostream& out) {
         out << "# Benchmarks\n\nNo results: " << dir << "/settings.json is missing.\n";
         return 1;
     }
-    const int a_rounds = static_cast<int>(at(settings, "a.rounds").value_or(1));
-    std::vector<json> rounds[3];  // reference, sqlite, postgres
-    const char* targets[] = {"reference", "sqlite", "postgres"};
-    for (int t = 0; t < 3; ++t)
-        for (int r = 1; r <= a_rounds; ++r)
-            rounds[t].push_back(load(dir, std::string(targets[t]) + ".a." + std::to_string(r)));
-    const json ref_a = median_round(rounds[0]), ref_b = load(dir, "reference.b");
+    const ClosedLoop closed = closed_loop_of(dir, settings);
+    const int a_rounds = closed.count;
+    const std::vector<json>* rounds = closed.rounds;  // reference, sqlite, postgres
+    const json ref_a = closed.round[0], ref_b = load(dir, "reference.b");
     const char* backends[] = {"sqlite", "postgres"};
     json a[2], b[2], c[2], e[2], f_first[2], f_empty[2], f_full[2];
     for (int i = 0; i < 2; ++i) {
         const std::string k = backends[i];
-        a[i] = median_round(rounds[i + 1]);
+        a[i] = closed.round[i + 1];
         b[i] = load(dir, k + ".b");
         c[i] = load(dir, k + ".c");
         e[i] = load(dir, k + ".e");
@@ -496,50 +628,32 @@ int write_report(const std::string& dir, std::ostream& out) {
     const std::string doc_dir = settings.value("doc_dir", "");
     out << "## Profile of the heartbeat path\n\n";
     out << read_text(doc_dir + "/profile.md");
-    const std::vector<Sample> prof_ref = read_profile(read_text(dir + "/profile.reference.txt"));
-    const std::vector<Sample> prof_host = read_profile(read_text(dir + "/profile.postgres.txt"));
-    if (!prof_ref.empty() && !prof_host.empty()) {
-        const json load_ref = load(dir, "profile.reference.load");
-        const json load_host = load(dir, "profile.postgres.load");
-        const Num us_ref = at(load_ref, "server.cpu_us_per_ack");
-        const Num us_host = at(load_host, "server.cpu_us_per_ack");
+    const ProfileSummary prof = profile_of(dir);
+    if (prof.present) {
         out << "\n### This run: where the server's CPU goes under the load of (a)\n\n";
         out << "`perf record -F 499` of the whole server process (every thread) for "
             << fmt(at(settings, "profile_sec"), 0)
             << " s while it carried the load of (a); the controller with PostgreSQL storage. "
                "Server CPU per ack in those runs: reference "
-            << fmt(us_ref, 1) << " µs, controller " << fmt(us_host, 1)
+            << fmt(prof.us_reference, 1) << " µs, controller " << fmt(prof.us_controller, 1)
             << " µs (kernel time included). µs per ack below = share × that.\n\n";
-        std::vector<std::string> names;
-        std::map<std::string, double> ref_share, host_share;
-        for (const auto& [samples, share] :
-             {std::pair{&prof_ref, &ref_share}, std::pair{&prof_host, &host_share}}) {
-            for (const Sample& x : *samples) {
-                const std::string c = category_of(x);
-                if (std::find(names.begin(), names.end(), c) == names.end()) names.push_back(c);
-                (*share)[c] += x.percent;
-            }
-        }
-        std::sort(names.begin(), names.end(), [&](const std::string& x, const std::string& y) {
-            return host_share[x] > host_share[y];
-        });
         out << "| where | reference % | reference µs/ack | controller % | controller µs/ack | "
                "controller − reference, µs/ack |\n|---|--:|--:|--:|--:|--:|\n";
-        auto per_ack = [](double pct, Num us) { return us ? Num(pct / 100 * *us) : Num(); };
-        for (const std::string& c : names) {
-            const Num r = per_ack(ref_share[c], us_ref), h = per_ack(host_share[c], us_host);
-            out << "| " << c << " | " << fmt(ref_share[c], 1) << " | " << fmt(r, 2) << " | "
-                << fmt(host_share[c], 1) << " | " << fmt(h, 2) << " | "
-                << (r && h ? fmt(*h - *r, 2) : "—") << " |\n";
+        for (const std::string& c : prof.order) {
+            const double rs = prof.reference.count(c) ? prof.reference.at(c) : 0.0;
+            const double hs = prof.controller.count(c) ? prof.controller.at(c) : 0.0;
+            const Num r = per_ack(rs, prof.us_reference), h = per_ack(hs, prof.us_controller);
+            out << "| " << c << " | " << fmt(rs, 1) << " | " << fmt(r, 2) << " | " << fmt(hs, 1)
+                << " | " << fmt(h, 2) << " | " << (r && h ? fmt(*h - *r, 2) : "—") << " |\n";
         }
+        const std::vector<Sample> host = read_profile(read_text(dir + "/profile.postgres.txt"));
         out << "\nThe controller's 25 busiest symbols (self time):\n\n"
                "| % | where | symbol |\n|--:|---|---|\n";
-        for (size_t i = 0; i < prof_host.size() && i < 25; ++i)
-            out << "| " << fmt(prof_host[i].percent, 2) << " | " << category_of(prof_host[i])
-                << " | `" << shorten(prof_host[i].symbol, 110) << "` |\n";
+        for (size_t i = 0; i < host.size() && i < 25; ++i)
+            out << "| " << fmt(host[i].percent, 2) << " | " << category_of(host[i]) << " | `"
+                << shorten(host[i].symbol, 110) << "` |\n";
     }
-    const std::string history = read_text(doc_dir + "/history.md");
-    if (!history.empty()) out << "\n" << history;
+    write_history(settings.value("baseline_dir", ""), dir, settings, out);
     return 0;
 }
 

@@ -27,6 +27,8 @@ for arg in "$@"; do
 done
 build_dir=${MOOLAI_BENCH_BUILD_DIR:-$root/build-bench}
 started=$(date +%s)
+# What is measured is what is built now, so the commit is taken now.
+commit="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!docs/benchmarks.md' || echo ' (with uncommitted changes)')"
 
 if [ $build -eq 1 ]; then
   cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMOOLAI_BUILD_TESTS=OFF >/dev/null
@@ -57,13 +59,13 @@ jq -n \
   --arg mode "$([ $quick -eq 1 ] && echo quick || echo full)" \
   --arg command "$command_line" \
   --arg date "$(date -u '+%Y-%m-%d %H:%M UTC')" \
-  --arg commit "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!docs/benchmarks.md' || echo ' (with uncommitted changes)')" \
+  --arg commit "$commit" \
   --arg cpu_model "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')" \
   --argjson cores "$cores" \
   --arg memory "$(free -h | awk '/^Mem:/ {print $2 " total, " $7 " available"}')" \
   --arg load_average "$load_average" \
   --argjson elapsed_sec "$(( $(date +%s) - started ))" \
-  --arg doc_dir "$root/bench/doc" \
+  --arg doc_dir "$root/bench/doc" --arg baseline_dir "$root/bench/baseline" \
   --arg build "Release (-O3), $(c++ --version | head -1), build dir $(basename "$build_dir")" \
   --arg auth_mode_note "token mode (MOOLAI_ORCHESTRATOR_AUTH=token) in every scenario. One orchestrator is created through REST (POST /api/v1/internal/orchestrators/register, which returns its credential once); the other $((SEEDED - 1)) are inserted with one SQL statement (about as fast as a restore; through REST it would take minutes), all with that orchestrator's credential hash, so every connection registers with a real credential check. The benchmark connects orchestrators bench-00001, bench-00002, ... of them." \
   --argjson server_threads "$cores" --argjson client_threads "$CLIENT_THREADS" \

@@ -211,7 +211,8 @@ if [ "$PROFILE_SEC" != 0 ] && command -v perf >/dev/null; then
       >/dev/null 2>&1 || true
     wait "$load_pid" || true
     perf report -i "$work/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null |
-      grep -v '^#' | grep -v '^$' | sed 's/[[:space:]]*$//' >"$results/profile.$target.txt" || true
+      grep -v '^#' | grep -v '^$' | sed -E 's/[[:space:]]+-[[:space:]]+-[[:space:]]*$//; s/[[:space:]]*$//' \
+      >"$results/profile.$target.txt" || true
   done
 fi
 

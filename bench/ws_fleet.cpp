@@ -87,6 +87,9 @@ struct WsFleet::Connection {
     std::atomic<bool> is_registered{false};
     std::atomic<int64_t> stop_monitoring_ns{0};
     std::atomic<int64_t> config_update_ns{0};
+    // Bumped for each new attempt: handlers of an older socket see a
+    // different number and do nothing.
+    unsigned attempt = 0;
 
     Connection(WsFleet& f, Worker& w, size_t i, std::string orchestrator_id)
         : fleet(f),
@@ -105,7 +108,8 @@ struct WsFleet::Connection {
     void start() {
         state = State::connecting;
         const tcp::endpoint ep(asio::ip::make_address(opt().host), opt().port);
-        socket.async_connect(ep, [this](const boost::system::error_code& ec) {
+        socket.async_connect(ep, [this, a = attempt](const boost::system::error_code& ec) {
+            if (a != attempt) return;
             if (ec) return fail("connect: " + ec.message());
             fleet.open_sockets_.fetch_add(1);
             socket.set_option(tcp::no_delay(true));
@@ -127,12 +131,39 @@ struct WsFleet::Connection {
         if (was_registered) {
             ++worker.counters.closed_early;
         } else if (!was_closing) {
+            // Like an orchestrator, try again a little later (a server that
+            // cannot accept as fast as the ramp drops some handshakes).
+            if (attempt + 1 < kMaxAttempts && !fleet.stopping_.load()) {
+                ++worker.counters.retries;
+                close_socket(true);
+                retry_later();
+                return;
+            }
             ++worker.counters.failed;
             fleet.settled_.fetch_add(1);
             if (worker.counters.failed <= 3)
                 std::fprintf(stderr, "connection %s failed: %s\n", id.c_str(), why.c_str());
         }
         close_socket(false);
+    }
+
+    static constexpr unsigned kMaxAttempts = 5;
+
+    void retry_later() {
+        ++attempt;
+        socket = tcp::socket(worker.io);
+        in_len = 0;
+        out_queue.clear();
+        out_writing.clear();
+        writing = false;
+        pending.clear();
+        pending_head = 0;
+        std::uniform_int_distribution<int> jitter(0, 500);
+        timer.expires_after(std::chrono::milliseconds(1000 * attempt + jitter(worker.rng)));
+        timer.async_wait([this, a = attempt](const boost::system::error_code& ec) {
+            if (ec || a != attempt || fleet.stopping_.load()) return;
+            start();
+        });
     }
 
     void close_socket(bool reset) {
@@ -157,7 +188,8 @@ struct WsFleet::Connection {
         out_writing.swap(out_queue);
         out_queue.clear();
         asio::async_write(socket, asio::buffer(out_writing),
-                          [this](const boost::system::error_code& ec, size_t) {
+                          [this, a = attempt](const boost::system::error_code& ec, size_t) {
+                              if (a != attempt) return;
                               writing = false;
                               if (ec) return fail("write: " + ec.message());
                               if (!out_queue.empty() && state != State::closed) flush();
@@ -167,7 +199,8 @@ struct WsFleet::Connection {
     void read() {
         if (in_len == in.size()) in.resize(in.size() * 2);
         socket.async_read_some(asio::buffer(in.data() + in_len, in.size() - in_len),
-                               [this](const boost::system::error_code& ec, size_t n) {
+                               [this, a = attempt](const boost::system::error_code& ec, size_t n) {
+                                   if (a != attempt) return;
                                    if (ec) {
                                        if (state == State::closing) return close_socket(false);
                                        return fail("read: " + ec.message());
@@ -318,8 +351,8 @@ struct WsFleet::Connection {
         const auto delay =
             std::chrono::nanoseconds(std::max<int64_t>(0, next_beat_ns - monotonic_ns()));
         timer.expires_after(delay);
-        timer.async_wait([this](const boost::system::error_code& ec) {
-            if (ec || state != State::registered) return;
+        timer.async_wait([this, a = attempt](const boost::system::error_code& ec) {
+            if (ec || a != attempt || state != State::registered) return;
             // Latency counts from the scheduled time: a late client does not hide
             // a slow server (no coordinated omission).
             send_heartbeat(next_beat_ns);
@@ -329,6 +362,7 @@ struct WsFleet::Connection {
     }
 
     void begin_close() {
+        timer.cancel();  // also a pending retry
         if (state == State::registered || state == State::registering) {
             state = State::closing;
             timer.cancel();
@@ -404,6 +438,7 @@ void WsFleet::shutdown() {
     if (shut_down_ || workers_.empty()) return;
     shut_down_ = true;
     recording_.store(false);
+    stopping_.store(true);
     for (auto& c : connections_) {
         Connection* p = c.get();
         asio::post(p->worker.io, [p] { p->begin_close(); });
@@ -434,6 +469,7 @@ FleetCounters WsFleet::totals() const {
         t.acks_total += c.acks_total;
         t.heartbeats_sent += c.heartbeats_sent;
         t.error_frames += c.error_frames;
+        t.retries += c.retries;
         t.other_frames += c.other_frames;
         t.latency_us.insert(t.latency_us.end(), c.latency_us.begin(), c.latency_us.end());
     }

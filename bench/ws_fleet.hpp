@@ -23,7 +23,7 @@ struct FleetOptions {
     uint16_t port = 8766;
     std::string path = "/ws";
     size_t connections = 1000;
-    double ramp_per_sec = 1000;  // new connections per second
+    double ramp_per_sec = 500;  // new connections per second
     unsigned io_threads = 1;
     // Orchestrator ids: prefix + first_index + i, zero-padded to id_digits.
     std::string id_prefix = "bench-";
@@ -39,7 +39,8 @@ struct FleetOptions {
 // Counters of one io thread; summed by WsFleet::totals().
 struct FleetCounters {
     uint64_t established = 0;   // got provisioning
-    uint64_t failed = 0;        // connect, upgrade or register failed
+    uint64_t failed = 0;        // connect, upgrade or register failed, every attempt
+    uint64_t retries = 0;       // attempts that failed and were made again
     uint64_t closed_early = 0;  // closed by the server while registered
     uint64_t acks = 0;          // heartbeat_acks inside the window
     uint64_t acks_total = 0;
@@ -89,6 +90,7 @@ private:
     std::vector<std::unique_ptr<Worker>> workers_;
     std::vector<std::unique_ptr<Connection>> connections_;  // destroyed before the workers
     std::atomic<bool> recording_{false};
+    std::atomic<bool> stopping_{false};
     std::atomic<uint64_t> established_{0};
     std::atomic<uint64_t> settled_{0};  // registered or failed
     std::atomic<uint64_t> open_sockets_{0};
