@@ -245,7 +245,7 @@ void write_history(const std::string& baseline_dir, const std::string& dir, cons
     if (earlier.empty()) return;
     std::sort(earlier.begin(), earlier.end());
     struct Run {
-        std::string label;
+        std::string label, dir;
         json settings;
         ClosedLoop a;
         ProfileSummary profile;
@@ -253,24 +253,30 @@ void write_history(const std::string& baseline_dir, const std::string& dir, cons
     std::vector<Run> runs;
     for (const std::string& d : earlier) {
         const json st = load(d, "settings");
-        runs.push_back({fs::path(d).filename().string(), st, closed_loop_of(d, st), profile_of(d)});
+        runs.push_back(
+            {fs::path(d).filename().string(), d, st, closed_loop_of(d, st), profile_of(d)});
     }
-    runs.push_back({"this run", settings, closed_loop_of(dir, settings), profile_of(dir)});
+    runs.push_back({"this run", dir, settings, closed_loop_of(dir, settings), profile_of(dir)});
 
     out << "\n## Before and after\n\n";
     out << "Earlier runs of the same benchmark, their raw results kept in `bench/baseline/` "
            "and rendered here by the same code, next to this run. Each run's load differed "
            "(see its load average), so compare the ratios and the CPU per ack rather than "
            "raw acks/s.\n\n";
-    out << "| | ";
-    for (const Run& r : runs) out << r.label << " | ";
-    out << "\n|---|";
+    for (const Run& r : runs) {
+        const std::string about = read_text(r.dir + "/about.md");
+        if (!about.empty()) out << "- " << r.label << ": " << about;
+    }
+    out << "\n";
+    out << "|";
+    for (const Run& r : runs) out << " | " << r.label;
+    out << " |\n|---|";
     for (size_t i = 0; i < runs.size(); ++i) out << "--:|";
     out << "\n";
     auto row = [&](const std::string& name, const std::function<std::string(const Run&)>& cell) {
-        out << "| " << name << " | ";
-        for (const Run& r : runs) out << cell(r) << " | ";
-        out << "\n";
+        out << "| " << name;
+        for (const Run& r : runs) out << " | " << cell(r);
+        out << " |\n";
     };
     row("commit", [](const Run& r) { return "`" + r.settings.value("commit", "") + "`"; });
     row("mode, date", [](const Run& r) {
@@ -291,6 +297,16 @@ void write_history(const std::string& baseline_dir, const std::string& dir, cons
             [t](const Run& r) { return fmt(at(r.a.round[t], "server.cpu_us_per_ack"), 1); });
     row("(a) PostgreSQL ack p99 (ms)",
         [](const Run& r) { return fmt(at(r.a.round[2], "latency.p99_ms"), 1); });
+    const char* files[] = {"reference.b", "sqlite.b", "postgres.b"};
+    for (int t = 0; t < 3; ++t) {
+        row(std::string("(b) connections established, ") + names[t],
+            [&, t](const Run& r) { return fmt(at(load(r.dir, files[t]), "established"), 0); });
+    }
+    for (int t = 0; t < 3; ++t) {
+        row(std::string("(b) server RSS per connection (KiB), ") + names[t], [&, t](const Run& r) {
+            return fmt(at(load(r.dir, files[t]), "server.rss_per_connection_kb"), 1);
+        });
+    }
     row("profile: controller CPU per ack (µs)",
         [](const Run& r) { return fmt(r.profile.us_controller, 1); });
     std::vector<std::string> categories;
@@ -435,6 +451,8 @@ int write_report(const std::string& dir, std::ostream& out) {
          0, false, "0", ""},
         {b_name, "ramp-up time (s)", at(ref_b, "ramp_sec"), sq(b, "ramp_sec"), pg(b, "ramp_sec"), 1,
          false, "", ""},
+        {b_name, "handshakes retried during the ramp", at(ref_b, "retries"), sq(b, "retries"),
+         pg(b, "retries"), 0, false, "", ""},
         {b_name, "server RSS per connection (KiB)", at(ref_b, "server.rss_per_connection_kb"),
          sq(b, "server.rss_per_connection_kb"), pg(b, "server.rss_per_connection_kb"), 1, true,
          "≤ 2.0× ref", verdict(rss_pass)},
@@ -597,7 +615,10 @@ int write_report(const std::string& dir, std::ostream& out) {
         << fmt(at(settings, "b.warmup"), 0) << " s after the last registration, a "
         << fmt(at(settings, "b.duration"), 0)
         << " s window. RSS per connection = (server RSS with the fleet connected − RSS before "
-           "the first connection) ÷ connections.\n";
+           "the first connection) ÷ connections. A handshake or register that fails during the "
+           "ramp (a server busy with the ramp drops some) is tried again after 1, 2, 3, 4 s "
+           "plus jitter, as the orchestrator client library reconnects; \"failed\" counts "
+           "connections still without provisioning after 5 attempts.\n";
     out << "- (c): " << fmt(at(settings, "c.connections"), 0)
         << " orchestrators at the interval of (b), a " << fmt(at(settings, "c.duration"), 0)
         << " s window after the same warm-up, against the window of (b). Statements and rows "
@@ -622,7 +643,9 @@ int write_report(const std::string& dir, std::ostream& out) {
         << fmt(at(settings, "f.runs"), 0)
         << " starts. \"Empty\": the schema exists, no orchestrator. The first start, which "
            "creates the schema, is shown for information.\n";
-    out << "- Orchestrators: " << settings.value("auth_mode_note", "") << "\n";
+    out << "- Orchestrators: " << settings.value("auth_mode_note", "") << " The insert took "
+        << fmt(at(load(dir, "sqlite.seed"), "seconds"), 1) << " s on SQLite and "
+        << fmt(at(load(dir, "postgres.seed"), "seconds"), 1) << " s on PostgreSQL.\n";
     out << "- Build: " << settings.value("build", "") << "\n\n";
 
     const std::string doc_dir = settings.value("doc_dir", "");

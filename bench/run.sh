@@ -42,7 +42,7 @@ if [ $quick -eq 1 ]; then
 fi
 export A_CONNECTIONS=${A_CONNECTIONS:-1000} A_IN_FLIGHT=${A_IN_FLIGHT:-1} A_RAMP=${A_RAMP:-1000}
 export A_WARMUP=${A_WARMUP:-3} A_DURATION=${A_DURATION:-10} A_ROUNDS=${A_ROUNDS:-5}
-export B_CONNECTIONS=${B_CONNECTIONS:-19000} B_RAMP=${B_RAMP:-1000} B_INTERVAL_MS=${B_INTERVAL_MS:-30000}
+export B_CONNECTIONS=${B_CONNECTIONS:-19000} B_RAMP=${B_RAMP:-500} B_INTERVAL_MS=${B_INTERVAL_MS:-30000}
 export B_WARMUP=${B_WARMUP:-12} B_DURATION=${B_DURATION:-60} B_TOGGLES=${B_TOGGLES:-100}
 export C_CONNECTIONS=${C_CONNECTIONS:-1000} C_DURATION=${C_DURATION:-30}
 export E_REQUESTS=${E_REQUESTS:-200} F_RUNS=${F_RUNS:-5} SEEDED=${SEEDED:-50000}
@@ -67,7 +67,7 @@ jq -n \
   --argjson elapsed_sec "$(( $(date +%s) - started ))" \
   --arg doc_dir "$root/bench/doc" --arg baseline_dir "$root/bench/baseline" \
   --arg build "Release (-O3), $(c++ --version | head -1), build dir $(basename "$build_dir")" \
-  --arg auth_mode_note "token mode (MOOLAI_ORCHESTRATOR_AUTH=token) in every scenario. One orchestrator is created through REST (POST /api/v1/internal/orchestrators/register, which returns its credential once); the other $((SEEDED - 1)) are inserted with one SQL statement (about as fast as a restore; through REST it would take minutes), all with that orchestrator's credential hash, so every connection registers with a real credential check. The benchmark connects orchestrators bench-00001, bench-00002, ... of them." \
+  --arg auth_mode_note "token mode (MOOLAI_ORCHESTRATOR_AUTH=token) in every scenario. One orchestrator is created through REST (POST /api/v1/internal/orchestrators/register, which returns its credential once); the other $((SEEDED - 1)) are inserted directly into the database with one SQL statement while the controller is stopped (PostgreSQL then runs ANALYZE on the table), all with that orchestrator's credential hash, so every connection registers with a real credential check. The load connects orchestrators bench-00001, bench-00002, ... of them." \
   --argjson server_threads "$cores" --argjson client_threads "$CLIENT_THREADS" \
   --argjson seeded "$SEEDED" --argjson profile_sec "$PROFILE_SEC" \
   --argjson a "{\"connections\": $A_CONNECTIONS, \"in_flight\": $A_IN_FLIGHT, \"ramp\": $A_RAMP, \"warmup\": $A_WARMUP, \"duration\": $A_DURATION, \"rounds\": $A_ROUNDS}" \

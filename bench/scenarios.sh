@@ -12,7 +12,7 @@ results=$2
 load=$bin/moolai-bench-load
 : "${A_CONNECTIONS:=1000}" "${A_IN_FLIGHT:=1}" "${A_RAMP:=1000}" "${A_WARMUP:=3}"
 : "${A_DURATION:=10}" "${A_ROUNDS:=5}"
-: "${B_CONNECTIONS:=19000}" "${B_RAMP:=1000}" "${B_INTERVAL_MS:=30000}" "${B_WARMUP:=12}"
+: "${B_CONNECTIONS:=19000}" "${B_RAMP:=500}" "${B_INTERVAL_MS:=30000}" "${B_WARMUP:=12}"
 : "${B_DURATION:=60}" "${B_TOGGLES:=100}"
 : "${C_CONNECTIONS:=1000}" "${C_DURATION:=30}"
 : "${E_REQUESTS:=200}" "${F_RUNS:=5}" "${SEEDED:=50000}" "${CLIENT_THREADS:=1}"

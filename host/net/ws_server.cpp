@@ -43,6 +43,11 @@ struct ConnState {
 // config::asio (multithreaded, strand per connection) plus our connection state.
 struct Config : ws::config::asio {
     typedef ConnState connection_base;
+    // The read buffer lives inside every connection object. Orchestrator
+    // frames are tens of bytes; 16 KiB (the default) per connection is 300 MiB
+    // of heap at 19,000 connections, and pages a reused allocation has
+    // touched count as resident. Larger messages just take more reads.
+    static const size_t connection_read_buffer_size = 4096;
 };
 
 using Server = ws::server<Config>;
