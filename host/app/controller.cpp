@@ -183,7 +183,8 @@ void Controller::start() {
     s.stream_recheck->start();
     s.rest_context.reset(new RestApi::Context{s.log, s.metrics, *s.plugins, *s.auth, *s.fleet,
                                               *s.ws_protocol, s.events, *s.delivery, s.throttle,
-                                              *s.stream, s.ws->port()});
+                                              *s.stream, s.ws->port(),
+                                              s.config.dashboard_poll_ms});
     RestApi::install(*s.rest, *s.rest_context);
     s.rest->start();
     s.log.info("controller ready: REST on " + s.config.rest_host + ":" +

@@ -41,6 +41,7 @@ Environment (overrides the config file):
   MOOLAI_ORCHESTRATOR_AUTH (token|open), DEV_BEARER_TOKEN (unset = disabled)
   HEARTBEAT_TTL_SEC (120), HEARTBEAT_INTERVAL_SEC (30, told to orchestrators)
   HEARTBEAT_POKER_ENABLED (false): ping connections silent for one interval; no pong = dead
+  MOOLAI_DASHBOARD_POLL_MS (10000): how often the dashboard polls while its live stream is down
 )";
 
 std::string exe_dir() {

@@ -19,8 +19,13 @@ void MessageDelivery::publish_change(const json& m, std::string old_state, std::
     publish_(std::move(e));
 }
 
-json MessageDelivery::deliver(const json& message) {
-    const std::string id = message.value("id", "");
+json MessageDelivery::deliver(const json& snapshot) {
+    const std::string id = snapshot.value("id", "");
+    std::lock_guard<std::mutex> lock(stripe(id));
+    // The caller's copy may be stale (an ack may have landed since it was read).
+    CallResult current = plugins_.storage().msg_get(id);
+    const json message = current.ok() ? json::parse(current.output) : snapshot;
+    if (message.value("delivery_state", "") == "acknowledged") return message;
     const std::string orchestrator_id = message.value("orchestrator_id", "");
     std::shared_ptr<Orchestrator> o = fleet_.find(orchestrator_id);
     const std::string text = message.dump();
@@ -82,6 +87,7 @@ void MessageDelivery::redeliver(const std::string& orchestrator_id) {
 
 moolai_status MessageDelivery::acknowledge(const std::string& orchestrator_id,
                                            const std::string& message_id) {
+    std::lock_guard<std::mutex> lock(stripe(message_id));
     CallResult got = plugins_.storage().msg_get(message_id);
     if (!got.ok()) return got.status;
     const json m = json::parse(got.output);

@@ -6,7 +6,9 @@
 // independence.
 #pragma once
 
+#include <array>
 #include <functional>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -48,6 +50,13 @@ private:
     Log& log_;
     Send send_;
     std::function<void(Event&&)> publish_;
+    // Delivery and acknowledgement of one message are serialized: the ack can
+    // arrive (on a WebSocket thread) before deliver() has recorded "sent", and
+    // must not be overwritten by it. Striped by message id.
+    std::array<std::mutex, 64> stripes_;
+    std::mutex& stripe(const std::string& message_id) {
+        return stripes_[std::hash<std::string>{}(message_id) % stripes_.size()];
+    }
 };
 
 }  // namespace moolai::host

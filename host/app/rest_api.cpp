@@ -168,7 +168,7 @@ HttpResponse ui_config(const Context& ctx, const HttpRequest&, const Principal&)
     return ok(json{{"success", true},
                    {"ws_port", ctx.ws_port},
                    {"events_path", EventStream::kPath},
-                   {"poll_interval_ms", 10000}});
+                   {"poll_interval_ms", ctx.dashboard_poll_ms}});
 }
 
 // The newest host events the caller may see, newest first.

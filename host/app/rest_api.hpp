@@ -33,6 +33,7 @@ struct Context {
     LoginThrottle& throttle;
     const EventStream& stream;
     uint16_t ws_port;  // the bound WebSocket port, told to the dashboard
+    int dashboard_poll_ms;
 };
 
 // `ctx` must outlive the server.

@@ -30,6 +30,7 @@ const char* kSchema = R"({
     "data_dir": {"type": "string", "minLength": 1},
     "plugin_dir": {"type": "string", "minLength": 1},
     "static_dir": {"type": "string"},
+    "dashboard_poll_ms": {"type": "integer", "minimum": 1000, "maximum": 3600000},
     "plugins": {"type": "array", "items": {"type": "object", "additionalProperties": false,
       "required": ["name"], "properties": {
         "name": {"type": "string", "pattern": "^[a-z0-9_]{1,64}$"},
@@ -117,6 +118,7 @@ ControllerConfig load_controller_config(const std::string& config_path, const st
     c.max_frame_bytes = file.value("max_frame_bytes", c.max_frame_bytes);
     c.max_body_bytes = file.value("max_body_bytes", c.max_body_bytes);
     c.session_ttl_sec = file.value("session_ttl_sec", c.session_ttl_sec);
+    c.dashboard_poll_ms = file.value("dashboard_poll_ms", c.dashboard_poll_ms);
     c.orchestrator_auth_open = file.value("orchestrator_auth", std::string("token")) == "open";
 
     // The environment names of the wire contract.
@@ -128,6 +130,8 @@ ControllerConfig load_controller_config(const std::string& config_path, const st
     c.heartbeat_interval_sec =
         static_cast<int>(env_int("HEARTBEAT_INTERVAL_SEC", 1, 3600, c.heartbeat_interval_sec));
     c.heartbeat_poker = env_bool("HEARTBEAT_POKER_ENABLED", c.heartbeat_poker);
+    c.dashboard_poll_ms =
+        static_cast<int>(env_int("MOOLAI_DASHBOARD_POLL_MS", 1000, 3600000, c.dashboard_poll_ms));
     c.dev_bearer_token = env("DEV_BEARER_TOKEN");
     c.superadmin_username = env("MOOLAI_SUPERADMIN_USERNAME");
     c.superadmin_password = env("MOOLAI_SUPERADMIN_PASSWORD");

@@ -37,6 +37,7 @@ struct ControllerConfig {
     size_t max_frame_bytes = 1 << 20;
     size_t max_body_bytes = 1 << 20;
     int session_ttl_sec = 12 * 3600;
+    int dashboard_poll_ms = 10000;  // the dashboard polls this often while its live stream is down
 };
 
 class ConfigError : public std::runtime_error {

@@ -142,12 +142,12 @@ double gauge(const std::string& text, const std::string& name) {
 }
 
 TEST_F(Live, UiConfigMeAndFleetMetrics) {
-    start();
+    start({{"MOOLAI_DASHBOARD_POLL_MS", "2500"}});
     const json cfg = json::parse(
         http_request(port(), "GET", "/api/v1/internal/ui-config", "", bearer(admin)).body);
     EXPECT_EQ(cfg["ws_port"], controller->ws_port());
     EXPECT_EQ(cfg["events_path"], "/api/v1/events");
-    EXPECT_GT(cfg["poll_interval_ms"], 0);
+    EXPECT_EQ(cfg["poll_interval_ms"], 2500) << "MOOLAI_DASHBOARD_POLL_MS";
     const json me =
         json::parse(http_request(port(), "GET", "/api/v1/internal/auth/me", "", bearer(admin)).body);
     EXPECT_EQ(me["user"]["username"], "root");
@@ -172,6 +172,49 @@ TEST_F(Live, UiConfigMeAndFleetMetrics) {
         ASSERT_GE(gauge(before, name), 0) << name << " missing:\n" << before;
         EXPECT_EQ(gauge(after, name) - gauge(before, name), delta) << name << "\n" << after;
     }
+}
+
+// An orchestrator that acknowledges at once can beat the controller's own
+// "sent" bookkeeping; the acknowledgement must win every time.
+TEST_F(Live, AnImmediateAckIsNeverOverwrittenBySent) {
+    start();
+    const std::string token = issue(port(), admin, "acme", "ack-1");
+    WsTestClient ws;
+    ASSERT_EQ(connect_and_register(ws, "ack-1", token)["type"], "provisioning");
+    constexpr int kMessages = 150;
+    std::thread acker([&ws] {
+        for (int acked = 0; acked < kMessages;) {
+            auto frame = ws.receive(std::chrono::milliseconds(10000));
+            if (!frame) return;
+            const json f = json::parse(*frame, nullptr, false);
+            if (f.value("type", "") != "recommendation") continue;
+            ws.send(json{{"type", "message_ack"}, {"message_id", f["message_id"]}}.dump());
+            ++acked;
+        }
+    });
+    std::vector<std::string> ids;
+    for (int i = 0; i < kMessages; ++i) {
+        HttpResult made = http_request(
+            port(), "POST", "/api/v1/internal/orchestrators/ack-1/messages",
+            json{{"message_type", "recommendation"}, {"content", "tip " + std::to_string(i)}}.dump(),
+            bearer(admin));
+        ASSERT_EQ(made.status, 201) << made.body;
+        ids.push_back(json::parse(made.body)["message_id"].get<std::string>());
+        ASSERT_EQ(http_request(port(), "PUT", "/api/v1/internal/messages/" + ids.back() + "/status",
+                               R"({"status":"accepted"})", bearer(admin))
+                      .status,
+                  200);
+    }
+    acker.join();
+    std::this_thread::sleep_for(300ms);  // the last acks are recorded on the server's threads
+    const json listed = json::parse(http_request(port(), "GET",
+                                                 "/api/v1/internal/orchestrators/ack-1/messages?"
+                                                 "page_size=1000",
+                                                 "", bearer(admin))
+                                        .body);
+    ASSERT_EQ(listed["total"], kMessages) << listed;
+    for (const json& m : listed["data"])
+        EXPECT_EQ(m["delivery_state"], "acknowledged") << m;
 }
 
 // HEARTBEAT_POKER_ENABLED: a connection silent for one heartbeat interval is
