@@ -236,6 +236,8 @@ int command_ws(const Args& a) {
     result["established"] = t.established;
     result["failed"] = t.failed;
     result["retries"] = t.retries;
+    result["retries_by_stage"] = {
+        {"connect", t.retries_at[0]}, {"upgrade", t.retries_at[1]}, {"register", t.retries_at[2]}};
     result["closed_early"] = t.closed_early;
     result["error_frames"] = t.error_frames;
     result["window_sec"] = window;

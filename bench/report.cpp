@@ -303,6 +303,10 @@ void write_history(const std::string& baseline_dir, const std::string& dir, cons
             [&, t](const Run& r) { return fmt(at(load(r.dir, files[t]), "established"), 0); });
     }
     for (int t = 0; t < 3; ++t) {
+        row(std::string("(b) handshakes retried during the ramp, ") + names[t],
+            [&, t](const Run& r) { return fmt(at(load(r.dir, files[t]), "retries"), 0); });
+    }
+    for (int t = 0; t < 3; ++t) {
         row(std::string("(b) server RSS per connection (KiB), ") + names[t], [&, t](const Run& r) {
             return fmt(at(load(r.dir, files[t]), "server.rss_per_connection_kb"), 1);
         });

@@ -135,6 +135,9 @@ struct WsFleet::Connection {
             // cannot accept as fast as the ramp drops some handshakes).
             if (attempt + 1 < kMaxAttempts && !fleet.stopping_.load()) {
                 ++worker.counters.retries;
+                ++worker.counters.retries_at[state == State::connecting  ? 0
+                                             : state == State::upgrading ? 1
+                                                                         : 2];
                 close_socket(true);
                 retry_later();
                 return;
@@ -470,6 +473,7 @@ FleetCounters WsFleet::totals() const {
         t.heartbeats_sent += c.heartbeats_sent;
         t.error_frames += c.error_frames;
         t.retries += c.retries;
+        for (int i = 0; i < 3; ++i) t.retries_at[i] += c.retries_at[i];
         t.other_frames += c.other_frames;
         t.latency_us.insert(t.latency_us.end(), c.latency_us.begin(), c.latency_us.end());
     }

@@ -38,9 +38,11 @@ struct FleetOptions {
 
 // Counters of one io thread; summed by WsFleet::totals().
 struct FleetCounters {
-    uint64_t established = 0;   // got provisioning
-    uint64_t failed = 0;        // connect, upgrade or register failed, every attempt
-    uint64_t retries = 0;       // attempts that failed and were made again
+    uint64_t established = 0;  // got provisioning
+    uint64_t failed = 0;       // connect, upgrade or register failed, every attempt
+    uint64_t retries = 0;      // attempts that failed and were made again
+    // ... of which failed while connecting, waiting for the upgrade, waiting for provisioning
+    uint64_t retries_at[3] = {0, 0, 0};
     uint64_t closed_early = 0;  // closed by the server while registered
     uint64_t acks = 0;          // heartbeat_acks inside the window
     uint64_t acks_total = 0;
