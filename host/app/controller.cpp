@@ -3,6 +3,9 @@
 #include "app/login_throttle.hpp"
 #include "app/message_delivery.hpp"
 
+#include <algorithm>
+#include <thread>
+
 #include <nlohmann/json.hpp>
 
 #include "app/event_stream.hpp"
@@ -142,6 +145,9 @@ void Controller::start() {
     wo.host = s.config.ws_host;
     wo.port = s.config.ws_port;
     wo.max_message_bytes = s.config.max_frame_bytes;
+    // One io thread per core: each frame is a little CPU work and no waiting,
+    // so more threads only add switching, fewer leave cores idle.
+    wo.threads = std::max(1u, std::thread::hardware_concurrency());
     wo.logger = s.net_logger();
     if (s.config.heartbeat_poker) {
         // Ping a connection silent for one heartbeat interval; no pong within

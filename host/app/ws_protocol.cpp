@@ -22,7 +22,79 @@ moolai_str str(const std::string& s) {
     return moolai_str{s.data(), s.size()};
 }
 
+std::string heartbeat_ack(const std::string& orchestrator_id, bool processed) {
+    std::string ack = R"({"type":"heartbeat_ack","orchestrator_id":)";
+    ack += json(orchestrator_id).dump();
+    ack += processed ? R"(,"processed":true})" : R"(,"processed":false})";
+    return ack;
+}
+
+// The scanner behind scan_heartbeat_frame: a cursor over the frame.
+class FrameCursor {
+public:
+    explicit FrameCursor(std::string_view s) : s_(s) {}
+
+    void skip_space() {
+        while (i_ < s_.size() &&
+               (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r'))
+            ++i_;
+    }
+    bool eat(char c) {
+        skip_space();
+        if (i_ >= s_.size() || s_[i_] != c) return false;
+        ++i_;
+        return true;
+    }
+    // A string of printable ASCII without escapes; false for anything else
+    // (escapes, control or non-ASCII bytes: the full parser decides those).
+    bool plain_string(std::string_view& out) {
+        if (!eat('"')) return false;
+        const size_t start = i_;
+        for (; i_ < s_.size(); ++i_) {
+            const unsigned char c = static_cast<unsigned char>(s_[i_]);
+            if (c == '"') {
+                out = s_.substr(start, i_ - start);
+                ++i_;
+                return true;
+            }
+            if (c == '\\' || c < 0x20 || c > 0x7E) return false;
+        }
+        return false;
+    }
+    bool at_end() {
+        skip_space();
+        return i_ == s_.size();
+    }
+
+private:
+    std::string_view s_;
+    size_t i_ = 0;
+};
+
 }  // namespace
+
+bool scan_heartbeat_frame(std::string_view frame, HeartbeatFrame& out) noexcept {
+    FrameCursor c(frame);
+    bool has_type = false;
+    out = HeartbeatFrame{};
+    if (!c.eat('{')) return false;
+    for (;;) {
+        std::string_view key, value;
+        if (!c.plain_string(key) || !c.eat(':') || !c.plain_string(value)) return false;
+        if (key == "type" && !has_type) {
+            if (value != "i_am_alive" && value != "keepalive") return false;
+            has_type = true;
+        } else if (key == "orchestrator_id" && !out.names_orchestrator) {
+            out.names_orchestrator = true;
+            out.orchestrator_id = value;
+        } else {
+            return false;  // another key, or one given twice
+        }
+        if (c.eat(',')) continue;
+        if (!c.eat('}')) return false;
+        return has_type && c.at_end();
+    }
+}
 
 WsHandlers WsProtocol::handlers() {
     WsHandlers h;
@@ -44,6 +116,8 @@ std::shared_ptr<WsProtocol::Session> WsProtocol::session(ConnectionId id) {
 void WsProtocol::on_open(ConnectionId id, const WsUpgrade& upgrade) {
     auto s = std::make_shared<Session>();
     s->upgrade_token = std::string(SessionAuth::bearer_token(upgrade.authorization));
+    // Also kept with the connection: on_message finds it without the map.
+    if (server_ != nullptr) server_->set_context(id, s);
     {
         Shard& shard = shards_[id % shards_.size()];
         std::lock_guard<std::mutex> lock(shard.mutex);
@@ -96,8 +170,23 @@ void WsProtocol::emit(uint32_t kind, const Orchestrator& o, std::string old_valu
 }
 
 void WsProtocol::on_message(ConnectionId id, std::string_view frame) {
-    std::shared_ptr<Session> s = session(id);
-    if (!s || server_ == nullptr) return;
+    if (server_ == nullptr) return;
+    Session* s = static_cast<Session*>(server_->context(id));  // set by on_open
+    std::shared_ptr<Session> found;
+    if (s == nullptr) {
+        found = session(id);
+        s = found.get();
+    }
+    if (s == nullptr) return;
+    // Most frames are heartbeats of a registered orchestrator: answered
+    // without a JSON tree. Any other case (not registered, another id, any
+    // other shape) takes the full path below, errors included.
+    HeartbeatFrame hb;
+    if (s->orchestrator && scan_heartbeat_frame(frame, hb) &&
+        (!hb.names_orchestrator || hb.orchestrator_id == s->orchestrator->id)) {
+        on_heartbeat(id, *s);
+        return;
+    }
     const json j = json::parse(frame, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
         send_error(id, "invalid_json", "the frame is not a JSON object");
@@ -224,6 +313,7 @@ void WsProtocol::on_register(ConnectionId id, Session& s, const void* frame_json
     if (previous != 0 && previous != id)
         server_->close(previous, 1000, "replaced by a newer connection");
     s.orchestrator = o;
+    s.processed_ack = heartbeat_ack(o->id, true);
     server_->send(id, json{{"type", "provisioning"},
                            {"orchestrator_id", orchestrator_id},
                            {"config",
@@ -273,10 +363,10 @@ void WsProtocol::on_heartbeat(ConnectionId id, Session& s) {
     const bool processed = decision == MOOLAI_HEARTBEAT_PROCESS;
     if (processed && d_.fleet.record_heartbeat(o, now))
         emit(MOOLAI_EVENT_STATUS_CHANGED, *o, "inactive", "active");
-    std::string ack = R"({"type":"heartbeat_ack","orchestrator_id":)";
-    ack += json(o->id).dump();
-    ack += processed ? R"(,"processed":true})" : R"(,"processed":false})";
-    server_->send(id, ack);
+    if (processed)
+        server_->send(id, s.processed_ack);  // made once at register: no allocation here
+    else
+        server_->send(id, heartbeat_ack(o->id, false));
 }
 
 void WsProtocol::on_request_status(ConnectionId id, Session& s) {

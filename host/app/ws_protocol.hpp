@@ -25,6 +25,20 @@ class Log;
 class MessageDelivery;
 class PluginSet;
 
+// What the heartbeat fast path recognized in a frame.
+struct HeartbeatFrame {
+    bool names_orchestrator = false;   // the frame has "orchestrator_id"
+    std::string_view orchestrator_id;  // its value (no escapes in it), into the frame
+};
+
+// Recognizes the frames orchestrators send most -- {"type":"i_am_alive"}
+// or "keepalive", optionally with "orchestrator_id", keys in either order,
+// JSON whitespace anywhere -- without building a JSON tree. Accepts only
+// strings of printable ASCII without escapes, so what it accepts means the
+// same to the full parser. Anything else, including every malformed frame,
+// returns false and goes to the full parser, which has the final word.
+bool scan_heartbeat_frame(std::string_view frame, HeartbeatFrame& out) noexcept;
+
 class WsProtocol {
 public:
     struct Deps {
@@ -54,6 +68,7 @@ private:
     struct Session {
         std::string upgrade_token;  // Bearer token from the upgrade request, if any
         std::shared_ptr<Orchestrator> orchestrator;  // set by a successful register
+        std::string processed_ack;  // the heartbeat_ack for a processed heartbeat, made at register
     };
     struct Shard {
         std::mutex mutex;

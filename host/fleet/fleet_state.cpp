@@ -1,5 +1,7 @@
 #include "fleet/fleet_state.hpp"
 
+#include <algorithm>
+
 namespace moolai::host {
 
 std::string Orchestrator::credential_hash() const {
@@ -23,8 +25,11 @@ std::shared_ptr<Orchestrator> FleetState::load(const moolai_orchestrator_row& ro
     o->status = row.status == MOOLAI_ORCH_ACTIVE ? MOOLAI_ORCH_ACTIVE : MOOLAI_ORCH_INACTIVE;
     o->last_seen_ms = row.last_seen_ms;
     if (o->status == MOOLAI_ORCH_ACTIVE) o->grace_until_ms = now_ms + ttl_ms_;
-    std::unique_lock<std::shared_mutex> lock(map_mutex_);
-    by_id_[o->id] = o;
+    {
+        std::unique_lock<std::shared_mutex> lock(map_mutex_);
+        by_id_[o->id] = o;
+    }
+    if (o->status == MOOLAI_ORCH_ACTIVE) queue_expiry(o);
     return o;
 }
 
@@ -61,10 +66,37 @@ void FleetState::mark_dirty(const std::shared_ptr<Orchestrator>& o) {
 
 bool FleetState::record_heartbeat(const std::shared_ptr<Orchestrator>& o, int64_t now_ms) {
     o->last_seen_ms.store(now_ms, std::memory_order_relaxed);
-    const bool changed =
-        o->status.exchange(MOOLAI_ORCH_ACTIVE, std::memory_order_acq_rel) != MOOLAI_ORCH_ACTIVE;
+    const bool changed = o->status.exchange(MOOLAI_ORCH_ACTIVE) != MOOLAI_ORCH_ACTIVE;
+    if (changed) queue_expiry(o);  // once per inactive -> active, not per heartbeat
     mark_dirty(o);
     return changed;
+}
+
+int64_t FleetState::due_ms(const Orchestrator& o) const {
+    return std::max(o.last_seen_ms.load(std::memory_order_relaxed) + ttl_ms_,
+                    o.grace_until_ms.load(std::memory_order_relaxed)) +
+           1;
+}
+
+void FleetState::queue_expiry(const std::shared_ptr<Orchestrator>& o) {
+    if (o->expiry_queued.exchange(true)) return;
+    std::lock_guard<std::mutex> lock(expiry_mutex_);
+    expiry_.push(Expiry{due_ms(*o), o});
+}
+
+void FleetState::release_expiry(const std::shared_ptr<Orchestrator>& o) {
+    // Cleared first, then the status read again: a heartbeat that turns the
+    // entry active sets the status first, then tries to queue it. One of the
+    // two sees the other's write (sequentially consistent), so an active
+    // entry always waits in the queue, and exactly once.
+    o->expiry_queued.store(false);
+    if (o->status.load() == MOOLAI_ORCH_ACTIVE) queue_expiry(o);
+}
+
+bool FleetState::is_current(const std::shared_ptr<Orchestrator>& o) const {
+    std::shared_lock<std::shared_mutex> lock(map_mutex_);
+    auto it = by_id_.find(o->id);
+    return it != by_id_.end() && it->second == o;
 }
 
 bool FleetState::mark_inactive(const std::shared_ptr<Orchestrator>& o) {
@@ -92,24 +124,48 @@ void FleetState::requeue(const std::vector<std::shared_ptr<Orchestrator>>& entri
 }
 
 size_t FleetState::sweep(int64_t now_ms, const std::function<void(Orchestrator&)>& changed) {
-    std::vector<std::shared_ptr<Orchestrator>> flipped;
+    std::vector<std::shared_ptr<Orchestrator>> due;
     {
-        std::shared_lock<std::shared_mutex> lock(map_mutex_);
-        for (const auto& [id, o] : by_id_) {
-            if (o->status.load(std::memory_order_acquire) != MOOLAI_ORCH_ACTIVE) continue;
-            if (now_ms <= o->last_seen_ms.load(std::memory_order_relaxed) + ttl_ms_) continue;
-            if (now_ms <= o->grace_until_ms.load(std::memory_order_relaxed)) continue;
-            uint32_t expected = MOOLAI_ORCH_ACTIVE;
-            if (!o->status.compare_exchange_strong(expected, MOOLAI_ORCH_INACTIVE)) continue;
-            // A heartbeat may have landed between the check and the flip: its
-            // status write happened before our exchange, so its last_seen is
-            // visible now. Undo the flip then.
-            if (now_ms <= o->last_seen_ms.load(std::memory_order_acquire) + ttl_ms_) {
-                o->status.store(MOOLAI_ORCH_ACTIVE, std::memory_order_release);
-                continue;
-            }
-            flipped.push_back(o);
+        std::lock_guard<std::mutex> lock(expiry_mutex_);
+        while (!expiry_.empty() && expiry_.top().due_ms <= now_ms) {
+            due.push_back(expiry_.top().entry);
+            expiry_.pop();
         }
+    }
+    std::vector<std::shared_ptr<Orchestrator>> flipped, again;
+    for (auto& o : due) {
+        if (!is_current(o)) {  // removed or replaced: its successor has its own place
+            o->expiry_queued.store(false);
+            continue;
+        }
+        if (o->status.load() != MOOLAI_ORCH_ACTIVE) {  // e.g. the heartbeat poker got there first
+            release_expiry(o);
+            continue;
+        }
+        if (now_ms <= o->last_seen_ms.load(std::memory_order_relaxed) + ttl_ms_ ||
+            now_ms <= o->grace_until_ms.load(std::memory_order_relaxed)) {
+            again.push_back(std::move(o));  // heard from since it was queued: wait again
+            continue;
+        }
+        uint32_t expected = MOOLAI_ORCH_ACTIVE;
+        if (!o->status.compare_exchange_strong(expected, MOOLAI_ORCH_INACTIVE)) {
+            release_expiry(o);
+            continue;
+        }
+        // A heartbeat may have landed between the check and the flip: its
+        // status write happened before our exchange, so its last_seen is
+        // visible now. Undo the flip then.
+        if (now_ms <= o->last_seen_ms.load(std::memory_order_acquire) + ttl_ms_) {
+            o->status.store(MOOLAI_ORCH_ACTIVE);
+            again.push_back(std::move(o));
+            continue;
+        }
+        release_expiry(o);
+        flipped.push_back(std::move(o));
+    }
+    if (!again.empty()) {
+        std::lock_guard<std::mutex> lock(expiry_mutex_);
+        for (auto& o : again) expiry_.push(Expiry{due_ms(*o), std::move(o)});
     }
     for (const auto& o : flipped) {
         mark_dirty(o);

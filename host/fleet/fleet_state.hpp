@@ -7,6 +7,11 @@
 // so a heartbeat touches only that entry's atomics -- no map lookup, no
 // lock, no allocation. The fleet-wide lock is taken to add, remove or list
 // entries, and once per entry per batch interval to queue it as dirty.
+//
+// The sweep does not walk the fleet: every active entry waits in an expiry
+// queue, ordered by the earliest time it can expire, and is looked at when
+// that time comes (then either flipped or queued again for its new time) --
+// about once per TTL, however many orchestrators are stored.
 #pragma once
 
 #include <atomic>
@@ -14,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <queue>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -38,6 +44,7 @@ struct Orchestrator {
     // every orchestrator gets a full TTL to reconnect (Nomad's failover grace).
     std::atomic<int64_t> grace_until_ms{0};
     std::atomic<bool> dirty{false};  // queued for the next batched write
+    std::atomic<bool> expiry_queued{false};  // waits in the sweep's expiry queue
     std::atomic<uint64_t> connection{0};  // live WebSocket connection, 0 = none
 
     // The credential hash changes rarely (rotation); it has its own lock.
@@ -87,13 +94,29 @@ public:
     std::vector<std::shared_ptr<Orchestrator>> all() const;
 
 private:
+    struct Expiry {
+        int64_t due_ms;  // the first time the entry may be silent for longer than the TTL
+        std::shared_ptr<Orchestrator> entry;
+        bool operator>(const Expiry& other) const { return due_ms > other.due_ms; }
+    };
+
     void mark_dirty(const std::shared_ptr<Orchestrator>& o);
+    int64_t due_ms(const Orchestrator& o) const;
+    // Queues an entry that just turned active, unless it already waits.
+    void queue_expiry(const std::shared_ptr<Orchestrator>& o);
+    // The entry left the queue inactive: it waits no more, unless a
+    // heartbeat turned it active again meanwhile.
+    void release_expiry(const std::shared_ptr<Orchestrator>& o);
+    bool is_current(const std::shared_ptr<Orchestrator>& o) const;
 
     const int64_t ttl_ms_;
     mutable std::shared_mutex map_mutex_;
     std::unordered_map<std::string, std::shared_ptr<Orchestrator>> by_id_;
     std::mutex dirty_mutex_;
     std::vector<std::shared_ptr<Orchestrator>> dirty_;
+    std::mutex expiry_mutex_;
+    // Earliest due first.
+    std::priority_queue<Expiry, std::vector<Expiry>, std::greater<Expiry>> expiry_;
 };
 
 }  // namespace moolai::host

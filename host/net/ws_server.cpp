@@ -37,11 +37,17 @@ struct ConnState {
     uint32_t moolai_route = 0;  // index into WsServer::Impl::routes, set at validation
     std::atomic<int64_t> moolai_last_rx_ms{0};    // last frame/ping/pong received
     std::atomic<int64_t> moolai_last_ping_ms{0};  // last ping we sent
+    std::shared_ptr<void> moolai_context;  // WsServer::set_context; touched on the strand only
 };
 
 // config::asio (multithreaded, strand per connection) plus our connection state.
 struct Config : ws::config::asio {
     typedef ConnState connection_base;
+    // The read buffer lives inside every connection object. Orchestrator
+    // frames are tens of bytes; 16 KiB (the default) per connection is 300 MiB
+    // of heap at 19,000 connections, and pages a reused allocation has
+    // touched count as resident. Larger messages just take more reads.
+    static const size_t connection_read_buffer_size = 4096;
 };
 
 using Server = ws::server<Config>;
@@ -78,6 +84,26 @@ private:
 };
 
 constexpr size_t kShards = 16;
+
+// The connection whose on_open or on_message runs on this thread. A reply
+// sent from the handler to that same connection (a heartbeat_ack) then skips
+// the id -> handle lookup: no shard lock, no map probe, no weak_ptr lock; and
+// the handler reaches the connection's context.
+struct CurrentConnection {
+    const void* server = nullptr;  // the WsServer::Impl
+    ConnectionId id = 0;
+    Server::connection_type* con = nullptr;  // kept alive by on_message's ConnPtr
+};
+thread_local CurrentConnection t_current;
+
+struct CurrentConnectionScope {
+    CurrentConnectionScope(const void* server, ConnectionId id, Server::connection_type* con) {
+        t_current = CurrentConnection{server, id, con};
+    }
+    ~CurrentConnectionScope() { t_current = CurrentConnection{}; }
+    CurrentConnectionScope(const CurrentConnectionScope&) = delete;
+    CurrentConnectionScope& operator=(const CurrentConnectionScope&) = delete;
+};
 
 }  // namespace
 
@@ -219,6 +245,7 @@ struct WsServer::Impl {
         const WsHandlers& h = routes[con->moolai_route].h;
         if (h.on_open) {
             try {
+                CurrentConnectionScope current(this, id, con.get());
                 h.on_open(id, upgrade_of(con));
             } catch (const std::exception& e) {
                 log(kNetError, std::string("websocket on_open threw: ") + e.what());
@@ -237,6 +264,7 @@ struct WsServer::Impl {
         const WsHandlers& h = routes[con->moolai_route].h;
         if (!h.on_message) return;
         try {
+            CurrentConnectionScope current(this, con->moolai_id, con.get());
             h.on_message(con->moolai_id, msg->get_payload());
         } catch (const std::exception& e) {
             log(kNetError, std::string("websocket on_message threw: ") + e.what());
@@ -525,15 +553,25 @@ void WsServer::add_path(std::string path, WsHandlers handlers) {
 
 uint16_t WsServer::port() const { return impl_->bound_port.load(); }
 
+namespace {
+
+bool send_text(Server::connection_type& con, const WsOptions& opt, std::string_view text) {
+    if (opt.max_send_buffer_bytes && con.get_buffered_amount() > opt.max_send_buffer_bytes)
+        return false;
+    return !con.send(text.data(), text.size(), ws::frame::opcode::text);
+}
+
+}  // namespace
+
 bool WsServer::send(ConnectionId id, std::string_view text) {
     Impl& m = *impl_;
+    if (t_current.server == &m && t_current.id == id)  // a reply from the handler
+        return send_text(*t_current.con, m.opt, text);
     auto hdl = m.hdl_of(id);
     if (!hdl) return false;
     ConnPtr con = m.con_of(*hdl);
     if (!con) return false;
-    if (m.opt.max_send_buffer_bytes && con->get_buffered_amount() > m.opt.max_send_buffer_bytes)
-        return false;
-    return !con->send(text.data(), text.size(), ws::frame::opcode::text);
+    return send_text(*con, m.opt, text);
 }
 
 void WsServer::close(ConnectionId id, uint16_t code, std::string_view reason) {
@@ -544,5 +582,16 @@ void WsServer::close(ConnectionId id, uint16_t code, std::string_view reason) {
 }
 
 size_t WsServer::connection_count() const { return impl_->count.load(); }
+
+bool WsServer::set_context(ConnectionId id, std::shared_ptr<void> context) {
+    if (t_current.server != impl_.get() || t_current.id != id) return false;
+    t_current.con->moolai_context = std::move(context);
+    return true;
+}
+
+void* WsServer::context(ConnectionId id) const {
+    if (t_current.server != impl_.get() || t_current.id != id) return nullptr;
+    return t_current.con->moolai_context.get();
+}
 
 }  // namespace moolai::host

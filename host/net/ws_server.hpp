@@ -93,6 +93,15 @@ public:
     bool send(ConnectionId id, std::string_view text);
     // Any thread. Starts the close handshake; no-op if the connection is gone.
     void close(ConnectionId id, uint16_t code, std::string_view reason);
+
+    // From on_open or on_message of connection `id` only: keeps `context`
+    // with the connection until the connection is gone, so its handlers find
+    // their state without a lookup. Returns false (and keeps nothing) when
+    // called from anywhere else.
+    bool set_context(ConnectionId id, std::shared_ptr<void> context);
+    // From on_open or on_message of connection `id` only: what set_context
+    // kept; nullptr otherwise.
+    void* context(ConnectionId id) const;
     size_t connection_count() const;
 
 private:

@@ -80,6 +80,85 @@ TEST(FleetState, RestartGivesEveryActiveOrchestratorAFullTtl) {
     EXPECT_EQ(idle->status, MOOLAI_ORCH_INACTIVE);
 }
 
+// The sweep looks only at entries whose time has come (an expiry queue);
+// these pin what it must still do like a walk over the whole fleet would.
+TEST(FleetState, SweepFollowsEveryHeartbeatNotJustTheFirst) {
+    FleetState fleet(kTtl);
+    auto o = fleet.add("o1", "org", "");
+    fleet.record_heartbeat(o, kT0);
+    fleet.record_heartbeat(o, kT0 + 100000);  // still active: queued once, at kT0's time
+    EXPECT_EQ(fleet.sweep(kT0 + kTtl + 1, {}), 0u) << "heard from since: waits again";
+    EXPECT_EQ(o->status, MOOLAI_ORCH_ACTIVE);
+    EXPECT_EQ(fleet.sweep(kT0 + 100000 + kTtl, {}), 0u);
+    EXPECT_EQ(fleet.sweep(kT0 + 100000 + kTtl + 1, {}), 1u);
+    EXPECT_EQ(o->status, MOOLAI_ORCH_INACTIVE);
+}
+
+TEST(FleetState, SweepSkipsRemovedAndReplacedEntries) {
+    FleetState fleet(kTtl);
+    auto gone = fleet.add("gone", "org", "");
+    fleet.record_heartbeat(gone, kT0);
+    EXPECT_TRUE(fleet.remove("gone"));
+    auto old = fleet.add("o1", "org", "");
+    fleet.record_heartbeat(old, kT0);
+    auto now = fleet.load(row("o1", MOOLAI_ORCH_INACTIVE, kT0), kT0);  // replaces `old`
+    std::vector<std::string> flipped;
+    EXPECT_EQ(fleet.sweep(kT0 + 10 * kTtl, [&](Orchestrator& x) { flipped.push_back(x.id); }), 0u);
+    EXPECT_TRUE(flipped.empty()) << "no event for an orchestrator the fleet no longer has";
+    fleet.record_heartbeat(now, kT0 + 10 * kTtl);
+    EXPECT_EQ(fleet.sweep(kT0 + 11 * kTtl + 1, {}), 1u) << "the replacement is swept";
+}
+
+TEST(FleetState, InactiveThenActiveAgainIsSweptOnce) {
+    FleetState fleet(kTtl);
+    auto o = fleet.add("o1", "org", "");
+    fleet.record_heartbeat(o, kT0);
+    EXPECT_TRUE(fleet.mark_inactive(o));                 // the heartbeat poker
+    EXPECT_TRUE(fleet.record_heartbeat(o, kT0 + 1000));  // back before its queue time
+    size_t flips = 0;
+    for (int64_t t = kT0; t <= kT0 + 3 * kTtl; t += 250) flips += fleet.sweep(t, {});
+    EXPECT_EQ(flips, 1u);
+    EXPECT_EQ(o->status, MOOLAI_ORCH_INACTIVE);
+    EXPECT_TRUE(fleet.record_heartbeat(o, kT0 + 4 * kTtl));
+    EXPECT_EQ(fleet.sweep(kT0 + 5 * kTtl + 1, {}), 1u) << "queued again when active again";
+}
+
+// Heartbeats on other threads race the sweep; afterwards every entry that
+// went silent is flipped: none is left active outside the queue.
+TEST(FleetState, SweepRacingHeartbeatsLosesNothing) {
+    constexpr int kEntries = 200;
+    FleetState fleet(1000);
+    std::vector<std::shared_ptr<Orchestrator>> os;
+    for (int i = 0; i < kEntries; ++i) os.push_back(fleet.add("o" + std::to_string(i), "org", ""));
+    std::atomic<int64_t> clock{kT0};
+    std::atomic<bool> done{false};
+    std::atomic<size_t> activations{0}, flips{0};
+    std::vector<std::thread> beaters;
+    for (int t = 0; t < 2; ++t) {
+        beaters.emplace_back([&, t] {
+            for (int round = 0; round < 300; ++round)
+                for (int i = t; i < kEntries; i += 2)
+                    if (fleet.record_heartbeat(os[static_cast<size_t>(i)], clock.load()))
+                        ++activations;
+        });
+    }
+    std::thread sweeper([&] {
+        while (!done.load()) {
+            clock += 7;
+            flips += fleet.sweep(clock.load(), {});
+        }
+    });
+    for (auto& b : beaters) b.join();
+    done = true;
+    sweeper.join();
+    flips += fleet.sweep(clock.load() + 1000 + 1, {});
+    for (const auto& o : os) EXPECT_EQ(o->status, MOOLAI_ORCH_INACTIVE) << o->id;
+    EXPECT_GE(flips.load(), static_cast<size_t>(kEntries));
+    // A flip that a heartbeat overtakes is undone and not reported, while the
+    // heartbeat reports its activation: never more flips than activations.
+    EXPECT_LE(flips.load(), activations.load());
+}
+
 TEST(FleetState, LoadKeepsIndependenceAndCredential) {
     FleetState fleet(kTtl);
     moolai_orchestrator_row r = row("o1", MOOLAI_ORCH_INACTIVE, 0, true);
