@@ -269,11 +269,18 @@ struct Work {
         int64_t total = 0;
         tx.exec("SELECT COUNT(*) FROM " + source + where, filters.params,
                 [&](const Row& r) { total = cell_int(r.at(0)); });
+        // The page's keys first, the columns only for those rows: with OFFSET
+        // the database would otherwise compute every column of every skipped
+        // row (PostgreSQL's time conversions made a deep page of 50,000 cost
+        // ~50 ms; keys alone come from the primary key index).
         const Projection p = project(e, d, false);
-        std::string sql =
-            "SELECT " + p.columns + " FROM " + source + where + " ORDER BY " + std::string(e.order);
+        const std::string key(e.key);
+        const std::string order(e.order);
+        std::string page = "SELECT " + key + " FROM " + source + where + " ORDER BY " + order;
         Sql q = filters;
-        q.page(sql, query);
+        q.page(page, query);
+        const std::string sql = "SELECT " + p.columns + " FROM " + source + " WHERE " + key +
+                                " IN (" + page + ") ORDER BY " + order;
         ojson items = ojson::array();
         tx.exec(sql, q.params, [&](const Row& r) { items.push_back(to_record(p, r)); });
         return ojson{{"items", std::move(items)}, {"total", total}};
