@@ -493,6 +493,49 @@ TEST_P(Storage, ListingsPaginateWithTotalsInStableOrder) {
     EXPECT_EQ(found["items"][0]["organization_id"], "org-110");
 }
 
+// A page in the back half is read from the other end (reversed ORDER BY);
+// every window must still be exactly the slice of the whole listing, for an
+// ascending order and for a mixed one with ties broken by the key.
+TEST_P(Storage, EveryPageIsTheSliceOfTheWholeListingFromEitherEnd) {
+    org("A");
+    orch("o1", "A");
+    for (int i = 0; i < 24; ++i) {
+        db().freeze_clock(kT0 + (i / 5) * 1000);  // five messages per millisecond
+        char id[16];
+        std::snprintf(id, sizeof id, "m%02d", (i * 7) % 24);  // ids not in time order
+        message("o1", i % 2 ? "monitoring" : "recommendation", "text", id);
+    }
+    for (int i = 0; i < 21; ++i) orch("x" + std::to_string(i), "A");
+    using V = std::vector<std::string>;
+    const V all_msgs = ids(OK(db().msg_list(Query{0, 1000})), "id");
+    const V all_orchs = ids(OK(db().orch_list(Query{0, 1000})), "orchestrator_id");
+    ASSERT_EQ(all_msgs.size(), 24u);
+    ASSERT_EQ(all_orchs.size(), 22u);
+    auto slice = [](const V& all, uint64_t offset, uint64_t limit) {
+        if (offset >= all.size()) return V{};
+        return V(all.begin() + static_cast<long>(offset),
+                 all.begin() + static_cast<long>(std::min<uint64_t>(all.size(), offset + limit)));
+    };
+    for (uint64_t limit : {1, 2, 5, 7, 23, 50}) {
+        for (uint64_t offset = 0; offset <= 26; ++offset) {
+            const json msgs = OK(db().msg_list(Query{offset, limit}));
+            EXPECT_EQ(ids(msgs, "id"), slice(all_msgs, offset, limit))
+                << "messages offset " << offset << " limit " << limit;
+            EXPECT_EQ(msgs["total"], 24);
+            const json orchs = OK(db().orch_list(Query{offset, limit}));
+            EXPECT_EQ(ids(orchs, "orchestrator_id"), slice(all_orchs, offset, limit))
+                << "orchestrators offset " << offset << " limit " << limit;
+        }
+    }
+    // With a filter the back half is counted within the filter.
+    const V monitoring = ids(OK(db().msg_list(Query{0, 1000, "", "", "", "", "monitoring"})), "id");
+    ASSERT_EQ(monitoring.size(), 12u);
+    for (uint64_t offset = 0; offset <= 12; ++offset)
+        EXPECT_EQ(ids(OK(db().msg_list(Query{offset, 3, "", "", "", "", "monitoring"})), "id"),
+                  slice(monitoring, offset, 3))
+            << "monitoring offset " << offset;
+}
+
 TEST_P(Storage, OrchestratorListFilters) {
     org("A");
     org("B");

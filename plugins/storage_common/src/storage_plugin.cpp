@@ -105,13 +105,42 @@ struct Sql {
         if (q.from_ms != 0) where.push_back(std::string(column) + " >= " + bind_time(q.from_ms));
         if (q.to_ms != 0) where.push_back(std::string(column) + " < " + bind_time(q.to_ms));
     }
-    void page(std::string& sql, const moolai_query& q) {
-        const uint64_t limit = q.limit == 0 ? kDefaultLimit : std::min(q.limit, kMaxLimit);
-        const uint64_t offset = std::min<uint64_t>(q.offset, std::numeric_limits<int64_t>::max());
+    void page(std::string& sql, uint64_t limit, uint64_t offset) {
         sql += " LIMIT " + bind(static_cast<int64_t>(limit)) + " OFFSET " +
                bind(static_cast<int64_t>(offset));
     }
 };
+
+uint64_t page_limit(const moolai_query& q) {
+    return q.limit == 0 ? kDefaultLimit : std::min(q.limit, kMaxLimit);
+}
+uint64_t page_offset(const moolai_query& q) {
+    return std::min<uint64_t>(q.offset, std::numeric_limits<int64_t>::max());
+}
+
+// "created_at DESC, id" -> "created_at ASC, id DESC". Every listing order
+// ends in a unique key, so the reversed order is exactly the reverse; NULLs
+// move to the other end in both databases, as they must.
+std::string reverse_order(std::string_view order) {
+    std::string out;
+    while (!order.empty()) {
+        const size_t comma = order.find(',');
+        std::string_view item = order.substr(0, comma);
+        order = comma == std::string_view::npos ? std::string_view() : order.substr(comma + 1);
+        while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+        while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+        bool desc = false;
+        for (std::string_view dir : {std::string_view(" DESC"), std::string_view(" ASC")}) {
+            if (item.size() > dir.size() && item.substr(item.size() - dir.size()) == dir) {
+                desc = dir == " DESC";
+                item.remove_suffix(dir.size());
+            }
+        }
+        if (!out.empty()) out += ", ";
+        out += std::string(item) + (desc ? " ASC" : " DESC");
+    }
+    return out;
+}
 
 // One transaction's worth of record operations.
 struct Work {
@@ -273,12 +302,24 @@ struct Work {
         // the database would otherwise compute every column of every skipped
         // row (PostgreSQL's time conversions made a deep page of 50,000 cost
         // ~50 ms; keys alone come from the primary key index).
+        // A page in the back half is found from the other end (the count,
+        // from the same snapshot, says where that is): the walk is at most
+        // half the rows instead of all of them.
         const Projection p = project(e, d, false);
         const std::string key(e.key);
         const std::string order(e.order);
-        std::string page = "SELECT " + key + " FROM " + source + where + " ORDER BY " + order;
+        const uint64_t limit = page_limit(query), offset = page_offset(query);
+        const uint64_t rows = static_cast<uint64_t>(std::max<int64_t>(total, 0));
+        std::string page = "SELECT " + key + " FROM " + source + where + " ORDER BY ";
         Sql q = filters;
-        q.page(page, query);
+        if (offset < rows && offset > rows / 2) {
+            const uint64_t end = std::min(rows, offset + limit);  // one past the page's last row
+            page += reverse_order(order);
+            q.page(page, end - offset, rows - end);
+        } else {
+            page += order;
+            q.page(page, limit, offset);
+        }
         const std::string sql = "SELECT " + p.columns + " FROM " + source + " WHERE " + key +
                                 " IN (" + page + ") ORDER BY " + order;
         ojson items = ojson::array();
@@ -719,7 +760,7 @@ Status StoragePlugin::usage_aggregate(Call& call, const moolai_query& query) {
                      std::string groups = "SELECT " + key + ", " + sums + " FROM usage_reports" +
                                           where + " GROUP BY 1 ORDER BY 1";
                      Sql paged = q;
-                     paged.page(groups, query);
+                     paged.page(groups, page_limit(query), page_offset(query));
                      ojson items = ojson::array();
                      w.tx.exec(groups, paged.params, [&](const Row& r) {
                          ojson item{{"key", std::string(r.at(0).value_or(""))}};
