@@ -179,6 +179,7 @@ void Controller::start() {
     ro.logger = s.net_logger();
     s.rest = std::make_unique<RestServer>(ro);
 
+    s.delivery->start();
     s.ws->start();
     s.stream_recheck->start();
     s.rest_context.reset(new RestApi::Context{s.log, s.metrics, *s.plugins, *s.auth, *s.fleet,
@@ -200,6 +201,7 @@ void Controller::stop() noexcept {
         // Outermost first: no new requests, then no new frames, then events, then plugins.
         if (s.rest) s.rest->stop();
         if (s.stream_recheck) s.stream_recheck->stop();
+        if (s.delivery) s.delivery->stop();
         if (s.ws) s.ws->stop();
         // The last heartbeats reach storage before the plugins stop.
         if (s.sweeper) s.sweeper->stop();

@@ -85,6 +85,50 @@ void MessageDelivery::redeliver(const std::string& orchestrator_id) {
     }
 }
 
+void MessageDelivery::start() {
+    if (worker_.joinable()) return;
+    stopping_ = false;
+    worker_ = std::thread([this] { run_queue(); });
+}
+
+void MessageDelivery::stop() {
+    {
+        std::lock_guard<std::mutex> lock(queue_mutex_);
+        stopping_ = true;
+        queue_.clear();
+        queued_.clear();
+    }
+    queue_wake_.notify_all();
+    if (worker_.joinable()) worker_.join();
+}
+
+void MessageDelivery::redeliver_soon(const std::string& orchestrator_id) {
+    {
+        std::lock_guard<std::mutex> lock(queue_mutex_);
+        if (stopping_ || !queued_.insert(orchestrator_id).second) return;
+        queue_.push_back(orchestrator_id);
+    }
+    queue_wake_.notify_one();
+}
+
+void MessageDelivery::run_queue() {
+    std::unique_lock<std::mutex> lock(queue_mutex_);
+    for (;;) {
+        queue_wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (stopping_) return;
+        std::string id = std::move(queue_.front());
+        queue_.pop_front();
+        queued_.erase(id);  // a registration from now on queues it again
+        lock.unlock();
+        try {
+            redeliver(id);
+        } catch (const std::exception& e) {
+            log_.warn("redelivery to " + id + " failed: " + e.what());
+        }
+        lock.lock();
+    }
+}
+
 moolai_status MessageDelivery::acknowledge(const std::string& orchestrator_id,
                                            const std::string& message_id) {
     std::lock_guard<std::mutex> lock(stripe(message_id));

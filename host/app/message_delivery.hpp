@@ -7,11 +7,15 @@
 #pragma once
 
 #include <array>
+#include <condition_variable>
+#include <deque>
 #include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <unordered_set>
 
 #include "events/event.hpp"
 #include "fleet/fleet_state.hpp"
@@ -32,11 +36,26 @@ public:
           log_(log),
           send_(std::move(send)),
           publish_(std::move(publish)) {}
+    ~MessageDelivery() { stop(); }
+    MessageDelivery(const MessageDelivery&) = delete;
+    MessageDelivery& operator=(const MessageDelivery&) = delete;
+
+    // The thread behind redeliver_soon(). stop() finishes the orchestrator in
+    // hand and drops the rest: what they would have sent stays in storage and
+    // goes at their next registration.
+    void start();
+    void stop();
 
     // Tries one stored message now; returns its record after the attempt.
     nlohmann::json deliver(const nlohmann::json& message);
     // Everything of this orchestrator accepted and not yet acknowledged.
     void redeliver(const std::string& orchestrator_id);
+    // redeliver() on the delivery thread, for callers on a WebSocket io
+    // thread (registration): the storage read must not hold up the frames of
+    // the other connections that thread serves -- a fleet reconnecting after
+    // a restart registers thousands at once. An orchestrator already waiting
+    // is not queued twice.
+    void redeliver_soon(const std::string& orchestrator_id);
     // The orchestrator confirmed `message_id`. MOOLAI_E_NOT_FOUND when the
     // message is unknown or another orchestrator's.
     moolai_status acknowledge(const std::string& orchestrator_id, const std::string& message_id);
@@ -54,6 +73,14 @@ private:
     // arrive (on a WebSocket thread) before deliver() has recorded "sent", and
     // must not be overwritten by it. Striped by message id.
     std::array<std::mutex, 64> stripes_;
+
+    void run_queue();
+    std::mutex queue_mutex_;
+    std::condition_variable queue_wake_;
+    std::deque<std::string> queue_;
+    std::unordered_set<std::string> queued_;
+    bool stopping_ = false;
+    std::thread worker_;
     std::mutex& stripe(const std::string& message_id) {
         return stripes_[std::hash<std::string>{}(message_id) % stripes_.size()];
     }

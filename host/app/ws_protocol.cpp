@@ -323,8 +323,9 @@ void WsProtocol::on_register(ConnectionId id, Session& s, const void* frame_json
                              {"monitoring_enabled", !o->independent.load()}}}}
                           .dump());
     emit(MOOLAI_EVENT_ORCHESTRATOR_REGISTERED, *o, "", "");
-    // Accepted recommendations not yet acknowledged go (again) now.
-    d_.delivery.redeliver(orchestrator_id);
+    // Accepted recommendations not yet acknowledged go (again) now, from the
+    // delivery thread: this io thread has other connections' frames to serve.
+    d_.delivery.redeliver_soon(orchestrator_id);
 }
 
 void WsProtocol::on_message_ack(ConnectionId id, Session& s, const void* frame_json) {
