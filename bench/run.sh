@@ -30,6 +30,8 @@ started=$(date +%s)
 # What is measured is what is built now, so the commit is taken now.
 commit="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!docs/benchmarks.md' || echo ' (with uncommitted changes)')"
 
+scripts/install-deps.sh --bench
+
 if [ $build -eq 1 ]; then
   cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMOOLAI_BUILD_TESTS=OFF >/dev/null
   cmake --build "$build_dir" -j "$(nproc)" --target bench_tools

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages the build, the tests and the run need.
+# Installs the Debian 12 packages the build, the tests and the run need;
+# with --bench also what bench/run.sh uses (jq, sqlite3, bc, perf).
 # Idempotent: asks apt-get only for what dpkg says is missing.
 set -euo pipefail
 
@@ -15,6 +16,9 @@ packages=(
 )
 # The dashboard needs Node 18+ and npm: Debian's, unless a Node is already
 # there (a NodeSource nodejs bundles npm and conflicts with Debian's npm).
+if [ "${1:-}" = --bench ]; then
+  packages+=(jq sqlite3 bc linux-perf)
+fi
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   packages+=(nodejs npm)
 fi

@@ -35,11 +35,11 @@ size_t occurrences(const std::string& haystack, const std::string& needle) {
 
 }  // namespace
 
-SimProcess::SimProcess(std::vector<std::string> args) {
+SimProcess::SimProcess(std::vector<std::string> args, std::string binary) {
     std::string tmpl = (std::filesystem::temp_directory_path() / "moolai-sim-XXXXXX").string();
     if (mkdtemp(tmpl.data()) != nullptr) dir_ = tmpl;
     log_path_ = dir_ + "/sim.log";
-    std::string bin = sim_binary();
+    std::string bin = binary.empty() ? sim_binary() : std::move(binary);
     std::vector<char*> argv;
     argv.push_back(bin.data());
     for (auto& a : args) argv.push_back(a.data());

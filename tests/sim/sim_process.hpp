@@ -1,5 +1,5 @@
-// SimProcess: runs the real moolai-orchestrator-sim binary for black-box
-// tests, its stdout and stderr captured to a file.
+// SimProcess: runs the real moolai-orchestrator-sim binary (or another of
+// our tools) for black-box tests, its stdout and stderr captured to a file.
 #pragma once
 
 #include <sys/types.h>
@@ -15,7 +15,8 @@ class SimProcess {
 public:
     using ms = std::chrono::milliseconds;
 
-    explicit SimProcess(std::vector<std::string> args);
+    // Runs `binary` (the simulator when empty) with `args`.
+    explicit SimProcess(std::vector<std::string> args, std::string binary = {});
     ~SimProcess();  // SIGKILLs it if still running, removes its log
     SimProcess(const SimProcess&) = delete;
     SimProcess& operator=(const SimProcess&) = delete;
