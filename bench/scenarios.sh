@@ -144,7 +144,7 @@ prepare_backend() {
       FROM generate_series(1, $n) AS i; ANALYZE orchestrator_instances"
   fi
   t1=$(date +%s.%N)
-  echo "{\"seconds\": $(echo "$t1 - $t0" | bc), \"stored\": $(sql "$backend" 'SELECT COUNT(*) FROM orchestrator_instances')}" \
+  echo "{\"seconds\": $(printf %.3f "$(echo "$t1 - $t0" | bc)"), \"stored\": $(sql "$backend" 'SELECT COUNT(*) FROM orchestrator_instances')}" \
     >"$results/$backend.seed.json"
   log "$backend: $F_RUNS starts with $SEEDED stored"
   startup_time "$backend" "$F_RUNS" f_50k
