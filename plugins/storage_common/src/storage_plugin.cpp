@@ -685,6 +685,11 @@ Status StoragePlugin::heartbeats_write(Call&, const moolai_heartbeat_row* rows, 
             beats[it->second] = {id, seen_ms, r.status};
     }
     if (beats.empty()) return MOOLAI_OK;
+    // Rows locked in one order by every host sharing the database: two
+    // batches that overlap wait for each other instead of deadlocking.
+    std::sort(beats.begin(), beats.end(), [](const Dialect::Beat& a, const Dialect::Beat& b) {
+        return a.orchestrator_id < b.orchestrator_id;
+    });
     std::vector<Value> params;
     const std::vector<std::string> statements = sql().heartbeat_batch(beats, params);
     db_->transact(Mode::Write, [&](Tx& tx) {
