@@ -647,6 +647,9 @@ int write_report(const std::string& dir, std::ostream& out) {
            "(it counts the probe's own query too; PostgreSQL publishes a busy session's counts "
            "about once a second and an idle one's within 10 s, hence the "
         << fmt(at(settings, "b.warmup"), 0) << " s warm-up before these windows).\n";
+    out << "  At the fleet of (b) the server-side commits also count the read transactions of the "
+           "page requests of (e) made during that window (one per request); the controller's "
+           "own counter does not.\n";
     out << "- (d): after the window of (b), with the fleet still connected and heartbeating, "
         << fmt(at(settings, "b.toggles"), 0)
         << " times: `PUT /api/v1/internal/orchestrators/{id}/independence` "
