@@ -84,16 +84,23 @@ class PgDialect final : public Dialect {
         return "SELECT pg_advisory_xact_lock(736583)";
     }
 
-    std::string heartbeat_batch(const std::vector<Beat>& beats,
-                                std::vector<Value>& params) const override {
+    std::vector<std::string> heartbeat_batch(const std::vector<Beat>& beats,
+                                             std::vector<Value>& params) const override {
         params = {text_array(beats),
                   number_array(beats, [](const Beat& b) { return b.last_seen_ms; }),
                   number_array(beats, [](const Beat& b) { return b.status; })};
-        return "UPDATE orchestrator_instances AS o SET last_seen = " + time_in("b.ms") +
-               ", status = CASE b.st WHEN " + std::to_string(MOOLAI_ORCH_ACTIVE) +
-               " THEN 'active' ELSE 'inactive' END"
-               " FROM unnest($1::text[], $2::bigint[], $3::int[]) AS b(id, ms, st)"
-               " WHERE o.orchestrator_id = b.id";
+        const std::string beat_rows =
+            "unnest($1::text[], $2::bigint[], $3::int[]) AS b(id, ms, st)";
+        const std::string status = "(CASE b.st WHEN " + std::to_string(MOOLAI_ORCH_ACTIVE) +
+                                   " THEN 'active' ELSE 'inactive' END)";
+        return {
+            "INSERT INTO orchestrator_liveness (orchestrator_id, last_seen) SELECT o.orchestrator_id, " +
+                time_in("b.ms") + " FROM " + beat_rows +
+                " JOIN orchestrator_instances o ON o.orchestrator_id = b.id"
+                " ON CONFLICT (orchestrator_id) DO UPDATE SET last_seen = EXCLUDED.last_seen",
+            "UPDATE orchestrator_instances AS o SET status = " + status + " FROM " + beat_rows +
+                " WHERE o.orchestrator_id = b.id AND o.status IS DISTINCT FROM " + status,
+        };
     }
 };
 

@@ -54,18 +54,28 @@ class SqliteDialect final : public Dialect {
 
     // SQLite has no arrays: the batch travels as one JSON parameter,
     // [[id, last_seen_ms, status], ...], unpacked by json_each.
-    std::string heartbeat_batch(const std::vector<Beat>& beats,
-                                std::vector<Value>& params) const override {
+    std::vector<std::string> heartbeat_batch(const std::vector<Beat>& beats,
+                                             std::vector<Value>& params) const override {
         json rows = json::array();
         for (const Beat& b : beats)
             rows.push_back(json::array({std::string(b.orchestrator_id), b.last_seen_ms, b.status}));
         params = {rows.dump()};
-        return "UPDATE orchestrator_instances SET last_seen = b.ms, status = CASE b.st WHEN " +
-               std::to_string(MOOLAI_ORCH_ACTIVE) +
-               " THEN 'active' ELSE 'inactive' END"
-               " FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS ms,"
-               " json_extract(value, '$[2]') AS st FROM json_each(?1)) AS b"
-               " WHERE orchestrator_instances.orchestrator_id = b.id";
+        const std::string beat_rows =
+            "(SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS ms,"
+            " json_extract(value, '$[2]') AS st FROM json_each(?1)) AS b";
+        const std::string status = "(CASE b.st WHEN " + std::to_string(MOOLAI_ORCH_ACTIVE) +
+                                   " THEN 'active' ELSE 'inactive' END)";
+        return {
+            // "WHERE true": SQLite's parser needs it between a join and ON CONFLICT.
+            "INSERT INTO orchestrator_liveness (orchestrator_id, last_seen)"
+            " SELECT o.orchestrator_id, b.ms FROM " +
+                beat_rows +
+                " JOIN orchestrator_instances o ON o.orchestrator_id = b.id WHERE true"
+                " ON CONFLICT (orchestrator_id) DO UPDATE SET last_seen = excluded.last_seen",
+            "UPDATE orchestrator_instances SET status = " + status + " FROM " + beat_rows +
+                " WHERE orchestrator_instances.orchestrator_id = b.id"
+                " AND orchestrator_instances.status IS NOT " + status,
+        };
     }
 };
 

@@ -163,17 +163,17 @@ class Storage : public ::testing::TestWithParam<Backend> {
 // ---- schema -----------------------------------------------------------------
 
 TEST_P(Storage, MigrateAppliesEveryVersionOnceAndRecordsThem) {
-    EXPECT_EQ(first_migration_["applied"], json({1, 2, 3, 4}));
-    EXPECT_EQ(first_migration_["schema_version"], 4);
+    EXPECT_EQ(first_migration_["applied"], json({1, 2, 3, 4, 5}));
+    EXPECT_EQ(first_migration_["schema_version"], 5);
     const json again = OK(db().migrate());
     EXPECT_EQ(again["applied"], json::array());
-    EXPECT_EQ(again["schema_version"], 4);
+    EXPECT_EQ(again["schema_version"], 5);
     // Recorded in the database: a new instance finds nothing to apply.
     auto other = open();
     ASSERT_TRUE(other);
     const json third = OK(other->migrate());
     EXPECT_EQ(third["applied"], json::array());
-    EXPECT_EQ(third["schema_version"], 4);
+    EXPECT_EQ(third["schema_version"], 5);
     EXPECT_STATUS(db().ping(), MOOLAI_OK);
 }
 
@@ -630,6 +630,57 @@ TEST_P(Storage, ScanStopsWithTheCallbacksStatus) {
 }
 
 // ---- heartbeats ------------------------------------------------------------------------
+
+// last_seen is kept apart from the orchestrator row (orchestrator_liveness),
+// which must not show: it reads, writes, lists, scans and goes with its
+// orchestrator like any other field.
+TEST_P(Storage, LastSeenIsAFieldLikeAnyOtherWhereverItIsKept) {
+    org("A");
+    orch("o1", "A");
+    orch("o2", "A");
+    OK(db().orch_create(json{{"orchestrator_id", "o3"},
+                             {"organization_id", "A"},
+                             {"last_seen", "2026-11-28T09:00:00Z"}}
+                            .dump()));
+    EXPECT_EQ(OK(db().orch_get("o1"))["last_seen"], nullptr);
+    EXPECT_EQ(OK(db().orch_get("o3"))["last_seen"], "2026-11-28T09:00:00Z");
+
+    std::vector<moolai_heartbeat_row> rows(2);
+    const std::string id1 = "o1", id2 = "o2";
+    rows[0] = {{id1.data(), id1.size()}, kT0, MOOLAI_ORCH_ACTIVE, 0};
+    rows[1] = {{id2.data(), id2.size()}, kT0 + 5000, MOOLAI_ORCH_INACTIVE, 0};
+    EXPECT_STATUS(db().heartbeats_write(rows.data(), 2, sizeof(moolai_heartbeat_row)), MOOLAI_OK);
+    // Again, later, status unchanged: last_seen moves, status stays.
+    rows[0].last_seen_ms = kT0 + 60000;
+    EXPECT_STATUS(db().heartbeats_write(rows.data(), 1, sizeof(moolai_heartbeat_row)), MOOLAI_OK);
+    const json o1 = OK(db().orch_get("o1"));
+    EXPECT_EQ(o1["last_seen"], "2026-11-28T10:01:00Z");
+    EXPECT_EQ(o1["status"], "active");
+    EXPECT_EQ(OK(db().orch_get("o2"))["status"], "inactive");
+
+    const json listed = OK(db().orch_list({}));
+    ASSERT_EQ(listed["items"].size(), 3u);
+    EXPECT_EQ(listed["items"][1]["last_seen"], "2026-11-28T10:00:05Z");
+    std::vector<ScanRow> scanned;
+    OK(db().orch_scan(scanned));
+    ASSERT_EQ(scanned.size(), 3u);
+    EXPECT_EQ(scanned[0].last_seen_ms, kT0 + 60000);
+    EXPECT_EQ(scanned[1].last_seen_ms, kT0 + 5000);
+
+    // A patch sets it, or clears it, with or without other fields.
+    OK(db().orch_update("o1", R"({"last_seen":"2026-11-28T11:00:00Z","name":"renamed"})"));
+    EXPECT_EQ(OK(db().orch_get("o1"))["last_seen"], "2026-11-28T11:00:00Z");
+    EXPECT_EQ(OK(db().orch_get("o1"))["name"], "renamed");
+    OK(db().orch_update("o1", R"({"last_seen":null})"));
+    EXPECT_EQ(OK(db().orch_get("o1"))["last_seen"], nullptr);
+    EXPECT_STATUS(db().orch_update("nobody", R"({"last_seen":"2026-11-28T11:00:00Z"})"),
+                  MOOLAI_E_NOT_FOUND);
+
+    // It goes with its orchestrator: a new one of the same id starts unseen.
+    OK(db().orch_delete("o2"));
+    orch("o2", "A");
+    EXPECT_EQ(OK(db().orch_get("o2"))["last_seen"], nullptr);
+}
 
 TEST_P(Storage, HeartbeatBatchOfThousandRowsIsWrittenAndUnknownIdsSkipped) {
     org("A");

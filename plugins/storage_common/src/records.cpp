@@ -282,7 +282,7 @@ const Entity kOrchestrator{"orchestrator_instances",
                                {"name", Kind::Text},
                                {"location", Kind::Text},
                                {"status", Kind::Text, 0, 50, {"active", "inactive"}},
-                               {"last_seen", Kind::Time},
+                               {"last_seen", Kind::Time, SIDE},
                                {"health_status", Kind::Text, 0, 50},
                                {"is_independent", Kind::Bool},
                                {"metadata", Kind::Json},
@@ -304,7 +304,9 @@ const Entity kOrchestrator{"orchestrator_instances",
                                {"credential_hash", Kind::Text, WRITE_ONLY, 1024},
                                kCreatedAt,
                                kUpdatedAt,
-                           }};
+                           },
+                           nullptr,
+                           "orchestrator_liveness"};
 
 const Entity kMessage{
     "orchestrator_messages",
@@ -485,6 +487,12 @@ Projection project(const Entity& e, const Dialect& d, bool with_secrets, std::st
         std::string col =
             alias.empty() ? std::string(f.name) : std::string(alias) + "." + std::string(f.name);
         if (!p.columns.empty()) p.columns += ", ";
+        if (f.has(SIDE)) {  // a scalar subquery: one row of the side table or NULL
+            const std::string side(e.side_table);
+            const std::string self = alias.empty() ? std::string(e.table) : std::string(alias);
+            col = "(SELECT " + side + "." + std::string(f.name) + " FROM " + side + " WHERE " +
+                  side + "." + std::string(e.key) + " = " + self + "." + std::string(e.key) + ")";
+        }
         p.columns += f.kind == Kind::Time ? d.time_out(col) : col;
         p.fields.push_back(&f);
     }

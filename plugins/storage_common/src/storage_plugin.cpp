@@ -200,6 +200,7 @@ struct Work {
             cols += (cols.empty() ? "" : ", ") + std::string(f.name);
             vals += (vals.empty() ? "" : ", ") + (f.kind == Kind::Time ? d.time_in(p) : p);
         };
+        Side side;
         for (const Field& f : e.fields) {
             if (f.has(STAMP)) {
                 add(f, now);
@@ -211,6 +212,10 @@ struct Work {
                 if (f.has(KEY | REQUIRED))
                     invalid("missing required field '" + std::string(f.name) + "'");
                 if (f.has(DEFAULT_NOW)) add(f, now);
+                continue;
+            }
+            if (f.has(SIDE)) {
+                side.emplace_back(&f, to_value(f, *it));
                 continue;
             }
             add(f, to_value(f, *it));
@@ -233,8 +238,38 @@ struct Work {
                     " already exists");
         }
         if (!key) throw DbError(Fault::Internal, "INSERT returned no key");
-        if (e.field(e.key)->kind == Kind::Int) return cell_int(Cell(*key));
-        return *key;
+        const Value stored =
+            e.field(e.key)->kind == Kind::Int ? Value(cell_int(Cell(*key))) : Value(*key);
+        write_side(e, stored, side);
+        return stored;
+    }
+
+    using Side = std::vector<std::pair<const Field*, Value>>;
+
+    // The SIDE fields of one record: an upsert of its side row; NULL for all
+    // of them removes the row (which reads as NULL).
+    void write_side(const Entity& e, const Value& key, const Side& side) {
+        if (side.empty()) return;
+        const std::string table(e.side_table), k(e.key);
+        Sql q{d};
+        const bool all_null = std::all_of(side.begin(), side.end(), [](const auto& s) {
+            return std::holds_alternative<std::nullptr_t>(s.second);
+        });
+        if (all_null) {
+            tx.exec("DELETE FROM " + table + " WHERE " + k + " = " + q.bind(key), q.params);
+            return;
+        }
+        std::string cols = k, vals = q.bind(key), sets;
+        for (const auto& [f, v] : side) {
+            const std::string p = q.bind(v);
+            const std::string name(f->name);
+            cols += ", " + name;
+            vals += ", " + (f->kind == Kind::Time ? d.time_in(p) : p);
+            sets += (sets.empty() ? "" : ", ") + name + " = excluded." + name;
+        }
+        tx.exec("INSERT INTO " + table + " (" + cols + ") VALUES (" + vals + ") ON CONFLICT (" + k +
+                    ") DO UPDATE SET " + sets,
+                q.params);
     }
 
     // Applies a JSON patch. Unknown fields are ignored (a newer host may send
@@ -244,6 +279,7 @@ struct Work {
                 const std::vector<std::string_view>& only = {}) {
         Sql q{d};
         std::string sets;
+        Side side;
         std::vector<std::pair<const Field*, size_t>> refs;  // field, index of its parameter
         auto set = [&](const Field& f, Value v) {
             const std::string p = q.bind(std::move(v));
@@ -261,6 +297,10 @@ struct Work {
                 if (v != json(key)) invalid("field '" + name + "' cannot be changed");
                 continue;
             }
+            if (f->has(SIDE)) {
+                side.emplace_back(f, to_value(*f, v));
+                continue;
+            }
             set(*f, to_value(*f, v));
             if (f->ref != nullptr) refs.emplace_back(f, q.params.size() - 1);
         }
@@ -273,14 +313,19 @@ struct Work {
             e.check(merged);
         }
         for (const auto& [f, at] : refs) check_ref(*f, q.params[at]);
-        if (sets.empty()) {  // nothing to change; still say whether it exists
+        if (sets.empty() && side.empty()) {  // nothing to change; still say whether it exists
             if (!exists(e, key)) not_found(e, key);
             return;
         }
         if (e.has_updated_at()) set(*e.field("updated_at"), now);
-        const std::string sql = "UPDATE " + std::string(e.table) + " SET " + sets + " WHERE " +
-                                std::string(e.key) + " = " + q.bind(key);
-        if (tx.exec(sql, q.params) == 0) not_found(e, key);
+        if (sets.empty()) {
+            if (!exists(e, key)) not_found(e, key);
+        } else {
+            const std::string sql = "UPDATE " + std::string(e.table) + " SET " + sets + " WHERE " +
+                                    std::string(e.key) + " = " + q.bind(key);
+            if (tx.exec(sql, q.params) == 0) not_found(e, key);
+        }
+        write_side(e, key, side);
     }
 
     void remove(const Entity& e, const std::string& key) {
@@ -546,9 +591,10 @@ struct ScanStopped {
 Status StoragePlugin::orch_scan(Call& call, moolai_orchestrator_row_fn fn, void* cookie) {
     const Dialect& d = sql();
     const std::string query =
-        "SELECT orchestrator_id, organization_id, name, credential_hash, status, " +
-        d.time_out("last_seen") +
-        ", is_independent FROM orchestrator_instances ORDER BY orchestrator_id";
+        "SELECT o.orchestrator_id, o.organization_id, o.name, o.credential_hash, o.status, " +
+        d.time_out("l.last_seen") +
+        ", o.is_independent FROM orchestrator_instances o LEFT JOIN orchestrator_liveness l"
+        " ON l.orchestrator_id = o.orchestrator_id ORDER BY o.orchestrator_id";
     auto str = [](const Cell& c) { return c ? sdk::str(*c) : moolai_str{nullptr, 0}; };
     bool delivered = false;  // a retried transaction must not deliver twice
     try {
@@ -639,9 +685,16 @@ Status StoragePlugin::heartbeats_write(Call&, const moolai_heartbeat_row* rows, 
             beats[it->second] = {id, seen_ms, r.status};
     }
     if (beats.empty()) return MOOLAI_OK;
+    // Rows locked in one order by every host sharing the database: two
+    // batches that overlap wait for each other instead of deadlocking.
+    std::sort(beats.begin(), beats.end(), [](const Dialect::Beat& a, const Dialect::Beat& b) {
+        return a.orchestrator_id < b.orchestrator_id;
+    });
     std::vector<Value> params;
-    const std::string statement = sql().heartbeat_batch(beats, params);
-    db_->transact(Mode::Write, [&](Tx& tx) { tx.exec(statement, params); });
+    const std::vector<std::string> statements = sql().heartbeat_batch(beats, params);
+    db_->transact(Mode::Write, [&](Tx& tx) {
+        for (const std::string& statement : statements) tx.exec(statement, params);
+    });
     return MOOLAI_OK;
 }
 

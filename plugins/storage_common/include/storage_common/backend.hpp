@@ -94,10 +94,13 @@ class Dialect {
         int64_t last_seen_ms;
         uint32_t status;
     };
-    // ONE statement that writes last_seen and status of every beat whose
-    // orchestrator exists (others are skipped by the join). Fills `params`.
-    virtual std::string heartbeat_batch(const std::vector<Beat>& beats,
-                                        std::vector<Value>& params) const = 0;
+    // The statements, run in order in one transaction with the same
+    // `params` (filled here), that write every beat whose orchestrator exists
+    // (others are skipped by a join): last_seen into orchestrator_liveness,
+    // and the status into orchestrator_instances only where it changed, so
+    // a steady heartbeat never rewrites the orchestrator row.
+    virtual std::vector<std::string> heartbeat_batch(const std::vector<Beat>& beats,
+                                                     std::vector<Value>& params) const = 0;
 };
 
 enum class Mode { Read, Write };

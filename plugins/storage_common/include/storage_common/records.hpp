@@ -56,6 +56,7 @@ enum FieldFlag : unsigned {
     WRITE_ONLY = 1u << 5,   // accepted in input, never output (credential_hash)
     NONNEG = 1u << 6,       // number >= 0
     DEFAULT_NOW = 1u << 7,  // now when absent (audit time)
+    SIDE = 1u << 8,         // kept in the entity's side table (one row per key), not its own
 };
 
 struct Field {
@@ -77,6 +78,9 @@ struct Entity {
     std::vector<Field> fields;
     // Cross-field rule on a whole record (after a patch is merged); throws INVALID.
     void (*check)(const json& record) = nullptr;
+    // Table of the SIDE fields: its primary key is `key`, referencing this
+    // entity's, ON DELETE CASCADE; a record without a side row reads NULL.
+    std::string_view side_table = {};
 
     const Field* field(std::string_view name) const noexcept;
     bool has_updated_at() const noexcept { return field("updated_at") != nullptr; }
