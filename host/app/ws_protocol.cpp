@@ -314,6 +314,7 @@ void WsProtocol::on_register(ConnectionId id, Session& s, const void* frame_json
         server_->close(previous, 1000, "replaced by a newer connection");
     s.orchestrator = o;
     s.processed_ack = heartbeat_ack(o->id, true);
+    s.unprocessed_ack = heartbeat_ack(o->id, false);
     server_->send(id, json{{"type", "provisioning"},
                            {"orchestrator_id", orchestrator_id},
                            {"config",
@@ -364,10 +365,7 @@ void WsProtocol::on_heartbeat(ConnectionId id, Session& s) {
     const bool processed = decision == MOOLAI_HEARTBEAT_PROCESS;
     if (processed && d_.fleet.record_heartbeat(o, now))
         emit(MOOLAI_EVENT_STATUS_CHANGED, *o, "inactive", "active");
-    if (processed)
-        server_->send(id, s.processed_ack);  // made once at register: no allocation here
-    else
-        server_->send(id, heartbeat_ack(o->id, false));
+    server_->send(id, processed ? s.processed_ack : s.unprocessed_ack);
 }
 
 void WsProtocol::on_request_status(ConnectionId id, Session& s) {

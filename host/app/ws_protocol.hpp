@@ -68,7 +68,9 @@ private:
     struct Session {
         std::string upgrade_token;  // Bearer token from the upgrade request, if any
         std::shared_ptr<Orchestrator> orchestrator;  // set by a successful register
-        std::string processed_ack;  // the heartbeat_ack for a processed heartbeat, made at register
+        // The two heartbeat_acks of this orchestrator, made at register so a
+        // heartbeat allocates none (an independent one is answered too).
+        std::string processed_ack, unprocessed_ack;
     };
     struct Shard {
         std::mutex mutex;
