@@ -4,11 +4,15 @@
 #include "app/message_delivery.hpp"
 
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "app/build_info.hpp"
 #include "app/event_stream.hpp"
+#include "app/probes.hpp"
 #include "app/rest_api.hpp"
 #include "app/rfc3339.hpp"
 #include "app/session_auth.hpp"
@@ -49,7 +53,19 @@ struct Controller::Impl {
     std::unique_ptr<WsServer> ws;
     std::unique_ptr<RestApi::Context> rest_context;
     std::unique_ptr<RestServer> rest;
+    Readiness readiness;
     bool stopped = false;
+
+    // interrupt(): a stop signal while start() still waits (for storage).
+    std::mutex interrupt_m;
+    std::condition_variable interrupt_cv;
+    bool interrupted = false;
+
+    // Sleeps up to `d`; false when interrupted.
+    bool pause(std::chrono::milliseconds d) {
+        std::unique_lock<std::mutex> lk(interrupt_m);
+        return !interrupt_cv.wait_for(lk, d, [this] { return interrupted; });
+    }
 
     Impl(ControllerConfig c, Log& l) : config(std::move(c)), log(l) {}
 
@@ -69,7 +85,17 @@ Controller::~Controller() {
 
 void Controller::start() {
     Impl& s = *impl_;
+    s.log.info(std::string("moolai-controller ") + kBuildVersion + " (commit " + kBuildCommit +
+               ", " + kBuildType + ", plugin ABI " + abi_version_string() + ")");
+    s.metrics
+        .gauge_with("moolai_build_info", "The running build (value 1)",
+                    "version=\"" + std::string(kBuildVersion) + "\",commit=\"" +
+                        Metrics::label_value(kBuildCommit) + "\",build_type=\"" +
+                        Metrics::label_value(kBuildType) + "\",abi=\"" + abi_version_string() +
+                        "\"")
+        ->set(1);
     s.log.add_secret(s.config.dev_bearer_token);
+    s.log.add_secret(s.config.metrics_token);
     s.log.add_secret(s.config.superadmin_password);
     s.services.log = &s.log;
     s.services.metrics = &s.metrics;
@@ -87,10 +113,60 @@ void Controller::start() {
                    (p->concurrent() ? "concurrent" : "serialized") + ") from " + p->path());
     }
     s.plugins->start();
+
+    // REST listens from here on, for the probes: /livez answers, /readyz
+    // says "starting" and what start-up waits for; other paths get 503.
+    RestOptions ro;
+    ro.host = s.config.rest_host;
+    ro.port = s.config.rest_port;
+    ro.max_request_bytes = s.config.max_body_bytes;
+    ro.static_dir = s.config.static_dir;
+    ro.logger = s.net_logger();
+    ro.on_response = [&s](const std::string& method, const std::string& pattern, int status,
+                          double seconds) {
+        const std::string labels = "method=\"" + method + "\",route=\"" +
+                                   Metrics::label_value(pattern) + "\"";
+        s.metrics
+            .histogram("moolai_http_request_duration_seconds",
+                       "REST requests by route: parsed request to response, seconds", labels)
+            ->observe(seconds);
+        s.metrics
+            .counter_with("moolai_http_requests_total", "REST requests by route and status",
+                          labels + ",code=\"" + std::to_string(status) + "\"")
+            ->add(1);
+    };
+    s.rest = std::make_unique<RestServer>(ro);
+    s.rest->set_warming_up(true);
+    install_probes(*s.rest, s.readiness, [&s]() -> std::string {
+        CallResult r = s.plugins->storage().ping();
+        return r.ok() ? "" : std::string(status_name(r.status)) + ": " + r.error;
+    });
+    s.rest->start();
+    s.log.info("REST listening on " + s.config.rest_host + ":" + std::to_string(s.rest->port()) +
+               " (probes only until start-up is done)");
+
+    // A database that is not up yet (compose, systemd, a restart of both) is
+    // waited for, as long as storage_wait_sec; other failures end start-up.
+    s.readiness.set_phase("waiting for storage");
+    const auto wait_until =
+        std::chrono::steady_clock::now() + std::chrono::seconds(s.config.storage_wait_sec);
+    auto backoff = std::chrono::milliseconds(500);
     CallResult m = s.plugins->storage().migrate();
+    while (!m.ok() && m.status == MOOLAI_E_UNAVAILABLE &&
+           std::chrono::steady_clock::now() + backoff < wait_until) {
+        s.log.warn("storage unreachable, retrying in " + std::to_string(backoff.count()) +
+                   " ms: " + m.error);
+        if (!s.pause(backoff)) throw Interrupted();
+        backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+        m = s.plugins->storage().migrate();
+    }
     if (!m.ok())
         throw std::runtime_error(std::string("storage migration failed: ") + status_name(m.status) +
-                                 ": " + m.error);
+                                 ": " + m.error +
+                                 (m.status == MOOLAI_E_UNAVAILABLE
+                                      ? " (waited " + std::to_string(s.config.storage_wait_sec) +
+                                            " s, MOOLAI_STORAGE_WAIT_SEC)"
+                                      : ""));
     s.log.info("storage schema ready: " + m.output);
 
     for (const ObserverClient& o : s.plugins->observers()) {
@@ -125,11 +201,17 @@ void Controller::start() {
     if (!scan.ok())
         throw std::runtime_error(std::string("cannot load the fleet from storage: ") +
                                  status_name(scan.status) + ": " + scan.error);
+    s.readiness.set_phase("loading the fleet");
     s.log.info("fleet loaded: " + std::to_string(s.fleet->size()) + " orchestrators");
+    Histogram* batch_seconds = s.metrics.histogram(
+        "moolai_storage_batch_write_seconds", "One batched last_seen/status write, seconds", "");
     s.batcher = std::make_unique<HeartbeatBatcher>(
         *s.fleet,
-        [&s](const moolai_heartbeat_row* rows, size_t n) {
+        [&s, batch_seconds](const moolai_heartbeat_row* rows, size_t n) {
+            const auto t0 = std::chrono::steady_clock::now();
             CallResult r = s.plugins->storage().heartbeats_write(rows, n);
+            batch_seconds->observe(
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
             if (!r.ok()) s.log.warn("batched heartbeat write failed, retrying: " + r.error);
             return r;
         },
@@ -161,9 +243,16 @@ void Controller::start() {
             return s.ws_protocol->send_to(orchestrator_id, frame);
         },
         [&s](Event&& e) { s.events.publish(std::move(e)); });
+    s.delivery->set_latency_histogram(s.metrics.histogram(
+        "moolai_push_delivery_seconds",
+        "Forwarding one accepted message: routing, rendering, sending, recording, seconds", ""));
     s.ws_protocol = std::make_unique<WsProtocol>(WsProtocol::Deps{
         s.log, *s.fleet, *s.plugins, [&s](Event&& e) { s.events.publish(std::move(e)); },
-        s.config.orchestrator_auth_open, s.config.heartbeat_interval_sec, *s.delivery});
+        s.config.orchestrator_auth_open, s.config.heartbeat_interval_sec, *s.delivery,
+        s.metrics.histogram("moolai_heartbeat_ack_seconds",
+                            "Heartbeat frame to queued heartbeat_ack, seconds", "",
+                            {0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005,
+                             0.001, 0.0025, 0.005, 0.01, 0.05, 0.25})});
     s.ws = std::make_unique<WsServer>(wo, s.ws_protocol->handlers());
     s.ws_protocol->attach(*s.ws);
     s.ws->add_path(EventStream::kPath, s.stream->handlers());
@@ -171,26 +260,29 @@ void Controller::start() {
     s.stream_recheck = std::make_unique<PeriodicTask>(std::chrono::seconds(5),
                                                       [&s] { s.stream->recheck(now_unix_ms()); });
 
-    RestOptions ro;
-    ro.host = s.config.rest_host;
-    ro.port = s.config.rest_port;
-    ro.max_request_bytes = s.config.max_body_bytes;
-    ro.static_dir = s.config.static_dir;
-    ro.logger = s.net_logger();
-    s.rest = std::make_unique<RestServer>(ro);
-
     s.delivery->start();
     s.ws->start();
     s.stream_recheck->start();
     s.rest_context.reset(new RestApi::Context{s.log, s.metrics, *s.plugins, *s.auth, *s.fleet,
                                               *s.ws_protocol, s.events, *s.delivery, s.throttle,
-                                              *s.stream, s.ws->port(),
-                                              s.config.dashboard_poll_ms});
+                                              *s.stream, s.ws->port(), s.rest->port(),
+                                              s.config.dashboard_poll_ms, s.config.metrics_token,
+                                              s.config.public_ws_url});
     RestApi::install(*s.rest, *s.rest_context);
-    s.rest->start();
+    s.rest->set_warming_up(false);
+    s.readiness.set_ready();
     s.log.info("controller ready: REST on " + s.config.rest_host + ":" +
                std::to_string(s.rest->port()) + ", WebSocket on " + s.config.ws_host + ":" +
                std::to_string(s.ws->port()) + "/ws");
+}
+
+void Controller::interrupt() noexcept {
+    Impl& s = *impl_;
+    {
+        std::lock_guard<std::mutex> lk(s.interrupt_m);
+        s.interrupted = true;
+    }
+    s.interrupt_cv.notify_all();
 }
 
 void Controller::stop() noexcept {

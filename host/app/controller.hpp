@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <stdexcept>
 
 #include "config/controller_config.hpp"
 
@@ -18,8 +19,16 @@ public:
     Controller(const Controller&) = delete;
     Controller& operator=(const Controller&) = delete;
 
+    // Thrown by start() when interrupt() ended a wait.
+    struct Interrupted : std::runtime_error {
+        Interrupted() : std::runtime_error("start-up interrupted") {}
+    };
+
     // Throws (PluginRefused, ConfigError, std::runtime_error) with one line.
+    // REST listens early for the probes (/livez, /readyz); the rest follows.
     void start();
+    // From another thread (a signal): ends a wait inside start().
+    void interrupt() noexcept;
     void stop() noexcept;
 
     uint16_t rest_port() const;

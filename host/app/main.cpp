@@ -1,6 +1,8 @@
 // moolai-controller: the Moolai Controller host.
+#include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -8,9 +10,11 @@
 #include <pthread.h>
 #include <string>
 #include <sys/resource.h>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
+#include "app/build_info.hpp"
 #include "app/controller.hpp"
 #include "app/session_auth.hpp"
 #include "config/controller_config.hpp"
@@ -30,18 +34,25 @@ const char* kUsage = R"(Usage:
   moolai-controller admin create-superadmin --username NAME [--config FILE]
                                              create a superadmin; the password is read from
                                              MOOLAI_SUPERADMIN_PASSWORD or, if unset, one line of stdin
+  moolai-controller --version                print version, plugin ABI, build type and commit
   moolai-controller --help
 
 Environment (overrides the config file):
+  MOOLAI_CONFIG                              the config file when --config is not given
   CONTROLLER_HOST, CONTROLLER_PORT (8765), CONTROLLER_WS_PORT (8766)
   DATABASE_HOST/PORT/USER/PASSWORD/NAME      use PostgreSQL (default: SQLite in MOOLAI_DATA_DIR)
   MOOLAI_DATA_DIR (./data), MOOLAI_PLUGIN_DIR, MOOLAI_DASHBOARD_DIR (the dashboard's
   built files; default <prefix>/share/moolai/dashboard when installed), MOOLAI_LOG_LEVEL
+  MOOLAI_LOG_FORMAT (text|json): json = one object a line (time, level, component, message, fields)
   MOOLAI_SUPERADMIN_USERNAME / _PASSWORD     first superadmin, created at start if none exists
   MOOLAI_ORCHESTRATOR_AUTH (token|open), DEV_BEARER_TOKEN (unset = disabled)
   HEARTBEAT_TTL_SEC (120), HEARTBEAT_INTERVAL_SEC (30, told to orchestrators)
   HEARTBEAT_POKER_ENABLED (false): ping connections silent for one interval; no pong = dead
   MOOLAI_DASHBOARD_POLL_MS (10000): how often the dashboard polls while its live stream is down
+  MOOLAI_STORAGE_WAIT_SEC (60): how long start-up waits for unreachable storage (0 = fail at once)
+
+Probes (no credentials): GET /livez (the process answers), GET /readyz (503 until
+start-up is done and while storage is unreachable).
 )";
 
 std::string exe_dir() {
@@ -122,6 +133,10 @@ int main(int argc, char** argv) {
         if (a == "--help" || a == "-h") {
             std::fputs(kUsage, stdout);
             return 0;
+        } else if (a == "--version") {
+            std::printf("moolai-controller %s\nplugin ABI %s\nbuild type %s\ncommit %s\n",
+                        kBuildVersion, abi_version_string().c_str(), kBuildType, kBuildCommit);
+            return 0;
         } else if (a == "--config" && i + 1 < argc) {
             config_path = argv[++i];
         } else if (a == "--check-config") {
@@ -136,6 +151,11 @@ int main(int argc, char** argv) {
         }
     }
 
+    if (config_path.empty()) {
+        const char* from_env = std::getenv("MOOLAI_CONFIG");
+        if (from_env != nullptr) config_path = from_env;
+    }
+
     Log log;
     ControllerConfig config;
     try {
@@ -147,6 +167,9 @@ int main(int argc, char** argv) {
     LogLevel level = LogLevel::info;
     parse_level(config.log_level, level);
     log.set_level(level);
+    LogFormat format = LogFormat::text;
+    parse_format(config.log_format, format);
+    log.set_format(format);
     raise_fd_limit();
 
     try {
@@ -167,10 +190,29 @@ int main(int argc, char** argv) {
             return 0;
         }
         Controller controller(config, log);
-        controller.start();
-        int sig = 0;
-        sigwait(&stop_signals, &sig);
-        log.info(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
+        // Signals are taken by this thread from the start, so that a stop
+        // request ends a start-up that still waits (for storage, say).
+        std::atomic<int> sig{0};
+        std::thread signals([&] {
+            int received = 0;
+            sigwait(&stop_signals, &received);
+            sig.store(received);
+            controller.interrupt();
+        });
+        try {
+            controller.start();
+        } catch (...) {
+            if (sig == 0) kill(getpid(), SIGTERM);  // wakes the signal thread
+            signals.join();
+            try {
+                throw;
+            } catch (const Controller::Interrupted&) {
+                log.info("stopped during start-up");
+                return 0;
+            }
+        }
+        signals.join();
+        log.info(std::string("received ") + (sig.load() == SIGINT ? "SIGINT" : "SIGTERM") +
                  ", stopping");
         controller.stop();
         return 0;

@@ -1,7 +1,10 @@
 #include "app/message_delivery.hpp"
 
+#include <chrono>
+
 #include "app/rfc3339.hpp"
 #include "observability/log.hpp"
+#include "observability/metrics.hpp"
 
 namespace moolai::host {
 using nlohmann::json;
@@ -20,6 +23,15 @@ void MessageDelivery::publish_change(const json& m, std::string old_state, std::
 }
 
 json MessageDelivery::deliver(const json& snapshot) {
+    const auto started = std::chrono::steady_clock::now();
+    json out = deliver_now(snapshot);
+    if (latency_ != nullptr)
+        latency_->observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    return out;
+}
+
+json MessageDelivery::deliver_now(const json& snapshot) {
     const std::string id = snapshot.value("id", "");
     std::lock_guard<std::mutex> lock(stripe(id));
     // The caller's copy may be stale (an ack may have landed since it was read).

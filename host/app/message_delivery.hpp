@@ -25,6 +25,8 @@ namespace moolai::host {
 
 class Log;
 
+class Histogram;
+
 class MessageDelivery {
 public:
     using Send = std::function<moolai_status(std::string_view orchestrator_id, std::string_view frame)>;
@@ -48,6 +50,8 @@ public:
 
     // Tries one stored message now; returns its record after the attempt.
     nlohmann::json deliver(const nlohmann::json& message);
+    // Optional, before start(): each deliver() is timed into it.
+    void set_latency_histogram(Histogram* h) { latency_ = h; }
     // Everything of this orchestrator accepted and not yet acknowledged.
     void redeliver(const std::string& orchestrator_id);
     // redeliver() on the delivery thread, for callers on a WebSocket io
@@ -64,6 +68,8 @@ public:
                         std::string actor);
 
 private:
+    nlohmann::json deliver_now(const nlohmann::json& message);
+    Histogram* latency_ = nullptr;
     const PluginSet& plugins_;
     FleetState& fleet_;
     Log& log_;

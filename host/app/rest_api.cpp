@@ -73,13 +73,15 @@ HttpResponse login(const Context& ctx, const HttpRequest& req) {
     LoginResult r = ctx.auth.login(username, pass->get<std::string>());
     if (r.status == MOOLAI_E_DENIED) {
         ctx.throttle.record_failure(username, now_unix_ms());
-        ctx.log.warn("failed login for \"" + username + "\" from " + req.remote);
+        ctx.log.warn("failed login for \"" + username + "\" from " + req.remote,
+                     {{"username", username}, {"remote", req.remote}});
         return HttpResponse::error(401, "invalid_credentials", "invalid username or password");
     }
     if (r.status == MOOLAI_OK) ctx.throttle.reset(username);
     if (r.status != MOOLAI_OK)
         return HttpResponse::error(http_status_of(r.status), "login_failed", r.error);
-    ctx.log.info("login of \"" + r.principal.username + "\" from " + req.remote);
+    ctx.log.info("login of \"" + r.principal.username + "\" from " + req.remote,
+                 {{"username", r.principal.username}, {"remote", req.remote}});
     json org =
         r.principal.organization_id.empty() ? json(nullptr) : json(r.principal.organization_id);
     return ok(json{{"success", true},
@@ -116,14 +118,30 @@ void update_fleet_gauges(const Context& ctx) {
         ->set(static_cast<double>(ctx.stream.subscribers()));
 }
 
-// Fleet-wide numbers: a superadmin's (or a scraper's DEV_BEARER_TOKEN) view.
-HttpResponse metrics(const Context& ctx, const HttpRequest&, const Principal& who) {
-    if (!who.superadmin()) return forbidden("only a superadmin reads the metrics");
+HttpResponse render_metrics(const Context& ctx) {
     update_fleet_gauges(ctx);
+    update_process_metrics(ctx.metrics);
     HttpResponse r;
     r.content_type = "text/plain; version=0.0.4";
     r.body = ctx.metrics.render_prometheus();
     return r;
+}
+
+// Fleet-wide numbers: a superadmin's (or DEV_BEARER_TOKEN's) view, or a
+// scraper's with MOOLAI_METRICS_TOKEN -- a credential that reads the
+// metrics and nothing else, and does not expire like a session.
+HttpHandler metrics_handler(const Context& ctx) {
+    const HttpHandler with_session =
+        authed(ctx, [&ctx](const HttpRequest&, const Principal& who) {
+            if (!who.superadmin()) return forbidden("only a superadmin reads the metrics");
+            return render_metrics(ctx);
+        });
+    return [&ctx, with_session](const HttpRequest& req) {
+        if (!ctx.metrics_token.empty() &&
+            SessionAuth::same_secret(req.authorization, "Bearer " + ctx.metrics_token))
+            return render_metrics(ctx);
+        return with_session(req);
+    };
 }
 
 HttpResponse logout(const Context& ctx, const HttpRequest& req, const Principal&) {
@@ -143,11 +161,18 @@ HttpResponse logs(const Context& ctx, const HttpRequest& req, const Principal& w
         return HttpResponse::error(400, "invalid_query",
                                    "\"level\" must be debug, info, warn or error");
     json items = json::array();
-    for (const LogLine& line : ctx.log.recent(limit, level))
-        items.push_back({{"time", format_rfc3339(line.time_ms)},
-                         {"level", level_name(line.level)},
-                         {"source", line.source},
-                         {"message", line.text}});
+    for (const LogLine& line : ctx.log.recent(limit, level)) {
+        json item = {{"time", format_rfc3339(line.time_ms)},
+                     {"level", level_name(line.level)},
+                     {"source", line.source},
+                     {"message", line.text}};
+        if (!line.fields.empty()) {
+            json fields = json::object();
+            for (const auto& [k, v] : line.fields) fields[k] = v;
+            item["fields"] = std::move(fields);
+        }
+        items.push_back(std::move(item));
+    }
     return ok(json{{"success", true}, {"data", {{"items", items}, {"total", items.size()}}}});
 }
 
@@ -165,9 +190,15 @@ HttpResponse me(const Context&, const HttpRequest&, const Principal& who) {
 // Where the dashboard finds the live event stream, and how often to poll
 // when it is down.
 HttpResponse ui_config(const Context& ctx, const HttpRequest&, const Principal&) {
+    // Behind a reverse proxy the page's origin is not the REST port: the
+    // dashboard then dials the stream on its own origin (the proxy forwards
+    // events_path to the WebSocket port), unless events_url says where.
     return ok(json{{"success", true},
                    {"ws_port", ctx.ws_port},
+                   {"rest_port", ctx.rest_port},
                    {"events_path", EventStream::kPath},
+                   {"events_url", ctx.public_ws_url.empty() ? json(nullptr)
+                                                            : json(ctx.public_ws_url)},
                    {"poll_interval_ms", ctx.dashboard_poll_ms}});
 }
 
@@ -216,7 +247,7 @@ void install(RestServer& server, const Context& ctx) {
                      [c](const HttpRequest& req) { return login(*c, req); });
     add_authed(server, ctx, "POST", "/api/v1/internal/auth/logout", &logout);
     add_authed(server, ctx, "GET", "/api/v1/internal/plugins", &plugins);
-    add_authed(server, ctx, "GET", "/metrics", &metrics);
+    server.add_route("GET", "/metrics", metrics_handler(ctx));
     add_authed(server, ctx, "GET", "/api/v1/internal/logs", &logs);
     add_authed(server, ctx, "GET", "/api/v1/internal/auth/me", &me);
     add_authed(server, ctx, "GET", "/api/v1/internal/ui-config", &ui_config);

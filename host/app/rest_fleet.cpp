@@ -70,7 +70,10 @@ HttpResponse put_independence(const Context& ctx, const HttpRequest& req, const 
                                     old_text, new_text, who.username));
     if (!wanted) ctx.delivery.redeliver(o->id);  // held messages go out now
     ctx.log.info("independence of \"" + o->id + "\" " + old_text + " -> " + new_text + " by " +
-                 who.username + (pushed ? " (pushed)" : " (not connected)"));
+                 who.username + (pushed ? " (pushed)" : " (not connected)"),
+                 {{"orchestrator_id", o->id},
+                  {"organization_id", o->organization_id},
+                  {"username", who.username}});
     return ok(json{{"success", true},
                    {"message", "Independence mode updated"},
                    {"orchestrator_id", o->id},

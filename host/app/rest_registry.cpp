@@ -123,7 +123,10 @@ HttpResponse create_orchestrator_from(const Context& ctx, const Principal& who, 
     overlay_live(ctx.fleet, data);
     data["token"] = credential["token"];
     audit(ctx, who, action, data["organization_id"].get<std::string>(), id);
-    ctx.log.info("orchestrator \"" + id + "\" created by " + who.username);
+    ctx.log.info("orchestrator \"" + id + "\" created by " + who.username,
+                 {{"orchestrator_id", id},
+                  {"organization_id", data["organization_id"].get<std::string>()},
+                  {"username", who.username}});
     return created(data);
 }
 

@@ -1,11 +1,14 @@
 #include "app/ws_protocol.hpp"
 
+#include <chrono>
+
 #include <nlohmann/json.hpp>
 
 #include "app/message_delivery.hpp"
 #include "app/rfc3339.hpp"
 #include "app/session_auth.hpp"
 #include "observability/log.hpp"
+#include "observability/metrics.hpp"
 #include "plugins/plugin_set.hpp"
 
 namespace moolai::host {
@@ -150,7 +153,8 @@ void WsProtocol::on_pong_timeout(ConnectionId id) {
     if (std::shared_ptr<Session> s = session(id); s && s->orchestrator) {
         const std::shared_ptr<Orchestrator>& o = s->orchestrator;
         if (o->connection.load() == id && d_.fleet.mark_inactive(o)) {
-            d_.log.info("orchestrator \"" + o->id + "\" did not answer a ping: inactive");
+            d_.log.info("orchestrator \"" + o->id + "\" did not answer a ping: inactive",
+                        {{"orchestrator_id", o->id}, {"organization_id", o->organization_id}});
             emit(MOOLAI_EVENT_STATUS_CHANGED, *o, "active", "inactive");
         }
     }
@@ -300,7 +304,8 @@ void WsProtocol::on_register(ConnectionId id, Session& s, const void* frame_json
             ok = h.ok() && SessionAuth::same_secret(h.output, o->credential_hash());
         }
         if (!ok) {
-            d_.log.warn("refused register of \"" + orchestrator_id + "\": bad credentials");
+            d_.log.warn("refused register of \"" + orchestrator_id + "\": bad credentials",
+                        {{"orchestrator_id", orchestrator_id}});
             server_->close(id, 1008, "invalid orchestrator credentials");
             return;
         }
@@ -345,6 +350,7 @@ void WsProtocol::on_message_ack(ConnectionId id, Session& s, const void* frame_j
 }
 
 void WsProtocol::on_heartbeat(ConnectionId id, Session& s) {
+    const auto started = std::chrono::steady_clock::now();
     const std::shared_ptr<Orchestrator>& o = s.orchestrator;
     const int64_t now = now_unix_ms();
     moolai_heartbeat_info hb{};
@@ -366,6 +372,9 @@ void WsProtocol::on_heartbeat(ConnectionId id, Session& s) {
     if (processed && d_.fleet.record_heartbeat(o, now))
         emit(MOOLAI_EVENT_STATUS_CHANGED, *o, "inactive", "active");
     server_->send(id, processed ? s.processed_ack : s.unprocessed_ack);
+    if (d_.heartbeat_ack_seconds != nullptr)
+        d_.heartbeat_ack_seconds->observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
 }
 
 void WsProtocol::on_request_status(ConnectionId id, Session& s) {

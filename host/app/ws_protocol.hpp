@@ -21,6 +21,7 @@
 
 namespace moolai::host {
 
+class Histogram;
 class Log;
 class MessageDelivery;
 class PluginSet;
@@ -49,6 +50,8 @@ public:
         bool open_mode;  // MOOLAI_ORCHESTRATOR_AUTH=open: unknown orchestrators are created
         int heartbeat_interval_sec;
         MessageDelivery& delivery;
+        // Time from a heartbeat frame to its queued ack (optional).
+        Histogram* heartbeat_ack_seconds = nullptr;
     };
 
     explicit WsProtocol(Deps deps) : d_(std::move(deps)) {}

@@ -31,6 +31,8 @@ const char* kSchema = R"({
     "plugin_dir": {"type": "string", "minLength": 1},
     "static_dir": {"type": "string"},
     "dashboard_poll_ms": {"type": "integer", "minimum": 1000, "maximum": 3600000},
+    "storage_wait_sec": {"type": "integer", "minimum": 0, "maximum": 86400},
+    "public_ws_url": {"type": "string"},
     "plugins": {"type": "array", "items": {"type": "object", "additionalProperties": false,
       "required": ["name"], "properties": {
         "name": {"type": "string", "pattern": "^[a-z0-9_]{1,64}$"},
@@ -39,6 +41,7 @@ const char* kSchema = R"({
     "heartbeat_ttl_sec": {"type": "integer", "minimum": 1, "maximum": 86400},
     "heartbeat_poker": {"type": "boolean"},
     "log_level": {"type": "string", "enum": ["debug", "info", "warn", "error"]},
+    "log_format": {"type": "string", "enum": ["text", "json"]},
     "max_frame_bytes": {"type": "integer", "minimum": 1024, "maximum": 67108864},
     "max_body_bytes": {"type": "integer", "minimum": 1024, "maximum": 67108864},
     "session_ttl_sec": {"type": "integer", "minimum": 60, "maximum": 2592000},
@@ -115,10 +118,12 @@ ControllerConfig load_controller_config(const std::string& config_path, const st
     c.heartbeat_ttl_sec = file.value("heartbeat_ttl_sec", c.heartbeat_ttl_sec);
     c.heartbeat_poker = file.value("heartbeat_poker", c.heartbeat_poker);
     c.log_level = file.value("log_level", c.log_level);
+    c.log_format = file.value("log_format", c.log_format);
     c.max_frame_bytes = file.value("max_frame_bytes", c.max_frame_bytes);
     c.max_body_bytes = file.value("max_body_bytes", c.max_body_bytes);
     c.session_ttl_sec = file.value("session_ttl_sec", c.session_ttl_sec);
     c.dashboard_poll_ms = file.value("dashboard_poll_ms", c.dashboard_poll_ms);
+    c.storage_wait_sec = file.value("storage_wait_sec", c.storage_wait_sec);
     c.orchestrator_auth_open = file.value("orchestrator_auth", std::string("token")) == "open";
 
     // The environment names of the wire contract.
@@ -132,11 +137,23 @@ ControllerConfig load_controller_config(const std::string& config_path, const st
     c.heartbeat_poker = env_bool("HEARTBEAT_POKER_ENABLED", c.heartbeat_poker);
     c.dashboard_poll_ms =
         static_cast<int>(env_int("MOOLAI_DASHBOARD_POLL_MS", 1000, 3600000, c.dashboard_poll_ms));
+    c.storage_wait_sec =
+        static_cast<int>(env_int("MOOLAI_STORAGE_WAIT_SEC", 0, 86400, c.storage_wait_sec));
     c.dev_bearer_token = env("DEV_BEARER_TOKEN");
+    c.metrics_token = env("MOOLAI_METRICS_TOKEN");
+    c.public_ws_url = file.value("public_ws_url", c.public_ws_url);
+    if (!env("MOOLAI_PUBLIC_WS_URL").empty()) c.public_ws_url = env("MOOLAI_PUBLIC_WS_URL");
+    if (!c.public_ws_url.empty() && c.public_ws_url.rfind("ws://", 0) != 0 &&
+        c.public_ws_url.rfind("wss://", 0) != 0)
+        throw ConfigError("MOOLAI_PUBLIC_WS_URL=\"" + c.public_ws_url +
+                          "\" must start with ws:// or wss://");
     c.superadmin_username = env("MOOLAI_SUPERADMIN_USERNAME");
     c.superadmin_password = env("MOOLAI_SUPERADMIN_PASSWORD");
     if (!env("MOOLAI_DATA_DIR").empty()) c.data_dir = env("MOOLAI_DATA_DIR");
     if (!env("MOOLAI_LOG_LEVEL").empty()) c.log_level = env("MOOLAI_LOG_LEVEL");
+    if (!env("MOOLAI_LOG_FORMAT").empty()) c.log_format = env("MOOLAI_LOG_FORMAT");
+    if (c.log_format != "text" && c.log_format != "json")
+        throw ConfigError("MOOLAI_LOG_FORMAT=\"" + c.log_format + "\" must be text or json");
     // MOOLAI_STATIC_DIR is the older name of MOOLAI_DASHBOARD_DIR.
     if (!env("MOOLAI_STATIC_DIR").empty()) c.static_dir = env("MOOLAI_STATIC_DIR");
     if (!env("MOOLAI_DASHBOARD_DIR").empty()) c.static_dir = env("MOOLAI_DASHBOARD_DIR");

@@ -30,14 +30,18 @@ struct ControllerConfig {
     int heartbeat_interval_sec = 30;  // told to orchestrators in provisioning
     bool heartbeat_poker = false;
     std::string dev_bearer_token;  // "" = disabled
+    std::string metrics_token;     // a scraper's bearer for /metrics only; "" = none
+    std::string public_ws_url;     // where browsers reach the live stream; "" = derive
     std::string superadmin_username;
     std::string superadmin_password;
     bool orchestrator_auth_open = false;
     std::string log_level = "info";
+    std::string log_format = "text";  // or "json": one object a line
     size_t max_frame_bytes = 1 << 20;
     size_t max_body_bytes = 1 << 20;
     int session_ttl_sec = 12 * 3600;
-    int dashboard_poll_ms = 10000;  // the dashboard polls this often while its live stream is down
+    int dashboard_poll_ms = 10000;
+    int storage_wait_sec = 60;  // start-up waits this long for unreachable storage  // the dashboard polls this often while its live stream is down
 };
 
 class ConfigError : public std::runtime_error {

@@ -235,17 +235,27 @@ const PH::Mime::MediaType* mime_for(std::string_view ext) {
     return nullptr;
 }
 
+// The route table is replaced whole on every add_route, so routes can be
+// added while requests are served (health probes answer before the API is
+// installed); a job keeps the table its route lives in.
+using RouteTable = std::shared_ptr<const std::vector<Route>>;
+
 struct Job {
     HttpRequest req;
+    RouteTable table;
     const Route* route;
     PH::ResponseWriter writer;
+    std::chrono::steady_clock::time_point received;
 };
 
 // Everything the Pistache handler clones (one per reactor) point at.
 struct Core {
     RestOptions opt;
-    std::vector<Route> routes;
+    RouteTable routes_ = std::make_shared<const std::vector<Route>>();
+    std::atomic<bool> warming_up{false};
     std::string static_root;  // canonical static_dir + '/', "" = none
+
+    RouteTable routes() const { return std::atomic_load(&routes_); }
 
     std::mutex qm;
     std::condition_variable qcv;
@@ -280,7 +290,17 @@ struct Core {
         last_offreactor_send_ms.store(now_ms());
     }
 
-    HttpResponse run(const Route& route, const HttpRequest& req) const {
+    HttpResponse run(const Route& route, const HttpRequest& req,
+                     std::chrono::steady_clock::time_point received) const {
+        HttpResponse r = run_handler(route, req);
+        if (opt.on_response)
+            opt.on_response(route.method, route.pattern, r.status,
+                            std::chrono::duration<double>(std::chrono::steady_clock::now() - received)
+                                .count());
+        return r;
+    }
+
+    HttpResponse run_handler(const Route& route, const HttpRequest& req) const {
         try {
             return route.handler(req);
         } catch (const std::exception& e) {
@@ -294,6 +314,7 @@ struct Core {
     // On a reactor thread. The Pistache request is reset when this returns,
     // so everything is copied into HttpRequest first.
     void dispatch(const PH::Request& pr, PH::ResponseWriter w) {
+        const auto received = std::chrono::steady_clock::now();
         HttpRequest req;
         req.method = PH::methodString(pr.method());
         const std::string& resource = pr.resource();
@@ -311,9 +332,10 @@ struct Core {
         req.body = pr.body();
         req.remote = format_remote(pr.address());
 
+        const RouteTable table = routes();
         const Route* best = nullptr;
         std::string allow;
-        for (const Route& r : routes) {
+        for (const Route& r : *table) {
             if (r.segs.size() != segs.size() || !matches(r, segs)) continue;
             if (r.method == req.method) {
                 if (!best || more_specific(r, *best)) best = &r;
@@ -326,12 +348,17 @@ struct Core {
             for (size_t i = 0; i < segs.size(); ++i)
                 if (best->segs[i].param) req.params[best->segs[i].text] = segs[i];
             if (best->inline_on_reactor)
-                respond_inline(w, run(*best, req));
+                respond_inline(w, run(*best, req, received));
             else
-                enqueue(std::move(req), best, std::move(w));
+                enqueue(std::move(req), table, best, std::move(w), received);
+        } else if (warming_up.load()) {
+            // Not 404: the route may well exist once start-up is done.
+            HttpResponse r = HttpResponse::error(503, "starting", "the controller is starting");
+            r.headers.emplace_back("Retry-After", "1");
+            respond_inline(w, r);
         } else if (!static_root.empty() && req.method == "GET" && req.path != "/api" &&
                    req.path.rfind("/api/", 0) != 0) {
-            serve_static(segs, w);
+            serve_static(segs, req.header("Accept-Encoding"), w);
         } else if (!allow.empty()) {
             HttpResponse r = HttpResponse::error(405, "method_not_allowed",
                                                  "method " + req.method + " not allowed here");
@@ -342,11 +369,13 @@ struct Core {
         }
     }
 
-    void enqueue(HttpRequest req, const Route* route, PH::ResponseWriter w) {
+    void enqueue(HttpRequest req, RouteTable table, const Route* route, PH::ResponseWriter w,
+                 std::chrono::steady_clock::time_point received) {
         {
             std::lock_guard<std::mutex> lk(qm);
             if (!pool_stopping && queue.size() < opt.max_queued_requests) {
-                queue.push_back(Job{std::move(req), route, std::move(w)});
+                queue.push_back(
+                    Job{std::move(req), std::move(table), route, std::move(w), received});
                 qcv.notify_one();
                 return;
             }
@@ -366,11 +395,12 @@ struct Core {
                 job.emplace(std::move(queue.front()));
                 queue.pop_front();
             }
-            respond_offreactor(job->writer, run(*job->route, job->req));
+            respond_offreactor(job->writer, run(*job->route, job->req, job->received));
         }
     }
 
-    void serve_static(const std::vector<std::string>& segs, PH::ResponseWriter& w) {
+    void serve_static(const std::vector<std::string>& segs, const std::string& accept_encoding,
+                      PH::ResponseWriter& w) {
         auto not_found = [&] {
             respond_inline(w, HttpResponse::error(404, "not_found", "no such file"));
         };
@@ -389,22 +419,53 @@ struct Core {
                     return not_found();  // a symlink pointing out of static_dir
                 struct stat st {};
                 if (::stat(canon.c_str(), &st) == 0 && S_ISREG(st.st_mode))
-                    return serve_file(canon, w);
+                    return serve_file(canon, accept_encoding, w);
             }
         }
         // SPA fallback: client-side routes have no file extension.
-        if (!has_ext) return serve_file(static_root + "index.html", w);
+        if (!has_ext) return serve_file(static_root + "index.html", accept_encoding, w);
         not_found();
     }
 
-    void serve_file(const std::string& file, PH::ResponseWriter& w) {
+    static bool accepts_gzip(const std::string& accept_encoding) {
+        // "gzip" listed and not refused with q=0 (the forms browsers and proxies send).
+        const size_t at = accept_encoding.find("gzip");
+        if (at == std::string::npos) return false;
+        const size_t end = accept_encoding.find(',', at);
+        const std::string param = accept_encoding.substr(at, end == std::string::npos ? end : end - at);
+        return param.find("q=0") == std::string::npos || param.find("q=0.") != std::string::npos;
+    }
+
+    static bool regular_file(const std::string& path) {
+        struct stat st {};
+        return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+    }
+
+    void serve_file(const std::string& file, const std::string& accept_encoding,
+                    PH::ResponseWriter& w) {
         const size_t dot = file.rfind('.');
         const std::string ext = dot == std::string::npos ? "" : file.substr(dot);
+        // The dashboard's build puts content-hashed names under assets/: they
+        // never change, so caches may keep them; anything else (index.html)
+        // is revalidated so a new version shows at once.
+        const bool immutable = file.compare(0, static_root.size() + 7, static_root + "assets/") == 0;
+        w.headers().add(std::make_shared<RawHeader>(
+            "Cache-Control", immutable ? "public, max-age=31536000, immutable" : "no-cache"));
+        std::string send = file;
+        // Pre-compressed siblings (file.gz, made by gui/build.sh): no
+        // compression work per request.
+        if (regular_file(file + ".gz")) {
+            w.headers().add(std::make_shared<RawHeader>("Vary", "Accept-Encoding"));
+            if (accepts_gzip(accept_encoding)) {
+                send = file + ".gz";
+                w.headers().add(std::make_shared<RawHeader>("Content-Encoding", "gzip"));
+            }
+        }
         try {
             if (ext == ".woff2") {
                 // "font/woff2" cannot be a Pistache MediaType ("font" is not a
                 // known top type), so fonts are read and sent with a raw header.
-                std::ifstream in(file, std::ios::binary);
+                std::ifstream in(send, std::ios::binary);
                 if (!in) throw PH::HttpError(PH::Code::Not_Found, "no such file");
                 std::string data((std::istreambuf_iterator<char>(in)),
                                  std::istreambuf_iterator<char>());
@@ -416,7 +477,7 @@ struct Core {
             const PH::Mime::MediaType* m = mime_for(ext);
             static const auto octet = PH::Mime::MediaType::fromString("application/octet-stream");
             // sendfile() has no MSG_NOSIGNAL: the process must ignore SIGPIPE.
-            PH::serveFile(w, file, m ? *m : octet).then([](ssize_t) {}, P::Async::IgnoreException);
+            PH::serveFile(w, send, m ? *m : octet).then([](ssize_t) {}, P::Async::IgnoreException);
         } catch (const PH::HttpError& e) {  // vanished between stat and open
             const int code = e.code();
             respond_inline(w, HttpResponse::error(code, http_error_code(code), "no such file"));
@@ -518,7 +579,6 @@ RestServer::~RestServer() { stop(); }
 void RestServer::add_route(std::string method, std::string pattern, HttpHandler handler,
                            bool inline_on_reactor) {
     std::lock_guard<std::mutex> lk(impl_->state_m);
-    if (impl_->started) throw std::logic_error("RestServer::add_route after start()");
     if (pattern.empty() || pattern[0] != '/')
         throw std::invalid_argument("route pattern must start with '/': " + pattern);
     Route r;
@@ -534,13 +594,17 @@ void RestServer::add_route(std::string method, std::string pattern, HttpHandler 
     r.pattern = std::move(pattern);
     r.handler = std::move(handler);
     r.inline_on_reactor = inline_on_reactor;
-    impl_->routes.push_back(std::move(r));
+    auto next = std::make_shared<std::vector<Route>>(*impl_->routes());
+    next->push_back(std::move(r));
+    std::atomic_store(&impl_->routes_, RouteTable(std::move(next)));
 }
+
+void RestServer::set_warming_up(bool on) { impl_->warming_up.store(on); }
 
 std::vector<std::pair<std::string, std::string>> RestServer::routes() const {
     std::lock_guard<std::mutex> lk(impl_->state_m);
     std::vector<std::pair<std::string, std::string>> out;
-    for (const Route& r : impl_->routes) out.emplace_back(r.method, r.pattern);
+    for (const Route& r : *impl_->routes()) out.emplace_back(r.method, r.pattern);
     return out;
 }
 

@@ -62,6 +62,11 @@ struct RestOptions {
     int keepalive_timeout_s = 30;
     std::string static_dir;  // "" = no static files
     NetLogger logger;        // optional; handler exceptions, Pistache warnings
+    // Optional; after each routed request: its method, route pattern, status
+    // and seconds from parsed request to response (queueing included).
+    std::function<void(const std::string& method, const std::string& pattern, int status,
+                       double seconds)>
+        on_response;
 };
 
 class RestServer {
@@ -71,13 +76,18 @@ public:
     RestServer(const RestServer&) = delete;
     RestServer& operator=(const RestServer&) = delete;
 
-    // Before start() only. pattern: "/api/v1/x/:id/messages"; segments match
+    // Also while serving (the new route answers from the next request on). pattern: "/api/v1/x/:id/messages"; segments match
     // exactly, a literal segment beats a ":param" (leftmost difference decides).
     // Handlers run on the worker pool unless inline_on_reactor (for trivial,
     // non-blocking handlers such as health and metrics: a blocking inline
     // handler stalls every connection of its reactor).
     void add_route(std::string method, std::string pattern, HttpHandler handler,
                    bool inline_on_reactor = false);
+
+    // While on, a request that matches no route gets 503 "starting" with
+    // Retry-After instead of 404 or a static file: the server listens early
+    // for health probes, before the API routes are added.
+    void set_warming_up(bool on);
 
     // The routes added so far, as (method, pattern) in the order added.
     std::vector<std::pair<std::string, std::string>> routes() const;

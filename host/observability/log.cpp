@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include <nlohmann/json.hpp>
+
 namespace moolai::host {
 
 std::string_view level_name(LogLevel level) noexcept {
@@ -26,6 +28,24 @@ bool parse_level(std::string_view text, LogLevel& out) noexcept {
     return false;
 }
 
+bool parse_format(std::string_view text, LogFormat& out) noexcept {
+    if (text == "text") out = LogFormat::text;
+    else if (text == "json") out = LogFormat::json;
+    else return false;
+    return true;
+}
+
+namespace {
+
+void redact(std::string& text, const std::vector<std::string>& secrets) {
+    for (const std::string& s : secrets) {
+        for (size_t pos = text.find(s); pos != std::string::npos; pos = text.find(s, pos))
+            text.replace(pos, s.size(), "[redacted]");
+    }
+}
+
+}  // namespace
+
 Log::Log(size_t ring_capacity) : capacity_(ring_capacity) {}
 
 void Log::add_secret(std::string secret) {
@@ -34,31 +54,47 @@ void Log::add_secret(std::string secret) {
     secrets_.push_back(std::move(secret));
 }
 
-void Log::write(LogLevel level, std::string_view source, std::string_view text) {
+void Log::write(LogLevel level, std::string_view source, std::string_view text,
+                LogFields fields) {
     if (!enabled(level)) return;
     const auto now = std::chrono::system_clock::now();
     const int64_t ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-    LogLine line{ms, level, std::string(source), std::string(text)};
+    LogLine line{ms, level, std::string(source), std::string(text), std::move(fields)};
     // One line per record: a newline inside would let input forge log lines.
-    for (char& c : line.text) {
-        if (c == '\n' || c == '\r') c = ' ';
-    }
+    auto one_line = [](std::string& t) {
+        for (char& c : t) {
+            if (c == '\n' || c == '\r') c = ' ';
+        }
+    };
+    one_line(line.text);
+    for (auto& [k, v] : line.fields) one_line(v);
 
     std::lock_guard<std::mutex> lock(mutex_);
-    for (const std::string& s : secrets_) {
-        for (size_t pos = line.text.find(s); pos != std::string::npos;
-             pos = line.text.find(s, pos)) {
-            line.text.replace(pos, s.size(), "[redacted]");
-        }
-    }
+    redact(line.text, secrets_);
+    for (auto& [k, v] : line.fields) redact(v, secrets_);
     const std::time_t secs = static_cast<std::time_t>(ms / 1000);
     std::tm tm{};
     gmtime_r(&secs, &tm);
-    char stamp[32];
-    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-    std::fprintf(stderr, "%s.%03dZ %-5s [%s] %s\n", stamp, static_cast<int>(ms % 1000),
-                 level_name(level).data(), line.source.c_str(), line.text.c_str());
+    char stamp[40];
+    const size_t n = std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+    std::snprintf(stamp + n, sizeof stamp - n, ".%03dZ", static_cast<int>(ms % 1000));
+    if (format_ == LogFormat::json) {
+        nlohmann::json j = {{"time", stamp},
+                            {"level", level_name(level)},
+                            {"component", line.source},
+                            {"message", line.text}};
+        for (const auto& [k, v] : line.fields) j.emplace(k, v);  // never overrides the above
+        // replace: text from clients or plugins may not be valid UTF-8.
+        const std::string out =
+            j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+        std::fwrite(out.data(), 1, out.size(), stderr);
+    } else {
+        std::string extra;
+        for (const auto& [k, v] : line.fields) extra += " " + k + "=" + v;
+        std::fprintf(stderr, "%s %-5s [%s] %s%s\n", stamp, level_name(level).data(),
+                     line.source.c_str(), line.text.c_str(), extra.c_str());
+    }
     ring_.push_back(std::move(line));
     if (ring_.size() > capacity_) ring_.pop_front();
 }

@@ -21,9 +21,11 @@ namespace {
 using nlohmann::json;
 using Route = std::pair<std::string, std::string>;  // method, OpenAPI path
 
-// Answer without a token: only these two.
+// Answer without a token: only these (health, login and the probes).
 const std::set<Route> kPublic = {{"GET", "/api/v1/controller/health"},
-                                 {"POST", "/api/v1/internal/auth/login"}};
+                                 {"POST", "/api/v1/internal/auth/login"},
+                                 {"GET", "/livez"},
+                                 {"GET", "/readyz"}};
 // Routes that take no tenant input, or scope what they return to the
 // caller's organization: 200 is right for them, if the other tenant's ids
 // appear nowhere in the answer.

@@ -22,6 +22,7 @@
 using namespace moolai::host;
 using moolai::test::http_raw;
 using moolai::test::http_request;
+using moolai::test::HttpHeaders;
 using moolai::test::HttpResult;
 using nlohmann::json;
 using std::chrono::milliseconds;
@@ -241,6 +242,8 @@ protected:
         tmp.write("www/index.html", "<html>spa</html>");
         tmp.write("www/app.js", "console.log(1)");
         tmp.write("www/assets/style.css", "body{}");
+        tmp.write("www/assets/app-1a2b3c.js", "let plain = 1;");
+        tmp.write("www/assets/app-1a2b3c.js.gz", "GZIPPED-BYTES");
         tmp.write("www/logo.svg", "<svg/>");
         tmp.write("www/img.png", "PNG");
         tmp.write("www/data.json", "{\"a\":1}");
@@ -280,6 +283,30 @@ TEST_F(RestStatic, ServesFilesWithTheirMimeType) {
         EXPECT_EQ(r.body, content) << path;
     }
     EXPECT_EQ(get("/api/health").status, 200);  // routes still win
+}
+
+TEST_F(RestStatic, HashedAssetsAreImmutableAndPrecompressedWhenAccepted) {
+    const HttpHeaders gzip = {{"Accept-Encoding", "gzip, deflate, br"}};
+    HttpResult r = http_request(server->port(), "GET", "/assets/app-1a2b3c.js", "", gzip);
+    ASSERT_EQ(r.status, 200) << r.error;
+    EXPECT_EQ(r.body, "GZIPPED-BYTES");
+    EXPECT_EQ(r.header("content-encoding"), "gzip");
+    EXPECT_EQ(r.header("content-type"), "application/javascript");  // of the original
+    EXPECT_EQ(r.header("vary"), "Accept-Encoding");
+    EXPECT_EQ(r.header("cache-control"), "public, max-age=31536000, immutable");
+
+    for (const HttpHeaders& h : {HttpHeaders{}, HttpHeaders{{"Accept-Encoding", "gzip;q=0"}}}) {
+        r = http_request(server->port(), "GET", "/assets/app-1a2b3c.js", "", h);
+        EXPECT_EQ(r.body, "let plain = 1;");
+        EXPECT_EQ(r.header("content-encoding"), "");
+        EXPECT_EQ(r.header("vary"), "Accept-Encoding");
+    }
+    // Without a .gz sibling: as it is. The page itself is always revalidated.
+    r = http_request(server->port(), "GET", "/assets/style.css", "", gzip);
+    EXPECT_EQ(r.body, "body{}");
+    EXPECT_EQ(r.header("content-encoding"), "");
+    for (const char* page : {"/", "/index.html", "/some/client/route"})
+        EXPECT_EQ(get(page).header("cache-control"), "no-cache") << page;
 }
 
 TEST_F(RestStatic, SpaFallbackForExtensionlessPathsOnly) {
@@ -410,8 +437,21 @@ TEST(RestServer, StartNamesHostAndPortWhenThePortIsTaken) {
     }
 }
 
-TEST(RestServer, AddRouteAfterStartIsRefused) {
+TEST(RestServer, RoutesAddedWhileServingAnswerAndWarmUpSays503) {
+    // The controller listens before its API exists, for health probes.
     RestServer server(local_options());
+    server.add_route("GET", "/livez", [](const HttpRequest&) {
+        return HttpResponse::json(200, "{\"status\":\"up\"}");
+    });
+    server.set_warming_up(true);
     server.start();
-    EXPECT_THROW(server.add_route("GET", "/late", echo), std::logic_error);
+    EXPECT_EQ(http_request(server.port(), "GET", "/livez").status, 200);
+    const HttpResult early = http_request(server.port(), "GET", "/late");
+    expect_json_error(early, 503, "starting");
+    EXPECT_EQ(early.header("retry-after"), "1");
+
+    server.add_route("GET", "/late", echo);
+    server.set_warming_up(false);
+    EXPECT_EQ(http_request(server.port(), "GET", "/late").status, 200);
+    expect_json_error(http_request(server.port(), "GET", "/api/other"), 404, "not_found");
 }
