@@ -1,5 +1,7 @@
 #include "app/session_auth.hpp"
 
+#include <random>
+
 #include <nlohmann/json.hpp>
 
 #include "app/rfc3339.hpp"
@@ -127,16 +129,37 @@ CallResult SessionAuth::create_user(std::string_view username, std::string_view 
     return storage_.user_create(rec.dump());
 }
 
-void SessionAuth::ensure_superadmin(const std::string& username,
-                                    const std::string& password) const {
-    if (username.empty() || password.empty()) return;
+namespace {
+
+// 24 characters of [A-Za-z0-9_-]: 144 bits from the kernel's generator.
+std::string random_password() {
+    static const char kAlphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    std::random_device rd;  // /dev/urandom (getrandom) on Linux
+    std::string out;
+    for (int i = 0; i < 24; ++i) out += kAlphabet[rd() % 64];
+    return out;
+}
+
+}  // namespace
+
+void SessionAuth::ensure_superadmin(std::string username, std::string password) const {
     Query q;
     q.status = "superadmin";
     q.limit = 1;
     CallResult existing = storage_.user_list(q);
-    if (existing.ok() && json::parse(existing.output).value("total", 0) > 0) return;
+    if (!existing.ok() || json::parse(existing.output).value("total", 0) > 0) return;
+    // No superadmin yet and none named: make one with a random password and
+    // show it this once, as a container's or a service's first start needs.
+    const bool generated = password.empty();
+    if (username.empty()) username = "admin";
+    if (generated) password = random_password();
     CallResult r = create_user(username, password, "superadmin", "");
-    if (r.ok()) {
+    if (r.ok() && generated) {
+        log_.warn("first start: created the superadmin \"" + username + "\" with the password \"" +
+                  password +
+                  "\" (shown once; set MOOLAI_SUPERADMIN_PASSWORD to choose it instead)");
+    } else if (r.ok()) {
         log_.info("created the first superadmin \"" + username +
                   "\" from MOOLAI_SUPERADMIN_USERNAME/PASSWORD");
     } else {

@@ -44,8 +44,10 @@ public:
     // Creates a user with a hashed password. MOOLAI_E_CONFLICT if it exists.
     CallResult create_user(std::string_view username, std::string_view password,
                            std::string_view role, std::string_view organization_id) const;
-    // The first-start bootstrap: creates the superadmin unless one exists.
-    void ensure_superadmin(const std::string& username, const std::string& password) const;
+    // The first-start bootstrap, when no superadmin exists: creates
+    // `username` ("" = admin) with `password`, or with a random password
+    // that is logged this once when `password` is "".
+    void ensure_superadmin(std::string username, std::string password) const;
 
     static std::string_view bearer_token(std::string_view authorization_header) noexcept;
     // Constant-time equality of two non-empty secrets (tokens, token hashes).

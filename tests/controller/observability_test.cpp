@@ -4,6 +4,9 @@
 // as one JSON object a line (MOOLAI_LOG_FORMAT=json).
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
@@ -102,6 +105,30 @@ TEST_F(Observability, JsonLogsAreOneObjectALineWithFields) {
     EXPECT_GT(lines, 5u);
     EXPECT_TRUE(failed_login) << controller->log();
     EXPECT_TRUE(created) << controller->log();
+}
+
+TEST(FirstStart, WithoutAPasswordARandomOneIsLoggedOnceAndWorks) {
+    const auto dir = std::filesystem::temp_directory_path() /
+                     ("moolai-first-" + std::to_string(::getpid()));
+    const std::map<std::string, std::string> env = {{"MOOLAI_DATA_DIR", dir.string()}};
+    std::string password;
+    {
+        ControllerProcess c(env);
+        ASSERT_TRUE(c.wait_ready()) << c.log();
+        std::smatch m;
+        const std::string log = c.log();
+        ASSERT_TRUE(std::regex_search(
+            log, m, std::regex(R"re(created the superadmin "admin" with the password "([A-Za-z0-9_-]{24})")re")))
+            << log;
+        password = m[1];
+        EXPECT_FALSE(login_token(c.rest_port(), "admin", password).empty());
+    }
+    ControllerProcess again(env);
+    ASSERT_TRUE(again.wait_ready()) << again.log();
+    EXPECT_EQ(again.log().find("with the password"), std::string::npos) << again.log();
+    EXPECT_FALSE(login_token(again.rest_port(), "admin", password).empty());
+    again.stop();
+    std::filesystem::remove_all(dir);
 }
 
 TEST(ObservabilityConfig, UnknownLogFormatIsRefusedWithOneLine) {
