@@ -198,8 +198,9 @@ live = None
 try:
     live = WebSocket("/api/v1/events")
     live.send({"type": "subscribe", "token": token})
-    # The stream answers nothing to a subscribe; an event proves it works.
-    check("live stream (/api/v1/events) upgraded through nginx", True)
+    sub = live.recv()
+    check("live stream (/api/v1/events) subscribed through nginx",
+          bool(sub) and sub.get("type") == "subscribed", sub)
 except (OSError, ConnectionError) as e:
     check("live stream (/api/v1/events) upgraded through nginx", False, e)
 
