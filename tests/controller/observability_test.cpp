@@ -131,6 +131,26 @@ TEST(FirstStart, WithoutAPasswordARandomOneIsLoggedOnceAndWorks) {
     std::filesystem::remove_all(dir);
 }
 
+// The dashboard's live stream behind a proxy: ui-config tells the REST port
+// (a page from another port is proxied) and the configured public URL.
+TEST_F(Observability, UiConfigTellsRestPortAndPublicStreamUrl) {
+    start({{"MOOLAI_PUBLIC_WS_URL", "wss://moolai.example/api/v1/events"}});
+    HttpResult r = http_request(port(), "GET", "/api/v1/internal/ui-config", "", bearer(admin));
+    ASSERT_EQ(r.status, 200) << r.body;
+    const json j = json::parse(r.body);
+    EXPECT_EQ(j["rest_port"], port());
+    EXPECT_EQ(j["ws_port"], controller->ws_port());
+    EXPECT_EQ(j["events_url"], "wss://moolai.example/api/v1/events");
+    EXPECT_EQ(j["events_path"], "/api/v1/events");
+}
+
+TEST(ObservabilityConfig, PublicStreamUrlMustBeAWebSocketUrl) {
+    const RunResult r =
+        run_controller({"--check-config"}, {{"MOOLAI_PUBLIC_WS_URL", "http://moolai.example/x"}});
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find("must start with ws:// or wss://"), std::string::npos) << r.output;
+}
+
 TEST(ObservabilityConfig, UnknownLogFormatIsRefusedWithOneLine) {
     const RunResult r = run_controller({"--check-config"}, {{"MOOLAI_LOG_FORMAT", "xml"}});
     EXPECT_EQ(r.exit_code, 2) << r.output;

@@ -146,6 +146,10 @@ export interface UiConfig {
   ws_port: number;
   events_path: string;
   poll_interval_ms: number;
+  /** The controller's REST port; a page served from another port is behind a proxy. */
+  rest_port?: number;
+  /** MOOLAI_PUBLIC_WS_URL: where browsers reach the stream, when set. */
+  events_url?: string | null;
 }
 
 export interface CreatedOrchestrator extends Orchestrator {

@@ -1,5 +1,5 @@
 import { FakeSocket } from '../test/fakes';
-import { EventStream, eventsUrl, StreamHandlers } from './eventStream';
+import { EventStream, eventsUrl, StreamHandlers, streamUrl } from './eventStream';
 
 function handlers() {
   return { onEvent: vi.fn(), onState: vi.fn(), onSubscribed: vi.fn(), onRefused: vi.fn() } satisfies StreamHandlers;
@@ -120,5 +120,34 @@ describe('eventsUrl', () => {
     expect(eventsUrl('ctl.example', false, 8766, '/api/v1/events')).toBe('ws://ctl.example:8766/api/v1/events');
     expect(eventsUrl('ctl.example', true, 443, 'events')).toBe('wss://ctl.example:443/events');
     expect(eventsUrl('::1', false, 8766, '/e')).toBe('ws://[::1]:8766/e');
+  });
+});
+
+describe('streamUrl', () => {
+  const config = { ws_port: 8766, rest_port: 8765, events_path: '/api/v1/events', poll_interval_ms: 10000 };
+  const page = (url: string) => {
+    const u = new URL(url);
+    return { protocol: u.protocol, hostname: u.hostname, host: u.host, port: u.port };
+  };
+
+  it('dials the WebSocket port when the page came straight from the REST port', () => {
+    expect(streamUrl(page('http://ctl.example:8765/fleet'), config)).toBe('ws://ctl.example:8766/api/v1/events');
+  });
+
+  it('stays on the page origin behind a reverse proxy', () => {
+    expect(streamUrl(page('http://localhost:8080/'), config)).toBe('ws://localhost:8080/api/v1/events');
+    expect(streamUrl(page('https://moolai.example/'), config)).toBe('wss://moolai.example/api/v1/events');
+    expect(streamUrl(page('http://moolai.example/'), config)).toBe('ws://moolai.example/api/v1/events');
+  });
+
+  it('takes the configured public URL over both', () => {
+    expect(
+      streamUrl(page('http://localhost:8765/'), { ...config, events_url: 'wss://live.example/events' }),
+    ).toBe('wss://live.example/events');
+  });
+
+  it('falls back to the WebSocket port when the controller does not say its REST port', () => {
+    const { rest_port: _ignored, ...older } = config;
+    expect(streamUrl(page('http://localhost:8080/'), older)).toBe('ws://localhost:8766/api/v1/events');
   });
 });

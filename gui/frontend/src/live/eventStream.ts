@@ -1,6 +1,7 @@
 // The live-update stream: a WebSocket to the controller's tenant-scoped event
 // feed. It subscribes with the session token, reports every event, and
 // reconnects with exponential backoff when the connection drops.
+import type { UiConfig } from '../api/types';
 
 export type EventKind =
   | 'orchestrator_registered'
@@ -44,6 +45,31 @@ export interface StreamOptions {
 export function eventsUrl(hostname: string, secure: boolean, wsPort: number, path: string): string {
   const host = hostname.includes(':') ? `[${hostname}]` : hostname; // IPv6 literal
   return `${secure ? 'wss' : 'ws'}://${host}:${wsPort}${path.startsWith('/') ? path : `/${path}`}`;
+}
+
+export interface PageLocation {
+  protocol: string;
+  hostname: string;
+  host: string;
+  port: string;
+}
+
+/**
+ * Where the dashboard dials its live stream: the configured public URL if
+ * there is one; the page's own origin when the page did not come from the
+ * controller's REST port (a reverse proxy serves it, and forwards the
+ * stream's path to the WebSocket port); else the WebSocket port on the
+ * page's host, as when the controller is reached directly.
+ */
+export function streamUrl(page: PageLocation, config: UiConfig): string {
+  if (config.events_url) return config.events_url;
+  const secure = page.protocol === 'https:';
+  const pagePort = page.port || (secure ? '443' : '80');
+  if (config.rest_port !== undefined && pagePort !== String(config.rest_port)) {
+    const path = config.events_path.startsWith('/') ? config.events_path : `/${config.events_path}`;
+    return `${secure ? 'wss' : 'ws'}://${page.host}${path}`;
+  }
+  return eventsUrl(page.hostname, secure, config.ws_port, config.events_path);
 }
 
 export class EventStream {

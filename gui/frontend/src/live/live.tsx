@@ -4,7 +4,7 @@ import { createContext, ReactNode, useCallback, useContext, useEffect, useMemo, 
 import { DEFAULT_UI_CONFIG } from '../api/endpoints';
 import type { UiConfig } from '../api/types';
 import { useSession } from '../auth/session';
-import { EventStream, eventsUrl, LiveEvent, StreamState } from './eventStream';
+import { EventStream, LiveEvent, StreamState, streamUrl } from './eventStream';
 
 export type LiveMode = 'starting' | 'live' | 'reconnecting' | 'polling';
 
@@ -63,12 +63,7 @@ export function LiveProvider({ children, WebSocketImpl }: LiveProviderProps) {
 
   useEffect(() => {
     if (!token || !config || !streamOffered) return;
-    const url = eventsUrl(
-      window.location.hostname,
-      window.location.protocol === 'https:',
-      config.ws_port,
-      config.events_path,
-    );
+    const url = streamUrl(window.location, config);
     const stream = new EventStream(
       { url, token, WebSocketImpl },
       {
