@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, builds twice (plain, and with
 # AddressSanitizer + UBSan), runs the whole ctest suite in each, then the
-# dashboard's component and end-to-end tests, and ends with one summary.
-# Exit status 0 only when all of them pass.
+# dashboard's component and end-to-end tests, then the Docker bundle
+# (scripts/test-docker.sh; MOOLAI_SKIP_DOCKER=1 skips it), and ends with one
+# summary. Exit status 0 only when all of them pass.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -42,9 +43,21 @@ if [ "${result[plain]:-}" != "BUILD FAILED" ]; then
   [ -n "${result[dashboard]}" ] || result[dashboard]="no summary"
 fi
 
+# The Docker bundle: image, compose stack, checks through the proxy.
+if [ "${MOOLAI_SKIP_DOCKER:-0}" = 1 ]; then
+  result[docker]="skipped (MOOLAI_SKIP_DOCKER=1)"
+else
+  echo "=== [docker] image + compose stack"
+  mkdir -p build
+  scripts/test-docker.sh 2>&1 | tee build/docker-summary.txt
+  [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+  result[docker]=$(grep -E "^docker: [0-9]+ passed" build/docker-summary.txt | tail -1 | sed 's/^docker: //')
+  [ -n "${result[docker]}" ] || result[docker]="no summary"
+fi
+
 echo
 echo "=== Summary"
-for name in plain asan+ubsan dashboard; do
+for name in plain asan+ubsan dashboard docker; do
   printf '%-11s %s\n' "$name:" "${result[$name]:-not run}"
 done
 [ $status -eq 0 ] && echo "ALL TESTS PASSED" || echo "SOME TESTS FAILED"
