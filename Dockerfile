@@ -17,8 +17,16 @@ RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \
  && apt-get install -y -qq --no-install-recommends nodejs npm ca-certificates
 WORKDIR /src/gui/frontend
 COPY gui/frontend/package.json gui/frontend/package-lock.json ./
+# CA certificates (PEM) of a TLS-intercepting proxy between this build and
+# the npm registry, if there is one (scripts/test-docker.sh passes the
+# host's extra ones). Only this stage sees them; the image does not.
+ARG MOOLAI_EXTRA_CA_CERTS=
 RUN --mount=type=cache,target=/root/.npm \
-    npm ci --no-audit --no-fund --loglevel=error
+    if [ -n "$MOOLAI_EXTRA_CA_CERTS" ]; then \
+      printf '%s\n' "$MOOLAI_EXTRA_CA_CERTS" > /tmp/extra-ca.pem; \
+      export NODE_EXTRA_CA_CERTS=/tmp/extra-ca.pem; \
+    fi \
+ && npm ci --no-audit --no-fund --loglevel=error
 COPY gui/frontend/ ./
 COPY gui/build.sh /src/gui/build.sh
 RUN /src/gui/build.sh

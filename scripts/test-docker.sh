@@ -98,9 +98,26 @@ fi
 MOOLAI_DB_PASSWORD=$(head -c 18 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
 MOOLAI_METRICS_TOKEN=$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
 MOOLAI_GIT_COMMIT=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+# The npm registry may sit behind a TLS-intercepting proxy that this host
+# trusts: the certificates of its bundle that Debian's ca-certificates does
+# not ship go to the dashboard's build stage (public certificates, no keys).
+MOOLAI_EXTRA_CA_CERTS=$(python3 - <<'PY'
+import glob, re
+pem = re.compile(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", re.S)
+def certs(text): return [m.group(0).strip() for m in pem.finditer(text)]
+stock = set()
+for f in glob.glob("/usr/share/ca-certificates/*/*.crt"):
+    stock.update(certs(open(f, errors="replace").read()))
+try:
+    bundle = open("/etc/ssl/certs/ca-certificates.crt", errors="replace").read()
+except OSError:
+    bundle = ""
+print("\n".join(c for c in certs(bundle) if c not in stock))
+PY
+)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 MOOLAI_HTTP_PORT=$(free_port)
-export MOOLAI_DB_PASSWORD MOOLAI_METRICS_TOKEN MOOLAI_GIT_COMMIT MOOLAI_HTTP_PORT
+export MOOLAI_DB_PASSWORD MOOLAI_METRICS_TOKEN MOOLAI_GIT_COMMIT MOOLAI_HTTP_PORT MOOLAI_EXTRA_CA_CERTS
 unset MOOLAI_SUPERADMIN_PASSWORD DEV_BEARER_TOKEN MOOLAI_PUBLIC_WS_URL
 
 log "stand-ins for the third-party images (no registry here)"
