@@ -28,7 +28,7 @@ def check(name, ok, detail=""):
     return ok
 
 
-def http(method, path, body=None, headers=None, timeout=10):
+def request(method, path, body=None, headers=None, timeout=10):
     c = http.client.HTTPConnection(HOST, PORT, timeout=timeout)
     h = dict(headers or {})
     data = None
@@ -45,7 +45,7 @@ def http(method, path, body=None, headers=None, timeout=10):
 
 def http_json(method, path, body=None, token=None):
     h = {"Authorization": "Bearer " + token} if token else {}
-    status, _, raw = http(method, path, body, h)
+    status, _, raw = request(method, path, body, h)
     try:
         return status, json.loads(raw)
     except ValueError:
@@ -164,13 +164,13 @@ if not token:
     sys.exit(1)
 
 # -- the dashboard's index and an asset, pre-compressed and cacheable
-status, hdrs, raw = http("GET", "/")
+status, hdrs, raw = request("GET", "/")
 page = raw.decode(errors="replace")
 check("dashboard index served", status == 200 and '<div id="root">' in page, (status, page[:200]))
 check("index revalidated (Cache-Control: no-cache)", hdrs.get("cache-control") == "no-cache", hdrs)
 assets = re.findall(r'src="(/assets/[^"]+\.js)"', page)
 if check("index names a hashed script", bool(assets), page[:300]):
-    status, hdrs, raw = http("GET", assets[0], headers={"Accept-Encoding": "gzip"})
+    status, hdrs, raw = request("GET", assets[0], headers={"Accept-Encoding": "gzip"})
     ok = status == 200 and hdrs.get("content-encoding") == "gzip"
     try:
         js = gzip.decompress(raw) if ok else b""
@@ -238,11 +238,11 @@ if orch is not None:
     orch.close()
 
 # -- metrics with the scrape token through the proxy
-status, hdrs, raw = http("GET", "/metrics", headers={"Authorization": "Bearer " + METRICS_TOKEN})
+status, hdrs, raw = request("GET", "/metrics", headers={"Authorization": "Bearer " + METRICS_TOKEN})
 text = raw.decode(errors="replace")
 check("/metrics with the scrape token", status == 200 and "moolai_build_info{" in text
       and "moolai_heartbeat_ack_seconds_count" in text, (status, text[:300]))
-status, _, _ = http("GET", "/api/v1/internal/plugins", headers={"Authorization": "Bearer " + METRICS_TOKEN})
+status, _, _ = request("GET", "/api/v1/internal/plugins", headers={"Authorization": "Bearer " + METRICS_TOKEN})
 check("the scrape token opens nothing else", status == 401, status)
 
 failed = results.count(False)
