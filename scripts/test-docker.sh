@@ -182,10 +182,13 @@ check "the controller process runs as a non-root user" \
   test "$(docker top "$controller" -o uid | tail -n +2 | head -1 | tr -d ' ')" != 0
 
 log "smoke through nginx on port $MOOLAI_HTTP_PORT"
-if python3 tests/docker/smoke.py 127.0.0.1 "$MOOLAI_HTTP_PORT" "${password:-none}" "$MOOLAI_METRICS_TOKEN"; then
-  pass=$((pass + 1))
+python3 tests/docker/smoke.py 127.0.0.1 "$MOOLAI_HTTP_PORT" "${password:-none}" "$MOOLAI_METRICS_TOKEN" |
+  tee "$lab/smoke.log"
+smoke=$(sed -n 's/^smoke: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$lab/smoke.log")
+if [ -n "$smoke" ]; then
+  pass=$((pass + ${smoke% *})); fail=$((fail + ${smoke#* }))
 else
-  fail=$((fail + 1))
+  echo "FAIL the smoke script did not finish"; fail=$((fail + 1))
 fi
 
 log "/readyz while PostgreSQL is stopped"
