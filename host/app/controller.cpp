@@ -191,6 +191,7 @@ void Controller::start() {
             "Demo mode only; never expose this controller.");
 
     // The fleet in memory, from storage; then its writers.
+    s.readiness.set_phase("loading the fleet");
     s.fleet = std::make_unique<FleetState>(int64_t{s.config.heartbeat_ttl_sec} * 1000);
     const int64_t loaded_at = now_unix_ms();
     CallResult scan =
@@ -201,7 +202,6 @@ void Controller::start() {
     if (!scan.ok())
         throw std::runtime_error(std::string("cannot load the fleet from storage: ") +
                                  status_name(scan.status) + ": " + scan.error);
-    s.readiness.set_phase("loading the fleet");
     s.log.info("fleet loaded: " + std::to_string(s.fleet->size()) + " orchestrators");
     Histogram* batch_seconds = s.metrics.histogram(
         "moolai_storage_batch_write_seconds", "One batched last_seen/status write, seconds", "");
