@@ -74,14 +74,16 @@ HttpResponse login(const Context& ctx, const HttpRequest& req) {
     if (r.status == MOOLAI_E_DENIED) {
         ctx.throttle.record_failure(username, now_unix_ms());
         ctx.log.warn("failed login for \"" + username + "\" from " + req.remote,
-                     {{"username", username}, {"remote", req.remote}});
+                     {{"username", username}, {"remote", req.remote},
+                      {"request_id", req.request_id}});
         return HttpResponse::error(401, "invalid_credentials", "invalid username or password");
     }
     if (r.status == MOOLAI_OK) ctx.throttle.reset(username);
     if (r.status != MOOLAI_OK)
         return HttpResponse::error(http_status_of(r.status), "login_failed", r.error);
     ctx.log.info("login of \"" + r.principal.username + "\" from " + req.remote,
-                 {{"username", r.principal.username}, {"remote", req.remote}});
+                 {{"username", r.principal.username}, {"remote", req.remote},
+                  {"request_id", req.request_id}});
     json org =
         r.principal.organization_id.empty() ? json(nullptr) : json(r.principal.organization_id);
     return ok(json{{"success", true},

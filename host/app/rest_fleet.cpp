@@ -73,7 +73,8 @@ HttpResponse put_independence(const Context& ctx, const HttpRequest& req, const 
                  who.username + (pushed ? " (pushed)" : " (not connected)"),
                  {{"orchestrator_id", o->id},
                   {"organization_id", o->organization_id},
-                  {"username", who.username}});
+                  {"username", who.username},
+                  {"request_id", req.request_id}});
     return ok(json{{"success", true},
                    {"message", "Independence mode updated"},
                    {"orchestrator_id", o->id},

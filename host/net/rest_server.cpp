@@ -16,12 +16,14 @@
 #include <chrono>
 #include <climits>
 #include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <deque>
 #include <fstream>
 #include <iterator>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <stdexcept>
 #include <thread>
 
@@ -92,6 +94,22 @@ int64_t now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
                std::chrono::steady_clock::now().time_since_epoch())
         .count();
+}
+
+bool usable_request_id(const std::string& id) {
+    if (id.empty() || id.size() > 64) return false;
+    for (char c : id)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-')
+            return false;
+    return true;
+}
+
+// Unique enough to find one request in the logs; not a secret.
+std::string new_request_id() {
+    thread_local std::mt19937_64 gen{std::random_device{}()};
+    char out[17];
+    std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(gen()));
+    return out;
 }
 
 int hex_value(char c) {
@@ -293,6 +311,7 @@ struct Core {
     HttpResponse run(const Route& route, const HttpRequest& req,
                      std::chrono::steady_clock::time_point received) const {
         HttpResponse r = run_handler(route, req);
+        r.headers.emplace_back("X-Request-Id", req.request_id);
         if (opt.on_response)
             opt.on_response(route.method, route.pattern, r.status,
                             std::chrono::duration<double>(std::chrono::steady_clock::now() - received)
@@ -304,9 +323,11 @@ struct Core {
         try {
             return route.handler(req);
         } catch (const std::exception& e) {
-            log(kNetError, route.method + " " + route.pattern + " threw: " + e.what());
+            log(kNetError, route.method + " " + route.pattern + " threw (request " +
+                               req.request_id + "): " + e.what());
         } catch (...) {
-            log(kNetError, route.method + " " + route.pattern + " threw a non-exception");
+            log(kNetError, route.method + " " + route.pattern + " threw a non-exception (request " +
+                               req.request_id + ")");
         }
         return HttpResponse::error(500, "internal", "internal error");
     }
@@ -329,6 +350,8 @@ struct Core {
         for (const auto& kv : pr.headers().rawList())
             req.headers.emplace_back(kv.second.name(), kv.second.value());
         req.authorization = req.header("Authorization");
+        req.request_id = req.header("X-Request-Id");
+        if (!usable_request_id(req.request_id)) req.request_id = new_request_id();
         req.body = pr.body();
         req.remote = format_remote(pr.address());
 

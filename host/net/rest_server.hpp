@@ -27,6 +27,10 @@ struct HttpRequest {
     std::string authorization;  // Authorization header, "" when absent
     std::string body;
     std::string remote;  // "ip:port" ("[ip]:port" for IPv6)
+    // The client's X-Request-Id when it is 1-64 of [A-Za-z0-9._-] (a proxy's
+    // id is kept), else 16 random hex digits; sent back as X-Request-Id on
+    // routed requests, for logs to name.
+    std::string request_id;
 
     // Case-insensitive header lookup; "" when absent.
     std::string header(std::string_view name) const;

@@ -81,7 +81,12 @@ TEST_F(Observability, ScrapeTokenReadsMetricsAndNothingElse) {
 
 TEST_F(Observability, JsonLogsAreOneObjectALineWithFields) {
     start({{"MOOLAI_LOG_FORMAT", "json"}});
-    EXPECT_EQ(login_token(port(), "root", "wrong-password").size(), 0u);
+    const HttpResult refused =
+        http_request(port(), "POST", "/api/v1/internal/auth/login",
+                     R"({"username":"root","password":"wrong-password"})");
+    ASSERT_EQ(refused.status, 401);
+    const std::string request_id = refused.header("x-request-id");
+    ASSERT_FALSE(request_id.empty());
     const std::string cred = issue(port(), admin, "acme", "obs-2");
     ASSERT_FALSE(cred.empty());
     controller->stop();
@@ -98,7 +103,10 @@ TEST_F(Observability, JsonLogsAreOneObjectALineWithFields) {
         EXPECT_TRUE(std::regex_match(j["time"].get<std::string>(),
                                      std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)")))
             << line;
-        if (j.value("username", "") == "root" && j["level"] == "warn") failed_login = true;
+        if (j.value("username", "") == "root" && j["level"] == "warn") {
+            failed_login = true;
+            EXPECT_EQ(j.value("request_id", ""), request_id) << line;  // the answer's id
+        }
         if (j.value("orchestrator_id", "") == "obs-2" && j.value("organization_id", "") == "acme")
             created = true;
     }

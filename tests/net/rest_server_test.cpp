@@ -12,6 +12,7 @@
 #include <fstream>
 #include <future>
 #include <mutex>
+#include <regex>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -435,6 +436,35 @@ TEST(RestServer, StartNamesHostAndPortWhenThePortIsTaken) {
                   std::string::npos)
             << e.what();
     }
+}
+
+TEST(RestServer, EveryRoutedAnswerCarriesARequestId) {
+    RestServer server(local_options());
+    std::mutex m;
+    std::vector<std::string> seen;
+    server.add_route("GET", "/id", [&](const HttpRequest& q) {
+        std::lock_guard<std::mutex> lk(m);
+        seen.push_back(q.request_id);
+        return HttpResponse::json(200, "{}");
+    });
+    server.start();
+    // A proxy's id is kept; anything else is replaced by a fresh one.
+    HttpResult kept = http_request(server.port(), "GET", "/id", "", {{"X-Request-Id", "edge-42.a_b"}});
+    EXPECT_EQ(kept.header("x-request-id"), "edge-42.a_b");
+    const std::string long_id(65, 'a');
+    for (const std::string& bad : {std::string("has space"), std::string("a\"b"), long_id}) {
+        HttpResult r = http_request(server.port(), "GET", "/id", "", {{"X-Request-Id", bad}});
+        EXPECT_TRUE(std::regex_match(r.header("x-request-id"), std::regex("[0-9a-f]{16}")))
+            << bad << " -> " << r.header("x-request-id");
+    }
+    HttpResult a = http_request(server.port(), "GET", "/id");
+    HttpResult b = http_request(server.port(), "GET", "/id");
+    EXPECT_TRUE(std::regex_match(a.header("x-request-id"), std::regex("[0-9a-f]{16}")));
+    EXPECT_NE(a.header("x-request-id"), b.header("x-request-id"));
+    std::lock_guard<std::mutex> lk(m);
+    ASSERT_EQ(seen.size(), 6u);
+    EXPECT_EQ(seen[0], "edge-42.a_b");  // the handler sees the id it answers with
+    EXPECT_EQ(seen[4], a.header("x-request-id"));
 }
 
 TEST(RestServer, RoutesAddedWhileServingAnswerAndWarmUpSays503) {
