@@ -70,9 +70,10 @@ int64_t h_monotonic_ms(moolai_host*) {
 const moolai_host_api* host_api() {
     static const moolai_host_api api = [] {
         moolai_host_api a{};
-        a.struct_size = sizeof(a);
+        // A 1.0 host: this harness does not offer the 1.1 config services.
+        a.struct_size = MOOLAI_HOST_API_SIZE_1_0;
         a.abi_major = MOOLAI_ABI_MAJOR;
-        a.abi_minor = MOOLAI_ABI_MINOR;
+        a.abi_minor = 0;
         a.log = h_log;
         a.set_error = h_set_error;
         a.write_output = h_write_output;
@@ -95,7 +96,7 @@ Library::Library(const std::string& path) {
     auto entry = reinterpret_cast<moolai_plugin_entry_fn>(sym);
     desc_ = entry(MOOLAI_ABI_MAJOR, MOOLAI_ABI_MINOR);
     if (desc_ == nullptr) throw std::runtime_error(path + ": entry point returned NULL");
-    if (desc_->struct_size < sizeof(moolai_plugin_descriptor))
+    if (desc_->struct_size < MOOLAI_PLUGIN_DESCRIPTOR_SIZE_1_0)
         throw std::runtime_error(path + ": descriptor struct_size too small");
 }
 

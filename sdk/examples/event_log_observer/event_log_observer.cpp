@@ -459,7 +459,7 @@ public:
     }
 
     Status on_event(Call& call, const moolai_event& e) override {
-        if (e.struct_size < sizeof(moolai_event))
+        if (e.struct_size < MOOLAI_EVENT_SIZE_1_0)
             return call.fail(MOOLAI_E_INVALID, "event struct_size too small");
         if (!wanted(e.kind)) return MOOLAI_OK;
 
