@@ -7,7 +7,7 @@
 # MOOLAI_CONAN_VENV overrides the directory.
 set -euo pipefail
 conan_version=2.34.0
-venv=${MOOLAI_CONAN_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/moolai/conan-$conan_version}
+venv=${MOOLAI_CONAN_VENV:-${XDG_CACHE_HOME:-${HOME:?neither MOOLAI_CONAN_VENV nor HOME is set}/.cache}/moolai/conan-$conan_version}
 
 if [ "${1:-}" != --install ]; then
   echo "$venv"
