@@ -3,6 +3,9 @@
 // requests to the config_probe plugin, and the answers both hosts must give.
 #pragma once
 
+#include <gtest/gtest.h>
+
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -67,6 +70,20 @@ inline std::pair<std::string, std::string> config_batch() {
         answers += answer + "\n";
     }
     return {requests, answers};
+}
+
+// Compares the probe's answers with config_batch()'s, line by line, so a
+// failure names the request.
+inline void expect_config_answers(const std::string& got) {
+    const auto [requests, answers] = config_batch();
+    std::istringstream want_lines(answers), got_lines(got), request_lines(requests);
+    std::string want, line, request;
+    while (std::getline(want_lines, want)) {
+        std::getline(request_lines, request);
+        ASSERT_TRUE(std::getline(got_lines, line)) << "no answer to " << request;
+        EXPECT_EQ(line, want) << "request: " << request;
+    }
+    EXPECT_FALSE(std::getline(got_lines, line)) << "an extra answer: " << line;
 }
 
 }  // namespace moolai::test

@@ -7,7 +7,6 @@
 
 #include <moolai/sdk.hpp>
 #include <moolai/sdk/testing.hpp>
-#include <sstream>
 
 #include "config_cases.hpp"
 
@@ -28,15 +27,7 @@ std::string probe(kit::FakeHost& host, const std::string& requests) {
 
 TEST(TestKit, ConfigServicesAnswerLikeTheRealHost) {
     kit::FakeHost host(moolai::test::kProbeConfig);
-    const auto [requests, answers] = moolai::test::config_batch();
-    const std::string got = probe(host, requests);
-    std::istringstream want_lines(answers), got_lines(got), request_lines(requests);
-    std::string want, line, request;
-    while (std::getline(want_lines, want)) {
-        std::getline(request_lines, request);
-        ASSERT_TRUE(std::getline(got_lines, line)) << "no answer to " << request;
-        EXPECT_EQ(line, want) << "request: " << request;
-    }
+    moolai::test::expect_config_answers(probe(host, moolai::test::config_batch().first));
 }
 
 // A 1.1 plugin that requires only 1.0, in a 1.0 host: it loads, and reads
