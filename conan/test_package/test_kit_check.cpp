@@ -18,15 +18,6 @@ void check(bool ok, const char* what) {
     ++(ok ? passed : failures);
 }
 
-moolai_heartbeat_info heartbeat(const char* organization) {
-    moolai_heartbeat_info hb{};
-    hb.struct_size = sizeof hb;
-    hb.status = MOOLAI_ORCH_ACTIVE;
-    hb.orchestrator_id = moolai::sdk::str("orch-1");
-    hb.organization_id = moolai::sdk::str(organization);
-    return hb;
-}
-
 }  // namespace
 
 int main() try {
@@ -39,9 +30,9 @@ int main() try {
     check(host.logged("ignoring organization org-quiet"), "the plugin read its config and logged");
 
     uint32_t decision = 99;
-    t::Result r = plugin.on_heartbeat(heartbeat("org-busy"), decision);
+    t::Result r = plugin.on_heartbeat(t::Heartbeat{"orch-1", "org-busy"}.view(), decision);
     check(r.ok() && decision == MOOLAI_HEARTBEAT_PROCESS, "another organization is processed");
-    r = plugin.on_heartbeat(heartbeat("org-quiet"), decision);
+    r = plugin.on_heartbeat(t::Heartbeat{"orch-2", "org-quiet"}.view(), decision);
     check(r.ok() && decision == MOOLAI_HEARTBEAT_IGNORE, "the quiet organization is ignored");
     check(host.counter("quiet_org_policy.ignored") == 1, "the ignored heartbeat is counted");
 
