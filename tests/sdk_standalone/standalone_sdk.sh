@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# standalone_sdk.sh <repo root> <work dir>
+# standalone_sdk.sh <repo root> <work dir> [cmake]
 # The SDK as a plugin author without the controller gets it: sdk/ configured
 # alone by a fresh CMake, installed to a prefix, and a plugin project
 # (conan/test_package, the same one the Conan package is tested with) built
@@ -16,7 +16,7 @@
 #     translation unit) lies in the prefix or belongs to the compiler's and
 #     the C library's own Debian packages.
 set -euo pipefail
-repo=$(cd "$1" && pwd) work=$2
+repo=$(cd "$1" && pwd) work=$2 cmake=${3:-cmake}
 rm -rf "$work"
 mkdir -p "$work/home" "$work/empty-root"
 work=$(cd "$work" && pwd)
@@ -41,14 +41,14 @@ check_trace() {
 }
 
 echo "=== configure sdk/ alone"
-"${clean[@]}" cmake -S "$repo/sdk" -B "$work/sdk-build" -G Ninja \
+"${clean[@]}" "$cmake" -S "$repo/sdk" -B "$work/sdk-build" -G Ninja \
   -DCMAKE_FIND_ROOT_PATH="$work/empty-root" -DCMAKE_FIND_ROOT_PATH_MODE_PACKAGE=ONLY \
   -DCMAKE_FIND_ROOT_PATH_MODE_LIBRARY=ONLY -DCMAKE_FIND_ROOT_PATH_MODE_INCLUDE=ONLY \
   --no-warn-unused-cli --trace-format=json-v1 --trace-redirect="$work/sdk-trace.json"
 check_trace "$work/sdk-trace.json" Threads
 
 echo "=== install"
-"${clean[@]}" cmake --install "$work/sdk-build" --prefix "$prefix"
+"${clean[@]}" "$cmake" --install "$work/sdk-build" --prefix "$prefix"
 version=$(sed -n 's/^#define MOOLAI_SDK_VERSION_STRING "\(.*\)"/\1/p' \
   "$repo/sdk/include/moolai/sdk/version.hpp")
 for f in include/moolai/plugin_types.h include/moolai/plugin_api.h include/moolai/sdk.hpp \
@@ -79,12 +79,12 @@ others=$(grep -Ev "$toolchain" <<<"$owners" || true)
 [ -z "$others" ] || fail "the SDK's headers pull in headers of: $others"
 
 echo "=== a plugin project against the prefix"
-"${clean[@]}" cmake -S "$repo/conan/test_package" -B "$work/plugin-build" -G Ninja \
+"${clean[@]}" "$cmake" -S "$repo/conan/test_package" -B "$work/plugin-build" -G Ninja \
   -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   --trace-format=json-v1 --trace-redirect="$work/plugin-trace.json"
 check_trace "$work/plugin-trace.json" MoolaiPluginSDK Threads
 grep -q "\"file\":\"$prefix/lib/cmake/MoolaiPluginSDK/MoolaiPluginSDKConfig.cmake\"" \
   "$work/plugin-trace.json" || fail "MoolaiPluginSDK was not found in $prefix"
-"${clean[@]}" cmake --build "$work/plugin-build"   # checks the export list
+"${clean[@]}" "$cmake" --build "$work/plugin-build"   # checks the export list
 "$work/plugin-build/test_kit_check"
 echo "standalone_sdk: PASSED"
