@@ -20,4 +20,9 @@ export CONAN_HOME=$work/home
 
 cp -r "$repo/conan/test_package" "$work/test_package"
 "$conan" create "$repo/conan" --test-folder "$work/test_package"
+# The recipe's version is version.hpp's, like the CMake package's.
+version=$(sed -n 's/^#define MOOLAI_SDK_VERSION_STRING "\(.*\)"/\1/p' \
+  "$repo/sdk/include/moolai/sdk/version.hpp")
+"$conan" list "moolai-plugin-sdk/$version" | grep -Eq "^ +moolai-plugin-sdk/${version//./\\.}$" ||
+  { echo "conan_create: no moolai-plugin-sdk/$version in the cache" >&2; exit 1; }
 echo "conan_create: PASSED"

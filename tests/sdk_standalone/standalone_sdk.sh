@@ -11,7 +11,7 @@
 #  2. the SDK is configured with find_package/find_library/find_path
 #     confined to an empty root, so no third-party package could be found,
 #     and its trace may show no find_package but Threads and no library or
-#     header search at all;
+#     header search of its own;
 #  3. every header the installed SDK pulls in (all of them included in one
 #     translation unit) lies in the prefix or belongs to the compiler's and
 #     the C library's own Debian packages.
