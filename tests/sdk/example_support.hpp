@@ -88,7 +88,8 @@ inline std::string write_controller_config(const std::filesystem::path& dir,
                                            const nlohmann::json& plugins,
                                            bool with_default_policy = true) {
     nlohmann::json list = nlohmann::json::array();
-    list.push_back({{"name", "storage_sqlite"}, {"config", {{"path", (dir / "db.sqlite").string()}}}});
+    list.push_back(
+        {{"name", "storage_sqlite"}, {"config", {{"path", (dir / "db.sqlite").string()}}}});
     list.push_back({{"name", "auth_local"}});
     if (with_default_policy) list.push_back({{"name", "independence_default"}});
     list.push_back({{"name", "messaging_default"}});

@@ -32,13 +32,14 @@ class MaintenanceWindowPolicy : public ControllerTest {
 protected:
     // Starts the controller with the example as its independence policy.
     void start_with_window(const std::string& start, const std::string& end) {
-        const std::string file = write_controller_config(
-            dir.path,
-            json::array({{{"name", "maintenance_window"}, {"path", MAINTENANCE_WINDOW_PLUGIN},
-                          {"config", {{"start", start}, {"end", end}}}}}),
-            /*with_default_policy=*/false);
-        controller = std::make_unique<ControllerProcess>(kAdminEnv,
-                                                         std::vector<std::string>{"--config", file});
+        const std::string file =
+            write_controller_config(dir.path,
+                                    json::array({{{"name", "maintenance_window"},
+                                                  {"path", MAINTENANCE_WINDOW_PLUGIN},
+                                                  {"config", {{"start", start}, {"end", end}}}}}),
+                                    /*with_default_policy=*/false);
+        controller = std::make_unique<ControllerProcess>(
+            kAdminEnv, std::vector<std::string>{"--config", file});
         ASSERT_TRUE(controller->wait_ready()) << controller->log();
         admin = admin_token(controller->rest_port());
         ASSERT_FALSE(admin.empty());
@@ -75,12 +76,13 @@ TEST(MaintenanceWindowConfig, TheControllerRefusesABadWindow) {
     for (const auto& [config, expected] : std::vector<std::pair<json, std::string>>{
              {{{"start", "2:00"}, {"end", "04:00"}}, "does not match the pattern"},
              {{{"start", "02:00"}}, "the required property \"end\""},
-             {{{"start", "02:00"}, {"end", "02:00"}}, "start and end must differ"}}) {
-        const std::string file = write_controller_config(
-            dir.path,
-            json::array({{{"name", "maintenance_window"}, {"path", MAINTENANCE_WINDOW_PLUGIN},
-                          {"config", config}}}),
-            false);
+             {{{"start", "02:00"}, {"end", "02:00"}}, "config /end: must differ from /start"}}) {
+        const std::string file =
+            write_controller_config(dir.path,
+                                    json::array({{{"name", "maintenance_window"},
+                                                  {"path", MAINTENANCE_WINDOW_PLUGIN},
+                                                  {"config", config}}}),
+                                    false);
         const RunResult r = run_controller({"--check-config", "--config", file}, {});
         EXPECT_NE(r.exit_code, 0) << config;
         EXPECT_NE(r.output.find(expected), std::string::npos) << config << "\n" << r.output;

@@ -17,8 +17,8 @@
 namespace moolai::test {
 namespace {
 
-using nlohmann::json;
 using host::LogLevel;
+using nlohmann::json;
 using namespace std::chrono_literals;
 
 host::Event registered(const std::string& orchestrator) {
@@ -132,7 +132,8 @@ TEST(WebhookObserver, AnUnreachableReceiverIsRetriedThenGivenUp) {
     }
     LoadedExample w(WEBHOOK_PLUGIN,
                     {{"url", "http://127.0.0.1:" + std::to_string(closed_port) + "/x"},
-                     {"max_attempts", 2}, {"backoff_ms", 1}});
+                     {"max_attempts", 2},
+                     {"backoff_ms", 1}});
     ASSERT_TRUE(w.plugin->start().ok());
     ASSERT_TRUE(host::ObserverClient(*w.plugin).on_event(registered("o1").view()).ok());
     ASSERT_TRUE(eventually([&] { return w.metric("failed_total") == 1; }));
@@ -202,14 +203,14 @@ TEST(WebhookObserver, OnlyTheConfiguredKinds) {
 // host's schema check (https) or by the plugin's constructor (the port).
 TEST(WebhookObserver, TheControllerRefusesABadUrlNamingIt) {
     TempDir dir("webhook-cfg");
-    for (const auto& [url, expected] :
-         std::vector<std::pair<std::string, std::string>>{
+    for (const auto& [url, expected] : std::vector<std::pair<std::string, std::string>>{
              {"https://hooks.example/x", "does not match the pattern"},
              {"http://hooks.example:99999/x", "the port must be a number from 1 to 65535"},
              {"http://user:pw@hooks.example/x", "credentials in the URL are not supported"}}) {
-        const std::string file = write_controller_config(
-            dir.path, json::array({{{"name", "webhook_observer"}, {"path", WEBHOOK_PLUGIN},
-                                    {"config", {{"url", url}}}}}));
+        const std::string file =
+            write_controller_config(dir.path, json::array({{{"name", "webhook_observer"},
+                                                            {"path", WEBHOOK_PLUGIN},
+                                                            {"config", {{"url", url}}}}}));
         const RunResult r = run_controller({"--check-config", "--config", file}, {});
         EXPECT_NE(r.exit_code, 0) << url;
         EXPECT_NE(r.output.find(expected), std::string::npos) << url << "\n" << r.output;
@@ -224,17 +225,21 @@ TEST_F(WebhookInTheController, AnOrchestratorRegisteringReachesTheReceiver) {
     HttpReceiver receiver;
     TempDir dir("webhook-controller");
     const std::string file = write_controller_config(
-        dir.path, json::array({{{"name", "webhook_observer"}, {"path", WEBHOOK_PLUGIN},
-                                {"config", {{"url", receiver.url("/events")},
-                                            {"kinds", {"orchestrator_registered",
-                                                       "independence_changed"}}}}}}));
-    controller = std::make_unique<ControllerProcess>(kAdminEnv, std::vector<std::string>{"--config", file});
+        dir.path,
+        json::array({{{"name", "webhook_observer"},
+                      {"path", WEBHOOK_PLUGIN},
+                      {"config",
+                       {{"url", receiver.url("/events")},
+                        {"kinds", {"orchestrator_registered", "independence_changed"}}}}}}));
+    controller =
+        std::make_unique<ControllerProcess>(kAdminEnv, std::vector<std::string>{"--config", file});
     ASSERT_TRUE(controller->wait_ready()) << controller->log();
     admin = admin_token(controller->rest_port());
     const std::string token = issue(controller->rest_port(), admin, "acme", "orch-web-1");
     WsTestClient ws;
     EXPECT_EQ(connect_and_register(ws, "orch-web-1", token)["type"], "provisioning");
-    http_request(controller->rest_port(), "PUT", "/api/v1/internal/orchestrators/orch-web-1/independence",
+    http_request(controller->rest_port(), "PUT",
+                 "/api/v1/internal/orchestrators/orch-web-1/independence",
                  R"({"is_independent":true})", bearer(admin));
 
     ASSERT_TRUE(receiver.wait_for(2)) << controller->log();

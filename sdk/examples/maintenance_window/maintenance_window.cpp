@@ -31,24 +31,25 @@ public:
           start_(minute_of_day(host.config().string("/start"))),
           end_(minute_of_day(host.config().string("/end"))) {
         // Throwing refuses the config: the text becomes the host's start-up error.
-        if (start_ == end_) throw sdk::Error(MOOLAI_E_INVALID, "start and end must differ");
+        if (start_ == end_)
+            throw sdk::Error(MOOLAI_E_INVALID, "config /end: must differ from /start");
     }
 
     // HOT PATH (every heartbeat, on a WebSocket thread): arithmetic only.
     sdk::Status on_heartbeat(sdk::Call&, const moolai_heartbeat_info& hb,
                              uint32_t& decision) override {
         const int64_t minute = host().now_ms() / 60000 % 1440;  // host clock: tests can move it
-        const bool in_window = start_ < end_ ? minute >= start_ && minute < end_
-                                             : minute >= start_ || minute < end_;
-        decision = in_window || hb.is_independent ? MOOLAI_HEARTBEAT_IGNORE
-                                                  : MOOLAI_HEARTBEAT_PROCESS;
+        const bool in_window =
+            start_ < end_ ? minute >= start_ && minute < end_ : minute >= start_ || minute < end_;
+        decision =
+            in_window || hb.is_independent ? MOOLAI_HEARTBEAT_IGNORE : MOOLAI_HEARTBEAT_PROCESS;
         return MOOLAI_OK;
     }
 
 private:
     // "HH:MM" -> minutes since midnight (the host checked the pattern).
     static int64_t minute_of_day(std::string_view t) {
-        if (t.size() != 5) throw sdk::Error(MOOLAI_E_INVALID, "times are \"HH:MM\"");
+        if (t.size() != 5) throw sdk::Error(MOOLAI_E_INVALID, "config: times are \"HH:MM\"");
         return ((t[0] - '0') * 10 + (t[1] - '0')) * 60 + (t[3] - '0') * 10 + (t[4] - '0');
     }
 

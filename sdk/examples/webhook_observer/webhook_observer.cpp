@@ -80,60 +80,91 @@ std::string kind_name(uint32_t kind) {
     return "kind_" + std::to_string(kind);  // a kind newer than this plugin
 }
 
-// Appends `s` as a JSON string literal; control characters escaped, bytes
-// that are not well-formed UTF-8 replaced by U+FFFD, so the body is always
-// valid JSON whatever an event holds.
+// Length of the well-formed UTF-8 sequence starting at p[0] (RFC 3629: no
+// overlong forms, no surrogates, nothing above U+10FFFF), or 0.
+size_t utf8_length(const unsigned char* p, size_t n) {
+    const unsigned char c = p[0];
+    if (c < 0x80) return 1;
+    size_t len = 0;
+    uint32_t cp = 0, min = 0;
+    if (c >= 0xc2 && c <= 0xdf) {
+        len = 2;
+        cp = c & 0x1f;
+        min = 0x80;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        len = 3;
+        cp = c & 0x0f;
+        min = 0x800;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4;
+        cp = c & 0x07;
+        min = 0x10000;
+    }
+    if (len == 0 || len > n) return 0;
+    for (size_t k = 1; k < len; ++k) {
+        if ((p[k] & 0xc0) != 0x80) return 0;
+        cp = (cp << 6) | (p[k] & 0x3f);
+    }
+    return cp >= min && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff) ? len : 0;
+}
+
+// Appends `s` as a JSON string literal. Control characters are escaped, and
+// bytes that are not well-formed UTF-8 become U+FFFD, so the body stays
+// valid JSON whatever the input.
 void append_json_string(std::string& out, std::string_view s) {
     static const char hex[] = "0123456789abcdef";
     out += '"';
     const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-    const size_t n = s.size();
-    for (size_t i = 0; i < n;) {
+    for (size_t i = 0; i < s.size();) {
         const unsigned char c = p[i];
-        if (c < 0x80) {
-            if (c == '"' || c == '\\') {
-                out += '\\';
-                out += static_cast<char>(c);
-            } else if (c < 0x20 || c == 0x7f) {
-                out += "\\u00";
-                out += hex[c >> 4];
-                out += hex[c & 0xf];
-            } else {
-                out += static_cast<char>(c);
-            }
-            ++i;
-            continue;
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\b': out += "\\b"; break;
+            case '\f': out += "\\f"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (c < 0x20 || c == 0x7f) {
+                    out += "\\u00";
+                    out += hex[c >> 4];
+                    out += hex[c & 0xf];
+                } else if (const size_t len = utf8_length(p + i, s.size() - i)) {
+                    out.append(s.data() + i, len);
+                    i += len;
+                    continue;
+                } else {
+                    out += "\\ufffd";  // then resynchronise on the next byte
+                }
         }
-        size_t len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-        uint32_t cp = c & (len == 2 ? 0x1f : len == 3 ? 0x0f : 0x07);
-        bool ok = len != 0 && i + len <= n;
-        for (size_t k = 1; ok && k < len; ++k) {
-            ok = (p[i + k] & 0xc0) == 0x80;
-            cp = (cp << 6) | (p[i + k] & 0x3f);
-        }
-        const uint32_t min = len == 2 ? 0x80 : len == 3 ? 0x800 : 0x10000;
-        if (ok && cp >= min && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff)) {
-            out.append(s.data() + i, len);
-            i += len;
-        } else {
-            out += "\\ufffd";
-            ++i;
-        }
+        ++i;
     }
     out += '"';
 }
 
-// Unix milliseconds -> "YYYY-MM-DDTHH:MM:SS.mmmZ" (UTC) without gmtime's
-// global state (H. Hinnant's civil_from_days).
+// Unix milliseconds -> "YYYY-MM-DDTHH:MM:SS.mmmZ" (UTC), without gmtime's
+// global state. Days to civil date after H. Hinnant's days_from_civil
+// inverse. Years outside 0000..9999 cannot be written in RFC 3339: "".
 std::string rfc3339(int64_t ms) {
-    if (ms < 0 || ms > 253402300799999) return {};  // outside 1970..9999
-    const int64_t days = ms / 86400000, rem = ms % 86400000;
-    const int64_t z = days + 719468, era = z / 146097, doe = z - era * 146097;
+    constexpr int64_t kMin = -62167219200000;  // 0000-01-01T00:00:00Z
+    constexpr int64_t kMax = 253402300799999;  // 9999-12-31T23:59:59.999Z
+    if (ms < kMin || ms > kMax) return {};
+    int64_t days = ms / 86400000, rem = ms % 86400000;
+    if (rem < 0) {
+        rem += 86400000;
+        --days;
+    }
+    const int64_t z = days + 719468;
+    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const int64_t doe = z - era * 146097;
     const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
-    const int64_t d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+    const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const int64_t mp = (5 * doy + 2) / 153;
+    const int64_t d = doy - (153 * mp + 2) / 5 + 1;
+    const int64_t m = mp < 10 ? mp + 3 : mp - 9;
     const int64_t y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-    char buf[48];
+    char buf[48];  // 24 needed; room for what the compiler cannot prove
     std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", int(y), int(m), int(d),
                   int(rem / 3600000), int(rem / 60000 % 60), int(rem / 1000 % 60), int(rem % 1000));
     return buf;
@@ -147,11 +178,17 @@ std::string event_body(const moolai_event& e) {
     append_json_string(out, kind_name(e.kind));
     out += ",\"time\":";
     const std::string time = rfc3339(e.time_ms);
-    if (time.empty()) out += "null"; else append_json_string(out, time);
+    if (time.empty())
+        out += "null";
+    else
+        append_json_string(out, time);
     const std::pair<const char*, moolai_str> fields[] = {
-        {"organization_id", e.organization_id}, {"orchestrator_id", e.orchestrator_id},
-        {"subject_id", e.subject_id},           {"old_value", e.old_value},
-        {"new_value", e.new_value},             {"actor", e.actor},
+        {"organization_id", e.organization_id},
+        {"orchestrator_id", e.orchestrator_id},
+        {"subject_id", e.subject_id},
+        {"old_value", e.old_value},
+        {"new_value", e.new_value},
+        {"actor", e.actor},
         {"detail_json", e.detail_json},
     };
     for (const auto& f : fields) {
@@ -208,9 +245,9 @@ Url parse_url(std::string_view url) {
     }
     if (colon != std::string_view::npos) {
         u.port = std::string(authority.substr(colon + 1));
-        const bool digits = !u.port.empty() && u.port.size() <= 5 &&
-                            std::all_of(u.port.begin(), u.port.end(),
-                                        [](char c) { return c >= '0' && c <= '9'; });
+        const bool digits =
+            !u.port.empty() && u.port.size() <= 5 &&
+            std::all_of(u.port.begin(), u.port.end(), [](char c) { return c >= '0' && c <= '9'; });
         if (!digits || std::stoi(u.port) == 0 || std::stoi(u.port) > 65535)
             throw bad("the port must be a number from 1 to 65535");
     }
@@ -243,7 +280,8 @@ public:
             if (!wait(POLLOUT, error)) return 0;
             // MSG_NOSIGNAL: a peer that closed early must not raise SIGPIPE,
             // which would end the whole controller.
-            const ssize_t n = ::send(fd_, request.data() + done, request.size() - done, MSG_NOSIGNAL);
+            const ssize_t n =
+                ::send(fd_, request.data() + done, request.size() - done, MSG_NOSIGNAL);
             if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
             if (n < 0) return fail(error, "send", errno);
             done += static_cast<size_t>(n);
@@ -261,7 +299,8 @@ public:
             head.append(buf, static_cast<size_t>(n));
         }
         int status = 0;
-        if (std::sscanf(head.c_str(), "HTTP/1.%*1d %3d", &status) != 1 || status < 100 || status > 599)
+        if (std::sscanf(head.c_str(), "HTTP/1.%*1d %3d", &status) != 1 || status < 100 ||
+            status > 599)
             return fail(error, "not an HTTP response");
         return status;
     }
@@ -277,7 +316,8 @@ private:
         const int rc = ::getaddrinfo(url_.host.c_str(), url_.port.c_str(), &hints, &found);
         if (rc != 0) return fail(error, "cannot resolve " + url_.host + ": " + ::gai_strerror(rc));
         for (const addrinfo* a = found; a != nullptr && fd_ < 0; a = a->ai_next) {
-            fd_ = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+            fd_ = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                           a->ai_protocol);
             if (fd_ < 0) {
                 fail(error, "socket", errno);
             } else if (!connect_to(*a, error)) {
@@ -331,7 +371,8 @@ class WebhookObserver final : public sdk::Plugin, public sdk::Observer {
 public:
     static constexpr const char* name = "webhook_observer";
     static constexpr const char* version = "1.0.0";
-    static constexpr const char* description = "POSTs every controller event as JSON to an HTTP URL";
+    static constexpr const char* description =
+        "POSTs every controller event as JSON to an HTTP URL";
     // on_event and the worker share the queue under a mutex.
     static constexpr uint32_t threading = MOOLAI_THREADING_CONCURRENT;
     static constexpr uint32_t abi_minor_required = 1;  // host.config()
@@ -469,9 +510,11 @@ private:
                              (attempt == 1 ? " attempt: " : " attempts: ") + error);
                 return;
             }
-            const int64_t wait_ms = std::min<int64_t>(backoff_ms_ << std::min<int64_t>(attempt - 1, 20), 60000);
-            host().warn("attempt " + std::to_string(attempt) + " of " + std::to_string(max_attempts_) +
-                        " failed: " + error + "; retrying in " + std::to_string(wait_ms) + " ms");
+            const int64_t wait_ms =
+                std::min<int64_t>(backoff_ms_ << std::min<int64_t>(attempt - 1, 20), 60000);
+            host().warn("attempt " + std::to_string(attempt) + " of " +
+                        std::to_string(max_attempts_) + " failed: " + error + "; retrying in " +
+                        std::to_string(wait_ms) + " ms");
             std::unique_lock<std::mutex> lock(mu_);
             // stop() cuts the wait short; the retry then runs as the last try.
             wake_.wait_for(lock, milliseconds(wait_ms), [this] { return stopping_; });

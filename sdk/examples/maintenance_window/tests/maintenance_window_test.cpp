@@ -59,7 +59,7 @@ TEST(MaintenanceWindow, RefusesAnEmptyWindow) {
         FAIL() << "an empty window was accepted";
     } catch (const kit::LoadError& e) {
         EXPECT_EQ(e.status(), MOOLAI_E_INVALID);
-        EXPECT_EQ(e.plugin_error(), "start and end must differ");
+        EXPECT_EQ(e.plugin_error(), "config /end: must differ from /start");
     }
 }
 

@@ -39,7 +39,8 @@ constexpr const char* kNobodyListens = "http://127.0.0.1:1/hook";
 TEST(WebhookObserver, AFullQueueDropsAndCounts) {
     kit::FakeHost host(std::string(R"({"url": ")") + kNobodyListens + R"(", "queue_capacity": 2})");
     const kit::Plugin plugin = kit::Plugin::load(PLUGIN_PATH, host);
-    for (int i = 0; i < 5; ++i) ASSERT_TRUE(plugin.on_event(registered("o" + std::to_string(i)).view()).ok());
+    for (int i = 0; i < 5; ++i)
+        ASSERT_TRUE(plugin.on_event(registered("o" + std::to_string(i)).view()).ok());
     EXPECT_EQ(host.counter("dropped_total"), 3);
     EXPECT_EQ(host.gauge("queue_depth"), 2);
     EXPECT_TRUE(host.logged("queue full (2 events)"));
@@ -54,8 +55,10 @@ TEST(WebhookObserver, GivesUpAfterMaxAttemptsAndLogsIt) {
     ASSERT_TRUE(eventually([&] { return host.counter("failed_total") == 1; }));
     plugin.stop();
     EXPECT_EQ(host.counter("attempts_total"), 3);
-    EXPECT_TRUE(host.logged("attempt 1 of 3 failed: connect: Connection refused; retrying in 1 ms"));
-    EXPECT_TRUE(host.logged("attempt 2 of 3 failed: connect: Connection refused; retrying in 2 ms"));
+    EXPECT_TRUE(
+        host.logged("attempt 1 of 3 failed: connect: Connection refused; retrying in 1 ms"));
+    EXPECT_TRUE(
+        host.logged("attempt 2 of 3 failed: connect: Connection refused; retrying in 2 ms"));
     EXPECT_TRUE(host.logged("gave up on an event after 3 attempts: connect: Connection refused"));
 }
 
