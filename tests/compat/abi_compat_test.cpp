@@ -10,6 +10,7 @@
 #include <mutex>
 #include <vector>
 
+#include "config_cases.hpp"
 #include "events/event.hpp"
 #include "observability/log.hpp"
 #include "observability/metrics.hpp"
@@ -175,6 +176,15 @@ TEST_F(AbiCompat, ANewerMinorPluginStillMeetsItsSchemaAndItsOwnChecks) {
                   std::string::npos)
             << e.what();
     }
+}
+
+// Every config reader through the host's config services (the fake host's
+// tests/testkit asks the same and must answer the same).
+TEST_F(AbiCompat, TheConfigServicesAnswerEveryReaderByJsonPointer) {
+    auto p = loader->load(CONFIG_PROBE_PLUGIN, json::parse(moolai::test::kProbeConfig));
+    Event e = Event::about(MOOLAI_EVENT_CUSTOM, "", "", "", "", "test");
+    e.detail_json = moolai::test::config_batch().first;
+    moolai::test::expect_config_answers(out(ObserverClient(*p).on_event(e.view())));
 }
 
 }  // namespace

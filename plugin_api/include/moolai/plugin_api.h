@@ -94,11 +94,11 @@ typedef struct moolai_host_api {
     void (*metric_set)(moolai_host* host, moolai_str name, double value);
 
     /* Wall-clock time, Unix milliseconds. Tests may move it.
-     * THREADS: any thread. */
+     * THREADS: any thread. OWNERSHIP: no pointers. */
     int64_t (*now_ms)(moolai_host* host);
 
     /* A monotonic clock in milliseconds, for timeouts.
-     * THREADS: any thread. */
+     * THREADS: any thread. OWNERSHIP: no pointers. */
     int64_t (*monotonic_ms)(moolai_host* host);
 
     /* ---- 1.1: the plugin's config block, by JSON Pointer ----
@@ -515,21 +515,25 @@ typedef struct moolai_plugin_descriptor {
                             moolai_call* call, moolai_instance** out);
 
     /* Optional. Starts background work (threads, connections). Called once
-     * after every plugin was created. THREADS: main thread. */
+     * after every plugin was created. THREADS: main thread.
+     * OWNERSHIP: self is the plugin's; call is valid for this call only. */
     moolai_status (*start)(moolai_instance* self, moolai_call* call);
 
     /* Optional. Stops background work and joins every thread the plugin
      * started; no call into this plugin follows except destroy(). THREADS:
-     * main thread, once, at shutdown. */
+     * main thread, once, at shutdown. OWNERSHIP: self stays the plugin's. */
     void (*stop)(moolai_instance* self);
 
-    /* Required. Frees the instance. THREADS: main thread, once, last. */
+    /* Required. Frees the instance. THREADS: main thread, once, last.
+     * OWNERSHIP: self is freed by the plugin; the host never uses it again. */
     void (*destroy)(moolai_instance* self);
 
     /* Required. Returns the table of one capability bit the plugin
      * declared (moolai_auth_v1* for MOOLAI_CAP_AUTH, ...), NULL otherwise.
      * The table is plugin-owned static storage and starts with its
-     * struct_size. THREADS: main thread, at load time. */
+     * struct_size. THREADS: main thread, at load time.
+     * OWNERSHIP: the table is plugin-owned and must stay valid and
+     * unchanged while the library is loaded. */
     const void* (*get_capability)(uint64_t capability);
 
     /* ---- 1.2+: APPEND ONLY below this line ---- */
