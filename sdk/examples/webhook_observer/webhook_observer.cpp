@@ -438,7 +438,9 @@ public:
         bool dropped = false, first_drop = false;
         {
             std::lock_guard<std::mutex> lock(mu_);
-            if (queue_.size() >= capacity_ || stopping_) {
+            if (stopping_) {
+                dropped = true;  // no worker to hand it to any more
+            } else if (queue_.size() >= capacity_) {
                 dropped = true;
                 first_drop = !dropping_;  // warn once per run of drops, not per event
                 dropping_ = true;
@@ -507,7 +509,8 @@ private:
             if (!retryable || attempt >= max_attempts_ || stopping) {
                 host().metric_add("failed_total", 1);
                 host().error("gave up on an event after " + std::to_string(attempt) +
-                             (attempt == 1 ? " attempt: " : " attempts: ") + error);
+                             (attempt == 1 ? " attempt: " : " attempts: ") + error +
+                             (retryable && attempt < max_attempts_ ? " (stopping)" : ""));
                 return;
             }
             const int64_t wait_ms =
