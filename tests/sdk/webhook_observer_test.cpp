@@ -172,7 +172,8 @@ TEST(WebhookObserver, AStalledReceiverNeverHoldsTheEventThread) {
 
 TEST(WebhookObserver, EventsWaitingAtShutdownAreStillSent) {
     HttpReceiver receiver;
-    LoadedExample w(WEBHOOK_PLUGIN, webhook_config(receiver));
+    // stop() gives what is queued timeout_ms to go out, one try each.
+    LoadedExample w(WEBHOOK_PLUGIN, webhook_config(receiver, {{"timeout_ms", 5000}}));
     ASSERT_TRUE(w.plugin->start().ok());
     host::ObserverClient observer(*w.plugin);
     for (int i = 0; i < 5; ++i)
