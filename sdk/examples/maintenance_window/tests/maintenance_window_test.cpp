@@ -3,6 +3,8 @@
 // of the window is checked at an exact minute, without a controller.
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include <moolai/sdk/testing.hpp>
 
 namespace kit = moolai::sdk::testing;
@@ -67,7 +69,14 @@ TEST(MaintenanceWindow, RefusesAnEmptyWindow) {
 // a 1.0 host refuses it before creating it.
 TEST(MaintenanceWindow, NeedsA1Point1Host) {
     kit::FakeHost old_host(R"({"start": "02:00", "end": "04:00"})", /*abi_minor=*/0);
-    EXPECT_THROW(kit::Plugin::load(PLUGIN_PATH, old_host), kit::LoadError);
+    try {
+        kit::Plugin::load(PLUGIN_PATH, old_host);
+        FAIL() << "a 1.0 host accepted a plugin that requires 1.1";
+    } catch (const kit::LoadError& e) {
+        EXPECT_NE(std::string(e.what()).find("(requires 1.1) cannot load into host ABI 1.0"),
+                  std::string::npos)
+            << e.what();
+    }
 }
 
 }  // namespace
