@@ -73,7 +73,8 @@ TEST(SdkExample, DetailIsCompactJsonOrText) {
     ObserverClient observer(*plugin);
 
     const std::vector<std::string> details = {
-        "{ \"a\" : [1, -2.5e3, true, false, null],\n  \"b\" : {\"c\" : \"x\\u00e9\\ud83d\\ude00\\n\"} }",
+        "{ \"a\" : [1, -2.5e3, true, false, null],\n  \"b\" : {\"c\" : "
+        "\"x\\u00e9\\ud83d\\ude00\\n\"} }",
         "",
         "   \n",
         "{\"unterminated\": [1, 2}",
@@ -99,10 +100,13 @@ TEST(SdkExample, DetailIsCompactJsonOrText) {
     for (std::string line; std::getline(in, line);) lines.push_back(line);
     ASSERT_EQ(lines.size(), details.size());
     std::vector<json> detail;
-    for (const std::string& l : lines) detail.push_back(json::parse(l)["detail"]);  // each line is JSON
+    for (const std::string& l : lines)
+        detail.push_back(json::parse(l)["detail"]);  // each line is JSON
     EXPECT_EQ(detail[0], json::parse(details[0]));
-    EXPECT_NE(lines[0].find(R"("detail":{"a":[1,-2.5e3,true,false,null],"b":{"c":"x\u00e9\ud83d\ude00\n"}}})"),
-              std::string::npos)
+    EXPECT_NE(
+        lines[0].find(
+            R"("detail":{"a":[1,-2.5e3,true,false,null],"b":{"c":"x\u00e9\ud83d\ude00\n"}}})"),
+        std::string::npos)
         << "escapes kept as written, whitespace gone: " << lines[0];
     EXPECT_TRUE(detail[1].is_null());
     EXPECT_TRUE(detail[2].is_null());
@@ -115,17 +119,18 @@ TEST(SdkExample, DetailIsCompactJsonOrText) {
 TEST(SdkExample, TheControllerRefusesABadConfigNamingIt) {
     moolai::test::TempDir dir("example-bad-cfg");
     const std::vector<std::pair<json, std::string>> cases = {
-        {{{"path", (dir.path / "e.jsonl").string()}, {"kinds", {"nope"}}}, "\"nope\" is not one of"},
+        {{{"path", (dir.path / "e.jsonl").string()}, {"kinds", {"nope"}}},
+         "\"nope\" is not one of"},
         {{{"path", (dir.path / "e.jsonl").string()}, {"kinds", json::array()}}, "/kinds"},
         {{{"path", ""}}, "/path"},
         {{{"file", "x"}, {"path", "y"}}, "unknown property \"file\""},
-        {{{"path", (dir.path / "missing-dir" / "e.jsonl").string()}},
-         "config /path: cannot open"},
+        {{{"path", (dir.path / "missing-dir" / "e.jsonl").string()}}, "config /path: cannot open"},
     };
     for (const auto& [config, expected] : cases) {
         const std::string file = moolai::test::write_controller_config(
-            dir.path, json::array({{{"name", "event_log_observer"}, {"path", EXAMPLE_PLUGIN},
-                                    {"config", config}}}));
+            dir.path,
+            json::array(
+                {{{"name", "event_log_observer"}, {"path", EXAMPLE_PLUGIN}, {"config", config}}}));
         const moolai::test::RunResult r =
             moolai::test::run_controller({"--check-config", "--config", file}, {});
         EXPECT_NE(r.exit_code, 0) << config;
