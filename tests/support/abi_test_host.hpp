@@ -52,18 +52,8 @@ private:
     std::unique_ptr<kit::Plugin> plugin_;
 };
 
-// Runs fn(moolai_call*) -> moolai_status with a call handle of the kit's
-// host and collects what it wrote. Each call gets its own handle, so it may
-// run on any thread.
-template <class Fn>
-Result call(Fn&& fn) {
-    kit::detail::CallState c;
-    Result r;
-    r.status = fn(c.handle());
-    r.output = std::move(c.output);
-    r.error = std::move(c.error);
-    return r;
-}
+// fn(moolai_call*) -> moolai_status with its own call handle.
+using kit::call;
 
 }  // namespace moolai::plugin_test
 

@@ -167,6 +167,36 @@ TEST(TestKit, ASharedObjectThatIsNotAPluginIsALoadError) {
     kit::FakeHost host;
     EXPECT_THROW(kit::Plugin::load("/nonexistent/libnothing.so", host),
                  kit::LoadError);
+    try {
+        kit::Plugin::load(NO_ENTRY_PLUGIN, host);
+        FAIL() << "loaded a library without the entry point";
+    } catch (const kit::LoadError& e) {
+        EXPECT_NE(std::string(e.what()).find("does not export moolai_plugin_entry()"),
+                  std::string::npos)
+            << e.what();
+    }
+    // A descriptor shorter than 1.0's is refused before any field past it is read.
+    try {
+        kit::Library::open(SHORT_DESCRIPTOR_PLUGIN).descriptor();
+        FAIL() << "read a descriptor shorter than ABI 1.0's";
+    } catch (const kit::LoadError& e) {
+        EXPECT_NE(std::string(e.what()).find("shorter than ABI 1.0's"), std::string::npos)
+            << e.what();
+    }
+}
+
+// The SDK's create() refuses a host table that does not cover ABI 1.0
+// (it could not even report why through it) and makes no instance.
+TEST(TestKit, TheSdkRefusesAHostTableShorterThan10) {
+    kit::FakeHost host(R"({"greeting":"hi"})");
+    moolai_host_api short_api = *host.api();
+    short_api.struct_size = MOOLAI_HOST_API_SIZE_1_0 - 8;
+    const moolai_plugin_descriptor& d = kit::Library::of<Greeter>().descriptor();
+    moolai_instance* out = reinterpret_cast<moolai_instance*>(&short_api);  // must be cleared
+    const moolai_status s = d.create(&short_api, host.handle(), sdk::str("{}"), nullptr, &out);
+    EXPECT_EQ(s, MOOLAI_E_INVALID);
+    EXPECT_EQ(out, nullptr);
+    EXPECT_FALSE(host.logged("greeter ready"));
 }
 
 }  // namespace

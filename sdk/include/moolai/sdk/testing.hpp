@@ -483,6 +483,19 @@ struct CallState {
 };
 }  // namespace detail
 
+// Runs fn(moolai_call*) -> moolai_status with a fresh call handle of the
+// fake host and collects what it wrote. No threading rule applied: each
+// call has its own handle, so it may run on any thread.
+template <class Fn>
+Result call(Fn&& fn) {
+    detail::CallState c;
+    Result r;
+    r.status = fn(c.handle());
+    r.output = std::move(c.output);
+    r.error = std::move(c.error);
+    return r;
+}
+
 inline void FakeHost::h_set_error(moolai_call* call, moolai_str message) noexcept {
     if (call == nullptr) return;
     try {
@@ -540,10 +553,13 @@ public:
         return Library(&::moolai::sdk::detail::entry<T>, "linked plugin class");
     }
 
-    // The descriptor as the plugin gives it to a host of this kit's ABI.
+    // The descriptor as the plugin gives it to a host of this kit's ABI;
+    // only its 1.0 part is ever read.
     const moolai_plugin_descriptor& descriptor() const {
         const moolai_plugin_descriptor* d = entry_(MOOLAI_ABI_MAJOR, MOOLAI_ABI_MINOR);
         if (d == nullptr) throw LoadError(what_ + ": the entry point returned NULL");
+        if (d->struct_size < MOOLAI_PLUGIN_DESCRIPTOR_SIZE_1_0)
+            throw LoadError(what_ + ": its descriptor is shorter than ABI 1.0's");
         return *d;
     }
     // A capability table without an instance (e.g. to check struct_size).
@@ -594,16 +610,9 @@ public:
     // plugin's threading rule, collecting its output and error.
     template <class Fn>
     Result call(Fn&& fn) const {
-        detail::CallState c;
-        Result r;
-        {
-            std::unique_lock<std::mutex> lock(s_->mu, std::defer_lock);
-            if (s_->d->threading == MOOLAI_THREADING_SERIALIZED) lock.lock();
-            r.status = fn(s_->self, c.handle());
-        }
-        r.output = std::move(c.output);
-        r.error = std::move(c.error);
-        return r;
+        std::unique_lock<std::mutex> lock(s_->mu, std::defer_lock);
+        if (s_->d->threading == MOOLAI_THREADING_SERIALIZED) lock.lock();
+        return testing::call([&](moolai_call* c) { return fn(s_->self, c); });
     }
 
     // Lifecycle. start() is not called for you; stop() runs at the latest
