@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the build, the tests and the run need;
-# with --bench also what bench/run.sh uses (jq, sqlite3, bc, perf).
-# Idempotent: asks apt-get only for what dpkg says is missing.
+# with --bench also what bench/run.sh uses (jq, sqlite3, bc, perf). Then the
+# pinned Conan (from PyPI, in a virtualenv: scripts/conan-venv.sh) that the
+# SDK's Conan package is built and tested with.
+# Idempotent: asks apt-get only for what dpkg says is missing, and pip only
+# when the virtualenv lacks that Conan.
 set -euo pipefail
 
 packages=(
@@ -12,6 +15,7 @@ packages=(
   clang libc++-dev libc++abi-dev
   postgresql postgresql-client
   curl binutils clang-format
+  python3-venv
   chromium
 )
 # The dashboard needs Node 18+ and npm: Debian's, unless a Node is already
@@ -32,12 +36,13 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
-  exit 0
+else
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+"$(dirname "$0")/conan-venv.sh" --install

@@ -169,7 +169,7 @@ struct ScanCookie {
     const std::function<moolai_status(const moolai_orchestrator_row&)>* fn;
 };
 moolai_status scan_row(void* cookie, const moolai_orchestrator_row* row) {
-    if (row == nullptr || row->struct_size < sizeof(moolai_orchestrator_row)) return MOOLAI_E_INVALID;
+    if (row == nullptr || row->struct_size < MOOLAI_ORCHESTRATOR_ROW_SIZE_1_0) return MOOLAI_E_INVALID;
     try {
         return (*static_cast<ScanCookie*>(cookie)->fn)(*row);
     } catch (...) {

@@ -5,6 +5,7 @@
 #include "events/event.hpp"
 #include "observability/log.hpp"
 #include "observability/metrics.hpp"
+#include "plugins/config_services.hpp"
 #include "plugins/plugin_call.hpp"
 
 namespace moolai::host {
@@ -55,9 +56,8 @@ moolai_status api_send_frame(moolai_host* h, moolai_str orchestrator_id, moolai_
 
 moolai_status api_emit_event(moolai_host* h, const moolai_event* event) {
     if (h == nullptr || event == nullptr) return MOOLAI_E_INVALID;
-    // A plugin built against an older minor passes a shorter event; 1.0 is
-    // the floor every caller meets.
-    if (event->struct_size < sizeof(moolai_event)) return MOOLAI_E_INVALID;
+    // Any minor's event covers 1.0, and only 1.0 fields are read.
+    if (event->struct_size < MOOLAI_EVENT_SIZE_1_0) return MOOLAI_E_INVALID;
     if (!h->services->publish) return MOOLAI_E_UNAVAILABLE;
     try {
         h->services->publish(Event::copy_of(*event, h->plugin_name));
@@ -116,6 +116,7 @@ const moolai_host_api kTable = [] {
     t.metric_set = api_metric_set;
     t.now_ms = api_now_ms;
     t.monotonic_ms = api_monotonic_ms;
+    add_config_services(t);  // 1.1
     return t;
 }();
 

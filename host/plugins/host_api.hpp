@@ -2,6 +2,8 @@
 // per-plugin moolai_host context its functions receive.
 #pragma once
 
+#include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 
 #include "moolai/plugin_api.h"
@@ -10,6 +12,9 @@
 struct moolai_host {
     std::string plugin_name;
     moolai::host::HostServices* services;
+    // The plugin's config block as validated, read by the 1.1 config
+    // services; never modified once the plugin is created.
+    std::shared_ptr<const nlohmann::json> config;
 };
 
 namespace moolai::host {

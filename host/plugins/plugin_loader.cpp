@@ -42,9 +42,11 @@ struct RequiredFn {
     size_t offset;
 };
 
-// Checks one capability table: present, long enough, required functions set.
+// Checks one capability table: present, covering ABI 1.0 (a longer table of
+// a newer minor is fine: this host never reads past what it knows), and the
+// required 1.0 functions set.
 void check_table(const Refusal& refuse, const char* capability, const void* table,
-                 size_t min_size, std::initializer_list<RequiredFn> required) {
+                 uint32_t min_size, std::initializer_list<RequiredFn> required) {
     const std::string cap = capability;
     if (table == nullptr)
         refuse("it declares capability " + cap + " but get_capability() returned NULL for it",
@@ -54,7 +56,8 @@ void check_table(const Refusal& refuse, const char* capability, const void* tabl
     if (size < min_size)
         refuse("its " + cap + " table has struct_size " + std::to_string(size) +
                    ", shorter than the " + std::to_string(min_size) + " bytes of ABI 1.0",
-               "rebuild it against the plugin_api headers of ABI 1.0 or newer");
+               "build it with the SDK's MOOLAI_PLUGIN macro, or set struct_size to "
+               "sizeof the table as the plugin_api headers declare it");
     for (const RequiredFn& fn : required) {
         void (*ptr)() = nullptr;
         std::memcpy(&ptr, static_cast<const char*>(table) + fn.offset, sizeof ptr);
@@ -85,7 +88,7 @@ void check_capabilities(const Refusal& refuse, const moolai_plugin_descriptor* d
                "upgrade the host, or raise abi_minor_required so older hosts refuse it early");
     if (caps & MOOLAI_CAP_AUTH) {
         const void* t = d->get_capability(MOOLAI_CAP_AUTH);
-        check_table(refuse, "auth", t, sizeof(moolai_auth_v1),
+        check_table(refuse, "auth", t, MOOLAI_AUTH_V1_SIZE_1_0,
                     {MOOLAI_REQ(moolai_auth_v1, hash_password),
                      MOOLAI_REQ(moolai_auth_v1, verify_password),
                      MOOLAI_REQ(moolai_auth_v1, new_token), MOOLAI_REQ(moolai_auth_v1, hash_token)});
@@ -93,27 +96,27 @@ void check_capabilities(const Refusal& refuse, const moolai_plugin_descriptor* d
     }
     if (caps & MOOLAI_CAP_INDEPENDENCE) {
         const void* t = d->get_capability(MOOLAI_CAP_INDEPENDENCE);
-        check_table(refuse, "independence", t, sizeof(moolai_independence_v1),
+        check_table(refuse, "independence", t, MOOLAI_INDEPENDENCE_V1_SIZE_1_0,
                     {MOOLAI_REQ(moolai_independence_v1, on_heartbeat)});
         independence = static_cast<const moolai_independence_v1*>(t);
     }
     if (caps & MOOLAI_CAP_MESSAGING) {
         const void* t = d->get_capability(MOOLAI_CAP_MESSAGING);
-        check_table(refuse, "messaging", t, sizeof(moolai_messaging_v1),
+        check_table(refuse, "messaging", t, MOOLAI_MESSAGING_V1_SIZE_1_0,
                     {MOOLAI_REQ(moolai_messaging_v1, accept), MOOLAI_REQ(moolai_messaging_v1, route),
                      MOOLAI_REQ(moolai_messaging_v1, render)});
         messaging = static_cast<const moolai_messaging_v1*>(t);
     }
     if (caps & MOOLAI_CAP_OBSERVER) {
         const void* t = d->get_capability(MOOLAI_CAP_OBSERVER);
-        check_table(refuse, "observer", t, sizeof(moolai_observer_v1),
+        check_table(refuse, "observer", t, MOOLAI_OBSERVER_V1_SIZE_1_0,
                     {MOOLAI_REQ(moolai_observer_v1, on_event)});
         observer = static_cast<const moolai_observer_v1*>(t);
     }
     if (caps & MOOLAI_CAP_STORAGE) {
         using S = moolai_storage_v1;
         const void* t = d->get_capability(MOOLAI_CAP_STORAGE);
-        check_table(refuse, "storage", t, sizeof(S),
+        check_table(refuse, "storage", t, MOOLAI_STORAGE_V1_SIZE_1_0,
                     {MOOLAI_REQ(S, migrate),          MOOLAI_REQ(S, ping),
                      MOOLAI_REQ(S, org_create),       MOOLAI_REQ(S, org_update),
                      MOOLAI_REQ(S, org_get),          MOOLAI_REQ(S, org_list),
@@ -196,9 +199,10 @@ std::unique_ptr<LoadedPlugin> PluginLoader::load(const std::string& path,
         refuse("it requires ABI minor " + std::to_string(d->abi_minor_required) +
                    " but was built with minor " + std::to_string(d->abi_minor_built),
                "set abi_minor_required no higher than the SDK it is built with");
-    if (d->struct_size < sizeof(moolai_plugin_descriptor))
+    // Any minor's descriptor covers 1.0; this host reads only 1.0 fields.
+    if (d->struct_size < MOOLAI_PLUGIN_DESCRIPTOR_SIZE_1_0)
         refuse("its descriptor has struct_size " + std::to_string(d->struct_size) +
-                   ", shorter than the " + std::to_string(sizeof(moolai_plugin_descriptor)) +
+                   ", shorter than the " + std::to_string(MOOLAI_PLUGIN_DESCRIPTOR_SIZE_1_0) +
                    " bytes of ABI 1.0",
                "rebuild it with the SDK's MOOLAI_PLUGIN macro");
     if (!valid_plugin_name(d->name))
@@ -239,7 +243,8 @@ std::unique_ptr<LoadedPlugin> PluginLoader::load(const std::string& path,
                    "correct the \"config\" of plugin " + p->name_ + " in the host's config file");
     }
 
-    p->host_context_ = std::make_unique<moolai_host>(moolai_host{p->name_, &services_});
+    p->host_context_ = std::make_unique<moolai_host>(
+        moolai_host{p->name_, &services_, std::make_shared<const nlohmann::json>(cfg)});
     const std::string cfg_text = cfg.dump();
     CallResult r;
     moolai_call call{nullptr, &r.error};

@@ -128,7 +128,7 @@ public:
     }
 
     Status route(Call&, const moolai_route_request& request, uint32_t& decision) override {
-        if (request.struct_size < sizeof(moolai_route_request))
+        if (request.struct_size < MOOLAI_ROUTE_REQUEST_SIZE_1_0)
             throw Error(MOOLAI_E_INVALID, "route request: struct_size too small");
         const ojson msg = parse_object(moolai::sdk::view(request.message_json), "stored message");
         if (member(msg, "status") != "accepted" ||

@@ -49,9 +49,11 @@ constexpr bool moolai_lock_streq(const char* a, const char* b) {
 
 /* ---- version ---- */
 MOOLAI_LOCK(MOOLAI_ABI_MAJOR == 1, "MOOLAI_ABI_MAJOR");
-MOOLAI_LOCK(MOOLAI_ABI_MINOR == 0, "MOOLAI_ABI_MINOR: regenerate after an append, with the diff reviewed");
+MOOLAI_LOCK(MOOLAI_ABI_MINOR == 1, "MOOLAI_ABI_MINOR: regenerate after an append, with the diff reviewed");
 
 /* ---- constants: value, size, signedness ---- */
+MOOLAI_LOCK(MOOLAI_AUTH_V1_SIZE_1_0 == 40u, "MOOLAI_AUTH_V1_SIZE_1_0: value");
+MOOLAI_LOCK(sizeof(MOOLAI_AUTH_V1_SIZE_1_0) == 4 && !MOOLAI_LOCK_SIGNED(MOOLAI_AUTH_V1_SIZE_1_0), "MOOLAI_AUTH_V1_SIZE_1_0: type");
 MOOLAI_LOCK(MOOLAI_CAP_AUTH == 1ull, "MOOLAI_CAP_AUTH: value");
 MOOLAI_LOCK(sizeof(MOOLAI_CAP_AUTH) == 8 && !MOOLAI_LOCK_SIGNED(MOOLAI_CAP_AUTH), "MOOLAI_CAP_AUTH: type");
 MOOLAI_LOCK(MOOLAI_CAP_INDEPENDENCE == 2ull, "MOOLAI_CAP_INDEPENDENCE: value");
@@ -74,6 +76,8 @@ MOOLAI_LOCK(MOOLAI_EVENT_ORCHESTRATOR_DISCONNECTED == 2u, "MOOLAI_EVENT_ORCHESTR
 MOOLAI_LOCK(sizeof(MOOLAI_EVENT_ORCHESTRATOR_DISCONNECTED) == 4 && !MOOLAI_LOCK_SIGNED(MOOLAI_EVENT_ORCHESTRATOR_DISCONNECTED), "MOOLAI_EVENT_ORCHESTRATOR_DISCONNECTED: type");
 MOOLAI_LOCK(MOOLAI_EVENT_ORCHESTRATOR_REGISTERED == 1u, "MOOLAI_EVENT_ORCHESTRATOR_REGISTERED: value");
 MOOLAI_LOCK(sizeof(MOOLAI_EVENT_ORCHESTRATOR_REGISTERED) == 4 && !MOOLAI_LOCK_SIGNED(MOOLAI_EVENT_ORCHESTRATOR_REGISTERED), "MOOLAI_EVENT_ORCHESTRATOR_REGISTERED: type");
+MOOLAI_LOCK(MOOLAI_EVENT_SIZE_1_0 == 128u, "MOOLAI_EVENT_SIZE_1_0: value");
+MOOLAI_LOCK(sizeof(MOOLAI_EVENT_SIZE_1_0) == 4 && !MOOLAI_LOCK_SIGNED(MOOLAI_EVENT_SIZE_1_0), "MOOLAI_EVENT_SIZE_1_0: type");
 MOOLAI_LOCK(MOOLAI_EVENT_STATUS_CHANGED == 3u, "MOOLAI_EVENT_STATUS_CHANGED: value");
 MOOLAI_LOCK(sizeof(MOOLAI_EVENT_STATUS_CHANGED) == 4 && !MOOLAI_LOCK_SIGNED(MOOLAI_EVENT_STATUS_CHANGED), "MOOLAI_EVENT_STATUS_CHANGED: type");
 MOOLAI_LOCK(MOOLAI_E_CONFLICT == 3, "MOOLAI_E_CONFLICT: value");
@@ -92,8 +96,30 @@ MOOLAI_LOCK(MOOLAI_E_UNSUPPORTED == 6, "MOOLAI_E_UNSUPPORTED: value");
 MOOLAI_LOCK(sizeof(MOOLAI_E_UNSUPPORTED) == 4 && MOOLAI_LOCK_SIGNED(MOOLAI_E_UNSUPPORTED), "MOOLAI_E_UNSUPPORTED: type");
 MOOLAI_LOCK(MOOLAI_HEARTBEAT_IGNORE == 1u, "MOOLAI_HEARTBEAT_IGNORE: value");
 MOOLAI_LOCK(sizeof(MOOLAI_HEARTBEAT_IGNORE) == 4 && !MOOLAI_LOCK_SIGNED(MOOLAI_HEARTBEAT_IGNORE), "MOOLAI_HEARTBEAT_IGNORE: type");
+MOOLAI_LOCK(MOOLAI_HEARTBEAT_INFO_SIZE_1_0 == 64u, "MOOLAI_HEARTBEAT_INFO_SIZE_1_0: value");
+MOOLAI_LOCK(sizeof(MOOLAI_HEARTBEAT_INFO_SIZE_1_0) == 4 && !MOOLAI_LOCK_SIGNED(MOOLAI_HEARTBEAT_INFO_SIZE_1_0), "MOOLAI_HEARTBEAT_INFO_SIZE_1_0: type");
 MOOLAI_LOCK(MOOLAI_HEARTBEAT_PROCESS == 0u, "MOOLAI_HEARTBEAT_PROCESS: value");
 MOOLAI_LOCK(sizeof(MOOLAI_HEARTBEAT_PROCESS) == 4 && !MOOLAI_LOCK_SIGNED(MOOLAI_HEARTBEAT_PROCESS), "MOOLAI_HEARTBEAT_PROCESS: type");
+MOOLAI_LOCK(MOOLAI_HEARTBEAT_ROW_SIZE_1_0 == 32u, "MOOLAI_HEARTBEAT_ROW_SIZE_1_0: value");
+MOOLAI_LOCK(sizeof(MOOLAI_HEARTBEAT_ROW_SIZE_1_0) == 4 && !MOOLAI_LOCK_SIGNED(MOOLAI_HEARTBEAT_ROW_SIZE_1_0), "MOOLAI_HEARTBEAT_ROW_SIZE_1_0: type");
+MOOLAI_LOCK(MOOLAI_HOST_API_SIZE_1_0 == 88u, "MOOLAI_HOST_API_SIZE_1_0: value");
+MOOLAI_LOCK(sizeof(MOOLAI_HOST_API_SIZE_1_0) == 4 && !MOOLAI_LOCK_SIGNED(MOOLAI_HOST_API_SIZE_1_0), "MOOLAI_HOST_API_SIZE_1_0: type");
+MOOLAI_LOCK(MOOLAI_INDEPENDENCE_V1_SIZE_1_0 == 24u, "MOOLAI_INDEPENDENCE_V1_SIZE_1_0: value");
+MOOLAI_LOCK(sizeof(MOOLAI_INDEPENDENCE_V1_SIZE_1_0) == 4 && !MOOLAI_LOCK_SIGNED(MOOLAI_INDEPENDENCE_V1_SIZE_1_0), "MOOLAI_INDEPENDENCE_V1_SIZE_1_0: type");
+MOOLAI_LOCK(MOOLAI_JSON_ARRAY == 5u, "MOOLAI_JSON_ARRAY: value");
+MOOLAI_LOCK(sizeof(MOOLAI_JSON_ARRAY) == 4 && !MOOLAI_LOCK_SIGNED(MOOLAI_JSON_ARRAY), "MOOLAI_JSON_ARRAY: type");
+MOOLAI_LOCK(MOOLAI_JSON_BOOL == 1u, "MOOLAI_JSON_BOOL: value");
+MOOLAI_LOCK(sizeof(MOOLAI_JSON_BOOL) == 4 && !MOOLAI_LOCK_SIGNED(MOOLAI_JSON_BOOL), "MOOLAI_JSON_BOOL: type");
+MOOLAI_LOCK(MOOLAI_JSON_INTEGER == 2u, "MOOLAI_JSON_INTEGER: value");
+MOOLAI_LOCK(sizeof(MOOLAI_JSON_INTEGER) == 4 && !MOOLAI_LOCK_SIGNED(MOOLAI_JSON_INTEGER), "MOOLAI_JSON_INTEGER: type");
+MOOLAI_LOCK(MOOLAI_JSON_NULL == 0u, "MOOLAI_JSON_NULL: value");
+MOOLAI_LOCK(sizeof(MOOLAI_JSON_NULL) == 4 && !MOOLAI_LOCK_SIGNED(MOOLAI_JSON_NULL), "MOOLAI_JSON_NULL: type");
+MOOLAI_LOCK(MOOLAI_JSON_NUMBER == 3u, "MOOLAI_JSON_NUMBER: value");
+MOOLAI_LOCK(sizeof(MOOLAI_JSON_NUMBER) == 4 && !MOOLAI_LOCK_SIGNED(MOOLAI_JSON_NUMBER), "MOOLAI_JSON_NUMBER: type");
+MOOLAI_LOCK(MOOLAI_JSON_OBJECT == 6u, "MOOLAI_JSON_OBJECT: value");
+MOOLAI_LOCK(sizeof(MOOLAI_JSON_OBJECT) == 4 && !MOOLAI_LOCK_SIGNED(MOOLAI_JSON_OBJECT), "MOOLAI_JSON_OBJECT: type");
+MOOLAI_LOCK(MOOLAI_JSON_STRING == 4u, "MOOLAI_JSON_STRING: value");
+MOOLAI_LOCK(sizeof(MOOLAI_JSON_STRING) == 4 && !MOOLAI_LOCK_SIGNED(MOOLAI_JSON_STRING), "MOOLAI_JSON_STRING: type");
 MOOLAI_LOCK(MOOLAI_LOG_DEBUG == 0, "MOOLAI_LOG_DEBUG: value");
 MOOLAI_LOCK(sizeof(MOOLAI_LOG_DEBUG) == 4 && MOOLAI_LOCK_SIGNED(MOOLAI_LOG_DEBUG), "MOOLAI_LOG_DEBUG: type");
 MOOLAI_LOCK(MOOLAI_LOG_ERROR == 3, "MOOLAI_LOG_ERROR: value");
@@ -102,28 +128,44 @@ MOOLAI_LOCK(MOOLAI_LOG_INFO == 1, "MOOLAI_LOG_INFO: value");
 MOOLAI_LOCK(sizeof(MOOLAI_LOG_INFO) == 4 && MOOLAI_LOCK_SIGNED(MOOLAI_LOG_INFO), "MOOLAI_LOG_INFO: type");
 MOOLAI_LOCK(MOOLAI_LOG_WARN == 2, "MOOLAI_LOG_WARN: value");
 MOOLAI_LOCK(sizeof(MOOLAI_LOG_WARN) == 4 && MOOLAI_LOCK_SIGNED(MOOLAI_LOG_WARN), "MOOLAI_LOG_WARN: type");
+MOOLAI_LOCK(MOOLAI_MESSAGING_V1_SIZE_1_0 == 32u, "MOOLAI_MESSAGING_V1_SIZE_1_0: value");
+MOOLAI_LOCK(sizeof(MOOLAI_MESSAGING_V1_SIZE_1_0) == 4 && !MOOLAI_LOCK_SIGNED(MOOLAI_MESSAGING_V1_SIZE_1_0), "MOOLAI_MESSAGING_V1_SIZE_1_0: type");
+MOOLAI_LOCK(MOOLAI_OBSERVER_V1_SIZE_1_0 == 16u, "MOOLAI_OBSERVER_V1_SIZE_1_0: value");
+MOOLAI_LOCK(sizeof(MOOLAI_OBSERVER_V1_SIZE_1_0) == 4 && !MOOLAI_LOCK_SIGNED(MOOLAI_OBSERVER_V1_SIZE_1_0), "MOOLAI_OBSERVER_V1_SIZE_1_0: type");
 MOOLAI_LOCK(MOOLAI_OK == 0, "MOOLAI_OK: value");
 MOOLAI_LOCK(sizeof(MOOLAI_OK) == 4 && MOOLAI_LOCK_SIGNED(MOOLAI_OK), "MOOLAI_OK: type");
+MOOLAI_LOCK(MOOLAI_ORCHESTRATOR_ROW_SIZE_1_0 == 88u, "MOOLAI_ORCHESTRATOR_ROW_SIZE_1_0: value");
+MOOLAI_LOCK(sizeof(MOOLAI_ORCHESTRATOR_ROW_SIZE_1_0) == 4 && !MOOLAI_LOCK_SIGNED(MOOLAI_ORCHESTRATOR_ROW_SIZE_1_0), "MOOLAI_ORCHESTRATOR_ROW_SIZE_1_0: type");
 MOOLAI_LOCK(MOOLAI_ORCH_ACTIVE == 1u, "MOOLAI_ORCH_ACTIVE: value");
 MOOLAI_LOCK(sizeof(MOOLAI_ORCH_ACTIVE) == 4 && !MOOLAI_LOCK_SIGNED(MOOLAI_ORCH_ACTIVE), "MOOLAI_ORCH_ACTIVE: type");
 MOOLAI_LOCK(MOOLAI_ORCH_INACTIVE == 0u, "MOOLAI_ORCH_INACTIVE: value");
 MOOLAI_LOCK(sizeof(MOOLAI_ORCH_INACTIVE) == 4 && !MOOLAI_LOCK_SIGNED(MOOLAI_ORCH_INACTIVE), "MOOLAI_ORCH_INACTIVE: type");
 MOOLAI_LOCK(MOOLAI_ORCH_INDEPENDENT == 2u, "MOOLAI_ORCH_INDEPENDENT: value");
 MOOLAI_LOCK(sizeof(MOOLAI_ORCH_INDEPENDENT) == 4 && !MOOLAI_LOCK_SIGNED(MOOLAI_ORCH_INDEPENDENT), "MOOLAI_ORCH_INDEPENDENT: type");
+MOOLAI_LOCK(MOOLAI_PLUGIN_DESCRIPTOR_SIZE_1_0 == 104u, "MOOLAI_PLUGIN_DESCRIPTOR_SIZE_1_0: value");
+MOOLAI_LOCK(sizeof(MOOLAI_PLUGIN_DESCRIPTOR_SIZE_1_0) == 4 && !MOOLAI_LOCK_SIGNED(MOOLAI_PLUGIN_DESCRIPTOR_SIZE_1_0), "MOOLAI_PLUGIN_DESCRIPTOR_SIZE_1_0: type");
 MOOLAI_LOCK(sizeof(MOOLAI_PLUGIN_ENTRY_SYMBOL) == 20, "MOOLAI_PLUGIN_ENTRY_SYMBOL: length");
 #ifdef __cplusplus
 MOOLAI_LOCK(moolai_lock_streq(MOOLAI_PLUGIN_ENTRY_SYMBOL, "moolai_plugin_entry"), "MOOLAI_PLUGIN_ENTRY_SYMBOL: text");
 #endif
+MOOLAI_LOCK(MOOLAI_QUERY_SIZE_1_0 == 120u, "MOOLAI_QUERY_SIZE_1_0: value");
+MOOLAI_LOCK(sizeof(MOOLAI_QUERY_SIZE_1_0) == 4 && !MOOLAI_LOCK_SIGNED(MOOLAI_QUERY_SIZE_1_0), "MOOLAI_QUERY_SIZE_1_0: type");
 MOOLAI_LOCK(MOOLAI_ROUTE_FORWARD == 0u, "MOOLAI_ROUTE_FORWARD: value");
 MOOLAI_LOCK(sizeof(MOOLAI_ROUTE_FORWARD) == 4 && !MOOLAI_LOCK_SIGNED(MOOLAI_ROUTE_FORWARD), "MOOLAI_ROUTE_FORWARD: type");
 MOOLAI_LOCK(MOOLAI_ROUTE_HOLD == 1u, "MOOLAI_ROUTE_HOLD: value");
 MOOLAI_LOCK(sizeof(MOOLAI_ROUTE_HOLD) == 4 && !MOOLAI_LOCK_SIGNED(MOOLAI_ROUTE_HOLD), "MOOLAI_ROUTE_HOLD: type");
+MOOLAI_LOCK(MOOLAI_ROUTE_REQUEST_SIZE_1_0 == 32u, "MOOLAI_ROUTE_REQUEST_SIZE_1_0: value");
+MOOLAI_LOCK(sizeof(MOOLAI_ROUTE_REQUEST_SIZE_1_0) == 4 && !MOOLAI_LOCK_SIGNED(MOOLAI_ROUTE_REQUEST_SIZE_1_0), "MOOLAI_ROUTE_REQUEST_SIZE_1_0: type");
 MOOLAI_LOCK(MOOLAI_ROUTE_SKIP == 2u, "MOOLAI_ROUTE_SKIP: value");
 MOOLAI_LOCK(sizeof(MOOLAI_ROUTE_SKIP) == 4 && !MOOLAI_LOCK_SIGNED(MOOLAI_ROUTE_SKIP), "MOOLAI_ROUTE_SKIP: type");
+MOOLAI_LOCK(MOOLAI_STORAGE_V1_SIZE_1_0 == 280u, "MOOLAI_STORAGE_V1_SIZE_1_0: value");
+MOOLAI_LOCK(sizeof(MOOLAI_STORAGE_V1_SIZE_1_0) == 4 && !MOOLAI_LOCK_SIGNED(MOOLAI_STORAGE_V1_SIZE_1_0), "MOOLAI_STORAGE_V1_SIZE_1_0: type");
 MOOLAI_LOCK(MOOLAI_THREADING_CONCURRENT == 1u, "MOOLAI_THREADING_CONCURRENT: value");
 MOOLAI_LOCK(sizeof(MOOLAI_THREADING_CONCURRENT) == 4 && !MOOLAI_LOCK_SIGNED(MOOLAI_THREADING_CONCURRENT), "MOOLAI_THREADING_CONCURRENT: type");
 MOOLAI_LOCK(MOOLAI_THREADING_SERIALIZED == 0u, "MOOLAI_THREADING_SERIALIZED: value");
 MOOLAI_LOCK(sizeof(MOOLAI_THREADING_SERIALIZED) == 4 && !MOOLAI_LOCK_SIGNED(MOOLAI_THREADING_SERIALIZED), "MOOLAI_THREADING_SERIALIZED: type");
+MOOLAI_LOCK(MOOLAI_TOGGLE_REQUEST_SIZE_1_0 == 64u, "MOOLAI_TOGGLE_REQUEST_SIZE_1_0: value");
+MOOLAI_LOCK(sizeof(MOOLAI_TOGGLE_REQUEST_SIZE_1_0) == 4 && !MOOLAI_LOCK_SIGNED(MOOLAI_TOGGLE_REQUEST_SIZE_1_0), "MOOLAI_TOGGLE_REQUEST_SIZE_1_0: type");
 
 /* ---- moolai_str ---- */
 MOOLAI_LOCK(sizeof(moolai_str) == 16, "sizeof(moolai_str)");
@@ -214,7 +256,7 @@ MOOLAI_LOCK(offsetof(moolai_route_request, is_connected) == 24, "offsetof(moolai
 MOOLAI_LOCK(offsetof(moolai_route_request, reserved) == 28, "offsetof(moolai_route_request, reserved)");
 
 /* ---- moolai_host_api ---- */
-MOOLAI_LOCK(sizeof(moolai_host_api) == 88, "sizeof(moolai_host_api)");
+MOOLAI_LOCK(sizeof(moolai_host_api) == 144, "sizeof(moolai_host_api)");
 MOOLAI_LOCK(__alignof__(moolai_host_api) == 8, "alignof(moolai_host_api)");
 MOOLAI_LOCK(offsetof(moolai_host_api, struct_size) == 0, "offsetof(moolai_host_api, struct_size)");
 MOOLAI_LOCK(offsetof(moolai_host_api, abi_major) == 4, "offsetof(moolai_host_api, abi_major)");
@@ -229,6 +271,13 @@ MOOLAI_LOCK(offsetof(moolai_host_api, metric_add) == 56, "offsetof(moolai_host_a
 MOOLAI_LOCK(offsetof(moolai_host_api, metric_set) == 64, "offsetof(moolai_host_api, metric_set)");
 MOOLAI_LOCK(offsetof(moolai_host_api, now_ms) == 72, "offsetof(moolai_host_api, now_ms)");
 MOOLAI_LOCK(offsetof(moolai_host_api, monotonic_ms) == 80, "offsetof(moolai_host_api, monotonic_ms)");
+MOOLAI_LOCK(offsetof(moolai_host_api, config_type) == 88, "offsetof(moolai_host_api, config_type)");
+MOOLAI_LOCK(offsetof(moolai_host_api, config_string) == 96, "offsetof(moolai_host_api, config_string)");
+MOOLAI_LOCK(offsetof(moolai_host_api, config_int) == 104, "offsetof(moolai_host_api, config_int)");
+MOOLAI_LOCK(offsetof(moolai_host_api, config_number) == 112, "offsetof(moolai_host_api, config_number)");
+MOOLAI_LOCK(offsetof(moolai_host_api, config_bool) == 120, "offsetof(moolai_host_api, config_bool)");
+MOOLAI_LOCK(offsetof(moolai_host_api, config_length) == 128, "offsetof(moolai_host_api, config_length)");
+MOOLAI_LOCK(offsetof(moolai_host_api, config_key) == 136, "offsetof(moolai_host_api, config_key)");
 
 /* ---- moolai_auth_v1 ---- */
 MOOLAI_LOCK(sizeof(moolai_auth_v1) == 40, "sizeof(moolai_auth_v1)");
@@ -491,6 +540,20 @@ void moolai_lock_types_host_api(moolai_host_api* s) {
     (void)f_now_ms;
     int64_t (**f_monotonic_ms)(moolai_host *) = &s->monotonic_ms;
     (void)f_monotonic_ms;
+    moolai_status (**f_config_type)(moolai_host *, moolai_str, uint32_t *) = &s->config_type;
+    (void)f_config_type;
+    moolai_status (**f_config_string)(moolai_host *, moolai_str, moolai_str *) = &s->config_string;
+    (void)f_config_string;
+    moolai_status (**f_config_int)(moolai_host *, moolai_str, int64_t *) = &s->config_int;
+    (void)f_config_int;
+    moolai_status (**f_config_number)(moolai_host *, moolai_str, double *) = &s->config_number;
+    (void)f_config_number;
+    moolai_status (**f_config_bool)(moolai_host *, moolai_str, uint32_t *) = &s->config_bool;
+    (void)f_config_bool;
+    moolai_status (**f_config_length)(moolai_host *, moolai_str, uint64_t *) = &s->config_length;
+    (void)f_config_length;
+    moolai_status (**f_config_key)(moolai_host *, moolai_str, uint64_t, moolai_str *) = &s->config_key;
+    (void)f_config_key;
 }
 void moolai_lock_types_auth_v1(moolai_auth_v1* s);
 void moolai_lock_types_auth_v1(moolai_auth_v1* s) {

@@ -206,12 +206,24 @@ TEST_F(Live, AnImmediateAckIsNeverOverwrittenBySent) {
                   200);
     }
     acker.join();
-    std::this_thread::sleep_for(300ms);  // the last acks are recorded on the server's threads
-    const json listed = json::parse(http_request(port(), "GET",
-                                                 "/api/v1/internal/orchestrators/ack-1/messages?"
-                                                 "page_size=1000",
-                                                 "", bearer(admin))
-                                        .body);
+    // The last acks are recorded on the server's threads: poll until every
+    // message reads "acknowledged". One still "sent" after the deadline had
+    // its ack lost (or overwritten): that is the bug this test is for.
+    json listed;
+    std::size_t acknowledged = 0;
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    do {
+        listed = json::parse(http_request(port(), "GET",
+                                          "/api/v1/internal/orchestrators/ack-1/messages?"
+                                          "page_size=1000",
+                                          "", bearer(admin))
+                                 .body);
+        acknowledged = 0;
+        for (const json& m : listed["data"])
+            acknowledged += m["delivery_state"] == "acknowledged" ? 1 : 0;
+        if (acknowledged == kMessages) break;
+        std::this_thread::sleep_for(50ms);  // poll interval, not a wait for a result
+    } while (std::chrono::steady_clock::now() < deadline);
     ASSERT_EQ(listed["total"], kMessages) << listed;
     for (const json& m : listed["data"])
         EXPECT_EQ(m["delivery_state"], "acknowledged") << m;

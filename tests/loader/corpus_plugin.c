@@ -65,7 +65,7 @@ static int instance_token;
 static moolai_status create(const moolai_host_api* api, moolai_host* host, moolai_str config,
                             moolai_call* call, moolai_instance** out) {
     (void)host; (void)config;
-    if (api->struct_size < sizeof(moolai_host_api)) {
+    if (api->struct_size < MOOLAI_HOST_API_SIZE_1_0) {
         static const char msg[] = "host API table too short";
         moolai_str m = {msg, sizeof msg - 1};
         api->set_error(call, m);

@@ -174,17 +174,15 @@ double peak_in_flight(Instance& inst, const moolai_auth_v1& auth, int threads) {
     cv.notify_all();
     for (auto& t : pool) t.join();
     for (int i = 0; i < threads; ++i) EXPECT_EQ(status[i], MOOLAI_OK) << "thread " << i;
-    std::lock_guard<std::mutex> lock(inst.host().mu);
-    EXPECT_EQ(inst.host().gauges["hashes_in_flight"], 0);  // all slots returned
-    return inst.host().gauge_peaks["hashes_in_flight"];
+    EXPECT_EQ(inst.host().gauge("hashes_in_flight").value_or(-1), 0);  // all slots returned
+    return inst.host().gauge_peak("hashes_in_flight").value_or(-1);
 }
 
 TEST_F(AuthLocal, AtMostMaxConcurrentHashesInFlight) {
     auto inst = make(R"({"argon2_opslimit": 2, "argon2_memlimit_mib": 19,
                          "max_concurrent_hashes": 2})");
     EXPECT_EQ(peak_in_flight(*inst, auth(), 6), 2);
-    std::lock_guard<std::mutex> lock(inst->host().mu);
-    EXPECT_GE(inst->host().counters["hash_waits_total"], 1);  // some callers queued
+    EXPECT_GE(inst->host().counter("hash_waits_total"), 1);  // some callers queued
 }
 
 // The control for the test above: with room for all six, the same probe

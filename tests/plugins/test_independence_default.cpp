@@ -106,7 +106,7 @@ TEST_F(IndependenceDefault, HeartbeatAllocatesNothing) {
     hb.struct_size = sizeof hb;
     hb.orchestrator_id = str("orch-1");
     hb.organization_id = str("acme");
-    moolai::plugin_test::CallState c;
+    moolai::plugin_test::kit::detail::CallState c;
     uint32_t decision = 0;
     const long before = g_news.load();
     for (uint32_t i = 0; i < 10000; ++i) {

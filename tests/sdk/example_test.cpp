@@ -1,5 +1,6 @@
-// The SDK's example plugin, built out of tree against the installed SDK,
-// loaded by the host: events become JSON lines in the configured file.
+// sdk/examples/event_log_observer, built out of tree against the installed
+// SDK, loaded by the host: events become JSON lines in the configured file.
+// Its config comes through the 1.1 config services (host.config()).
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -15,6 +16,7 @@
 #include "plugins/plugin_loader.hpp"
 #include "net/http_test_client.hpp"
 #include "net/ws_test_client.hpp"
+#include "sdk/example_support.hpp"
 #include "support/controller_process.hpp"
 
 namespace moolai::host {
@@ -54,6 +56,86 @@ TEST(SdkExample, LoadsAndWritesOneJsonLinePerEvent) {
     EXPECT_NE(line.find("independence_changed"), std::string::npos) << line;
     EXPECT_NE(line.find("alice"), std::string::npos) << line;
     fs::remove(file);
+}
+
+// detail_json goes on the event's line re-written compact when it is JSON,
+// as a string when it is not, as null when empty; the line stays JSON.
+TEST(SdkExample, DetailIsCompactJsonOrText) {
+    Log log(100);
+    Metrics metrics;
+    HostServices services;
+    services.log = &log;
+    services.metrics = &metrics;
+    PluginLoader loader(services);
+    moolai::test::TempDir dir("events-detail");
+    const fs::path file = dir.path / "events.jsonl";
+    auto plugin = loader.load(EXAMPLE_PLUGIN, json{{"path", file.string()}, {"kinds", {"custom"}}});
+    ObserverClient observer(*plugin);
+
+    const std::vector<std::string> details = {
+        "{ \"a\" : [1, -2.5e3, true, false, null],\n  \"b\" : {\"c\" : "
+        "\"x\\u00e9\\ud83d\\ude00\\n\"} }",
+        "",
+        "   \n",
+        "{\"unterminated\": [1, 2}",
+        "[01]",
+        "\"lone \\udc00 surrogate\"",
+        "{\"bad utf-8\": \"\xff\xfe\"}",
+        "{\"raw\ncontrol\": 1}",
+    };
+    for (const std::string& d : details) {
+        Event e;
+        e.kind = MOOLAI_EVENT_CUSTOM;
+        e.time_ms = 1795860000000;
+        e.detail_json = d;
+        ASSERT_TRUE(observer.on_event(e.view()).ok());
+    }
+    Event skipped;  // not in "kinds"
+    skipped.kind = MOOLAI_EVENT_STATUS_CHANGED;
+    ASSERT_TRUE(observer.on_event(skipped.view()).ok());
+    plugin.reset();
+
+    std::ifstream in(file);
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    ASSERT_EQ(lines.size(), details.size());
+    std::vector<json> detail;
+    for (const std::string& l : lines)
+        detail.push_back(json::parse(l)["detail"]);  // each line is JSON
+    EXPECT_EQ(detail[0], json::parse(details[0]));
+    EXPECT_NE(
+        lines[0].find(
+            R"("detail":{"a":[1,-2.5e3,true,false,null],"b":{"c":"x\u00e9\ud83d\ude00\n"}}})"),
+        std::string::npos)
+        << "escapes kept as written, whitespace gone: " << lines[0];
+    EXPECT_TRUE(detail[1].is_null());
+    EXPECT_TRUE(detail[2].is_null());
+    for (size_t i : {3u, 4u, 5u, 7u}) EXPECT_EQ(detail[i], details[i]) << "not JSON: kept as text";
+    EXPECT_EQ(detail[6], json::parse("{\"bad utf-8\": \"\\ufffd\\ufffd\"}"));
+}
+
+// Bad configs are refused at start-up with one line naming the problem: by
+// the host's check against the plugin's schema, or by the plugin itself.
+TEST(SdkExample, TheControllerRefusesABadConfigNamingIt) {
+    moolai::test::TempDir dir("example-bad-cfg");
+    const std::vector<std::pair<json, std::string>> cases = {
+        {{{"path", (dir.path / "e.jsonl").string()}, {"kinds", {"nope"}}},
+         "\"nope\" is not one of"},
+        {{{"path", (dir.path / "e.jsonl").string()}, {"kinds", json::array()}}, "/kinds"},
+        {{{"path", ""}}, "/path"},
+        {{{"file", "x"}, {"path", "y"}}, "unknown property \"file\""},
+        {{{"path", (dir.path / "missing-dir" / "e.jsonl").string()}}, "config /path: cannot open"},
+    };
+    for (const auto& [config, expected] : cases) {
+        const std::string file = moolai::test::write_controller_config(
+            dir.path,
+            json::array(
+                {{{"name", "event_log_observer"}, {"path", EXAMPLE_PLUGIN}, {"config", config}}}));
+        const moolai::test::RunResult r =
+            moolai::test::run_controller({"--check-config", "--config", file}, {});
+        EXPECT_NE(r.exit_code, 0) << config;
+        EXPECT_NE(r.output.find(expected), std::string::npos) << config << "\n" << r.output;
+    }
 }
 
 TEST(SdkExample, TheControllerAcceptsItNextToTheDefaultBundle) {

@@ -70,13 +70,13 @@ StoragePlugin::StoragePlugin(const std::string& path)
     if (d.create == nullptr || d.destroy == nullptr || d.get_capability == nullptr)
         throw std::runtime_error(path + ": descriptor misses a required function");
     st_ = lib_->capability<moolai_storage_v1>(MOOLAI_CAP_STORAGE);
-    if (st_ == nullptr || st_->struct_size < sizeof(moolai_storage_v1))
+    if (st_ == nullptr || st_->struct_size < MOOLAI_STORAGE_V1_SIZE_1_0)
         throw std::runtime_error(path + ": no moolai_storage_v1 table");
     // Every storage function is required: check the table pointer by pointer.
     const auto* fns = reinterpret_cast<void (*const*)()>(reinterpret_cast<const char*>(st_) +
                                                          offsetof(moolai_storage_v1, migrate));
     const size_t count =
-        (sizeof(moolai_storage_v1) - offsetof(moolai_storage_v1, migrate)) / sizeof(void (*)());
+        (MOOLAI_STORAGE_V1_SIZE_1_0 - offsetof(moolai_storage_v1, migrate)) / sizeof(void (*)());
     for (size_t i = 0; i < count; ++i)
         if (fns[i] == nullptr)
             throw std::runtime_error(path + ": storage function #" + std::to_string(i) +
@@ -91,7 +91,7 @@ Result StoragePlugin::create(const std::string& config_json) {
     plugin_test::Result made;
     inst_ = plugin_test::Instance::create(*lib_, config_json, &made);
     if (!inst_) return Result{made.status, "", made.error};
-    inst_->host().frozen_ms = frozen_ms_.load();
+    freeze_clock(frozen_ms_.load());
     const moolai_plugin_descriptor& d = lib_->descriptor();
     if (d.start == nullptr) return Result{MOOLAI_OK, "", ""};
     return call([&](moolai_call* c) { return d.start(inst_->get(), c); });
@@ -99,13 +99,16 @@ Result StoragePlugin::create(const std::string& config_json) {
 
 void StoragePlugin::freeze_clock(int64_t ms) {
     frozen_ms_ = ms;
-    if (inst_) inst_->host().frozen_ms = ms;
+    if (!inst_) return;
+    inst_->host().use_real_clock(ms == 0);  // 0 = thawed: the machine's clock
+    if (ms != 0) inst_->host().set_now_ms(ms);
 }
 
 std::vector<std::string> StoragePlugin::log_lines() const {
     if (!inst_) return {};
-    std::lock_guard<std::mutex> lock(inst_->host().mu);
-    return inst_->host().logs;
+    std::vector<std::string> lines;
+    for (const auto& l : inst_->host().logs()) lines.push_back(std::to_string(l.level) + " " + l.text);
+    return lines;
 }
 
 Result StoragePlugin::call(const std::function<moolai_status(moolai_call*)>& fn) {

@@ -1,111 +1,59 @@
-// A test-only host for driving plugins through the C ABI, the way the real
-// host does: dlopen(RTLD_NOW | RTLD_LOCAL), dlsym("moolai_plugin_entry"),
-// the descriptor, create() with a config block, get_capability(), and calls
-// whose outputs and errors land in per-call strings.
-//
-// Deliberately small and independent of the host's code: it checks the
-// plugins against the contract in plugin_api.h, not against the host. The
-// plugin tests (tests/plugins) and the storage conformance suite
-// (tests/storage) both drive plugins through it.
+// The repo's plugin tests on the SDK's test kit (moolai/sdk/testing.hpp):
+// the same fake host plugin authors get, driving plugins only through the
+// C ABI. This header keeps the shape the plugin and storage tests were
+// written against -- a Library, Instances made from it with a config, and
+// free calls -- on top of the kit's Library, FakeHost and Plugin.
 #ifndef MOOLAI_TESTS_SUPPORT_ABI_TEST_HOST_HPP
 #define MOOLAI_TESTS_SUPPORT_ABI_TEST_HOST_HPP
 
-#include <atomic>
-#include <cstdint>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
-#include <vector>
 
-#include "moolai/plugin_api.h"
+#include "moolai/sdk/testing.hpp"
 
 namespace moolai::plugin_test {
 
-inline moolai_str str(std::string_view s) { return moolai_str{s.data(), s.size()}; }
+namespace kit = moolai::sdk::testing;
+using kit::Result;
+using moolai::sdk::str;
 
-// One call in progress; plugins see it as an opaque moolai_call*. (The
-// harness does not define struct moolai_call itself, so it cannot collide
-// with another test host linked into the same binary.)
-struct CallState {
-    std::string output;
-    std::string error;
-    bool takes_output = true;  // write_output answers MOOLAI_E_INVALID when false
-    moolai_call* handle() { return reinterpret_cast<moolai_call*>(this); }
-};
-
-// What the harness host saw; plugins reach it as an opaque moolai_host*.
-struct HostState {
-    std::mutex mu;
-    std::vector<std::string> logs;               // "<level> <text>"
-    std::map<std::string, double> counters;      // metric_add
-    std::map<std::string, double> gauges;        // metric_set, last value
-    std::map<std::string, double> gauge_peaks;   // metric_set, highest value
-    std::vector<std::pair<std::string, std::string>> frames;  // send_frame
-    std::vector<uint32_t> event_kinds;                        // emit_event
-    std::atomic<int64_t> frozen_ms{0};  // now_ms answers this when not 0 (tests move time)
-    moolai_host* handle() { return reinterpret_cast<moolai_host*>(this); }
-};
-
-struct Result {
-    moolai_status status = MOOLAI_OK;
-    std::string output;
-    std::string error;
-};
-
-// The host API table the harness hands to plugins (struct_size, 1.0).
-const moolai_host_api* host_api();
-
-// A loaded plugin library. The library stays mapped for the life of the
-// process, as the production host never unloads one.
+// A loaded plugin library (mapped for the life of the process).
 class Library {
 public:
-    // Throws std::runtime_error with dlerror()'s text when loading fails.
-    explicit Library(const std::string& path);
-    const moolai_plugin_descriptor& descriptor() const { return *desc_; }
-    // The capability table, or nullptr.
+    // Throws kit::LoadError with dlerror()'s text when loading fails.
+    explicit Library(const std::string& path) : lib_(kit::Library::open(path)) {}
+    const moolai_plugin_descriptor& descriptor() const { return lib_.descriptor(); }
     template <class Table>
     const Table* capability(uint64_t cap) const {
-        return static_cast<const Table*>(desc_->get_capability(cap));
+        return lib_.table<Table>(cap);
     }
+    const kit::Library& kit_library() const { return lib_; }
 
 private:
-    const moolai_plugin_descriptor* desc_ = nullptr;
+    kit::Library lib_;
 };
 
-// One instance made by create(); destroy() runs in the destructor.
+// One instance made by create() on its own fake host; stop() and destroy()
+// run in the destructor.
 class Instance {
 public:
-    // create() with `config_json`; on failure returns nullptr and fills *result.
+    // create() with `config_json`; on failure returns nullptr and fills *result
+    // with the plugin's status and error text.
     static std::unique_ptr<Instance> create(const Library& lib, std::string_view config_json,
                                             Result* result = nullptr);
-    ~Instance();
-    Instance(const Instance&) = delete;
-    Instance& operator=(const Instance&) = delete;
-
-    moolai_instance* get() const { return self_; }
-    HostState& host() { return *host_; }
+    moolai_instance* get() const { return plugin_->instance(); }
+    kit::FakeHost& host() { return *host_; }
+    const kit::Plugin& plugin() const { return *plugin_; }
 
 private:
-    Instance(const Library& lib, std::unique_ptr<HostState> host, moolai_instance* self)
-        : lib_(lib), host_(std::move(host)), self_(self) {}
-    const Library& lib_;
-    std::unique_ptr<HostState> host_;
-    moolai_instance* self_;
+    Instance() = default;
+    std::unique_ptr<kit::FakeHost> host_;  // outlives plugin_ (declared first)
+    std::unique_ptr<kit::Plugin> plugin_;
 };
 
-// Runs fn(moolai_call*) -> moolai_status and collects what it wrote.
-// Each call gets its own moolai_call, so it may run on any thread.
-template <class Fn>
-Result call(Fn&& fn) {
-    CallState c;
-    Result r;
-    r.status = fn(c.handle());
-    r.output = std::move(c.output);
-    r.error = std::move(c.error);
-    return r;
-}
+// fn(moolai_call*) -> moolai_status with its own call handle.
+using kit::call;
 
 }  // namespace moolai::plugin_test
 

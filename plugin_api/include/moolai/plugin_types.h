@@ -14,9 +14,17 @@
  *   - a field is never renamed, retyped, moved or removed within a major.
  *
  * Versioning: MOOLAI_ABI_MAJOR changes only when an existing field or rule
- * changes; MOOLAI_ABI_MINOR grows by one for every appended field, function
- * or constant. A host loads a plugin when the majors are equal and the
- * plugin's *required* minor is not newer than the host's minor.
+ * changes; MOOLAI_ABI_MINOR grows by one for every release that appends
+ * fields, functions or constants. A host loads a plugin when the majors are
+ * equal and the plugin's *required* minor is not newer than the host's
+ * minor. The version history is at the top of moolai/plugin_api.h.
+ *
+ * Reading a struct the other side built: its struct_size says how much of
+ * it exists. Every side accepts a struct whose struct_size covers the 1.0
+ * part (MOOLAI_<NAME>_SIZE_1_0 below, frozen forever) and reads a field
+ * appended later only when MOOLAI_HAS_FIELD says it is inside struct_size.
+ * A struct longer than this header's (built against a newer minor) is
+ * fine: the fields this side does not know are never read.
  *
  * Strings: every moolai_str is UTF-8, pointer + length, NOT NUL-terminated,
  * and may contain NUL bytes. ptr may be NULL when len is 0.
@@ -43,7 +51,30 @@ extern "C" {
 /* ---- Version of this header ------------------------------------------- */
 
 #define MOOLAI_ABI_MAJOR 1
-#define MOOLAI_ABI_MINOR 0
+#define MOOLAI_ABI_MINOR 1
+
+/* ---- Reading a struct of another minor ----------------------------------
+ * MOOLAI_HAS_FIELD(ptr, type, field): 1 when the struct at `ptr` (which
+ * starts with uint32_t struct_size) is long enough to hold `field`, i.e.
+ * offsetof + sizeof <= struct_size. Use it before every read of a field,
+ * or call through a function pointer, appended after 1.0:
+ *
+ *     if (MOOLAI_HAS_FIELD(api, moolai_host_api, config_string)) ...
+ *
+ * NULL pointers have no fields.                                            */
+#define MOOLAI_HAS_FIELD(ptr, type, field)                                    \
+    ((ptr) != NULL && (uint64_t)offsetof(type, field) + sizeof(((type*)0)->field) <= \
+                          (uint64_t)(ptr)->struct_size)
+
+/* The 1.0 size of every growable value struct on 64-bit targets: the least
+ * struct_size (or row stride) any side accepts. Frozen: never changed.    */
+#define MOOLAI_EVENT_SIZE_1_0 128u
+#define MOOLAI_HEARTBEAT_INFO_SIZE_1_0 64u
+#define MOOLAI_HEARTBEAT_ROW_SIZE_1_0 32u
+#define MOOLAI_ORCHESTRATOR_ROW_SIZE_1_0 88u
+#define MOOLAI_QUERY_SIZE_1_0 120u
+#define MOOLAI_TOGGLE_REQUEST_SIZE_1_0 64u
+#define MOOLAI_ROUTE_REQUEST_SIZE_1_0 32u
 
 /* ---- Status codes (moolai_status) --------------------------------------
  * Every fallible function returns one of these; a message for a human may
@@ -139,7 +170,7 @@ typedef struct moolai_event {
     moolai_str new_value;
     moolai_str actor;       /* username or "system" */
     moolai_str detail_json; /* a JSON object, or empty */
-    /* 1.1+: append only */
+    /* 1.2+: append only */
 } moolai_event;
 
 /* ---- Heartbeat hot path (plain structs, no JSON) ----------------------- */
@@ -154,7 +185,7 @@ typedef struct moolai_heartbeat_info {
     int64_t last_seen_ms;    /* last processed heartbeat; 0 = never */
     uint32_t is_independent; /* 0 or 1, as stored */
     uint32_t reserved;
-    /* 1.1+: append only */
+    /* 1.2+: append only */
 } moolai_heartbeat_info;
 
 /* Decisions of moolai_independence_v1.on_heartbeat. */
@@ -168,7 +199,7 @@ typedef struct moolai_heartbeat_row {
     int64_t last_seen_ms; /* wall clock, Unix milliseconds */
     uint32_t status;      /* MOOLAI_ORCH_ACTIVE / _INACTIVE */
     uint32_t reserved;
-    /* 1.1+: append only (rows are read with the stride the caller passes) */
+    /* 1.2+: append only (rows are read with the stride the caller passes) */
 } moolai_heartbeat_row;
 
 /* One orchestrator as loaded at start-up (moolai_storage_v1.orch_scan). */
@@ -182,7 +213,7 @@ typedef struct moolai_orchestrator_row {
     int64_t last_seen_ms;       /* 0 = never */
     uint32_t is_independent;    /* 0 or 1 */
     uint32_t reserved;
-    /* 1.1+: append only */
+    /* 1.2+: append only */
 } moolai_orchestrator_row;
 
 /* Called once per row; return MOOLAI_OK to go on, anything else to stop the
@@ -207,7 +238,7 @@ typedef struct moolai_query {
     moolai_str kind;   /* message_type, audit action, or usage group_by */
     int64_t from_ms;   /* inclusive; 0 = unbounded */
     int64_t to_ms;     /* exclusive; 0 = unbounded */
-    /* 1.1+: append only */
+    /* 1.2+: append only */
 } moolai_query;
 
 /* ---- Independence toggles and message routing -------------------------- */
@@ -220,7 +251,7 @@ typedef struct moolai_toggle_request {
     moolai_str actor;            /* the user asking */
     uint32_t is_independent_requested; /* 0 or 1 */
     uint32_t reserved;
-    /* 1.1+: append only */
+    /* 1.2+: append only */
 } moolai_toggle_request;
 
 typedef struct moolai_route_request {
@@ -229,13 +260,23 @@ typedef struct moolai_route_request {
     moolai_str message_json; /* the stored message record */
     uint32_t is_connected;   /* 1 when the orchestrator holds a live connection */
     uint32_t reserved;
-    /* 1.1+: append only */
+    /* 1.2+: append only */
 } moolai_route_request;
 
 /* Decisions of moolai_messaging_v1.route. */
 #define MOOLAI_ROUTE_FORWARD 0u /* send it now */
 #define MOOLAI_ROUTE_HOLD 1u    /* keep it queued; ask again on the next occasion */
 #define MOOLAI_ROUTE_SKIP 2u    /* never forward this message */
+
+/* ---- Config value types (moolai_host_api.config_type, 1.1) ------------- */
+
+#define MOOLAI_JSON_NULL 0u
+#define MOOLAI_JSON_BOOL 1u
+#define MOOLAI_JSON_INTEGER 2u /* a number written without fraction or exponent that fits int64_t */
+#define MOOLAI_JSON_NUMBER 3u  /* any other number (fraction, exponent, or beyond int64_t) */
+#define MOOLAI_JSON_STRING 4u
+#define MOOLAI_JSON_ARRAY 5u
+#define MOOLAI_JSON_OBJECT 6u
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -6,7 +6,7 @@
 //       static constexpr const char* name = "my_policy";
 //       static constexpr const char* version = "1.0.0";
 //       static constexpr const char* description = "what it does, in one line";
-//       MyPolicy(moolai::sdk::Host host, std::string_view config_json);
+//       MyPolicy(moolai::sdk::Host host, std::string_view config_json);  // host.config() reads it
 //       moolai::sdk::Status on_heartbeat(moolai::sdk::Call&, const moolai_heartbeat_info&,
 //                                        uint32_t& decision) override;
 //   };
@@ -17,10 +17,14 @@
 #define MOOLAI_SDK_HPP
 
 #include "moolai/sdk/capabilities.hpp"
+#include "moolai/sdk/config.hpp"
 #include "moolai/sdk/core.hpp"
 #include "moolai/sdk/export.hpp"
+#include "moolai/sdk/version.hpp"
 
-#define MOOLAI_SDK_VERSION_MAJOR 1
-#define MOOLAI_SDK_VERSION_MINOR 0
+static_assert(MOOLAI_SDK_VERSION_MAJOR == MOOLAI_ABI_MAJOR &&
+                  MOOLAI_SDK_VERSION_MINOR == MOOLAI_ABI_MINOR,
+              "moolai/sdk.hpp: the SDK headers and the plugin_api headers come from different "
+              "releases; install them together (one SDK package carries both)");
 
 #endif  // MOOLAI_SDK_HPP

@@ -7,35 +7,13 @@
 #define MOOLAI_SDK_CORE_HPP
 
 #include <cstdint>
-#include <exception>
-#include <string>
 #include <string_view>
-#include <utility>
 
 #include "moolai/plugin_api.h"
+#include "moolai/sdk/config.hpp"
+#include "moolai/sdk/status.hpp"
 
 namespace moolai::sdk {
-
-using Status = moolai_status;
-
-inline std::string_view view(moolai_str s) noexcept {
-    return s.len != 0 ? std::string_view(s.ptr, static_cast<size_t>(s.len)) : std::string_view();
-}
-
-inline moolai_str str(std::string_view v) noexcept { return moolai_str{v.data(), v.size()}; }
-
-// Throw from any plugin method to fail the call with this status and text.
-// Any other exception becomes MOOLAI_E_INTERNAL with its what() text.
-class Error : public std::exception {
-public:
-    Error(Status status, std::string message) : status_(status), message_(std::move(message)) {}
-    Status status() const noexcept { return status_; }
-    const char* what() const noexcept override { return message_.c_str(); }
-
-private:
-    Status status_;
-    std::string message_;
-};
 
 // The host's services for one loaded plugin. Cheap to copy; valid for the
 // life of the process. Every method may be called from any thread.
@@ -66,8 +44,13 @@ public:
     int64_t now_ms() const noexcept { return api_->now_ms(host_); }
     int64_t monotonic_ms() const noexcept { return api_->monotonic_ms(host_); }
 
-    // The host's minor version: a plugin that uses functions appended after
-    // its required minor checks this before calling them.
+    // The plugin's config block, read by JSON Pointer (ABI 1.1 host
+    // services; Config::available() says whether this host has them).
+    Config config() const noexcept { return Config(api_, host_); }
+
+    // The host's minor version. A plugin that calls a host function
+    // appended after its abi_minor_required checks for it first, with
+    // MOOLAI_HAS_FIELD(api(), moolai_host_api, <function>).
     uint32_t abi_minor() const noexcept { return api_->abi_minor; }
     const moolai_host_api* api() const noexcept { return api_; }
     moolai_host* handle() const noexcept { return host_; }

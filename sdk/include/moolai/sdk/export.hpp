@@ -3,7 +3,8 @@
 //
 // Every function the host can call is a noexcept trampoline whose whole
 // body, construction included, sits inside try/catch: no exception ever
-// reaches the host.
+// reaches the host. Structs the host passes are accepted when they cover
+// ABI 1.0 (MOOLAI_*_SIZE_1_0), whatever minor the host is.
 #ifndef MOOLAI_SDK_EXPORT_HPP
 #define MOOLAI_SDK_EXPORT_HPP
 
@@ -134,6 +135,8 @@ struct Lifecycle {
                          moolai_call* call, moolai_instance** out) noexcept {
         if (out == nullptr) return MOOLAI_E_INVALID;
         *out = nullptr;
+        // Every 1.x host's table covers 1.0; without that nothing can be reported.
+        if (api == nullptr || api->struct_size < MOOLAI_HOST_API_SIZE_1_0) return MOOLAI_E_INVALID;
         return guarded(api, call, [&]() -> Status {
             auto inst = std::make_unique<Instance<T>>();
             inst->api = api;
@@ -197,12 +200,15 @@ const moolai_independence_v1* independence_table() noexcept {
         t.struct_size = sizeof(t);
         t.on_heartbeat = [](moolai_instance* p, moolai_call* c, const moolai_heartbeat_info* hb,
                             uint32_t* decision) noexcept {
-            if (hb == nullptr || decision == nullptr) return MOOLAI_E_INVALID;
+            if (hb == nullptr || decision == nullptr ||
+                hb->struct_size < MOOLAI_HEARTBEAT_INFO_SIZE_1_0)
+                return MOOLAI_E_INVALID;
             return invoke<T>(p, c, &IndependencePolicy::on_heartbeat, *hb, *decision);
         };
         t.on_toggle = [](moolai_instance* p, moolai_call* c,
                          const moolai_toggle_request* r) noexcept {
-            if (r == nullptr) return MOOLAI_E_INVALID;
+            if (r == nullptr || r->struct_size < MOOLAI_TOGGLE_REQUEST_SIZE_1_0)
+                return MOOLAI_E_INVALID;
             return invoke<T>(p, c, &IndependencePolicy::on_toggle, *r);
         };
         return t;
@@ -220,7 +226,9 @@ const moolai_messaging_v1* messaging_table() noexcept {
         };
         t.route = [](moolai_instance* p, moolai_call* c, const moolai_route_request* r,
                      uint32_t* decision) noexcept {
-            if (r == nullptr || decision == nullptr) return MOOLAI_E_INVALID;
+            if (r == nullptr || decision == nullptr ||
+                r->struct_size < MOOLAI_ROUTE_REQUEST_SIZE_1_0)
+                return MOOLAI_E_INVALID;
             return invoke<T>(p, c, &Messaging::route, *r, *decision);
         };
         t.render = [](moolai_instance* p, moolai_call* c, moolai_str m) noexcept {
@@ -237,7 +245,7 @@ const moolai_observer_v1* observer_table() noexcept {
         moolai_observer_v1 t{};
         t.struct_size = sizeof(t);
         t.on_event = [](moolai_instance* p, moolai_call* c, const moolai_event* e) noexcept {
-            if (e == nullptr) return MOOLAI_E_INVALID;
+            if (e == nullptr || e->struct_size < MOOLAI_EVENT_SIZE_1_0) return MOOLAI_E_INVALID;
             return invoke<T>(p, c, &Observer::on_event, *e);
         };
         return t;
@@ -257,7 +265,7 @@ const moolai_storage_v1* storage_table() noexcept {
         // Listing trampolines share one shape.
 #define MOOLAI_SDK_QUERY_FN(fn)                                         \
     t.fn = [](I p, K c, Q q) noexcept {                                 \
-        if (q == nullptr || q->struct_size < sizeof(moolai_query))      \
+        if (q == nullptr || q->struct_size < MOOLAI_QUERY_SIZE_1_0)     \
             return MOOLAI_E_INVALID;                                    \
         return invoke<T>(p, c, &S::fn, *q);                             \
     }
@@ -289,7 +297,7 @@ const moolai_storage_v1* storage_table() noexcept {
         MOOLAI_SDK_STR2_FN(orch_set_credential);
         t.heartbeats_write = [](I p, K c, const moolai_heartbeat_row* rows, uint64_t n,
                                 uint64_t row_size) noexcept {
-            if (n != 0 && (rows == nullptr || row_size < sizeof(moolai_heartbeat_row)))
+            if (n != 0 && (rows == nullptr || row_size < MOOLAI_HEARTBEAT_ROW_SIZE_1_0))
                 return MOOLAI_E_INVALID;
             return invoke<T>(p, c, &S::heartbeats_write, rows, n, row_size);
         };

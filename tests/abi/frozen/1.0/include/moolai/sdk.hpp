@@ -1,0 +1,26 @@
+// moolai/sdk.hpp -- the Moolai plugin SDK: include this one header.
+//
+//   #include <moolai/sdk.hpp>
+//   class MyPolicy : public moolai::sdk::Plugin, public moolai::sdk::IndependencePolicy {
+//   public:
+//       static constexpr const char* name = "my_policy";
+//       static constexpr const char* version = "1.0.0";
+//       static constexpr const char* description = "what it does, in one line";
+//       MyPolicy(moolai::sdk::Host host, std::string_view config_json);
+//       moolai::sdk::Status on_heartbeat(moolai::sdk::Call&, const moolai_heartbeat_info&,
+//                                        uint32_t& decision) override;
+//   };
+//   MOOLAI_PLUGIN(MyPolicy);
+//
+// See docs/plugin-guide.md for the whole story.
+#ifndef MOOLAI_SDK_HPP
+#define MOOLAI_SDK_HPP
+
+#include "moolai/sdk/capabilities.hpp"
+#include "moolai/sdk/core.hpp"
+#include "moolai/sdk/export.hpp"
+
+#define MOOLAI_SDK_VERSION_MAJOR 1
+#define MOOLAI_SDK_VERSION_MINOR 0
+
+#endif  // MOOLAI_SDK_HPP
