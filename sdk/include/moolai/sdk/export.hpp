@@ -40,7 +40,8 @@ struct has_minor_required<T, std::void_t<decltype(T::abi_minor_required)>> : std
 template <class T, class = void>
 struct has_metadata : std::false_type {};
 template <class T>
-struct has_metadata<T, std::void_t<decltype(T::name), decltype(T::version), decltype(T::description)>>
+struct has_metadata<T,
+                    std::void_t<decltype(T::name), decltype(T::version), decltype(T::description)>>
     : std::true_type {};
 
 template <class T>
@@ -169,166 +170,182 @@ struct Lifecycle {
 };
 
 // ---- capability tables ---------------------------------------------------
+//
+// make_<table>_table<T>() is constexpr so that a test can see at compile
+// time that it fills every entry of its table (tests/abi/tables/);
+// <table>_table<T>() hands the host that constant.
+
+template <class T>
+constexpr moolai_auth_v1 make_auth_table() noexcept {
+    moolai_auth_v1 t{};
+    t.struct_size = sizeof(t);
+    t.hash_password = [](moolai_instance* p, moolai_call* c, moolai_str pw) noexcept {
+        return invoke<T>(p, c, &Auth::hash_password, view(pw));
+    };
+    t.verify_password = [](moolai_instance* p, moolai_call* c, moolai_str h,
+                           moolai_str pw) noexcept {
+        return invoke<T>(p, c, &Auth::verify_password, view(h), view(pw));
+    };
+    t.new_token = [](moolai_instance* p, moolai_call* c) noexcept {
+        return invoke<T>(p, c, &Auth::new_token);
+    };
+    t.hash_token = [](moolai_instance* p, moolai_call* c, moolai_str tok) noexcept {
+        return invoke<T>(p, c, &Auth::hash_token, view(tok));
+    };
+    return t;
+}
+
+template <class T>
+constexpr moolai_independence_v1 make_independence_table() noexcept {
+    moolai_independence_v1 t{};
+    t.struct_size = sizeof(t);
+    t.on_heartbeat = [](moolai_instance* p, moolai_call* c, const moolai_heartbeat_info* hb,
+                        uint32_t* decision) noexcept {
+        if (hb == nullptr || decision == nullptr ||
+            hb->struct_size < MOOLAI_HEARTBEAT_INFO_SIZE_1_0)
+            return MOOLAI_E_INVALID;
+        return invoke<T>(p, c, &IndependencePolicy::on_heartbeat, *hb, *decision);
+    };
+    t.on_toggle = [](moolai_instance* p, moolai_call* c, const moolai_toggle_request* r) noexcept {
+        if (r == nullptr || r->struct_size < MOOLAI_TOGGLE_REQUEST_SIZE_1_0)
+            return MOOLAI_E_INVALID;
+        return invoke<T>(p, c, &IndependencePolicy::on_toggle, *r);
+    };
+    return t;
+}
+
+template <class T>
+constexpr moolai_messaging_v1 make_messaging_table() noexcept {
+    moolai_messaging_v1 t{};
+    t.struct_size = sizeof(t);
+    t.accept = [](moolai_instance* p, moolai_call* c, moolai_str m) noexcept {
+        return invoke<T>(p, c, &Messaging::accept, view(m));
+    };
+    t.route = [](moolai_instance* p, moolai_call* c, const moolai_route_request* r,
+                 uint32_t* decision) noexcept {
+        if (r == nullptr || decision == nullptr || r->struct_size < MOOLAI_ROUTE_REQUEST_SIZE_1_0)
+            return MOOLAI_E_INVALID;
+        return invoke<T>(p, c, &Messaging::route, *r, *decision);
+    };
+    t.render = [](moolai_instance* p, moolai_call* c, moolai_str m) noexcept {
+        return invoke<T>(p, c, &Messaging::render, view(m));
+    };
+    return t;
+}
+
+template <class T>
+constexpr moolai_observer_v1 make_observer_table() noexcept {
+    moolai_observer_v1 t{};
+    t.struct_size = sizeof(t);
+    t.on_event = [](moolai_instance* p, moolai_call* c, const moolai_event* e) noexcept {
+        if (e == nullptr || e->struct_size < MOOLAI_EVENT_SIZE_1_0) return MOOLAI_E_INVALID;
+        return invoke<T>(p, c, &Observer::on_event, *e);
+    };
+    return t;
+}
+
+template <class T>
+constexpr moolai_storage_v1 make_storage_table() noexcept {
+    using S = Storage;
+    using I = moolai_instance*;
+    using K = moolai_call*;
+    using Q = const moolai_query*;
+    moolai_storage_v1 t{};
+    t.struct_size = sizeof(t);
+    // Trampolines of the three common shapes: one query, one string, two strings.
+#define MOOLAI_SDK_QUERY_FN(fn)                                                              \
+    t.fn = [](I p, K c, Q q) noexcept {                                                      \
+        if (q == nullptr || q->struct_size < MOOLAI_QUERY_SIZE_1_0) return MOOLAI_E_INVALID; \
+        return invoke<T>(p, c, &S::fn, *q);                                                  \
+    }
+#define MOOLAI_SDK_STR_FN(fn) \
+    t.fn = [](I p, K c, moolai_str a) noexcept { return invoke<T>(p, c, &S::fn, view(a)); }
+#define MOOLAI_SDK_STR2_FN(fn)                                 \
+    t.fn = [](I p, K c, moolai_str a, moolai_str b) noexcept { \
+        return invoke<T>(p, c, &S::fn, view(a), view(b));      \
+    }
+    t.migrate = [](I p, K c) noexcept { return invoke<T>(p, c, &S::migrate); };
+    t.ping = [](I p, K c) noexcept { return invoke<T>(p, c, &S::ping); };
+    MOOLAI_SDK_STR_FN(org_create);
+    MOOLAI_SDK_STR2_FN(org_update);
+    MOOLAI_SDK_STR_FN(org_get);
+    MOOLAI_SDK_QUERY_FN(org_list);
+    MOOLAI_SDK_STR_FN(org_delete);
+    MOOLAI_SDK_STR_FN(orch_create);
+    MOOLAI_SDK_STR2_FN(orch_update);
+    MOOLAI_SDK_STR_FN(orch_get);
+    MOOLAI_SDK_QUERY_FN(orch_list);
+    MOOLAI_SDK_STR_FN(orch_delete);
+    t.orch_scan = [](I p, K c, moolai_orchestrator_row_fn fn, void* cookie) noexcept {
+        if (fn == nullptr) return MOOLAI_E_INVALID;
+        return invoke<T>(p, c, &S::orch_scan, fn, cookie);
+    };
+    t.orch_set_independence = [](I p, K c, moolai_str id, uint32_t v) noexcept {
+        return invoke<T>(p, c, &S::orch_set_independence, view(id), v != 0);
+    };
+    MOOLAI_SDK_STR2_FN(orch_set_credential);
+    t.heartbeats_write = [](I p, K c, const moolai_heartbeat_row* rows, uint64_t n,
+                            uint64_t row_size) noexcept {
+        if (n != 0 && (rows == nullptr || row_size < MOOLAI_HEARTBEAT_ROW_SIZE_1_0))
+            return MOOLAI_E_INVALID;
+        return invoke<T>(p, c, &S::heartbeats_write, rows, n, row_size);
+    };
+    MOOLAI_SDK_STR_FN(msg_create);
+    MOOLAI_SDK_STR_FN(msg_get);
+    MOOLAI_SDK_QUERY_FN(msg_list);
+    t.msg_set_status = [](I p, K c, moolai_str id, moolai_str expected,
+                          moolai_str status) noexcept {
+        return invoke<T>(p, c, &S::msg_set_status, view(id), view(expected), view(status));
+    };
+    MOOLAI_SDK_STR2_FN(msg_update_delivery);
+    MOOLAI_SDK_STR_FN(usage_insert);
+    MOOLAI_SDK_QUERY_FN(usage_aggregate);
+    MOOLAI_SDK_STR_FN(user_create);
+    MOOLAI_SDK_STR_FN(user_get);
+    MOOLAI_SDK_STR2_FN(user_update);
+    MOOLAI_SDK_QUERY_FN(user_list);
+    MOOLAI_SDK_STR_FN(user_delete);
+    MOOLAI_SDK_STR_FN(session_create);
+    MOOLAI_SDK_STR_FN(session_get);
+    MOOLAI_SDK_STR_FN(session_delete);
+    t.session_purge = [](I p, K c, int64_t now_ms) noexcept {
+        return invoke<T>(p, c, &S::session_purge, now_ms);
+    };
+    MOOLAI_SDK_STR_FN(audit_append);
+    MOOLAI_SDK_QUERY_FN(audit_list);
+#undef MOOLAI_SDK_QUERY_FN
+#undef MOOLAI_SDK_STR_FN
+#undef MOOLAI_SDK_STR2_FN
+    return t;
+}
 
 template <class T>
 const moolai_auth_v1* auth_table() noexcept {
-    static const moolai_auth_v1 table = [] {
-        moolai_auth_v1 t{};
-        t.struct_size = sizeof(t);
-        t.hash_password = [](moolai_instance* p, moolai_call* c, moolai_str pw) noexcept {
-            return invoke<T>(p, c, &Auth::hash_password, view(pw));
-        };
-        t.verify_password = [](moolai_instance* p, moolai_call* c, moolai_str h,
-                               moolai_str pw) noexcept {
-            return invoke<T>(p, c, &Auth::verify_password, view(h), view(pw));
-        };
-        t.new_token = [](moolai_instance* p, moolai_call* c) noexcept {
-            return invoke<T>(p, c, &Auth::new_token);
-        };
-        t.hash_token = [](moolai_instance* p, moolai_call* c, moolai_str tok) noexcept {
-            return invoke<T>(p, c, &Auth::hash_token, view(tok));
-        };
-        return t;
-    }();
+    static constexpr moolai_auth_v1 table = make_auth_table<T>();
     return &table;
 }
 
 template <class T>
 const moolai_independence_v1* independence_table() noexcept {
-    static const moolai_independence_v1 table = [] {
-        moolai_independence_v1 t{};
-        t.struct_size = sizeof(t);
-        t.on_heartbeat = [](moolai_instance* p, moolai_call* c, const moolai_heartbeat_info* hb,
-                            uint32_t* decision) noexcept {
-            if (hb == nullptr || decision == nullptr ||
-                hb->struct_size < MOOLAI_HEARTBEAT_INFO_SIZE_1_0)
-                return MOOLAI_E_INVALID;
-            return invoke<T>(p, c, &IndependencePolicy::on_heartbeat, *hb, *decision);
-        };
-        t.on_toggle = [](moolai_instance* p, moolai_call* c,
-                         const moolai_toggle_request* r) noexcept {
-            if (r == nullptr || r->struct_size < MOOLAI_TOGGLE_REQUEST_SIZE_1_0)
-                return MOOLAI_E_INVALID;
-            return invoke<T>(p, c, &IndependencePolicy::on_toggle, *r);
-        };
-        return t;
-    }();
+    static constexpr moolai_independence_v1 table = make_independence_table<T>();
     return &table;
 }
 
 template <class T>
 const moolai_messaging_v1* messaging_table() noexcept {
-    static const moolai_messaging_v1 table = [] {
-        moolai_messaging_v1 t{};
-        t.struct_size = sizeof(t);
-        t.accept = [](moolai_instance* p, moolai_call* c, moolai_str m) noexcept {
-            return invoke<T>(p, c, &Messaging::accept, view(m));
-        };
-        t.route = [](moolai_instance* p, moolai_call* c, const moolai_route_request* r,
-                     uint32_t* decision) noexcept {
-            if (r == nullptr || decision == nullptr ||
-                r->struct_size < MOOLAI_ROUTE_REQUEST_SIZE_1_0)
-                return MOOLAI_E_INVALID;
-            return invoke<T>(p, c, &Messaging::route, *r, *decision);
-        };
-        t.render = [](moolai_instance* p, moolai_call* c, moolai_str m) noexcept {
-            return invoke<T>(p, c, &Messaging::render, view(m));
-        };
-        return t;
-    }();
+    static constexpr moolai_messaging_v1 table = make_messaging_table<T>();
     return &table;
 }
 
 template <class T>
 const moolai_observer_v1* observer_table() noexcept {
-    static const moolai_observer_v1 table = [] {
-        moolai_observer_v1 t{};
-        t.struct_size = sizeof(t);
-        t.on_event = [](moolai_instance* p, moolai_call* c, const moolai_event* e) noexcept {
-            if (e == nullptr || e->struct_size < MOOLAI_EVENT_SIZE_1_0) return MOOLAI_E_INVALID;
-            return invoke<T>(p, c, &Observer::on_event, *e);
-        };
-        return t;
-    }();
+    static constexpr moolai_observer_v1 table = make_observer_table<T>();
     return &table;
 }
 
 template <class T>
 const moolai_storage_v1* storage_table() noexcept {
-    using S = Storage;
-    static const moolai_storage_v1 table = [] {
-        moolai_storage_v1 t{};
-        t.struct_size = sizeof(t);
-        using I = moolai_instance*;
-        using K = moolai_call*;
-        using Q = const moolai_query*;
-        // Listing trampolines share one shape.
-#define MOOLAI_SDK_QUERY_FN(fn)                                         \
-    t.fn = [](I p, K c, Q q) noexcept {                                 \
-        if (q == nullptr || q->struct_size < MOOLAI_QUERY_SIZE_1_0)     \
-            return MOOLAI_E_INVALID;                                    \
-        return invoke<T>(p, c, &S::fn, *q);                             \
-    }
-#define MOOLAI_SDK_STR_FN(fn) \
-    t.fn = [](I p, K c, moolai_str a) noexcept { return invoke<T>(p, c, &S::fn, view(a)); }
-#define MOOLAI_SDK_STR2_FN(fn)                                        \
-    t.fn = [](I p, K c, moolai_str a, moolai_str b) noexcept {        \
-        return invoke<T>(p, c, &S::fn, view(a), view(b));             \
-    }
-        t.migrate = [](I p, K c) noexcept { return invoke<T>(p, c, &S::migrate); };
-        t.ping = [](I p, K c) noexcept { return invoke<T>(p, c, &S::ping); };
-        MOOLAI_SDK_STR_FN(org_create);
-        MOOLAI_SDK_STR2_FN(org_update);
-        MOOLAI_SDK_STR_FN(org_get);
-        MOOLAI_SDK_QUERY_FN(org_list);
-        MOOLAI_SDK_STR_FN(org_delete);
-        MOOLAI_SDK_STR_FN(orch_create);
-        MOOLAI_SDK_STR2_FN(orch_update);
-        MOOLAI_SDK_STR_FN(orch_get);
-        MOOLAI_SDK_QUERY_FN(orch_list);
-        MOOLAI_SDK_STR_FN(orch_delete);
-        t.orch_scan = [](I p, K c, moolai_orchestrator_row_fn fn, void* cookie) noexcept {
-            if (fn == nullptr) return MOOLAI_E_INVALID;
-            return invoke<T>(p, c, &S::orch_scan, fn, cookie);
-        };
-        t.orch_set_independence = [](I p, K c, moolai_str id, uint32_t v) noexcept {
-            return invoke<T>(p, c, &S::orch_set_independence, view(id), v != 0);
-        };
-        MOOLAI_SDK_STR2_FN(orch_set_credential);
-        t.heartbeats_write = [](I p, K c, const moolai_heartbeat_row* rows, uint64_t n,
-                                uint64_t row_size) noexcept {
-            if (n != 0 && (rows == nullptr || row_size < MOOLAI_HEARTBEAT_ROW_SIZE_1_0))
-                return MOOLAI_E_INVALID;
-            return invoke<T>(p, c, &S::heartbeats_write, rows, n, row_size);
-        };
-        MOOLAI_SDK_STR_FN(msg_create);
-        MOOLAI_SDK_STR_FN(msg_get);
-        MOOLAI_SDK_QUERY_FN(msg_list);
-        t.msg_set_status = [](I p, K c, moolai_str id, moolai_str expected,
-                              moolai_str status) noexcept {
-            return invoke<T>(p, c, &S::msg_set_status, view(id), view(expected), view(status));
-        };
-        MOOLAI_SDK_STR2_FN(msg_update_delivery);
-        MOOLAI_SDK_STR_FN(usage_insert);
-        MOOLAI_SDK_QUERY_FN(usage_aggregate);
-        MOOLAI_SDK_STR_FN(user_create);
-        MOOLAI_SDK_STR_FN(user_get);
-        MOOLAI_SDK_STR2_FN(user_update);
-        MOOLAI_SDK_QUERY_FN(user_list);
-        MOOLAI_SDK_STR_FN(user_delete);
-        MOOLAI_SDK_STR_FN(session_create);
-        MOOLAI_SDK_STR_FN(session_get);
-        MOOLAI_SDK_STR_FN(session_delete);
-        t.session_purge = [](I p, K c, int64_t now_ms) noexcept {
-            return invoke<T>(p, c, &S::session_purge, now_ms);
-        };
-        MOOLAI_SDK_STR_FN(audit_append);
-        MOOLAI_SDK_QUERY_FN(audit_list);
-#undef MOOLAI_SDK_QUERY_FN
-#undef MOOLAI_SDK_STR_FN
-#undef MOOLAI_SDK_STR2_FN
-        return t;
-    }();
+    static constexpr moolai_storage_v1 table = make_storage_table<T>();
     return &table;
 }
 
@@ -397,11 +414,11 @@ const moolai_plugin_descriptor* entry(uint32_t host_major, uint32_t host_minor) 
 
 // Exports the entry point of plugin class T. Use once per shared object, at
 // namespace scope, after T is complete.
-#define MOOLAI_PLUGIN(T)                                                                      \
-    extern "C" MOOLAI_PLUGIN_EXPORT const moolai_plugin_descriptor* moolai_plugin_entry(      \
-        uint32_t host_abi_major, uint32_t host_abi_minor) {                                  \
-        return ::moolai::sdk::detail::entry<T>(host_abi_major, host_abi_minor);              \
-    }                                                                                         \
+#define MOOLAI_PLUGIN(T)                                                                 \
+    extern "C" MOOLAI_PLUGIN_EXPORT const moolai_plugin_descriptor* moolai_plugin_entry( \
+        uint32_t host_abi_major, uint32_t host_abi_minor) {                              \
+        return ::moolai::sdk::detail::entry<T>(host_abi_major, host_abi_minor);          \
+    }                                                                                    \
     static_assert(true, "MOOLAI_PLUGIN(T) is used at namespace scope, followed by ;")
 
 #endif  // MOOLAI_SDK_EXPORT_HPP
