@@ -28,6 +28,8 @@ struct Query {
     moolai_query view() const noexcept;
 };
 
+// One method per entry of moolai_storage_v1, with the entry's name and its
+// parameters' names (tests/abi/tables/ fails when they drift apart).
 class StorageClient {
 public:
     explicit StorageClient(const LoadedPlugin& plugin) : plugin_(plugin), t_(plugin.storage()) {}
@@ -35,39 +37,51 @@ public:
 
     CallResult migrate() const;
     CallResult ping() const;
-    CallResult org_create(std::string_view a0) const;
-    CallResult org_update(std::string_view a0, std::string_view a1) const;
-    CallResult org_get(std::string_view a0) const;
-    CallResult org_list(const Query& a0) const;
-    CallResult org_delete(std::string_view a0) const;
-    CallResult orch_create(std::string_view a0) const;
-    CallResult orch_update(std::string_view a0, std::string_view a1) const;
-    CallResult orch_get(std::string_view a0) const;
-    CallResult orch_list(const Query& a0) const;
-    CallResult orch_delete(std::string_view a0) const;
-    CallResult orch_set_credential(std::string_view a0, std::string_view a1) const;
-    CallResult msg_create(std::string_view a0) const;
-    CallResult msg_get(std::string_view a0) const;
-    CallResult msg_list(const Query& a0) const;
-    CallResult msg_set_status(std::string_view a0, std::string_view a1, std::string_view a2) const;
-    CallResult msg_update_delivery(std::string_view a0, std::string_view a1) const;
-    CallResult usage_insert(std::string_view a0) const;
-    CallResult usage_aggregate(const Query& a0) const;
-    CallResult user_create(std::string_view a0) const;
-    CallResult user_get(std::string_view a0) const;
-    CallResult user_update(std::string_view a0, std::string_view a1) const;
-    CallResult user_list(const Query& a0) const;
-    CallResult user_delete(std::string_view a0) const;
-    CallResult session_create(std::string_view a0) const;
-    CallResult session_get(std::string_view a0) const;
-    CallResult session_delete(std::string_view a0) const;
-    CallResult audit_append(std::string_view a0) const;
-    CallResult audit_list(const Query& a0) const;
-    CallResult orch_set_independence(std::string_view id, bool is_independent) const;
-    CallResult session_purge(int64_t now_ms) const;
+
+    CallResult org_create(std::string_view record_json) const;
+    CallResult org_update(std::string_view organization_id, std::string_view patch_json) const;
+    CallResult org_get(std::string_view organization_id) const;
+    CallResult org_list(const Query& query) const;
+    CallResult org_delete(std::string_view organization_id) const;
+
+    CallResult orch_create(std::string_view record_json) const;
+    CallResult orch_update(std::string_view orchestrator_id, std::string_view patch_json) const;
+    CallResult orch_get(std::string_view orchestrator_id) const;
+    CallResult orch_list(const Query& query) const;
+    CallResult orch_delete(std::string_view orchestrator_id) const;
+    // Calls `fn` for every stored orchestrator; stops at the first non-OK.
+    // The ABI's fn + cookie pair is this one callable.
+    CallResult orch_scan(
+        const std::function<moolai_status(const moolai_orchestrator_row&)>& fn) const;
+    CallResult orch_set_independence(std::string_view orchestrator_id, bool is_independent) const;
+    CallResult orch_set_credential(std::string_view orchestrator_id,
+                                   std::string_view credential_hash) const;
+    // row_size is this host's sizeof(moolai_heartbeat_row), passed for the caller.
     CallResult heartbeats_write(const moolai_heartbeat_row* rows, size_t count) const;
-    // Calls `row` for every stored orchestrator; stops at the first non-OK.
-    CallResult orch_scan(const std::function<moolai_status(const moolai_orchestrator_row&)>& row) const;
+
+    CallResult msg_create(std::string_view record_json) const;
+    CallResult msg_get(std::string_view message_id) const;
+    CallResult msg_list(const Query& query) const;
+    CallResult msg_set_status(std::string_view message_id, std::string_view expected,
+                              std::string_view status) const;
+    CallResult msg_update_delivery(std::string_view message_id, std::string_view patch_json) const;
+
+    CallResult usage_insert(std::string_view record_json) const;
+    CallResult usage_aggregate(const Query& query) const;
+
+    CallResult user_create(std::string_view record_json) const;
+    CallResult user_get(std::string_view username) const;
+    CallResult user_update(std::string_view username, std::string_view patch_json) const;
+    CallResult user_list(const Query& query) const;
+    CallResult user_delete(std::string_view username) const;
+
+    CallResult session_create(std::string_view record_json) const;
+    CallResult session_get(std::string_view token_hash) const;
+    CallResult session_delete(std::string_view token_hash) const;
+    CallResult session_purge(int64_t now_ms) const;
+
+    CallResult audit_append(std::string_view record_json) const;
+    CallResult audit_list(const Query& query) const;
 
 private:
     const LoadedPlugin& plugin_;
@@ -92,7 +106,7 @@ public:
     explicit IndependenceClient(const LoadedPlugin& plugin)
         : plugin_(plugin), t_(plugin.independence()) {}
     // HOT PATH: allocation-free unless the plugin reports an error.
-    CallResult on_heartbeat(const moolai_heartbeat_info& hb, uint32_t& decision) const;
+    CallResult on_heartbeat(const moolai_heartbeat_info& heartbeat, uint32_t& decision) const;
     CallResult on_toggle(const moolai_toggle_request& request) const;
 
 private:
@@ -102,7 +116,8 @@ private:
 
 class MessagingClient {
 public:
-    explicit MessagingClient(const LoadedPlugin& plugin) : plugin_(plugin), t_(plugin.messaging()) {}
+    explicit MessagingClient(const LoadedPlugin& plugin)
+        : plugin_(plugin), t_(plugin.messaging()) {}
     CallResult accept(std::string_view message_json) const;
     CallResult route(const moolai_route_request& request, uint32_t& decision) const;
     CallResult render(std::string_view message_json) const;
