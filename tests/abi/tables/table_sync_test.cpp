@@ -83,21 +83,21 @@ TEST_F(TableSync, EveryClientMethodCallsTheEntryOfItsOwnName) {
 
 TEST_F(TableSync, TheLoaderRefusesATableWithoutARequiredEntryNamingIt) {
     int required_entries = 0;
-#define MOOLAI_REFUSED(table, name, index, required)                                          \
-    if (required) {                                                                           \
-        ++required_entries;                                                                   \
-        std::string why = "(loaded)";                                                         \
-        try {                                                                                 \
-            load(#table "." #name);                                                           \
-        } catch (const host::PluginRefused& e) {                                              \
-            why = e.what();                                                                   \
-        }                                                                                     \
-        EXPECT_NE(why.find(": capability " #table " lacks the required function " #name ";"), \
-                  std::string::npos)                                                          \
-            << "moolai_" #table "_v1." #name                                                  \
-               " is required, yet the loader (its MOOLAI_REQ list in "                        \
-               "host/plugins/plugin_loader.cpp) answered: "                                   \
-            << why;                                                                           \
+#define MOOLAI_REFUSED(table, name, index, required)                                      \
+    if (required) {                                                                       \
+        ++required_entries;                                                               \
+        std::string why = "(loaded)";                                                     \
+        try {                                                                             \
+            load(#table "." #name);                                                       \
+        } catch (const host::PluginRefused& e) {                                          \
+            why = e.what();                                                               \
+        }                                                                                 \
+        if (why.find(": capability " #table " lacks the required function " #name ";") == \
+            std::string::npos)                                                            \
+            ADD_FAILURE() << "moolai_" #table "_v1." #name                                \
+                             " is required, yet the loader (its MOOLAI_REQ list in "      \
+                             "host/plugins/plugin_loader.cpp) answered: "                 \
+                          << why;                                                         \
     }
 #define MOOLAI_REFUSED_TABLE(table) MOOLAI_TABLE_ENTRIES_##table(MOOLAI_REFUSED)
     MOOLAI_TABLES(MOOLAI_REFUSED_TABLE)
