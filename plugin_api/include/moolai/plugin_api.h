@@ -27,7 +27,10 @@
  *
  * A capability table marked "required" must have all its "required"
  * entries non-NULL, or the host refuses the plugin at load time, naming the
- * missing function. "optional" entries may be NULL.
+ * missing function. "optional" entries may be NULL. A table's entries are
+ * repeated by the SDK, the host's loader and its clients, and checked
+ * against this header (docs/abi.md, "Adding an entry to a capability
+ * table").
  *
  * Every function says THREADS (where it may be called from) and OWNERSHIP
  * (who owns each pointer and for how long). "Any host thread" means the

@@ -3,7 +3,8 @@
 // export macro (moolai/sdk/export.hpp) builds the C tables from them.
 //
 // Every method mirrors one function of moolai/plugin_api.h, whose comment
-// is the contract. Methods return a Status, write results with
+// is the contract, with the same name and parameter names (checked in
+// tests/abi/tables/). Methods return a Status, write results with
 // call.output(), and may throw (sdk::Error keeps its status; anything else
 // becomes MOOLAI_E_INTERNAL). Arguments are borrowed for the call.
 #ifndef MOOLAI_SDK_CAPABILITIES_HPP
