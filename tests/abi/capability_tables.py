@@ -439,7 +439,7 @@ def compile_command(db_path, source):
     for e in db:
         if os.path.realpath(os.path.join(e["directory"], e["file"])) == os.path.realpath(source):
             args = e.get("arguments") or shlex.split(e["command"])
-            # Syntax only: no object file, no dependency file, no source yet.
+            # No object file, no dependency file, no source yet.
             out, skip = [], False
             for a in args:
                 if skip:
@@ -483,7 +483,10 @@ def compile_case(root, cmd, cwd, source, texts, rel, old, new):
                     f.write(read(root, "plugin_api/include/moolai/plugin_types.h"))
             includes.append(os.path.join(tmp, "mutated"))
         first_flag = next(i for i, a in enumerate(cmd) if a.startswith("-"))  # after any launcher
-        full = cmd[:first_flag] + ["-I" + d for d in includes] + cmd[first_flag:] + ["-fsyntax-only", source]
+        # A full compile, as the build does: with sanitizers, gcc -fsyntax-only
+        # does not fold `&function != nullptr` into a constant.
+        full = cmd[:first_flag] + ["-I" + d for d in includes] + cmd[first_flag:] + \
+            ["-c", "-o", os.devnull, source]
         p = subprocess.run(full, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            universal_newlines=True)
         return p.returncode, p.stdout
