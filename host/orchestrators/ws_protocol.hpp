@@ -1,4 +1,4 @@
-// WsProtocol: what each orchestrator frame means (PRODUCT.md section 3).
+// WsProtocol: what each orchestrator frame means (docs/protocol.md).
 // register -> provisioning (then held messages go out), i_am_alive ->
 // heartbeat_ack, request_status -> status, update_metadata, usage_report,
 // message_ack; the older generation's handshake / keepalive /
