@@ -80,6 +80,12 @@ public:
         return left;
     }
 
+    // True from the start of stop() until the next start().
+    bool stopping() const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return stopping_;
+    }
+
 private:
     void drain() {
         std::unique_lock<std::mutex> lock(mutex_);
@@ -98,7 +104,7 @@ private:
     const size_t capacity_;
     const WhenFull when_full_;
     Handler handler_;
-    std::mutex mutex_;
+    mutable std::mutex mutex_;
     std::condition_variable wake_;
     std::deque<Item> queue_;
     bool stopping_ = false;

@@ -58,7 +58,7 @@ private:
 
 // Refuses a body over the limit as soon as the headers are in, before Pistache
 // reserves Content-Length bytes or reads the body; and refuses chunked uploads
-// (0.0.5's chunk parser is fragile, see the notes).
+// (0.0.5's chunk parser is fragile: docs/library-quirks.md, P1).
 class LimitedBodyStep : public PH::Private::BodyStep {
 public:
     LimitedBodyStep(PH::Message* m, size_t limit) : BodyStep(m), limit_(limit) {}
@@ -280,7 +280,7 @@ public:
     // Same steps as Http::Handler::onInput in 0.0.5, except that errors get JSON
     // bodies (upstream sends e.what() as text) and a connection whose request
     // failed to parse is drained and half-closed instead of re-parsing the rest
-    // of its bytes as new requests (seconds of CPU per MB, see the notes).
+    // of its bytes as new requests (seconds of CPU per MB: docs/library-quirks.md, P3).
     void onInput(const char* buf, size_t len, const std::shared_ptr<P::Tcp::Peer>& peer) override {
         if (peer->tryGetData(kDrainKey)) return;
         auto parser = getParser(peer);

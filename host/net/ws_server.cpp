@@ -306,7 +306,7 @@ struct WsServer::Impl {
 
     // --- control strand: accept loop, ping sweep, stop ---
 
-    // The notes' EMFILE fix: back off 100 ms after any accept error instead of
+    // EMFILE (docs/library-quirks.md, W1): back off 100 ms after any accept error instead of
     // re-arming at once (the stock loop spins at 100% CPU and floods the log).
     // Re-arming and stop_listening() both run on the control strand, which
     // removes the race TSan found between them.
