@@ -1,7 +1,7 @@
 #include "app/controller.hpp"
 
-#include "app/login_throttle.hpp"
-#include "app/message_delivery.hpp"
+#include "auth/login_throttle.hpp"
+#include "orchestrators/message_delivery.hpp"
 
 #include <algorithm>
 #include <condition_variable>
@@ -11,13 +11,10 @@
 #include <nlohmann/json.hpp>
 
 #include "app/build_info.hpp"
-#include "app/event_stream.hpp"
-#include "app/probes.hpp"
-#include "app/rest_api.hpp"
-#include "app/rfc3339.hpp"
-#include "app/session_auth.hpp"
-#include "app/ws_protocol.hpp"
+#include "auth/session_auth.hpp"
+#include "common/rfc3339.hpp"
 #include "events/event_bus.hpp"
+#include "events/event_stream.hpp"
 #include "fleet/fleet_state.hpp"
 #include "fleet/heartbeat_batcher.hpp"
 #include "fleet/periodic_task.hpp"
@@ -26,9 +23,12 @@
 #include "net/ws_server.hpp"
 #include "observability/log.hpp"
 #include "observability/metrics.hpp"
+#include "orchestrators/ws_protocol.hpp"
 #include "plugins/host_services.hpp"
 #include "plugins/plugin_loader.hpp"
 #include "plugins/plugin_set.hpp"
+#include "rest/probes.hpp"
+#include "rest/rest_api.hpp"
 
 namespace moolai::host {
 using nlohmann::json;
@@ -124,8 +124,8 @@ void Controller::start() {
     ro.logger = s.net_logger();
     ro.on_response = [&s](const std::string& method, const std::string& pattern, int status,
                           double seconds) {
-        const std::string labels = "method=\"" + method + "\",route=\"" +
-                                   Metrics::label_value(pattern) + "\"";
+        const std::string labels =
+            "method=\"" + method + "\",route=\"" + Metrics::label_value(pattern) + "\"";
         s.metrics
             .histogram("moolai_http_request_duration_seconds",
                        "REST requests by route: parsed request to response, seconds", labels)
@@ -246,28 +246,26 @@ void Controller::start() {
     s.delivery->set_latency_histogram(s.metrics.histogram(
         "moolai_push_delivery_seconds",
         "Forwarding one accepted message: routing, rendering, sending, recording, seconds", ""));
+    s.ws = std::make_unique<WsServer>(wo);
     s.ws_protocol = std::make_unique<WsProtocol>(WsProtocol::Deps{
         s.log, *s.fleet, *s.plugins, [&s](Event&& e) { s.events.publish(std::move(e)); },
-        s.config.orchestrator_auth_open, s.config.heartbeat_interval_sec, *s.delivery,
+        s.config.orchestrator_auth_open, s.config.heartbeat_interval_sec, *s.delivery, *s.ws,
         s.metrics.histogram("moolai_heartbeat_ack_seconds",
                             "Heartbeat frame to queued heartbeat_ack, seconds", "",
-                            {0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005,
-                             0.001, 0.0025, 0.005, 0.01, 0.05, 0.25})});
-    s.ws = std::make_unique<WsServer>(wo, s.ws_protocol->handlers());
-    s.ws_protocol->attach(*s.ws);
+                            {0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001,
+                             0.0025, 0.005, 0.01, 0.05, 0.25})});
+    s.ws->add_path("/ws", s.ws_protocol->handlers());
     s.ws->add_path(EventStream::kPath, s.stream->handlers());
-    s.stream->attach(*s.ws);
     s.stream_recheck = std::make_unique<PeriodicTask>(std::chrono::seconds(5),
                                                       [&s] { s.stream->recheck(now_unix_ms()); });
 
     s.delivery->start();
     s.ws->start();
     s.stream_recheck->start();
-    s.rest_context.reset(new RestApi::Context{s.log, s.metrics, *s.plugins, *s.auth, *s.fleet,
-                                              *s.ws_protocol, s.events, *s.delivery, s.throttle,
-                                              *s.stream, s.ws->port(), s.rest->port(),
-                                              s.config.dashboard_poll_ms, s.config.metrics_token,
-                                              s.config.public_ws_url});
+    s.rest_context.reset(new RestApi::Context{
+        s.log, s.metrics, *s.plugins, *s.auth, *s.fleet, *s.ws_protocol, s.events, *s.delivery,
+        s.throttle, *s.stream, s.ws->port(), s.rest->port(), s.config.dashboard_poll_ms,
+        s.config.metrics_token, s.config.public_ws_url});
     RestApi::install(*s.rest, *s.rest_context);
     s.rest->set_warming_up(false);
     s.readiness.set_ready();

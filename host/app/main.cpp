@@ -1,4 +1,7 @@
 // moolai-controller: the Moolai Controller host.
+#include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -7,16 +10,13 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
-#include <pthread.h>
 #include <string>
-#include <sys/resource.h>
 #include <thread>
-#include <unistd.h>
 #include <vector>
 
 #include "app/build_info.hpp"
 #include "app/controller.hpp"
-#include "app/session_auth.hpp"
+#include "auth/session_auth.hpp"
 #include "config/controller_config.hpp"
 #include "observability/log.hpp"
 #include "observability/metrics.hpp"

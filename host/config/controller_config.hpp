@@ -1,6 +1,6 @@
 // ControllerConfig: everything the controller is told at start. Defaults,
-// then the JSON config file (--config), then the environment names of
-// PRODUCT.md section 3: the environment wins, as deployers expect.
+// then the JSON config file (--config), then the environment variables of
+// docs/deployment.md: the environment wins, as deployers expect.
 #pragma once
 
 #include <cstdint>

@@ -1,32 +1,25 @@
 #include "events/event.hpp"
 
+#include "common/abi_str.hpp"
+
 #include <chrono>
 #include <cstddef>
 
 namespace moolai::host {
-namespace {
-
-std::string copy(moolai_str s) {
-    return s.len != 0 ? std::string(s.ptr, s.len) : std::string();
-}
-moolai_str str(const std::string& s) noexcept {
-    return moolai_str{s.data(), s.size()};
-}
-
-}  // namespace
+namespace {}  // namespace
 
 Event Event::copy_of(const moolai_event& e, std::string source) {
     Event out;
     out.kind = e.kind;
     out.time_ms = e.time_ms;
     out.source = std::move(source);
-    out.organization_id = copy(e.organization_id);
-    out.orchestrator_id = copy(e.orchestrator_id);
-    out.subject_id = copy(e.subject_id);
-    out.old_value = copy(e.old_value);
-    out.new_value = copy(e.new_value);
-    out.actor = copy(e.actor);
-    out.detail_json = copy(e.detail_json);
+    out.organization_id = abi_string(e.organization_id);
+    out.orchestrator_id = abi_string(e.orchestrator_id);
+    out.subject_id = abi_string(e.subject_id);
+    out.old_value = abi_string(e.old_value);
+    out.new_value = abi_string(e.new_value);
+    out.actor = abi_string(e.actor);
+    out.detail_json = abi_string(e.detail_json);
     return out;
 }
 
@@ -51,13 +44,13 @@ moolai_event Event::view() const noexcept {
     e.struct_size = sizeof(moolai_event);
     e.kind = kind;
     e.time_ms = time_ms;
-    e.organization_id = str(organization_id);
-    e.orchestrator_id = str(orchestrator_id);
-    e.subject_id = str(subject_id);
-    e.old_value = str(old_value);
-    e.new_value = str(new_value);
-    e.actor = str(actor);
-    e.detail_json = str(detail_json);
+    e.organization_id = abi_str(organization_id);
+    e.orchestrator_id = abi_str(orchestrator_id);
+    e.subject_id = abi_str(subject_id);
+    e.old_value = abi_str(old_value);
+    e.new_value = abi_str(new_value);
+    e.actor = abi_str(actor);
+    e.detail_json = abi_str(detail_json);
     return e;
 }
 

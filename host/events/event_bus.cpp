@@ -5,53 +5,40 @@
 namespace moolai::host {
 
 EventBus::EventBus(Metrics& metrics, size_t capacity)
-    : capacity_(capacity),
-      dropped_(metrics.counter("moolai_events_dropped_total",
+    : dropped_(metrics.counter("moolai_events_dropped_total",
                                "Events dropped because subscribers fell behind")),
-      published_(metrics.counter("moolai_events_published_total", "Events published")) {}
+      published_(metrics.counter("moolai_events_published_total", "Events published")),
+      queue_(capacity, WorkQueue<Event>::WhenFull::drop_oldest) {}
 
-EventBus::~EventBus() { stop(); }
+EventBus::~EventBus() {
+    stop();
+}
 
-void EventBus::subscribe(Subscriber s) { subscribers_.push_back(std::move(s)); }
+void EventBus::subscribe(Subscriber s) {
+    subscribers_.push_back(std::move(s));
+}
 
 void EventBus::start() {
-    if (thread_.joinable()) return;
-    stopping_ = false;
-    thread_ = std::thread([this] { run(); });
+    queue_.start(1, [this](Event& e) {
+        for (const auto& s : subscribers_) s(e);
+    });
 }
 
 void EventBus::stop() {
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        stopping_ = true;
-    }
-    wake_.notify_all();
-    if (thread_.joinable()) thread_.join();
+    queue_.stop(WorkQueue<Event>::AtStop::finish);
 }
 
 void EventBus::publish(Event e) {
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (queue_.size() >= capacity_) {
-            queue_.pop_front();
+    switch (queue_.push(std::move(e))) {
+        case WorkQueue<Event>::Pushed::queued_dropping_oldest:
             dropped_->add(1);
-        }
-        queue_.push_back(std::move(e));
-    }
-    published_->add(1);
-    wake_.notify_one();
-}
-
-void EventBus::run() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    for (;;) {
-        wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty() && stopping_) return;
-        Event e = std::move(queue_.front());
-        queue_.pop_front();
-        lock.unlock();
-        for (const auto& s : subscribers_) s(e);
-        lock.lock();
+            [[fallthrough]];
+        case WorkQueue<Event>::Pushed::queued:
+            published_->add(1);
+            break;
+        case WorkQueue<Event>::Pushed::refused:
+            dropped_->add(1);
+            break;
     }
 }
 

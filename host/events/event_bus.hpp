@@ -1,16 +1,13 @@
 // EventBus: one thread that delivers events, in publication order, to
-// every subscriber (observer plugins, later the dashboard stream).
+// every subscriber (observer plugins, the dashboard stream).
 // publish() never blocks on a subscriber; the queue is bounded and drops
 // the oldest event (counted) rather than grow without limit.
 #pragma once
 
-#include <condition_variable>
-#include <deque>
 #include <functional>
-#include <mutex>
-#include <thread>
 #include <vector>
 
+#include "common/work_queue.hpp"
 #include "events/event.hpp"
 
 namespace moolai::host {
@@ -35,17 +32,10 @@ public:
     void publish(Event e);
 
 private:
-    void run();
-
     std::vector<Subscriber> subscribers_;
-    size_t capacity_;
     Metric* dropped_;
     Metric* published_;
-    std::mutex mutex_;
-    std::condition_variable wake_;
-    std::deque<Event> queue_;
-    bool stopping_ = false;
-    std::thread thread_;
+    WorkQueue<Event> queue_;
 };
 
 }  // namespace moolai::host

@@ -1,5 +1,7 @@
 #include "fleet/fleet_state.hpp"
 
+#include "common/abi_str.hpp"
+
 #include <algorithm>
 
 namespace moolai::host {
@@ -14,13 +16,10 @@ void Orchestrator::set_credential_hash(std::string hash) {
     credential_hash_ = std::move(hash);
 }
 
-namespace {
-std::string text(moolai_str s) { return s.len != 0 ? std::string(s.ptr, s.len) : std::string(); }
-}  // namespace
-
 std::shared_ptr<Orchestrator> FleetState::load(const moolai_orchestrator_row& row, int64_t now_ms) {
-    auto o = std::make_shared<Orchestrator>(text(row.orchestrator_id), text(row.organization_id));
-    o->set_credential_hash(text(row.credential_hash));
+    auto o = std::make_shared<Orchestrator>(abi_string(row.orchestrator_id),
+                                            abi_string(row.organization_id));
+    o->set_credential_hash(abi_string(row.credential_hash));
     o->independent = row.is_independent != 0;
     o->status = row.status == MOOLAI_ORCH_ACTIVE ? MOOLAI_ORCH_ACTIVE : MOOLAI_ORCH_INACTIVE;
     o->last_seen_ms = row.last_seen_ms;

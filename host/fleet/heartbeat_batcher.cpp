@@ -1,5 +1,7 @@
 #include "fleet/heartbeat_batcher.hpp"
 
+#include "common/abi_str.hpp"
+
 #include <vector>
 
 #include "observability/metrics.hpp"
@@ -23,7 +25,7 @@ size_t HeartbeatBatcher::flush() {
     std::vector<moolai_heartbeat_row> rows(dirty.size());
     for (size_t i = 0; i < dirty.size(); ++i) {
         const Orchestrator& o = *dirty[i];
-        rows[i].orchestrator_id = moolai_str{o.id.data(), o.id.size()};
+        rows[i].orchestrator_id = abi_str(o.id);
         rows[i].last_seen_ms = o.last_seen_ms.load(std::memory_order_relaxed);
         rows[i].status = o.status.load(std::memory_order_acquire);
     }

@@ -5,82 +5,23 @@
 #include <pistache/http.h>
 #include <pistache/peer.h>
 
-#include <nlohmann/json.hpp>
-
 #include <sys/socket.h>
-#include <sys/stat.h>
 
-#include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <chrono>
-#include <climits>
-#include <condition_variable>
-#include <cstdio>
-#include <cstdlib>
-#include <deque>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <stdexcept>
 #include <thread>
 
+#include "common/work_queue.hpp"
+#include "net/router.hpp"
+#include "net/static_files.hpp"
+
 namespace moolai::host {
-
-// ---------------------------------------------------------------- public helpers
-
-std::string HttpRequest::header(std::string_view name) const {
-    for (const auto& [k, v] : headers) {
-        if (k.size() == name.size() &&
-            std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
-                return std::tolower(static_cast<unsigned char>(a)) ==
-                       std::tolower(static_cast<unsigned char>(b));
-            }))
-            return v;
-    }
-    return {};
-}
-
-HttpResponse HttpResponse::json(int status, std::string body) {
-    HttpResponse r;
-    r.status = status;
-    r.body = std::move(body);
-    return r;
-}
-
-HttpResponse HttpResponse::error(int status, std::string_view code, std::string_view message) {
-    const nlohmann::json j = {
-        {"success", false},
-        {"error", {{"code", std::string(code)}, {"message", std::string(message)}}},
-        {"detail", std::string(message)}};
-    // replace: a message echoing client bytes may not be valid UTF-8.
-    return json(status, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-}
-
-std::string_view http_error_code(int status) {
-    switch (status) {
-        case 400: return "bad_request";
-        case 401: return "unauthorized";
-        case 403: return "forbidden";
-        case 404: return "not_found";
-        case 405: return "method_not_allowed";
-        case 408: return "request_timeout";
-        case 409: return "conflict";
-        case 411: return "length_required";
-        case 413: return "payload_too_large";
-        case 415: return "unsupported_media_type";
-        case 422: return "unprocessable";
-        case 426: return "upgrade_required";
-        case 429: return "rate_limited";
-        case 500: return "internal";
-        case 501: return "not_implemented";
-        case 503: return "unavailable";
-        default: return status >= 500 ? "internal" : "error";
-    }
-}
-
 namespace {
 
 namespace P = Pistache;
@@ -94,61 +35,6 @@ int64_t now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
                std::chrono::steady_clock::now().time_since_epoch())
         .count();
-}
-
-bool usable_request_id(const std::string& id) {
-    if (id.empty() || id.size() > 64) return false;
-    for (char c : id)
-        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-')
-            return false;
-    return true;
-}
-
-// Unique enough to find one request in the logs; not a secret.
-std::string new_request_id() {
-    thread_local std::mt19937_64 gen{std::random_device{}()};
-    char out[17];
-    std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(gen()));
-    return out;
-}
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-// %XX -> byte; malformed escapes are kept as they are.
-std::string pct_decode(std::string_view s, bool plus_is_space) {
-    std::string out;
-    out.reserve(s.size());
-    for (size_t i = 0; i < s.size(); ++i) {
-        const char c = s[i];
-        if (c == '%' && i + 2 < s.size()) {
-            const int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
-            if (hi >= 0 && lo >= 0) {
-                out.push_back(static_cast<char>(hi * 16 + lo));
-                i += 2;
-                continue;
-            }
-        }
-        out.push_back(plus_is_space && c == '+' ? ' ' : c);
-    }
-    return out;
-}
-
-// Raw (undecoded) non-empty path segments.
-std::vector<std::string_view> split_path(std::string_view path) {
-    std::vector<std::string_view> segs;
-    size_t i = 0;
-    while (i < path.size()) {
-        while (i < path.size() && path[i] == '/') ++i;
-        const size_t j = std::min(path.find('/', i), path.size());
-        if (j > i) segs.push_back(path.substr(i, j - i));
-        i = j;
-    }
-    return segs;
 }
 
 std::string format_remote(const P::Address& a) {
@@ -172,7 +58,7 @@ private:
 
 // Refuses a body over the limit as soon as the headers are in, before Pistache
 // reserves Content-Length bytes or reads the body; and refuses chunked uploads
-// (0.0.5's chunk parser is fragile, see the notes).
+// (0.0.5's chunk parser is fragile: docs/library-quirks.md, P1).
 class LimitedBodyStep : public PH::Private::BodyStep {
 public:
     LimitedBodyStep(PH::Message* m, size_t limit) : BodyStep(m), limit_(limit) {}
@@ -209,77 +95,43 @@ private:
     NetLogger logger_;
 };
 
-struct Segment {
-    std::string text;  // literal, or the parameter name without ':'
-    bool param = false;
-};
-
-struct Route {
-    std::string method;
-    std::string pattern;
-    std::vector<Segment> segs;
-    HttpHandler handler;
-    bool inline_on_reactor = false;
-};
-
-// Literal beats ":param" at the leftmost segment where the two differ.
-bool more_specific(const Route& a, const Route& b) {
-    for (size_t i = 0; i < a.segs.size(); ++i)
-        if (a.segs[i].param != b.segs[i].param) return !a.segs[i].param;
-    return false;
-}
-
-bool matches(const Route& r, const std::vector<std::string>& segs) {
-    for (size_t i = 0; i < segs.size(); ++i)
-        if (!r.segs[i].param && r.segs[i].text != segs[i]) return false;
-    return true;
-}
-
-const PH::Mime::MediaType* mime_for(std::string_view ext) {
-    using PH::Mime::MediaType;
-    static const std::vector<std::pair<std::string, MediaType>> table = {
-        {".html", MediaType::fromString("text/html; charset=utf-8")},
-        {".js", MediaType::fromString("application/javascript")},
-        {".css", MediaType::fromString("text/css")},
-        {".svg", MediaType::fromString("image/svg+xml")},
-        {".png", MediaType::fromString("image/png")},
-        {".json", MediaType::fromString("application/json")},
-        {".ico", MediaType::fromString("image/x-icon")},
-        {".map", MediaType::fromString("application/json")},
-        {".txt", MediaType::fromString("text/plain; charset=utf-8")},
-    };
-    for (const auto& [e, m] : table)
-        if (e == ext) return &m;
-    return nullptr;
-}
-
-// The route table is replaced whole on every add_route, so routes can be
-// added while requests are served (health probes answer before the API is
-// installed); a job keeps the table its route lives in.
-using RouteTable = std::shared_ptr<const std::vector<Route>>;
-
+// A routed request waiting for a worker.
 struct Job {
     HttpRequest req;
-    RouteTable table;
+    Router::Table table;  // keeps `route` alive
     const Route* route;
     PH::ResponseWriter writer;
     std::chrono::steady_clock::time_point received;
 };
 
+// Pistache's type for a content type StaticFiles names; null for those
+// Pistache cannot represent ("font" is not a top type it knows).
+const PH::Mime::MediaType* media_type(const std::string& content_type) {
+    static const auto table = [] {
+        std::map<std::string, PH::Mime::MediaType> t;
+        for (const std::string& ct : StaticFiles::content_types()) {
+            try {
+                PH::Mime::MediaType m = PH::Mime::MediaType::fromString(ct);
+                if (m.top() != PH::Mime::Type::None) t.emplace(ct, std::move(m));
+            } catch (const std::exception&) {
+            }
+        }
+        return t;
+    }();
+    const auto it = table.find(content_type);
+    return it == table.end() ? nullptr : &it->second;
+}
+
 // Everything the Pistache handler clones (one per reactor) point at.
 struct Core {
     RestOptions opt;
-    RouteTable routes_ = std::make_shared<const std::vector<Route>>();
+    Router router;
     std::atomic<bool> warming_up{false};
-    std::string static_root;  // canonical static_dir + '/', "" = none
+    std::optional<StaticFiles> static_files;
+    WorkQueue<Job> workers{1, WorkQueue<Job>::WhenFull::refuse};  // sized in the constructor
 
-    RouteTable routes() const { return std::atomic_load(&routes_); }
-
-    std::mutex qm;
-    std::condition_variable qcv;
-    std::deque<Job> queue;
-    bool pool_stopping = false;
-    std::vector<std::thread> workers;
+    explicit Core(RestOptions o)
+        : opt(std::move(o)), workers(opt.max_queued_requests, WorkQueue<Job>::WhenFull::refuse) {}
 
     void log(int level, const std::string& msg) const {
         if (opt.logger) opt.logger(level, msg);
@@ -313,9 +165,9 @@ struct Core {
         HttpResponse r = run_handler(route, req);
         r.headers.emplace_back("X-Request-Id", req.request_id);
         if (opt.on_response)
-            opt.on_response(route.method, route.pattern, r.status,
-                            std::chrono::duration<double>(std::chrono::steady_clock::now() - received)
-                                .count());
+            opt.on_response(
+                route.method, route.pattern, r.status,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - received).count());
         return r;
     }
 
@@ -355,152 +207,58 @@ struct Core {
         req.body = pr.body();
         req.remote = format_remote(pr.address());
 
-        const RouteTable table = routes();
-        const Route* best = nullptr;
-        std::string allow;
-        for (const Route& r : *table) {
-            if (r.segs.size() != segs.size() || !matches(r, segs)) continue;
-            if (r.method == req.method) {
-                if (!best || more_specific(r, *best)) best = &r;
-            } else if (allow.find(r.method) == std::string::npos) {
-                allow += (allow.empty() ? "" : ", ") + r.method;
-            }
-        }
-
-        if (best) {
-            for (size_t i = 0; i < segs.size(); ++i)
-                if (best->segs[i].param) req.params[best->segs[i].text] = segs[i];
-            if (best->inline_on_reactor)
-                respond_inline(w, run(*best, req, received));
+        Router::Match m = router.match(req.method, segs);
+        if (m.route) {
+            req.params = std::move(m.params);
+            if (m.route->inline_on_reactor)
+                respond_inline(w, run(*m.route, req, received));
             else
-                enqueue(std::move(req), table, best, std::move(w), received);
+                enqueue(Job{std::move(req), std::move(m.table), m.route, std::move(w), received});
         } else if (warming_up.load()) {
             // Not 404: the route may well exist once start-up is done.
             HttpResponse r = HttpResponse::error(503, "starting", "the controller is starting");
             r.headers.emplace_back("Retry-After", "1");
             respond_inline(w, r);
-        } else if (!static_root.empty() && req.method == "GET" && req.path != "/api" &&
+        } else if (static_files && req.method == "GET" && req.path != "/api" &&
                    req.path.rfind("/api/", 0) != 0) {
-            serve_static(segs, req.header("Accept-Encoding"), w);
-        } else if (!allow.empty()) {
+            serve_static(static_files->resolve(segs, req.header("Accept-Encoding")), w);
+        } else if (!m.allow.empty()) {
             HttpResponse r = HttpResponse::error(405, "method_not_allowed",
                                                  "method " + req.method + " not allowed here");
-            r.headers.emplace_back("Allow", allow);
+            r.headers.emplace_back("Allow", m.allow);
             respond_inline(w, r);
         } else {
             respond_inline(w, HttpResponse::error(404, "not_found", "no such resource"));
         }
     }
 
-    void enqueue(HttpRequest req, RouteTable table, const Route* route, PH::ResponseWriter w,
-                 std::chrono::steady_clock::time_point received) {
-        {
-            std::lock_guard<std::mutex> lk(qm);
-            if (!pool_stopping && queue.size() < opt.max_queued_requests) {
-                queue.push_back(
-                    Job{std::move(req), std::move(table), route, std::move(w), received});
-                qcv.notify_one();
-                return;
-            }
-        }
+    void enqueue(Job job) {
+        if (workers.push(std::move(job)) != WorkQueue<Job>::Pushed::refused) return;
+        // Refused: push() left the job, and its writer, with us.
         HttpResponse r = HttpResponse::error(503, "unavailable", "server busy or shutting down");
         r.headers.emplace_back("Retry-After", "1");
-        respond_inline(w, r);
+        respond_inline(job.writer, r);
     }
 
-    void worker_loop() {
-        for (;;) {
-            std::optional<Job> job;
-            {
-                std::unique_lock<std::mutex> lk(qm);
-                qcv.wait(lk, [this] { return pool_stopping || !queue.empty(); });
-                if (pool_stopping) return;  // stop() answers what is left
-                job.emplace(std::move(queue.front()));
-                queue.pop_front();
-            }
-            respond_offreactor(job->writer, run(*job->route, job->req, job->received));
-        }
-    }
+    void work(Job& job) { respond_offreactor(job.writer, run(*job.route, job.req, job.received)); }
 
-    void serve_static(const std::vector<std::string>& segs, const std::string& accept_encoding,
-                      PH::ResponseWriter& w) {
-        auto not_found = [&] {
-            respond_inline(w, HttpResponse::error(404, "not_found", "no such file"));
-        };
-        for (const std::string& s : segs)
-            if (s == ".." || s.find('\0') != std::string::npos || s.find('/') != std::string::npos)
-                return not_found();  // no traversal, also not via %2F or %2e%2e
-
-        std::string rel;
-        for (const std::string& s : segs) rel += (rel.empty() ? "" : "/") + s;
-        const bool has_ext = !segs.empty() && segs.back().find('.') != std::string::npos;
-        if (!rel.empty()) {
-            char buf[PATH_MAX];
-            if (::realpath((static_root + rel).c_str(), buf)) {
-                const std::string canon = buf;
-                if (canon.compare(0, static_root.size(), static_root) != 0)
-                    return not_found();  // a symlink pointing out of static_dir
-                struct stat st {};
-                if (::stat(canon.c_str(), &st) == 0 && S_ISREG(st.st_mode))
-                    return serve_file(canon, accept_encoding, w);
-            }
-        }
-        // SPA fallback: client-side routes have no file extension.
-        if (!has_ext) return serve_file(static_root + "index.html", accept_encoding, w);
-        not_found();
-    }
-
-    static bool accepts_gzip(const std::string& accept_encoding) {
-        // "gzip" listed and not refused with q=0 (the forms browsers and proxies send).
-        const size_t at = accept_encoding.find("gzip");
-        if (at == std::string::npos) return false;
-        const size_t end = accept_encoding.find(',', at);
-        const std::string param = accept_encoding.substr(at, end == std::string::npos ? end : end - at);
-        return param.find("q=0") == std::string::npos || param.find("q=0.") != std::string::npos;
-    }
-
-    static bool regular_file(const std::string& path) {
-        struct stat st {};
-        return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-    }
-
-    void serve_file(const std::string& file, const std::string& accept_encoding,
-                    PH::ResponseWriter& w) {
-        const size_t dot = file.rfind('.');
-        const std::string ext = dot == std::string::npos ? "" : file.substr(dot);
-        // The dashboard's build puts content-hashed names under assets/: they
-        // never change, so caches may keep them; anything else (index.html)
-        // is revalidated so a new version shows at once.
-        const bool immutable = file.compare(0, static_root.size() + 7, static_root + "assets/") == 0;
-        w.headers().add(std::make_shared<RawHeader>(
-            "Cache-Control", immutable ? "public, max-age=31536000, immutable" : "no-cache"));
-        std::string send = file;
-        // Pre-compressed siblings (file.gz, made by gui/build.sh): no
-        // compression work per request.
-        if (regular_file(file + ".gz")) {
-            w.headers().add(std::make_shared<RawHeader>("Vary", "Accept-Encoding"));
-            if (accepts_gzip(accept_encoding)) {
-                send = file + ".gz";
-                w.headers().add(std::make_shared<RawHeader>("Content-Encoding", "gzip"));
-            }
-        }
+    void serve_static(const StaticFiles::Answer& a, PH::ResponseWriter& w) {
+        if (a.status != 200)
+            return respond_inline(
+                w, HttpResponse::error(a.status, http_error_code(a.status), "no such file"));
+        for (const auto& [k, v] : a.headers) w.headers().add(std::make_shared<RawHeader>(k, v));
         try {
-            if (ext == ".woff2") {
-                // "font/woff2" cannot be a Pistache MediaType ("font" is not a
-                // known top type), so fonts are read and sent with a raw header.
-                std::ifstream in(send, std::ios::binary);
+            const PH::Mime::MediaType* m = media_type(a.content_type);
+            if (m == nullptr) {  // a type Pistache cannot name: read and send with a raw header
+                std::ifstream in(a.file, std::ios::binary);
                 if (!in) throw PH::HttpError(PH::Code::Not_Found, "no such file");
-                std::string data((std::istreambuf_iterator<char>(in)),
-                                 std::istreambuf_iterator<char>());
                 HttpResponse r;
-                r.content_type = "font/woff2";
-                r.body = std::move(data);
+                r.content_type = a.content_type;
+                r.body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
                 return respond_inline(w, r);
             }
-            const PH::Mime::MediaType* m = mime_for(ext);
-            static const auto octet = PH::Mime::MediaType::fromString("application/octet-stream");
             // sendfile() has no MSG_NOSIGNAL: the process must ignore SIGPIPE.
-            PH::serveFile(w, send, m ? *m : octet).then([](ssize_t) {}, P::Async::IgnoreException);
+            PH::serveFile(w, a.file, *m).then([](ssize_t) {}, P::Async::IgnoreException);
         } catch (const PH::HttpError& e) {  // vanished between stat and open
             const int code = e.code();
             respond_inline(w, HttpResponse::error(code, http_error_code(code), "no such file"));
@@ -522,7 +280,7 @@ public:
     // Same steps as Http::Handler::onInput in 0.0.5, except that errors get JSON
     // bodies (upstream sends e.what() as text) and a connection whose request
     // failed to parse is drained and half-closed instead of re-parsing the rest
-    // of its bytes as new requests (seconds of CPU per MB, see the notes).
+    // of its bytes as new requests (seconds of CPU per MB: docs/library-quirks.md, P3).
     void onInput(const char* buf, size_t len, const std::shared_ptr<P::Tcp::Peer>& peer) override {
         if (peer->tryGetData(kDrainKey)) return;
         auto parser = getParser(peer);
@@ -585,50 +343,34 @@ private:
 }  // namespace
 
 struct RestServer::Impl : Core {
+    using Core::Core;
     std::mutex state_m;
     bool started = false, stopped = false;
     std::unique_ptr<PH::Endpoint> endpoint;
     std::atomic<uint16_t> bound_port{0};
 };
 
-RestServer::RestServer(RestOptions options) : impl_(std::make_unique<Impl>()) {
-    impl_->opt = std::move(options);
-    if (impl_->opt.reactor_threads == 0 || impl_->opt.worker_threads == 0)
+RestServer::RestServer(RestOptions options) {
+    if (options.reactor_threads == 0 || options.worker_threads == 0)
         throw std::invalid_argument("RestOptions: reactor_threads and worker_threads must be > 0");
+    impl_ = std::make_unique<Impl>(std::move(options));
 }
 
-RestServer::~RestServer() { stop(); }
+RestServer::~RestServer() {
+    stop();
+}
 
 void RestServer::add_route(std::string method, std::string pattern, HttpHandler handler,
                            bool inline_on_reactor) {
-    std::lock_guard<std::mutex> lk(impl_->state_m);
-    if (pattern.empty() || pattern[0] != '/')
-        throw std::invalid_argument("route pattern must start with '/': " + pattern);
-    Route r;
-    for (std::string_view s : split_path(pattern)) {
-        Segment seg;
-        seg.param = s[0] == ':';
-        seg.text = std::string(seg.param ? s.substr(1) : s);
-        r.segs.push_back(std::move(seg));
-    }
-    std::transform(method.begin(), method.end(), method.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-    r.method = std::move(method);
-    r.pattern = std::move(pattern);
-    r.handler = std::move(handler);
-    r.inline_on_reactor = inline_on_reactor;
-    auto next = std::make_shared<std::vector<Route>>(*impl_->routes());
-    next->push_back(std::move(r));
-    std::atomic_store(&impl_->routes_, RouteTable(std::move(next)));
+    impl_->router.add(std::move(method), std::move(pattern), std::move(handler), inline_on_reactor);
 }
 
-void RestServer::set_warming_up(bool on) { impl_->warming_up.store(on); }
+void RestServer::set_warming_up(bool on) {
+    impl_->warming_up.store(on);
+}
 
 std::vector<std::pair<std::string, std::string>> RestServer::routes() const {
-    std::lock_guard<std::mutex> lk(impl_->state_m);
-    std::vector<std::pair<std::string, std::string>> out;
-    for (const Route& r : *impl_->routes()) out.emplace_back(r.method, r.pattern);
-    return out;
+    return impl_->router.routes();
 }
 
 void RestServer::start() {
@@ -637,12 +379,7 @@ void RestServer::start() {
     if (m.started) throw std::logic_error("RestServer::start() called twice");
     const std::string where = m.opt.host + ":" + std::to_string(m.opt.port);
 
-    if (!m.opt.static_dir.empty()) {
-        char buf[PATH_MAX];
-        if (!::realpath(m.opt.static_dir.c_str(), buf))
-            throw std::runtime_error("static_dir not found: " + m.opt.static_dir);
-        m.static_root = std::string(buf) + "/";
-    }
+    if (!m.opt.static_dir.empty()) m.static_files.emplace(m.opt.static_dir);
 
     auto opts = PH::Endpoint::options()
                     .threads(static_cast<int>(m.opt.reactor_threads))
@@ -667,8 +404,7 @@ void RestServer::start() {
         throw std::runtime_error("http server cannot listen on " + where + ": " + e.what());
     }
     m.started = true;
-    for (unsigned i = 0; i < m.opt.worker_threads; ++i)
-        m.workers.emplace_back([&m] { m.worker_loop(); });
+    m.workers.start(m.opt.worker_threads, [&m](Job& job) { m.work(job); });
 }
 
 void RestServer::stop() {
@@ -678,22 +414,9 @@ void RestServer::stop() {
     m.stopped = true;
     // Workers first: they write to peers, and Pistache's Peer keeps a raw
     // Transport* that shutdown() invalidates.
-    {
-        std::lock_guard<std::mutex> ql(m.qm);
-        m.pool_stopping = true;
-    }
-    m.qcv.notify_all();
-    for (auto& t : m.workers) t.join();
-    m.workers.clear();
-    std::deque<Job> left;
-    {
-        std::lock_guard<std::mutex> ql(m.qm);
-        left.swap(m.queue);
-    }
-    for (Job& j : left)
+    for (Job& j : m.workers.stop(WorkQueue<Job>::AtStop::hand_back))
         m.respond_offreactor(j.writer,
                              HttpResponse::error(503, "unavailable", "server shutting down"));
-    left.clear();
     // Those writes sit in the reactors' queues, which shutdown() drops, and
     // their completion cannot be observed from here (see respond_offreactor):
     // give the reactors a moment after the last one.
@@ -703,6 +426,8 @@ void RestServer::stop() {
     m.endpoint.reset();  // joins the reactor threads
 }
 
-uint16_t RestServer::port() const { return impl_->bound_port.load(); }
+uint16_t RestServer::port() const {
+    return impl_->bound_port.load();
+}
 
 }  // namespace moolai::host

@@ -1,61 +1,26 @@
 #pragma once
-// HTTP server (Pistache 0.0.5 endpoint with our own handler and router) behind a
-// pimpl. Every 4xx/5xx it produces has a JSON body.
+// RestServer: the HTTP server (a Pistache 0.0.5 endpoint with our own
+// request handling) behind a pimpl. Routing is net/router.hpp, the dashboard's
+// files net/static_files.hpp, the handlers run on a WorkQueue. Every 4xx/5xx
+// it produces has a JSON body (net/http_error.hpp).
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
-#include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "net/http_error.hpp"
+#include "net/http_message.hpp"
 #include "net/net_log.hpp"
 
 namespace moolai::host {
 
-struct HttpRequest {
-    std::string method;     // "GET", "POST", ...
-    std::string path;       // percent-decoded
-    std::string raw_query;  // without '?', undecoded; rebuilt from Pistache's map: order
-                            // and repeated keys are lost (first value wins)
-    std::unordered_map<std::string, std::string> query;   // decoded, '+' = space
-    std::unordered_map<std::string, std::string> params;  // from ":name" pattern segments, decoded
-    std::vector<std::pair<std::string, std::string>> headers;  // as received
-    std::string authorization;  // Authorization header, "" when absent
-    std::string body;
-    std::string remote;  // "ip:port" ("[ip]:port" for IPv6)
-    // The client's X-Request-Id when it is 1-64 of [A-Za-z0-9._-] (a proxy's
-    // id is kept), else 16 random hex digits; sent back as X-Request-Id on
-    // routed requests, for logs to name.
-    std::string request_id;
-
-    // Case-insensitive header lookup; "" when absent.
-    std::string header(std::string_view name) const;
-};
-
-struct HttpResponse {
-    int status = 200;
-    std::string content_type = "application/json";
-    std::string body;
-    std::vector<std::pair<std::string, std::string>> headers;  // extra headers
-
-    static HttpResponse json(int status, std::string body);
-    // {"success":false,"error":{"code":code,"message":message},"detail":message}
-    static HttpResponse error(int status, std::string_view code, std::string_view message);
-};
-
-// Machine-readable error code used for a status in our error bodies:
-// 400 "bad_request", 401 "unauthorized", 404 "not_found", 500 "internal", ...
-std::string_view http_error_code(int status);
-
-using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
-
 struct RestOptions {
     std::string host = "0.0.0.0";
-    uint16_t port = 8765;  // 0 = let the kernel pick a free port (see RestServer::port())
+    uint16_t port = 8765;          // 0 = let the kernel pick a free port (see RestServer::port())
     unsigned reactor_threads = 2;  // Pistache I/O threads
     unsigned worker_threads = 4;   // run non-inline handlers
     size_t max_request_bytes = 1 << 20;  // body limit (413); headers get 16 KiB on top
@@ -80,11 +45,11 @@ public:
     RestServer(const RestServer&) = delete;
     RestServer& operator=(const RestServer&) = delete;
 
-    // Also while serving (the new route answers from the next request on). pattern: "/api/v1/x/:id/messages"; segments match
-    // exactly, a literal segment beats a ":param" (leftmost difference decides).
-    // Handlers run on the worker pool unless inline_on_reactor (for trivial,
-    // non-blocking handlers such as health and metrics: a blocking inline
-    // handler stalls every connection of its reactor).
+    // Also while serving (the new route answers from the next request on). pattern:
+    // "/api/v1/x/:id/messages"; segments match exactly, a literal segment beats a ":param"
+    // (leftmost difference decides). Handlers run on the worker pool unless inline_on_reactor (for
+    // trivial, non-blocking handlers such as health and metrics: a blocking inline handler stalls
+    // every connection of its reactor).
     void add_route(std::string method, std::string pattern, HttpHandler handler,
                    bool inline_on_reactor = false);
 

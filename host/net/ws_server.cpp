@@ -16,7 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "net/rest_server.hpp"  // HttpResponse::error for rejection bodies
+#include "net/http_error.hpp"
 
 namespace moolai::host {
 namespace {
@@ -31,13 +31,12 @@ int64_t now_ms() {
 }
 
 // Per-connection state lives inside websocketpp's connection object (the
-// config's connection_base), so the message path needs no map lookup or lock.
-struct ConnState {
-    ConnectionId moolai_id = 0;
+// config's connection_base), so the message path needs no map lookup or
+// lock: the WsConnection handlers get, and what only the server uses.
+struct ConnState : WsConnection {
     uint32_t moolai_route = 0;  // index into WsServer::Impl::routes, set at validation
     std::atomic<int64_t> moolai_last_rx_ms{0};    // last frame/ping/pong received
     std::atomic<int64_t> moolai_last_ping_ms{0};  // last ping we sent
-    std::shared_ptr<void> moolai_context;  // WsServer::set_context; touched on the strand only
 };
 
 // config::asio (multithreaded, strand per connection) plus our connection state.
@@ -85,34 +84,15 @@ private:
 
 constexpr size_t kShards = 16;
 
-// The connection whose on_open or on_message runs on this thread. A reply
-// sent from the handler to that same connection (a heartbeat_ack) then skips
-// the id -> handle lookup: no shard lock, no map probe, no weak_ptr lock; and
-// the handler reaches the connection's context.
-struct CurrentConnection {
-    const void* server = nullptr;  // the WsServer::Impl
-    ConnectionId id = 0;
-    Server::connection_type* con = nullptr;  // kept alive by on_message's ConnPtr
-};
-thread_local CurrentConnection t_current;
-
-struct CurrentConnectionScope {
-    CurrentConnectionScope(const void* server, ConnectionId id, Server::connection_type* con) {
-        t_current = CurrentConnection{server, id, con};
-    }
-    ~CurrentConnectionScope() { t_current = CurrentConnection{}; }
-    CurrentConnectionScope(const CurrentConnectionScope&) = delete;
-    CurrentConnectionScope& operator=(const CurrentConnectionScope&) = delete;
-};
-
 }  // namespace
 
 // Process-wide, so ids are never reused even across WsServer instances.
 static std::atomic<ConnectionId> g_next_connection_id{1};
 
 struct WsServer::Impl {
+    WsServer* self;  // what connections name as their server
     WsOptions opt;
-    // Route 0 is opt.path with the constructor's handlers; add_path() appends.
+    // The constructor's opt.path first, if it serves one; add_path() appends.
     struct Route {
         std::string path;
         WsHandlers h;
@@ -126,14 +106,12 @@ struct WsServer::Impl {
     std::optional<asio::steady_timer> backoff_timer;
     std::optional<asio::steady_timer> sweep_timer;
 
-    // id -> handle, sharded to keep send() from contending on one mutex.
+    // id -> connection, sharded to keep send() from contending on one
+    // mutex. From on_open to on_close (or stop()): what keeps the close
+    // report's connection alive, also when stop() forces it.
     struct Shard {
         std::mutex m;
-        struct Entry {
-            ws::connection_hdl hdl;
-            uint32_t route;
-        };
-        std::unordered_map<ConnectionId, Entry> conns;
+        std::unordered_map<ConnectionId, ConnPtr> conns;
     };
     std::array<Shard, kShards> shards;
     std::atomic<size_t> count{0};
@@ -147,9 +125,7 @@ struct WsServer::Impl {
     std::condition_variable run_cv;
     unsigned running = 0;
 
-    Impl(WsOptions o, WsHandlers hs) : opt(std::move(o)) {
-        routes.push_back(Route{opt.path, std::move(hs)});
-    }
+    Impl(WsServer* server, WsOptions o) : self(server), opt(std::move(o)) {}
 
     // The route serving `path`, or -1.
     int route_of(const std::string& path) const {
@@ -170,15 +146,14 @@ struct WsServer::Impl {
         return ec ? nullptr : con;
     }
 
-    std::optional<ws::connection_hdl> hdl_of(ConnectionId id) {
+    ConnPtr find(ConnectionId id) {
         Shard& s = shard(id);
         std::lock_guard<std::mutex> lk(s.m);
         auto it = s.conns.find(id);
-        if (it == s.conns.end()) return std::nullopt;
-        return it->second.hdl;
+        return it == s.conns.end() ? nullptr : it->second;
     }
 
-    static WsUpgrade upgrade_of(const ConnPtr& con) {
+    static WsUpgrade upgrade_of(const Server::connection_type* con) {
         WsUpgrade u;
         const std::string& res = con->get_resource();
         const size_t q = res.find('?');
@@ -193,7 +168,7 @@ struct WsServer::Impl {
         const auto st = static_cast<ws::http::status_code::value>(status);
         con->set_status(st);
         const std::string reason = ws::http::status_code::get_string(st);
-        con->set_body(HttpResponse::error(status, http_error_code(status), reason).body);
+        con->set_body(http_error_body(http_error_code(status), reason));
         con->append_header("Content-Type", "application/json");
     }
 
@@ -202,7 +177,7 @@ struct WsServer::Impl {
     bool on_validate(ws::connection_hdl hdl) {
         ConnPtr con = con_of(hdl);
         if (!con) return false;
-        WsUpgrade up = upgrade_of(con);
+        WsUpgrade up = upgrade_of(con.get());
         int status = 0;
         const int route = route_of(up.path);
         if (route >= 0) con->moolai_route = static_cast<uint32_t>(route);
@@ -234,19 +209,19 @@ struct WsServer::Impl {
         ConnPtr con = con_of(hdl);
         if (!con) return;
         const ConnectionId id = g_next_connection_id.fetch_add(1);
-        con->moolai_id = id;
+        con->id_ = id;
+        con->server_ = self;
         con->moolai_last_rx_ms.store(now_ms(), std::memory_order_relaxed);
         {
             Shard& s = shard(id);
             std::lock_guard<std::mutex> lk(s.m);
-            s.conns.emplace(id, Shard::Entry{hdl, con->moolai_route});
+            s.conns.emplace(id, con);
         }
         count.fetch_add(1);
         const WsHandlers& h = routes[con->moolai_route].h;
         if (h.on_open) {
             try {
-                CurrentConnectionScope current(this, id, con.get());
-                h.on_open(id, upgrade_of(con));
+                h.on_open(*con);
             } catch (const std::exception& e) {
                 log(kNetError, std::string("websocket on_open threw: ") + e.what());
                 close_con(con, ws::close::status::internal_endpoint_error, "internal error");
@@ -264,8 +239,7 @@ struct WsServer::Impl {
         const WsHandlers& h = routes[con->moolai_route].h;
         if (!h.on_message) return;
         try {
-            CurrentConnectionScope current(this, con->moolai_id, con.get());
-            h.on_message(con->moolai_id, msg->get_payload());
+            h.on_message(*con, msg->get_payload());
         } catch (const std::exception& e) {
             log(kNetError, std::string("websocket on_message threw: ") + e.what());
             close_con(con, ws::close::status::internal_endpoint_error, "internal error");
@@ -274,30 +248,30 @@ struct WsServer::Impl {
 
     void on_close(ws::connection_hdl hdl) {
         ConnPtr con = con_of(hdl);
-        if (!con || con->moolai_id == 0) return;
+        if (!con || con->id_ == 0) return;
         // The peer's code; ours when we closed and the peer never answered
         // (e.g. 1009 after an oversized message); 1006 when the TCP link dropped.
         uint16_t code = con->get_remote_close_code();
         if (code == ws::close::status::abnormal_close) code = con->get_local_close_code();
-        forget(con->moolai_id, code);
+        forget(con->id_, code);
     }
 
     // Removes the id and reports the close, exactly once per id.
     void forget(ConnectionId id, uint16_t code) {
-        uint32_t route = 0;
+        ConnPtr con;
         {
             Shard& s = shard(id);
             std::lock_guard<std::mutex> lk(s.m);
             auto it = s.conns.find(id);
             if (it == s.conns.end()) return;
-            route = it->second.route;
+            con = std::move(it->second);
             s.conns.erase(it);
         }
         count.fetch_sub(1);
-        const WsHandlers& h = routes[route].h;
+        const WsHandlers& h = routes[con->moolai_route].h;
         if (!h.on_close) return;
         try {
-            h.on_close(id, code);
+            h.on_close(*con, code);
         } catch (const std::exception& e) {
             log(kNetError, std::string("websocket on_close threw: ") + e.what());
         }
@@ -305,11 +279,11 @@ struct WsServer::Impl {
 
     void on_pong_timeout(ws::connection_hdl hdl) {
         ConnPtr con = con_of(hdl);  // may already be gone (websocketpp #773)
-        if (!con || con->moolai_id == 0) return;
+        if (!con || con->id_ == 0) return;
         const WsHandlers& h = routes[con->moolai_route].h;
         if (h.on_pong_timeout) {
             try {
-                h.on_pong_timeout(con->moolai_id);
+                h.on_pong_timeout(*con);
             } catch (const std::exception& e) {
                 log(kNetError, std::string("websocket on_pong_timeout threw: ") + e.what());
             }
@@ -332,7 +306,7 @@ struct WsServer::Impl {
 
     // --- control strand: accept loop, ping sweep, stop ---
 
-    // The notes' EMFILE fix: back off 100 ms after any accept error instead of
+    // EMFILE (docs/library-quirks.md, W1): back off 100 ms after any accept error instead of
     // re-arming at once (the stock loop spins at 100% CPU and floods the log).
     // Re-arming and stop_listening() both run on the control strand, which
     // removes the race TSan found between them.
@@ -354,8 +328,8 @@ struct WsServer::Impl {
                         accept_next();
                     } else if (!stopping.load() && server.is_listening()) {
                         backoff_timer->expires_after(std::chrono::milliseconds(100));
-                        backoff_timer->async_wait(control->wrap(
-                            [this](const boost::system::error_code& te) {
+                        backoff_timer->async_wait(
+                            control->wrap([this](const boost::system::error_code& te) {
                                 if (!te) accept_next();
                             }));
                     }
@@ -384,14 +358,13 @@ struct WsServer::Impl {
         for (Shard& s : shards) {
             std::lock_guard<std::mutex> lk(s.m);
             for (auto& kv : s.conns) {
-                ConnPtr con = con_of(kv.second.hdl);
-                if (!con) continue;
+                const ConnPtr& con = kv.second;
                 if (now - con->moolai_last_rx_ms.load(std::memory_order_relaxed) >=
                         opt.ping_interval_ms &&
                     now - con->moolai_last_ping_ms.load(std::memory_order_relaxed) >=
                         opt.ping_interval_ms) {
                     con->moolai_last_ping_ms.store(now, std::memory_order_relaxed);
-                    due.push_back(std::move(con));
+                    due.push_back(con);
                 }
             }
         }
@@ -408,15 +381,13 @@ struct WsServer::Impl {
         server.stop_listening(ec);
         backoff_timer->cancel();
         sweep_timer->cancel();
-        std::vector<ws::connection_hdl> all;
+        std::vector<ConnPtr> all;
         for (Shard& s : shards) {
             std::lock_guard<std::mutex> lk(s.m);
-            for (auto& kv : s.conns) all.push_back(kv.second.hdl);
+            for (auto& kv : s.conns) all.push_back(kv.second);
         }
-        for (auto& hdl : all) {
-            if (ConnPtr con = con_of(hdl))
-                close_con(con, ws::close::status::going_away, "server shutdown");
-        }
+        for (const ConnPtr& con : all)
+            close_con(con, ws::close::status::going_away, "server shutdown");
     }
 
     void run_thread() {
@@ -434,11 +405,14 @@ struct WsServer::Impl {
     }
 };
 
-WsServer::WsServer(WsOptions options, WsHandlers handlers)
-    : impl_(std::make_unique<Impl>(std::move(options), std::move(handlers))) {
-    WsOptions& o = impl_->opt;
-    if (o.path.empty() || o.path[0] != '/')
+WsServer::WsServer(WsOptions options, WsHandlers handlers) : WsServer(std::move(options)) {
+    if (impl_->opt.path.empty() || impl_->opt.path[0] != '/')
         throw std::invalid_argument("WsOptions.path must start with '/'");
+    add_path(impl_->opt.path, std::move(handlers));
+}
+
+WsServer::WsServer(WsOptions options) : impl_(std::make_unique<Impl>(this, std::move(options))) {
+    WsOptions& o = impl_->opt;
     if (o.threads == 0) throw std::invalid_argument("WsOptions.threads must be > 0");
     if (o.max_message_bytes == 0)
         throw std::invalid_argument("WsOptions.max_message_bytes must be > 0");
@@ -453,8 +427,7 @@ WsServer::WsServer(WsOptions options, WsHandlers handlers)
     // Quiet by default: access logs cost ~35% CPU and print payloads.
     s.clear_access_channels(ws::log::alevel::all);
     s.clear_error_channels(ws::log::elevel::all);
-    s.set_error_channels(ws::log::elevel::warn | ws::log::elevel::rerror |
-                         ws::log::elevel::fatal);
+    s.set_error_channels(ws::log::elevel::warn | ws::log::elevel::rerror | ws::log::elevel::fatal);
     if (o.logger) {
         m.log_buf = std::make_unique<LogLineBuf>(o.logger);
         m.log_stream = std::make_unique<std::ostream>(m.log_buf.get());
@@ -488,7 +461,9 @@ WsServer::WsServer(WsOptions options, WsHandlers handlers)
     m.sweep_timer.emplace(s.get_io_service());
 }
 
-WsServer::~WsServer() { stop(); }
+WsServer::~WsServer() {
+    stop();
+}
 
 void WsServer::start() {
     Impl& m = *impl_;
@@ -551,7 +526,9 @@ void WsServer::add_path(std::string path, WsHandlers handlers) {
     m.routes.push_back(Impl::Route{std::move(path), std::move(handlers)});
 }
 
-uint16_t WsServer::port() const { return impl_->bound_port.load(); }
+uint16_t WsServer::port() const {
+    return impl_->bound_port.load();
+}
 
 namespace {
 
@@ -564,34 +541,44 @@ bool send_text(Server::connection_type& con, const WsOptions& opt, std::string_v
 }  // namespace
 
 bool WsServer::send(ConnectionId id, std::string_view text) {
-    Impl& m = *impl_;
-    if (t_current.server == &m && t_current.id == id)  // a reply from the handler
-        return send_text(*t_current.con, m.opt, text);
-    auto hdl = m.hdl_of(id);
-    if (!hdl) return false;
-    ConnPtr con = m.con_of(*hdl);
-    if (!con) return false;
-    return send_text(*con, m.opt, text);
+    ConnPtr con = impl_->find(id);
+    return con && send_text(*con, impl_->opt, text);
 }
 
 void WsServer::close(ConnectionId id, uint16_t code, std::string_view reason) {
-    Impl& m = *impl_;
-    auto hdl = m.hdl_of(id);
-    if (!hdl) return;
-    if (ConnPtr con = m.con_of(*hdl)) m.close_con(con, code, std::string(reason));
+    if (ConnPtr con = impl_->find(id)) impl_->close_con(con, code, std::string(reason));
 }
 
-size_t WsServer::connection_count() const { return impl_->count.load(); }
-
-bool WsServer::set_context(ConnectionId id, std::shared_ptr<void> context) {
-    if (t_current.server != impl_.get() || t_current.id != id) return false;
-    t_current.con->moolai_context = std::move(context);
-    return true;
+size_t WsServer::connection_count() const {
+    return impl_->count.load();
 }
 
-void* WsServer::context(ConnectionId id) const {
-    if (t_current.server != impl_.get() || t_current.id != id) return nullptr;
-    return t_current.con->moolai_context.get();
+// ---------------------------------------------------------------- WsConnection
+// The object is the ConnState base of a websocketpp connection (see Config).
+
+namespace {
+Server::connection_type* as_con(WsConnection* c) {
+    return static_cast<Server::connection_type*>(static_cast<ConnState*>(c));
+}
+const Server::connection_type* as_con(const WsConnection* c) {
+    return static_cast<const Server::connection_type*>(static_cast<const ConnState*>(c));
+}
+}  // namespace
+
+WsUpgrade WsConnection::upgrade() const {
+    return WsServer::Impl::upgrade_of(as_con(this));
+}
+
+bool WsConnection::send(std::string_view text) {
+    return send_text(*as_con(this), server_->impl_->opt, text);
+}
+
+void WsConnection::close(uint16_t code, std::string_view reason) {
+    server_->impl_->close_con(as_con(this)->get_shared(), code, std::string(reason));
+}
+
+std::weak_ptr<WsConnection> WsConnection::handle() {
+    return std::shared_ptr<WsConnection>(as_con(this)->get_shared(), this);
 }
 
 }  // namespace moolai::host

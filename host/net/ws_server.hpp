@@ -18,7 +18,7 @@ using ConnectionId = uint64_t;
 
 struct WsOptions {
     std::string host = "0.0.0.0";
-    uint16_t port = 8766;  // 0 = let the kernel pick a free port (see WsServer::port())
+    uint16_t port = 8766;      // 0 = let the kernel pick a free port (see WsServer::port())
     std::string path = "/ws";  // more via add_path(); any other path is rejected with 404
     size_t max_message_bytes = 1 << 20;  // larger messages close the connection with 1009
     unsigned threads = 2;                // io threads running handlers
@@ -42,39 +42,94 @@ struct WsUpgrade {
     std::string remote;         // "ip:port" ("[ip]:port" for IPv6)
 };
 
-// All handlers run on the server's io threads. Handlers for ONE connection never
-// run concurrently (each connection is serialized on its own asio strand), and
-// on_open happens before its on_message calls, on_close after them. Handlers for
-// different connections do run in parallel, so shared state needs locks.
-// Exceptions thrown by handlers are caught and logged; a throwing on_message or
-// on_open closes its connection with 1011.
+class WsServer;
+
+// One open connection, as its handlers see it. The object lives inside the
+// server's connection (no allocation of its own); the reference a handler
+// gets is valid during that call, handle() gives one that outlives it.
+class WsConnection {
+public:
+    ConnectionId id() const noexcept { return id_; }
+    // What the client asked for in its upgrade request.
+    WsUpgrade upgrade() const;
+    // Any thread. Sends a text frame; false when the connection is closing or
+    // gone, or its send buffer is over max_send_buffer_bytes.
+    bool send(std::string_view text);
+    // Any thread. Starts the close handshake; no-op when already closing.
+    void close(uint16_t code, std::string_view reason);
+    // For frames sent later, from any thread (the dashboard's stream fans out
+    // through these). Expires when the connection is gone; lock() it per send
+    // rather than keeping it locked, which would keep the connection's memory.
+    std::weak_ptr<WsConnection> handle();
+
+    // The handlers' own state for this connection, kept until it is gone.
+    // From this connection's handlers only (they never run concurrently).
+    template <typename T>
+    void set_context(std::shared_ptr<T> context) {
+        context_ = std::move(context);
+        context_type_ = &type_tag<T>;
+    }
+    // What set_context<T> kept; nullptr when nothing, or another type, was kept.
+    template <typename T>
+    T* context() const noexcept {
+        return context_type_ == &type_tag<T> ? static_cast<T*>(context_.get()) : nullptr;
+    }
+
+protected:
+    // Made and destroyed by the server only (its connections derive from this).
+    WsConnection() = default;
+    ~WsConnection() = default;
+
+private:
+    WsConnection(const WsConnection&) = delete;
+    WsConnection& operator=(const WsConnection&) = delete;
+    template <typename T>
+    static inline const char type_tag = 0;  // its address names T
+    friend class WsServer;
+
+    ConnectionId id_ = 0;
+    WsServer* server_ = nullptr;
+    std::shared_ptr<void> context_;
+    const void* context_type_ = nullptr;
+};
+
+// All handlers run on the server's io threads and get the connection they
+// serve. Handlers for ONE connection never run concurrently (each connection
+// is serialized on its own asio strand), and on_open happens before its
+// on_message calls, on_close after them. Handlers for different connections
+// do run in parallel, so shared state needs locks. Exceptions thrown by
+// handlers are caught and logged; a throwing on_message or on_open closes its
+// connection with 1011.
 struct WsHandlers {
     // Return 0 to accept, or an HTTP status (401, 403, 404, ...) to reject the
     // upgrade with a JSON body {"success":false,"error":{"code","message"}}.
-    // Runs before the connection has an id. Optional (empty = accept).
+    // Runs before the connection exists. Optional (empty = accept).
     std::function<int(const WsUpgrade&)> on_validate;
-    std::function<void(ConnectionId, const WsUpgrade&)> on_open;
+    std::function<void(WsConnection&)> on_open;
     // Text and binary frames alike. The view is valid during the call only.
-    std::function<void(ConnectionId, std::string_view)> on_message;
+    std::function<void(WsConnection&, std::string_view)> on_message;
     // Exactly once for every opened connection, also when stop() forces it.
     // close_code: the peer's; ours if the peer never answered our close (e.g.
     // 1009 after an oversized message); 1006 if the connection just dropped.
-    std::function<void(ConnectionId, uint16_t close_code)> on_close;
+    std::function<void(WsConnection&, uint16_t close_code)> on_close;
     // Optional; the default closes the connection with 1001 (going away).
-    std::function<void(ConnectionId)> on_pong_timeout;
+    std::function<void(WsConnection&)> on_pong_timeout;
 };
 
 class WsServer {
 public:
     // Throws std::invalid_argument for inconsistent options (e.g. a pong timeout
-    // not shorter than the ping interval).
+    // not shorter than the ping interval). Serves options.path with `handlers`.
     WsServer(WsOptions options, WsHandlers handlers);
+    // Serves only what add_path() adds (options.path is not used): for
+    // handlers that need the server for connections other than their own.
+    explicit WsServer(WsOptions options);
     ~WsServer();  // stop()s
     WsServer(const WsServer&) = delete;
     WsServer& operator=(const WsServer&) = delete;
 
-    // Before start() only: serves another request path with its own handlers
-    // (options.path is served by the constructor's). Throws std::invalid_argument
+    // Before start() only: serves a request path with its own handlers.
+    // Throws std::invalid_argument
     // for a path not starting with '/' or already served.
     void add_path(std::string path, WsHandlers handlers);
 
@@ -88,23 +143,17 @@ public:
     // The bound port (the real one when options.port was 0); 0 before start().
     uint16_t port() const;
 
-    // Any thread. Sends a text frame; false if the connection is gone or its
-    // send buffer is over max_send_buffer_bytes.
+    // Any thread: to a connection by id, for callers that hold no handle
+    // (a recommendation for an orchestrator, a replaced connection). A
+    // handler answers through its WsConnection instead. send() is false if
+    // the connection is gone or its send buffer is over max_send_buffer_bytes;
+    // close() is a no-op if it is gone.
     bool send(ConnectionId id, std::string_view text);
-    // Any thread. Starts the close handshake; no-op if the connection is gone.
     void close(ConnectionId id, uint16_t code, std::string_view reason);
-
-    // From on_open or on_message of connection `id` only: keeps `context`
-    // with the connection until the connection is gone, so its handlers find
-    // their state without a lookup. Returns false (and keeps nothing) when
-    // called from anywhere else.
-    bool set_context(ConnectionId id, std::shared_ptr<void> context);
-    // From on_open or on_message of connection `id` only: what set_context
-    // kept; nullptr otherwise.
-    void* context(ConnectionId id) const;
     size_t connection_count() const;
 
 private:
+    friend class WsConnection;
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

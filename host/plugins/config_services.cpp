@@ -1,5 +1,7 @@
 #include "plugins/config_services.hpp"
 
+#include "common/abi_str.hpp"
+
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -20,8 +22,7 @@ struct Found {
 Found find(moolai_host* h, moolai_str pointer) noexcept {
     if (h == nullptr || h->config == nullptr) return {MOOLAI_E_NOT_FOUND, nullptr};
     try {
-        std::string text;
-        if (pointer.len != 0) text.assign(pointer.ptr, pointer.len);
+        const std::string text = abi_string(pointer);
         json::json_pointer p;
         try {
             p = json::json_pointer(text);
@@ -45,15 +46,23 @@ bool is_integer(const json& v) noexcept {
 
 moolai_status config_type(moolai_host* h, moolai_str pointer, uint32_t* out) {
     const Found f = find(h, pointer);
-    if (f.status != MOOLAI_OK || out == nullptr) return f.status == MOOLAI_OK ? MOOLAI_E_INVALID : f.status;
+    if (f.status != MOOLAI_OK || out == nullptr)
+        return f.status == MOOLAI_OK ? MOOLAI_E_INVALID : f.status;
     const json& v = *f.value;
-    if (v.is_null()) *out = MOOLAI_JSON_NULL;
-    else if (v.is_boolean()) *out = MOOLAI_JSON_BOOL;
-    else if (is_integer(v)) *out = MOOLAI_JSON_INTEGER;
-    else if (v.is_number()) *out = MOOLAI_JSON_NUMBER;
-    else if (v.is_string()) *out = MOOLAI_JSON_STRING;
-    else if (v.is_array()) *out = MOOLAI_JSON_ARRAY;
-    else *out = MOOLAI_JSON_OBJECT;
+    if (v.is_null())
+        *out = MOOLAI_JSON_NULL;
+    else if (v.is_boolean())
+        *out = MOOLAI_JSON_BOOL;
+    else if (is_integer(v))
+        *out = MOOLAI_JSON_INTEGER;
+    else if (v.is_number())
+        *out = MOOLAI_JSON_NUMBER;
+    else if (v.is_string())
+        *out = MOOLAI_JSON_STRING;
+    else if (v.is_array())
+        *out = MOOLAI_JSON_ARRAY;
+    else
+        *out = MOOLAI_JSON_OBJECT;
     return MOOLAI_OK;
 }
 
@@ -63,7 +72,7 @@ moolai_status config_string(moolai_host* h, moolai_str pointer, moolai_str* out)
     if (out == nullptr || !f.value->is_string()) return MOOLAI_E_INVALID;
     // The config is never modified after load, so the bytes stay put.
     const std::string& s = f.value->get_ref<const std::string&>();
-    *out = moolai_str{s.data(), s.size()};
+    *out = abi_str(s);
     return MOOLAI_OK;
 }
 
@@ -109,7 +118,7 @@ moolai_status config_key(moolai_host* h, moolai_str pointer, uint64_t index, moo
     auto it = f.value->items().begin();
     for (uint64_t i = 0; i < index; ++i) ++it;
     const std::string& key = it.key();
-    *out = moolai_str{key.data(), key.size()};
+    *out = abi_str(key);
     return MOOLAI_OK;
 }
 

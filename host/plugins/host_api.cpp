@@ -1,5 +1,7 @@
 #include "plugins/host_api.hpp"
 
+#include "common/abi_str.hpp"
+
 #include <chrono>
 
 #include "events/event.hpp"
@@ -11,18 +13,17 @@
 namespace moolai::host {
 namespace {
 
-std::string_view view(moolai_str s) noexcept {
-    return s.len != 0 && s.ptr != nullptr ? std::string_view(s.ptr, s.len) : std::string_view();
-}
-
 void api_log(moolai_host* h, int32_t level, moolai_str message) {
     if (h == nullptr) return;
     try {
         LogLevel l = LogLevel::info;
-        if (level <= MOOLAI_LOG_DEBUG) l = LogLevel::debug;
-        else if (level == MOOLAI_LOG_WARN) l = LogLevel::warn;
-        else if (level >= MOOLAI_LOG_ERROR) l = LogLevel::error;
-        h->services->log->write(l, h->plugin_name, view(message));
+        if (level <= MOOLAI_LOG_DEBUG)
+            l = LogLevel::debug;
+        else if (level == MOOLAI_LOG_WARN)
+            l = LogLevel::warn;
+        else if (level >= MOOLAI_LOG_ERROR)
+            l = LogLevel::error;
+        h->services->log->write(l, h->plugin_name, abi_view(message));
     } catch (...) {
     }
 }
@@ -30,7 +31,7 @@ void api_log(moolai_host* h, int32_t level, moolai_str message) {
 void api_set_error(moolai_call* call, moolai_str message) {
     if (call == nullptr || call->error == nullptr) return;
     try {
-        call->error->assign(view(message));
+        call->error->assign(abi_view(message));
     } catch (...) {
     }
 }
@@ -38,7 +39,7 @@ void api_set_error(moolai_call* call, moolai_str message) {
 moolai_status api_write_output(moolai_call* call, moolai_str bytes) {
     if (call == nullptr || call->output == nullptr) return MOOLAI_E_INVALID;
     try {
-        call->output->append(view(bytes));
+        call->output->append(abi_view(bytes));
         return MOOLAI_OK;
     } catch (...) {
         return MOOLAI_E_INTERNAL;
@@ -48,7 +49,7 @@ moolai_status api_write_output(moolai_call* call, moolai_str bytes) {
 moolai_status api_send_frame(moolai_host* h, moolai_str orchestrator_id, moolai_str frame) {
     if (h == nullptr || !h->services->send_frame) return MOOLAI_E_UNAVAILABLE;
     try {
-        return h->services->send_frame(view(orchestrator_id), view(frame));
+        return h->services->send_frame(abi_view(orchestrator_id), abi_view(frame));
     } catch (...) {
         return MOOLAI_E_INTERNAL;
     }
@@ -68,7 +69,7 @@ moolai_status api_emit_event(moolai_host* h, const moolai_event* event) {
 }
 
 Metric* plugin_metric(moolai_host* h, moolai_str name, bool counter) {
-    const std::string_view n = view(name);
+    const std::string_view n = abi_view(name);
     if (!Metrics::valid_name(n)) return nullptr;
     const std::string full = "moolai_plugin_" + h->plugin_name + "_" + std::string(n);
     return counter ? h->services->metrics->counter(full) : h->services->metrics->gauge(full);
@@ -122,19 +123,30 @@ const moolai_host_api kTable = [] {
 
 }  // namespace
 
-const moolai_host_api* host_api_table() noexcept { return &kTable; }
+const moolai_host_api* host_api_table() noexcept {
+    return &kTable;
+}
 
 const char* status_name(moolai_status status) noexcept {
     switch (status) {
-        case MOOLAI_OK: return "ok";
-        case MOOLAI_E_INVALID: return "invalid";
-        case MOOLAI_E_NOT_FOUND: return "not_found";
-        case MOOLAI_E_CONFLICT: return "conflict";
-        case MOOLAI_E_DENIED: return "denied";
-        case MOOLAI_E_UNAVAILABLE: return "unavailable";
-        case MOOLAI_E_UNSUPPORTED: return "unsupported";
-        case MOOLAI_E_INTERNAL: return "internal";
-        default: return "unknown_status";
+        case MOOLAI_OK:
+            return "ok";
+        case MOOLAI_E_INVALID:
+            return "invalid";
+        case MOOLAI_E_NOT_FOUND:
+            return "not_found";
+        case MOOLAI_E_CONFLICT:
+            return "conflict";
+        case MOOLAI_E_DENIED:
+            return "denied";
+        case MOOLAI_E_UNAVAILABLE:
+            return "unavailable";
+        case MOOLAI_E_UNSUPPORTED:
+            return "unsupported";
+        case MOOLAI_E_INTERNAL:
+            return "internal";
+        default:
+            return "unknown_status";
     }
 }
 

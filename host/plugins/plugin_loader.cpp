@@ -1,6 +1,8 @@
 // The only translation unit that includes Boost.DLL.
 #include "plugins/plugin_loader.hpp"
 
+#include "common/abi_str.hpp"
+
 #include <boost/dll/shared_library.hpp>
 #include <cstddef>
 #include <cstring>
@@ -67,8 +69,10 @@ void check_table(const Refusal& refuse, const char* capability, const void* tabl
     }
 }
 
-#define MOOLAI_REQ(type, field) \
-    RequiredFn { #field, offsetof(type, field) }
+#define MOOLAI_REQ(type, field)       \
+    RequiredFn {                      \
+#field, offsetof(type, field) \
+    }
 
 void check_capabilities(const Refusal& refuse, const moolai_plugin_descriptor* d,
                         const moolai_auth_v1*& auth, const moolai_independence_v1*& independence,
@@ -77,21 +81,22 @@ void check_capabilities(const Refusal& refuse, const moolai_plugin_descriptor* d
     const uint64_t caps = d->capabilities;
     if (caps == 0) refuse("it declares no capability", "derive from at least one SDK capability");
     if ((caps & ~MOOLAI_CAP_KNOWN_1_0) != 0)
-        refuse("it declares capability bits this host does not know (0x" +
-                   [&] {
-                       char b[32];
-                       std::snprintf(b, sizeof b, "%llx",
-                                     static_cast<unsigned long long>(caps & ~MOOLAI_CAP_KNOWN_1_0));
-                       return std::string(b);
-                   }() +
-                   ")",
-               "upgrade the host, or raise abi_minor_required so older hosts refuse it early");
+        refuse(
+            "it declares capability bits this host does not know (0x" +
+                [&] {
+                    char b[32];
+                    std::snprintf(b, sizeof b, "%llx",
+                                  static_cast<unsigned long long>(caps & ~MOOLAI_CAP_KNOWN_1_0));
+                    return std::string(b);
+                }() +
+                ")",
+            "upgrade the host, or raise abi_minor_required so older hosts refuse it early");
     if (caps & MOOLAI_CAP_AUTH) {
         const void* t = d->get_capability(MOOLAI_CAP_AUTH);
-        check_table(refuse, "auth", t, MOOLAI_AUTH_V1_SIZE_1_0,
-                    {MOOLAI_REQ(moolai_auth_v1, hash_password),
-                     MOOLAI_REQ(moolai_auth_v1, verify_password),
-                     MOOLAI_REQ(moolai_auth_v1, new_token), MOOLAI_REQ(moolai_auth_v1, hash_token)});
+        check_table(
+            refuse, "auth", t, MOOLAI_AUTH_V1_SIZE_1_0,
+            {MOOLAI_REQ(moolai_auth_v1, hash_password), MOOLAI_REQ(moolai_auth_v1, verify_password),
+             MOOLAI_REQ(moolai_auth_v1, new_token), MOOLAI_REQ(moolai_auth_v1, hash_token)});
         auth = static_cast<const moolai_auth_v1*>(t);
     }
     if (caps & MOOLAI_CAP_INDEPENDENCE) {
@@ -102,9 +107,10 @@ void check_capabilities(const Refusal& refuse, const moolai_plugin_descriptor* d
     }
     if (caps & MOOLAI_CAP_MESSAGING) {
         const void* t = d->get_capability(MOOLAI_CAP_MESSAGING);
-        check_table(refuse, "messaging", t, MOOLAI_MESSAGING_V1_SIZE_1_0,
-                    {MOOLAI_REQ(moolai_messaging_v1, accept), MOOLAI_REQ(moolai_messaging_v1, route),
-                     MOOLAI_REQ(moolai_messaging_v1, render)});
+        check_table(
+            refuse, "messaging", t, MOOLAI_MESSAGING_V1_SIZE_1_0,
+            {MOOLAI_REQ(moolai_messaging_v1, accept), MOOLAI_REQ(moolai_messaging_v1, route),
+             MOOLAI_REQ(moolai_messaging_v1, render)});
         messaging = static_cast<const moolai_messaging_v1*>(t);
     }
     if (caps & MOOLAI_CAP_OBSERVER) {
@@ -117,23 +123,40 @@ void check_capabilities(const Refusal& refuse, const moolai_plugin_descriptor* d
         using S = moolai_storage_v1;
         const void* t = d->get_capability(MOOLAI_CAP_STORAGE);
         check_table(refuse, "storage", t, MOOLAI_STORAGE_V1_SIZE_1_0,
-                    {MOOLAI_REQ(S, migrate),          MOOLAI_REQ(S, ping),
-                     MOOLAI_REQ(S, org_create),       MOOLAI_REQ(S, org_update),
-                     MOOLAI_REQ(S, org_get),          MOOLAI_REQ(S, org_list),
-                     MOOLAI_REQ(S, org_delete),       MOOLAI_REQ(S, orch_create),
-                     MOOLAI_REQ(S, orch_update),      MOOLAI_REQ(S, orch_get),
-                     MOOLAI_REQ(S, orch_list),        MOOLAI_REQ(S, orch_delete),
-                     MOOLAI_REQ(S, orch_scan),        MOOLAI_REQ(S, orch_set_independence),
-                     MOOLAI_REQ(S, orch_set_credential), MOOLAI_REQ(S, heartbeats_write),
-                     MOOLAI_REQ(S, msg_create),       MOOLAI_REQ(S, msg_get),
-                     MOOLAI_REQ(S, msg_list),         MOOLAI_REQ(S, msg_set_status),
-                     MOOLAI_REQ(S, msg_update_delivery), MOOLAI_REQ(S, usage_insert),
-                     MOOLAI_REQ(S, usage_aggregate),  MOOLAI_REQ(S, user_create),
-                     MOOLAI_REQ(S, user_get),         MOOLAI_REQ(S, user_update),
-                     MOOLAI_REQ(S, user_list),        MOOLAI_REQ(S, user_delete),
-                     MOOLAI_REQ(S, session_create),   MOOLAI_REQ(S, session_get),
-                     MOOLAI_REQ(S, session_delete),   MOOLAI_REQ(S, session_purge),
-                     MOOLAI_REQ(S, audit_append),     MOOLAI_REQ(S, audit_list)});
+                    {MOOLAI_REQ(S, migrate),
+                     MOOLAI_REQ(S, ping),
+                     MOOLAI_REQ(S, org_create),
+                     MOOLAI_REQ(S, org_update),
+                     MOOLAI_REQ(S, org_get),
+                     MOOLAI_REQ(S, org_list),
+                     MOOLAI_REQ(S, org_delete),
+                     MOOLAI_REQ(S, orch_create),
+                     MOOLAI_REQ(S, orch_update),
+                     MOOLAI_REQ(S, orch_get),
+                     MOOLAI_REQ(S, orch_list),
+                     MOOLAI_REQ(S, orch_delete),
+                     MOOLAI_REQ(S, orch_scan),
+                     MOOLAI_REQ(S, orch_set_independence),
+                     MOOLAI_REQ(S, orch_set_credential),
+                     MOOLAI_REQ(S, heartbeats_write),
+                     MOOLAI_REQ(S, msg_create),
+                     MOOLAI_REQ(S, msg_get),
+                     MOOLAI_REQ(S, msg_list),
+                     MOOLAI_REQ(S, msg_set_status),
+                     MOOLAI_REQ(S, msg_update_delivery),
+                     MOOLAI_REQ(S, usage_insert),
+                     MOOLAI_REQ(S, usage_aggregate),
+                     MOOLAI_REQ(S, user_create),
+                     MOOLAI_REQ(S, user_get),
+                     MOOLAI_REQ(S, user_update),
+                     MOOLAI_REQ(S, user_list),
+                     MOOLAI_REQ(S, user_delete),
+                     MOOLAI_REQ(S, session_create),
+                     MOOLAI_REQ(S, session_get),
+                     MOOLAI_REQ(S, session_delete),
+                     MOOLAI_REQ(S, session_purge),
+                     MOOLAI_REQ(S, audit_append),
+                     MOOLAI_REQ(S, audit_list)});
         storage = static_cast<const S*>(t);
     }
 }
@@ -169,8 +192,8 @@ std::unique_ptr<LoadedPlugin> PluginLoader::load(const std::string& path,
     if (!lib.has(MOOLAI_PLUGIN_ENTRY_SYMBOL))
         refuse("it does not export moolai_plugin_entry()",
                "export it with MOOLAI_PLUGIN(YourClass) from the SDK");
-    auto entry = lib.get<const moolai_plugin_descriptor*(uint32_t, uint32_t)>(
-        MOOLAI_PLUGIN_ENTRY_SYMBOL);
+    auto entry =
+        lib.get<const moolai_plugin_descriptor*(uint32_t, uint32_t)>(MOOLAI_PLUGIN_ENTRY_SYMBOL);
     const moolai_plugin_descriptor* d = entry(MOOLAI_ABI_MAJOR, MOOLAI_ABI_MINOR);
     retain_forever(std::move(lib));
 
@@ -186,8 +209,8 @@ std::unique_ptr<LoadedPlugin> PluginLoader::load(const std::string& path,
                         " (requires " + std::to_string(d->abi_major) + "." +
                         std::to_string(d->abi_minor_required) + ")";
     if (d->abi_major != MOOLAI_ABI_MAJOR)
-        refuse("its ABI major version " + std::to_string(d->abi_major) + " differs from the host's " +
-                   std::to_string(MOOLAI_ABI_MAJOR),
+        refuse("its ABI major version " + std::to_string(d->abi_major) +
+                   " differs from the host's " + std::to_string(MOOLAI_ABI_MAJOR),
                "rebuild the plugin against the " + std::to_string(MOOLAI_ABI_MAJOR) +
                    ".x SDK, or run a host of major " + std::to_string(d->abi_major));
     if (d->abi_minor_required > MOOLAI_ABI_MINOR)
@@ -214,8 +237,9 @@ std::unique_ptr<LoadedPlugin> PluginLoader::load(const std::string& path,
                "declare MOOLAI_THREADING_SERIALIZED or MOOLAI_THREADING_CONCURRENT");
     if (d->create == nullptr || d->destroy == nullptr || d->get_capability == nullptr)
         refuse(std::string("its descriptor lacks the required function ") +
-                   (d->create == nullptr ? "create" : d->destroy == nullptr ? "destroy"
-                                                                            : "get_capability"),
+                   (d->create == nullptr    ? "create"
+                    : d->destroy == nullptr ? "destroy"
+                                            : "get_capability"),
                "build it with the SDK's MOOLAI_PLUGIN macro, which fills them in");
 
     std::unique_ptr<LoadedPlugin> p(new LoadedPlugin());
@@ -249,8 +273,8 @@ std::unique_ptr<LoadedPlugin> PluginLoader::load(const std::string& path,
     CallResult r;
     moolai_call call{nullptr, &r.error};
     moolai_instance* instance = nullptr;
-    r.status = d->create(host_api_table(), p->host_context_.get(),
-                         moolai_str{cfg_text.data(), cfg_text.size()}, &call, &instance);
+    r.status =
+        d->create(host_api_table(), p->host_context_.get(), abi_str(cfg_text), &call, &instance);
     if (r.status != MOOLAI_OK && instance != nullptr) d->destroy(instance);
     if (r.status == MOOLAI_OK && instance == nullptr) r.status = MOOLAI_E_INTERNAL;
     if (r.status != MOOLAI_OK)

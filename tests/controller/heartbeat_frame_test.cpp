@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "app/ws_protocol.hpp"
+#include "orchestrators/ws_protocol.hpp"
 
 namespace moolai::host {
 namespace {

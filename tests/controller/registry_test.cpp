@@ -1,5 +1,5 @@
 // What exists: organizations and orchestrators created, read and removed
-// through every spelling the seed and PRODUCT.md name, credentials issued
+// through every path spelling the controller serves for them, credentials issued
 // and rotated, single users read. Real controller, real sockets; SQLite
 // here and PostgreSQL via scripts/with-postgres.sh.
 #include <gtest/gtest.h>

@@ -1,7 +1,10 @@
 /* One plain-C plugin, compiled once per -DVARIANT_* into the negative
  * corpus of the loader tests (and once, unmodified, as the proof that a
  * plugin written in C99 alone loads). Each variant breaks one rule. */
+#define _POSIX_C_SOURCE 199309L /* clock_gettime */
+#include <sched.h>
 #include <string.h>
+#include <time.h>
 
 #include "moolai/plugin_api.h"
 
@@ -9,9 +12,18 @@ static const moolai_host_api* g_api;
 
 /* Event kind 9999 is the loader tests' overlap probe: it reports how many
  * calls were inside this function at once, which must be 1 for a
- * SERIALIZED plugin however many host threads call it. */
+ * SERIALIZED plugin however many host threads call it. Until an overlap has
+ * been seen, a call stays inside for up to 5 ms, yielding, so that on a busy
+ * machine, where the scheduler may run the callers one after another, a
+ * concurrent plugin still shows that it can be entered twice. */
 static int in_flight;
 static int max_in_flight;
+
+static long elapsed_us(const struct timespec* since) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (now.tv_sec - since->tv_sec) * 1000000L + (now.tv_nsec - since->tv_nsec) / 1000L;
+}
 
 static moolai_status obs_on_event(moolai_instance* self, moolai_call* call,
                                   const moolai_event* event) {
@@ -23,7 +35,12 @@ static moolai_status obs_on_event(moolai_instance* self, moolai_call* call,
                !__atomic_compare_exchange_n(&max_in_flight, &seen, now, 0, __ATOMIC_SEQ_CST,
                                             __ATOMIC_SEQ_CST)) {
         }
-        for (volatile int spin = 0; spin < 200000; ++spin) {
+        {
+            struct timespec entered;
+            clock_gettime(CLOCK_MONOTONIC, &entered);
+            while (__atomic_load_n(&max_in_flight, __ATOMIC_SEQ_CST) < 2 &&
+                   elapsed_us(&entered) < 5000)
+                sched_yield();
         }
         __atomic_sub_fetch(&in_flight, 1, __ATOMIC_SEQ_CST);
         {

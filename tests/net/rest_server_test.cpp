@@ -32,7 +32,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Http::serveFile uses sendfile() without MSG_NOSIGNAL (see the notes).
+// Http::serveFile uses sendfile() without MSG_NOSIGNAL (docs/library-quirks.md, P5).
 const bool kSigpipeIgnored = [] {
     std::signal(SIGPIPE, SIG_IGN);
     return true;

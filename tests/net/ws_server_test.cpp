@@ -1,8 +1,8 @@
 // WsServer against real sockets (port 0, loopback).
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -59,18 +59,18 @@ struct Events {
 };
 
 // Echo server recording opens and closes.
-WsHandlers echo_handlers(WsServer*& server, Events& ev) {
+WsHandlers echo_handlers(Events& ev) {
     WsHandlers h;
-    h.on_open = [&ev](ConnectionId id, const WsUpgrade& up) {
+    h.on_open = [&ev](WsConnection& c) {
         std::lock_guard<std::mutex> lk(ev.m);
-        ev.opened.push_back(id);
-        ev.upgrades[id] = up;
+        ev.opened.push_back(c.id());
+        ev.upgrades[c.id()] = c.upgrade();
         ev.cv.notify_all();
     };
-    h.on_message = [&server](ConnectionId id, std::string_view msg) { server->send(id, msg); };
-    h.on_close = [&ev](ConnectionId id, uint16_t code) {
+    h.on_message = [](WsConnection& c, std::string_view msg) { c.send(msg); };
+    h.on_close = [&ev](WsConnection& c, uint16_t code) {
         std::lock_guard<std::mutex> lk(ev.m);
-        ev.closed[id] = code;
+        ev.closed[c.id()] = code;
         ev.cv.notify_all();
     };
     return h;
@@ -80,9 +80,7 @@ WsHandlers echo_handlers(WsServer*& server, Events& ev) {
 
 TEST(WsServer, AcceptsUpgradeOnPathAndRejectsOtherPathsWith404) {
     Events ev;
-    WsServer* self = nullptr;
-    WsServer server(local_options(), echo_handlers(self, ev));
-    self = &server;
+    WsServer server(local_options(), echo_handlers(ev));
     server.start();
     ASSERT_NE(server.port(), 0);
 
@@ -110,11 +108,9 @@ TEST(WsServer, AcceptsUpgradeOnPathAndRejectsOtherPathsWith404) {
 
 TEST(WsServer, ValidateRejectsWith401AndJsonBody) {
     Events ev;
-    WsServer* self = nullptr;
-    WsHandlers h = echo_handlers(self, ev);
+    WsHandlers h = echo_handlers(ev);
     h.on_validate = [](const WsUpgrade& up) { return up.authorization == "Bearer good" ? 0 : 401; };
     WsServer server(local_options(), h);
-    self = &server;
     server.start();
 
     WsTestClient anon;
@@ -134,9 +130,7 @@ TEST(WsServer, ValidateRejectsWith401AndJsonBody) {
 
 TEST(WsServer, PlainHttpOnTheWsPortGetsJsonError) {
     Events ev;
-    WsServer* self = nullptr;
-    WsServer server(local_options(), echo_handlers(self, ev));
-    self = &server;
+    WsServer server(local_options(), echo_handlers(ev));
     server.start();
     auto r = moolai::test::http_request(server.port(), "GET", "/ws");
     EXPECT_EQ(r.status, 426) << r.error;
@@ -147,9 +141,7 @@ TEST(WsServer, PlainHttpOnTheWsPortGetsJsonError) {
 
 TEST(WsServer, EchoesTextAndBinaryFrames) {
     Events ev;
-    WsServer* self = nullptr;
-    WsServer server(local_options(), echo_handlers(self, ev));
-    self = &server;
+    WsServer server(local_options(), echo_handlers(ev));
     server.start();
 
     WsTestClient c;
@@ -166,7 +158,6 @@ TEST(WsServer, EchoesTextAndBinaryFrames) {
 
 TEST(WsServer, OversizedMessageClosesWith1009) {
     Events ev;
-    WsServer* self = nullptr;
     WsOptions o = local_options();
     o.max_message_bytes = 1024;
     std::mutex log_m;
@@ -175,8 +166,7 @@ TEST(WsServer, OversizedMessageClosesWith1009) {
         std::lock_guard<std::mutex> lk(log_m);
         logs.emplace_back(line);
     };
-    WsServer server(o, echo_handlers(self, ev));
-    self = &server;
+    WsServer server(o, echo_handlers(ev));
     server.start();
 
     WsTestClient c;
@@ -196,9 +186,7 @@ TEST(WsServer, OversizedMessageClosesWith1009) {
 
 TEST(WsServer, ServerInitiatedCloseCodeReachesClient) {
     Events ev;
-    WsServer* self = nullptr;
-    WsServer server(local_options(), echo_handlers(self, ev));
-    self = &server;
+    WsServer server(local_options(), echo_handlers(ev));
     server.start();
 
     WsTestClient c;
@@ -213,19 +201,17 @@ TEST(WsServer, ServerInitiatedCloseCodeReachesClient) {
 }
 
 TEST(WsServer, ThrowingMessageHandlerClosesWith1011AndServerLivesOn) {
-    WsServer* self = nullptr;
     std::atomic<int> logged{0};
     WsOptions o = local_options();
     o.logger = [&logged](int level, std::string_view) {
         if (level >= kNetError) ++logged;
     };
     WsHandlers h;
-    h.on_message = [&self](ConnectionId id, std::string_view msg) {
+    h.on_message = [](WsConnection& c, std::string_view msg) {
         if (msg == "boom") throw std::runtime_error("handler failure");
-        self->send(id, msg);
+        c.send(msg);
     };
     WsServer server(o, h);
-    self = &server;
     server.start();
 
     WsTestClient bad;
@@ -243,11 +229,9 @@ TEST(WsServer, ThrowingMessageHandlerClosesWith1011AndServerLivesOn) {
 TEST(WsServer, ManyConcurrentConnectionsExchangeMessages) {
     constexpr int kClients = 200, kMessages = 20, kThreads = 8;
     Events ev;
-    WsServer* self = nullptr;
     WsOptions o = local_options();
     o.threads = 4;
-    WsServer server(o, echo_handlers(self, ev));
-    self = &server;
+    WsServer server(o, echo_handlers(ev));
     server.start();
 
     std::vector<std::unique_ptr<WsTestClient>> clients(kClients);
@@ -286,11 +270,11 @@ TEST(WsServer, HandlersOfOneConnectionNeverOverlap) {
     std::mutex m;
     std::set<ConnectionId> busy;
     std::atomic<int> overlaps{0}, handled{0};
-    WsServer* self = nullptr;
     WsOptions o = local_options();
     o.threads = 4;
     WsHandlers h;
-    h.on_message = [&](ConnectionId id, std::string_view msg) {
+    h.on_message = [&](WsConnection& c, std::string_view msg) {
+        const ConnectionId id = c.id();
         {
             std::lock_guard<std::mutex> lk(m);
             if (!busy.insert(id).second) ++overlaps;
@@ -301,10 +285,9 @@ TEST(WsServer, HandlersOfOneConnectionNeverOverlap) {
             busy.erase(id);
         }
         ++handled;
-        self->send(id, msg);
+        c.send(msg);
     };
     WsServer server(o, h);
-    self = &server;
     server.start();
 
     std::vector<std::unique_ptr<WsTestClient>> clients;
@@ -323,9 +306,7 @@ TEST(WsServer, HandlersOfOneConnectionNeverOverlap) {
 TEST(WsServer, StopWithOpenConnectionsIsPromptAndClientsSee1001) {
     constexpr int kClients = 20;
     Events ev;
-    WsServer* self = nullptr;
-    WsServer server(local_options(), echo_handlers(self, ev));
-    self = &server;
+    WsServer server(local_options(), echo_handlers(ev));
     server.start();
 
     std::vector<std::unique_ptr<WsTestClient>> clients;
@@ -345,12 +326,10 @@ TEST(WsServer, StopWithOpenConnectionsIsPromptAndClientsSee1001) {
 
 TEST(WsServer, StopIsBoundedWithASilentHalfOpenSocket) {
     Events ev;
-    WsServer* self = nullptr;
     WsOptions o = local_options();
     o.close_timeout_ms = 300;
     o.handshake_timeout_ms = 10000;  // longer than stop() may take
-    WsServer server(o, echo_handlers(self, ev));
-    self = &server;
+    WsServer server(o, echo_handlers(ev));
     server.start();
     const int fd = moolai::test::tcp_connect(server.port());  // never sends an upgrade
     ASSERT_GE(fd, 0);
@@ -365,8 +344,7 @@ TEST(WsServer, StopIsBoundedWithASilentHalfOpenSocket) {
 
 TEST(WsServer, StartNamesHostAndPortWhenThePortIsTaken) {
     Events ev;
-    WsServer* self = nullptr;
-    WsServer first(local_options(), echo_handlers(self, ev));
+    WsServer first(local_options(), echo_handlers(ev));
     first.start();
     WsOptions o = local_options();
     o.port = first.port();
@@ -392,12 +370,10 @@ TEST(WsServer, RejectsPongTimeoutNotShorterThanPingInterval) {
 
 TEST(WsServer, PingsSilentConnectionsAndClosesThoseThatNeverPong) {
     Events ev;
-    WsServer* self = nullptr;
     WsOptions o = local_options();
     o.ping_interval_ms = 200;
     o.pong_timeout_ms = 100;
-    WsServer server(o, echo_handlers(self, ev));
-    self = &server;
+    WsServer server(o, echo_handlers(ev));
     server.start();
 
     WsTestClient mute;
@@ -415,4 +391,94 @@ TEST(WsServer, PingsSilentConnectionsAndClosesThoseThatNeverPong) {
     EXPECT_GE(alive.pings_received(), 3);
     ASSERT_TRUE(alive.send("still open"));
     EXPECT_EQ(alive.receive(), "still open");
+}
+
+// The per-connection context: typed, the connection's own, there from
+// on_open to on_close -- also for a close that stop() causes.
+TEST(WsServer, ContextIsTypedAndKeptFromOpenToClose) {
+    struct Counter {
+        int frames = 0;
+    };
+    struct Other {};
+    Events ev;
+    std::atomic<int> wrong_type_found{0}, counted_at_close{-1};
+    WsHandlers h;
+    h.on_open = [&ev](WsConnection& c) {
+        c.set_context(std::make_shared<Counter>());
+        std::lock_guard<std::mutex> lk(ev.m);
+        ev.opened.push_back(c.id());
+        ev.cv.notify_all();
+    };
+    h.on_message = [&](WsConnection& c, std::string_view) {
+        if (c.context<Other>() != nullptr) ++wrong_type_found;
+        Counter* n = c.context<Counter>();
+        c.send(n ? std::to_string(++n->frames) : "no context");
+    };
+    h.on_close = [&](WsConnection& c, uint16_t code) {
+        Counter* n = c.context<Counter>();
+        counted_at_close = n ? n->frames : -2;
+        std::lock_guard<std::mutex> lk(ev.m);
+        ev.closed[c.id()] = code;
+        ev.cv.notify_all();
+    };
+    WsServer server(local_options(), h);
+    server.start();
+
+    WsTestClient c;
+    ASSERT_TRUE(c.connect(url(server)));
+    for (int i = 1; i <= 3; ++i) {
+        ASSERT_TRUE(c.send("x"));
+        EXPECT_EQ(c.receive(), std::to_string(i));
+    }
+    ASSERT_TRUE(ev.wait([&] { return ev.opened.size() == 1; }));
+    const ConnectionId id = ev.opened[0];
+    server.stop();
+    EXPECT_EQ(c.wait_closed(), uint16_t{1001});
+    ASSERT_EQ(ev.closed.count(id), 1u);
+    EXPECT_EQ(counted_at_close.load(), 3);
+    EXPECT_EQ(wrong_type_found.load(), 0);
+}
+
+// A handle taken in a handler sends later from another thread, and expires
+// once the connection is gone.
+TEST(WsServer, AHandleSendsFromAnotherThreadAndExpiresWithTheConnection) {
+    Events ev;
+    std::mutex m;
+    std::weak_ptr<WsConnection> kept;
+    WsHandlers h = echo_handlers(ev);
+    auto record_open = h.on_open;
+    h.on_open = [&, record_open](WsConnection& c) {
+        {
+            std::lock_guard<std::mutex> lk(m);
+            kept = c.handle();
+        }
+        record_open(c);
+    };
+    WsServer server(local_options(), h);
+    server.start();
+
+    WsTestClient c;
+    ASSERT_TRUE(c.connect(url(server)));
+    ASSERT_TRUE(ev.wait([&] { return ev.opened.size() == 1; }));
+    std::weak_ptr<WsConnection> handle;
+    {
+        std::lock_guard<std::mutex> lk(m);
+        handle = kept;
+        kept.reset();
+    }
+    {
+        std::shared_ptr<WsConnection> conn = handle.lock();
+        ASSERT_NE(conn, nullptr);
+        EXPECT_EQ(conn->id(), ev.opened[0]);
+        ASSERT_TRUE(conn->send("pushed"));
+    }
+    EXPECT_EQ(c.receive(), "pushed");
+
+    c.close();
+    ASSERT_TRUE(ev.wait([&] { return ev.closed.size() == 1; }));
+    // websocketpp lets go of its last reference shortly after the close handler.
+    const auto deadline = Clock::now() + milliseconds(5000);
+    while (!handle.expired() && Clock::now() < deadline)
+        std::this_thread::sleep_for(milliseconds(10));  // polling an observable, bounded
+    EXPECT_TRUE(handle.expired());
 }

@@ -1,18 +1,18 @@
-#include "app/rest_api.hpp"
+#include "rest/rest_api.hpp"
 
 #include <algorithm>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
-#include "app/event_stream.hpp"
-#include "app/login_throttle.hpp"
-#include "app/rest_support.hpp"
-#include "app/rfc3339.hpp"
-#include "app/session_auth.hpp"
+#include "auth/login_throttle.hpp"
+#include "auth/session_auth.hpp"
+#include "common/rfc3339.hpp"
+#include "events/event_stream.hpp"
+#include "fleet/fleet_state.hpp"
 #include "observability/log.hpp"
 #include "observability/metrics.hpp"
-#include "fleet/fleet_state.hpp"
 #include "plugins/plugin_set.hpp"
+#include "rest/rest_support.hpp"
 
 extern const char moolai_openapi_json[];
 extern const unsigned long moolai_openapi_json_size;
@@ -73,16 +73,17 @@ HttpResponse login(const Context& ctx, const HttpRequest& req) {
     LoginResult r = ctx.auth.login(username, pass->get<std::string>());
     if (r.status == MOOLAI_E_DENIED) {
         ctx.throttle.record_failure(username, now_unix_ms());
-        ctx.log.warn("failed login for \"" + username + "\" from " + req.remote,
-                     {{"username", username}, {"remote", req.remote},
-                      {"request_id", req.request_id}});
+        ctx.log.warn(
+            "failed login for \"" + username + "\" from " + req.remote,
+            {{"username", username}, {"remote", req.remote}, {"request_id", req.request_id}});
         return HttpResponse::error(401, "invalid_credentials", "invalid username or password");
     }
     if (r.status == MOOLAI_OK) ctx.throttle.reset(username);
     if (r.status != MOOLAI_OK)
         return HttpResponse::error(http_status_of(r.status), "login_failed", r.error);
     ctx.log.info("login of \"" + r.principal.username + "\" from " + req.remote,
-                 {{"username", r.principal.username}, {"remote", req.remote},
+                 {{"username", r.principal.username},
+                  {"remote", req.remote},
                   {"request_id", req.request_id}});
     json org =
         r.principal.organization_id.empty() ? json(nullptr) : json(r.principal.organization_id);
@@ -108,7 +109,8 @@ void update_fleet_gauges(const Context& ctx) {
     Metrics& m = ctx.metrics;
     m.gauge("moolai_orchestrators", "Orchestrators known to this controller")
         ->set(static_cast<double>(all.size()));
-    m.gauge("moolai_orchestrators_active", "Orchestrators with a processed heartbeat within the TTL")
+    m.gauge("moolai_orchestrators_active",
+            "Orchestrators with a processed heartbeat within the TTL")
         ->set(static_cast<double>(active));
     m.gauge("moolai_orchestrators_inactive", "Orchestrators silent for longer than the TTL")
         ->set(static_cast<double>(all.size() - active));
@@ -133,11 +135,10 @@ HttpResponse render_metrics(const Context& ctx) {
 // scraper's with MOOLAI_METRICS_TOKEN -- a credential that reads the
 // metrics and nothing else, and does not expire like a session.
 HttpHandler metrics_handler(const Context& ctx) {
-    const HttpHandler with_session =
-        authed(ctx, [&ctx](const HttpRequest&, const Principal& who) {
-            if (!who.superadmin()) return forbidden("only a superadmin reads the metrics");
-            return render_metrics(ctx);
-        });
+    const HttpHandler with_session = authed(ctx, [&ctx](const HttpRequest&, const Principal& who) {
+        if (!who.superadmin()) return forbidden("only a superadmin reads the metrics");
+        return render_metrics(ctx);
+    });
     return [&ctx, with_session](const HttpRequest& req) {
         if (!ctx.metrics_token.empty() &&
             SessionAuth::same_secret(req.authorization, "Bearer " + ctx.metrics_token))
@@ -185,8 +186,9 @@ HttpResponse plugins(const Context& ctx, const HttpRequest&, const Principal&) {
 // Who the token belongs to: the dashboard restores its session with this.
 HttpResponse me(const Context&, const HttpRequest&, const Principal& who) {
     json org = who.organization_id.empty() ? json(nullptr) : json(who.organization_id);
-    return ok(json{{"success", true},
-                   {"user", {{"username", who.username}, {"role", who.role}, {"organization_id", org}}}});
+    return ok(
+        json{{"success", true},
+             {"user", {{"username", who.username}, {"role", who.role}, {"organization_id", org}}}});
 }
 
 // Where the dashboard finds the live event stream, and how often to poll
@@ -195,13 +197,13 @@ HttpResponse ui_config(const Context& ctx, const HttpRequest&, const Principal&)
     // Behind a reverse proxy the page's origin is not the REST port: the
     // dashboard then dials the stream on its own origin (the proxy forwards
     // events_path to the WebSocket port), unless events_url says where.
-    return ok(json{{"success", true},
-                   {"ws_port", ctx.ws_port},
-                   {"rest_port", ctx.rest_port},
-                   {"events_path", EventStream::kPath},
-                   {"events_url", ctx.public_ws_url.empty() ? json(nullptr)
-                                                            : json(ctx.public_ws_url)},
-                   {"poll_interval_ms", ctx.dashboard_poll_ms}});
+    return ok(
+        json{{"success", true},
+             {"ws_port", ctx.ws_port},
+             {"rest_port", ctx.rest_port},
+             {"events_path", EventStream::kPath},
+             {"events_url", ctx.public_ws_url.empty() ? json(nullptr) : json(ctx.public_ws_url)},
+             {"poll_interval_ms", ctx.dashboard_poll_ms}});
 }
 
 // The newest host events the caller may see, newest first.
@@ -218,7 +220,7 @@ HttpResponse recent_events(const Context& ctx, const HttpRequest& req, const Pri
     return ok(json{{"success", true}, {"data", {{"items", items}, {"total", items.size()}}}});
 }
 
-// The maintained OpenAPI 3 document (host/app/openapi.json), compiled in.
+// The maintained OpenAPI 3 document (host/rest/openapi.json), compiled in.
 HttpResponse openapi(const Context&, const HttpRequest&, const Principal&) {
     return HttpResponse::json(200, std::string(moolai_openapi_json, moolai_openapi_json_size));
 }

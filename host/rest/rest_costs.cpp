@@ -1,10 +1,10 @@
 // REST: usage costs.
-#include "app/rest_support.hpp"
+#include "rest/rest_support.hpp"
 
 #include <utility>
 #include <vector>
 
-#include "app/rfc3339.hpp"
+#include "common/rfc3339.hpp"
 #include "plugins/plugin_set.hpp"
 
 namespace moolai::host::RestApi {

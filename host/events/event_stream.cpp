@@ -1,8 +1,8 @@
-#include "app/event_stream.hpp"
+#include "events/event_stream.hpp"
 
 #include <nlohmann/json.hpp>
 
-#include "app/rfc3339.hpp"
+#include "common/rfc3339.hpp"
 
 namespace moolai::host {
 using nlohmann::json;
@@ -31,84 +31,87 @@ std::string EventStream::to_json(const Event& e) {
 
 WsHandlers EventStream::handlers() {
     WsHandlers h;
-    h.on_open = [this](ConnectionId id, const WsUpgrade&) {
+    h.on_open = [this](WsConnection& c) {
         std::lock_guard<std::mutex> lock(mutex_);
-        connections_[id].opened_ms = now_unix_ms();
+        Connection& conn = connections_[c.id()];
+        conn.handle = c.handle();
+        conn.opened_ms = now_unix_ms();
     };
-    h.on_message = [this](ConnectionId id, std::string_view frame) { on_message(id, frame); };
-    h.on_close = [this](ConnectionId id, uint16_t) {
+    h.on_message = [this](WsConnection& c, std::string_view frame) { on_message(c, frame); };
+    h.on_close = [this](WsConnection& c, uint16_t) {
         std::lock_guard<std::mutex> lock(mutex_);
-        connections_.erase(id);
+        connections_.erase(c.id());
     };
     return h;
 }
 
-void EventStream::on_message(ConnectionId id, std::string_view frame) {
+void EventStream::on_message(WsConnection& c, std::string_view frame) {
     const json j = json::parse(frame, nullptr, false);
-    const bool is_subscribe = j.is_object() && j.value("type", json()).is_string() &&
-                              j["type"] == "subscribe";
+    const bool is_subscribe =
+        j.is_object() && j.value("type", json()).is_string() && j["type"] == "subscribe";
     if (!is_subscribe) {
-        server_->send(id, json{{"type", "error"},
-                               {"code", "unsupported_type"},
-                               {"message", "this stream only takes {\"type\":\"subscribe\","
-                                           "\"token\":\"<session token>\"}"}}
-                              .dump());
+        c.send(json{{"type", "error"},
+                    {"code", "unsupported_type"},
+                    {"message",
+                     "this stream only takes {\"type\":\"subscribe\","
+                     "\"token\":\"<session token>\"}"}}
+                   .dump());
         return;
     }
     const json token = j.value("token", json());
     std::optional<Principal> who;
     if (token.is_string()) who = auth_.authenticate("Bearer " + token.get<std::string>());
     if (!who) {
-        server_->close(id, kPolicyViolation, "invalid or expired session token");
+        c.close(kPolicyViolation, "invalid or expired session token");
         return;
     }
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        auto it = connections_.find(id);
+        auto it = connections_.find(c.id());
         if (it == connections_.end()) return;  // closed meanwhile
         it->second.subscribed = true;
         it->second.token = token.get<std::string>();
         it->second.who = *who;
     }
-    server_->send(id, json{{"type", "subscribed"},
-                           {"username", who->username},
-                           {"role", who->role},
-                           {"organization_id", who->organization_id}}
-                          .dump());
+    c.send(json{{"type", "subscribed"},
+                {"username", who->username},
+                {"role", who->role},
+                {"organization_id", who->organization_id}}
+               .dump());
 }
 
 void EventStream::publish(const Event& e) {
     std::string frame = to_json(e);
-    std::vector<ConnectionId> to;
+    std::vector<std::weak_ptr<WsConnection>> to;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         for (const auto& [id, c] : connections_)
-            if (c.subscribed && may_see(c.who, e.organization_id)) to.push_back(id);
+            if (c.subscribed && may_see(c.who, e.organization_id)) to.push_back(c.handle);
         recent_.push_back(Kept{e.organization_id, frame});
         if (recent_.size() > recent_capacity_) recent_.pop_front();
     }
-    if (server_ == nullptr) return;
-    for (ConnectionId id : to) server_->send(id, frame);
+    for (const auto& h : to)  // outside the lock: a send may take a while
+        if (auto c = h.lock()) c->send(frame);
 }
 
 void EventStream::recheck(int64_t now_ms, int64_t subscribe_timeout_ms) {
-    std::vector<std::pair<ConnectionId, std::string>> tokens;
-    std::vector<ConnectionId> silent;
+    std::vector<std::pair<std::weak_ptr<WsConnection>, std::string>> tokens;
+    std::vector<std::weak_ptr<WsConnection>> silent;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         for (const auto& [id, c] : connections_) {
             if (c.subscribed)
-                tokens.emplace_back(id, c.token);
+                tokens.emplace_back(c.handle, c.token);
             else if (now_ms - c.opened_ms >= subscribe_timeout_ms)
-                silent.push_back(id);
+                silent.push_back(c.handle);
         }
     }
-    if (server_ == nullptr) return;
-    for (ConnectionId id : silent) server_->close(id, kPolicyViolation, "no subscribe frame");
+    for (const auto& h : silent)
+        if (auto c = h.lock()) c->close(kPolicyViolation, "no subscribe frame");
     // Outside the lock: each check is a storage lookup.
-    for (const auto& [id, token] : tokens)
+    for (const auto& [h, token] : tokens)
         if (!auth_.authenticate("Bearer " + token))
-            server_->close(id, kPolicyViolation, "session ended");
+            if (auto c = h.lock()) c->close(kPolicyViolation, "session ended");
 }
 
 std::vector<std::string> EventStream::recent(const Principal& who, size_t limit) const {

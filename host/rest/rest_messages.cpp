@@ -1,7 +1,7 @@
 // REST: recommendation and monitoring messages, their review and delivery.
-#include "app/rest_support.hpp"
+#include "rest/rest_support.hpp"
 
-#include "app/message_delivery.hpp"
+#include "orchestrators/message_delivery.hpp"
 #include "plugins/plugin_set.hpp"
 
 namespace moolai::host::RestApi {

@@ -1,4 +1,4 @@
-#include "app/login_throttle.hpp"
+#include "auth/login_throttle.hpp"
 
 namespace moolai::host {
 

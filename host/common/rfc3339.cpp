@@ -1,4 +1,4 @@
-#include "app/rfc3339.hpp"
+#include "common/rfc3339.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -21,7 +21,8 @@ bool parse_rfc3339(const std::string& text, int64_t& unix_ms) {
     int consumed = 0;
     if (text.size() == 10) {
         if (std::sscanf(text.c_str(), "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                        &consumed) != 3 || consumed != 10)
+                        &consumed) != 3 ||
+            consumed != 10)
             return false;
     } else {
         char z = 0;

@@ -1,10 +1,10 @@
 // REST: what exists -- organizations and orchestrators created, read and
 // removed, orchestrator credentials issued and rotated, and the seed's
 // older spellings of the same (orchestrator-instances, internal register).
-#include "app/rest_support.hpp"
+#include "rest/rest_support.hpp"
 
-#include "app/ws_protocol.hpp"
 #include "observability/log.hpp"
+#include "orchestrators/ws_protocol.hpp"
 #include "plugins/plugin_set.hpp"
 
 namespace moolai::host::RestApi {
@@ -49,8 +49,7 @@ HttpResponse get_organization(const Context& ctx, const HttpRequest& req, const 
 
 // Refused while it has orchestrators or users: removing an organization
 // must not silently take a fleet or accounts with it.
-HttpResponse delete_organization(const Context& ctx, const HttpRequest& req,
-                                 const Principal& who) {
+HttpResponse delete_organization(const Context& ctx, const HttpRequest& req, const Principal& who) {
     if (!who.superadmin()) return forbidden("only a superadmin deletes organizations");
     const std::string id = req.params.at("id");
     CallResult found = ctx.plugins.storage().org_get(id);
@@ -66,16 +65,17 @@ HttpResponse delete_organization(const Context& ctx, const HttpRequest& req,
     const size_t n_orch = json::parse(orchs.output).value("total", size_t{0});
     const size_t n_users = json::parse(users.output).value("total", size_t{0});
     if (n_orch != 0 || n_users != 0)
-        return HttpResponse::error(
-            409, "conflict",
-            "organization \"" + id + "\" still has " + std::to_string(n_orch) +
-                " orchestrator(s) and " + std::to_string(n_users) +
-                " user(s); deregister and delete them first");
+        return HttpResponse::error(409, "conflict",
+                                   "organization \"" + id + "\" still has " +
+                                       std::to_string(n_orch) + " orchestrator(s) and " +
+                                       std::to_string(n_users) +
+                                       " user(s); deregister and delete them first");
     CallResult r = ctx.plugins.storage().org_delete(id);
     if (!r.ok()) return storage_error(r);
     audit(ctx, who, "organization_deleted", id, "");
     ctx.log.info("organization \"" + id + "\" deleted by " + who.username);
-    return ok(json{{"success", true}, {"message", "Organization deleted"}, {"organization_id", id}});
+    return ok(
+        json{{"success", true}, {"message", "Organization deleted"}, {"organization_id", id}});
 }
 
 // A fresh orchestrator credential: {"token", "token_hash"}.

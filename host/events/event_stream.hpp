@@ -9,12 +9,13 @@
 
 #include <cstddef>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
-#include "app/session_auth.hpp"
+#include "auth/session_auth.hpp"
 #include "events/event.hpp"
 #include "net/ws_server.hpp"
 
@@ -28,7 +29,6 @@ public:
         : auth_(auth), recent_capacity_(recent_capacity) {}
 
     WsHandlers handlers();
-    void attach(WsServer& server) { server_ = &server; }
 
     // From the event bus's thread: serialized once, fanned out by tenant.
     void publish(const Event& e);
@@ -45,6 +45,7 @@ public:
 
 private:
     struct Connection {
+        std::weak_ptr<WsConnection> handle;  // frames go out from the event bus's thread
         int64_t opened_ms = 0;
         bool subscribed = false;
         std::string token;
@@ -57,11 +58,10 @@ private:
     static bool may_see(const Principal& who, const std::string& organization_id) {
         return who.superadmin() || who.organization_id == organization_id;
     }
-    void on_message(ConnectionId id, std::string_view frame);
+    void on_message(WsConnection& c, std::string_view frame);
 
     const SessionAuth& auth_;
     const size_t recent_capacity_;
-    WsServer* server_ = nullptr;
     mutable std::mutex mutex_;
     std::unordered_map<ConnectionId, Connection> connections_;
     std::deque<Kept> recent_;  // newest at the back

@@ -9,10 +9,10 @@
 #include <optional>
 #include <string>
 
-#include "app/rest_api.hpp"
-#include "app/session_auth.hpp"
+#include "auth/session_auth.hpp"
 #include "fleet/fleet_state.hpp"
 #include "plugins/capability_clients.hpp"
+#include "rest/rest_api.hpp"
 
 namespace moolai::host::RestApi {
 

@@ -1,4 +1,4 @@
-#include "app/probes.hpp"
+#include "rest/probes.hpp"
 
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -45,8 +45,8 @@ private:
 };
 
 HttpResponse probe_answer(int status, json body) {
-    HttpResponse r = HttpResponse::json(status, body.dump(-1, ' ', false,
-                                                          json::error_handler_t::replace));
+    HttpResponse r =
+        HttpResponse::json(status, body.dump(-1, ' ', false, json::error_handler_t::replace));
     r.headers.emplace_back("Cache-Control", "no-store");
     return r;
 }
@@ -56,21 +56,23 @@ HttpResponse probe_answer(int status, json body) {
 void install_probes(RestServer& server, const Readiness& readiness, StorageCheck storage_up) {
     server.add_route(
         "GET", "/livez",
-        [](const HttpRequest&) { return probe_answer(200, json{{"status", "up"}}); },
+        [](const HttpRequest&) {
+            return probe_answer(200, json{{"status", "up"}});
+        },
         /*inline_on_reactor=*/true);
     auto probe = std::make_shared<StorageProbe>(std::move(storage_up));
     const Readiness* ready = &readiness;
     server.add_route("GET", "/readyz", [ready, probe](const HttpRequest&) {
         if (!ready->ready())
-            return probe_answer(503, json{{"status", "starting"},
-                                          {"checks", {{"startup", ready->phase()}}}});
+            return probe_answer(
+                503, json{{"status", "starting"}, {"checks", {{"startup", ready->phase()}}}});
         const std::string problem = probe->problem();
         if (!problem.empty())
             return probe_answer(503, json{{"status", "unavailable"},
                                           {"checks", {{"startup", "done"}, {"storage", "down"}}},
                                           {"detail", problem}});
-        return probe_answer(200, json{{"status", "ready"},
-                                      {"checks", {{"startup", "done"}, {"storage", "up"}}}});
+        return probe_answer(
+            200, json{{"status", "ready"}, {"checks", {{"startup", "done"}, {"storage", "up"}}}});
     });
 }
 

@@ -1,14 +1,16 @@
-#include "app/ws_protocol.hpp"
+#include "orchestrators/ws_protocol.hpp"
+
+#include "common/abi_str.hpp"
 
 #include <chrono>
 
 #include <nlohmann/json.hpp>
 
-#include "app/message_delivery.hpp"
-#include "app/rfc3339.hpp"
-#include "app/session_auth.hpp"
+#include "auth/session_auth.hpp"
+#include "common/rfc3339.hpp"
 #include "observability/log.hpp"
 #include "observability/metrics.hpp"
+#include "orchestrators/message_delivery.hpp"
 #include "plugins/plugin_set.hpp"
 
 namespace moolai::host {
@@ -19,10 +21,6 @@ namespace {
 const char* status_text(const Orchestrator& o) {
     if (o.independent.load()) return "independent";
     return o.status.load() == MOOLAI_ORCH_ACTIVE ? "active" : "inactive";
-}
-
-moolai_str str(const std::string& s) {
-    return moolai_str{s.data(), s.size()};
 }
 
 std::string heartbeat_ack(const std::string& orchestrator_id, bool processed) {
@@ -102,68 +100,45 @@ bool scan_heartbeat_frame(std::string_view frame, HeartbeatFrame& out) noexcept 
 WsHandlers WsProtocol::handlers() {
     WsHandlers h;
     h.on_validate = [](const WsUpgrade&) { return 0; };
-    h.on_open = [this](ConnectionId id, const WsUpgrade& u) { on_open(id, u); };
-    h.on_message = [this](ConnectionId id, std::string_view frame) { on_message(id, frame); };
-    h.on_close = [this](ConnectionId id, uint16_t) { on_close(id); };
-    h.on_pong_timeout = [this](ConnectionId id) { on_pong_timeout(id); };
+    h.on_open = [this](WsConnection& c) { on_open(c); };
+    h.on_message = [this](WsConnection& c, std::string_view frame) { on_message(c, frame); };
+    h.on_close = [this](WsConnection& c, uint16_t) { on_close(c); };
+    h.on_pong_timeout = [this](WsConnection& c) { on_pong_timeout(c); };
     return h;
 }
 
-std::shared_ptr<WsProtocol::Session> WsProtocol::session(ConnectionId id) {
-    Shard& shard = shards_[id % shards_.size()];
-    std::lock_guard<std::mutex> lock(shard.mutex);
-    auto it = shard.sessions.find(id);
-    return it == shard.sessions.end() ? nullptr : it->second;
-}
-
-void WsProtocol::on_open(ConnectionId id, const WsUpgrade& upgrade) {
+void WsProtocol::on_open(WsConnection& c) {
     auto s = std::make_shared<Session>();
-    s->upgrade_token = std::string(SessionAuth::bearer_token(upgrade.authorization));
-    // Also kept with the connection: on_message finds it without the map.
-    if (server_ != nullptr) server_->set_context(id, s);
-    {
-        Shard& shard = shards_[id % shards_.size()];
-        std::lock_guard<std::mutex> lock(shard.mutex);
-        shard.sessions[id] = std::move(s);
-    }
-    if (server_ != nullptr) server_->send(id, R"({"type":"handshake_ack","success":true})");
+    s->upgrade_token = std::string(SessionAuth::bearer_token(c.upgrade().authorization));
+    c.set_context(std::move(s));
+    c.send(R"({"type":"handshake_ack","success":true})");
 }
 
-void WsProtocol::on_close(ConnectionId id) {
-    std::shared_ptr<Session> s;
-    {
-        Shard& shard = shards_[id % shards_.size()];
-        std::lock_guard<std::mutex> lock(shard.mutex);
-        auto it = shard.sessions.find(id);
-        if (it == shard.sessions.end()) return;
-        s = std::move(it->second);
-        shard.sessions.erase(it);
-    }
-    if (s->orchestrator) {
-        uint64_t expected = id;
-        // Only the connection that still owns the orchestrator unbinds it.
-        if (s->orchestrator->connection.compare_exchange_strong(expected, 0))
-            emit(MOOLAI_EVENT_ORCHESTRATOR_DISCONNECTED, *s->orchestrator, "", "");
-    }
+void WsProtocol::on_close(WsConnection& c) {
+    Session* s = c.context<Session>();
+    if (s == nullptr || !s->orchestrator) return;
+    uint64_t expected = c.id();
+    // Only the connection that still owns the orchestrator unbinds it.
+    if (s->orchestrator->connection.compare_exchange_strong(expected, 0))
+        emit(MOOLAI_EVENT_ORCHESTRATOR_DISCONNECTED, *s->orchestrator, "", "");
 }
 
-void WsProtocol::on_pong_timeout(ConnectionId id) {
+void WsProtocol::on_pong_timeout(WsConnection& c) {
     // HEARTBEAT_POKER_ENABLED: the orchestrator went silent and did not answer
     // a ping. Mark it at once rather than after the TTL, then drop the link.
-    if (std::shared_ptr<Session> s = session(id); s && s->orchestrator) {
+    if (Session* s = c.context<Session>(); s != nullptr && s->orchestrator) {
         const std::shared_ptr<Orchestrator>& o = s->orchestrator;
-        if (o->connection.load() == id && d_.fleet.mark_inactive(o)) {
+        if (o->connection.load() == c.id() && d_.fleet.mark_inactive(o)) {
             d_.log.info("orchestrator \"" + o->id + "\" did not answer a ping: inactive",
                         {{"orchestrator_id", o->id}, {"organization_id", o->organization_id}});
             emit(MOOLAI_EVENT_STATUS_CHANGED, *o, "active", "inactive");
         }
     }
-    if (server_ != nullptr) server_->close(id, 1001, "no pong: connection presumed dead");
+    c.close(1001, "no pong: connection presumed dead");
 }
 
-void WsProtocol::send_error(ConnectionId id, std::string_view code, std::string_view message) {
-    if (server_ != nullptr)
-        server_->send(id, json{{"type", "error"}, {"code", code}, {"message", message}}.dump());
+void WsProtocol::send_error(WsConnection& c, std::string_view code, std::string_view message) {
+    c.send(json{{"type", "error"}, {"code", code}, {"message", message}}.dump());
 }
 
 void WsProtocol::emit(uint32_t kind, const Orchestrator& o, std::string old_value,
@@ -173,14 +148,8 @@ void WsProtocol::emit(uint32_t kind, const Orchestrator& o, std::string old_valu
                             std::move(new_value), "system"));
 }
 
-void WsProtocol::on_message(ConnectionId id, std::string_view frame) {
-    if (server_ == nullptr) return;
-    Session* s = static_cast<Session*>(server_->context(id));  // set by on_open
-    std::shared_ptr<Session> found;
-    if (s == nullptr) {
-        found = session(id);
-        s = found.get();
-    }
+void WsProtocol::on_message(WsConnection& c, std::string_view frame) {
+    Session* s = c.context<Session>();  // set by on_open
     if (s == nullptr) return;
     // Most frames are heartbeats of a registered orchestrator: answered
     // without a JSON tree. Any other case (not registered, another id, any
@@ -188,22 +157,22 @@ void WsProtocol::on_message(ConnectionId id, std::string_view frame) {
     HeartbeatFrame hb;
     if (s->orchestrator && scan_heartbeat_frame(frame, hb) &&
         (!hb.names_orchestrator || hb.orchestrator_id == s->orchestrator->id)) {
-        on_heartbeat(id, *s);
+        on_heartbeat(c, *s);
         return;
     }
     const json j = json::parse(frame, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
-        send_error(id, "invalid_json", "the frame is not a JSON object");
+        send_error(c, "invalid_json", "the frame is not a JSON object");
         return;
     }
     const auto type = j.find("type");
     if (type == j.end() || !type->is_string()) {
-        send_error(id, "missing_type", "the frame has no string \"type\"");
+        send_error(c, "missing_type", "the frame has no string \"type\"");
         return;
     }
     const std::string& t = type->get_ref<const std::string&>();
     if (t == "register") {
-        on_register(id, *s, &j);
+        on_register(c, *s, j);
         return;
     }
     if (t == "handshake") {
@@ -213,68 +182,67 @@ void WsProtocol::on_message(ConnectionId id, std::string_view frame) {
         json as_register = data != j.end() && data->is_object() ? *data : json::object();
         as_register["type"] = "register";
         if (j.contains("token")) as_register["token"] = j["token"];
-        on_register(id, *s, &as_register);
+        on_register(c, *s, as_register);
         return;
     }
     if (!s->orchestrator) {
-        send_error(id, "not_registered", "send \"register\" before \"" + t + "\"");
+        send_error(c, "not_registered", "send \"register\" before \"" + t + "\"");
         return;
     }
     // A connection speaks for the orchestrator it registered as, only.
     const auto named = j.find("orchestrator_id");
     if (named != j.end() && (!named->is_string() || *named != s->orchestrator->id)) {
-        send_error(id, "foreign_orchestrator",
+        send_error(c, "foreign_orchestrator",
                    "this connection is registered as \"" + s->orchestrator->id + "\"");
         return;
     }
     if (t == "i_am_alive" || t == "keepalive") {
-        on_heartbeat(id, *s);
+        on_heartbeat(c, *s);
     } else if (t == "request_status") {
-        on_request_status(id, *s);
+        on_request_status(c, *s);
     } else if (t == "message_ack") {
-        on_message_ack(id, *s, &j);
+        on_message_ack(c, *s, j);
     } else if (t == "usage_report") {
-        on_usage_report(id, *s, &j);
+        on_usage_report(c, *s, j);
     } else if (t == "update_metadata" || t == "o_config_snapshot") {
         const auto m = j.find(t == "update_metadata" ? "metadata" : "data");
         if (m == j.end() || !m->is_object()) {
-            send_error(id, "invalid_field",
+            send_error(c, "invalid_field",
                        t == "update_metadata" ? "\"metadata\" must be an object"
                                               : "\"data\" must be an object");
             return;
         }
-        on_update_metadata(id, *s, &*m);
+        on_update_metadata(c, *s, *m);
     } else {
-        send_error(id, "unsupported_type", "frame type \"" + t + "\" is not handled");
+        send_error(c, "unsupported_type", "frame type \"" + t + "\" is not handled");
     }
 }
 
-void WsProtocol::on_register(ConnectionId id, Session& s, const void* frame_json) {
-    const json& j = *static_cast<const json*>(frame_json);
+void WsProtocol::on_register(WsConnection& c, Session& s, const json& j) {
     const auto oid = j.find("orchestrator_id");
     if (oid == j.end() || !oid->is_string() || oid->get_ref<const std::string&>().empty() ||
         oid->get_ref<const std::string&>().size() > 255) {
-        send_error(id, "invalid_field", "\"orchestrator_id\" must be a string of 1 to 255 bytes");
+        send_error(c, "invalid_field", "\"orchestrator_id\" must be a string of 1 to 255 bytes");
         return;
     }
     const std::string orchestrator_id = oid->get<std::string>();
     const auto org = j.find("organization_id");
     if (org != j.end() && !org->is_string()) {
-        send_error(id, "invalid_field", "\"organization_id\" must be a string");
+        send_error(c, "invalid_field", "\"organization_id\" must be a string");
         return;
     }
     const auto metadata = j.find("metadata");
     if (metadata != j.end() && !metadata->is_object()) {
-        send_error(id, "invalid_field", "\"metadata\" must be an object");
+        send_error(c, "invalid_field", "\"metadata\" must be an object");
         return;
     }
     const auto tok = j.find("token");
     if (tok != j.end() && !tok->is_string()) {
-        send_error(id, "invalid_field", "\"token\" must be a string");
+        send_error(c, "invalid_field", "\"token\" must be a string");
         return;
     }
     if (s.orchestrator && s.orchestrator->id != orchestrator_id) {
-        send_error(id, "foreign_orchestrator",
+        send_error(c, "foreign_orchestrator",
                    "this connection is registered as \"" + s.orchestrator->id + "\"");
         return;
     }
@@ -292,7 +260,7 @@ void WsProtocol::on_register(ConnectionId id, Session& s, const void* frame_json
             {"organization_id", org_id},
             {"name", orchestrator_id}}.dump());
         if (!made.ok() && made.status != MOOLAI_E_CONFLICT) {
-            send_error(id, "storage_error", made.error);
+            send_error(c, "storage_error", made.error);
             return;
         }
         o = d_.fleet.add(orchestrator_id, org_id, "");
@@ -306,7 +274,7 @@ void WsProtocol::on_register(ConnectionId id, Session& s, const void* frame_json
         if (!ok) {
             d_.log.warn("refused register of \"" + orchestrator_id + "\": bad credentials",
                         {{"orchestrator_id", orchestrator_id}});
-            server_->close(id, 1008, "invalid orchestrator credentials");
+            c.close(1008, "invalid orchestrator credentials");
             return;
         }
     }
@@ -314,50 +282,49 @@ void WsProtocol::on_register(ConnectionId id, Session& s, const void* frame_json
         storage.orch_update(orchestrator_id, json{{"metadata", *metadata}}.dump());
 
     // One live connection per orchestrator: a new one replaces the old.
-    const uint64_t previous = o->connection.exchange(id);
-    if (previous != 0 && previous != id)
-        server_->close(previous, 1000, "replaced by a newer connection");
+    const uint64_t previous = o->connection.exchange(c.id());
+    if (previous != 0 && previous != c.id())
+        d_.server.close(previous, 1000, "replaced by a newer connection");
     s.orchestrator = o;
     s.processed_ack = heartbeat_ack(o->id, true);
     s.unprocessed_ack = heartbeat_ack(o->id, false);
-    server_->send(id, json{{"type", "provisioning"},
-                           {"orchestrator_id", orchestrator_id},
-                           {"config",
-                            {{"heartbeat_interval_sec", d_.heartbeat_interval_sec},
-                             {"heartbeat_ttl_sec", d_.fleet.ttl_ms() / 1000},
-                             {"is_independent", o->independent.load()},
-                             {"monitoring_enabled", !o->independent.load()}}}}
-                          .dump());
+    c.send(json{{"type", "provisioning"},
+                {"orchestrator_id", orchestrator_id},
+                {"config",
+                 {{"heartbeat_interval_sec", d_.heartbeat_interval_sec},
+                  {"heartbeat_ttl_sec", d_.fleet.ttl_ms() / 1000},
+                  {"is_independent", o->independent.load()},
+                  {"monitoring_enabled", !o->independent.load()}}}}
+               .dump());
     emit(MOOLAI_EVENT_ORCHESTRATOR_REGISTERED, *o, "", "");
     // Accepted recommendations not yet acknowledged go (again) now, from the
     // delivery thread: this io thread has other connections' frames to serve.
     d_.delivery.redeliver_soon(orchestrator_id);
 }
 
-void WsProtocol::on_message_ack(ConnectionId id, Session& s, const void* frame_json) {
-    const json& j = *static_cast<const json*>(frame_json);
+void WsProtocol::on_message_ack(WsConnection& c, Session& s, const json& j) {
     const auto mid = j.find("message_id");
     if (mid == j.end() || !mid->is_string() || mid->get_ref<const std::string&>().empty()) {
-        send_error(id, "invalid_field", "\"message_id\" must be a non-empty string");
+        send_error(c, "invalid_field", "\"message_id\" must be a non-empty string");
         return;
     }
     const moolai_status st = d_.delivery.acknowledge(s.orchestrator->id, mid->get<std::string>());
     if (st == MOOLAI_E_NOT_FOUND)
-        send_error(id, "unknown_message",
+        send_error(c, "unknown_message",
                    "no message \"" + mid->get<std::string>() + "\" for this orchestrator");
     else if (st != MOOLAI_OK)
-        send_error(id, "storage_error", "the acknowledgement could not be recorded; send it again");
+        send_error(c, "storage_error", "the acknowledgement could not be recorded; send it again");
 }
 
-void WsProtocol::on_heartbeat(ConnectionId id, Session& s) {
+void WsProtocol::on_heartbeat(WsConnection& c, Session& s) {
     const auto started = std::chrono::steady_clock::now();
     const std::shared_ptr<Orchestrator>& o = s.orchestrator;
     const int64_t now = now_unix_ms();
     moolai_heartbeat_info hb{};
     hb.struct_size = sizeof hb;
     hb.status = o->status.load();
-    hb.orchestrator_id = str(o->id);
-    hb.organization_id = str(o->organization_id);
+    hb.orchestrator_id = abi_str(o->id);
+    hb.organization_id = abi_str(o->organization_id);
     hb.now_ms = now;
     hb.last_seen_ms = o->last_seen_ms.load();
     hb.is_independent = o->independent.load() ? 1 : 0;
@@ -371,35 +338,32 @@ void WsProtocol::on_heartbeat(ConnectionId id, Session& s) {
     const bool processed = decision == MOOLAI_HEARTBEAT_PROCESS;
     if (processed && d_.fleet.record_heartbeat(o, now))
         emit(MOOLAI_EVENT_STATUS_CHANGED, *o, "inactive", "active");
-    server_->send(id, processed ? s.processed_ack : s.unprocessed_ack);
+    c.send(processed ? s.processed_ack : s.unprocessed_ack);
     if (d_.heartbeat_ack_seconds != nullptr)
         d_.heartbeat_ack_seconds->observe(
             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
 }
 
-void WsProtocol::on_request_status(ConnectionId id, Session& s) {
+void WsProtocol::on_request_status(WsConnection& c, Session& s) {
     const Orchestrator& o = *s.orchestrator;
     const int64_t last_seen = o.last_seen_ms.load();
-    server_->send(
-        id, json{{"type", "status"},
-                 {"orchestrator_id", o.id},
-                 {"organization_id", o.organization_id},
-                 {"status", status_text(o)},
-                 {"is_independent", o.independent.load()},
-                 {"last_seen", last_seen != 0 ? json(format_rfc3339(last_seen)) : json(nullptr)}}
-                .dump());
+    c.send(json{{"type", "status"},
+                {"orchestrator_id", o.id},
+                {"organization_id", o.organization_id},
+                {"status", status_text(o)},
+                {"is_independent", o.independent.load()},
+                {"last_seen", last_seen != 0 ? json(format_rfc3339(last_seen)) : json(nullptr)}}
+               .dump());
 }
 
-void WsProtocol::on_update_metadata(ConnectionId id, Session& s, const void* metadata_json) {
-    const json& metadata = *static_cast<const json*>(metadata_json);
+void WsProtocol::on_update_metadata(WsConnection& c, Session& s, const json& metadata) {
     CallResult r =
         d_.plugins.storage().orch_update(s.orchestrator->id, json{{"metadata", metadata}}.dump());
     if (!r.ok())
-        send_error(id, r.status == MOOLAI_E_INVALID ? "invalid_field" : "storage_error", r.error);
+        send_error(c, r.status == MOOLAI_E_INVALID ? "invalid_field" : "storage_error", r.error);
 }
 
-void WsProtocol::on_usage_report(ConnectionId id, Session& s, const void* frame_json) {
-    const json& j = *static_cast<const json*>(frame_json);
+void WsProtocol::on_usage_report(WsConnection& c, Session& s, const json& j) {
     json rec = json::object();
     for (const char* field :
          {"period", "model", "requests", "input_tokens", "output_tokens", "cost_usd"}) {
@@ -411,27 +375,23 @@ void WsProtocol::on_usage_report(ConnectionId id, Session& s, const void* frame_
     // Storage checks types, ranges and required fields and names the culprit.
     CallResult r = d_.plugins.storage().usage_insert(rec.dump());
     if (!r.ok())
-        send_error(id, r.status == MOOLAI_E_INVALID ? "invalid_field" : "storage_error", r.error);
+        send_error(c, r.status == MOOLAI_E_INVALID ? "invalid_field" : "storage_error", r.error);
 }
 
 moolai_status WsProtocol::send_to(std::string_view orchestrator_id, std::string_view frame) {
     std::shared_ptr<Orchestrator> o = d_.fleet.find(orchestrator_id);
-    if (!o || server_ == nullptr) return MOOLAI_E_NOT_FOUND;
+    if (!o) return MOOLAI_E_NOT_FOUND;
     const uint64_t conn = o->connection.load();
     if (conn == 0) return MOOLAI_E_NOT_FOUND;
-    return server_->send(conn, frame) ? MOOLAI_OK : MOOLAI_E_UNAVAILABLE;
+    return d_.server.send(conn, frame) ? MOOLAI_OK : MOOLAI_E_UNAVAILABLE;
 }
-
-}  // namespace moolai::host
-
-namespace moolai::host {
 
 void WsProtocol::disconnect(std::string_view orchestrator_id, std::string_view reason,
                             uint16_t code) {
     std::shared_ptr<Orchestrator> o = d_.fleet.find(orchestrator_id);
-    if (!o || server_ == nullptr) return;
+    if (!o) return;
     const uint64_t conn = o->connection.exchange(0);
-    if (conn != 0) server_->close(conn, code, reason);
+    if (conn != 0) d_.server.close(conn, code, reason);
 }
 
 }  // namespace moolai::host

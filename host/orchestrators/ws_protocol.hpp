@@ -1,4 +1,4 @@
-// WsProtocol: what each orchestrator frame means (PRODUCT.md section 3).
+// WsProtocol: what each orchestrator frame means (docs/protocol.md).
 // register -> provisioning (then held messages go out), i_am_alive ->
 // heartbeat_ack, request_status -> status, update_metadata, usage_report,
 // message_ack; the older generation's handshake / keepalive /
@@ -6,13 +6,11 @@
 // frame and the connection stays usable.
 #pragma once
 
-#include <array>
 #include <functional>
 #include <memory>
-#include <mutex>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 #include "events/event.hpp"
 #include "fleet/fleet_state.hpp"
@@ -50,6 +48,9 @@ public:
         bool open_mode;  // MOOLAI_ORCHESTRATOR_AUTH=open: unknown orchestrators are created
         int heartbeat_interval_sec;
         MessageDelivery& delivery;
+        // For connections other than the one a handler serves: a frame for
+        // an orchestrator (send_to), a connection replaced or deregistered.
+        WsServer& server;
         // Time from a heartbeat frame to its queued ack (optional).
         Histogram* heartbeat_ack_seconds = nullptr;
     };
@@ -57,7 +58,6 @@ public:
     explicit WsProtocol(Deps deps) : d_(std::move(deps)) {}
 
     WsHandlers handlers();
-    void attach(WsServer& server) { server_ = &server; }
     // Queues a frame to the orchestrator's live connection on this host.
     moolai_status send_to(std::string_view orchestrator_id, std::string_view frame);
     // Closes the orchestrator's live connection, if any (it was deregistered).
@@ -65,9 +65,9 @@ public:
                     uint16_t code = 1000);
 
 private:
-    // What one connection has said so far. Frames of one connection never
-    // run concurrently (websocketpp strands), so a session needs no lock of
-    // its own; the shard lock only guards the map.
+    // What one connection has said so far, kept as the connection's context.
+    // Frames of one connection never run concurrently (websocketpp strands),
+    // so a session needs no lock.
     struct Session {
         std::string upgrade_token;  // Bearer token from the upgrade request, if any
         std::shared_ptr<Orchestrator> orchestrator;  // set by a successful register
@@ -75,28 +75,21 @@ private:
         // heartbeat allocates none (an independent one is answered too).
         std::string processed_ack, unprocessed_ack;
     };
-    struct Shard {
-        std::mutex mutex;
-        std::unordered_map<ConnectionId, std::shared_ptr<Session>> sessions;
-    };
 
-    std::shared_ptr<Session> session(ConnectionId id);
-    void on_open(ConnectionId id, const WsUpgrade& upgrade);
-    void on_message(ConnectionId id, std::string_view frame);
-    void on_close(ConnectionId id);
-    void on_pong_timeout(ConnectionId id);
-    void on_register(ConnectionId id, Session& s, const void* frame_json);
-    void on_heartbeat(ConnectionId id, Session& s);
-    void on_request_status(ConnectionId id, Session& s);
-    void on_message_ack(ConnectionId id, Session& s, const void* frame_json);
-    void on_usage_report(ConnectionId id, Session& s, const void* frame_json);
-    void on_update_metadata(ConnectionId id, Session& s, const void* metadata_json);
-    void send_error(ConnectionId id, std::string_view code, std::string_view message);
+    void on_open(WsConnection& c);
+    void on_message(WsConnection& c, std::string_view frame);
+    void on_close(WsConnection& c);
+    void on_pong_timeout(WsConnection& c);
+    void on_register(WsConnection& c, Session& s, const nlohmann::json& frame);
+    void on_heartbeat(WsConnection& c, Session& s);
+    void on_request_status(WsConnection& c, Session& s);
+    void on_message_ack(WsConnection& c, Session& s, const nlohmann::json& frame);
+    void on_usage_report(WsConnection& c, Session& s, const nlohmann::json& frame);
+    void on_update_metadata(WsConnection& c, Session& s, const nlohmann::json& metadata);
+    static void send_error(WsConnection& c, std::string_view code, std::string_view message);
     void emit(uint32_t kind, const Orchestrator& o, std::string old_value, std::string new_value);
 
     Deps d_;
-    WsServer* server_ = nullptr;
-    std::array<Shard, 16> shards_;
 };
 
 }  // namespace moolai::host

@@ -1,5 +1,5 @@
 // REST: users (superadmins and org_admins) and the audit log of what they did.
-#include "app/rest_support.hpp"
+#include "rest/rest_support.hpp"
 
 #include "observability/log.hpp"
 #include "plugins/plugin_set.hpp"

@@ -1,15 +1,17 @@
 // REST: the fleet as it lives -- listings with live status, the overview,
 // independence, the live view and ephemeral frames.
-#include "app/rest_support.hpp"
+#include "rest/rest_support.hpp"
+
+#include "common/abi_str.hpp"
 
 #include <algorithm>
 #include <map>
 
-#include "app/message_delivery.hpp"
-#include "app/rfc3339.hpp"
-#include "app/ws_protocol.hpp"
+#include "common/rfc3339.hpp"
 #include "events/event_bus.hpp"
 #include "observability/log.hpp"
+#include "orchestrators/message_delivery.hpp"
+#include "orchestrators/ws_protocol.hpp"
 #include "plugins/plugin_set.hpp"
 
 namespace moolai::host::RestApi {
@@ -39,9 +41,9 @@ HttpResponse put_independence(const Context& ctx, const HttpRequest& req, const 
     moolai_toggle_request t{};
     t.struct_size = sizeof t;
     t.is_independent_now = o->independent.load() ? 1 : 0;
-    t.orchestrator_id = moolai_str{o->id.data(), o->id.size()};
-    t.organization_id = moolai_str{o->organization_id.data(), o->organization_id.size()};
-    t.actor = moolai_str{who.username.data(), who.username.size()};
+    t.orchestrator_id = abi_str(o->id);
+    t.organization_id = abi_str(o->organization_id);
+    t.actor = abi_str(who.username);
     t.is_independent_requested = wanted ? 1 : 0;
     CallResult allowed = ctx.plugins.independence().on_toggle(t);
     if (allowed.status == MOOLAI_E_DENIED) return forbidden(allowed.error);
@@ -70,7 +72,7 @@ HttpResponse put_independence(const Context& ctx, const HttpRequest& req, const 
                                     old_text, new_text, who.username));
     if (!wanted) ctx.delivery.redeliver(o->id);  // held messages go out now
     ctx.log.info("independence of \"" + o->id + "\" " + old_text + " -> " + new_text + " by " +
-                 who.username + (pushed ? " (pushed)" : " (not connected)"),
+                     who.username + (pushed ? " (pushed)" : " (not connected)"),
                  {{"orchestrator_id", o->id},
                   {"organization_id", o->organization_id},
                   {"username", who.username},
@@ -130,7 +132,7 @@ HttpResponse overview(const Context& ctx, const HttpRequest&, const Principal& w
     for (const auto& o : ctx.fleet.all()) {
         if (!who.superadmin() && o->organization_id != who.organization_id) continue;
         Counts& c = by_org[o->organization_id];
-        size_t Counts::*bucket = o->independent.load()                       ? &Counts::independent
+        size_t Counts::*bucket = o->independent.load()                    ? &Counts::independent
                                  : o->status.load() == MOOLAI_ORCH_ACTIVE ? &Counts::active
                                                                           : &Counts::inactive;
         ++(c.*bucket);
@@ -165,8 +167,7 @@ HttpResponse overview(const Context& ctx, const HttpRequest&, const Principal& w
                            {"independent", c.independent},
                            {"total", c.active + c.inactive + c.independent}});
     }
-    const size_t total_orgs =
-        who.superadmin() ? orgs_json.value("total", size_t{0}) : size_t{1};
+    const size_t total_orgs = who.superadmin() ? orgs_json.value("total", size_t{0}) : size_t{1};
     return ok(json{{"success", true},
                    {"data",
                     {{"total_organizations", total_orgs},

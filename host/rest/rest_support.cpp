@@ -1,9 +1,9 @@
-#include "app/rest_support.hpp"
+#include "rest/rest_support.hpp"
 
 #include <cstdlib>
 #include <tuple>
 
-#include "app/rfc3339.hpp"
+#include "common/rfc3339.hpp"
 #include "observability/log.hpp"
 #include "plugins/plugin_set.hpp"
 
@@ -93,9 +93,9 @@ static bool read_count(const HttpRequest& req, const char* name, size_t max, siz
     char* end = nullptr;
     const unsigned long long v = std::strtoull(it->second.c_str(), &end, 10);
     if (it->second.empty() || it->second[0] == '-' || *end != '\0' || v < 1 || v > max) {
-        bad = HttpResponse::error(400, "invalid_query",
-                                  std::string("\"") + name + "\" must be an integer from 1 to " +
-                                      std::to_string(max));
+        bad = HttpResponse::error(
+            400, "invalid_query",
+            std::string("\"") + name + "\" must be an integer from 1 to " + std::to_string(max));
         return false;
     }
     out = static_cast<size_t>(v);

@@ -1,8 +1,10 @@
-#include "app/message_delivery.hpp"
+#include "orchestrators/message_delivery.hpp"
+
+#include "common/abi_str.hpp"
 
 #include <chrono>
 
-#include "app/rfc3339.hpp"
+#include "common/rfc3339.hpp"
 #include "observability/log.hpp"
 #include "observability/metrics.hpp"
 
@@ -44,7 +46,7 @@ json MessageDelivery::deliver_now(const json& snapshot) {
     moolai_route_request r{};
     r.struct_size = sizeof r;
     r.is_independent = o && o->independent.load() ? 1 : 0;
-    r.message_json = moolai_str{text.data(), text.size()};
+    r.message_json = abi_str(text);
     r.is_connected = o && o->connection.load() != 0 ? 1 : 0;
     uint32_t decision = MOOLAI_ROUTE_SKIP;
     CallResult routed = plugins_.messaging().route(r, decision);
@@ -98,46 +100,37 @@ void MessageDelivery::redeliver(const std::string& orchestrator_id) {
 }
 
 void MessageDelivery::start() {
-    if (worker_.joinable()) return;
-    stopping_ = false;
-    worker_ = std::thread([this] { run_queue(); });
+    queue_.start(1, [this](std::string& id) { redeliver_queued(id); });
 }
 
 void MessageDelivery::stop() {
-    {
-        std::lock_guard<std::mutex> lock(queue_mutex_);
-        stopping_ = true;
-        queue_.clear();
-        queued_.clear();
-    }
-    queue_wake_.notify_all();
-    if (worker_.joinable()) worker_.join();
+    queue_.stop(WorkQueue<std::string>::AtStop::hand_back);
+    std::lock_guard<std::mutex> lock(queued_mutex_);
+    queued_.clear();
 }
 
 void MessageDelivery::redeliver_soon(const std::string& orchestrator_id) {
     {
-        std::lock_guard<std::mutex> lock(queue_mutex_);
-        if (stopping_ || !queued_.insert(orchestrator_id).second) return;
-        queue_.push_back(orchestrator_id);
+        std::lock_guard<std::mutex> lock(queued_mutex_);
+        if (!queued_.insert(orchestrator_id).second) return;
     }
-    queue_wake_.notify_one();
+    if (queue_.push(std::string(orchestrator_id)) == WorkQueue<std::string>::Pushed::refused) {
+        std::lock_guard<std::mutex> lock(queued_mutex_);
+        queued_.erase(orchestrator_id);  // stopping: it goes at its next registration
+    }
 }
 
-void MessageDelivery::run_queue() {
-    std::unique_lock<std::mutex> lock(queue_mutex_);
-    for (;;) {
-        queue_wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-        if (stopping_) return;
-        std::string id = std::move(queue_.front());
-        queue_.pop_front();
-        queued_.erase(id);  // a registration from now on queues it again
-        lock.unlock();
-        try {
-            redeliver(id);
-        } catch (const std::exception& e) {
-            log_.warn("redelivery to " + id + " failed: " + e.what());
-        }
-        lock.lock();
+void MessageDelivery::redeliver_queued(const std::string& orchestrator_id) {
+    {
+        // A registration from now on queues it again; this redeliver() reads
+        // storage after that point, so nothing accepted before is missed.
+        std::lock_guard<std::mutex> lock(queued_mutex_);
+        queued_.erase(orchestrator_id);
+    }
+    try {
+        redeliver(orchestrator_id);
+    } catch (const std::exception& e) {
+        log_.warn("redelivery to " + orchestrator_id + " failed: " + e.what());
     }
 }
 

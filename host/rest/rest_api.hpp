@@ -33,11 +33,12 @@ struct Context {
     MessageDelivery& delivery;
     LoginThrottle& throttle;
     const EventStream& stream;
-    uint16_t ws_port;  // the bound WebSocket port, told to the dashboard
+    uint16_t ws_port;    // the bound WebSocket port, told to the dashboard
     uint16_t rest_port;  // the bound REST port: a page served from another port is proxied
     int dashboard_poll_ms;
     std::string metrics_token;  // MOOLAI_METRICS_TOKEN: a scraper's bearer for /metrics, "" = none
-    std::string public_ws_url;  // MOOLAI_PUBLIC_WS_URL: the live stream's URL for browsers, "" = derive
+    std::string
+        public_ws_url;  // MOOLAI_PUBLIC_WS_URL: the live stream's URL for browsers, "" = derive
 };
 
 // `ctx` must outlive the server.

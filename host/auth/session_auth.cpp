@@ -1,18 +1,16 @@
-#include "app/session_auth.hpp"
+#include "auth/session_auth.hpp"
 
 #include <random>
 
 #include <nlohmann/json.hpp>
 
-#include "app/rfc3339.hpp"
+#include "common/rfc3339.hpp"
 #include "observability/log.hpp"
 
 namespace moolai::host {
 using nlohmann::json;
 
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 SessionAuth::SessionAuth(const StorageClient& storage, const AuthClient& auth, Log& log,
                          std::string dev_bearer_token, int session_ttl_sec)
@@ -77,10 +75,11 @@ LoginResult SessionAuth::login(std::string_view username, std::string_view passw
     const json t = json::parse(tok.output);
     out.token = t.at("token").get<std::string>();
     out.expires_at_ms = now_unix_ms() + int64_t{session_ttl_sec_} * 1000;
-    CallResult s = storage_.session_create(json{{"token_hash", t.at("token_hash")},
-                                                {"username", std::string(username)},
-                                                {"expires_at", format_rfc3339(out.expires_at_ms)}}
-                                               .dump());
+    CallResult s = storage_.session_create(json{
+        {"token_hash", t.at("token_hash")},
+        {"username", std::string(username)},
+        {"expires_at",
+         format_rfc3339(out.expires_at_ms)}}.dump());
     if (!s.ok()) {
         out.status = s.status;
         out.error = s.error;
@@ -117,8 +116,7 @@ bool SessionAuth::logout(std::string_view header) const {
 }
 
 CallResult SessionAuth::create_user(std::string_view username, std::string_view password,
-                                    std::string_view role,
-                                    std::string_view organization_id) const {
+                                    std::string_view role, std::string_view organization_id) const {
     CallResult hashed = auth_.hash_password(password);
     if (!hashed.ok()) return hashed;
     json rec = {{"username", std::string(username)},
@@ -163,8 +161,8 @@ void SessionAuth::ensure_superadmin(std::string username, std::string password) 
         log_.info("created the first superadmin \"" + username +
                   "\" from MOOLAI_SUPERADMIN_USERNAME/PASSWORD");
     } else {
-        log_.error("could not create the first superadmin \"" + username + "\": " +
-                   status_name(r.status) + ": " + r.error);
+        log_.error("could not create the first superadmin \"" + username +
+                   "\": " + status_name(r.status) + ": " + r.error);
     }
 }
 

@@ -7,16 +7,15 @@
 #pragma once
 
 #include <array>
-#include <condition_variable>
-#include <deque>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <unordered_set>
 
+#include "common/work_queue.hpp"
 #include "events/event.hpp"
 #include "fleet/fleet_state.hpp"
 #include "plugins/plugin_set.hpp"
@@ -29,7 +28,8 @@ class Histogram;
 
 class MessageDelivery {
 public:
-    using Send = std::function<moolai_status(std::string_view orchestrator_id, std::string_view frame)>;
+    using Send =
+        std::function<moolai_status(std::string_view orchestrator_id, std::string_view frame)>;
 
     MessageDelivery(const PluginSet& plugins, FleetState& fleet, Log& log, Send send,
                     std::function<void(Event&&)> publish)
@@ -80,13 +80,11 @@ private:
     // must not be overwritten by it. Striped by message id.
     std::array<std::mutex, 64> stripes_;
 
-    void run_queue();
-    std::mutex queue_mutex_;
-    std::condition_variable queue_wake_;
-    std::deque<std::string> queue_;
+    void redeliver_queued(const std::string& orchestrator_id);
+    // Orchestrators waiting in queue_, so none waits twice.
+    std::mutex queued_mutex_;
     std::unordered_set<std::string> queued_;
-    bool stopping_ = false;
-    std::thread worker_;
+    WorkQueue<std::string> queue_{SIZE_MAX, WorkQueue<std::string>::WhenFull::refuse};
     std::mutex& stripe(const std::string& message_id) {
         return stripes_[std::hash<std::string>{}(message_id) % stripes_.size()];
     }
