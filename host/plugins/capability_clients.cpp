@@ -1,22 +1,18 @@
 #include "plugins/capability_clients.hpp"
 
+#include "common/abi_str.hpp"
+
 namespace moolai::host {
-namespace {
-
-moolai_str str(std::string_view s) noexcept { return moolai_str{s.data(), s.size()}; }
-
-}  // namespace
-
 moolai_query Query::view() const noexcept {
     moolai_query q{};
     q.struct_size = sizeof(q);
     q.offset = offset;
     q.limit = limit;
-    q.organization_id = str(organization_id);
-    q.orchestrator_id = str(orchestrator_id);
-    q.status = str(status);
-    q.search = str(search);
-    q.kind = str(kind);
+    q.organization_id = abi_str(organization_id);
+    q.orchestrator_id = abi_str(orchestrator_id);
+    q.status = abi_str(status);
+    q.search = abi_str(search);
+    q.kind = abi_str(kind);
     q.from_ms = from_ms;
     q.to_ms = to_ms;
     return q;
@@ -31,20 +27,21 @@ CallResult StorageClient::ping() const {
 }
 
 CallResult StorageClient::org_create(std::string_view record_json) const {
-    return plugin_.call(
-        [&](moolai_instance* i, moolai_call* c) { return t_->org_create(i, c, str(record_json)); });
+    return plugin_.call([&](moolai_instance* i, moolai_call* c) {
+        return t_->org_create(i, c, abi_str(record_json));
+    });
 }
 
 CallResult StorageClient::org_update(std::string_view organization_id,
                                      std::string_view patch_json) const {
     return plugin_.call([&](moolai_instance* i, moolai_call* c) {
-        return t_->org_update(i, c, str(organization_id), str(patch_json));
+        return t_->org_update(i, c, abi_str(organization_id), abi_str(patch_json));
     });
 }
 
 CallResult StorageClient::org_get(std::string_view organization_id) const {
     return plugin_.call([&](moolai_instance* i, moolai_call* c) {
-        return t_->org_get(i, c, str(organization_id));
+        return t_->org_get(i, c, abi_str(organization_id));
     });
 }
 
@@ -55,26 +52,26 @@ CallResult StorageClient::org_list(const Query& query) const {
 
 CallResult StorageClient::org_delete(std::string_view organization_id) const {
     return plugin_.call([&](moolai_instance* i, moolai_call* c) {
-        return t_->org_delete(i, c, str(organization_id));
+        return t_->org_delete(i, c, abi_str(organization_id));
     });
 }
 
 CallResult StorageClient::orch_create(std::string_view record_json) const {
     return plugin_.call([&](moolai_instance* i, moolai_call* c) {
-        return t_->orch_create(i, c, str(record_json));
+        return t_->orch_create(i, c, abi_str(record_json));
     });
 }
 
 CallResult StorageClient::orch_update(std::string_view orchestrator_id,
                                       std::string_view patch_json) const {
     return plugin_.call([&](moolai_instance* i, moolai_call* c) {
-        return t_->orch_update(i, c, str(orchestrator_id), str(patch_json));
+        return t_->orch_update(i, c, abi_str(orchestrator_id), abi_str(patch_json));
     });
 }
 
 CallResult StorageClient::orch_get(std::string_view orchestrator_id) const {
     return plugin_.call([&](moolai_instance* i, moolai_call* c) {
-        return t_->orch_get(i, c, str(orchestrator_id));
+        return t_->orch_get(i, c, abi_str(orchestrator_id));
     });
 }
 
@@ -86,7 +83,7 @@ CallResult StorageClient::orch_list(const Query& query) const {
 
 CallResult StorageClient::orch_delete(std::string_view orchestrator_id) const {
     return plugin_.call([&](moolai_instance* i, moolai_call* c) {
-        return t_->orch_delete(i, c, str(orchestrator_id));
+        return t_->orch_delete(i, c, abi_str(orchestrator_id));
     });
 }
 
@@ -116,14 +113,14 @@ CallResult StorageClient::orch_scan(
 CallResult StorageClient::orch_set_independence(std::string_view orchestrator_id,
                                                 bool is_independent) const {
     return plugin_.call([&](moolai_instance* i, moolai_call* c) {
-        return t_->orch_set_independence(i, c, str(orchestrator_id), is_independent ? 1u : 0u);
+        return t_->orch_set_independence(i, c, abi_str(orchestrator_id), is_independent ? 1u : 0u);
     });
 }
 
 CallResult StorageClient::orch_set_credential(std::string_view orchestrator_id,
                                               std::string_view credential_hash) const {
     return plugin_.call([&](moolai_instance* i, moolai_call* c) {
-        return t_->orch_set_credential(i, c, str(orchestrator_id), str(credential_hash));
+        return t_->orch_set_credential(i, c, abi_str(orchestrator_id), abi_str(credential_hash));
     });
 }
 
@@ -134,13 +131,14 @@ CallResult StorageClient::heartbeats_write(const moolai_heartbeat_row* rows, siz
 }
 
 CallResult StorageClient::msg_create(std::string_view record_json) const {
-    return plugin_.call(
-        [&](moolai_instance* i, moolai_call* c) { return t_->msg_create(i, c, str(record_json)); });
+    return plugin_.call([&](moolai_instance* i, moolai_call* c) {
+        return t_->msg_create(i, c, abi_str(record_json));
+    });
 }
 
 CallResult StorageClient::msg_get(std::string_view message_id) const {
     return plugin_.call(
-        [&](moolai_instance* i, moolai_call* c) { return t_->msg_get(i, c, str(message_id)); });
+        [&](moolai_instance* i, moolai_call* c) { return t_->msg_get(i, c, abi_str(message_id)); });
 }
 
 CallResult StorageClient::msg_list(const Query& query) const {
@@ -151,20 +149,20 @@ CallResult StorageClient::msg_list(const Query& query) const {
 CallResult StorageClient::msg_set_status(std::string_view message_id, std::string_view expected,
                                          std::string_view status) const {
     return plugin_.call([&](moolai_instance* i, moolai_call* c) {
-        return t_->msg_set_status(i, c, str(message_id), str(expected), str(status));
+        return t_->msg_set_status(i, c, abi_str(message_id), abi_str(expected), abi_str(status));
     });
 }
 
 CallResult StorageClient::msg_update_delivery(std::string_view message_id,
                                               std::string_view patch_json) const {
     return plugin_.call([&](moolai_instance* i, moolai_call* c) {
-        return t_->msg_update_delivery(i, c, str(message_id), str(patch_json));
+        return t_->msg_update_delivery(i, c, abi_str(message_id), abi_str(patch_json));
     });
 }
 
 CallResult StorageClient::usage_insert(std::string_view record_json) const {
     return plugin_.call([&](moolai_instance* i, moolai_call* c) {
-        return t_->usage_insert(i, c, str(record_json));
+        return t_->usage_insert(i, c, abi_str(record_json));
     });
 }
 
@@ -176,19 +174,19 @@ CallResult StorageClient::usage_aggregate(const Query& query) const {
 
 CallResult StorageClient::user_create(std::string_view record_json) const {
     return plugin_.call([&](moolai_instance* i, moolai_call* c) {
-        return t_->user_create(i, c, str(record_json));
+        return t_->user_create(i, c, abi_str(record_json));
     });
 }
 
 CallResult StorageClient::user_get(std::string_view username) const {
     return plugin_.call(
-        [&](moolai_instance* i, moolai_call* c) { return t_->user_get(i, c, str(username)); });
+        [&](moolai_instance* i, moolai_call* c) { return t_->user_get(i, c, abi_str(username)); });
 }
 
 CallResult StorageClient::user_update(std::string_view username,
                                       std::string_view patch_json) const {
     return plugin_.call([&](moolai_instance* i, moolai_call* c) {
-        return t_->user_update(i, c, str(username), str(patch_json));
+        return t_->user_update(i, c, abi_str(username), abi_str(patch_json));
     });
 }
 
@@ -199,24 +197,26 @@ CallResult StorageClient::user_list(const Query& query) const {
 }
 
 CallResult StorageClient::user_delete(std::string_view username) const {
-    return plugin_.call(
-        [&](moolai_instance* i, moolai_call* c) { return t_->user_delete(i, c, str(username)); });
+    return plugin_.call([&](moolai_instance* i, moolai_call* c) {
+        return t_->user_delete(i, c, abi_str(username));
+    });
 }
 
 CallResult StorageClient::session_create(std::string_view record_json) const {
     return plugin_.call([&](moolai_instance* i, moolai_call* c) {
-        return t_->session_create(i, c, str(record_json));
+        return t_->session_create(i, c, abi_str(record_json));
     });
 }
 
 CallResult StorageClient::session_get(std::string_view token_hash) const {
-    return plugin_.call(
-        [&](moolai_instance* i, moolai_call* c) { return t_->session_get(i, c, str(token_hash)); });
+    return plugin_.call([&](moolai_instance* i, moolai_call* c) {
+        return t_->session_get(i, c, abi_str(token_hash));
+    });
 }
 
 CallResult StorageClient::session_delete(std::string_view token_hash) const {
     return plugin_.call([&](moolai_instance* i, moolai_call* c) {
-        return t_->session_delete(i, c, str(token_hash));
+        return t_->session_delete(i, c, abi_str(token_hash));
     });
 }
 
@@ -227,7 +227,7 @@ CallResult StorageClient::session_purge(int64_t now_ms) const {
 
 CallResult StorageClient::audit_append(std::string_view record_json) const {
     return plugin_.call([&](moolai_instance* i, moolai_call* c) {
-        return t_->audit_append(i, c, str(record_json));
+        return t_->audit_append(i, c, abi_str(record_json));
     });
 }
 
@@ -238,13 +238,14 @@ CallResult StorageClient::audit_list(const Query& query) const {
 }
 
 CallResult AuthClient::hash_password(std::string_view password) const {
-    return plugin_.call(
-        [&](moolai_instance* i, moolai_call* c) { return t_->hash_password(i, c, str(password)); });
+    return plugin_.call([&](moolai_instance* i, moolai_call* c) {
+        return t_->hash_password(i, c, abi_str(password));
+    });
 }
 CallResult AuthClient::verify_password(std::string_view encoded_hash,
                                        std::string_view password) const {
     return plugin_.call([&](moolai_instance* i, moolai_call* c) {
-        return t_->verify_password(i, c, str(encoded_hash), str(password));
+        return t_->verify_password(i, c, abi_str(encoded_hash), abi_str(password));
     });
 }
 CallResult AuthClient::new_token() const {
@@ -252,7 +253,7 @@ CallResult AuthClient::new_token() const {
 }
 CallResult AuthClient::hash_token(std::string_view token) const {
     return plugin_.call(
-        [&](moolai_instance* i, moolai_call* c) { return t_->hash_token(i, c, str(token)); });
+        [&](moolai_instance* i, moolai_call* c) { return t_->hash_token(i, c, abi_str(token)); });
 }
 
 CallResult IndependenceClient::on_heartbeat(const moolai_heartbeat_info& heartbeat,
@@ -268,16 +269,18 @@ CallResult IndependenceClient::on_toggle(const moolai_toggle_request& request) c
 }
 
 CallResult MessagingClient::accept(std::string_view message_json) const {
-    return plugin_.call(
-        [&](moolai_instance* i, moolai_call* c) { return t_->accept(i, c, str(message_json)); });
+    return plugin_.call([&](moolai_instance* i, moolai_call* c) {
+        return t_->accept(i, c, abi_str(message_json));
+    });
 }
 CallResult MessagingClient::route(const moolai_route_request& request, uint32_t& decision) const {
     return plugin_.call(
         [&](moolai_instance* i, moolai_call* c) { return t_->route(i, c, &request, &decision); });
 }
 CallResult MessagingClient::render(std::string_view message_json) const {
-    return plugin_.call(
-        [&](moolai_instance* i, moolai_call* c) { return t_->render(i, c, str(message_json)); });
+    return plugin_.call([&](moolai_instance* i, moolai_call* c) {
+        return t_->render(i, c, abi_str(message_json));
+    });
 }
 
 CallResult ObserverClient::on_event(const moolai_event& event) const {
