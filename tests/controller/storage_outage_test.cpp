@@ -155,5 +155,11 @@ TEST_F(StorageOutage, AFullQueueAnswersBusyAndKeepsWhatItTook) {
     EXPECT_TRUE(eventually([&] { return stored_requests("busy-org") == 6; }, 30s));
 }
 
+TEST(StorageQueueConfig, AnOutOfRangeBoundIsRefusedWithOneLine) {
+    const RunResult r = run_controller({"--check-config"}, {{"MOOLAI_STORAGE_QUEUE_MAX", "0"}});
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find("MOOLAI_STORAGE_QUEUE_MAX=\"0\""), std::string::npos) << r.output;
+}
+
 }  // namespace
 }  // namespace moolai::test
