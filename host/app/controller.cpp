@@ -2,6 +2,8 @@
 
 #include "auth/login_throttle.hpp"
 #include "orchestrators/message_delivery.hpp"
+#include "orchestrators/orchestrator_creator.hpp"
+#include "orchestrators/storage_writer.hpp"
 
 #include <algorithm>
 #include <condition_variable>
@@ -46,6 +48,8 @@ struct Controller::Impl {
     std::unique_ptr<HeartbeatBatcher> batcher;
     std::unique_ptr<StatusSweeper> sweeper;
     std::unique_ptr<MessageDelivery> delivery;
+    std::unique_ptr<StorageWriter> writes;
+    std::unique_ptr<OrchestratorCreator> creator;
     LoginThrottle throttle;
     std::unique_ptr<WsProtocol> ws_protocol;
     std::unique_ptr<EventStream> stream;
@@ -246,10 +250,26 @@ void Controller::start() {
     s.delivery->set_latency_histogram(s.metrics.histogram(
         "moolai_push_delivery_seconds",
         "Forwarding one accepted message: routing, rendering, sending, recording, seconds", ""));
+    StorageWriter::Options writer_options;
+    writer_options.max_pending = s.config.storage_queue_max;
+    s.writes = std::make_unique<StorageWriter>(
+        StorageWriter::Storage{
+            [&s](const std::string& record) { return s.plugins->storage().usage_insert(record); },
+            [&s](const std::string& id, const std::string& patch) {
+                return s.plugins->storage().orch_update(id, patch);
+            },
+            [&s](const std::string& orchestrator_id, const std::string& message_id) {
+                return s.delivery->acknowledge(orchestrator_id, message_id);
+            }},
+        s.log, s.metrics, writer_options);
+    // Registers of new orchestrators (open mode) waiting for storage: one
+    // per connection at most, so a reconnecting fleet fits.
+    s.creator = std::make_unique<OrchestratorCreator>(s.plugins->storage(), *s.fleet, 100000);
     s.ws = std::make_unique<WsServer>(wo);
     s.ws_protocol = std::make_unique<WsProtocol>(WsProtocol::Deps{
         s.log, *s.fleet, *s.plugins, [&s](Event&& e) { s.events.publish(std::move(e)); },
         s.config.orchestrator_auth_open, s.config.heartbeat_interval_sec, *s.delivery, *s.ws,
+        *s.writes, *s.creator,
         s.metrics.histogram("moolai_heartbeat_ack_seconds",
                             "Heartbeat frame to queued heartbeat_ack, seconds", "",
                             {0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001,
@@ -260,6 +280,8 @@ void Controller::start() {
                                                       [&s] { s.stream->recheck(now_unix_ms()); });
 
     s.delivery->start();
+    s.writes->start();
+    s.creator->start();
     s.ws->start();
     s.stream_recheck->start();
     s.rest_context.reset(new RestApi::Context{
@@ -293,6 +315,10 @@ void Controller::stop() noexcept {
         if (s.stream_recheck) s.stream_recheck->stop();
         if (s.delivery) s.delivery->stop();
         if (s.ws) s.ws->stop();
+        if (s.creator) s.creator->stop();
+        // What orchestrators were told is taken reaches storage before the
+        // plugins stop; bounded, so a stop with storage down still ends.
+        if (s.writes) s.writes->stop(std::chrono::seconds(5));
         // The last heartbeats reach storage before the plugins stop.
         if (s.sweeper) s.sweeper->stop();
         if (s.batcher) s.batcher->stop();

@@ -50,6 +50,7 @@ Environment (overrides the config file):
   HEARTBEAT_POKER_ENABLED (false): ping connections silent for one interval; no pong = dead
   MOOLAI_DASHBOARD_POLL_MS (10000): how often the dashboard polls while its live stream is down
   MOOLAI_STORAGE_WAIT_SEC (60): how long start-up waits for unreachable storage (0 = fail at once)
+  MOOLAI_STORAGE_QUEUE_MAX (100000): orchestrator writes held while storage is down; then `busy`
 
 Probes (no credentials): GET /livez (the process answers), GET /readyz (503 until
 start-up is done and while storage is unreachable).

@@ -32,6 +32,7 @@ const char* kSchema = R"({
     "static_dir": {"type": "string"},
     "dashboard_poll_ms": {"type": "integer", "minimum": 1000, "maximum": 3600000},
     "storage_wait_sec": {"type": "integer", "minimum": 0, "maximum": 86400},
+    "storage_queue_max": {"type": "integer", "minimum": 1, "maximum": 10000000},
     "public_ws_url": {"type": "string"},
     "plugins": {"type": "array", "items": {"type": "object", "additionalProperties": false,
       "required": ["name"], "properties": {
@@ -124,6 +125,7 @@ ControllerConfig load_controller_config(const std::string& config_path, const st
     c.session_ttl_sec = file.value("session_ttl_sec", c.session_ttl_sec);
     c.dashboard_poll_ms = file.value("dashboard_poll_ms", c.dashboard_poll_ms);
     c.storage_wait_sec = file.value("storage_wait_sec", c.storage_wait_sec);
+    c.storage_queue_max = file.value("storage_queue_max", c.storage_queue_max);
     c.orchestrator_auth_open = file.value("orchestrator_auth", std::string("token")) == "open";
 
     // The environment names of the wire contract.
@@ -139,6 +141,8 @@ ControllerConfig load_controller_config(const std::string& config_path, const st
         static_cast<int>(env_int("MOOLAI_DASHBOARD_POLL_MS", 1000, 3600000, c.dashboard_poll_ms));
     c.storage_wait_sec =
         static_cast<int>(env_int("MOOLAI_STORAGE_WAIT_SEC", 0, 86400, c.storage_wait_sec));
+    c.storage_queue_max = static_cast<size_t>(
+        env_int("MOOLAI_STORAGE_QUEUE_MAX", 1, 10000000, static_cast<long>(c.storage_queue_max)));
     c.dev_bearer_token = env("DEV_BEARER_TOKEN");
     c.metrics_token = env("MOOLAI_METRICS_TOKEN");
     c.public_ws_url = file.value("public_ws_url", c.public_ws_url);

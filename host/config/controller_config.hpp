@@ -40,8 +40,11 @@ struct ControllerConfig {
     size_t max_frame_bytes = 1 << 20;
     size_t max_body_bytes = 1 << 20;
     int session_ttl_sec = 12 * 3600;
-    int dashboard_poll_ms = 10000;
-    int storage_wait_sec = 60;  // start-up waits this long for unreachable storage  // the dashboard polls this often while its live stream is down
+    int dashboard_poll_ms = 10000;  // polled this often while the live stream is down
+    int storage_wait_sec = 60;      // start-up waits this long for unreachable storage
+    // Orchestrator writes (usage, metadata, acks) waiting for storage before
+    // new ones are refused with `busy`: how much of an outage is absorbed.
+    size_t storage_queue_max = 100000;
 };
 
 class ConfigError : public std::runtime_error {

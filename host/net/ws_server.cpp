@@ -549,6 +549,21 @@ void WsServer::close(ConnectionId id, uint16_t code, std::string_view reason) {
     if (ConnPtr con = impl_->find(id)) impl_->close_con(con, code, std::string(reason));
 }
 
+bool WsServer::post(ConnectionId id, std::function<void(WsConnection&)> task) {
+    ConnPtr con = impl_->find(id);
+    if (!con) return false;
+    Impl* m = impl_.get();
+    con->get_strand()->post([m, con, task = std::move(task)] {
+        if (m->find(con->id_) != con) return;  // closed meanwhile: on_close has run
+        try {
+            task(*con);
+        } catch (const std::exception& e) {
+            m->log(kNetError, std::string("websocket posted task threw: ") + e.what());
+        }
+    });
+    return true;
+}
+
 size_t WsServer::connection_count() const {
     return impl_->count.load();
 }

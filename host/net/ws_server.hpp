@@ -150,6 +150,12 @@ public:
     // close() is a no-op if it is gone.
     bool send(ConnectionId id, std::string_view text);
     void close(ConnectionId id, uint16_t code, std::string_view reason);
+    // Any thread: runs `task` on the connection's strand, like a handler of
+    // that connection (never alongside its other handlers), so work finished
+    // elsewhere -- a storage call -- can update the handlers' context. False
+    // when the connection is gone; a task whose connection closes before it
+    // runs is dropped. Exceptions are logged.
+    bool post(ConnectionId id, std::function<void(WsConnection&)> task);
     size_t connection_count() const;
 
 private:

@@ -11,6 +11,9 @@
 #include "observability/log.hpp"
 #include "observability/metrics.hpp"
 #include "orchestrators/message_delivery.hpp"
+#include "orchestrators/orchestrator_creator.hpp"
+#include "orchestrators/storage_writer.hpp"
+#include "orchestrators/usage_record.hpp"
 #include "plugins/plugin_set.hpp"
 
 namespace moolai::host {
@@ -21,6 +24,15 @@ namespace {
 const char* status_text(const Orchestrator& o) {
     if (o.independent.load()) return "independent";
     return o.status.load() == MOOLAI_ORCH_ACTIVE ? "active" : "inactive";
+}
+
+// Errors storage reports later, from the storage thread, reach the
+// connection through its handle (gone = nobody to tell).
+StorageWriter::Answer answer_to(WsConnection& c) {
+    return [h = c.handle()](std::string_view code, const std::string& message) {
+        if (auto live = h.lock())
+            live->send(json{{"type", "error"}, {"code", code}, {"message", message}}.dump());
+    };
 }
 
 std::string heartbeat_ack(const std::string& orchestrator_id, bool processed) {
@@ -141,6 +153,17 @@ void WsProtocol::send_error(WsConnection& c, std::string_view code, std::string_
     c.send(json{{"type", "error"}, {"code", code}, {"message", message}}.dump());
 }
 
+void WsProtocol::send_busy(WsConnection& c, std::string_view frame_type,
+                           const std::string& message_id) {
+    json e{{"type", "error"},
+           {"code", "busy"},
+           {"message", "storage is behind: \"" + std::string(frame_type) +
+                           "\" was not taken; send it again later"},
+           {"retry_after_ms", 1000}};
+    if (!message_id.empty()) e["message_id"] = message_id;
+    c.send(e.dump());
+}
+
 void WsProtocol::emit(uint32_t kind, const Orchestrator& o, std::string old_value,
                       std::string new_value) {
     if (!d_.publish) return;
@@ -171,6 +194,13 @@ void WsProtocol::on_message(WsConnection& c, std::string_view frame) {
         return;
     }
     const std::string& t = type->get_ref<const std::string&>();
+    if (s->register_pending) {
+        // Open mode is still creating this connection's orchestrator: the
+        // orchestrator waits for provisioning before anything else anyway.
+        send_error(c, "not_registered",
+                   "\"register\" is in progress: wait for \"provisioning\" before \"" + t + "\"");
+        return;
+    }
     if (t == "register") {
         on_register(c, *s, j);
         return;
@@ -247,24 +277,31 @@ void WsProtocol::on_register(WsConnection& c, Session& s, const json& j) {
         return;
     }
 
-    const StorageClient& storage = d_.plugins.storage();
+    const json meta = metadata != j.end() ? *metadata : json();
     std::shared_ptr<Orchestrator> o = d_.fleet.find(orchestrator_id);
     if (d_.open_mode && !o) {
-        // The seed's flow: an unknown orchestrator is created on register.
+        // The seed's flow: an unknown orchestrator is created on register --
+        // by the creator's thread, which answers on this connection's strand.
         const std::string org_id = org != j.end() && !org->get_ref<const std::string&>().empty()
                                        ? org->get<std::string>()
                                        : "default";
-        storage.org_create(json{{"organization_id", org_id}, {"name", org_id}}.dump());
-        CallResult made = storage.orch_create(json{
-            {"orchestrator_id", orchestrator_id},
-            {"organization_id", org_id},
-            {"name", orchestrator_id}}.dump());
-        if (!made.ok() && made.status != MOOLAI_E_CONFLICT) {
-            send_error(c, "storage_error", made.error);
-            return;
-        }
-        o = d_.fleet.add(orchestrator_id, org_id, "");
-    } else if (!d_.open_mode) {
+        const ConnectionId conn = c.id();
+        const bool queued = d_.creator.push(
+            {orchestrator_id, org_id,
+             [this, conn, meta](std::shared_ptr<Orchestrator> created, const CallResult& r) {
+                 d_.server.post(conn, [this, created, r, meta](WsConnection& pc) {
+                     on_created(pc, created, r, meta);
+                 });
+             }});
+        if (queued)
+            s.register_pending = true;
+        else
+            send_busy(c, "register");
+        return;
+    }
+    if (!d_.open_mode) {
+        // hash_token is a keyed hash without storage (moolai_auth_v1: "fast")
+        // and the stored hash is in memory: nothing here waits for storage.
         const std::string token = tok != j.end() ? tok->get<std::string>() : s.upgrade_token;
         bool ok = false;
         if (o && !token.empty()) {
@@ -278,8 +315,29 @@ void WsProtocol::on_register(WsConnection& c, Session& s, const json& j) {
             return;
         }
     }
-    if (metadata != j.end())
-        storage.orch_update(orchestrator_id, json{{"metadata", *metadata}}.dump());
+    complete_register(c, s, o, meta);
+}
+
+void WsProtocol::on_created(WsConnection& c, const std::shared_ptr<Orchestrator>& created,
+                            const CallResult& result, const json& metadata) {
+    Session* s = c.context<Session>();
+    if (s == nullptr) return;
+    s->register_pending = false;
+    if (!created) {
+        send_error(c, "storage_error", result.error);
+        return;
+    }
+    complete_register(c, *s, created, metadata);
+}
+
+void WsProtocol::complete_register(WsConnection& c, Session& s,
+                                   const std::shared_ptr<Orchestrator>& o, const json& metadata) {
+    // Queued like update_metadata; a full queue loses only this metadata
+    // (documented: its storage is not reported), never the register.
+    if (!metadata.is_null() &&
+        !d_.writes.push_metadata(o->id, json{{"metadata", metadata}}.dump(), answer_to(c)))
+        d_.log.warn("metadata of \"" + o->id + "\" at register not stored: storage queue full",
+                    {{"orchestrator_id", o->id}});
 
     // One live connection per orchestrator: a new one replaces the old.
     const uint64_t previous = o->connection.exchange(c.id());
@@ -289,7 +347,7 @@ void WsProtocol::on_register(WsConnection& c, Session& s, const json& j) {
     s.processed_ack = heartbeat_ack(o->id, true);
     s.unprocessed_ack = heartbeat_ack(o->id, false);
     c.send(json{{"type", "provisioning"},
-                {"orchestrator_id", orchestrator_id},
+                {"orchestrator_id", o->id},
                 {"config",
                  {{"heartbeat_interval_sec", d_.heartbeat_interval_sec},
                   {"heartbeat_ttl_sec", d_.fleet.ttl_ms() / 1000},
@@ -299,7 +357,7 @@ void WsProtocol::on_register(WsConnection& c, Session& s, const json& j) {
     emit(MOOLAI_EVENT_ORCHESTRATOR_REGISTERED, *o, "", "");
     // Accepted recommendations not yet acknowledged go (again) now, from the
     // delivery thread: this io thread has other connections' frames to serve.
-    d_.delivery.redeliver_soon(orchestrator_id);
+    d_.delivery.redeliver_soon(o->id);
 }
 
 void WsProtocol::on_message_ack(WsConnection& c, Session& s, const json& j) {
@@ -308,12 +366,9 @@ void WsProtocol::on_message_ack(WsConnection& c, Session& s, const json& j) {
         send_error(c, "invalid_field", "\"message_id\" must be a non-empty string");
         return;
     }
-    const moolai_status st = d_.delivery.acknowledge(s.orchestrator->id, mid->get<std::string>());
-    if (st == MOOLAI_E_NOT_FOUND)
-        send_error(c, "unknown_message",
-                   "no message \"" + mid->get<std::string>() + "\" for this orchestrator");
-    else if (st != MOOLAI_OK)
-        send_error(c, "storage_error", "the acknowledgement could not be recorded; send it again");
+    // Answered once queued; unknown_message, if so, comes from the storage thread.
+    if (!d_.writes.push_ack(s.orchestrator->id, mid->get<std::string>(), answer_to(c)))
+        send_busy(c, "message_ack", mid->get<std::string>());
 }
 
 void WsProtocol::on_heartbeat(WsConnection& c, Session& s) {
@@ -357,25 +412,18 @@ void WsProtocol::on_request_status(WsConnection& c, Session& s) {
 }
 
 void WsProtocol::on_update_metadata(WsConnection& c, Session& s, const json& metadata) {
-    CallResult r =
-        d_.plugins.storage().orch_update(s.orchestrator->id, json{{"metadata", metadata}}.dump());
-    if (!r.ok())
-        send_error(c, r.status == MOOLAI_E_INVALID ? "invalid_field" : "storage_error", r.error);
+    if (!d_.writes.push_metadata(s.orchestrator->id, json{{"metadata", metadata}}.dump(),
+                                 answer_to(c)))
+        send_busy(c, "update_metadata");
 }
 
 void WsProtocol::on_usage_report(WsConnection& c, Session& s, const json& j) {
-    json rec = json::object();
-    for (const char* field :
-         {"period", "model", "requests", "input_tokens", "output_tokens", "cost_usd"}) {
-        const auto it = j.find(field);
-        if (it != j.end()) rec[field] = *it;
+    UsageRecord u = usage_record(j, *s.orchestrator);
+    if (u.problem) {
+        send_error(c, "invalid_field", *u.problem);
+        return;
     }
-    rec["orchestrator_id"] = s.orchestrator->id;
-    rec["organization_id"] = s.orchestrator->organization_id;
-    // Storage checks types, ranges and required fields and names the culprit.
-    CallResult r = d_.plugins.storage().usage_insert(rec.dump());
-    if (!r.ok())
-        send_error(c, r.status == MOOLAI_E_INVALID ? "invalid_field" : "storage_error", r.error);
+    if (!d_.writes.push_usage(u.record.dump(), answer_to(c))) send_busy(c, "usage_report");
 }
 
 moolai_status WsProtocol::send_to(std::string_view orchestrator_id, std::string_view frame) {

@@ -16,13 +16,16 @@
 #include "fleet/fleet_state.hpp"
 #include "moolai/plugin_types.h"
 #include "net/ws_server.hpp"
+#include "plugins/plugin_call.hpp"
 
 namespace moolai::host {
 
 class Histogram;
 class Log;
 class MessageDelivery;
+class OrchestratorCreator;
 class PluginSet;
+class StorageWriter;
 
 // What the heartbeat fast path recognized in a frame.
 struct HeartbeatFrame {
@@ -51,6 +54,11 @@ public:
         // For connections other than the one a handler serves: a frame for
         // an orchestrator (send_to), a connection replaced or deregistered.
         WsServer& server;
+        // Usage reports, metadata and message acks go to storage through
+        // this queue: no frame waits for storage on an io thread.
+        StorageWriter& writes;
+        // Open mode's creation of unknown orchestrators, off the io threads.
+        OrchestratorCreator& creator;
         // Time from a heartbeat frame to its queued ack (optional).
         Histogram* heartbeat_ack_seconds = nullptr;
     };
@@ -71,6 +79,9 @@ private:
     struct Session {
         std::string upgrade_token;  // Bearer token from the upgrade request, if any
         std::shared_ptr<Orchestrator> orchestrator;  // set by a successful register
+        // Open mode is creating the orchestrator of this connection's
+        // register; its other frames get `not_registered` until then.
+        bool register_pending = false;
         // The two heartbeat_acks of this orchestrator, made at register so a
         // heartbeat allocates none (an independent one is answered too).
         std::string processed_ack, unprocessed_ack;
@@ -81,12 +92,21 @@ private:
     void on_close(WsConnection& c);
     void on_pong_timeout(WsConnection& c);
     void on_register(WsConnection& c, Session& s, const nlohmann::json& frame);
+    // Open mode created (or failed to create) the orchestrator of a pending
+    // register; runs on the connection's strand.
+    void on_created(WsConnection& c, const std::shared_ptr<Orchestrator>& created,
+                    const CallResult& result, const nlohmann::json& metadata);
+    void complete_register(WsConnection& c, Session& s, const std::shared_ptr<Orchestrator>& o,
+                           const nlohmann::json& metadata);
     void on_heartbeat(WsConnection& c, Session& s);
     void on_request_status(WsConnection& c, Session& s);
     void on_message_ack(WsConnection& c, Session& s, const nlohmann::json& frame);
     void on_usage_report(WsConnection& c, Session& s, const nlohmann::json& frame);
     void on_update_metadata(WsConnection& c, Session& s, const nlohmann::json& metadata);
     static void send_error(WsConnection& c, std::string_view code, std::string_view message);
+    // The queue is full: the frame was not taken and should come again later.
+    static void send_busy(WsConnection& c, std::string_view frame_type,
+                          const std::string& message_id = "");
     void emit(uint32_t kind, const Orchestrator& o, std::string old_value, std::string new_value);
 
     Deps d_;

@@ -415,10 +415,16 @@ TEST_F(OrchestratorSession, UsageReportsFeedCosts) {
     ws.send(R"({"type":"request_status"})");  // still usable, and orders us after the reports
     EXPECT_EQ(next(ws)["type"], "status");
 
-    HttpResult r = http_request(port, "GET", "/api/v1/controller/costs?organization_id=costs-org",
-                                "", auth);
-    ASSERT_EQ(r.status, 200) << r.body;
-    const json d = json::parse(r.body)["data"];
+    // Reports are stored behind, through the storage queue.
+    HttpResult r;
+    json d;
+    ASSERT_TRUE(eventually([&] {
+        r = http_request(port, "GET", "/api/v1/controller/costs?organization_id=costs-org", "",
+                         auth);
+        d = json::parse(r.body, nullptr, false).value("data", json::object());
+        return r.status == 200 && d.contains("total") && d["total"].value("requests", 0) == 6;
+    })) << r.status
+        << " " << r.body;
     EXPECT_EQ(d["total"]["requests"], 6);
     EXPECT_EQ(d["total"]["input_tokens"], 600);
     EXPECT_NEAR(d["total"]["cost_usd"].get<double>(), 0.75, 1e-9);
@@ -454,11 +460,15 @@ TEST_F(OrchestratorSession, TheOlderGenerationIsUnderstood) {
     ws.send(R"({"type":"o_config_snapshot","orchestrator_id":"old-1","data":{"snapshot":7}})");
     ws.send(R"({"type":"update_metadata","metadata":"not an object"})");
     EXPECT_EQ(next(ws)["code"], "invalid_field");
-    HttpResult r = http_request(port, "GET",
-                                "/api/v1/controller/orchestrators?search=old-1", "", auth);
-    const json page = json::parse(r.body);
-    ASSERT_EQ(page["data"]["total"], 1) << r.body;
-    EXPECT_EQ(page["data"]["items"][0]["metadata"], json({{"snapshot", 7}}));
+    HttpResult r;
+    json page;
+    // Metadata is stored behind, through the storage queue.
+    EXPECT_TRUE(eventually([&] {
+        r = http_request(port, "GET", "/api/v1/controller/orchestrators?search=old-1", "", auth);
+        page = json::parse(r.body, nullptr, false);
+        return page.is_object() && page["data"]["total"] == 1 &&
+               page["data"]["items"][0]["metadata"] == json({{"snapshot", 7}});
+    })) << r.body;
 }
 
 TEST_F(OrchestratorSession, FailedLoginsAreThrottledPerUsername) {

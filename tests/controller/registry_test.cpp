@@ -79,7 +79,12 @@ TEST_F(Registry, OrchestratorDetailIsLiveAndTenantScoped) {
     ASSERT_EQ(connect_and_register(ws, "det-1", token)["type"], "provisioning");
     ws.send(R"({"type":"i_am_alive"})");
     ASSERT_EQ(next(ws)["processed"], true);
-    const json after = data(call("GET", "/api/v1/internal/orchestrators/det-1"));
+    json after;
+    // The register's metadata is written behind, through the storage queue.
+    EXPECT_TRUE(eventually([&] {
+        after = data(call("GET", "/api/v1/internal/orchestrators/det-1"));
+        return after["metadata"].value("version", "") == "2.1";
+    })) << after;
     EXPECT_EQ(after["status"], "active");
     EXPECT_EQ(after["connected"], true);
     EXPECT_TRUE(after["last_seen"].is_string());

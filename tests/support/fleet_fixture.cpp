@@ -1,5 +1,7 @@
 #include "support/fleet_fixture.hpp"
 
+#include <thread>
+
 namespace moolai::test {
 using nlohmann::json;
 
@@ -51,6 +53,15 @@ std::string make_org_admin(uint16_t port, const std::string& admin, const std::s
 json next(WsTestClient& ws, int timeout_ms) {
     auto f = ws.receive(std::chrono::milliseconds(timeout_ms));
     return f ? json::parse(*f, nullptr, false) : json();
+}
+
+bool eventually(const std::function<bool()>& probe, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (probe()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return probe();
 }
 
 void ControllerTest::start(std::map<std::string, std::string> env) {

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -30,6 +32,10 @@ std::string make_org_admin(uint16_t port, const std::string& admin, const std::s
 HttpHeaders bearer(const std::string& token);
 // The next frame as JSON; null on timeout.
 nlohmann::json next(WsTestClient& ws, int timeout_ms = 5000);
+// Polls `probe` until it holds or `timeout` passes: for what the controller
+// writes behind (orchestrator writes go through its storage queue).
+bool eventually(const std::function<bool()>& probe,
+                std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
 class ControllerTest : public ::testing::Test {
 protected:

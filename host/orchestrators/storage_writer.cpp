@@ -1,0 +1,259 @@
+#include "orchestrators/storage_writer.hpp"
+
+#include <algorithm>
+#include <thread>
+
+#include "observability/log.hpp"
+#include "observability/metrics.hpp"
+
+namespace moolai::host {
+
+namespace {
+
+void tell(const StorageWriter::Answer& answer, std::string_view code, const std::string& message) {
+    if (answer) answer(code, message);
+}
+
+}  // namespace
+
+StorageWriter::StorageWriter(Storage storage, Log& log, Metrics& metrics, Options options)
+    : storage_(std::move(storage)),
+      log_(log),
+      options_(options),
+      depth_(metrics.gauge("moolai_storage_queue_depth",
+                           "Orchestrator writes (usage, metadata, acks) waiting for storage")),
+      refused_(metrics.counter("moolai_storage_queue_refused_total",
+                               "Orchestrator writes refused with `busy`: the queue was full")),
+      written_(metrics.counter("moolai_storage_queue_written_total",
+                               "Orchestrator writes stored from the queue")),
+      retries_(metrics.counter("moolai_storage_queue_retries_total",
+                               "Rounds stopped by unavailable storage and retried later")),
+      dropped_(metrics.counter("moolai_storage_queue_dropped_total",
+                               "Accepted writes dropped: refused by storage for good, or left at "
+                               "shutdown")),
+      task_(options.interval, [this] { tick(); }) {}
+
+StorageWriter::~StorageWriter() {
+    stop(std::chrono::milliseconds(0));
+}
+
+void StorageWriter::start() {
+    task_.start();
+}
+
+size_t StorageWriter::pending() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return waiting_.size() + in_round_;
+}
+
+bool StorageWriter::has_room_locked() const {
+    return !stopping_ && waiting_.size() + in_round_ < options_.max_pending;
+}
+
+void StorageWriter::accepted_locked() {
+    depth_->set(static_cast<double>(waiting_.size() + in_round_));
+}
+
+void StorageWriter::refused() {
+    refused_->add(1);
+}
+
+bool StorageWriter::push_usage(std::string record_json, Answer answer) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (has_room_locked()) {
+            waiting_.usage.push_back({std::move(record_json), std::move(answer)});
+            accepted_locked();
+            return true;
+        }
+    }
+    refused();
+    return false;
+}
+
+bool StorageWriter::push_metadata(const std::string& orchestrator_id, std::string patch_json,
+                                  Answer answer) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        auto it = waiting_.metadata.find(orchestrator_id);
+        if (it != waiting_.metadata.end() && !stopping_) {
+            // The older write never reached storage; only the latest matters.
+            it->second = {std::move(patch_json), std::move(answer)};
+            return true;
+        }
+        if (has_room_locked()) {
+            waiting_.metadata.emplace(orchestrator_id,
+                                      Metadata{std::move(patch_json), std::move(answer)});
+            accepted_locked();
+            return true;
+        }
+    }
+    refused();
+    return false;
+}
+
+bool StorageWriter::push_ack(std::string orchestrator_id, std::string message_id, Answer answer) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (has_room_locked()) {
+            waiting_.acks.push_back(
+                {std::move(orchestrator_id), std::move(message_id), std::move(answer)});
+            accepted_locked();
+            return true;
+        }
+    }
+    refused();
+    return false;
+}
+
+void StorageWriter::put_back(Round& rest) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    in_round_ = 0;
+    // The round's writes are older than anything pushed meanwhile: in front.
+    for (auto it = rest.acks.rbegin(); it != rest.acks.rend(); ++it)
+        waiting_.acks.push_front(std::move(*it));
+    for (auto it = rest.usage.rbegin(); it != rest.usage.rend(); ++it)
+        waiting_.usage.push_front(std::move(*it));
+    for (auto& [id, m] : rest.metadata) waiting_.metadata.try_emplace(id, std::move(m));
+    accepted_locked();
+}
+
+void StorageWriter::back_off(const CallResult& cause) {
+    retries_->add(1);
+    if (backoff_.count() == 0) {
+        backoff_ = options_.retry_min;
+        log_.warn("storage unavailable: orchestrator writes are queued (" +
+                  std::to_string(pending()) + " now) and retried: " + cause.error);
+    } else {
+        backoff_ = std::min(backoff_ * 2, options_.retry_max);
+    }
+    retry_at_ = std::chrono::steady_clock::now() + backoff_;
+}
+
+void StorageWriter::recovered() {
+    if (backoff_.count() == 0) return;
+    backoff_ = std::chrono::milliseconds(0);
+    retry_at_ = {};
+    log_.info("storage available again: queued orchestrator writes are being stored");
+}
+
+void StorageWriter::tick() {
+    std::lock_guard<std::mutex> round_lock(round_mutex_);
+    if (std::chrono::steady_clock::now() < retry_at_) return;
+    round_locked();
+}
+
+size_t StorageWriter::flush() {
+    std::lock_guard<std::mutex> round_lock(round_mutex_);
+    return round_locked();
+}
+
+size_t StorageWriter::round_locked() {
+    Round round;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        std::swap(round, waiting_);
+        in_round_ = round.size();
+    }
+    if (round.size() == 0) return 0;
+    size_t done = 0;
+    auto finished = [&] {
+        ++done;
+        std::lock_guard<std::mutex> lock(mutex_);
+        --in_round_;
+        accepted_locked();
+    };
+    auto unavailable = [&](const CallResult& cause) {
+        put_back(round);
+        back_off(cause);
+        return done;
+    };
+
+    while (!round.acks.empty()) {
+        Ack& a = round.acks.front();
+        const moolai_status st = storage_.acknowledge(a.orchestrator_id, a.message_id);
+        if (st == MOOLAI_E_UNAVAILABLE) return unavailable({st, "", "message_ack not recorded"});
+        if (st == MOOLAI_E_NOT_FOUND) {
+            tell(a.answer, "unknown_message",
+                 "no message \"" + a.message_id + "\" for this orchestrator");
+        } else if (st != MOOLAI_OK) {
+            dropped_->add(1);
+            tell(a.answer, "storage_error",
+                 "the acknowledgement could not be recorded; send it again");
+        }
+        if (st == MOOLAI_OK) written_->add(1);
+        round.acks.pop_front();
+        finished();
+    }
+    while (!round.metadata.empty()) {
+        auto it = round.metadata.begin();
+        CallResult r = storage_.update_orchestrator(it->first, it->second.patch_json);
+        if (r.status == MOOLAI_E_UNAVAILABLE) return unavailable(r);
+        if (r.ok()) {
+            written_->add(1);
+        } else {
+            // Not found: the orchestrator was deleted meanwhile; nothing to tell.
+            dropped_->add(1);
+            if (r.status != MOOLAI_E_NOT_FOUND)
+                tell(it->second.answer,
+                     r.status == MOOLAI_E_INVALID ? "invalid_field" : "storage_error", r.error);
+        }
+        round.metadata.erase(it);
+        finished();
+    }
+    while (!round.usage.empty()) {
+        Usage& u = round.usage.front();
+        CallResult r = storage_.insert_usage(u.record_json);
+        if (r.status == MOOLAI_E_UNAVAILABLE) return unavailable(r);
+        if (r.ok()) {
+            written_->add(1);
+        } else {
+            dropped_->add(1);
+            log_.warn("usage report refused by storage: " + r.error);
+            tell(u.answer, r.status == MOOLAI_E_INVALID ? "invalid_field" : "storage_error",
+                 r.error);
+        }
+        round.usage.pop_front();
+        finished();
+    }
+    recovered();
+    return done;
+}
+
+size_t StorageWriter::stop(std::chrono::milliseconds flush_for) {
+    const auto deadline = std::chrono::steady_clock::now() + flush_for;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (stopping_) return 0;
+        stopping_ = true;
+    }
+    task_.stop();  // its last round runs too
+    // The thread is joined: rounds go on here until done or out of time.
+    while (pending() > 0) {
+        std::unique_lock<std::mutex> round_lock(round_mutex_);
+        const auto now = std::chrono::steady_clock::now();
+        if (now >= deadline) break;
+        if (now < retry_at_) {
+            const auto wait = std::min(retry_at_, deadline) - now;
+            round_lock.unlock();
+            std::this_thread::sleep_for(wait);
+            continue;
+        }
+        round_locked();
+    }
+    size_t left = 0;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        left = waiting_.size();
+        waiting_ = Round{};
+        accepted_locked();
+    }
+    if (left > 0) {
+        dropped_->add(static_cast<double>(left));
+        log_.error("stopping with storage unavailable: " + std::to_string(left) +
+                   " accepted orchestrator writes (usage, metadata, acks) not stored");
+    }
+    return left;
+}
+
+}  // namespace moolai::host

@@ -1,0 +1,136 @@
+// StorageWriter: the orchestrators' writes -- usage reports, metadata,
+// message acknowledgements -- taken off the WebSocket io threads and done by
+// one storage thread, so a slow or unreachable database never holds up a
+// frame: heartbeat acks keep flowing through an outage (issue 13).
+//
+// Accept-then-answer: push_*() queues and returns at once; false means the
+// queue holds `max_pending` writes and the caller answers `busy`. What was
+// accepted is kept: while storage is unavailable the round stops, puts its
+// writes back in order and retries with backoff; stop() flushes within a
+// bound. Only a write storage refuses for good (invalid, not found) is
+// dropped, and its Answer tells the orchestrator.
+//
+// Rounds run on a PeriodicTask, like the heartbeat batcher: each takes all
+// that is pending. Metadata is coalesced per orchestrator (the latest wins).
+// Usage reports are inserted one by one: moolai_storage_v1 has no batch
+// insert, and the ABI is not changed for this.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "fleet/periodic_task.hpp"
+#include "plugins/plugin_call.hpp"
+
+namespace moolai::host {
+
+class Log;
+class Metric;
+class Metrics;
+
+class StorageWriter {
+public:
+    // Tells the orchestrator that storage refused its write for good, with
+    // the protocol's error code (docs/protocol.md section 5). Runs on the
+    // storage thread; may be empty.
+    using Answer = std::function<void(std::string_view code, const std::string& message)>;
+
+    // The storage calls, in production StorageClient and MessageDelivery.
+    struct Storage {
+        std::function<CallResult(const std::string& record_json)> insert_usage;
+        std::function<CallResult(const std::string& orchestrator_id, const std::string& patch_json)>
+            update_orchestrator;
+        std::function<moolai_status(const std::string& orchestrator_id,
+                                    const std::string& message_id)>
+            acknowledge;
+    };
+
+    struct Options {
+        size_t max_pending = 100000;             // MOOLAI_STORAGE_QUEUE_MAX
+        std::chrono::milliseconds interval{50};  // how soon an accepted write is tried
+        std::chrono::milliseconds retry_min{100};
+        std::chrono::milliseconds retry_max{2000};
+    };
+
+    StorageWriter(Storage storage, Log& log, Metrics& metrics, Options options);
+    ~StorageWriter();  // stop(0)
+    StorageWriter(const StorageWriter&) = delete;
+    StorageWriter& operator=(const StorageWriter&) = delete;
+
+    void start();
+    // Refuses new writes, then writes what is pending for at most
+    // `flush_for` (storage may be down); what is left is logged and dropped.
+    // Returns how many writes were dropped. Idempotent.
+    size_t stop(std::chrono::milliseconds flush_for);
+
+    // Any thread; never blocks on storage. False = full (or stopping): not taken.
+    bool push_usage(std::string record_json, Answer answer);
+    // Always taken when a write for the same orchestrator is waiting: it is replaced.
+    bool push_metadata(const std::string& orchestrator_id, std::string patch_json, Answer answer);
+    bool push_ack(std::string orchestrator_id, std::string message_id, Answer answer);
+
+    // Writes waiting or in a round.
+    size_t pending() const;
+    // One round now (tests); returns the writes done, refused ones included.
+    size_t flush();
+
+private:
+    struct Usage {
+        std::string record_json;
+        Answer answer;
+    };
+    struct Metadata {
+        std::string patch_json;
+        Answer answer;
+    };
+    struct Ack {
+        std::string orchestrator_id;
+        std::string message_id;
+        Answer answer;
+    };
+    struct Round {
+        std::deque<Ack> acks;
+        std::map<std::string, Metadata> metadata;  // by orchestrator id
+        std::deque<Usage> usage;
+        size_t size() const { return acks.size() + metadata.size() + usage.size(); }
+    };
+
+    bool has_room_locked() const;
+    void accepted_locked();
+    void refused();
+    // A round's writes that did not happen go back in front of newer ones.
+    void put_back(Round& rest);
+    // Storage is unavailable: the next round waits for the backoff.
+    void back_off(const CallResult& cause);
+    void recovered();
+    void tick();
+    size_t round_locked();  // with round_mutex_
+
+    Storage storage_;
+    Log& log_;
+    Options options_;
+    Metric* depth_;
+    Metric* refused_;
+    Metric* written_;
+    Metric* retries_;
+    Metric* dropped_;
+
+    mutable std::mutex mutex_;
+    Round waiting_;
+    size_t in_round_ = 0;
+    bool stopping_ = false;
+
+    // One round at a time (the task, flush(), stop()); guards the backoff too.
+    std::mutex round_mutex_;
+    std::chrono::steady_clock::time_point retry_at_{};
+    std::chrono::milliseconds backoff_{0};
+    PeriodicTask task_;
+};
+
+}  // namespace moolai::host

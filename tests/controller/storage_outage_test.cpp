@@ -1,0 +1,165 @@
+// Issue 13's first fault: PostgreSQL stops while orchestrators send usage
+// reports. Heartbeats must go on being acknowledged (nothing on an io thread
+// waits for storage), every report the controller took must be stored once
+// PostgreSQL is back, and a full storage queue answers `busy` rather than
+// blocking. Runs under scripts/with-postgres.sh, which hands over
+// MOOLAI_TEST_PG_CTL to stop and start the server.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+
+#include "support/fleet_fixture.hpp"
+
+namespace moolai::test {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+std::string pg_ctl() {
+    const char* p = std::getenv("MOOLAI_TEST_PG_CTL");
+    return p != nullptr ? p : "";
+}
+
+int run_pg_ctl(const std::string& action) {
+    return std::system((pg_ctl() + " " + action + " >/dev/null 2>&1").c_str());
+}
+
+std::string this_hour() {
+    const std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char b[32];
+    std::strftime(b, sizeof b, "%Y-%m-%dT%H:00:00Z", &tm);
+    return b;
+}
+
+std::string usage_report(const std::string& period) {
+    return json{{"type", "usage_report"}, {"period", period},   {"model", "gpt-4o"},
+                {"requests", 1},          {"input_tokens", 10}, {"cost_usd", 0.01}}
+        .dump();
+}
+
+class StorageOutage : public ControllerTest {
+protected:
+    void SetUp() override {
+        if (pg_ctl().empty() || std::getenv("DATABASE_HOST") == nullptr)
+            GTEST_SKIP() << "needs scripts/with-postgres.sh (MOOLAI_TEST_PG_CTL)";
+    }
+    void TearDown() override {
+        if (!pg_ctl().empty()) run_pg_ctl("start");  // whatever a test left stopped
+    }
+
+    // Requests stored for `org`, -1 when the costs cannot be read.
+    long stored_requests(const std::string& org) {
+        HttpResult r =
+            http_request(port(), "GET", "/api/v1/controller/costs?organization_id=" + org, "",
+                         bearer(admin), 15000);
+        const json j = json::parse(r.body, nullptr, false);
+        if (r.status != 200 || !j.is_object()) return -1;
+        return j["data"]["total"].value("requests", -1L);
+    }
+};
+
+TEST_F(StorageOutage, HeartbeatAcksFlowAndEveryUsageReportLandsAfterwards) {
+    start();
+    const std::string token = issue(port(), admin, "outage-org", "outage-1");
+    WsTestClient ws;
+    ASSERT_EQ(connect_and_register(ws, "outage-1", token)["type"], "provisioning");
+    const std::string period = this_hour();
+
+    ASSERT_EQ(run_pg_ctl("stop"), 0);
+    // About 10 s of outage at the issue's rate (20 reports a second): each
+    // round a report and a heartbeat, whose ack must come within 1 s.
+    int sent = 0;
+    auto slowest = Clock::duration::zero();
+    const auto outage_end = Clock::now() + 10s;
+    auto next_round = Clock::now();
+    while (Clock::now() < outage_end) {
+        ASSERT_TRUE(ws.send(usage_report(period)));
+        ++sent;
+        const auto asked = Clock::now();
+        ASSERT_TRUE(ws.send(R"({"type":"i_am_alive"})"));
+        const json ack = next(ws, 1000);
+        const auto took = Clock::now() - asked;
+        ASSERT_EQ(ack["type"], "heartbeat_ack")
+            << "after " << sent << " reports, "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms: " << ack
+            << "\n"
+            << controller->log();
+        slowest = std::max(slowest, took);
+        next_round += 50ms;
+        std::this_thread::sleep_until(next_round);  // the reporting rate, not a wait for a result
+    }
+    EXPECT_LT(slowest, 1s);
+    // The reports really met a stopped database (they were queued, not stored).
+    EXPECT_NE(controller->log().find("storage unavailable: orchestrator writes are queued"),
+              std::string::npos)
+        << controller->log();
+
+    ASSERT_EQ(run_pg_ctl("start"), 0);
+    long stored = -1;
+    EXPECT_TRUE(eventually([&] { return (stored = stored_requests("outage-org")) == sent; }, 60s))
+        << "stored " << stored << " of " << sent << "\n"
+        << controller->log();
+    // The connection lived through it all.
+    ws.send(R"({"type":"request_status"})");
+    EXPECT_EQ(next(ws)["type"], "status");
+    EXPECT_NE(controller->log().find("storage available again"), std::string::npos);
+}
+
+TEST_F(StorageOutage, AFullQueueAnswersBusyAndKeepsWhatItTook) {
+    start({{"MOOLAI_STORAGE_QUEUE_MAX", "5"}});
+    const std::string token = issue(port(), admin, "busy-org", "busy-1");
+    WsTestClient ws;
+    ASSERT_EQ(connect_and_register(ws, "busy-1", token)["type"], "provisioning");
+    // The register's metadata has left the queue before the outage starts.
+    ASSERT_TRUE(eventually([&] {
+        HttpResult r =
+            http_request(port(), "GET", "/api/v1/internal/orchestrators/busy-1", "", bearer(admin));
+        return json::parse(r.body, nullptr, false)["data"]["metadata"].is_object();
+    }));
+    const std::string period = this_hour();
+
+    ASSERT_EQ(run_pg_ctl("stop"), 0);
+    for (int i = 0; i < 8; ++i) ASSERT_TRUE(ws.send(usage_report(period)));
+    ASSERT_TRUE(ws.send(R"({"type":"message_ack","message_id":"msg-full"})"));
+    ASSERT_TRUE(ws.send(R"({"type":"i_am_alive"})"));
+    std::vector<json> busy;
+    json f;
+    for (f = next(ws, 1000); f.is_object() && f["type"] == "error"; f = next(ws, 1000)) {
+        EXPECT_EQ(f["code"], "busy") << f;
+        busy.push_back(f);
+    }
+    EXPECT_EQ(f["type"], "heartbeat_ack") << f << "\n" << controller->log();
+    ASSERT_EQ(busy.size(), 4u) << "5 reports taken, 3 and the ack refused";
+    EXPECT_EQ(busy.back()["message_id"], "msg-full") << busy.back();
+    EXPECT_EQ(busy.back()["retry_after_ms"], 1000);
+    EXPECT_NE(busy.front()["message"].get<std::string>().find("usage_report"), std::string::npos);
+
+    ASSERT_EQ(run_pg_ctl("start"), 0);
+    long stored = -1;
+    EXPECT_TRUE(eventually([&] { return (stored = stored_requests("busy-org")) == 5; }, 60s))
+        << "stored " << stored << "\n"
+        << controller->log();
+    // Room again: a report is taken without `busy`.
+    ws.send(usage_report(period));
+    ws.send(R"({"type":"request_status"})");
+    EXPECT_EQ(next(ws)["type"], "status");
+    EXPECT_TRUE(eventually([&] { return stored_requests("busy-org") == 6; }, 30s));
+}
+
+TEST(StorageQueueConfig, AnOutOfRangeBoundIsRefusedWithOneLine) {
+    const RunResult r = run_controller({"--check-config"}, {{"MOOLAI_STORAGE_QUEUE_MAX", "0"}});
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find("MOOLAI_STORAGE_QUEUE_MAX=\"0\""), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace moolai::test
