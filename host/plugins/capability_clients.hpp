@@ -32,6 +32,11 @@ class StorageClient {
 public:
     explicit StorageClient(const LoadedPlugin& plugin) : plugin_(plugin), t_(plugin.storage()) {}
     const LoadedPlugin& plugin() const noexcept { return plugin_; }
+    // Told the result of every call (StorageState learns reachability
+    // from it). Set before the client is used from several threads.
+    void set_observer(std::function<void(const CallResult&)> observer) {
+        observer_ = std::move(observer);
+    }
 
     CallResult migrate() const;
     CallResult ping() const;
@@ -67,11 +72,18 @@ public:
     CallResult session_purge(int64_t now_ms) const;
     CallResult heartbeats_write(const moolai_heartbeat_row* rows, size_t count) const;
     // Calls `row` for every stored orchestrator; stops at the first non-OK.
-    CallResult orch_scan(const std::function<moolai_status(const moolai_orchestrator_row&)>& row) const;
+    CallResult orch_scan(
+        const std::function<moolai_status(const moolai_orchestrator_row&)>& row) const;
 
 private:
+    CallResult observed(CallResult r) const {
+        if (observer_) observer_(r);
+        return r;
+    }
+
     const LoadedPlugin& plugin_;
     const moolai_storage_v1* t_;
+    std::function<void(const CallResult&)> observer_;
 };
 
 class AuthClient {
@@ -102,7 +114,8 @@ private:
 
 class MessagingClient {
 public:
-    explicit MessagingClient(const LoadedPlugin& plugin) : plugin_(plugin), t_(plugin.messaging()) {}
+    explicit MessagingClient(const LoadedPlugin& plugin)
+        : plugin_(plugin), t_(plugin.messaging()) {}
     CallResult accept(std::string_view message_json) const;
     CallResult route(const moolai_route_request& request, uint32_t& decision) const;
     CallResult render(std::string_view message_json) const;
