@@ -275,6 +275,11 @@ TEST_F(PostgresProbes, OutageKeepsSessionsAndAnswers503WithoutConnectionDetails)
     EXPECT_EQ(body_of(r)["user"]["username"], user) << r.body;
     r = http_request(port, "GET", "/api/v1/controller/orchestrators/live", "", as_user, 15000);
     EXPECT_EQ(r.status, 200) << r.body;
+    // The dashboard's first page: live counts, marked degraded.
+    r = http_request(port, "GET", "/api/v1/controller/overview", "", as_user, 15000);
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(body_of(r)["data"]["degraded"], true) << r.body;
+    EXPECT_TRUE(body_of(r)["data"]["total_users"].is_null()) << r.body;
     // A write: 503, Retry-After, no connection details.
     r = write();
     EXPECT_TRUE(is_storage_503(r)) << r.status << " " << r.body;
