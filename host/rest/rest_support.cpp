@@ -52,8 +52,10 @@ std::string public_error_text(const std::string& text) {
     for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     // libpq ("connection to server at \"db\" (10.0.0.5), port 5432 failed"),
     // conninfo ("host=db port=5432") and URIs ("postgresql://u@db:5432/x").
-    static const char* const kConnectionWords[] = {"host",          "port",   "://",    "server at",
-                                                   "connection to", "socket", "address"};
+    // Whole-ish words, so "unsupported" or "report" are not taken for a port.
+    static const char* const kConnectionWords[] = {
+        " port ", " port=",    "port=",         "host=",  "hostaddr", " host ",
+        "://",    "server at", "connection to", "socket", "address"};
     for (const char* w : kConnectionWords)
         if (lower.find(w) != std::string::npos) return "the storage plugin failed";
     return text;

@@ -13,6 +13,7 @@
 #include "observability/log.hpp"
 #include "observability/metrics.hpp"
 #include "plugins/storage_state.hpp"
+#include "rest/rest_support.hpp"
 
 namespace moolai::host {
 namespace {
@@ -129,6 +130,33 @@ TEST(StorageState, ProberPingsWhileDownAndOnUpRunsOncePerReturn) {
     EXPECT_EQ(pings, after) << "no pinging while up";
     EXPECT_EQ(ups, 1);
     state.stop();
+}
+
+TEST(PublicErrorText, HidesConnectionDetailsAndKeepsTheRest) {
+    using RestApi::public_error_text;
+    const std::string generic = "the storage plugin failed";
+    EXPECT_EQ(public_error_text("postgresql unavailable: connection to server at \"db\" "
+                                "(10.0.0.5), port 5432 failed: Connection refused"),
+              generic);
+    EXPECT_EQ(public_error_text("bad conninfo host=db port=5432 dbname=x"), generic);
+    EXPECT_EQ(public_error_text("postgresql://moolai@db:5432/moolai"), generic);
+    EXPECT_EQ(public_error_text("could not connect to server: No such file or directory "
+                                "Is the server running locally and accepting connections on "
+                                "Unix domain socket \"/run/postgresql/.s.PGSQL.5432\"?"),
+              generic);
+    EXPECT_EQ(public_error_text("organization \"acme\" exists"), "organization \"acme\" exists");
+    EXPECT_EQ(public_error_text("unsupported by this plugin; see the report"),
+              "unsupported by this plugin; see the report");
+}
+
+TEST(StorageError, UnavailableIs503WithRetryAfterAndAFixedMessage) {
+    CallResult r = result(MOOLAI_E_UNAVAILABLE, "connection to server at \"db\", port 5432");
+    const HttpResponse h = RestApi::storage_error(r);
+    EXPECT_EQ(h.status, 503);
+    EXPECT_EQ(h.body.find("5432"), std::string::npos) << h.body;
+    bool retry_after = false;
+    for (const auto& [k, v] : h.headers) retry_after |= k == "Retry-After" && v == "5";
+    EXPECT_TRUE(retry_after);
 }
 
 }  // namespace
