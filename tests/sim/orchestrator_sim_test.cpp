@@ -254,9 +254,11 @@ TEST_F(SimAgainstController, AnAcceptedRecommendationIsDeliveredAndAcknowledged)
         return state.value("delivery_state", "") == "acknowledged";
     })) << state.dump();
     EXPECT_TRUE(state["acknowledged_at"].is_string());
+    // At least once: the redelivery queued when the fleet registered may send
+    // the message a second time; every copy must be acknowledged.
     EXPECT_TRUE(eventually([&] {
         const std::string log = sim.log();
-        return stat(log, "messages") == 1 && stat(log, "acked") == 1;
+        return stat(log, "messages") >= 1 && stat(log, "acked") == stat(log, "messages");
     })) << sim.log();
     EXPECT_EQ(sim.stop(), 0);
 }
