@@ -27,6 +27,7 @@
 #include "plugins/host_services.hpp"
 #include "plugins/plugin_loader.hpp"
 #include "plugins/plugin_set.hpp"
+#include "plugins/storage_state.hpp"
 #include "rest/probes.hpp"
 #include "rest/rest_api.hpp"
 
@@ -41,6 +42,7 @@ struct Controller::Impl {
     EventBus events{metrics};
     std::unique_ptr<PluginLoader> loader;
     std::unique_ptr<PluginSet> plugins;
+    std::unique_ptr<StorageState> storage_state;
     std::unique_ptr<SessionAuth> auth;
     std::unique_ptr<FleetState> fleet;
     std::unique_ptr<HeartbeatBatcher> batcher;
@@ -113,6 +115,11 @@ void Controller::start() {
                    (p->concurrent() ? "concurrent" : "serialized") + ") from " + p->path());
     }
     s.plugins->start();
+    // Every storage call tells whether storage answers: one state for REST,
+    // the probes, health, the log and the metrics.
+    s.storage_state = std::make_unique<StorageState>(s.log, s.metrics);
+    s.plugins->set_storage_observer(
+        [state = s.storage_state.get()](const CallResult& r) { state->observe(r); });
 
     // REST listens from here on, for the probes: /livez answers, /readyz
     // says "starting" and what start-up waits for; other paths get 503.
@@ -185,6 +192,8 @@ void Controller::start() {
     s.events.subscribe([&s](const Event& e) { s.stream->publish(e); });
     s.events.start();
     s.auth->ensure_superadmin(s.config.superadmin_username, s.config.superadmin_password);
+    s.storage_state->on_up([&s] { s.auth->retry_revocations(); });
+    s.storage_state->start_prober([&s] { s.plugins->storage().ping(); });
     if (s.config.orchestrator_auth_open)
         s.log.warn(
             "MOOLAI_ORCHESTRATOR_AUTH=open: ANY client may register as ANY orchestrator. "
@@ -291,6 +300,7 @@ void Controller::stop() noexcept {
         // Outermost first: no new requests, then no new frames, then events, then plugins.
         if (s.rest) s.rest->stop();
         if (s.stream_recheck) s.stream_recheck->stop();
+        if (s.storage_state) s.storage_state->stop();
         if (s.delivery) s.delivery->stop();
         if (s.ws) s.ws->stop();
         // The last heartbeats reach storage before the plugins stop.

@@ -4,21 +4,25 @@
 
 #include <nlohmann/json.hpp>
 
+#include "auth/session_cache.hpp"
 #include "common/rfc3339.hpp"
 #include "observability/log.hpp"
 
 namespace moolai::host {
 using nlohmann::json;
 
-namespace {}  // namespace
-
 SessionAuth::SessionAuth(const StorageClient& storage, const AuthClient& auth, Log& log,
-                         std::string dev_bearer_token, int session_ttl_sec)
+                         std::string dev_bearer_token, int session_ttl_sec,
+                         int64_t cache_max_age_ms, size_t cache_max_sessions)
     : storage_(storage),
       auth_(auth),
       log_(log),
       dev_bearer_token_(std::move(dev_bearer_token)),
-      session_ttl_sec_(session_ttl_sec) {}
+      session_ttl_sec_(session_ttl_sec),
+      cache_(std::make_unique<SessionCache>(cache_max_sessions, cache_max_age_ms,
+                                            cache_max_sessions)) {}
+
+SessionAuth::~SessionAuth() = default;
 
 bool SessionAuth::same_secret(std::string_view a, std::string_view b) noexcept {
     if (a.size() != b.size() || a.empty()) return false;
@@ -90,29 +94,80 @@ LoginResult SessionAuth::login(std::string_view username, std::string_view passw
                               u.value("organization_id", json()).is_string()
                                   ? u["organization_id"].get<std::string>()
                                   : std::string()};
+    // A login just before an outage keeps working through it too.
+    cache_->remember(t.at("token_hash").get<std::string>(), out.principal, now_unix_ms(),
+                     out.expires_at_ms);
     return out;
 }
 
-std::optional<Principal> SessionAuth::authenticate(std::string_view header) const {
+AuthCheck SessionAuth::check(std::string_view header) const {
     const std::string_view token = bearer_token(header);
-    if (token.empty() || token.size() > 512) return std::nullopt;
+    if (token.empty() || token.size() > 512) return {};
     if (!dev_bearer_token_.empty() && same_secret(token, dev_bearer_token_))
-        return Principal{"dev-bearer-token", "superadmin", ""};
+        return {AuthVerdict::ok, Principal{"dev-bearer-token", "superadmin", ""}};
     CallResult h = auth_.hash_token(token);
-    if (!h.ok()) return std::nullopt;
-    CallResult s = storage_.session_get(h.output);
-    if (!s.ok()) return std::nullopt;
+    if (!h.ok()) return {};
+    const std::string& hash = h.output;
+    if (cache_->revocation_pending(hash)) {
+        // Logged out while storage was down: refused, and storage is told
+        // now if it answers again.
+        CallResult d = storage_.session_delete(hash);
+        if (d.ok() || d.status == MOOLAI_E_NOT_FOUND) cache_->revocation_done(hash);
+        return {};
+    }
+    CallResult s = storage_.session_get(hash);
+    const int64_t now = now_unix_ms();
+    if (s.status == MOOLAI_E_NOT_FOUND || s.status == MOOLAI_E_INVALID) {
+        cache_->forget(hash);  // revoked or expired meanwhile, perhaps by another controller
+        return {};
+    }
+    if (!s.ok()) {
+        // Storage gave no answer: not a verdict on the token.
+        if (std::optional<Principal> cached = cache_->find(hash, now))
+            return {AuthVerdict::ok, std::move(*cached)};
+        return {AuthVerdict::unavailable, {}};
+    }
     const json j = json::parse(s.output);
     const json org = j.value("organization_id", json());
-    return Principal{j.value("username", ""), j.value("role", ""),
-                     org.is_string() ? org.get<std::string>() : std::string()};
+    Principal who{j.value("username", ""), j.value("role", ""),
+                  org.is_string() ? org.get<std::string>() : std::string()};
+    int64_t expires_ms = now + int64_t{session_ttl_sec_} * 1000;
+    const json exp = j.value("expires_at", json());
+    if (exp.is_string()) parse_rfc3339(exp.get<std::string>(), expires_ms);
+    cache_->remember(hash, who, now, expires_ms);
+    return {AuthVerdict::ok, std::move(who)};
 }
 
-bool SessionAuth::logout(std::string_view header) const {
+std::optional<Principal> SessionAuth::authenticate(std::string_view header) const {
+    AuthCheck c = check(header);
+    if (c.verdict != AuthVerdict::ok) return std::nullopt;
+    return std::move(c.who);
+}
+
+LogoutResult SessionAuth::logout(std::string_view header) const {
     const std::string_view token = bearer_token(header);
-    if (token.empty()) return false;
+    if (token.empty()) return LogoutResult::revoked;
     CallResult h = auth_.hash_token(token);
-    return h.ok() && storage_.session_delete(h.output).ok();
+    if (!h.ok()) return LogoutResult::revoked;  // no such session can exist
+    cache_->forget(h.output);
+    CallResult d = storage_.session_delete(h.output);
+    if (d.ok() || d.status == MOOLAI_E_NOT_FOUND) return LogoutResult::revoked;
+    if (!cache_->revoke_later(h.output)) return LogoutResult::unavailable;
+    log_.info("logout recorded in memory; the session is dropped from storage when it returns");
+    return LogoutResult::deferred;
+}
+
+void SessionAuth::retry_revocations() const {
+    size_t told = 0;
+    for (const std::string& hash : cache_->pending_revocations()) {
+        CallResult d = storage_.session_delete(hash);
+        if (!d.ok() && d.status != MOOLAI_E_NOT_FOUND) return;  // down again: next time
+        cache_->revocation_done(hash);
+        ++told;
+    }
+    if (told > 0)
+        log_.info("storage told of " + std::to_string(told) +
+                  " logout(s) made while it was unreachable");
 }
 
 CallResult SessionAuth::create_user(std::string_view username, std::string_view password,

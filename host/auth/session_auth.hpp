@@ -1,9 +1,12 @@
 // SessionAuth: who is calling the REST API. Passwords and tokens are
 // hashed by the auth plugin; users and sessions live in storage. Only a
-// hash of each session token is stored.
+// hash of each session token is stored. While storage is unreachable,
+// sessions validated in the last few minutes are served from a SessionCache
+// and logouts are remembered until storage can be told.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +16,7 @@
 namespace moolai::host {
 
 class Log;
+class SessionCache;
 
 struct Principal {
     std::string username;
@@ -30,16 +34,44 @@ struct LoginResult {
     Principal principal;
 };
 
+// What a token check found: a principal, a token known bad (no session,
+// expired, revoked, malformed), or no answer (storage unreachable and the
+// session not among the recently validated).
+enum class AuthVerdict { ok, denied, unavailable };
+
+struct AuthCheck {
+    AuthVerdict verdict = AuthVerdict::denied;
+    Principal who;  // when ok
+};
+
+enum class LogoutResult {
+    revoked,     // storage dropped the session (or it was not there)
+    deferred,    // storage unreachable: refused here from now on, dropped from storage on return
+    unavailable  // storage unreachable and the list of deferred logouts is full
+};
+
 class SessionAuth {
 public:
+    // Defaults for the degraded-mode cache: sessions validated within the
+    // last 15 minutes, at most 10,000 of them, and as many deferred logouts.
+    static constexpr int64_t kCacheMaxAgeMs = 15 * 60 * 1000;
+    static constexpr size_t kCacheMaxSessions = 10000;
+
     SessionAuth(const StorageClient& storage, const AuthClient& auth, Log& log,
-                std::string dev_bearer_token, int session_ttl_sec);
+                std::string dev_bearer_token, int session_ttl_sec,
+                int64_t cache_max_age_ms = kCacheMaxAgeMs,
+                size_t cache_max_sessions = kCacheMaxSessions);
+    ~SessionAuth();
 
     LoginResult login(std::string_view username, std::string_view password) const;
-    // The principal behind "Authorization: Bearer <token>"; nullopt if none.
+    AuthCheck check(std::string_view authorization_header) const;
+    // The principal behind "Authorization: Bearer <token>"; nullopt if none
+    // or when it cannot be told (check() tells those apart).
     std::optional<Principal> authenticate(std::string_view authorization_header) const;
-    // Revokes the session; false when the token was not a live session.
-    bool logout(std::string_view authorization_header) const;
+    LogoutResult logout(std::string_view authorization_header) const;
+    // Tells storage the logouts deferred while it was unreachable; called
+    // when it is reachable again. Those not yet told stay refused here.
+    void retry_revocations() const;
 
     // Creates a user with a hashed password. MOOLAI_E_CONFLICT if it exists.
     CallResult create_user(std::string_view username, std::string_view password,
@@ -59,6 +91,7 @@ private:
     Log& log_;
     std::string dev_bearer_token_;
     int session_ttl_sec_;
+    std::unique_ptr<SessionCache> cache_;  // thread-safe on its own
 };
 
 }  // namespace moolai::host

@@ -9,6 +9,7 @@ using nlohmann::json;
 
 namespace {
 constexpr uint16_t kPolicyViolation = 1008;
+constexpr uint16_t kTryAgainLater = 1013;
 }
 
 std::string EventStream::to_json(const Event& e) {
@@ -59,12 +60,17 @@ void EventStream::on_message(WsConnection& c, std::string_view frame) {
         return;
     }
     const json token = j.value("token", json());
-    std::optional<Principal> who;
-    if (token.is_string()) who = auth_.authenticate("Bearer " + token.get<std::string>());
-    if (!who) {
+    AuthCheck checked;
+    if (token.is_string()) checked = auth_.check("Bearer " + token.get<std::string>());
+    if (checked.verdict == AuthVerdict::unavailable) {
+        c.close(kTryAgainLater, "storage unavailable; subscribe again later");
+        return;
+    }
+    if (checked.verdict != AuthVerdict::ok) {
         c.close(kPolicyViolation, "invalid or expired session token");
         return;
     }
+    const std::optional<Principal> who = std::move(checked.who);
     {
         std::lock_guard<std::mutex> lock(mutex_);
         auto it = connections_.find(c.id());
@@ -108,9 +114,10 @@ void EventStream::recheck(int64_t now_ms, int64_t subscribe_timeout_ms) {
     }
     for (const auto& h : silent)
         if (auto c = h.lock()) c->close(kPolicyViolation, "no subscribe frame");
-    // Outside the lock: each check is a storage lookup.
+    // Outside the lock: each check is a storage lookup. Only a session known
+    // to be gone ends a stream; storage being unreachable does not.
     for (const auto& [h, token] : tokens)
-        if (!auth_.authenticate("Bearer " + token))
+        if (auth_.check("Bearer " + token).verdict == AuthVerdict::denied)
             if (auto c = h.lock()) c->close(kPolicyViolation, "session ended");
 }
 

@@ -19,72 +19,75 @@ moolai_query Query::view() const noexcept {
 }
 
 CallResult StorageClient::migrate() const {
-    return plugin_.call([&](moolai_instance* i, moolai_call* c) { return t_->migrate(i, c); });
+    return observed(
+        plugin_.call([&](moolai_instance* i, moolai_call* c) { return t_->migrate(i, c); }));
 }
 
 CallResult StorageClient::ping() const {
-    return plugin_.call([&](moolai_instance* i, moolai_call* c) { return t_->ping(i, c); });
+    return observed(
+        plugin_.call([&](moolai_instance* i, moolai_call* c) { return t_->ping(i, c); }));
 }
 
 CallResult StorageClient::org_create(std::string_view record_json) const {
-    return plugin_.call([&](moolai_instance* i, moolai_call* c) {
+    return observed(plugin_.call([&](moolai_instance* i, moolai_call* c) {
         return t_->org_create(i, c, abi_str(record_json));
-    });
+    }));
 }
 
 CallResult StorageClient::org_update(std::string_view organization_id,
                                      std::string_view patch_json) const {
-    return plugin_.call([&](moolai_instance* i, moolai_call* c) {
+    return observed(plugin_.call([&](moolai_instance* i, moolai_call* c) {
         return t_->org_update(i, c, abi_str(organization_id), abi_str(patch_json));
-    });
+    }));
 }
 
 CallResult StorageClient::org_get(std::string_view organization_id) const {
-    return plugin_.call([&](moolai_instance* i, moolai_call* c) {
+    return observed(plugin_.call([&](moolai_instance* i, moolai_call* c) {
         return t_->org_get(i, c, abi_str(organization_id));
-    });
+    }));
 }
 
 CallResult StorageClient::org_list(const Query& query) const {
     const moolai_query q = query.view();
-    return plugin_.call([&](moolai_instance* i, moolai_call* c) { return t_->org_list(i, c, &q); });
+    return observed(
+        plugin_.call([&](moolai_instance* i, moolai_call* c) { return t_->org_list(i, c, &q); }));
 }
 
 CallResult StorageClient::org_delete(std::string_view organization_id) const {
-    return plugin_.call([&](moolai_instance* i, moolai_call* c) {
+    return observed(plugin_.call([&](moolai_instance* i, moolai_call* c) {
         return t_->org_delete(i, c, abi_str(organization_id));
-    });
+    }));
 }
 
 CallResult StorageClient::orch_create(std::string_view record_json) const {
-    return plugin_.call([&](moolai_instance* i, moolai_call* c) {
+    return observed(plugin_.call([&](moolai_instance* i, moolai_call* c) {
         return t_->orch_create(i, c, abi_str(record_json));
-    });
+    }));
 }
 
 CallResult StorageClient::orch_update(std::string_view orchestrator_id,
                                       std::string_view patch_json) const {
-    return plugin_.call([&](moolai_instance* i, moolai_call* c) {
+    return observed(plugin_.call([&](moolai_instance* i, moolai_call* c) {
         return t_->orch_update(i, c, abi_str(orchestrator_id), abi_str(patch_json));
-    });
+    }));
 }
 
 CallResult StorageClient::orch_get(std::string_view orchestrator_id) const {
-    return plugin_.call([&](moolai_instance* i, moolai_call* c) {
+    return observed(plugin_.call([&](moolai_instance* i, moolai_call* c) {
         return t_->orch_get(i, c, abi_str(orchestrator_id));
-    });
+    }));
 }
 
 CallResult StorageClient::orch_list(const Query& query) const {
     const moolai_query q = query.view();
-    return plugin_.call(
-        [&](moolai_instance* i, moolai_call* c) { return t_->orch_list(i, c, &q); });
+    return observed(
+        plugin_.call([&](moolai_instance* i, moolai_call* c) { return t_->orch_list(i, c, &q); }));
 }
 
 CallResult StorageClient::orch_delete(std::string_view orchestrator_id) const {
-    return plugin_.call([&](moolai_instance* i, moolai_call* c) {
+    return observed(plugin_.call([&](moolai_instance* i, moolai_call* c) {
         return t_->orch_delete(i, c, abi_str(orchestrator_id));
-    });
+    }));
 }
 
 namespace {
@@ -105,136 +108,138 @@ moolai_status scan_row(void* cookie, const moolai_orchestrator_row* row) {
 CallResult StorageClient::orch_scan(
     const std::function<moolai_status(const moolai_orchestrator_row&)>& fn) const {
     ScanCookie cookie{&fn};
-    return plugin_.call([&](moolai_instance* i, moolai_call* c) {
+    return observed(plugin_.call([&](moolai_instance* i, moolai_call* c) {
         return t_->orch_scan(i, c, &scan_row, &cookie);
-    });
+    }));
 }
 
 CallResult StorageClient::orch_set_independence(std::string_view orchestrator_id,
                                                 bool is_independent) const {
-    return plugin_.call([&](moolai_instance* i, moolai_call* c) {
+    return observed(plugin_.call([&](moolai_instance* i, moolai_call* c) {
         return t_->orch_set_independence(i, c, abi_str(orchestrator_id), is_independent ? 1u : 0u);
-    });
+    }));
 }
 
 CallResult StorageClient::orch_set_credential(std::string_view orchestrator_id,
                                               std::string_view credential_hash) const {
-    return plugin_.call([&](moolai_instance* i, moolai_call* c) {
+    return observed(plugin_.call([&](moolai_instance* i, moolai_call* c) {
         return t_->orch_set_credential(i, c, abi_str(orchestrator_id), abi_str(credential_hash));
-    });
+    }));
 }
 
 CallResult StorageClient::heartbeats_write(const moolai_heartbeat_row* rows, size_t count) const {
-    return plugin_.call([&](moolai_instance* i, moolai_call* c) {
+    return observed(plugin_.call([&](moolai_instance* i, moolai_call* c) {
         return t_->heartbeats_write(i, c, rows, count, sizeof(moolai_heartbeat_row));
-    });
+    }));
 }
 
 CallResult StorageClient::msg_create(std::string_view record_json) const {
-    return plugin_.call([&](moolai_instance* i, moolai_call* c) {
+    return observed(plugin_.call([&](moolai_instance* i, moolai_call* c) {
         return t_->msg_create(i, c, abi_str(record_json));
-    });
+    }));
 }
 
 CallResult StorageClient::msg_get(std::string_view message_id) const {
-    return plugin_.call(
-        [&](moolai_instance* i, moolai_call* c) { return t_->msg_get(i, c, abi_str(message_id)); });
+    return observed(plugin_.call([&](moolai_instance* i, moolai_call* c) {
+        return t_->msg_get(i, c, abi_str(message_id));
+    }));
 }
 
 CallResult StorageClient::msg_list(const Query& query) const {
     const moolai_query q = query.view();
-    return plugin_.call([&](moolai_instance* i, moolai_call* c) { return t_->msg_list(i, c, &q); });
+    return observed(
+        plugin_.call([&](moolai_instance* i, moolai_call* c) { return t_->msg_list(i, c, &q); }));
 }
 
 CallResult StorageClient::msg_set_status(std::string_view message_id, std::string_view expected,
                                          std::string_view status) const {
-    return plugin_.call([&](moolai_instance* i, moolai_call* c) {
+    return observed(plugin_.call([&](moolai_instance* i, moolai_call* c) {
         return t_->msg_set_status(i, c, abi_str(message_id), abi_str(expected), abi_str(status));
-    });
+    }));
 }
 
 CallResult StorageClient::msg_update_delivery(std::string_view message_id,
                                               std::string_view patch_json) const {
-    return plugin_.call([&](moolai_instance* i, moolai_call* c) {
+    return observed(plugin_.call([&](moolai_instance* i, moolai_call* c) {
         return t_->msg_update_delivery(i, c, abi_str(message_id), abi_str(patch_json));
-    });
+    }));
 }
 
 CallResult StorageClient::usage_insert(std::string_view record_json) const {
-    return plugin_.call([&](moolai_instance* i, moolai_call* c) {
+    return observed(plugin_.call([&](moolai_instance* i, moolai_call* c) {
         return t_->usage_insert(i, c, abi_str(record_json));
-    });
+    }));
 }
 
 CallResult StorageClient::usage_aggregate(const Query& query) const {
     const moolai_query q = query.view();
-    return plugin_.call(
-        [&](moolai_instance* i, moolai_call* c) { return t_->usage_aggregate(i, c, &q); });
+    return observed(plugin_.call(
+        [&](moolai_instance* i, moolai_call* c) { return t_->usage_aggregate(i, c, &q); }));
 }
 
 CallResult StorageClient::user_create(std::string_view record_json) const {
-    return plugin_.call([&](moolai_instance* i, moolai_call* c) {
+    return observed(plugin_.call([&](moolai_instance* i, moolai_call* c) {
         return t_->user_create(i, c, abi_str(record_json));
-    });
+    }));
 }
 
 CallResult StorageClient::user_get(std::string_view username) const {
-    return plugin_.call(
-        [&](moolai_instance* i, moolai_call* c) { return t_->user_get(i, c, abi_str(username)); });
+    return observed(plugin_.call(
+        [&](moolai_instance* i, moolai_call* c) { return t_->user_get(i, c, abi_str(username)); }));
 }
 
 CallResult StorageClient::user_update(std::string_view username,
                                       std::string_view patch_json) const {
-    return plugin_.call([&](moolai_instance* i, moolai_call* c) {
+    return observed(plugin_.call([&](moolai_instance* i, moolai_call* c) {
         return t_->user_update(i, c, abi_str(username), abi_str(patch_json));
-    });
+    }));
 }
 
 CallResult StorageClient::user_list(const Query& query) const {
     const moolai_query q = query.view();
-    return plugin_.call(
-        [&](moolai_instance* i, moolai_call* c) { return t_->user_list(i, c, &q); });
+    return observed(
+        plugin_.call([&](moolai_instance* i, moolai_call* c) { return t_->user_list(i, c, &q); }));
 }
 
 CallResult StorageClient::user_delete(std::string_view username) const {
-    return plugin_.call([&](moolai_instance* i, moolai_call* c) {
+    return observed(plugin_.call([&](moolai_instance* i, moolai_call* c) {
         return t_->user_delete(i, c, abi_str(username));
-    });
+    }));
 }
 
 CallResult StorageClient::session_create(std::string_view record_json) const {
-    return plugin_.call([&](moolai_instance* i, moolai_call* c) {
+    return observed(plugin_.call([&](moolai_instance* i, moolai_call* c) {
         return t_->session_create(i, c, abi_str(record_json));
-    });
+    }));
 }
 
 CallResult StorageClient::session_get(std::string_view token_hash) const {
-    return plugin_.call([&](moolai_instance* i, moolai_call* c) {
+    return observed(plugin_.call([&](moolai_instance* i, moolai_call* c) {
         return t_->session_get(i, c, abi_str(token_hash));
-    });
+    }));
 }
 
 CallResult StorageClient::session_delete(std::string_view token_hash) const {
-    return plugin_.call([&](moolai_instance* i, moolai_call* c) {
+    return observed(plugin_.call([&](moolai_instance* i, moolai_call* c) {
         return t_->session_delete(i, c, abi_str(token_hash));
-    });
+    }));
 }
 
 CallResult StorageClient::session_purge(int64_t now_ms) const {
-    return plugin_.call(
-        [&](moolai_instance* i, moolai_call* c) { return t_->session_purge(i, c, now_ms); });
+    return observed(plugin_.call(
+        [&](moolai_instance* i, moolai_call* c) { return t_->session_purge(i, c, now_ms); }));
 }
 
 CallResult StorageClient::audit_append(std::string_view record_json) const {
-    return plugin_.call([&](moolai_instance* i, moolai_call* c) {
+    return observed(plugin_.call([&](moolai_instance* i, moolai_call* c) {
         return t_->audit_append(i, c, abi_str(record_json));
-    });
+    }));
 }
 
 CallResult StorageClient::audit_list(const Query& query) const {
     const moolai_query q = query.view();
-    return plugin_.call(
-        [&](moolai_instance* i, moolai_call* c) { return t_->audit_list(i, c, &q); });
+    return observed(
+        plugin_.call([&](moolai_instance* i, moolai_call* c) { return t_->audit_list(i, c, &q); }));
 }
 
 CallResult AuthClient::hash_password(std::string_view password) const {

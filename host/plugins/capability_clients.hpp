@@ -34,6 +34,11 @@ class StorageClient {
 public:
     explicit StorageClient(const LoadedPlugin& plugin) : plugin_(plugin), t_(plugin.storage()) {}
     const LoadedPlugin& plugin() const noexcept { return plugin_; }
+    // Told the result of every call (StorageState learns reachability
+    // from it). Set before the client is used from several threads.
+    void set_observer(std::function<void(const CallResult&)> observer) {
+        observer_ = std::move(observer);
+    }
 
     CallResult migrate() const;
     CallResult ping() const;
@@ -84,8 +89,14 @@ public:
     CallResult audit_list(const Query& query) const;
 
 private:
+    CallResult observed(CallResult r) const {
+        if (observer_) observer_(r);
+        return r;
+    }
+
     const LoadedPlugin& plugin_;
     const moolai_storage_v1* t_;
+    std::function<void(const CallResult&)> observer_;
 };
 
 class AuthClient {

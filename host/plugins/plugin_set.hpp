@@ -3,6 +3,7 @@
 // policy and messaging provider, and any number of observers.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,6 +28,10 @@ public:
 
     const std::vector<std::unique_ptr<LoadedPlugin>>& plugins() const noexcept { return plugins_; }
     const StorageClient& storage() const { return *storage_; }
+    // See StorageClient::set_observer: before concurrent use only.
+    void set_storage_observer(std::function<void(const CallResult&)> observer) {
+        storage_->set_observer(std::move(observer));
+    }
     const AuthClient& auth() const { return *auth_; }
     const IndependenceClient& independence() const { return *independence_; }
     const MessagingClient& messaging() const { return *messaging_; }

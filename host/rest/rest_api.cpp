@@ -79,8 +79,10 @@ HttpResponse login(const Context& ctx, const HttpRequest& req) {
         return HttpResponse::error(401, "invalid_credentials", "invalid username or password");
     }
     if (r.status == MOOLAI_OK) ctx.throttle.reset(username);
+    if (r.status == MOOLAI_E_UNAVAILABLE) return storage_unavailable();
     if (r.status != MOOLAI_OK)
-        return HttpResponse::error(http_status_of(r.status), "login_failed", r.error);
+        return HttpResponse::error(http_status_of(r.status), "login_failed",
+                                   public_error_text(r.error));
     ctx.log.info("login of \"" + r.principal.username + "\" from " + req.remote,
                  {{"username", r.principal.username},
                   {"remote", req.remote},
@@ -148,7 +150,10 @@ HttpHandler metrics_handler(const Context& ctx) {
 }
 
 HttpResponse logout(const Context& ctx, const HttpRequest& req, const Principal&) {
-    ctx.auth.logout(req.authorization);
+    // Deferred (storage down) is still a logout: the token is refused from
+    // now on, and storage drops the session when it is back.
+    if (ctx.auth.logout(req.authorization) == LogoutResult::unavailable)
+        return storage_unavailable();
     return ok(json{{"success", true}, {"message", "Logged out"}});
 }
 

@@ -147,15 +147,21 @@ HttpResponse overview(const Context& ctx, const HttpRequest&, const Principal& w
     one.limit = 1;
     if (!who.superadmin()) one.organization_id = who.organization_id;
     CallResult users = ctx.plugins.storage().user_list(one);
-    if (!orgs.ok()) return storage_error(orgs);
-    if (!users.ok()) return storage_error(users);
-    const json orgs_json = json::parse(orgs.output);
+    // Storage unreachable: the dashboard's first page still shows the live
+    // counts, marked degraded, with what only storage knows left out.
+    const bool degraded =
+        orgs.status == MOOLAI_E_UNAVAILABLE || users.status == MOOLAI_E_UNAVAILABLE;
+    if (!degraded && !orgs.ok()) return storage_error(orgs);
+    if (!degraded && !users.ok()) return storage_error(users);
+    const json orgs_json = degraded ? json::object() : json::parse(orgs.output);
     // Organizations without orchestrators are listed too, with zeros.
     std::map<std::string, std::string> names;
-    for (const json& org : who.superadmin() ? orgs_json["items"] : json::array({orgs_json})) {
-        const std::string id = org.value("organization_id", "");
-        names[id] = org.value("name", id);
-        by_org.emplace(id, Counts{});
+    if (!degraded) {
+        for (const json& org : who.superadmin() ? orgs_json["items"] : json::array({orgs_json})) {
+            const std::string id = org.value("organization_id", "");
+            names[id] = org.value("name", id);
+            by_org.emplace(id, Counts{});
+        }
     }
     json per_org = json::array();
     for (const auto& [id, c] : by_org) {
@@ -167,16 +173,20 @@ HttpResponse overview(const Context& ctx, const HttpRequest&, const Principal& w
                            {"independent", c.independent},
                            {"total", c.active + c.inactive + c.independent}});
     }
-    const size_t total_orgs = who.superadmin() ? orgs_json.value("total", size_t{0}) : size_t{1};
-    return ok(json{{"success", true},
-                   {"data",
-                    {{"total_organizations", total_orgs},
-                     {"active_orchestrators", all.active},
-                     {"total_users", json::parse(users.output).value("total", size_t{0})},
-                     {"total_orchestrators", all.active + all.inactive + all.independent},
-                     {"inactive_orchestrators", all.inactive},
-                     {"independent_orchestrators", all.independent},
-                     {"by_organization", per_org}}}});
+    const size_t total_orgs = !who.superadmin() ? size_t{1}
+                              : degraded        ? by_org.size()
+                                                : orgs_json.value("total", size_t{0});
+    json data = {
+        {"total_organizations", total_orgs},
+        {"active_orchestrators", all.active},
+        {"total_users",
+         degraded ? json(nullptr) : json(json::parse(users.output).value("total", size_t{0}))},
+        {"total_orchestrators", all.active + all.inactive + all.independent},
+        {"inactive_orchestrators", all.inactive},
+        {"independent_orchestrators", all.independent},
+        {"by_organization", per_org}};
+    if (degraded) data["degraded"] = true;
+    return ok(json{{"success", true}, {"data", std::move(data)}});
 }
 
 // Connected right now, from memory (the seed's live view).

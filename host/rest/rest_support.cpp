@@ -1,11 +1,13 @@
 #include "rest/rest_support.hpp"
 
+#include <cctype>
 #include <cstdlib>
 #include <tuple>
 
 #include "common/rfc3339.hpp"
 #include "observability/log.hpp"
 #include "plugins/plugin_set.hpp"
+#include "plugins/storage_state.hpp"
 
 namespace moolai::host::RestApi {
 
@@ -36,8 +38,33 @@ HttpResponse forbidden(const std::string& why) {
     return HttpResponse::error(403, "forbidden", why);
 }
 
+HttpResponse storage_unavailable() {
+    HttpResponse r = HttpResponse::error(
+        503, "storage_unavailable",
+        "storage is unreachable; what is held in memory is still served, changes are not. "
+        "Retry later.");
+    r.headers.emplace_back("Retry-After", std::to_string(StorageState::kRetryAfterSec));
+    return r;
+}
+
+std::string public_error_text(const std::string& text) {
+    std::string lower(text);
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    // libpq ("connection to server at \"db\" (10.0.0.5), port 5432 failed"),
+    // conninfo ("host=db port=5432") and URIs ("postgresql://u@db:5432/x").
+    // Whole-ish words, so "unsupported" or "report" are not taken for a port.
+    static const char* const kConnectionWords[] = {
+        " port ", " port=",    "port=",         "host=",  "hostaddr", " host ",
+        "://",    "server at", "connection to", "socket", "address"};
+    for (const char* w : kConnectionWords)
+        if (lower.find(w) != std::string::npos) return "the storage plugin failed";
+    return text;
+}
+
 HttpResponse storage_error(const CallResult& r) {
-    return HttpResponse::error(http_status_of(r.status), status_name(r.status), r.error);
+    if (r.status == MOOLAI_E_UNAVAILABLE) return storage_unavailable();
+    return HttpResponse::error(http_status_of(r.status), status_name(r.status),
+                               public_error_text(r.error));
 }
 
 bool parse_body(const HttpRequest& req, json& out, HttpResponse& bad) {

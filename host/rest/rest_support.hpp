@@ -21,7 +21,14 @@ using nlohmann::json;
 HttpResponse ok(const json& body);
 int http_status_of(moolai_status s);
 HttpResponse forbidden(const std::string& why);
+// The one mapping of a failed plugin call to a response. Unreachable
+// storage is 503 storage_unavailable with Retry-After and a fixed message;
+// other plugin text reaches the client only when it names no connection
+// (host, port, URI), since a driver's error may quote its connection string.
 HttpResponse storage_error(const CallResult& r);
+HttpResponse storage_unavailable();
+// `text`, or a generic line when it looks like it carries connection details.
+std::string public_error_text(const std::string& text);
 // The body as a JSON object, or an error response in `bad`.
 bool parse_body(const HttpRequest& req, json& out, HttpResponse& bad);
 // page / page_size from the query string (1-based page; page_size 1..1000).
@@ -53,15 +60,19 @@ void audit(const Context& ctx, const Principal& who, const char* action,
 template <class Fn>
 HttpHandler authed(const Context& ctx, Fn fn) {
     return [&ctx, fn](const HttpRequest& req) -> HttpResponse {
-        std::optional<Principal> who = ctx.auth.authenticate(req.authorization);
-        if (!who) {
+        const AuthCheck who = ctx.auth.check(req.authorization);
+        // Storage could not tell, and the session was not validated here
+        // recently: the token may be good, so no 401 (a dashboard would log
+        // its operator out).
+        if (who.verdict == AuthVerdict::unavailable) return storage_unavailable();
+        if (who.verdict != AuthVerdict::ok) {
             HttpResponse r = HttpResponse::error(401, "unauthorized",
                                                  "a valid \"Authorization: Bearer <token>\" "
                                                  "header is required");
             r.headers.emplace_back("WWW-Authenticate", "Bearer");
             return r;
         }
-        return fn(req, *who);
+        return fn(req, who.who);
     };
 }
 

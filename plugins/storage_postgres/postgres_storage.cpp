@@ -331,8 +331,10 @@ class PgBackend final : public Backend {
                     failure.pop_back();
                 throw DbError(Fault::Unavailable, "postgresql unavailable: " + failure);
             }
-            host_.warn("storage_postgres: attempt " + std::to_string(attempt) + " of " +
-                       std::to_string(kMaxAttempts) + " failed, retrying: " + failure);
+            // Debug, not warn: during an outage every call fails this way, and
+            // the host logs the outage once (StorageState).
+            host_.debug("storage_postgres: attempt " + std::to_string(attempt) + " of " +
+                        std::to_string(kMaxAttempts) + " failed, retrying: " + failure);
             std::this_thread::sleep_for(backoff);
             backoff *= 3;
         }

@@ -12,6 +12,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <functional>
+#include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <thread>
@@ -203,6 +205,134 @@ TEST_F(PostgresProbes, StartUpWaitsForPostgresAndBecomesReadyWhenItStarts) {
     EXPECT_EQ(c.rest_port(), port);
     EXPECT_EQ(http_request(port, "GET", "/readyz").status, 200);
     EXPECT_EQ(http_request(port, "GET", "/api/v1/controller/health").status, 200);
+}
+
+// Degraded mode: with PostgreSQL stopped, logged-in operators stay logged
+// in and read what is in memory; writes, logins and unknown tokens get 503
+// with Retry-After and a body naming no database host or port; a logout
+// made meanwhile holds, and reaches storage once it is back.
+TEST_F(PostgresProbes, OutageKeepsSessionsAndAnswers503WithoutConnectionDetails) {
+    const std::string dev = "a-long-dev-token-for-degraded-mode";
+    auto c = std::make_unique<ControllerProcess>(
+        std::map<std::string, std::string>{{"DEV_BEARER_TOKEN", dev}});
+    ASSERT_TRUE(c->wait_ready()) << c->log();
+    const uint16_t port = c->rest_port();
+    const HttpHeaders as_dev = {{"Authorization", "Bearer " + dev}};
+    const std::string user = "degraded-" + std::to_string(::getpid());
+    const std::string password = "degraded-Password-1";
+    const json credentials = {{"username", user}, {"password", password}};
+    ASSERT_EQ(
+        http_request(
+            port, "POST", "/api/v1/internal/users",
+            json{{"username", user}, {"password", password}, {"role", "superadmin"}}.dump(), as_dev)
+            .status,
+        201);
+    auto login = [&] {
+        return http_request(port, "POST", "/api/v1/internal/auth/login", credentials.dump(), {},
+                            15000);
+    };
+    const HttpResult first = login();
+    const HttpResult second = login();
+    ASSERT_EQ(first.status, 200) << first.body;
+    ASSERT_EQ(second.status, 200) << second.body;
+    const HttpHeaders as_user = {
+        {"Authorization", "Bearer " + body_of(first)["user"]["token"].get<std::string>()}};
+    const HttpHeaders as_leaver = {
+        {"Authorization", "Bearer " + body_of(second)["user"]["token"].get<std::string>()}};
+    ASSERT_EQ(http_request(port, "GET", "/api/v1/internal/auth/me", "", as_user).status, 200);
+    ASSERT_EQ(http_request(port, "GET", "/api/v1/internal/auth/me", "", as_leaver).status, 200);
+
+    const std::string db_port = std::getenv("DATABASE_PORT") ? std::getenv("DATABASE_PORT") : "";
+    const std::string db_host = std::getenv("DATABASE_HOST");
+    auto names_no_connection = [&](const HttpResult& r) {
+        return r.body.find(db_port) == std::string::npos &&
+               r.body.find(db_host) == std::string::npos &&
+               r.body.find("port") == std::string::npos;
+    };
+    auto is_storage_503 = [&](const HttpResult& r) {
+        return r.status == 503 && !r.header("retry-after").empty() &&
+               body_of(r)["error"]["code"] == "storage_unavailable" && names_no_connection(r);
+    };
+    const json org = {{"organization_id", "degraded-org"}, {"name", "Degraded"}};
+    auto write = [&] {
+        return http_request(port, "POST", "/api/v1/internal/organizations", org.dump(), as_user,
+                            15000);
+    };
+
+    ASSERT_EQ(run_pg_ctl("stop"), 0);
+    HttpResult r;
+    ASSERT_TRUE(eventually(
+        [&] {
+            r = http_request(port, "GET", "/readyz", "", {}, 15000);
+            return r.status == 503;
+        },
+        20s))
+        << r.status << " " << r.body;
+
+    // Logged in: reads that need no storage keep working.
+    r = http_request(port, "GET", "/api/v1/internal/auth/me", "", as_user, 15000);
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(body_of(r)["user"]["username"], user) << r.body;
+    r = http_request(port, "GET", "/api/v1/controller/orchestrators/live", "", as_user, 15000);
+    EXPECT_EQ(r.status, 200) << r.body;
+    // The dashboard's first page: live counts, marked degraded.
+    r = http_request(port, "GET", "/api/v1/controller/overview", "", as_user, 15000);
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(body_of(r)["data"]["degraded"], true) << r.body;
+    EXPECT_TRUE(body_of(r)["data"]["total_users"].is_null()) << r.body;
+    // A write: 503, Retry-After, no connection details.
+    r = write();
+    EXPECT_TRUE(is_storage_503(r)) << r.status << " " << r.body;
+    // A read that needs storage: the same.
+    r = http_request(port, "GET", "/api/v1/internal/users", "", as_user, 15000);
+    EXPECT_TRUE(is_storage_503(r)) << r.status << " " << r.body;
+    // A token never seen here cannot be told bad: 503, not 401.
+    r = http_request(port, "GET", "/api/v1/internal/auth/me", "",
+                     {{"Authorization", "Bearer not-a-session-token-0123456789"}}, 15000);
+    EXPECT_TRUE(is_storage_503(r)) << r.status << " " << r.body;
+    r = login();
+    EXPECT_TRUE(is_storage_503(r)) << r.status << " " << r.body;
+    // Logout works; the token is refused from then on.
+    r = http_request(port, "POST", "/api/v1/internal/auth/logout", "", as_leaver, 15000);
+    EXPECT_EQ(r.status, 200) << r.body;
+    r = http_request(port, "GET", "/api/v1/internal/auth/me", "", as_leaver, 15000);
+    EXPECT_EQ(r.status, 401) << r.body;
+    // Said once, and measured.
+    r = http_request(port, "GET", "/metrics", "", as_user, 15000);
+    EXPECT_NE(r.body.find("\nmoolai_storage_up 0\n"), std::string::npos) << r.body;
+    auto count = [&](const std::string& what) {
+        const std::string log = c->log();
+        size_t n = 0;
+        for (size_t at = log.find(what); at != std::string::npos; at = log.find(what, at + 1)) ++n;
+        return n;
+    };
+    EXPECT_EQ(count("storage unreachable: "), 1u) << c->log();
+
+    ASSERT_EQ(run_pg_ctl("start"), 0);
+    ASSERT_TRUE(eventually(
+        [&] {
+            r = write();
+            return r.status == 201 || r.status == 200;
+        },
+        30s))
+        << r.status << " " << r.body;
+    r = http_request(port, "GET", "/api/v1/internal/auth/me", "", as_leaver, 15000);
+    EXPECT_EQ(r.status, 401) << r.body;
+    r = http_request(port, "GET", "/metrics", "", as_user, 15000);
+    EXPECT_NE(r.body.find("\nmoolai_storage_up 1\n"), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("\nmoolai_storage_state_changes_total 2\n"), std::string::npos) << r.body;
+    EXPECT_EQ(count("storage unreachable: "), 1u) << c->log();
+    EXPECT_EQ(count("storage is reachable again"), 1u) << c->log();
+
+    // Storage itself forgot the session: a fresh controller, with nothing
+    // in memory, refuses the token too.
+    ASSERT_EQ(c->stop(), 0) << c->log();
+    c = std::make_unique<ControllerProcess>();
+    ASSERT_TRUE(c->wait_ready()) << c->log();
+    r = http_request(c->rest_port(), "GET", "/api/v1/internal/auth/me", "", as_leaver, 15000);
+    EXPECT_EQ(r.status, 401) << r.body;
+    r = http_request(c->rest_port(), "GET", "/api/v1/internal/auth/me", "", as_user, 15000);
+    EXPECT_EQ(r.status, 200) << r.body;
 }
 
 }  // namespace
