@@ -278,7 +278,9 @@ def parse_clients(text):
     text = blank_comments(text, line_comments=True)
     out = {}
     for table, (_, cls) in TABLES.items():
-        ms = methods(class_body(text, cls, CLIENTS), "CallResult")
+        # Only the public part lists entries; private helpers are the client's own.
+        body = re.split(r"\bprivate\s*:", class_body(text, cls, CLIENTS))[0]
+        ms = methods(body, "CallResult")
         out[table] = {n: [param_name(p) for p in ps] for n, ps in ms.items()}
     return out
 
