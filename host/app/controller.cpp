@@ -13,6 +13,8 @@
 #include <nlohmann/json.hpp>
 
 #include "app/build_info.hpp"
+#include "app/descriptor_budget.hpp"
+#include "app/memory_return.hpp"
 #include "auth/session_auth.hpp"
 #include "common/rfc3339.hpp"
 #include "events/event_bus.hpp"
@@ -56,6 +58,8 @@ struct Controller::Impl {
     std::unique_ptr<WsProtocol> ws_protocol;
     std::unique_ptr<EventStream> stream;
     std::unique_ptr<PeriodicTask> stream_recheck;
+    std::unique_ptr<MemoryReturn> memory_return;
+    std::unique_ptr<PeriodicTask> memory_return_task;
     std::unique_ptr<WsServer> ws;
     std::unique_ptr<RestApi::Context> rest_context;
     std::unique_ptr<RestServer> rest;
@@ -244,6 +248,19 @@ void Controller::start() {
     // so more threads only add switching, fewer leave cores idle.
     wo.threads = std::max(1u, std::thread::hardware_concurrency());
     wo.logger = s.net_logger();
+    wo.admit_deadline_ms = s.config.register_deadline_sec * 1000;
+    wo.admit_deadline_reason =
+        "no register within " + std::to_string(s.config.register_deadline_sec) + " s";
+    wo.max_connections =
+        s.config.ws_max_connections != 0 ? s.config.ws_max_connections : connection_budget();
+    wo.max_connections_per_address = s.config.ws_max_connections_per_address;
+    s.log.info("websocket: at most " + std::to_string(wo.max_connections) + " connections" +
+               (wo.max_connections_per_address > 0
+                    ? ", " + std::to_string(wo.max_connections_per_address) + " per address"
+                    : std::string()) +
+               ", register within " + std::to_string(s.config.register_deadline_sec) + " s");
+    wo.max_pending_handshakes = s.config.ws_max_pending_handshakes;
+    wo.max_send_buffer_bytes = s.config.ws_max_send_buffer_bytes;
     if (s.config.heartbeat_poker) {
         // Ping a connection silent for one heartbeat interval; no pong within
         // half of it (at most 10 s) = dead: closed and marked inactive.
@@ -288,15 +305,23 @@ void Controller::start() {
     s.stream_recheck = std::make_unique<PeriodicTask>(std::chrono::seconds(5),
                                                       [&s] { s.stream->recheck(now_unix_ms()); });
 
+    s.memory_return = std::make_unique<MemoryReturn>(
+        [&s] { return s.ws->connection_count(); },
+        s.metrics.counter("moolai_memory_returns_total",
+                          "Heap given back to the system after connections closed"));
+    s.memory_return_task =
+        std::make_unique<PeriodicTask>(std::chrono::seconds(2), [&s] { s.memory_return->tick(); });
+
     s.delivery->start();
     s.writes->start();
     s.creator->start();
     s.ws->start();
     s.stream_recheck->start();
+    s.memory_return_task->start();
     s.rest_context.reset(new RestApi::Context{
         s.log, s.metrics, *s.plugins, *s.auth, *s.fleet, *s.ws_protocol, s.events, *s.delivery,
-        s.throttle, *s.stream, s.ws->port(), s.rest->port(), s.config.dashboard_poll_ms,
-        s.config.metrics_token, s.config.public_ws_url});
+        s.throttle, *s.stream, *s.ws, *s.rest, s.ws->port(), s.rest->port(),
+        s.config.dashboard_poll_ms, s.config.metrics_token, s.config.public_ws_url});
     RestApi::install(*s.rest, *s.rest_context);
     s.rest->set_warming_up(false);
     s.readiness.set_ready();
@@ -322,6 +347,8 @@ void Controller::stop() noexcept {
         // Outermost first: no new requests, then no new frames, then events, then plugins.
         if (s.rest) s.rest->stop();
         if (s.stream_recheck) s.stream_recheck->stop();
+        if (s.stream) s.stream->stop();
+        if (s.memory_return_task) s.memory_return_task->stop();
         if (s.storage_state) s.storage_state->stop();
         if (s.delivery) s.delivery->stop();
         if (s.ws) s.ws->stop();

@@ -26,7 +26,12 @@ const char* kSchema = R"({
       "port": {"type": "integer", "minimum": 0, "maximum": 65535}}},
     "websocket": {"type": "object", "additionalProperties": false, "properties": {
       "host": {"type": "string", "minLength": 1},
-      "port": {"type": "integer", "minimum": 0, "maximum": 65535}}},
+      "port": {"type": "integer", "minimum": 0, "maximum": 65535},
+      "register_deadline_sec": {"type": "integer", "minimum": 0, "maximum": 3600},
+      "max_connections": {"type": "integer", "minimum": 0, "maximum": 10000000},
+      "max_connections_per_address": {"type": "integer", "minimum": 0, "maximum": 10000000},
+      "max_pending_handshakes": {"type": "integer", "minimum": 0, "maximum": 1000000},
+      "max_send_buffer_bytes": {"type": "integer", "minimum": 0, "maximum": 1073741824}}},
     "data_dir": {"type": "string", "minLength": 1},
     "plugin_dir": {"type": "string", "minLength": 1},
     "static_dir": {"type": "string"},
@@ -85,9 +90,12 @@ std::string absolute_from(const fs::path& base, const std::string& p) {
 
 }  // namespace
 
-const char* controller_config_schema() { return kSchema; }
+const char* controller_config_schema() {
+    return kSchema;
+}
 
-ControllerConfig load_controller_config(const std::string& config_path, const std::string& exe_dir) {
+ControllerConfig load_controller_config(const std::string& config_path,
+                                        const std::string& exe_dir) {
     ControllerConfig c;
     json file = json::object();
     fs::path base = fs::current_path();
@@ -113,6 +121,13 @@ ControllerConfig load_controller_config(const std::string& config_path, const st
     if (auto w = file.find("websocket"); w != file.end()) {
         c.ws_host = w->value("host", c.ws_host);
         c.ws_port = w->value("port", c.ws_port);
+        c.register_deadline_sec = w->value("register_deadline_sec", c.register_deadline_sec);
+        c.ws_max_connections = w->value("max_connections", c.ws_max_connections);
+        c.ws_max_connections_per_address =
+            w->value("max_connections_per_address", c.ws_max_connections_per_address);
+        c.ws_max_pending_handshakes =
+            w->value("max_pending_handshakes", c.ws_max_pending_handshakes);
+        c.ws_max_send_buffer_bytes = w->value("max_send_buffer_bytes", c.ws_max_send_buffer_bytes);
     }
     c.data_dir = file.value("data_dir", c.data_dir);
     c.static_dir = file.value("static_dir", c.static_dir);
@@ -143,6 +158,22 @@ ControllerConfig load_controller_config(const std::string& config_path, const st
         static_cast<int>(env_int("MOOLAI_STORAGE_WAIT_SEC", 0, 86400, c.storage_wait_sec));
     c.storage_queue_max = static_cast<size_t>(
         env_int("MOOLAI_STORAGE_QUEUE_MAX", 1, 10000000, static_cast<long>(c.storage_queue_max)));
+    c.register_deadline_sec =
+        static_cast<int>(env_int("MOOLAI_REGISTER_DEADLINE_SEC", 0, 3600, c.register_deadline_sec));
+    const auto env_size = [](const char* name, long max, size_t fallback) {
+        return static_cast<size_t>(env_int(name, 0, max, static_cast<long>(fallback)));
+    };
+    c.ws_max_connections = env_size("MOOLAI_WS_MAX_CONNECTIONS", 10000000, c.ws_max_connections);
+    c.ws_max_connections_per_address = env_size("MOOLAI_WS_MAX_CONNECTIONS_PER_ADDRESS", 10000000,
+                                                c.ws_max_connections_per_address);
+    c.ws_max_pending_handshakes =
+        env_size("MOOLAI_WS_MAX_PENDING_HANDSHAKES", 1000000, c.ws_max_pending_handshakes);
+    c.ws_max_send_buffer_bytes =
+        env_size("MOOLAI_WS_MAX_SEND_BUFFER_BYTES", 1073741824, c.ws_max_send_buffer_bytes);
+    c.max_frame_bytes = env_size("MOOLAI_MAX_FRAME_BYTES", 67108864, c.max_frame_bytes);
+    c.max_body_bytes = env_size("MOOLAI_MAX_BODY_BYTES", 67108864, c.max_body_bytes);
+    if (c.max_frame_bytes < 1024 || c.max_body_bytes < 1024)
+        throw ConfigError("MOOLAI_MAX_FRAME_BYTES and MOOLAI_MAX_BODY_BYTES must be at least 1024");
     c.dev_bearer_token = env("DEV_BEARER_TOKEN");
     c.metrics_token = env("MOOLAI_METRICS_TOKEN");
     c.public_ws_url = file.value("public_ws_url", c.public_ws_url);
@@ -162,8 +193,10 @@ ControllerConfig load_controller_config(const std::string& config_path, const st
     if (!env("MOOLAI_STATIC_DIR").empty()) c.static_dir = env("MOOLAI_STATIC_DIR");
     if (!env("MOOLAI_DASHBOARD_DIR").empty()) c.static_dir = env("MOOLAI_DASHBOARD_DIR");
     const std::string auth_mode = env("MOOLAI_ORCHESTRATOR_AUTH");
-    if (auth_mode == "open") c.orchestrator_auth_open = true;
-    else if (auth_mode == "token") c.orchestrator_auth_open = false;
+    if (auth_mode == "open")
+        c.orchestrator_auth_open = true;
+    else if (auth_mode == "token")
+        c.orchestrator_auth_open = false;
     else if (!auth_mode.empty())
         throw ConfigError("MOOLAI_ORCHESTRATOR_AUTH=\"" + auth_mode + "\" must be token or open");
     if (c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" &&
@@ -171,9 +204,12 @@ ControllerConfig load_controller_config(const std::string& config_path, const st
         throw ConfigError("log level \"" + c.log_level + "\" must be debug, info, warn or error");
     c.data_dir = absolute_from(fs::current_path(), c.data_dir);
 
-    if (!env("MOOLAI_PLUGIN_DIR").empty()) c.plugin_dir = absolute_from(fs::current_path(), env("MOOLAI_PLUGIN_DIR"));
-    else if (file.contains("plugin_dir")) c.plugin_dir = absolute_from(base, file["plugin_dir"]);
-    else c.plugin_dir = absolute_from(exe_dir, MOOLAI_PLUGIN_DIR_FROM_BIN);
+    if (!env("MOOLAI_PLUGIN_DIR").empty())
+        c.plugin_dir = absolute_from(fs::current_path(), env("MOOLAI_PLUGIN_DIR"));
+    else if (file.contains("plugin_dir"))
+        c.plugin_dir = absolute_from(base, file["plugin_dir"]);
+    else
+        c.plugin_dir = absolute_from(exe_dir, MOOLAI_PLUGIN_DIR_FROM_BIN);
     if (!c.static_dir.empty()) {
         c.static_dir = absolute_from(base, c.static_dir);
     } else {

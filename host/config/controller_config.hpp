@@ -45,6 +45,12 @@ struct ControllerConfig {
     // Orchestrator writes (usage, metadata, acks) waiting for storage before
     // new ones are refused with `busy`: how much of an outage is absorbed.
     size_t storage_queue_max = 100000;
+    // Connection hygiene of the WebSocket port (docs/reliability.md).
+    int register_deadline_sec = 10;      // connect-to-register bound; 0 = none
+    size_t ws_max_connections = 0;       // 0 = the open-file limit less a reserve
+    size_t ws_max_connections_per_address = 0;  // 0 = no cap (a proxy is one address)
+    size_t ws_max_pending_handshakes = 512;
+    size_t ws_max_send_buffer_bytes = 16u << 20;  // a reader further behind is cut
 };
 
 class ConfigError : public std::runtime_error {

@@ -10,7 +10,7 @@ using nlohmann::json;
 namespace {
 constexpr uint16_t kPolicyViolation = 1008;
 constexpr uint16_t kTryAgainLater = 1013;
-}
+}  // namespace
 
 std::string EventStream::to_json(const Event& e) {
     json j{{"type", "event"},
@@ -28,6 +28,21 @@ std::string EventStream::to_json(const Event& e) {
         if (!detail.is_discarded()) j["detail"] = std::move(detail);
     }
     return j.dump();
+}
+
+EventStream::EventStream(const SessionAuth& auth, size_t recent_capacity)
+    : auth_(auth),
+      recent_capacity_(recent_capacity),
+      checks_(1024, WorkQueue<Subscribe>::WhenFull::refuse) {
+    checks_.start(1, [this](Subscribe& s) { check_subscribe(s); });
+}
+
+EventStream::~EventStream() {
+    stop();
+}
+
+void EventStream::stop() {
+    checks_.stop(WorkQueue<Subscribe>::AtStop::hand_back);
 }
 
 WsHandlers EventStream::handlers() {
@@ -60,30 +75,46 @@ void EventStream::on_message(WsConnection& c, std::string_view frame) {
         return;
     }
     const json token = j.value("token", json());
-    AuthCheck checked;
-    if (token.is_string()) checked = auth_.check("Bearer " + token.get<std::string>());
-    if (checked.verdict == AuthVerdict::unavailable) {
-        c.close(kTryAgainLater, "storage unavailable; subscribe again later");
-        return;
-    }
-    if (checked.verdict != AuthVerdict::ok) {
+    if (!token.is_string()) {
         c.close(kPolicyViolation, "invalid or expired session token");
         return;
     }
-    const std::optional<Principal> who = std::move(checked.who);
+    Subscribe sub{c.handle(), c.id(), token.get<std::string>()};
+    if (checks_.push(std::move(sub)) == WorkQueue<Subscribe>::Pushed::refused)
+        c.close(kTryAgainLater, "too many subscribes waiting; subscribe again later");
+}
+
+// On the stream's thread: the session check reads storage.
+void EventStream::check_subscribe(Subscribe& s) {
+    std::shared_ptr<WsConnection> c = s.handle.lock();
+    if (!c) return;  // gone while it waited
+    c.reset();       // not held across the storage read
+    const AuthCheck checked = auth_.check("Bearer " + s.token);
+    c = s.handle.lock();
+    if (!c) return;
+    if (checked.verdict == AuthVerdict::unavailable) {
+        c->close(kTryAgainLater, "storage unavailable; subscribe again later");
+        return;
+    }
+    if (checked.verdict != AuthVerdict::ok) {
+        c->close(kPolicyViolation, "invalid or expired session token");
+        return;
+    }
+    const Principal& who = checked.who;
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        auto it = connections_.find(c.id());
+        auto it = connections_.find(s.id);
         if (it == connections_.end()) return;  // closed meanwhile
         it->second.subscribed = true;
-        it->second.token = token.get<std::string>();
-        it->second.who = *who;
+        it->second.token = std::move(s.token);
+        it->second.who = who;
     }
-    c.send(json{{"type", "subscribed"},
-                {"username", who->username},
-                {"role", who->role},
-                {"organization_id", who->organization_id}}
-               .dump());
+    c->admit();
+    c->send(json{{"type", "subscribed"},
+                 {"username", who.username},
+                 {"role", who.role},
+                 {"organization_id", who.organization_id}}
+                .dump());
 }
 
 void EventStream::publish(const Event& e) {

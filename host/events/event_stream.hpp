@@ -4,7 +4,9 @@
 // {"type":"event","kind",...}. It also keeps the last events for
 // GET /api/v1/internal/events (what a page shows before the stream has
 // anything to say). Sessions are re-checked periodically, so a logout or
-// an expiry ends the stream with 1008.
+// an expiry ends the stream with 1008. The session check of a subscribe
+// reads storage, so it runs on the stream's own thread, never on a
+// WebSocket io thread.
 #pragma once
 
 #include <cstddef>
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "auth/session_auth.hpp"
+#include "common/work_queue.hpp"
 #include "events/event.hpp"
 #include "net/ws_server.hpp"
 
@@ -25,8 +28,14 @@ class EventStream {
 public:
     static constexpr const char* kPath = "/api/v1/events";
 
-    EventStream(const SessionAuth& auth, size_t recent_capacity = 500)
-        : auth_(auth), recent_capacity_(recent_capacity) {}
+    EventStream(const SessionAuth& auth, size_t recent_capacity = 500);
+    ~EventStream();  // stop()s
+    EventStream(const EventStream&) = delete;
+    EventStream& operator=(const EventStream&) = delete;
+
+    // Ends the subscribe checks; those still waiting are dropped (their
+    // connections are closing with the server). Idempotent.
+    void stop();
 
     WsHandlers handlers();
 
@@ -58,13 +67,22 @@ private:
     static bool may_see(const Principal& who, const std::string& organization_id) {
         return who.superadmin() || who.organization_id == organization_id;
     }
+    // A subscribe waiting for its session check.
+    struct Subscribe {
+        std::weak_ptr<WsConnection> handle;
+        ConnectionId id = 0;
+        std::string token;
+    };
     void on_message(WsConnection& c, std::string_view frame);
+    void check_subscribe(Subscribe& s);
 
     const SessionAuth& auth_;
     const size_t recent_capacity_;
     mutable std::mutex mutex_;
     std::unordered_map<ConnectionId, Connection> connections_;
     std::deque<Kept> recent_;  // newest at the back
+    // Bounded: a browser that floods subscribes gets 1013, nobody waits.
+    WorkQueue<Subscribe> checks_;
 };
 
 }  // namespace moolai::host

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "common/work_queue.hpp"
+#include "net/accept_pacing.hpp"
 #include "net/router.hpp"
 #include "net/static_files.hpp"
 
@@ -392,6 +393,7 @@ void RestServer::start() {
                     .bodyTimeout(std::chrono::seconds(m.opt.body_timeout_s))
                     .keepaliveTimeout(std::chrono::seconds(m.opt.keepalive_timeout_s));
     if (m.opt.logger) opts.logger(std::make_shared<LogAdapter>(m.opt.logger));
+    set_failed_accept_logger(m.opt.logger);
 
     try {
         auto ep = std::make_unique<PH::Endpoint>(P::Address(m.opt.host, P::Port(m.opt.port)));
@@ -424,6 +426,10 @@ void RestServer::stop() {
     if (wait_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
     m.endpoint->shutdown();
     m.endpoint.reset();  // joins the reactor threads
+}
+
+uint64_t RestServer::accept_errors() const {
+    return failed_accepts();
 }
 
 uint16_t RestServer::port() const {

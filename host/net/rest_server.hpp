@@ -68,6 +68,9 @@ public:
     void stop();
     // The bound port (the real one when options.port was 0); 0 before start().
     uint16_t port() const;
+    // Failed accepts (EMFILE, ENFILE) in this process, each followed by a
+    // 100 ms pause (net/accept_pacing.hpp).
+    uint64_t accept_errors() const;
 
 private:
     struct Impl;

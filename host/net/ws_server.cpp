@@ -4,10 +4,12 @@
 #include <websocketpp/config/asio_no_tls.hpp>
 #include <websocketpp/server.hpp>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -37,6 +39,13 @@ struct ConnState : WsConnection {
     uint32_t moolai_route = 0;  // index into WsServer::Impl::routes, set at validation
     std::atomic<int64_t> moolai_last_rx_ms{0};    // last frame/ping/pong received
     std::atomic<int64_t> moolai_last_ping_ms{0};  // last ping we sent
+    // Counted against the caps from a successful validation until the close
+    // (or the failed handshake); released exactly once.
+    std::atomic<bool> moolai_counted{false};
+    std::string moolai_address;  // remote IP, set with moolai_counted
+    // The opening handshake is over (opened, failed or plain HTTP): no longer
+    // counts against max_pending_handshakes.
+    std::atomic<bool> moolai_settled{false};
 };
 
 // config::asio (multithreaded, strand per connection) plus our connection state.
@@ -105,6 +114,8 @@ struct WsServer::Impl {
     std::optional<asio::io_service::strand> control;  // accept loop, timers, stop
     std::optional<asio::steady_timer> backoff_timer;
     std::optional<asio::steady_timer> sweep_timer;
+    std::optional<asio::steady_timer> admission_timer;  // re-checks a paused accept loop
+    std::optional<asio::steady_timer> deadline_timer;   // admit deadline sweep
 
     // id -> connection, sharded to keep send() from contending on one
     // mutex. From on_open to on_close (or stop()): what keeps the close
@@ -115,6 +126,23 @@ struct WsServer::Impl {
     };
     std::array<Shard, kShards> shards;
     std::atomic<size_t> count{0};
+
+    // Caps: connections counted from validation to close, and per address.
+    std::atomic<size_t> occupied{0};
+    std::mutex address_m;
+    std::unordered_map<std::string, uint32_t> per_address;
+
+    // Admission (control strand only): accepted sockets still in their
+    // opening handshake, and whether the accept loop waits for them.
+    std::vector<std::weak_ptr<Server::connection_type>> handshaking;
+    bool accept_paused = false;
+
+    // Opened connections in opening order, until their admit deadline.
+    std::mutex unadmitted_m;
+    std::deque<std::pair<int64_t, std::weak_ptr<Server::connection_type>>> unadmitted;
+
+    std::atomic<uint64_t> refused_capacity{0}, refused_per_address{0}, closed_admit_deadline{0},
+        closed_slow_consumer{0}, accept_pauses{0}, accept_errors{0};
     std::atomic<bool> stopping{false};
     std::atomic<uint16_t> bound_port{0};
 
@@ -164,12 +192,71 @@ struct WsServer::Impl {
         return u;
     }
 
-    static void reject(const ConnPtr& con, int status) {
+    static void reject(const ConnPtr& con, int status, const std::string& code = "",
+                       const std::string& message = "") {
         const auto st = static_cast<ws::http::status_code::value>(status);
         con->set_status(st);
         const std::string reason = ws::http::status_code::get_string(st);
-        con->set_body(http_error_body(http_error_code(status), reason));
+        con->set_body(http_error_body(code.empty() ? http_error_code(status) : code,
+                                      message.empty() ? reason : message));
         con->append_header("Content-Type", "application/json");
+    }
+
+    static std::string address_of(Server::connection_type& con) {
+        boost::system::error_code ec;
+        const auto ep = con.get_raw_socket().remote_endpoint(ec);
+        return ec ? std::string() : ep.address().to_string();
+    }
+
+    // Counts `con` against the caps; 0, or the HTTP status that refuses it.
+    int reserve(Server::connection_type& con) {
+        if (opt.max_connections > 0) {
+            size_t now = occupied.load();
+            do {
+                if (now >= opt.max_connections) {
+                    refused_capacity.fetch_add(1, std::memory_order_relaxed);
+                    return 503;
+                }
+            } while (!occupied.compare_exchange_weak(now, now + 1));
+        } else {
+            occupied.fetch_add(1);
+        }
+        if (opt.max_connections_per_address > 0) {
+            std::string address = address_of(con);
+            std::lock_guard<std::mutex> lk(address_m);
+            uint32_t& n = per_address[address];
+            if (n >= opt.max_connections_per_address) {
+                occupied.fetch_sub(1);
+                refused_per_address.fetch_add(1, std::memory_order_relaxed);
+                return 429;
+            }
+            ++n;
+            con.moolai_address = std::move(address);
+        }
+        con.moolai_counted.store(true);
+        return 0;
+    }
+
+    void release(Server::connection_type& con) {
+        if (!con.moolai_counted.exchange(false)) return;
+        occupied.fetch_sub(1);
+        if (opt.max_connections_per_address == 0) return;
+        std::lock_guard<std::mutex> lk(address_m);
+        auto it = per_address.find(con.moolai_address);
+        if (it != per_address.end() && --it->second == 0) per_address.erase(it);
+    }
+
+    void refuse_over_cap(const ConnPtr& con, int status) {
+        if (status == 503) {
+            reject(con, 503, "too_many_connections",
+                   "this server holds its maximum of " + std::to_string(opt.max_connections) +
+                       " connections; retry later or connect to another host");
+        } else {
+            reject(con, 429, "too_many_connections_from_address",
+                   "at most " + std::to_string(opt.max_connections_per_address) +
+                       " connections from one address; retry later");
+        }
+        con->append_header("Retry-After", "5");
     }
 
     // --- handlers (each runs in its connection's strand) ---
@@ -183,6 +270,9 @@ struct WsServer::Impl {
         if (route >= 0) con->moolai_route = static_cast<uint32_t>(route);
         if (route < 0) {
             status = 404;
+        } else if (const int refused = reserve(*con); refused != 0) {
+            refuse_over_cap(con, refused);
+            return false;
         } else if (const WsHandlers& h = routes[con->moolai_route].h; h.on_validate) {
             try {
                 status = h.on_validate(up);
@@ -192,6 +282,7 @@ struct WsServer::Impl {
             }
         }
         if (status == 0) return true;
+        release(*con);
         if (status < 400 || status > 599) status = 403;  // a "reject" must be an error status
         reject(con, status);
         return false;
@@ -200,8 +291,17 @@ struct WsServer::Impl {
     // Plain HTTP (no upgrade) to this port: JSON error instead of websocketpp's default.
     void on_http(ws::connection_hdl hdl) {
         if (ConnPtr con = con_of(hdl)) {
+            con->moolai_settled.store(true);
             const std::string& res = con->get_resource();
             reject(con, route_of(res.substr(0, res.find('?'))) >= 0 ? 426 : 404);
+        }
+    }
+
+    // The opening handshake failed after validation (or was refused by it).
+    void on_fail(ws::connection_hdl hdl) {
+        if (ConnPtr con = con_of(std::move(hdl))) {
+            con->moolai_settled.store(true);
+            release(*con);
         }
     }
 
@@ -211,7 +311,13 @@ struct WsServer::Impl {
         const ConnectionId id = g_next_connection_id.fetch_add(1);
         con->id_ = id;
         con->server_ = self;
-        con->moolai_last_rx_ms.store(now_ms(), std::memory_order_relaxed);
+        con->moolai_settled.store(true);
+        const int64_t opened = now_ms();
+        con->moolai_last_rx_ms.store(opened, std::memory_order_relaxed);
+        if (opt.admit_deadline_ms > 0) {
+            std::lock_guard<std::mutex> lk(unadmitted_m);
+            unadmitted.emplace_back(opened, con);
+        }
         {
             Shard& s = shard(id);
             std::lock_guard<std::mutex> lk(s.m);
@@ -268,6 +374,7 @@ struct WsServer::Impl {
             s.conns.erase(it);
         }
         count.fetch_sub(1);
+        release(*con);
         const WsHandlers& h = routes[con->moolai_route].h;
         if (!h.on_close) return;
         try {
@@ -323,10 +430,12 @@ struct WsServer::Impl {
                 } else {
                     con->terminate(e);
                 }
-                control->post([this, failed = bool(e)] {
+                control->post([this, con, failed = bool(e)] {
                     if (!failed) {
-                        accept_next();
+                        if (opt.max_pending_handshakes > 0) handshaking.push_back(con);
+                        accept_or_wait();
                     } else if (!stopping.load() && server.is_listening()) {
+                        accept_errors.fetch_add(1, std::memory_order_relaxed);
                         backoff_timer->expires_after(std::chrono::milliseconds(100));
                         backoff_timer->async_wait(
                             control->wrap([this](const boost::system::error_code& te) {
@@ -337,6 +446,76 @@ struct WsServer::Impl {
             },
             ec);
         if (ec) con->terminate(ec);
+    }
+
+    // Admission (control strand): accepts the next socket unless
+    // max_pending_handshakes are still in their opening handshake; then
+    // looks again every 5 ms. Waiting clients stay in the listen backlog.
+    void accept_or_wait() {
+        if (opt.max_pending_handshakes > 0 && handshaking.size() >= opt.max_pending_handshakes) {
+            handshaking.erase(std::remove_if(handshaking.begin(), handshaking.end(),
+                                             [](const std::weak_ptr<Server::connection_type>& w) {
+                                                 const ConnPtr c = w.lock();
+                                                 return !c || c->moolai_settled.load();
+                                             }),
+                              handshaking.end());
+            if (handshaking.size() >= opt.max_pending_handshakes) {
+                if (!accept_paused) accept_pauses.fetch_add(1, std::memory_order_relaxed);
+                accept_paused = true;
+                admission_timer->expires_after(std::chrono::milliseconds(5));
+                admission_timer->async_wait(
+                    control->wrap([this](const boost::system::error_code& te) {
+                        if (!te && !stopping.load()) accept_or_wait();
+                    }));
+                return;
+            }
+        }
+        accept_paused = false;
+        accept_next();
+    }
+
+    // Closes the connections that were not admit()ted within the deadline.
+    // Opening order is deadline order, so only the expired front is looked at.
+    void arm_deadline_sweep() {
+        const int period = std::clamp(opt.admit_deadline_ms / 4, 10, 250);
+        deadline_timer->expires_after(std::chrono::milliseconds(period));
+        deadline_timer->async_wait(control->wrap([this](const boost::system::error_code& ec) {
+            if (ec || stopping.load()) return;
+            close_unadmitted(now_ms());
+            arm_deadline_sweep();
+        }));
+    }
+
+    void close_unadmitted(int64_t now) {
+        std::vector<ConnPtr> late;
+        {
+            std::lock_guard<std::mutex> lk(unadmitted_m);
+            while (!unadmitted.empty() && now - unadmitted.front().first >= opt.admit_deadline_ms) {
+                if (ConnPtr c = unadmitted.front().second.lock(); c && !c->admitted())
+                    late.push_back(std::move(c));
+                unadmitted.pop_front();
+            }
+        }
+        for (const ConnPtr& c : late) {
+            if (c->get_state() != ws::session::state::open) continue;
+            closed_admit_deadline.fetch_add(1, std::memory_order_relaxed);
+            close_con(c, ws::close::status::policy_violation, opt.admit_deadline_reason);
+        }
+    }
+
+    // A send over max_send_buffer_bytes: refused, and the reader cut.
+    bool send_to_reader(Server::connection_type& con, std::string_view text) {
+        if (opt.max_send_buffer_bytes > 0 &&
+            con.get_buffered_amount() > opt.max_send_buffer_bytes) {
+            if (opt.close_slow_consumers && con.get_state() == ws::session::state::open) {
+                closed_slow_consumer.fetch_add(1, std::memory_order_relaxed);
+                close_con(con.get_shared(), ws::close::status::policy_violation,
+                          "slow consumer: over " + std::to_string(opt.max_send_buffer_bytes) +
+                              " bytes waiting to be read");
+            }
+            return false;
+        }
+        return !con.send(text.data(), text.size(), ws::frame::opcode::text);
     }
 
     // Pings connections that were silent for ping_interval_ms. Never pings a
@@ -381,6 +560,8 @@ struct WsServer::Impl {
         server.stop_listening(ec);
         backoff_timer->cancel();
         sweep_timer->cancel();
+        admission_timer->cancel();
+        deadline_timer->cancel();
         std::vector<ConnPtr> all;
         for (Shard& s : shards) {
             std::lock_guard<std::mutex> lk(s.m);
@@ -435,7 +616,7 @@ WsServer::WsServer(WsOptions options) : impl_(std::make_unique<Impl>(this, std::
     }
     s.init_asio();
     s.set_reuse_addr(true);
-    s.set_listen_backlog(512);
+    s.set_listen_backlog(o.listen_backlog);
     s.set_max_message_size(o.max_message_bytes);
     s.set_max_http_body_size(64 * 1024);  // upgrade requests carry no body
     s.set_open_handshake_timeout(o.handshake_timeout_ms);
@@ -445,6 +626,7 @@ WsServer::WsServer(WsOptions options) : impl_(std::make_unique<Impl>(this, std::
     s.set_validate_handler([&m](ws::connection_hdl hdl) { return m.on_validate(hdl); });
     s.set_http_handler([&m](ws::connection_hdl hdl) { m.on_http(hdl); });
     s.set_open_handler([&m](ws::connection_hdl hdl) { m.on_open(hdl); });
+    s.set_fail_handler([&m](ws::connection_hdl hdl) { m.on_fail(hdl); });
     s.set_close_handler([&m](ws::connection_hdl hdl) { m.on_close(hdl); });
     s.set_message_handler(
         [&m](ws::connection_hdl hdl, Server::message_ptr msg) { m.on_message(hdl, msg); });
@@ -459,6 +641,8 @@ WsServer::WsServer(WsOptions options) : impl_(std::make_unique<Impl>(this, std::
     m.control.emplace(s.get_io_service());
     m.backoff_timer.emplace(s.get_io_service());
     m.sweep_timer.emplace(s.get_io_service());
+    m.admission_timer.emplace(s.get_io_service());
+    m.deadline_timer.emplace(s.get_io_service());
 }
 
 WsServer::~WsServer() {
@@ -484,6 +668,7 @@ void WsServer::start() {
 
     m.accept_next();
     if (m.opt.ping_interval_ms > 0) m.control->post([&m] { m.arm_sweep(); });
+    if (m.opt.admit_deadline_ms > 0) m.control->post([&m] { m.arm_deadline_sweep(); });
     m.running = m.opt.threads;
     for (unsigned i = 0; i < m.opt.threads; ++i) m.threads.emplace_back([&m] { m.run_thread(); });
 }
@@ -530,19 +715,9 @@ uint16_t WsServer::port() const {
     return impl_->bound_port.load();
 }
 
-namespace {
-
-bool send_text(Server::connection_type& con, const WsOptions& opt, std::string_view text) {
-    if (opt.max_send_buffer_bytes && con.get_buffered_amount() > opt.max_send_buffer_bytes)
-        return false;
-    return !con.send(text.data(), text.size(), ws::frame::opcode::text);
-}
-
-}  // namespace
-
 bool WsServer::send(ConnectionId id, std::string_view text) {
     ConnPtr con = impl_->find(id);
-    return con && send_text(*con, impl_->opt, text);
+    return con && impl_->send_to_reader(*con, text);
 }
 
 void WsServer::close(ConnectionId id, uint16_t code, std::string_view reason) {
@@ -568,6 +743,19 @@ size_t WsServer::connection_count() const {
     return impl_->count.load();
 }
 
+WsStats WsServer::stats() const {
+    const Impl& m = *impl_;
+    WsStats st;
+    st.connections = m.count.load();
+    st.refused_capacity = m.refused_capacity.load();
+    st.refused_per_address = m.refused_per_address.load();
+    st.closed_admit_deadline = m.closed_admit_deadline.load();
+    st.closed_slow_consumer = m.closed_slow_consumer.load();
+    st.accept_pauses = m.accept_pauses.load();
+    st.accept_errors = m.accept_errors.load();
+    return st;
+}
+
 // ---------------------------------------------------------------- WsConnection
 // The object is the ConnState base of a websocketpp connection (see Config).
 
@@ -585,7 +773,7 @@ WsUpgrade WsConnection::upgrade() const {
 }
 
 bool WsConnection::send(std::string_view text) {
-    return send_text(*as_con(this), server_->impl_->opt, text);
+    return server_->impl_->send_to_reader(*as_con(this), text);
 }
 
 void WsConnection::close(uint16_t code, std::string_view reason) {

@@ -2,6 +2,7 @@
 // WebSocket server (websocketpp + Boost.Asio, non-TLS) behind a pimpl, so that
 // only ws_server.cpp pays websocketpp's 6-10 s compile cost.
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -28,10 +29,31 @@ struct WsOptions {
     // longer than pong_timeout_ms: each ping cancels the previous pong timer.
     int ping_interval_ms = 0;
     int pong_timeout_ms = 10000;
-    // send() refuses (returns false) while this much is already queued for a
-    // slow reader; 0 = no limit.
+    // A send while this much is already queued for the reader is refused
+    // (returns false) and, with close_slow_consumers, the connection is
+    // closed with 1008: a reader this far behind would only fall further
+    // behind, and its backlog is memory. 0 = no limit.
     size_t max_send_buffer_bytes = 16u << 20;
-    NetLogger logger;  // optional; errors and warnings of this server
+    bool close_slow_consumers = true;
+
+    // Connection hygiene. Caps are checked at the upgrade, before any
+    // handler runs: beyond max_connections (all paths together) the upgrade
+    // is refused with 503, beyond max_connections_per_address (one remote IP)
+    // with 429, both with Retry-After and a JSON error naming the limit.
+    // 0 = no cap.
+    size_t max_connections = 0;
+    size_t max_connections_per_address = 0;
+    // A connection not admit()ted this long after it opened is closed with
+    // 1008 and admit_deadline_reason. 0 = no deadline.
+    int admit_deadline_ms = 0;
+    std::string admit_deadline_reason = "not admitted in time";
+    // Admission: at most this many accepted sockets in their opening
+    // handshake at once. Beyond it the accept loop pauses, so newer clients
+    // wait in the kernel's listen backlog (deferred, not refused) until
+    // handshakes finish. 0 = no limit.
+    size_t max_pending_handshakes = 512;
+    int listen_backlog = 4096;  // the kernel caps it at net.core.somaxconn
+    NetLogger logger;           // optional; errors and warnings of this server
 };
 
 // What the client asked for in its upgrade request.
@@ -61,6 +83,10 @@ public:
     // through these). Expires when the connection is gone; lock() it per send
     // rather than keeping it locked, which would keep the connection's memory.
     std::weak_ptr<WsConnection> handle();
+    // Any thread. The connection did what it was let in for (an orchestrator
+    // registered, a dashboard subscribed): admit_deadline_ms no longer applies.
+    void admit() noexcept { admitted_.store(true, std::memory_order_relaxed); }
+    bool admitted() const noexcept { return admitted_.load(std::memory_order_relaxed); }
 
     // The handlers' own state for this connection, kept until it is gone.
     // From this connection's handlers only (they never run concurrently).
@@ -89,6 +115,7 @@ private:
 
     ConnectionId id_ = 0;
     WsServer* server_ = nullptr;
+    std::atomic<bool> admitted_{false};
     std::shared_ptr<void> context_;
     const void* context_type_ = nullptr;
 };
@@ -114,6 +141,17 @@ struct WsHandlers {
     std::function<void(WsConnection&, uint16_t close_code)> on_close;
     // Optional; the default closes the connection with 1001 (going away).
     std::function<void(WsConnection&)> on_pong_timeout;
+};
+
+// What the server refused or cut since it started (for metrics).
+struct WsStats {
+    size_t connections = 0;            // open now
+    uint64_t refused_capacity = 0;     // upgrades refused: max_connections
+    uint64_t refused_per_address = 0;  // upgrades refused: max_connections_per_address
+    uint64_t closed_admit_deadline = 0;
+    uint64_t closed_slow_consumer = 0;
+    uint64_t accept_pauses = 0;  // times the accept loop waited for handshakes to finish
+    uint64_t accept_errors = 0;  // failed accepts (EMFILE, ...), each followed by a 100 ms pause
 };
 
 class WsServer {
@@ -157,6 +195,7 @@ public:
     // runs is dropped. Exceptions are logged.
     bool post(ConnectionId id, std::function<void(WsConnection&)> task);
     size_t connection_count() const;
+    WsStats stats() const;
 
 private:
     friend class WsConnection;

@@ -344,6 +344,7 @@ void WsProtocol::complete_register(WsConnection& c, Session& s,
     if (previous != 0 && previous != c.id())
         d_.server.close(previous, 1000, "replaced by a newer connection");
     s.orchestrator = o;
+    c.admit();  // registered: the register deadline no longer applies
     s.processed_ack = heartbeat_ack(o->id, true);
     s.unprocessed_ack = heartbeat_ack(o->id, false);
     c.send(json{{"type", "provisioning"},

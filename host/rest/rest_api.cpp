@@ -9,6 +9,7 @@
 #include "common/rfc3339.hpp"
 #include "events/event_stream.hpp"
 #include "fleet/fleet_state.hpp"
+#include "net/ws_server.hpp"
 #include "observability/log.hpp"
 #include "observability/metrics.hpp"
 #include "plugins/plugin_set.hpp"
@@ -122,6 +123,33 @@ void update_fleet_gauges(const Context& ctx) {
         ->set(static_cast<double>(connected));
     m.gauge("moolai_event_stream_subscribers", "Dashboard event streams subscribed")
         ->set(static_cast<double>(ctx.stream.subscribers()));
+
+    const WsStats ws = ctx.ws_server.stats();
+    m.gauge("moolai_ws_connections", "Open WebSocket connections (orchestrators and dashboards)")
+        ->set(static_cast<double>(ws.connections));
+    const auto refused = [&m](const char* reason, uint64_t n) {
+        m.counter_with("moolai_ws_refused_total", "WebSocket upgrades refused by a connection cap",
+                       std::string("reason=\"") + reason + "\"")
+            ->set(static_cast<double>(n));
+    };
+    refused("capacity", ws.refused_capacity);
+    refused("per_address", ws.refused_per_address);
+    const auto closed = [&m](const char* reason, uint64_t n) {
+        m.counter_with("moolai_ws_closed_total", "WebSocket connections the server cut",
+                       std::string("reason=\"") + reason + "\"")
+            ->set(static_cast<double>(n));
+    };
+    closed("register_deadline", ws.closed_admit_deadline);
+    closed("slow_consumer", ws.closed_slow_consumer);
+    m.counter("moolai_ws_accept_pauses_total",
+              "Times the WebSocket accept loop waited for opening handshakes to finish")
+        ->set(static_cast<double>(ws.accept_pauses));
+    m.counter("moolai_ws_accept_errors_total",
+              "Failed WebSocket accepts (EMFILE, ...), each followed by a 100 ms pause")
+        ->set(static_cast<double>(ws.accept_errors));
+    m.counter("moolai_rest_accept_errors_total",
+              "Failed REST accepts (EMFILE, ...), each followed by a 100 ms pause")
+        ->set(static_cast<double>(ctx.rest_server.accept_errors()));
 }
 
 HttpResponse render_metrics(const Context& ctx) {

@@ -13,6 +13,7 @@ class EventBus;
 class EventStream;
 class FleetState;
 class WsProtocol;
+class WsServer;
 class Log;
 class LoginThrottle;
 class MessageDelivery;
@@ -33,6 +34,8 @@ struct Context {
     MessageDelivery& delivery;
     LoginThrottle& throttle;
     const EventStream& stream;
+    const WsServer& ws_server;      // its refusals and cuts, for /metrics
+    const RestServer& rest_server;  // its failed accepts, for /metrics
     uint16_t ws_port;    // the bound WebSocket port, told to the dashboard
     uint16_t rest_port;  // the bound REST port: a page served from another port is proxied
     int dashboard_poll_ms;

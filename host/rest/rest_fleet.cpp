@@ -70,6 +70,12 @@ HttpResponse put_independence(const Context& ctx, const HttpRequest& req, const 
           old_text, new_text);
     ctx.events.publish(Event::about(MOOLAI_EVENT_INDEPENDENCE_CHANGED, o->organization_id, o->id,
                                     old_text, new_text, who.username));
+    // A connected orchestrator that leaves independence is alive now: its
+    // next heartbeat may be an interval away, and until then every page
+    // would read "inactive" next to "connected".
+    if (!wanted && pushed && ctx.fleet.record_heartbeat(o, now_unix_ms()))
+        ctx.events.publish(Event::about(MOOLAI_EVENT_STATUS_CHANGED, o->organization_id, o->id,
+                                        "inactive", "active", "system"));
     if (!wanted) ctx.delivery.redeliver(o->id);  // held messages go out now
     ctx.log.info("independence of \"" + o->id + "\" " + old_text + " -> " + new_text + " by " +
                      who.username + (pushed ? " (pushed)" : " (not connected)"),

@@ -36,15 +36,16 @@ protected:
             if (!f) break;
             const json e = json::parse(*f);
             EXPECT_EQ(e["type"], "event") << e;
-            out.insert(e["kind"].get<std::string>() + ":" + e["orchestrator_id"].get<std::string>());
+            out.insert(e["kind"].get<std::string>() + ":" +
+                       e["orchestrator_id"].get<std::string>());
         }
         return out;
     }
     std::string status_of(const std::string& id) {
-        const json d = json::parse(http_request(port(), "GET",
-                                                "/api/v1/controller/orchestrators?search=" + id,
-                                                "", bearer(admin))
-                                       .body)["data"];
+        const json d =
+            json::parse(http_request(port(), "GET", "/api/v1/controller/orchestrators?search=" + id,
+                                     "", bearer(admin))
+                            .body)["data"];
         return d["total"] == 1 ? d["items"][0]["status"].get<std::string>() : "missing";
     }
 };
@@ -94,17 +95,18 @@ TEST_F(Live, EventStreamIsScopedToTheCallersOrganization) {
     EXPECT_EQ(recent_root["data"]["items"][0]["kind"], "independence_changed");
     EXPECT_EQ(recent_root["data"]["items"][0]["actor"], "root");
     EXPECT_EQ(recent_root["data"]["items"][0]["new_value"], "true");
-    const json recent_alice = json::parse(
-        http_request(port(), "GET", "/api/v1/internal/events", "", bearer(alice)).body);
+    const json recent_alice =
+        json::parse(http_request(port(), "GET", "/api/v1/internal/events", "", bearer(alice)).body);
     ASSERT_GE(recent_alice["data"]["total"], 2) << recent_alice;
     for (const json& e : recent_alice["data"]["items"]) EXPECT_EQ(e["organization_id"], "tenant-a");
-    EXPECT_EQ(http_request(port(), "GET", "/api/v1/internal/events?limit=0", "", bearer(admin))
-                  .status,
-              400);
+    EXPECT_EQ(
+        http_request(port(), "GET", "/api/v1/internal/events?limit=0", "", bearer(admin)).status,
+        400);
 
     // A logout ends that user's stream (re-checked every 5 s); others stay.
-    ASSERT_EQ(http_request(port(), "POST", "/api/v1/internal/auth/logout", "", bearer(alice)).status,
-              200);
+    ASSERT_EQ(
+        http_request(port(), "POST", "/api/v1/internal/auth/logout", "", bearer(alice)).status,
+        200);
     const auto closed = alice_stream.wait_closed(8000ms);
     ASSERT_TRUE(closed.has_value());
     EXPECT_EQ(*closed, 1008);
@@ -148,8 +150,8 @@ TEST_F(Live, UiConfigMeAndFleetMetrics) {
     EXPECT_EQ(cfg["ws_port"], controller->ws_port());
     EXPECT_EQ(cfg["events_path"], "/api/v1/events");
     EXPECT_EQ(cfg["poll_interval_ms"], 2500) << "MOOLAI_DASHBOARD_POLL_MS";
-    const json me =
-        json::parse(http_request(port(), "GET", "/api/v1/internal/auth/me", "", bearer(admin)).body);
+    const json me = json::parse(
+        http_request(port(), "GET", "/api/v1/internal/auth/me", "", bearer(admin)).body);
     EXPECT_EQ(me["user"]["username"], "root");
     EXPECT_EQ(me["user"]["role"], "superadmin");
     EXPECT_EQ(http_request(port(), "GET", "/api/v1/internal/auth/me").status, 401);
@@ -199,7 +201,8 @@ TEST_F(Live, AnImmediateAckIsNeverOverwrittenBySent) {
     for (int i = 0; i < kMessages; ++i) {
         HttpResult made = http_request(
             port(), "POST", "/api/v1/internal/orchestrators/ack-1/messages",
-            json{{"message_type", "recommendation"}, {"content", "tip " + std::to_string(i)}}.dump(),
+            json{{"message_type", "recommendation"}, {"content", "tip " + std::to_string(i)}}
+                .dump(),
             bearer(admin));
         ASSERT_EQ(made.status, 201) << made.body;
         ids.push_back(json::parse(made.body)["message_id"].get<std::string>());
@@ -228,8 +231,7 @@ TEST_F(Live, AnImmediateAckIsNeverOverwrittenBySent) {
         std::this_thread::sleep_for(50ms);  // poll interval, not a wait for a result
     } while (std::chrono::steady_clock::now() < deadline);
     ASSERT_EQ(listed["total"], kMessages) << listed;
-    for (const json& m : listed["data"])
-        EXPECT_EQ(m["delivery_state"], "acknowledged") << m;
+    for (const json& m : listed["data"]) EXPECT_EQ(m["delivery_state"], "acknowledged") << m;
 }
 
 // HEARTBEAT_POKER_ENABLED: a connection silent for one heartbeat interval is
@@ -257,6 +259,37 @@ TEST_F(Live, PokerClosesAndMarksDeadConnections) {
     EXPECT_GE(live.pings_received(), 1);
     EXPECT_FALSE(live.wait_closed(100ms).has_value()) << "answers pings: kept";
     EXPECT_EQ(status_of("p-live"), "active");
+}
+
+// Leaving independence marks a connected orchestrator active at once, not
+// at its next heartbeat (which may be an interval away).
+TEST_F(Live, LeavingIndependenceMarksAConnectedOrchestratorActiveAtOnce) {
+    start({{"HEARTBEAT_INTERVAL_SEC", "1"}, {"HEARTBEAT_TTL_SEC", "2"}});
+    const std::string token = issue(port(), admin, "acme", "ind-1");
+    WsTestClient ws;
+    ASSERT_EQ(connect_and_register(ws, "ind-1", token)["type"], "provisioning");
+    ws.send(R"({"type":"i_am_alive"})");
+    ASSERT_EQ(next(ws)["processed"], true);
+    const std::string path = "/api/v1/internal/orchestrators/ind-1/independence";
+    ASSERT_EQ(http_request(port(), "PUT", path, R"({"is_independent":true})", bearer(admin)).status,
+              200);
+    ASSERT_EQ(next(ws)["type"], "stop_monitoring");
+    // Independent and silent: the TTL (2 s) turns it inactive underneath
+    // (listings say "independent" while the flag is set; the gauge counts
+    // the status itself).
+    ASSERT_TRUE(eventually(
+        [&] {
+            const std::string m = http_request(port(), "GET", "/metrics", "", bearer(admin)).body;
+            return m.find("\nmoolai_orchestrators_active 0\n") != std::string::npos;
+        },
+        10s));
+
+    ASSERT_EQ(
+        http_request(port(), "PUT", path, R"({"is_independent":false})", bearer(admin)).status,
+        200);
+    // No heartbeat sent: the answer to the PUT already made it active.
+    EXPECT_EQ(status_of("ind-1"), "active");
+    EXPECT_EQ(next(ws)["type"], "config_update");
 }
 
 }  // namespace

@@ -67,6 +67,10 @@ protected:
     }
 };
 
+// The issue's fault: 30 s of outage under heartbeats, usage reports and
+// admin traffic -- reads answered from memory, writes 503 with Retry-After,
+// dashboard subscribes that need storage (they must not hold an io thread),
+// no orchestrator disconnected, every report stored afterwards.
 TEST_F(StorageOutage, HeartbeatAcksFlowAndEveryUsageReportLandsAfterwards) {
     start();
     const std::string token = issue(port(), admin, "outage-org", "outage-1");
@@ -75,13 +79,35 @@ TEST_F(StorageOutage, HeartbeatAcksFlowAndEveryUsageReportLandsAfterwards) {
     const std::string period = this_hour();
 
     ASSERT_EQ(run_pg_ctl("stop"), 0);
-    // About 10 s of outage at the issue's rate (20 reports a second): each
-    // round a report and a heartbeat, whose ack must come within 1 s.
-    int sent = 0;
+    // 30 s of outage at the issue's rate (20 reports a second): each round a
+    // report and a heartbeat, whose ack must come within 1 s.
+    int sent = 0, rounds = 0, reads_ok = 0, writes_503 = 0, subscribes_1013 = 0;
+    std::vector<std::unique_ptr<WsTestClient>> dashboards;
     auto slowest = Clock::duration::zero();
-    const auto outage_end = Clock::now() + 10s;
+    const auto outage_end = Clock::now() + 30s;
     auto next_round = Clock::now();
     while (Clock::now() < outage_end) {
+        if (++rounds % 20 == 0) {  // admin traffic, once a second
+            HttpResult read = http_request(port(), "GET", "/api/v1/controller/orchestrators", "",
+                                           bearer(admin), 5000);
+            reads_ok += read.status == 200;
+            HttpResult write = http_request(
+                port(), "POST", "/api/v1/internal/organizations",
+                json{{"organization_id", "during-" + std::to_string(rounds)}, {"name", "x"}}.dump(),
+                bearer(admin), 5000);
+            EXPECT_EQ(write.status, 503) << write.body;
+            EXPECT_EQ(write.body.find("5432"), std::string::npos)
+                << "names no port: " << write.body;
+            writes_503 += write.status == 503 && !write.header("retry-after").empty();
+            // A session storage has never seen: its check needs storage.
+            auto d = std::make_unique<WsTestClient>();
+            if (d->connect(url("/api/v1/events"))) {
+                d->send(json{{"type", "subscribe"}, {"token", "unknown-" + std::to_string(rounds)}}
+                            .dump());
+                dashboards.push_back(std::move(d));
+            }
+        }
+
         ASSERT_TRUE(ws.send(usage_report(period)));
         ++sent;
         const auto asked = Clock::now();
@@ -98,6 +124,13 @@ TEST_F(StorageOutage, HeartbeatAcksFlowAndEveryUsageReportLandsAfterwards) {
         std::this_thread::sleep_until(next_round);  // the reporting rate, not a wait for a result
     }
     EXPECT_LT(slowest, 1s);
+    const int admin_rounds = rounds / 20;
+    EXPECT_GE(reads_ok, admin_rounds - 1) << "reads are answered from memory";
+    EXPECT_GE(writes_503, admin_rounds - 1) << "writes answer 503 with Retry-After";
+    for (auto& d : dashboards)
+        subscribes_1013 += d->wait_closed(10s) == std::optional<uint16_t>(1013);
+    EXPECT_EQ(subscribes_1013, static_cast<int>(dashboards.size()))
+        << "a subscribe that cannot be checked is told to come back later";
     // The reports really met a stopped database (they were queued, not stored).
     EXPECT_NE(controller->log().find("storage unavailable: orchestrator writes are queued"),
               std::string::npos)
@@ -112,6 +145,36 @@ TEST_F(StorageOutage, HeartbeatAcksFlowAndEveryUsageReportLandsAfterwards) {
     ws.send(R"({"type":"request_status"})");
     EXPECT_EQ(next(ws)["type"], "status");
     EXPECT_NE(controller->log().find("storage available again"), std::string::npos);
+    // Writes succeed again.
+    EXPECT_TRUE(eventually(
+        [&] {
+            return http_request(port(), "POST", "/api/v1/internal/organizations",
+                                json{{"organization_id", "after-outage"}, {"name", "x"}}.dump(),
+                                bearer(admin))
+                       .status == 201;
+        },
+        30s));
+}
+
+// SIGTERM while storage is down: orchestrators are told 1001 (going away)
+// at once, and the process exits within a bound although its queued writes
+// cannot land (they are counted as lost in the log).
+TEST_F(StorageOutage, SigtermWithStorageDownExitsWithinItsBound) {
+    start();
+    const std::string token = issue(port(), admin, "term-org", "term-1");
+    WsTestClient ws;
+    ASSERT_EQ(connect_and_register(ws, "term-1", token)["type"], "provisioning");
+    ASSERT_EQ(run_pg_ctl("stop"), 0);
+    for (int i = 0; i < 20; ++i) ASSERT_TRUE(ws.send(usage_report(this_hour())));
+    ws.send(R"({"type":"i_am_alive"})");
+    ASSERT_EQ(next(ws, 2000)["type"], "heartbeat_ack");
+
+    const auto t0 = Clock::now();
+    const int code = controller->stop(30s);
+    const auto took = Clock::now() - t0;
+    EXPECT_EQ(code, 0) << controller->log();
+    EXPECT_LT(took, 15s) << controller->log();
+    EXPECT_EQ(ws.wait_closed(1s), std::optional<uint16_t>(1001));
 }
 
 TEST_F(StorageOutage, AFullQueueAnswersBusyAndKeepsWhatItTook) {

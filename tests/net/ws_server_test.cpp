@@ -482,3 +482,144 @@ TEST(WsServer, AHandleSendsFromAnotherThreadAndExpiresWithTheConnection) {
         std::this_thread::sleep_for(milliseconds(10));  // polling an observable, bounded
     EXPECT_TRUE(handle.expired());
 }
+
+// ------------------------------------------------------------ hygiene (#13)
+
+namespace {
+
+// A client that upgrades on a raw socket and then reads nothing more: the
+// slow consumer. Returns the socket, -1 when the upgrade failed.
+int raw_upgrade(uint16_t port, const std::string& path = "/ws") {
+    const int fd = moolai::test::tcp_connect(port);
+    if (fd < 0) return -1;
+    const std::string req = "GET " + path +
+                            " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                            "Sec-WebSocket-Version: 13\r\n\r\n";
+    if (::write(fd, req.data(), req.size()) != static_cast<ssize_t>(req.size())) {
+        ::close(fd);
+        return -1;
+    }
+    std::string got;
+    char c = 0;
+    while (got.find("\r\n\r\n") == std::string::npos && ::read(fd, &c, 1) == 1) got.push_back(c);
+    if (got.rfind("HTTP/1.1 101", 0) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+}  // namespace
+
+TEST(WsServer, CapsRefuseUpgradesWith503And429AndFreeTheirPlaceOnClose) {
+    Events ev;
+    WsOptions o = local_options();
+    o.max_connections = 3;
+    WsServer server(o, echo_handlers(ev));
+    server.start();
+    WsTestClient a, b, c, d;
+    ASSERT_TRUE(a.connect(url(server)));
+    ASSERT_TRUE(b.connect(url(server)));
+    ASSERT_TRUE(c.connect(url(server)));
+    ASSERT_FALSE(d.connect(url(server)));
+    EXPECT_EQ(d.http_status(), 503);
+    const auto body = nlohmann::json::parse(d.http_body(), nullptr, false);
+    EXPECT_EQ(body["error"]["code"], "too_many_connections") << d.http_body();
+    EXPECT_NE(body["error"]["message"].get<std::string>().find("3 connections"), std::string::npos);
+    EXPECT_EQ(server.stats().refused_capacity, 1u);
+
+    a.close();
+    ASSERT_TRUE(ev.wait([&] { return ev.closed.size() == 1; }));
+    WsTestClient e;
+    EXPECT_TRUE(e.connect(url(server))) << "a closed connection frees its place";
+
+    WsOptions p = local_options();
+    p.max_connections_per_address = 2;
+    Events ev2;
+    WsServer per_address(p, echo_handlers(ev2));
+    per_address.start();
+    WsTestClient f, g, h;
+    ASSERT_TRUE(f.connect(url(per_address)));
+    ASSERT_TRUE(g.connect(url(per_address)));
+    ASSERT_FALSE(h.connect(url(per_address)));
+    EXPECT_EQ(h.http_status(), 429);
+    EXPECT_NE(h.http_body().find("too_many_connections_from_address"), std::string::npos);
+    EXPECT_EQ(per_address.stats().refused_per_address, 1u);
+    // A refused upgrade holds no place: after one closes, the next gets in.
+    f.close();
+    ASSERT_TRUE(ev2.wait([&] { return ev2.closed.size() == 1; }));
+    WsTestClient i;
+    EXPECT_TRUE(i.connect(url(per_address)));
+}
+
+TEST(WsServer, ConnectionsNotAdmittedWithinTheDeadlineAreClosedWith1008) {
+    Events ev;
+    WsOptions o = local_options();
+    o.admit_deadline_ms = 400;
+    o.admit_deadline_reason = "no register within 0.4 s";
+    WsHandlers h = echo_handlers(ev);
+    h.on_message = [](WsConnection& c, std::string_view msg) {
+        if (msg == "let me in") c.admit();
+        c.send(msg);
+    };
+    WsServer server(o, h);
+    server.start();
+    WsTestClient silent, admitted;
+    ASSERT_TRUE(silent.connect(url(server)));
+    ASSERT_TRUE(admitted.connect(url(server)));
+    admitted.send("let me in");
+    ASSERT_EQ(admitted.receive(), std::optional<std::string>("let me in"));
+
+    EXPECT_EQ(silent.wait_closed(milliseconds(3000)), std::optional<uint16_t>(1008));
+    // The admitted one outlives the deadline by far.
+    EXPECT_FALSE(admitted.wait_closed(milliseconds(800)).has_value());
+    admitted.send("still here");
+    EXPECT_EQ(admitted.receive(), std::optional<std::string>("still here"));
+    EXPECT_EQ(server.stats().closed_admit_deadline, 1u);
+}
+
+TEST(WsServer, ASlowConsumerIsCutWhenItsSendBufferOverflows) {
+    Events ev;
+    WsOptions o = local_options();
+    o.max_send_buffer_bytes = 256 * 1024;
+    o.close_timeout_ms = 300;
+    WsServer server(o, echo_handlers(ev));
+    server.start();
+    const int fd = raw_upgrade(server.port());  // reads nothing after the upgrade
+    ASSERT_GE(fd, 0);
+    ASSERT_TRUE(ev.wait([&] { return ev.opened.size() == 1; }));
+    const ConnectionId id = ev.opened[0];
+    const std::string frame(64 * 1024, 'x');
+    int sent = 0;
+    while (sent < 4000 && server.send(id, frame)) ++sent;  // socket buffers, then ours
+    EXPECT_LT(sent, 4000) << "sends were never refused";
+    ASSERT_TRUE(ev.wait([&] { return ev.closed.count(id) == 1; }, milliseconds(5000)))
+        << "the slow reader was not cut";
+    EXPECT_EQ(server.stats().closed_slow_consumer, 1u);
+    ::close(fd);
+}
+
+TEST(WsServer, HandshakesBeyondCapacityAreDeferredNotRefused) {
+    Events ev;
+    WsOptions o = local_options();
+    o.max_pending_handshakes = 2;
+    o.handshake_timeout_ms = 600;
+    WsServer server(o, echo_handlers(ev));
+    server.start();
+    // Two sockets that never send their upgrade hold both handshake places.
+    const int s1 = moolai::test::tcp_connect(server.port());
+    const int s2 = moolai::test::tcp_connect(server.port());
+    ASSERT_GE(s1, 0);
+    ASSERT_GE(s2, 0);
+    // This client waits in the listen backlog until the silent ones time out.
+    WsTestClient late;
+    const auto t0 = Clock::now();
+    ASSERT_TRUE(late.connect(url(server), "", milliseconds(5000)));
+    EXPECT_GE(Clock::now() - t0, milliseconds(300)) << "was not deferred";
+    EXPECT_GE(server.stats().accept_pauses, 1u);
+    late.send("hi");
+    EXPECT_EQ(late.receive(), std::optional<std::string>("hi"));
+    ::close(s1);
+    ::close(s2);
+}

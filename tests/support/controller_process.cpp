@@ -7,6 +7,7 @@
 #include <fstream>
 #include <regex>
 #include <sstream>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -45,6 +46,9 @@ pid_t spawn(const std::vector<std::string>& args, const std::map<std::string, st
     for (auto& s : a) argv.push_back(s.data());
     argv.push_back(nullptr);
 
+    rlim_t nofile = 0;  // read before fork: the child only makes system calls
+    if (auto it = env.find("MOOLAI_TEST_NOFILE"); it != env.end())
+        nofile = static_cast<rlim_t>(std::stoul(it->second));
     const pid_t pid = fork();
     if (pid == 0) {
         const int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -57,6 +61,12 @@ pid_t spawn(const std::vector<std::string>& args, const std::map<std::string, st
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, nullptr);
+        // A low open-file limit for descriptor-exhaustion tests (soft and
+        // hard, so the controller cannot raise it back).
+        if (nofile > 0) {
+            const rlimit rl{nofile, nofile};
+            setrlimit(RLIMIT_NOFILE, &rl);
+        }
         execve(bin.c_str(), argv.data(), envp.data());
         _exit(127);
     }

@@ -35,6 +35,7 @@ public:
     uint16_t rest_port() const { return rest_port_; }
     uint16_t ws_port() const { return ws_port_; }
     const std::string& data_dir() const { return data_dir_; }
+    pid_t pid() const { return pid_; }
 
     // Sends `signal` (SIGTERM by default), then waits; returns the exit code
     // (-1 if it had to be killed).
