@@ -88,9 +88,14 @@ TEST_F(StorageOutage, HeartbeatAcksFlowAndEveryUsageReportLandsAfterwards) {
     auto next_round = Clock::now();
     while (Clock::now() < outage_end) {
         if (++rounds % 20 == 0) {  // admin traffic, once a second
-            HttpResult read = http_request(port(), "GET", "/api/v1/controller/orchestrators", "",
-                                           bearer(admin), 5000);
-            reads_ok += read.status == 200;
+            // Reads served from memory: the overview (marked degraded) and
+            // the live connections.
+            HttpResult overview = http_request(port(), "GET", "/api/v1/controller/overview", "",
+                                               bearer(admin), 5000);
+            HttpResult live = http_request(port(), "GET", "/api/v1/controller/orchestrators/live",
+                                           "", bearer(admin), 5000);
+            reads_ok += overview.status == 200 && live.status == 200 &&
+                        overview.body.find("\"degraded\":true") != std::string::npos;
             HttpResult write = http_request(
                 port(), "POST", "/api/v1/internal/organizations",
                 json{{"organization_id", "during-" + std::to_string(rounds)}, {"name", "x"}}.dump(),
@@ -158,7 +163,7 @@ TEST_F(StorageOutage, HeartbeatAcksFlowAndEveryUsageReportLandsAfterwards) {
 
 // SIGTERM while storage is down: orchestrators are told 1001 (going away)
 // at once, and the process exits within a bound although its queued writes
-// cannot land (they are counted as lost in the log).
+// cannot land (the log names how many were dropped).
 TEST_F(StorageOutage, SigtermWithStorageDownExitsWithinItsBound) {
     start();
     const std::string token = issue(port(), admin, "term-org", "term-1");
@@ -175,6 +180,8 @@ TEST_F(StorageOutage, SigtermWithStorageDownExitsWithinItsBound) {
     EXPECT_EQ(code, 0) << controller->log();
     EXPECT_LT(took, 15s) << controller->log();
     EXPECT_EQ(ws.wait_closed(1s), std::optional<uint16_t>(1001));
+    EXPECT_NE(controller->log().find("stopping with storage unavailable"), std::string::npos)
+        << controller->log();
 }
 
 TEST_F(StorageOutage, AFullQueueAnswersBusyAndKeepsWhatItTook) {
