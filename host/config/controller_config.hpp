@@ -45,6 +45,10 @@ struct ControllerConfig {
     // Orchestrator writes (usage, metadata, acks) waiting for storage before
     // new ones are refused with `busy`: how much of an outage is absorbed.
     size_t storage_queue_max = 100000;
+    // A message whose creation names no expiry is given this one: not
+    // acknowledged by then, it turns `expired` and is never sent again, so no
+    // message stays in delivery forever. 7 days: a week-end and more offline.
+    int64_t message_ttl_sec = 604800;
 };
 
 class ConfigError : public std::runtime_error {
