@@ -276,6 +276,9 @@ void Controller::start() {
     s.delivery->set_latency_histogram(s.metrics.histogram(
         "moolai_push_delivery_seconds",
         "Forwarding one accepted message: routing, rendering, sending, recording, seconds", ""));
+    MessageDelivery::Options delivery_options;
+    delivery_options.default_ttl_sec = s.config.message_ttl_sec;
+    s.delivery->set_options(delivery_options);
     StorageWriter::Options writer_options;
     writer_options.max_pending = s.config.storage_queue_max;
     s.writes = std::make_unique<StorageWriter>(

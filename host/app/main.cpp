@@ -51,6 +51,7 @@ Environment (overrides the config file):
   MOOLAI_DASHBOARD_POLL_MS (10000): how often the dashboard polls while its live stream is down
   MOOLAI_STORAGE_WAIT_SEC (60): how long start-up waits for unreachable storage (0 = fail at once)
   MOOLAI_STORAGE_QUEUE_MAX (100000): orchestrator writes held while storage is down; then `busy`
+  MOOLAI_MESSAGE_TTL_SEC (604800): a message not acknowledged by then expires, never sent again
 
 Probes (no credentials): GET /livez (the process answers), GET /readyz (503 until
 start-up is done and while storage is unreachable).

@@ -38,6 +38,7 @@ const char* kSchema = R"({
     "dashboard_poll_ms": {"type": "integer", "minimum": 1000, "maximum": 3600000},
     "storage_wait_sec": {"type": "integer", "minimum": 0, "maximum": 86400},
     "storage_queue_max": {"type": "integer", "minimum": 1, "maximum": 10000000},
+    "message_ttl_sec": {"type": "integer", "minimum": 1, "maximum": 31536000},
     "public_ws_url": {"type": "string"},
     "plugins": {"type": "array", "items": {"type": "object", "additionalProperties": false,
       "required": ["name"], "properties": {
@@ -144,6 +145,7 @@ ControllerConfig load_controller_config(const std::string& config_path,
     c.orchestrator_auth_open = file.value("orchestrator_auth", std::string("token")) == "open";
 
     // The environment names of the wire contract.
+    c.message_ttl_sec = file.value("message_ttl_sec", c.message_ttl_sec);
     if (!env("CONTROLLER_HOST").empty()) c.rest_host = c.ws_host = env("CONTROLLER_HOST");
     c.rest_port = static_cast<uint16_t>(env_int("CONTROLLER_PORT", 0, 65535, c.rest_port));
     c.ws_port = static_cast<uint16_t>(env_int("CONTROLLER_WS_PORT", 0, 65535, c.ws_port));
@@ -177,6 +179,7 @@ ControllerConfig load_controller_config(const std::string& config_path,
     c.dev_bearer_token = env("DEV_BEARER_TOKEN");
     c.metrics_token = env("MOOLAI_METRICS_TOKEN");
     c.public_ws_url = file.value("public_ws_url", c.public_ws_url);
+    c.message_ttl_sec = env_int("MOOLAI_MESSAGE_TTL_SEC", 1, 31536000, c.message_ttl_sec);
     if (!env("MOOLAI_PUBLIC_WS_URL").empty()) c.public_ws_url = env("MOOLAI_PUBLIC_WS_URL");
     if (!c.public_ws_url.empty() && c.public_ws_url.rfind("ws://", 0) != 0 &&
         c.public_ws_url.rfind("wss://", 0) != 0)

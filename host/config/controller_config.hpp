@@ -51,6 +51,10 @@ struct ControllerConfig {
     size_t ws_max_connections_per_address = 0;  // 0 = no cap (a proxy is one address)
     size_t ws_max_pending_handshakes = 512;
     size_t ws_max_send_buffer_bytes = 16u << 20;  // a reader further behind is cut
+    // A message whose creation names no expiry is given this one: not
+    // acknowledged by then, it turns `expired` and is never sent again, so no
+    // message stays in delivery forever. 7 days: a week-end and more offline.
+    int64_t message_ttl_sec = 604800;
 };
 
 class ConfigError : public std::runtime_error {

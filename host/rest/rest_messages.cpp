@@ -1,6 +1,7 @@
 // REST: recommendation and monitoring messages, their review and delivery.
 #include "rest/rest_support.hpp"
 
+#include "common/rfc3339.hpp"
 #include "orchestrators/message_delivery.hpp"
 #include "plugins/plugin_set.hpp"
 
@@ -15,9 +16,18 @@ HttpResponse create_message(const Context& ctx, const HttpRequest& req, const Pr
     if (!parse_body(req, body, refusal)) return refusal;
     body["orchestrator_id"] = o->id;
     body["source"] = "rest:" + who.username;
+    // The end of its delivery is the host's business, not the messaging
+    // plugin's (which drops fields it does not know): decided here, added to
+    // what the plugin accepted.
+    std::string reason;
+    if (!ctx.delivery.set_expiry(body, now_unix_ms(), reason))
+        return HttpResponse::error(400, "invalid_request", reason);
+    const json expires_at = body["expires_at"];
     CallResult accepted = ctx.plugins.messaging().accept(body.dump());
     if (!accepted.ok()) return storage_error(accepted);
-    CallResult stored = ctx.plugins.storage().msg_create(accepted.output);
+    json record = json::parse(accepted.output);
+    record["expires_at"] = expires_at;
+    CallResult stored = ctx.plugins.storage().msg_create(record.dump());
     if (!stored.ok()) return storage_error(stored);
     const json m = json::parse(stored.output);
     ctx.delivery.publish_change(m, "", "pending", who.username);
@@ -91,6 +101,10 @@ HttpResponse set_message_status(const Context& ctx, const HttpRequest& req, cons
     if (status != "accepted" && status != "dismissed")
         return HttpResponse::error(400, "invalid_request",
                                    "\"status\" must be \"accepted\" or \"dismissed\"");
+    const std::string delivery = m.value("delivery_state", "");
+    if (delivery == "expired" || delivery == "cancelled")
+        return HttpResponse::error(409, "conflict",
+                                   "the message is " + delivery + ": it can no longer be reviewed");
     CallResult set = ctx.plugins.storage().msg_set_status(id, "pending", status.get<std::string>());
     if (set.status == MOOLAI_E_CONFLICT)
         return HttpResponse::error(
@@ -107,6 +121,42 @@ HttpResponse set_message_status(const Context& ctx, const HttpRequest& req, cons
                    {"data", updated}});
 }
 
+// Ends the delivery of a message that has not ended yet (pending, queued or
+// sent and not acknowledged): it is never sent again. Same visibility as
+// the review: another organization's message is not found.
+HttpResponse cancel_message(const Context& ctx, const HttpRequest& req, const Principal& who) {
+    const std::string id = req.params.at("id");
+    CallResult got = ctx.plugins.storage().msg_get(id);
+    if (got.status == MOOLAI_E_NOT_FOUND)
+        return HttpResponse::error(404, "not_found", "no such message");
+    if (!got.ok()) return storage_error(got);
+    const json m = json::parse(got.output);
+    auto o = ctx.fleet.find(m.value("orchestrator_id", ""));
+    if (!who.superadmin() && (!o || o->organization_id != who.organization_id))
+        return HttpResponse::error(404, "not_found", "no such message");
+    json out;
+    const moolai_status st = ctx.delivery.cancel(id, who.username, out);
+    if (st == MOOLAI_E_NOT_FOUND) return HttpResponse::error(404, "not_found", "no such message");
+    if (st == MOOLAI_E_CONFLICT) {
+        const std::string delivery = out.value("delivery_state", std::string("?"));
+        const bool dismissed = out.value("status", "") == "dismissed" &&
+                               delivery != "acknowledged" && delivery != "expired" &&
+                               delivery != "cancelled";
+        return HttpResponse::error(409, "conflict",
+                                   "the message is " +
+                                       (dismissed ? std::string("dismissed") : delivery) +
+                                       ": only a message still in delivery can be cancelled");
+    }
+    if (st != MOOLAI_OK) {
+        CallResult failed;
+        failed.status = st;
+        failed.error = "cannot cancel the message";
+        return storage_error(failed);
+    }
+    return ok(json{
+        {"success", true}, {"message", "Message cancelled"}, {"message_id", id}, {"data", out}});
+}
+
 }  // namespace
 
 void install_message_routes(RestServer& server, const Context& ctx) {
@@ -115,6 +165,7 @@ void install_message_routes(RestServer& server, const Context& ctx) {
                &orchestrator_messages);
     add_authed(server, ctx, "GET", "/api/v1/internal/messages", &all_messages);
     add_authed(server, ctx, "PUT", "/api/v1/internal/messages/:id/status", &set_message_status);
+    add_authed(server, ctx, "POST", "/api/v1/internal/messages/:id/cancel", &cancel_message);
 }
 
 }  // namespace moolai::host::RestApi

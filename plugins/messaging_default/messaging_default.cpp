@@ -12,7 +12,7 @@
 // route: an accepted recommendation goes to its orchestrator when it is
 // connected and not independent; it is held while the orchestrator is
 // independent or offline; everything else (pending, dismissed, monitoring,
-// already acknowledged) is never forwarded.
+// already acknowledged, expired or cancelled) is never forwarded.
 //
 // render: the frame for a forwarded message:
 //   {"type":"recommendation","message_id","orchestrator_id","message_type",
@@ -61,6 +61,11 @@ std::string_view member(const ojson& doc, const char* field) {
     auto it = doc.find(field);
     if (it == doc.end() || !it->is_string()) return {};
     return it->get_ref<const std::string&>();
+}
+
+// Acknowledged, expired or cancelled: the host never sends it again either.
+bool delivery_ended(std::string_view state) {
+    return state == "acknowledged" || state == "expired" || state == "cancelled";
 }
 
 const std::string& required_string(const ojson& doc, const char* field, size_t max_bytes) {
@@ -133,7 +138,7 @@ public:
         const ojson msg = parse_object(moolai::sdk::view(request.message_json), "stored message");
         if (member(msg, "status") != "accepted" ||
             member(msg, "message_type") != "recommendation" ||
-            member(msg, "delivery_state") == "acknowledged") {
+            delivery_ended(member(msg, "delivery_state"))) {
             decision = MOOLAI_ROUTE_SKIP;
         } else if (request.is_independent != 0 || request.is_connected == 0) {
             decision = MOOLAI_ROUTE_HOLD;

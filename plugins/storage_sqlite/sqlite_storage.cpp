@@ -38,6 +38,7 @@ class SqliteDialect final : public Dialect {
         if (token == "MONEY") return "REAL";
         if (token == "SERIAL") return "INTEGER PRIMARY KEY AUTOINCREMENT";  // ids never reused
         if (token == "NOW") return "(CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))";
+        if (token == "WEEK") return "604800000";  // %TS% is Unix ms
         return token;
     }
     std::string time_in(const std::string& param) const override { return param; }

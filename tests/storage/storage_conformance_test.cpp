@@ -163,17 +163,17 @@ class Storage : public ::testing::TestWithParam<Backend> {
 // ---- schema -----------------------------------------------------------------
 
 TEST_P(Storage, MigrateAppliesEveryVersionOnceAndRecordsThem) {
-    EXPECT_EQ(first_migration_["applied"], json({1, 2, 3, 4, 5}));
-    EXPECT_EQ(first_migration_["schema_version"], 5);
+    EXPECT_EQ(first_migration_["applied"], json({1, 2, 3, 4, 5, 6}));
+    EXPECT_EQ(first_migration_["schema_version"], 6);
     const json again = OK(db().migrate());
     EXPECT_EQ(again["applied"], json::array());
-    EXPECT_EQ(again["schema_version"], 5);
+    EXPECT_EQ(again["schema_version"], 6);
     // Recorded in the database: a new instance finds nothing to apply.
     auto other = open();
     ASSERT_TRUE(other);
     const json third = OK(other->migrate());
     EXPECT_EQ(third["applied"], json::array());
-    EXPECT_EQ(third["schema_version"], 5);
+    EXPECT_EQ(third["schema_version"], 6);
     EXPECT_STATUS(db().ping(), MOOLAI_OK);
 }
 
@@ -809,6 +809,66 @@ TEST_P(Storage, MessagesCreateCompareAndSetAndDelivery) {
     EXPECT_STATUS(db().msg_update_delivery("missing", R"({"delivery_state":"queued"})"),
                   MOOLAI_E_NOT_FOUND);
 }
+// Delivery has an end: expires_at is stored as given, "undelivered" and
+// "overdue" select what redelivery and the expiry sweep act on, and an ended
+// delivery_state is never replaced.
+TEST_P(Storage, MessageDeliveryEndsAndItsSelectors) {
+    org("A");
+    orch("o1", "A");
+    db().freeze_clock(kT0);  // 2026-11-28T10:00:00Z
+    auto make = [&](const std::string& id, const char* expires_at) {
+        json rec = {{"id", id},
+                    {"orchestrator_id", "o1"},
+                    {"message_type", "recommendation"},
+                    {"content", "c"}};
+        if (expires_at != nullptr) rec["expires_at"] = expires_at;
+        return OK(db().msg_create(rec.dump()));
+    };
+    EXPECT_EQ(make("live", "2026-11-28T10:00:10Z")["expires_at"], "2026-11-28T10:00:10Z");
+    EXPECT_TRUE(make("forever", nullptr)["expires_at"].is_null());
+    make("acked", "2026-11-28T10:00:05Z");
+    make("pending", "2026-11-28T10:00:05Z");
+    make("dismissed", "2026-11-28T10:00:05Z");
+    for (const char* id : {"live", "forever", "acked"})
+        OK(db().msg_set_status(id, "pending", "accepted"));
+    OK(db().msg_set_status("dismissed", "pending", "dismissed"));
+    OK(db().msg_update_delivery("live", R"({"delivery_state":"sent"})"));
+    OK(db().msg_update_delivery("acked", R"({"delivery_state":"acknowledged"})"));
+
+    using V = std::vector<std::string>;
+    auto sorted = [&](const char* status) {
+        V v = ids(OK(db().msg_list(Query{0, 1000, "", "o1", status})), "id");
+        std::sort(v.begin(), v.end());
+        return v;
+    };
+    EXPECT_EQ(sorted("undelivered"), (V{"forever", "live"}));
+    EXPECT_EQ(sorted("overdue"), V{});
+    db().freeze_clock(kT0 + 5000);  // the 10:00:05 ones are due, "acked" and "dismissed" not
+    EXPECT_EQ(sorted("overdue"), V{"pending"});
+    db().freeze_clock(kT0 + 10000);
+    EXPECT_EQ(sorted("overdue"), (V{"live", "pending"}));
+    EXPECT_EQ(sorted("undelivered"), V{"forever"}) << "past its expiry it is not resent";
+
+    const json ended = OK(db().msg_update_delivery(
+        "live", R"({"delivery_state":"expired","ended_at":"2026-11-28T10:00:10Z"})"));
+    EXPECT_EQ(ended["delivery_state"], "expired");
+    EXPECT_EQ(ended["ended_at"], "2026-11-28T10:00:10Z");
+    EXPECT_EQ(sorted("overdue"), V{"pending"});
+    OK(db().msg_update_delivery("forever", R"({"delivery_state":"cancelled"})"));
+    EXPECT_EQ(sorted("undelivered"), V{});
+    for (const char* id : {"live", "forever", "acked"}) {
+        const Result r = db().msg_update_delivery(id, R"({"delivery_state":"sent"})");
+        EXPECT_EQ(r.status, MOOLAI_E_CONFLICT) << id;
+        EXPECT_NE(r.error.find("ended"), std::string::npos) << r.error;
+    }
+    EXPECT_EQ(db().msg_update_delivery("acked", R"({"delivery_state":"cancelled"})").status,
+              MOOLAI_E_CONFLICT);
+    // The same end again, or a field other than the state, is not a conflict.
+    OK(db().msg_update_delivery("live", R"({"delivery_state":"expired"})"));
+    OK(db().msg_update_delivery("acked", R"({"acknowledged_at":"2026-11-28T10:00:01Z"})"));
+    EXPECT_EQ(OK(db().msg_get("acked"))["delivery_state"], "acknowledged");
+}
+
 
 TEST_P(Storage, MessageListFiltersAndNewestFirstOrder) {
     org("A");

@@ -394,7 +394,12 @@ typedef struct moolai_storage_v1 {
 
     /* ---- Messages: {id, orchestrator_id, message_type, content,
      * message_metadata, status, delivery_state, delivery_attempts,
-     * delivered_at, acknowledged_at, created_at, updated_at}. ---- */
+     * delivered_at, acknowledged_at, created_at, updated_at, expires_at
+     * (optional on create; absent = never), ended_at}; the last two were
+     * added to the JSON record, not to any layout (docs/abi.md, changelog).
+     * delivery_state is one of
+     * none, queued, sent, acknowledged, expired, cancelled; the last three
+     * end delivery. ---- */
 
     /* Fills id (when absent), status "pending", delivery_state "none" and
      * the times. Output: the stored record. THREADS: any host thread (REST
@@ -403,8 +408,11 @@ typedef struct moolai_storage_v1 {
     /* Output: the record. THREADS: any host thread. OWNERSHIP: borrowed. */
     moolai_status (*msg_get)(moolai_instance* self, moolai_call* call, moolai_str message_id);
     /* Lists filter on orchestrator_id, organization_id, status, kind
-     * (message_type) and search (content). THREADS: any host thread (REST
-     * workers, the delivery thread). OWNERSHIP: query and strings borrowed. */
+     * (message_type) and search (content). Besides a review status, status
+     * may be "undelivered" (accepted, delivery not ended, not past
+     * expires_at) or "overdue" (not dismissed, delivery not ended,
+     * expires_at reached). THREADS: any host thread (REST workers, the
+     * delivery thread). OWNERSHIP: query and strings borrowed. */
     moolai_status (*msg_list)(moolai_instance* self, moolai_call* call, const moolai_query* query);
     /* Compare-and-set of the review status: MOOLAI_E_CONFLICT when the
      * stored status is not `expected`. Output: the updated record.
@@ -412,7 +420,9 @@ typedef struct moolai_storage_v1 {
     moolai_status (*msg_set_status)(moolai_instance* self, moolai_call* call, moolai_str message_id,
                                     moolai_str expected, moolai_str status);
     /* Updates delivery fields (delivery_state, delivery_attempts,
-     * delivered_at, acknowledged_at) from patch_json. Output: the record.
+     * delivered_at, acknowledged_at, ended_at) from patch_json; once
+     * delivery has ended, another delivery_state is MOOLAI_E_CONFLICT.
+     * Output: the record.
      * THREADS: any host thread (the delivery thread, WebSocket threads
      * for acks, REST workers). OWNERSHIP: both strings borrowed. */
     moolai_status (*msg_update_delivery)(moolai_instance* self, moolai_call* call,

@@ -9,6 +9,7 @@
 //   %TS%     timestamp: TIMESTAMPTZ / INTEGER Unix ms (exact, sortable).
 //   %JSON%   JSONB / TEXT.      %MONEY%  NUMERIC / REAL.
 //   %SERIAL% auto-increment primary key.   %NOW%  default "now".
+//   %WEEK%   seven days, to add to a %TS% column.
 #include "storage_common/schema.hpp"
 
 namespace moolai::storage {
@@ -184,6 +185,53 @@ const std::vector<Migration>& migrations() {
              " SELECT orchestrator_id, last_seen FROM orchestrator_instances"
              " WHERE last_seen IS NOT NULL",
              "ALTER TABLE orchestrator_instances DROP COLUMN last_seen",
+         }},
+        {6,
+         "message delivery has an end: expires_at, ended_at, states expired and cancelled",
+         {
+             // The CHECK on delivery_state gains two values. SQLite cannot
+             // alter a CHECK, so both backends rebuild the table the same way
+             // (nothing references it; its indexes are made again below).
+             "CREATE TABLE orchestrator_messages_v6 ("
+             " id %TEXT% PRIMARY KEY,"
+             " orchestrator_id %TEXT% NOT NULL"
+             "  REFERENCES orchestrator_instances(orchestrator_id) ON DELETE CASCADE,"
+             " message_type %TEXT% NOT NULL,"
+             " content %TEXT% NOT NULL,"
+             " message_metadata %JSON% NOT NULL DEFAULT '{}',"
+             " status %TEXT% NOT NULL DEFAULT 'pending'"
+             "  CHECK (status IN ('pending', 'accepted', 'dismissed')),"
+             " created_at %TS% NOT NULL DEFAULT %NOW%,"
+             " updated_at %TS% NOT NULL DEFAULT %NOW%,"
+             " delivery_state %TEXT% NOT NULL DEFAULT 'none'"
+             "  CHECK (delivery_state IN"
+             "   ('none', 'queued', 'sent', 'acknowledged', 'expired', 'cancelled')),"
+             " delivery_attempts INTEGER NOT NULL DEFAULT 0,"
+             " delivered_at %TS%,"
+             " acknowledged_at %TS%,"
+             " expires_at %TS%,"
+             " ended_at %TS%)",
+             // Messages stored before expiry existed and still in delivery get
+             // the default TTL (7 days) from their creation: none is left
+             // without an end.
+             "INSERT INTO orchestrator_messages_v6 (id, orchestrator_id, message_type, content,"
+             " message_metadata, status, created_at, updated_at, delivery_state,"
+             " delivery_attempts, delivered_at, acknowledged_at, expires_at)"
+             " SELECT id, orchestrator_id, message_type, content, message_metadata, status,"
+             " created_at, updated_at, delivery_state, delivery_attempts, delivered_at,"
+             " acknowledged_at,"
+             " CASE WHEN delivery_state <> 'acknowledged' AND status <> 'dismissed'"
+             "  THEN created_at + %WEEK% END"
+             " FROM orchestrator_messages",
+             "DROP TABLE orchestrator_messages",
+             "ALTER TABLE orchestrator_messages_v6 RENAME TO orchestrator_messages",
+             "CREATE INDEX orchestrator_messages_orchestrator"
+             " ON orchestrator_messages(orchestrator_id, created_at)",
+             "CREATE INDEX orchestrator_messages_created ON orchestrator_messages(created_at)",
+             "CREATE INDEX orchestrator_messages_status ON orchestrator_messages(status)",
+             "CREATE INDEX orchestrator_messages_delivery ON orchestrator_messages(delivery_state)",
+             // The expiry sweep's question: what is due by now.
+             "CREATE INDEX orchestrator_messages_expires ON orchestrator_messages(expires_at)",
          }},
     };
     return list;

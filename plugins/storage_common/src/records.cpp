@@ -320,10 +320,13 @@ const Entity kMessage{
         {"content", Kind::Text, REQUIRED, 0},
         {"message_metadata", Kind::Json},
         {"status", Kind::Text, AUTO, 50, {"pending", "accepted", "dismissed"}},
-        {"delivery_state", Kind::Text, AUTO, 50, {"none", "queued", "sent", "acknowledged"}},
+        {"delivery_state", Kind::Text, AUTO, 50,
+         {"none", "queued", "sent", "acknowledged", "expired", "cancelled"}},
         {"delivery_attempts", Kind::Int, AUTO | NONNEG},
         {"delivered_at", Kind::Time, AUTO},
         {"acknowledged_at", Kind::Time, AUTO},
+        {"expires_at", Kind::Time},      // set at creation; absent = never expires
+        {"ended_at", Kind::Time, AUTO},  // when it turned expired or cancelled
         kCreatedAt,
         kUpdatedAt,
     }};

@@ -701,9 +701,15 @@ Status StoragePlugin::heartbeats_write(Call&, const moolai_heartbeat_row* rows, 
 // ---- messages --------------------------------------------------------------------
 
 namespace {
-const std::vector<std::string_view> kDeliveryFields = {"delivery_state", "delivery_attempts",
-                                                       "delivered_at", "acknowledged_at"};
+const std::vector<std::string_view> kDeliveryFields = {
+    "delivery_state", "delivery_attempts", "delivered_at", "acknowledged_at", "ended_at"};
+
+// Delivery states after which nothing changes any more.
+constexpr const char* kEndedStates = "('acknowledged', 'expired', 'cancelled')";
+bool delivery_ended(std::string_view state) {
+    return state == "acknowledged" || state == "expired" || state == "cancelled";
 }
+}  // namespace
 
 Status StoragePlugin::msg_create(Call& call, Str record_json) {
     json rec = parse_object(record_json, "record_json");
@@ -727,11 +733,27 @@ Status StoragePlugin::msg_list(Call& call, const moolai_query& query) {
             "orchestrator_id IN (SELECT orchestrator_id FROM orchestrator_instances WHERE "
             "organization_id = " +
             q.bind(text_arg(sdk::view(query.organization_id), "query.organization_id")) + ")");
-    q.eq("status", sdk::view(query.status), "query.status");
+    // Besides a review status, `status` takes two selectors of the delivery
+    // lifecycle (plugin_api.h, msg_list): the host's redelivery and expiry
+    // sweep ask storage for exactly the rows they act on, whatever the rows
+    // around them are.
+    const Str status = sdk::view(query.status);
+    const int64_t at = now();
+    if (status == "undelivered") {
+        q.where.push_back("status = 'accepted'");
+        q.where.push_back(std::string("delivery_state NOT IN ") + kEndedStates);
+        q.where.push_back("(expires_at IS NULL OR expires_at > " + q.bind_time(at) + ")");
+    } else if (status == "overdue") {
+        q.where.push_back("status <> 'dismissed'");
+        q.where.push_back(std::string("delivery_state NOT IN ") + kEndedStates);
+        q.where.push_back("expires_at <= " + q.bind_time(at));
+    } else {
+        q.eq("status", status, "query.status");
+    }
     q.eq("message_type", sdk::view(query.kind), "query.kind");
     q.search({"content"}, sdk::view(query.search));
     return reply(call,
-                 run(*db_, now(), Mode::Read, [&](Work& w) { return w.list(kMessage, q, query); }));
+                 run(*db_, at, Mode::Read, [&](Work& w) { return w.list(kMessage, q, query); }));
 }
 
 Status StoragePlugin::msg_set_status(Call& call, Str message_id, Str expected, Str status) {
@@ -763,6 +785,21 @@ Status StoragePlugin::msg_update_delivery(Call& call, Str message_id, Str patch_
     const std::string id = key_arg(kMessage, message_id);
     const json patch = parse_object(patch_json, "patch_json");
     return reply(call, run(*db_, now(), Mode::Write, [&](Work& w) {
+                     // An ended delivery stays ended: a late "sent" must not
+                     // revive a cancelled or expired message, and a cancel
+                     // must not undo an acknowledgement. Checked on the row
+                     // locked for this transaction, so hosts sharing one
+                     // database cannot interleave here.
+                     const auto next = patch.find("delivery_state");
+                     if (next != patch.end()) {
+                         auto current = w.fetch(kMessage, id, false, true);
+                         if (!current) not_found(kMessage, id);
+                         const std::string was = (*current)["delivery_state"].get<std::string>();
+                         if (delivery_ended(was) && *next != json(was))
+                             throw sdk::Error(MOOLAI_E_CONFLICT, "message " + shown(id) + " is " +
+                                                                     shown(was) +
+                                                                     ": its delivery has ended");
+                     }
                      w.update(kMessage, id, patch, kDeliveryFields);
                      return w.get(kMessage, id);
                  }));
