@@ -52,6 +52,12 @@ Environment (overrides the config file):
   MOOLAI_STORAGE_WAIT_SEC (60): how long start-up waits for unreachable storage (0 = fail at once)
   MOOLAI_STORAGE_QUEUE_MAX (100000): orchestrator writes held while storage is down; then `busy`
   MOOLAI_MESSAGE_TTL_SEC (604800): a message not acknowledged by then expires, never sent again
+  MOOLAI_REGISTER_DEADLINE_SEC (10): a WebSocket connection that has not registered is closed (4408)
+  MOOLAI_WS_MAX_CONNECTIONS (0 = open-file limit less what is open and a reserve): beyond, 503
+  MOOLAI_WS_MAX_CONNECTIONS_PER_ADDRESS (0 = none): beyond, 429 (a proxy in front is one address)
+  MOOLAI_WS_MAX_PENDING_HANDSHAKES (512): more wait in the listen backlog (deferred, not refused)
+  MOOLAI_WS_MAX_SEND_BUFFER_BYTES (16777216): a reader this far behind is cut (1013)
+  MOOLAI_MAX_FRAME_BYTES, MOOLAI_MAX_BODY_BYTES (1048576): largest WebSocket frame, REST body
 
 Probes (no credentials): GET /livez (the process answers), GET /readyz (503 until
 start-up is done and while storage is unreachable).

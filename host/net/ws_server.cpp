@@ -92,6 +92,9 @@ private:
 };
 
 constexpr size_t kShards = 16;
+// Private-use close code (4000-4999), like HTTP 408: unlike 1008, which
+// well-behaved clients take as "refused, stop", this one invites a retry.
+constexpr uint16_t kAdmitDeadlineCloseCode = 4408;
 
 }  // namespace
 
@@ -499,7 +502,7 @@ struct WsServer::Impl {
         for (const ConnPtr& c : late) {
             if (c->get_state() != ws::session::state::open) continue;
             closed_admit_deadline.fetch_add(1, std::memory_order_relaxed);
-            close_con(c, ws::close::status::policy_violation, opt.admit_deadline_reason);
+            close_con(c, kAdmitDeadlineCloseCode, opt.admit_deadline_reason);
         }
     }
 
@@ -509,7 +512,7 @@ struct WsServer::Impl {
             con.get_buffered_amount() > opt.max_send_buffer_bytes) {
             if (opt.close_slow_consumers && con.get_state() == ws::session::state::open) {
                 closed_slow_consumer.fetch_add(1, std::memory_order_relaxed);
-                close_con(con.get_shared(), ws::close::status::policy_violation,
+                close_con(con.get_shared(), ws::close::status::try_again_later,
                           "slow consumer: over " + std::to_string(opt.max_send_buffer_bytes) +
                               " bytes waiting to be read");
             }

@@ -31,7 +31,7 @@ struct WsOptions {
     int pong_timeout_ms = 10000;
     // A send while this much is already queued for the reader is refused
     // (returns false) and, with close_slow_consumers, the connection is
-    // closed with 1008: a reader this far behind would only fall further
+    // closed with 1013 (try again later): a reader this far behind would only fall further
     // behind, and its backlog is memory. 0 = no limit.
     size_t max_send_buffer_bytes = 16u << 20;
     bool close_slow_consumers = true;
@@ -44,7 +44,8 @@ struct WsOptions {
     size_t max_connections = 0;
     size_t max_connections_per_address = 0;
     // A connection not admit()ted this long after it opened is closed with
-    // 1008 and admit_deadline_reason. 0 = no deadline.
+    // 4408 (private use, like HTTP 408: a retry is welcome, unlike after
+    // 1008) and admit_deadline_reason. 0 = no deadline.
     int admit_deadline_ms = 0;
     std::string admit_deadline_reason = "not admitted in time";
     // Admission: at most this many accepted sockets in their opening

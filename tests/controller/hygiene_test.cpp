@@ -125,15 +125,15 @@ TEST_F(Hygiene, NeverRegisteringConnectionsAreClosedAtTheDeadlineWhileGoodClient
     WsTestClient good;
     ASSERT_EQ(connect_and_register(good, "good-1", token)["type"], "provisioning");
 
-    // All 1,000 get a close frame 1008 within the deadline plus sweep slack.
-    int closed_1008 = 0;
+    // All 1,000 get a close frame 4408 within the deadline plus sweep slack.
+    int closed_4408 = 0;
     for (int fd : silent) {
         const auto left =
             std::chrono::duration_cast<std::chrono::milliseconds>(opened + 8s - Clock::now());
-        closed_1008 += close_code_of(fd, static_cast<int>(std::max<long>(left.count(), 0))) == 1008;
+        closed_4408 += close_code_of(fd, static_cast<int>(std::max<long>(left.count(), 0))) == 4408;
         ::close(fd);
     }
-    EXPECT_EQ(closed_1008, 1000);
+    EXPECT_EQ(closed_4408, 1000);
     EXPECT_GE(Clock::now() - opened, 2s) << "closed before the deadline";
     EXPECT_EQ(metric("moolai_ws_closed_total{reason=\"register_deadline\"}"), 1000);
     // The registered one is kept.

@@ -553,7 +553,7 @@ TEST(WsServer, CapsRefuseUpgradesWith503And429AndFreeTheirPlaceOnClose) {
     EXPECT_TRUE(i.connect(url(per_address)));
 }
 
-TEST(WsServer, ConnectionsNotAdmittedWithinTheDeadlineAreClosedWith1008) {
+TEST(WsServer, ConnectionsNotAdmittedWithinTheDeadlineAreClosedWith4408) {
     Events ev;
     WsOptions o = local_options();
     o.admit_deadline_ms = 400;
@@ -571,7 +571,7 @@ TEST(WsServer, ConnectionsNotAdmittedWithinTheDeadlineAreClosedWith1008) {
     admitted.send("let me in");
     ASSERT_EQ(admitted.receive(), std::optional<std::string>("let me in"));
 
-    EXPECT_EQ(silent.wait_closed(milliseconds(3000)), std::optional<uint16_t>(1008));
+    EXPECT_EQ(silent.wait_closed(milliseconds(3000)), std::optional<uint16_t>(4408));
     // The admitted one outlives the deadline by far.
     EXPECT_FALSE(admitted.wait_closed(milliseconds(800)).has_value());
     admitted.send("still here");
@@ -597,6 +597,12 @@ TEST(WsServer, ASlowConsumerIsCutWhenItsSendBufferOverflows) {
     ASSERT_TRUE(ev.wait([&] { return ev.closed.count(id) == 1; }, milliseconds(5000)))
         << "the slow reader was not cut";
     EXPECT_EQ(server.stats().closed_slow_consumer, 1u);
+    {
+        // 1013 is sent behind the backlog the reader never reads, so the
+        // close handshake times out: the report may say 1006.
+        std::lock_guard<std::mutex> lk(ev.m);
+        EXPECT_TRUE(ev.closed[id] == 1013 || ev.closed[id] == 1006) << ev.closed[id];
+    }
     ::close(fd);
 }
 
