@@ -57,7 +57,7 @@ export interface Overview {
 }
 
 export type ReviewStatus = 'pending' | 'accepted' | 'dismissed';
-export type DeliveryState = 'none' | 'queued' | 'sent' | 'acknowledged';
+export type DeliveryState = 'none' | 'queued' | 'sent' | 'acknowledged' | 'expired' | 'cancelled';
 
 export interface Message {
   id: string;

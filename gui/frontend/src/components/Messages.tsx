@@ -12,9 +12,14 @@ const DELIVERY_TEXT: Record<DeliveryState, string> = {
   queued: 'queued',
   sent: 'sent, awaiting acknowledgement',
   acknowledged: 'delivered',
+  expired: 'expired, never acknowledged',
+  cancelled: 'cancelled',
 };
 
 export function deliveryText(m: Message): string {
+  // A message ends expired or cancelled whether or not it was reviewed.
+  if (m.delivery_state === 'expired' || m.delivery_state === 'cancelled')
+    return DELIVERY_TEXT[m.delivery_state];
   if (m.status !== 'accepted') return '—';
   return DELIVERY_TEXT[m.delivery_state] ?? m.delivery_state;
 }
