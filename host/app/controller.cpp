@@ -65,6 +65,7 @@ struct Controller::Impl {
     std::unique_ptr<RestServer> rest;
     Readiness readiness;
     bool stopped = false;
+    int heartbeat_write_failures = 0;  // the batcher's thread only: the current run
 
     // interrupt(): a stop signal while start() still waits (for storage).
     std::mutex interrupt_m;
@@ -229,7 +230,15 @@ void Controller::start() {
             CallResult r = s.plugins->storage().heartbeats_write(rows, n);
             batch_seconds->observe(
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-            if (!r.ok()) s.log.warn("batched heartbeat write failed, retrying: " + r.error);
+            // One line when a run of failures starts and one when it ends,
+            // not one a second through an outage (the rows wait in memory).
+            if (!r.ok() && s.heartbeat_write_failures++ == 0)
+                s.log.warn("batched heartbeat write failed, retrying every second: " + r.error);
+            if (r.ok() && s.heartbeat_write_failures > 0) {
+                s.log.info("batched heartbeat writes succeed again after " +
+                           std::to_string(s.heartbeat_write_failures) + " failed attempt(s)");
+                s.heartbeat_write_failures = 0;
+            }
             return r;
         },
         s.metrics);
