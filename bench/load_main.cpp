@@ -55,7 +55,7 @@ const char* kUsage = R"(Usage:
         [--open-loop INTERVAL_MS] [--token T] [--threads T] [--warmup SEC] [--down-sec SEC]
         [--settle SEC] [--timeout SEC] [--connect-timeout-ms 5000] [--upgrade-timeout-ms 5000]
         [--register-timeout-ms 10000] [--log FILE] -- CONTROLLER...
-  moolai-bench-load soak --port WS --rest-port P --server-pid PID --admin-user U
+  moolai-bench-load soak --port WS --rest-port P [--server-pid PID] --admin-user U
         --admin-password P --connections N [--ramp PER_SEC] [--open-loop INTERVAL_MS]
         [--usage-interval-ms MS] [--token T] [--minutes M] [--sample-sec S]
         [--churn-interval SEC] [--samples-file FILE]

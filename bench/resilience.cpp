@@ -146,6 +146,42 @@ std::string describe_status(int status) {
     return "status " + std::to_string(status);
 }
 
+// The process listening on 127.0.0.1:port (or any address), found through
+// the socket's inode in /proc/net/tcp{,6} and /proc/*/fd; 0 if none.
+int pid_listening_on(uint16_t port) {
+    std::string inode;
+    for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+        std::ifstream in(table);
+        std::string line;
+        std::getline(in, line);  // the header
+        while (inode.empty() && std::getline(in, line)) {
+            std::istringstream f(line);
+            std::string slot, local, remote, state, queues, timer, retr, uid, timeout, node;
+            f >> slot >> local >> remote >> state >> queues >> timer >> retr >> uid >> timeout >>
+                node;
+            const size_t colon = local.rfind(':');
+            if (state != "0A" || colon == std::string::npos) continue;
+            if (std::stoul(local.substr(colon + 1), nullptr, 16) == port) inode = node;
+        }
+    }
+    if (inode.empty()) return 0;
+    const std::string target = "socket:[" + inode + "]";
+    std::error_code ec;
+    for (std::filesystem::directory_iterator p("/proc", ec), end; !ec && p != end;
+         p.increment(ec)) {
+        const std::string name = p->path().filename();
+        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::error_code ec2;
+        for (std::filesystem::directory_iterator fd(p->path() / "fd", ec2), fd_end;
+             !ec2 && fd != fd_end; fd.increment(ec2)) {
+            std::error_code ec3;
+            if (std::filesystem::read_symlink(fd->path(), ec3).string() == target)
+                return std::stoi(name);
+        }
+    }
+    return 0;
+}
+
 FleetOptions fleet_options(const Args& a) {
     FleetOptions o;
     o.host = "127.0.0.1";
@@ -245,6 +281,7 @@ int command_storm(const Args& a) {
     std::string crash_status;
     size_t back = 0;
     double next_line = 0;
+    ProcessReading server_cpu = read_process(pid), self_cpu = read_self();
     while (!crashed) {
         back = 0;
         for (size_t i = 0; i < o.connections; ++i)
@@ -253,11 +290,19 @@ int command_storm(const Args& a) {
         peak_sampled_kb = std::max(peak_sampled_kb, now.rss_kb);
         const double t = static_cast<double>(monotonic_ns() - kill_ns) / 1e9;
         if (t >= next_line) {
+            // CPU over the last line's second: the controller's, and the load
+            // generator's own (one core is 100 %; at 100 the generator, not
+            // the controller, would be what is measured).
+            const ProcessReading server_now = read_process(pid), self_now = read_self();
             timeline.push_back({{"t_sec", t},
                                 {"registered", back},
                                 {"rss_kb", now.rss_kb},
                                 {"fds", now.fds},
-                                {"threads", now.threads}});
+                                {"threads", now.threads},
+                                {"server_cpu_pct", cpu_percent(server_cpu, server_now)},
+                                {"client_cpu_pct", cpu_percent(self_cpu, self_now)}});
+            server_cpu = server_now;
+            self_cpu = self_now;
             next_line += 1.0;
         }
         if (waitpid(pid, &status, WNOHANG) == pid) {
@@ -510,9 +555,13 @@ double mean_of(const std::vector<double>& v, size_t from, size_t to) {
 int command_soak(const Args& a) {
     FleetOptions o = fleet_options(a);
     check_fd_limit(o.connections);
-    const int server_pid = static_cast<int>(a.num("server-pid", 0));
-    if (server_pid <= 0) throw std::invalid_argument("soak needs --server-pid");
     const auto rest_port = static_cast<uint16_t>(a.num("rest-port", 8765));
+    // Without --server-pid: the process listening on the REST port.
+    int server_pid = static_cast<int>(a.num("server-pid", 0));
+    if (server_pid <= 0) server_pid = pid_listening_on(rest_port);
+    if (server_pid <= 0)
+        throw std::invalid_argument("no --server-pid and no process of ours listens on port " +
+                                    std::to_string(rest_port));
     const double duration = a.num("minutes", 30) * 60, sample_sec = a.num("sample-sec", 30);
     const std::string samples_path = a.str("samples-file");
     // The hour the usage reports are for: this hour, like a live orchestrator.
@@ -732,6 +781,23 @@ std::string registered_at(const json& j, double t) {
     return best < 0 ? "—" : fmt(best, 0);
 }
 
+// The mean and the maximum of a timeline field over the return.
+std::string timeline_stat(const json& j, const char* field, bool max) {
+    const json* tl = find(j, "timeline");
+    if (tl == nullptr || !tl->is_array() || tl->empty()) return "—";
+    double sum = 0, top = 0;
+    size_t n = 0;
+    for (const auto& e : *tl) {
+        if (!e.contains(field)) continue;
+        const double v = e[field].get<double>();
+        sum += v;
+        top = std::max(top, v);
+        ++n;
+    }
+    if (n == 0) return "—";
+    return fmt(max ? top : sum / static_cast<double>(n), 0);
+}
+
 }  // namespace
 
 int command_storm_report(const Args& a, std::ostream& out) {
@@ -805,6 +871,14 @@ int command_storm_report(const Args& a, std::ostream& out) {
     for (double t : {5.0, 10.0, 20.0, 30.0, 60.0})
         row("registered " + fmt(t, 0) + " s after the kill",
             [t](const json& j) { return registered_at(j, t); });
+    row("controller CPU during the return, mean / max of 1 s (% of a core)", [](const json& j) {
+        return timeline_stat(j, "server_cpu_pct", false) + " / " +
+               timeline_stat(j, "server_cpu_pct", true);
+    });
+    row("load generator CPU during the return, mean / max of 1 s (% of a core)", [](const json& j) {
+        return timeline_stat(j, "client_cpu_pct", false) + " / " +
+               timeline_stat(j, "client_cpu_pct", true);
+    });
     row("attempts that failed while the controller was down",
         [](const json& j) { return num(j, "handshakes.attempts_while_down", 0); });
     row("attempts failed after ready",
