@@ -20,6 +20,12 @@
 #   --no-build    use what is built in the build directory
 #   --build-dir   default build-bench (Release, like bench/run.sh)
 #
+# The load generator uses 2 io threads (CLIENT_THREADS overrides): on
+# loopback the kernel's TCP handshake work runs in the connecting process,
+# and with one thread, 19,000 reconnects kept that thread busy in connect()
+# while the controller sat at 5-20 % CPU -- the generator, not the
+# controller, set the pace (docs/reliability.md, "Reconnect storm").
+#
 # The machine's open-file limit matters: the controller raises its soft limit
 # to the hard one, and so does the load generator (one process holds every
 # connection; N + 64 must fit under the hard limit).
@@ -46,7 +52,7 @@ if [ "${1:-}" = --run-backend ]; then
   # The load generator starts (and kills, and restarts) the controller.
   "$bin/moolai-bench-load" storm --port "$ws_port" --rest-port "$rest_port" \
     --connections "$STORM_CONNECTIONS" --ramp "${STORM_RAMP:-500}" --open-loop 30000 \
-    --token "$fleet_token" --threads "${CLIENT_THREADS:-1}" --warmup 10 \
+    --token "$fleet_token" --threads "${CLIENT_THREADS:-2}" --warmup 10 \
     --down-sec "$STORM_DOWN" --settle "$STORM_SETTLE" --timeout 600 --log "$log_file" \
     -- env "${controller_env[@]}" "$bin/moolai-controller" >"$STORM_RESULTS/$backend.storm.json"
   log "$backend: done"
