@@ -71,10 +71,10 @@ TEST(BenchTools, OpenLoopTogglesAndPagesAgainstTheController) {
         {"MOOLAI_ORCHESTRATOR_AUTH", "open"}, {"DEV_BEARER_TOKEN", "bench-tools-token"}});
     ASSERT_TRUE(controller.wait_ready()) << controller.log();
     const std::string rest = std::to_string(controller.rest_port());
-    const json r =
-        load({"ws", "--port", std::to_string(controller.ws_port()), "--connections", "30", "--ramp",
-              "300", "--open-loop", "500", "--warmup", "0.5", "--duration", "1.5", "--rest-port",
-              rest, "--bearer", "bench-tools-token", "--toggles", "3"});
+    const json r = load({"ws", "--port", std::to_string(controller.ws_port()), "--connections",
+                         "30", "--ramp", "300", "--open-loop", "500", "--warmup", "0.5",
+                         "--duration", "1.5", "--rest-port", rest, "--bearer",
+                         "bench-tools-token", "--toggles", "3"});
     ASSERT_TRUE(r.is_object());
     EXPECT_EQ(r.value("established", 0), 30) << r;
     EXPECT_EQ(r.value("failed", -1), 0) << r;
@@ -87,9 +87,10 @@ TEST(BenchTools, OpenLoopTogglesAndPagesAgainstTheController) {
     EXPECT_GT(r["toggles"]["stop_monitoring"].value("p99_ms", 0.0), 0.0) << r;
 
     // The stored fleet, paged like (e).
-    const json pages = load({"http", "--port", rest, "--bearer", "bench-tools-token", "--target",
-                             "/api/v1/controller/orchestrators?page={page}&page_size=10", "--pages",
-                             "3", "--requests", "10"});
+    const json pages =
+        load({"http", "--port", rest, "--bearer", "bench-tools-token", "--target",
+              "/api/v1/controller/orchestrators?page={page}&page_size=10", "--pages", "3",
+              "--requests", "10"});
     ASSERT_TRUE(pages.is_object());
     EXPECT_EQ(pages.value("failures", -1), 0) << pages;
     EXPECT_EQ(pages.value("total", 0), 30) << pages;
