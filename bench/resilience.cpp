@@ -44,7 +44,8 @@ void sleep_sec(double s) {
 struct ProcInfo {
     bool alive = false;
     int64_t rss_kb = 0;
-    int64_t hwm_kb = 0;  // VmHWM: the peak RSS since the process started
+    int64_t hwm_kb = 0;   // VmHWM: the peak RSS since the process started
+    int64_t anon_kb = 0;  // RssAnon: heap and other private memory (RSS less file mappings)
     int64_t threads = 0;
     int64_t fds = 0;
 };
@@ -57,6 +58,7 @@ ProcInfo proc_info(int pid, bool with_fds = true) {
         p.alive = true;
         if (line.rfind("VmRSS:", 0) == 0) p.rss_kb = std::stoll(line.substr(6));
         if (line.rfind("VmHWM:", 0) == 0) p.hwm_kb = std::stoll(line.substr(6));
+        if (line.rfind("RssAnon:", 0) == 0) p.anon_kb = std::stoll(line.substr(8));
         if (line.rfind("Threads:", 0) == 0) p.threads = std::stoll(line.substr(8));
         if (line.rfind("State:", 0) == 0 && line.find('Z') != std::string::npos) p.alive = false;
     }
@@ -616,6 +618,7 @@ int command_soak(const Args& a) {
         const json s = {
             {"t_sec", monotonic_sec() - t0},
             {"rss_kb", p.rss_kb},
+            {"rss_anon_kb", p.anon_kb},
             {"fds", p.fds},
             {"threads", p.threads},
             {"alive", p.alive},
@@ -952,16 +955,18 @@ int command_soak_report(const Args& a, std::ostream& out) {
         << " requests, " << num(j, "rest.errors", 0) << " not 2xx |\n";
     out << "| run | " << num(j, "minutes", 1) << " min after a ramp of " << num(j, "ramp_sec", 0)
         << " s, a sample every " << num(j, "sample_sec", 0) << " s |\n\n";
-    out << "| t (min) | RSS (MiB) | descriptors | threads | registered | acks/s | ack p99 (ms) | "
+    out << "| t (min) | RSS (MiB) | of it anonymous (MiB) | descriptors | threads | registered | "
+           "acks/s | ack p99 (ms) | "
            "usage reports/s | messages acked | REST requests | REST not 2xx | REST p99 (ms) |\n";
-    out << "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n";
+    out << "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n";
     for (const auto& s : j["samples"]) {
         out << "| " << num(s, "t_sec", 1, 1.0 / 60) << " | " << num(s, "rss_kb", 1, 1.0 / 1024)
-            << " | " << num(s, "fds", 0) << " | " << num(s, "threads", 0) << " | "
-            << num(s, "registered", 0) << " | " << num(s, "acks_per_sec", 0) << " | "
-            << num(s, "ack_p99_ms", 2) << " | " << num(s, "usage_reports_per_sec", 1) << " | "
-            << num(s, "message_acks", 0) << " | " << num(s, "rest_requests", 0) << " | "
-            << num(s, "rest_errors", 0) << " | " << num(s, "rest_p99_ms", 1) << " |\n";
+            << " | " << num(s, "rss_anon_kb", 1, 1.0 / 1024) << " | " << num(s, "fds", 0) << " | "
+            << num(s, "threads", 0) << " | " << num(s, "registered", 0) << " | "
+            << num(s, "acks_per_sec", 0) << " | " << num(s, "ack_p99_ms", 2) << " | "
+            << num(s, "usage_reports_per_sec", 1) << " | " << num(s, "message_acks", 0) << " | "
+            << num(s, "rest_requests", 0) << " | " << num(s, "rest_errors", 0) << " | "
+            << num(s, "rest_p99_ms", 1) << " |\n";
     }
     const json& v = j["verdict"];
     out << "\n**Verdict: " << (v.value("pass", false) ? "PASS" : "FAIL") << "** — RSS "
