@@ -10,6 +10,7 @@
 //   http     GET latency of one REST route (random pages).
 //   startup  start a command, time it until GET /api/v1/controller/health is 200.
 //   report   results directory -> Markdown.
+//   storm, soak, storm-report, soak-report: see resilience.hpp (issue #13).
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -27,9 +28,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "args.hpp"
 #include "http_client.hpp"
 #include "load_stats.hpp"
 #include "report.hpp"
+#include "resilience.hpp"
 #include "ws_fleet.hpp"
 
 namespace {
@@ -48,34 +51,17 @@ const char* kUsage = R"(Usage:
         [--requests N] [--warmup N]
   moolai-bench-load startup --port P [--runs N] [--timeout SEC] [--log FILE] -- COMMAND [ARGS...]
   moolai-bench-load report --results DIR
+  moolai-bench-load storm --port WS --rest-port P --connections N [--ramp PER_SEC]
+        [--open-loop INTERVAL_MS] [--token T] [--threads T] [--warmup SEC] [--down-sec SEC]
+        [--settle SEC] [--timeout SEC] [--connect-timeout-ms 5000] [--upgrade-timeout-ms 5000]
+        [--register-timeout-ms 10000] [--log FILE] -- CONTROLLER...
+  moolai-bench-load soak --port WS --rest-port P [--server-pid PID] --admin-user U
+        --admin-password P --connections N [--ramp PER_SEC] [--open-loop INTERVAL_MS]
+        [--usage-interval-ms MS] [--token T] [--minutes M] [--sample-sec S]
+        [--churn-interval SEC] [--samples-file FILE]
+  moolai-bench-load storm-report --results DIR
+  moolai-bench-load soak-report --results FILE [--settings FILE]
 )";
-
-struct Args {
-    std::map<std::string, std::string> values;
-    std::vector<std::string> rest;  // after "--"
-
-    Args(int argc, char** argv, int first) {
-        for (int i = first; i < argc; ++i) {
-            const std::string a = argv[i];
-            if (a == "--") {
-                for (++i; i < argc; ++i) rest.emplace_back(argv[i]);
-                break;
-            }
-            if (a.rfind("--", 0) != 0 || i + 1 >= argc)
-                throw std::invalid_argument("expected --option VALUE, got \"" + a + "\"");
-            values[a.substr(2)] = argv[++i];
-        }
-    }
-    std::string str(const std::string& k, const std::string& def = "") const {
-        auto it = values.find(k);
-        return it == values.end() ? def : it->second;
-    }
-    double num(const std::string& k, double def) const {
-        auto it = values.find(k);
-        return it == values.end() ? def : std::stod(it->second);
-    }
-    bool has(const std::string& k) const { return values.count(k) != 0; }
-};
 
 void sleep_sec(double s) {
     std::this_thread::sleep_for(std::chrono::duration<double>(s));
@@ -396,6 +382,10 @@ int main(int argc, char** argv) {
         if (command == "http") return command_http(args);
         if (command == "startup") return command_startup(args);
         if (command == "report") return write_report(args.str("results"), std::cout);
+        if (command == "storm") return command_storm(args);
+        if (command == "soak") return command_soak(args);
+        if (command == "storm-report") return command_storm_report(args, std::cout);
+        if (command == "soak-report") return command_soak_report(args, std::cout);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "moolai-bench-load %s: %s\n", command.c_str(), e.what());
         return 1;

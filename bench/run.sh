@@ -5,7 +5,8 @@
 # Release (build-bench/), starts a throwaway PostgreSQL (scripts/with-postgres.sh),
 # runs scenarios (a)-(f) against the reference server and the controller on
 # SQLite and on PostgreSQL (bench/scenarios.sh), and regenerates
-# docs/benchmarks.md from the measurements. Raw results stay in
+# docs/benchmarks.md from the measurements (keeping the section of
+# bench/storm.sh, the reconnect storm). Raw results stay in
 # build-bench/bench-results/.
 #
 #   --quick     a smaller fleet and shorter windows, for iteration (the
@@ -78,5 +79,13 @@ jq -n \
   --argjson e "{\"requests\": $E_REQUESTS}" --argjson f "{\"runs\": $F_RUNS}" \
   '$ARGS.named' >"$results/settings.json"
 
+# The reconnect storm's section is bench/storm.sh's: kept as it is.
+storm_section=$(mktemp)
+awk '/<!-- storm:begin/ {p = 1} p {print} /<!-- storm:end/ {p = 0}' "$root/docs/benchmarks.md" \
+  >"$storm_section" 2>/dev/null || true
 "$bin/moolai-bench-load" report --results "$results" >"$root/docs/benchmarks.md"
+if [ -s "$storm_section" ]; then
+  { echo; cat "$storm_section"; } >>"$root/docs/benchmarks.md"
+fi
+rm -f "$storm_section"
 echo "wrote docs/benchmarks.md ($(( $(date +%s) - started )) s); raw results in $results"

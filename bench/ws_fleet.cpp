@@ -5,11 +5,13 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <future>
 #include <random>
 #include <string_view>
 #include <thread>
 
 #include "load_stats.hpp"
+#include "moolai/backoff.hpp"
 
 namespace moolai::bench {
 
@@ -53,7 +55,32 @@ std::string_view frame_type(std::string_view frame) {
     return end == std::string_view::npos ? std::string_view() : frame.substr(start, end - start);
 }
 
+// The value of a string field in a frame the controller sent ("code",
+// "message_id"), empty when absent.
+std::string_view string_field(std::string_view frame, std::string_view key) {
+    const std::string pattern = "\"" + std::string(key) + "\":\"";
+    const size_t k = frame.find(pattern);
+    if (k == std::string_view::npos) return {};
+    const size_t start = k + pattern.size();
+    const size_t end = frame.find('"', start);
+    return end == std::string_view::npos ? std::string_view() : frame.substr(start, end - start);
+}
+
 enum class State { idle, connecting, upgrading, registering, registered, closing, closed };
+
+const char* stage_name(State s) {
+    switch (s) {
+        case State::idle:
+        case State::connecting:
+            return "connect";
+        case State::upgrading:
+            return "upgrade";
+        case State::registering:
+            return "register";
+        default:
+            return "registered";
+    }
+}
 
 }  // namespace
 
@@ -72,13 +99,22 @@ struct WsFleet::Connection {
     const std::string id;
     tcp::socket socket;
     asio::steady_timer timer;
+    asio::steady_timer usage_timer;    // usage reports (open loop, when asked for)
+    asio::steady_timer attempt_timer;  // the attempt timeout (when asked for)
     State state = State::idle;
     std::vector<char> in = std::vector<char>(2048);
     size_t in_len = 0;
     std::string out_queue, out_writing;
     bool writing = false;
     std::string heartbeat_frame;  // masked once, sent many times
+    std::string usage_frame;      // likewise
     uint32_t mask_key;
+    orchestrator::Backoff backoff;  // reconnect mode: orchestrator_client's own policy
+    bool ever_registered = false;
+    int server_close_code = -1;  // the server's close frame of this attempt, -1 = none
+    bool server_closed_registered = false;
+    int64_t next_usage_ns = 0;
+    std::atomic<int64_t> registered_since_mark_ns{0};
     // Send times of the heartbeats not yet acked, oldest first (acks of one
     // connection come back in order).
     std::vector<int64_t> pending;
@@ -98,22 +134,36 @@ struct WsFleet::Connection {
           id(std::move(orchestrator_id)),
           socket(w.io),
           timer(w.io),
-          mask_key(static_cast<uint32_t>(w.rng())) {
+          usage_timer(w.io),
+          attempt_timer(w.io),
+          mask_key(static_cast<uint32_t>(w.rng())),
+          backoff(orchestrator::BackoffPolicy{}, static_cast<uint32_t>(w.rng())) {
         heartbeat_frame = masked_frame(
             0x1, R"({"orchestrator_id":")" + id + R"(","type":"i_am_alive"})", mask_key);
+        if (f.opt_.usage_interval_ms > 0)
+            usage_frame = masked_frame(0x1,
+                                       R"({"type":"usage_report","orchestrator_id":")" + id +
+                                           R"(","period":")" + f.opt_.usage_period +
+                                           R"(","model":"bench-model","requests":1,)"
+                                           R"("input_tokens":120,"output_tokens":30,)"
+                                           R"("cost_usd":0.0004})",
+                                       mask_key);
     }
 
     const FleetOptions& opt() const { return fleet.opt_; }
 
     void start() {
         state = State::connecting;
+        server_close_code = -1;
+        arm_stage_timeout(opt().connect_timeout_ms);
         const tcp::endpoint ep(asio::ip::make_address(opt().host), opt().port);
         socket.async_connect(ep, [this, a = attempt](const boost::system::error_code& ec) {
             if (a != attempt) return;
-            if (ec) return fail("connect: " + ec.message());
+            if (ec) return fail(ec.message());
             fleet.open_sockets_.fetch_add(1);
             socket.set_option(tcp::no_delay(true));
             state = State::upgrading;
+            arm_stage_timeout(opt().upgrade_timeout_ms);
             // The key is checked for shape only; a fixed one is as good as any here.
             send_raw("GET " + opt().path + " HTTP/1.1\r\nHost: " + opt().host + ":" +
                      std::to_string(opt().port) +
@@ -124,10 +174,42 @@ struct WsFleet::Connection {
         });
     }
 
-    void fail(const std::string& why) {
+    // The current stage (connect, upgrade, register) must end within `ms`.
+    void arm_stage_timeout(double ms) {
+        if (ms <= 0) return;
+        attempt_timer.expires_after(std::chrono::milliseconds(static_cast<int64_t>(ms)));
+        attempt_timer.async_wait(
+            [this, a = attempt, at = state](const boost::system::error_code& ec) {
+                if (ec || a != attempt || state != at) return;
+                fail("timeout");
+            });
+    }
+
+    // `reason`: why this attempt ended (an error message, "HTTP 503",
+    // "timeout"); counted as "stage: reason".
+    void fail(const std::string& reason) {
         if (state == State::closed) return;
+        if (state == State::closing && opt().reconnect && server_close_code >= 0)
+            return after_server_close();
         const bool was_registered = state == State::registered;
         const bool was_closing = state == State::closing;
+        const std::string why = std::string(stage_name(state)) + ": " + reason;
+        if (!was_registered && !was_closing) ++worker.counters.failures[why];
+        if (opt().reconnect && !was_closing) {
+            // Like orchestrator_client: every failure and every drop is tried
+            // again after the backoff delay, as long as the fleet runs.
+            if (was_registered) {
+                ++worker.counters.closed_early;
+            } else {
+                ++worker.counters.retries;
+                ++worker.counters.retries_at[state == State::connecting  ? 0
+                                             : state == State::upgrading ? 1
+                                                                         : 2];
+            }
+            close_socket(true);
+            if (!fleet.stopping_.load()) retry_later();
+            return;
+        }
         if (was_registered) {
             ++worker.counters.closed_early;
         } else if (!was_closing) {
@@ -152,6 +234,33 @@ struct WsFleet::Connection {
 
     static constexpr unsigned kMaxAttempts = 5;
 
+    // Reconnect mode: the server's close frame was answered and the socket
+    // ended; try again unless it refused us (1008, or 1000 to a registered
+    // connection: replaced or deregistered -- orchestrator_client stops then).
+    void after_server_close() {
+        const int code = server_close_code;
+        server_close_code = -1;
+        const bool refused = code == 1008 || (code == 1000 && server_closed_registered);
+        if (refused || fleet.stopping_.load()) {
+            if (refused) {
+                ++worker.counters.failures["refused: closed " + std::to_string(code)];
+                if (!ever_registered) {
+                    ever_registered = true;  // settled, for good
+                    ++worker.counters.failed;
+                    fleet.settled_.fetch_add(1);
+                }
+            }
+            close_socket(false);
+            return;
+        }
+        if (!server_closed_registered) {
+            ++worker.counters.retries;
+            ++worker.counters.retries_at[2];
+        }
+        close_socket(true);
+        retry_later();
+    }
+
     void retry_later() {
         ++attempt;
         socket = tcp::socket(worker.io);
@@ -162,7 +271,9 @@ struct WsFleet::Connection {
         pending.clear();
         pending_head = 0;
         std::uniform_int_distribution<int> jitter(0, 500);
-        timer.expires_after(std::chrono::milliseconds(1000 * attempt + jitter(worker.rng)));
+        timer.expires_after(opt().reconnect
+                                ? backoff.next()
+                                : std::chrono::milliseconds(1000 * attempt + jitter(worker.rng)));
         timer.async_wait([this, a = attempt](const boost::system::error_code& ec) {
             if (ec || a != attempt || fleet.stopping_.load()) return;
             start();
@@ -173,8 +284,10 @@ struct WsFleet::Connection {
         if (state == State::closed) return;
         const bool counted = state != State::idle && state != State::connecting;
         state = State::closed;
-        is_registered = false;
+        if (is_registered.exchange(false)) fleet.registered_now_.fetch_sub(1);
         timer.cancel();
+        usage_timer.cancel();
+        attempt_timer.cancel();
         boost::system::error_code ignored;
         if (reset) socket.set_option(asio::socket_base::linger(true, 0), ignored);
         socket.close(ignored);
@@ -194,7 +307,7 @@ struct WsFleet::Connection {
                           [this, a = attempt](const boost::system::error_code& ec, size_t) {
                               if (a != attempt) return;
                               writing = false;
-                              if (ec) return fail("write: " + ec.message());
+                              if (ec) return fail(ec.message());
                               if (!out_queue.empty() && state != State::closed) flush();
                           });
     }
@@ -205,8 +318,12 @@ struct WsFleet::Connection {
                                [this, a = attempt](const boost::system::error_code& ec, size_t n) {
                                    if (a != attempt) return;
                                    if (ec) {
-                                       if (state == State::closing) return close_socket(false);
-                                       return fail("read: " + ec.message());
+                                       if (state == State::closing) {
+                                           if (opt().reconnect && server_close_code >= 0)
+                                               return after_server_close();
+                                           return close_socket(false);
+                                       }
+                                       return fail(ec.message());
                                    }
                                    in_len += n;
                                    if (!consume()) return;
@@ -222,11 +339,13 @@ struct WsFleet::Connection {
             const size_t end = head.find("\r\n\r\n");
             if (end == std::string_view::npos) return true;
             if (head.compare(0, 12, "HTTP/1.1 101") != 0) {
-                fail("upgrade refused: " + std::string(head.substr(0, head.find('\r'))));
+                // "HTTP 503" and the like: the status code is the kind.
+                fail("HTTP " + std::string(head.size() >= 12 ? head.substr(9, 3) : head));
                 return false;
             }
             at = end + 4;
             state = State::registering;
+            arm_stage_timeout(opt().register_timeout_ms);
             std::string reg = R"({"type":"register","orchestrator_id":")" + id +
                               R"(","organization_id":")" + opt().organization_id + "\"";
             if (!opt().token.empty()) reg += R"(,"token":")" + opt().token + "\"";
@@ -272,7 +391,20 @@ struct WsFleet::Connection {
                 on_text(payload);
                 return state != State::closed;
             case 0x8:  // close: answer it (unless we started it) and drop the socket
-                if (state != State::closing) {
+                if (state != State::closing && opt().reconnect) {
+                    const auto* b = reinterpret_cast<const unsigned char*>(payload.data());
+                    const int code = payload.size() >= 2 ? (b[0] << 8) | b[1] : 1005;
+                    server_close_code = code;
+                    server_closed_registered = state == State::registered;
+                    if (state == State::registered)
+                        ++worker.counters.closed_early;
+                    else
+                        ++worker.counters.failures[std::string(stage_name(state)) + ": closed " +
+                                                   std::to_string(code)];
+                    state = State::closing;
+                    send_raw(masked_frame(
+                        0x8, payload.substr(0, std::min<size_t>(payload.size(), 2)), mask_key));
+                } else if (state != State::closing) {
                     if (state == State::registered)
                         ++worker.counters.closed_early;
                     else if (state == State::registering) {
@@ -319,9 +451,24 @@ struct WsFleet::Connection {
             if (state != State::registering) return;
             state = State::registered;
             is_registered = true;
-            ++worker.counters.established;
-            fleet.established_.fetch_add(1);
-            fleet.settled_.fetch_add(1);
+            fleet.registered_now_.fetch_add(1);
+            attempt_timer.cancel();
+            backoff.reset();
+            ++worker.counters.registrations;
+            if (registered_since_mark_ns.load(std::memory_order_relaxed) == 0)
+                registered_since_mark_ns.store(now);
+            if (!ever_registered) {
+                ever_registered = true;
+                ++worker.counters.established;
+                fleet.established_.fetch_add(1);
+                fleet.settled_.fetch_add(1);
+            }
+            if (!opt().closed_loop && opt().usage_interval_ms > 0) {
+                const auto usage_ns = static_cast<int64_t>(opt().usage_interval_ms * 1e6);
+                std::uniform_int_distribution<int64_t> phase(0, usage_ns - 1);
+                next_usage_ns = now + phase(worker.rng);
+                arm_usage();
+            }
             if (opt().closed_loop) {
                 for (unsigned k = 0; k < opt().in_flight; ++k) send_heartbeat(now);
             } else {
@@ -336,12 +483,32 @@ struct WsFleet::Connection {
         } else if (type == "config_update") {
             config_update_ns.store(now);
         } else if (type == "error") {
+            ++worker.counters.error_codes[std::string(string_field(frame, "code"))];
             if (++worker.counters.error_frames <= 3)
                 std::fprintf(stderr, "error frame to %s: %.*s\n", id.c_str(),
                              static_cast<int>(frame.size()), frame.data());
+        } else if (const std::string_view message_id = string_field(frame, "message_id");
+                   !message_id.empty()) {
+            // A forwarded message: confirm it, as orchestrator_client does.
+            ++worker.counters.message_acks_sent;
+            send_raw(masked_frame(
+                0x1, R"({"type":"message_ack","message_id":")" + std::string(message_id) + "\"}",
+                mask_key));
         } else if (type != "handshake_ack") {
             ++worker.counters.other_frames;
         }
+    }
+
+    void arm_usage() {
+        usage_timer.expires_after(
+            std::chrono::nanoseconds(std::max<int64_t>(0, next_usage_ns - monotonic_ns())));
+        usage_timer.async_wait([this, a = attempt](const boost::system::error_code& ec) {
+            if (ec || a != attempt || state != State::registered) return;
+            ++worker.counters.usage_reports_sent;
+            send_raw(usage_frame);
+            next_usage_ns += static_cast<int64_t>(opt().usage_interval_ms * 1e6);
+            arm_usage();
+        });
     }
 
     void send_heartbeat(int64_t intended_ns) {
@@ -436,6 +603,33 @@ int64_t WsFleet::config_update_at(size_t i) const {
 bool WsFleet::registered(size_t i) const {
     return connections_.at(i)->is_registered.load();
 }
+size_t WsFleet::registered_now() const {
+    return static_cast<size_t>(std::max<int64_t>(0, registered_now_.load()));
+}
+
+void WsFleet::mark_registrations() {
+    for (auto& c : connections_) c->registered_since_mark_ns.store(0);
+}
+int64_t WsFleet::registered_since_mark(size_t i) const {
+    return connections_.at(i)->registered_since_mark_ns.load();
+}
+
+FleetCounters WsFleet::snapshot(bool take_latencies) {
+    if (shut_down_) return totals();
+    FleetCounters t;
+    for (auto& w : workers_) {
+        std::promise<FleetCounters> done;
+        std::future<FleetCounters> got = done.get_future();
+        Worker* p = w.get();
+        asio::post(p->io, [p, &done, take_latencies] {
+            FleetCounters c = p->counters;
+            if (take_latencies) p->counters.latency_us.clear();
+            done.set_value(std::move(c));
+        });
+        t.add(got.get());
+    }
+    return t;
+}
 
 void WsFleet::shutdown() {
     if (shut_down_ || workers_.empty()) return;
@@ -461,22 +655,28 @@ void WsFleet::shutdown() {
         if (w->thread.joinable()) w->thread.join();
 }
 
+void FleetCounters::add(const FleetCounters& c) {
+    established += c.established;
+    failed += c.failed;
+    closed_early += c.closed_early;
+    acks += c.acks;
+    acks_total += c.acks_total;
+    heartbeats_sent += c.heartbeats_sent;
+    error_frames += c.error_frames;
+    retries += c.retries;
+    for (int i = 0; i < 3; ++i) retries_at[i] += c.retries_at[i];
+    other_frames += c.other_frames;
+    latency_us.insert(latency_us.end(), c.latency_us.begin(), c.latency_us.end());
+    registrations += c.registrations;
+    usage_reports_sent += c.usage_reports_sent;
+    message_acks_sent += c.message_acks_sent;
+    for (const auto& [k, v] : c.failures) failures[k] += v;
+    for (const auto& [k, v] : c.error_codes) error_codes[k] += v;
+}
+
 FleetCounters WsFleet::totals() const {
     FleetCounters t;
-    for (const auto& w : workers_) {
-        const FleetCounters& c = w->counters;
-        t.established += c.established;
-        t.failed += c.failed;
-        t.closed_early += c.closed_early;
-        t.acks += c.acks;
-        t.acks_total += c.acks_total;
-        t.heartbeats_sent += c.heartbeats_sent;
-        t.error_frames += c.error_frames;
-        t.retries += c.retries;
-        for (int i = 0; i < 3; ++i) t.retries_at[i] += c.retries_at[i];
-        t.other_frames += c.other_frames;
-        t.latency_us.insert(t.latency_us.end(), c.latency_us.begin(), c.latency_us.end());
-    }
+    for (const auto& w : workers_) t.add(w->counters);
     return t;
 }
 

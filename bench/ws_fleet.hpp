@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,6 +35,22 @@ struct FleetOptions {
     bool closed_loop = true;
     unsigned in_flight = 1;      // closed loop: heartbeats outstanding per connection
     double interval_ms = 30000;  // open loop: one heartbeat per connection per interval
+    // Reconnect like orchestrator_client: after any failure or drop, try again
+    // after moolai::orchestrator::Backoff's delay (exponential, full jitter,
+    // 0.5 s base, 30 s cap, reset after a register), without an attempt limit;
+    // stop only on 1008 or a 1000 from the server ("refused"). Off: the
+    // benchmark's ramp retries (1, 2, 3, 4 s plus jitter, 5 attempts).
+    bool reconnect = false;
+    // An attempt whose stage takes longer is closed and counts as failed
+    // ("connect: timeout", ...); 0 = no limit. orchestrator_client's are
+    // 5000 / 5000 (websocketpp's connect and open-handshake timeouts) and
+    // 10000 (ClientOptions::register_timeout, counted from the upgrade).
+    double connect_timeout_ms = 0;
+    double upgrade_timeout_ms = 0;
+    double register_timeout_ms = 0;
+    // Open loop: also one usage_report per connection per interval; 0 = none.
+    double usage_interval_ms = 0;
+    std::string usage_period = "2026-11-28T10:00:00Z";
 };
 
 // Counters of one io thread; summed by WsFleet::totals().
@@ -50,6 +67,15 @@ struct FleetCounters {
     uint64_t error_frames = 0;
     uint64_t other_frames = 0;
     std::vector<uint32_t> latency_us;  // one per ack inside the window
+    uint64_t registrations = 0;  // every provisioning, the first ones and the re-registrations
+    uint64_t usage_reports_sent = 0;
+    uint64_t message_acks_sent = 0;  // forwarded messages (frames with a message_id) acked
+    // Why attempts failed, "stage: reason" (stage: connect, upgrade, register,
+    // timeout): "connect: Connection refused", "upgrade: HTTP 503",
+    // "register: closed 1013", "upgrade: End of file", ...
+    std::map<std::string, uint64_t> failures;
+    std::map<std::string, uint64_t> error_codes;  // the "code" of error frames received
+    void add(const FleetCounters& c);             // sums c into this
 };
 
 class WsFleet {
@@ -77,6 +103,18 @@ public:
     int64_t stop_monitoring_at(size_t i) const;
     int64_t config_update_at(size_t i) const;
     bool registered(size_t i) const;
+    size_t registered_now() const;  // connections registered at this moment
+
+    // Registration times after a mark: mark_registrations() forgets them;
+    // registered_since_mark(i) is the monotonic ns of connection i's first
+    // provisioning after the mark, 0 while none.
+    void mark_registrations();
+    int64_t registered_since_mark(size_t i) const;
+
+    // While running: the counters so far, summed over the io threads (each
+    // reads its own); with take_latencies, the latency samples are moved out
+    // (the next call sees only newer ones).
+    FleetCounters snapshot(bool take_latencies);
 
     // Close handshakes (bounded), then the rest is reset; joins the threads.
     void shutdown();
@@ -96,6 +134,7 @@ private:
     std::atomic<uint64_t> established_{0};
     std::atomic<uint64_t> settled_{0};  // registered or failed
     std::atomic<uint64_t> open_sockets_{0};
+    std::atomic<int64_t> registered_now_{0};
     bool shut_down_ = false;
 };
 

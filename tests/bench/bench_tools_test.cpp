@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -102,6 +103,106 @@ TEST(BenchTools, OpenLoopTogglesAndPagesAgainstTheController) {
                               &code);
     EXPECT_NE(code, 0);
     EXPECT_GT(refused.value("failures", 0), 0) << refused;
+}
+
+// bench/storm.sh's measurement, small: the load generator starts the
+// controller, kills it with SIGKILL under the fleet, starts it again on the
+// same data, and every orchestrator registers again by itself.
+TEST(BenchTools, StormKillsTheControllerAndTheFleetComesBack) {
+    char dir_template[] = "/tmp/moolai-bench-storm.XXXXXX";
+    ASSERT_NE(mkdtemp(dir_template), nullptr);
+    const std::string dir = dir_template;
+    const std::string rest = std::to_string(free_port()), ws = std::to_string(free_port());
+    const json r = load({"storm",
+                         "--port",
+                         ws,
+                         "--rest-port",
+                         rest,
+                         "--connections",
+                         "40",
+                         "--ramp",
+                         "400",
+                         "--open-loop",
+                         "1000",
+                         "--warmup",
+                         "0.5",
+                         "--down-sec",
+                         "0.2",
+                         "--settle",
+                         "1.5",
+                         "--timeout",
+                         "40",
+                         "--log",
+                         dir + "/controller.log",
+                         "--",
+                         "env",
+                         "MOOLAI_ORCHESTRATOR_AUTH=open",
+                         "CONTROLLER_HOST=127.0.0.1",
+                         "CONTROLLER_PORT=" + rest,
+                         "CONTROLLER_WS_PORT=" + ws,
+                         "MOOLAI_DATA_DIR=" + dir,
+                         controller_binary()});
+    std::filesystem::remove_all(dir);
+    ASSERT_TRUE(r.is_object());
+    EXPECT_EQ(r["initial"].value("registered_at_kill", 0), 40) << r;
+    EXPECT_EQ(r["restart"].value("drops_seen", 0), 40) << r;
+    EXPECT_EQ(r["reregistered"].value("count", 0), 40) << r;
+    EXPECT_TRUE(r["reregistered"].value("all", false)) << r;
+    const json& p = r["reregistered"]["from_kill_sec"];
+    EXPECT_GT(p.value("p50", 0.0), 0.0) << r;
+    EXPECT_GE(p.value("p100", 0.0), p.value("p99", 1e9)) << r;
+    EXPECT_FALSE(r["server"].value("crashed", true)) << r;
+    EXPECT_GT(r["server"].value("rss_peak_kb", 0), 0) << r;
+    EXPECT_GT(r["settle"].value("acks", 0), 0) << r;
+    EXPECT_EQ(r["stop"].value("status", ""), "exit 0") << r;
+}
+
+// bench/soak.sh's measurement, small: a fleet with usage reports and admin
+// churn, the controller (found by its REST port) sampled; every REST call of the churn succeeds,
+// recommendations travel and are acked, and the verdict is given.
+TEST(BenchTools, SoakSamplesTheControllerUnderChurn) {
+    ControllerProcess controller(std::map<std::string, std::string>{
+        {"MOOLAI_ORCHESTRATOR_AUTH", "open"},
+        {"MOOLAI_SUPERADMIN_USERNAME", "soak-admin"},
+        {"MOOLAI_SUPERADMIN_PASSWORD", "soak-admin-password-1234"}});
+    ASSERT_TRUE(controller.wait_ready()) << controller.log();
+    const json r = load({"soak",
+                         "--port",
+                         std::to_string(controller.ws_port()),
+                         "--rest-port",
+                         std::to_string(controller.rest_port()),
+                         "--admin-user",
+                         "soak-admin",
+                         "--admin-password",
+                         "soak-admin-password-1234",
+                         "--connections",
+                         "20",
+                         "--ramp",
+                         "200",
+                         "--open-loop",
+                         "1000",
+                         "--usage-interval-ms",
+                         "500",
+                         "--minutes",
+                         "0.1",
+                         "--sample-sec",
+                         "2",
+                         "--churn-interval",
+                         "0.3"});
+    ASSERT_TRUE(r.is_object());
+    ASSERT_EQ(r["samples"].size(), 3u) << r;
+    for (const json& s : r["samples"]) {
+        EXPECT_GT(s.value("rss_kb", 0), 0) << s;
+        EXPECT_GT(s.value("fds", 0), 20) << s;
+        EXPECT_GT(s.value("threads", 0), 1) << s;
+        EXPECT_EQ(s.value("registered", 0), 20) << s;
+    }
+    EXPECT_EQ(r["rest"].value("errors", -1), 0) << r;
+    EXPECT_GT(r["rest"].value("rounds", 0), 5) << r;
+    EXPECT_GT(r["fleet"].value("usage_reports_sent", 0), 0) << r;
+    EXPECT_GT(r["fleet"].value("message_acks_sent", 0), 0) << r;
+    EXPECT_TRUE(r["verdict"].contains("rss_flat")) << r;
+    EXPECT_TRUE(r["verdict"].value("server_alive", false)) << r;
 }
 
 }  // namespace
