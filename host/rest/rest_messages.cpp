@@ -83,17 +83,34 @@ HttpResponse orchestrator_messages(const Context& ctx, const HttpRequest& req,
     return list_messages(ctx, req, who, o->id);
 }
 
+// The message `id` as `who` may see it: another organization's message is
+// not found. False with `refusal` set (404, or the storage error) otherwise.
+bool message_for(const Context& ctx, const std::string& id, const Principal& who, json& m,
+                 HttpResponse& refusal) {
+    CallResult got = ctx.plugins.storage().msg_get(id);
+    if (got.status == MOOLAI_E_NOT_FOUND) {
+        refusal = HttpResponse::error(404, "not_found", "no such message");
+        return false;
+    }
+    if (!got.ok()) {
+        refusal = storage_error(got);
+        return false;
+    }
+    m = json::parse(got.output);
+    auto o = ctx.fleet.find(m.value("orchestrator_id", ""));
+    if (!who.superadmin() && (!o || o->organization_id != who.organization_id)) {
+        refusal = HttpResponse::error(404, "not_found", "no such message");
+        return false;
+    }
+    return true;
+}
+
 // pending -> accepted | dismissed, once; an accepted recommendation leaves at once.
 HttpResponse set_message_status(const Context& ctx, const HttpRequest& req, const Principal& who) {
     const std::string id = req.params.at("id");
-    CallResult got = ctx.plugins.storage().msg_get(id);
-    if (got.status == MOOLAI_E_NOT_FOUND)
-        return HttpResponse::error(404, "not_found", "no such message");
-    if (!got.ok()) return storage_error(got);
-    const json m = json::parse(got.output);
-    auto o = ctx.fleet.find(m.value("orchestrator_id", ""));
-    if (!who.superadmin() && (!o || o->organization_id != who.organization_id))
-        return HttpResponse::error(404, "not_found", "no such message");
+    json m;
+    HttpResponse refusal;
+    if (!message_for(ctx, id, who, m, refusal)) return refusal;
     json body;
     HttpResponse bad;
     if (!parse_body(req, body, bad)) return bad;
@@ -126,14 +143,9 @@ HttpResponse set_message_status(const Context& ctx, const HttpRequest& req, cons
 // the review: another organization's message is not found.
 HttpResponse cancel_message(const Context& ctx, const HttpRequest& req, const Principal& who) {
     const std::string id = req.params.at("id");
-    CallResult got = ctx.plugins.storage().msg_get(id);
-    if (got.status == MOOLAI_E_NOT_FOUND)
-        return HttpResponse::error(404, "not_found", "no such message");
-    if (!got.ok()) return storage_error(got);
-    const json m = json::parse(got.output);
-    auto o = ctx.fleet.find(m.value("orchestrator_id", ""));
-    if (!who.superadmin() && (!o || o->organization_id != who.organization_id))
-        return HttpResponse::error(404, "not_found", "no such message");
+    json m;
+    HttpResponse refusal;
+    if (!message_for(ctx, id, who, m, refusal)) return refusal;
     json out;
     const moolai_status st = ctx.delivery.cancel(id, who.username, out);
     if (st == MOOLAI_E_NOT_FOUND) return HttpResponse::error(404, "not_found", "no such message");
