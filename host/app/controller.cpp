@@ -298,6 +298,9 @@ void Controller::start() {
             },
             [&s](const std::string& orchestrator_id, const std::string& message_id) {
                 return s.delivery->acknowledge(orchestrator_id, message_id);
+            },
+            [&s](const std::string& records) {
+                return s.plugins->storage().usage_insert_batch(records);
             }},
         s.log, s.metrics, writer_options);
     // Registers of new orchestrators (open mode) waiting for storage: one

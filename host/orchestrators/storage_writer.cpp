@@ -201,6 +201,32 @@ size_t StorageWriter::round_locked() {
         round.metadata.erase(it);
         finished();
     }
+    if (!round.usage.empty() && storage_.insert_usage_batch && !batch_unsupported_) {
+        // The round's reports in one transaction (like heartbeats). Any
+        // refusal but "unavailable" falls through to one by one, so a bad
+        // report gets its own answer and the others still land.
+        std::string records = "[";
+        for (const Usage& u : round.usage) {
+            if (records.size() > 1) records += ',';
+            records += u.record_json;
+        }
+        records += ']';
+        CallResult r = storage_.insert_usage_batch(records);
+        if (r.status == MOOLAI_E_UNAVAILABLE) return unavailable(r);
+        if (r.ok()) {
+            const size_t n = round.usage.size();
+            written_->add(static_cast<double>(n));
+            round.usage.clear();
+            done += n;
+            std::lock_guard<std::mutex> lock(mutex_);
+            in_round_ -= n;
+            accepted_locked();
+        } else if (r.status == MOOLAI_E_UNSUPPORTED) {
+            batch_unsupported_ = true;
+            log_.info("storage has no batch insert for usage reports (" + r.error +
+                      "): they are stored one by one");
+        }
+    }
     while (!round.usage.empty()) {
         Usage& u = round.usage.front();
         CallResult r = storage_.insert_usage(u.record_json);

@@ -12,8 +12,8 @@
 //
 // Rounds run on a PeriodicTask, like the heartbeat batcher: each takes all
 // that is pending. Metadata is coalesced per orchestrator (the latest wins).
-// Usage reports are inserted one by one: moolai_storage_v1 has no batch
-// insert, and the ABI is not changed for this.
+// Usage reports go in one transaction a round (usage_insert_batch, ABI
+// 1.2); with an older storage plugin, one by one.
 #pragma once
 
 #include <chrono>
@@ -49,6 +49,8 @@ public:
         std::function<moolai_status(const std::string& orchestrator_id,
                                     const std::string& message_id)>
             acknowledge;
+        // A JSON array of records, all or none; empty = one by one.
+        std::function<CallResult(const std::string& records_json)> insert_usage_batch;
     };
 
     struct Options {
@@ -130,6 +132,7 @@ private:
     std::mutex round_mutex_;
     std::chrono::steady_clock::time_point retry_at_{};
     std::chrono::milliseconds backoff_{0};
+    bool batch_unsupported_ = false;  // learnt once from the plugin
     PeriodicTask task_;
 };
 

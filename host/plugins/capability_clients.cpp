@@ -242,6 +242,16 @@ CallResult StorageClient::audit_list(const Query& query) const {
         plugin_.call([&](moolai_instance* i, moolai_call* c) { return t_->audit_list(i, c, &q); }));
 }
 
+CallResult StorageClient::usage_insert_batch(std::string_view records_json) const {
+    if (!MOOLAI_HAS_FIELD(t_, moolai_storage_v1, usage_insert_batch) ||
+        t_->usage_insert_batch == nullptr)
+        return {MOOLAI_E_UNSUPPORTED, "",
+                "the storage plugin has no usage_insert_batch (built for ABI 1.0 or 1.1)"};
+    return observed(plugin_.call([&](moolai_instance* i, moolai_call* c) {
+        return t_->usage_insert_batch(i, c, abi_str(records_json));
+    }));
+}
+
 CallResult AuthClient::hash_password(std::string_view password) const {
     return plugin_.call([&](moolai_instance* i, moolai_call* c) {
         return t_->hash_password(i, c, abi_str(password));

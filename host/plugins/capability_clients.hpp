@@ -88,6 +88,10 @@ public:
     CallResult audit_append(std::string_view record_json) const;
     CallResult audit_list(const Query& query) const;
 
+    // 1.2, optional: MOOLAI_E_UNSUPPORTED when the plugin's table ends
+    // before it or leaves it NULL; the caller then inserts one by one.
+    CallResult usage_insert_batch(std::string_view records_json) const;
+
 private:
     CallResult observed(CallResult r) const {
         if (observer_) observer_(r);

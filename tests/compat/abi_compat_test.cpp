@@ -2,7 +2,7 @@
 // the host's capability clients:
 //   - a plugin built against the frozen 1.0 headers and SDK loads into this
 //     host and answers through every 1.0 entry of every table;
-//   - a plugin built as if against 1.2 (longer descriptor, table and event,
+//   - a plugin built as if against 1.3 (longer descriptor, table and event,
 //     abi_minor_built above the host's, abi_minor_required 1) loads, is
 //     read only as far as this host knows, and uses the 1.1 config services.
 #include <gtest/gtest.h>
@@ -57,7 +57,7 @@ TEST_F(AbiCompat, AFrozen10PluginLoadsAndAnswersThroughEvery10Entry) {
     bool logged = false;
     for (const LogLine& l : log.recent(50))
         logged |= l.source == "frozen_1_0" &&
-                  l.text == "created by a host of ABI 1.1 with config {\"any\":\"config\"}";
+                  l.text == "created by a host of ABI 1.2 with config {\"any\":\"config\"}";
     EXPECT_TRUE(logged);
 
     AuthClient auth(*p);
@@ -149,17 +149,22 @@ TEST_F(AbiCompat, AFrozen10PluginLoadsAndAnswersThroughEvery10Entry) {
     EXPECT_EQ(out(s.session_purge(42)), "session_purge(42)");
     EXPECT_EQ(out(s.audit_append("r")), "audit_append(r)");
     EXPECT_EQ(out(s.audit_list(q)), "audit_list(" + qs + ")");
+    // 1.2's batch insert is past the end of its 1.0 table: never read, and
+    // the client says so (the storage writer then inserts one by one).
+    const CallResult batch = s.usage_insert_batch("[]");
+    EXPECT_EQ(batch.status, MOOLAI_E_UNSUPPORTED);
+    EXPECT_NE(batch.error.find("no usage_insert_batch"), std::string::npos) << batch.error;
 }
 
 TEST_F(AbiCompat, ANewerMinorPluginLoadsAndIsReadOnlyAsFarAsThisHostKnows) {
-    auto p = loader->load(NEWER_MINOR_PLUGIN, json{{"greeting", "hello from 1.2"}});
-    EXPECT_EQ(p->abi_version(), "1.2");
+    auto p = loader->load(NEWER_MINOR_PLUGIN, json{{"greeting", "hello from 1.3"}});
+    EXPECT_EQ(p->abi_version(), "1.3");
     EXPECT_EQ(p->abi_minor_required(), 1u);
     ObserverClient observer(*p);
     Event e = Event::about(MOOLAI_EVENT_STATUS_CHANGED, "org", "orch-1", "inactive", "active", "system");
     // The greeting came through config_string; "0" is MOOLAI_OK for the
-    // 1.2-sized event it emitted; the 1.2 entries were never called (they abort).
-    EXPECT_EQ(out(observer.on_event(e.view())), "hello from 1.2|3|0");
+    // 1.3-sized event it emitted; the 1.3 entries were never called (they abort).
+    EXPECT_EQ(out(observer.on_event(e.view())), "hello from 1.3|3|0");
     std::lock_guard<std::mutex> lock(mu);
     ASSERT_EQ(published.size(), 1u);
     EXPECT_EQ(published[0].kind, MOOLAI_EVENT_CUSTOM);
@@ -172,7 +177,7 @@ TEST_F(AbiCompat, ANewerMinorPluginStillMeetsItsSchemaAndItsOwnChecks) {
         loader->load(NEWER_MINOR_PLUGIN, json::object());
         FAIL() << "loaded without its required greeting";
     } catch (const PluginRefused& e) {
-        EXPECT_NE(std::string(e.what()).find("plugin ABI 1.2 (requires 1.1), host ABI 1.1"),
+        EXPECT_NE(std::string(e.what()).find("plugin ABI 1.3 (requires 1.1), host ABI 1.2"),
                   std::string::npos)
             << e.what();
     }

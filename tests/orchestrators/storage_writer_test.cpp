@@ -58,7 +58,24 @@ struct FakeStorage {
                         st = ack_status;
                     }
                     return record("ack:" + id + ":" + mid, st).status;
-                }};
+                },
+                nullptr};  // no batch insert: one by one, as with a 1.1 plugin
+    }
+    // With the 1.2 batch insert, answering `batch_status` (after `status`).
+    moolai_status batch_status = MOOLAI_OK;
+    int batch_calls = 0;
+    StorageWriter::Storage calls_with_batch() {
+        StorageWriter::Storage s = calls();
+        s.insert_usage_batch = [this](const std::string& records) {
+            moolai_status st = current();
+            {
+                std::lock_guard<std::mutex> lk(m);
+                ++batch_calls;
+                if (st == MOOLAI_OK) st = batch_status;
+            }
+            return record("batch:" + records, st);
+        };
+        return s;
     }
     std::vector<std::string> seen() {
         std::lock_guard<std::mutex> lk(m);
@@ -219,6 +236,69 @@ TEST_F(StorageWriterTest, StopWithStorageDownEndsInBoundAndSaysWhatIsLost) {
     EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
     EXPECT_EQ(metrics.counter("moolai_storage_queue_dropped_total")->value(), 2);
     EXPECT_EQ(w.pending(), 0u);
+}
+
+TEST_F(StorageWriterTest, ARoundOfUsageReportsIsOneBatchInOrder) {
+    StorageWriter w(storage.calls_with_batch(), log, metrics, options());
+    EXPECT_TRUE(w.push_usage(R"({"n":1})", nullptr));
+    EXPECT_TRUE(w.push_ack("o1", "m1", nullptr));
+    EXPECT_TRUE(w.push_usage(R"({"n":2})", nullptr));
+    EXPECT_TRUE(w.push_usage(R"({"n":3})", nullptr));
+    EXPECT_EQ(w.flush(), 4u);
+    EXPECT_EQ(storage.seen(),
+              (std::vector<std::string>{"ack:o1:m1", R"(batch:[{"n":1},{"n":2},{"n":3}])"}));
+    EXPECT_EQ(w.pending(), 0u);
+    EXPECT_EQ(metrics.gauge("moolai_storage_queue_depth")->value(), 0);
+    EXPECT_EQ(metrics.counter("moolai_storage_queue_written_total")->value(), 4);
+    EXPECT_EQ(w.flush(), 0u) << "an empty round calls nothing";
+    EXPECT_EQ(storage.batch_calls, 1);
+}
+
+TEST_F(StorageWriterTest, AnOutageKeepsTheBatchWholeAndItLandsAfterwards) {
+    StorageWriter w(storage.calls_with_batch(), log, metrics, options());
+    storage.status = MOOLAI_E_UNAVAILABLE;
+    EXPECT_TRUE(w.push_usage("{}", nullptr));
+    EXPECT_TRUE(w.push_usage("[]", nullptr));
+    EXPECT_EQ(w.flush(), 0u);
+    EXPECT_EQ(w.pending(), 2u);
+    storage.status = MOOLAI_OK;
+    EXPECT_TRUE(w.push_usage("null", nullptr));
+    EXPECT_EQ(w.flush(), 3u);
+    EXPECT_EQ(storage.seen(), (std::vector<std::string>{"batch:[{},[],null]"}));
+}
+
+TEST_F(StorageWriterTest, ARefusedBatchGoesOneByOneSoOnlyTheBadReportIsAnswered) {
+    StorageWriter w(storage.calls_with_batch(), log, metrics, options());
+    Answers good, bad;
+    storage.batch_status = MOOLAI_E_INVALID;
+    EXPECT_TRUE(w.push_usage("u1", good.answer()));
+    EXPECT_TRUE(w.push_usage("u2", bad.answer()));
+    // The second report is the one storage refuses on its own.
+    storage.during_call = [&] {
+        storage.during_call = [&] {
+            std::lock_guard<std::mutex> lk(storage.m);
+            storage.status = MOOLAI_E_INVALID;
+        };
+    };
+    EXPECT_EQ(w.flush(), 2u);
+    EXPECT_EQ(storage.seen(), (std::vector<std::string>{"usage:u1"}));
+    EXPECT_TRUE(good.got.empty());
+    ASSERT_EQ(bad.got.size(), 1u);
+    EXPECT_EQ(bad.got[0].first, "invalid_field");
+    EXPECT_EQ(metrics.counter("moolai_storage_queue_dropped_total")->value(), 1);
+    EXPECT_EQ(w.pending(), 0u);
+}
+
+TEST_F(StorageWriterTest, AStoragePluginWithoutBatchIsAskedOnceThenOneByOne) {
+    StorageWriter w(storage.calls_with_batch(), log, metrics, options());
+    storage.batch_status = MOOLAI_E_UNSUPPORTED;
+    EXPECT_TRUE(w.push_usage("u1", nullptr));
+    EXPECT_TRUE(w.push_usage("u2", nullptr));
+    EXPECT_EQ(w.flush(), 2u);
+    EXPECT_TRUE(w.push_usage("u3", nullptr));
+    EXPECT_EQ(w.flush(), 1u);
+    EXPECT_EQ(storage.seen(), (std::vector<std::string>{"usage:u1", "usage:u2", "usage:u3"}));
+    EXPECT_EQ(storage.batch_calls, 1);
 }
 
 }  // namespace

@@ -192,6 +192,9 @@ Result StoragePlugin::msg_update_delivery(std::string_view id, std::string_view 
 Result StoragePlugin::usage_insert(std::string_view rec) {
     return CALL(st_->usage_insert(inst_->get(), c, str(rec)));
 }
+Result StoragePlugin::usage_insert_batch(std::string_view recs) {
+    return CALL(st_->usage_insert_batch(inst_->get(), c, str(recs)));
+}
 Result StoragePlugin::usage_aggregate(const Query& q) {
     const moolai_query cq = to_c(q);
     return CALL(st_->usage_aggregate(inst_->get(), c, &cq));

@@ -108,6 +108,7 @@ class StoragePlugin {
     Result msg_set_status(std::string_view id, std::string_view expected, std::string_view status);
     Result msg_update_delivery(std::string_view id, std::string_view patch);
     Result usage_insert(std::string_view rec);
+    Result usage_insert_batch(std::string_view recs);  // 1.2
     Result usage_aggregate(const Query& q);
     Result user_create(std::string_view rec);
     Result user_get(std::string_view name);

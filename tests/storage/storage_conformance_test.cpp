@@ -992,6 +992,41 @@ TEST_P(Storage, UsageAggregatesByEachGroupOverTimeRanges) {
     EXPECT_EQ(none["total"]["cost_usd"], 0);
 }
 
+TEST_P(Storage, UsageBatchIsOneTransactionAllOrNone) {
+    db().freeze_clock(kT0);
+    const std::string a =
+        R"({"orchestrator_id":"o-1","organization_id":"A","period":"2026-11-28T10:00:00Z","model":"gpt-4","requests":2,"input_tokens":200,"output_tokens":80,"cost_usd":0.25})";
+    const std::string b =
+        R"({"orchestrator_id":"o-2","organization_id":"A","period":"2026-11-28T11:00:00Z","model":"claude","requests":3,"input_tokens":30,"output_tokens":10,"cost_usd":0.5})";
+    const std::string bad = R"({"orchestrator_id":"o-3","model":"m","period":"noon"})";
+    auto stored_requests = [&] {
+        Query q;
+        q.kind = "model";
+        return OK(db().usage_aggregate(q))["total"]["requests"].get<int64_t>();
+    };
+
+    // A bad record after a good one: nothing is stored, the error names it.
+    const Result refused = db().usage_insert_batch("[" + a + "," + bad + "," + b + "]");
+    EXPECT_EQ(refused.status, MOOLAI_E_INVALID);
+    EXPECT_NE(refused.error.find("records_json[1]"), std::string::npos) << refused.error;
+    EXPECT_NE(refused.error.find("period"), std::string::npos) << refused.error;
+    EXPECT_EQ(stored_requests(), 0);
+    EXPECT_STATUS(db().usage_insert_batch(a), MOOLAI_E_INVALID);  // not an array
+    EXPECT_STATUS(db().usage_insert_batch("[" + a + ",1]"), MOOLAI_E_INVALID);
+    EXPECT_STATUS(db().usage_insert_batch("[{"), MOOLAI_E_INVALID);
+    EXPECT_EQ(stored_requests(), 0);
+
+    EXPECT_EQ(OK(db().usage_insert_batch("[" + a + "," + b + "]"))["inserted"], 2);
+    EXPECT_EQ(stored_requests(), 5);
+    EXPECT_EQ(OK(db().usage_insert_batch("[]"))["inserted"], 0);
+    EXPECT_EQ(stored_requests(), 5);
+    Query by_model;
+    by_model.kind = "model";
+    const json out = OK(db().usage_aggregate(by_model));
+    ASSERT_EQ(out["items"].size(), 2u);
+    EXPECT_DOUBLE_EQ(out["total"]["cost_usd"].get<double>(), 0.75);
+}
+
 // ---- users and sessions ------------------------------------------------------------------
 
 TEST_P(Storage, UsersCrudFiltersAndSecretHashes) {

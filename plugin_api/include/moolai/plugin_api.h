@@ -11,6 +11,8 @@
  *        config_int, config_number, config_bool, config_length, config_key
  *        and the MOOLAI_JSON_* type codes. MOOLAI_HAS_FIELD and the frozen
  *        MOOLAI_*_SIZE_1_0 constants. No 1.0 table or struct changed.
+ *   1.2  moolai_storage_v1.usage_insert_batch (optional): a round of usage
+ *        reports in one transaction. No 1.1 table or struct changed.
  *
  * Read moolai/plugin_types.h first: it states the layout, versioning,
  * string and ownership rules that every declaration below follows.
@@ -144,7 +146,7 @@ typedef struct moolai_host_api {
     moolai_status (*config_key)(moolai_host* host, moolai_str pointer, uint64_t index,
                                 moolai_str* out);
 
-    /* ---- 1.2+: APPEND ONLY below this line ----
+    /* ---- 1.3+: APPEND ONLY below this line ----
      * Planned: deliver_notification(host, channel, payload) so a storage
      * plugin can hand the host what arrives on a cross-host channel
      * (several controller hosts on one PostgreSQL). */
@@ -191,7 +193,7 @@ typedef struct moolai_auth_v1 {
      * and at stream subscription). OWNERSHIP: token is borrowed for the call. */
     moolai_status (*hash_token)(moolai_instance* self, moolai_call* call, moolai_str token);
 
-    /* ---- 1.2+: APPEND ONLY below this line ---- */
+    /* ---- 1.3+: APPEND ONLY below this line ---- */
 } moolai_auth_v1;
 
 /* ======================================================================
@@ -222,7 +224,7 @@ typedef struct moolai_independence_v1 {
     moolai_status (*on_toggle)(moolai_instance* self, moolai_call* call,
                                const moolai_toggle_request* request);
 
-    /* ---- 1.2+: APPEND ONLY below this line ---- */
+    /* ---- 1.3+: APPEND ONLY below this line ---- */
 } moolai_independence_v1;
 
 /* ======================================================================
@@ -262,7 +264,7 @@ typedef struct moolai_messaging_v1 {
      * after it. OWNERSHIP: message_json is borrowed for the call. */
     moolai_status (*render)(moolai_instance* self, moolai_call* call, moolai_str message_json);
 
-    /* ---- 1.2+: APPEND ONLY below this line ---- */
+    /* ---- 1.3+: APPEND ONLY below this line ---- */
 } moolai_messaging_v1;
 
 /* ======================================================================
@@ -282,7 +284,7 @@ typedef struct moolai_observer_v1 {
      * OWNERSHIP: the event and its strings are borrowed for the call. */
     moolai_status (*on_event)(moolai_instance* self, moolai_call* call, const moolai_event* event);
 
-    /* ---- 1.2+: APPEND ONLY below this line ---- */
+    /* ---- 1.3+: APPEND ONLY below this line ---- */
 } moolai_observer_v1;
 
 /* ======================================================================
@@ -492,7 +494,20 @@ typedef struct moolai_storage_v1 {
      * host thread (REST workers). OWNERSHIP: query and strings borrowed. */
     moolai_status (*audit_list)(moolai_instance* self, moolai_call* call, const moolai_query* query);
 
-    /* ---- 1.2+: APPEND ONLY below this line ----
+    /* ---- 1.2 ---- */
+
+    /* Optional. Stores several usage reports in one transaction, all or
+     * none: records_json is a JSON array of usage records, each as
+     * usage_insert takes it. MOOLAI_E_INVALID (set_error names the index
+     * of the first bad record) and MOOLAI_E_UNAVAILABLE store nothing.
+     * Output: {"inserted":N}. NULL, or MOOLAI_E_UNSUPPORTED: the host
+     * calls usage_insert once per record instead.
+     * THREADS: the host's storage writer thread. OWNERSHIP: records_json
+     * borrowed for the call. */
+    moolai_status (*usage_insert_batch)(moolai_instance* self, moolai_call* call,
+                                        moolai_str records_json);
+
+    /* ---- 1.3+: APPEND ONLY below this line ----
      * Planned (several controller hosts on one PostgreSQL):
      * notify(self, call, channel, payload) and listen(self, call, channel),
      * with delivery through moolai_host_api.deliver_notification. */
@@ -549,7 +564,7 @@ typedef struct moolai_plugin_descriptor {
      * unchanged while the library is loaded. */
     const void* (*get_capability)(uint64_t capability);
 
-    /* ---- 1.2+: APPEND ONLY below this line ---- */
+    /* ---- 1.3+: APPEND ONLY below this line ---- */
 } moolai_plugin_descriptor;
 
 /* The 1.0 size of every table on 64-bit targets: the least struct_size

@@ -813,6 +813,30 @@ Status StoragePlugin::usage_insert(Call& call, Str record_json) {
                  run(*db_, now(), Mode::Write, [&](Work& w) { return w.create(kUsage, rec); }));
 }
 
+Status StoragePlugin::usage_insert_batch(Call& call, Str records_json) {
+    json recs;
+    try {
+        recs = json::parse(records_json.begin(), records_json.end());
+    } catch (const json::parse_error& e) {
+        invalid(std::string("records_json is not valid JSON: ") + e.what());
+    }
+    if (!recs.is_array()) invalid("records_json must be a JSON array of usage records");
+    for (size_t i = 0; i < recs.size(); ++i)
+        if (!recs[i].is_object())
+            invalid("records_json[" + std::to_string(i) + "] must be a JSON object");
+    return reply(call, run(*db_, now(), Mode::Write, [&](Work& w) {
+                     size_t i = 0;
+                     try {
+                         // One transaction: a round of reports costs one commit.
+                         for (; i < recs.size(); ++i) w.insert(kUsage, recs[i]);
+                     } catch (const sdk::Error& e) {
+                         if (e.status() != MOOLAI_E_INVALID) throw;
+                         invalid("records_json[" + std::to_string(i) + "]: " + e.what());
+                     }
+                     return ojson{{"inserted", recs.size()}};
+                 }));
+}
+
 Status StoragePlugin::usage_aggregate(Call& call, const moolai_query& query) {
     const Dialect& d = sql();
     const Str group = sdk::view(query.kind);

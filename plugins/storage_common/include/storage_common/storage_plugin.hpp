@@ -54,6 +54,7 @@ class StoragePlugin : public sdk::Plugin, public sdk::Storage {
 
     Status usage_insert(Call& call, Str record_json) override;
     Status usage_aggregate(Call& call, const moolai_query& query) override;
+    Status usage_insert_batch(Call& call, Str records_json) override;
 
     Status user_create(Call& call, Str record_json) override;
     Status user_get(Call& call, Str username) override;

@@ -84,6 +84,10 @@ public:
 
     virtual Status usage_insert(Call& call, Str record_json) = 0;
     virtual Status usage_aggregate(Call& call, const moolai_query& query) = 0;
+    // 1.2, optional: a JSON array of usage records in one transaction, all
+    // or none. The default says "unsupported" and the host falls back to
+    // usage_insert per record.
+    virtual Status usage_insert_batch(Call&, Str) { return MOOLAI_E_UNSUPPORTED; }
 
     virtual Status user_create(Call& call, Str record_json) = 0;
     virtual Status user_get(Call& call, Str username) = 0;
