@@ -1,6 +1,7 @@
 #include "orchestrators/storage_journal.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -96,6 +97,20 @@ StorageJournal::StorageJournal(std::string dir, Log& log, Metrics& metrics)
     if (ec)
         throw std::runtime_error("storage journal: cannot create " + dir_ + ": " + ec.message() +
                                  fix);
+    // Two controllers on one journal would replay and delete each other's
+    // writes. The kernel drops the lock when the holder dies, kill -9 too.
+    const std::string lock_path = dir_ + "/LOCK";
+    lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lock_fd_ < 0)
+        throw std::runtime_error("storage journal: cannot write in " + dir_ + ": " + lock_path +
+                                 ": " + std::strerror(errno) + fix);
+    if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+        ::close(lock_fd_);
+        throw std::runtime_error("storage journal: " + dir_ +
+                                 " is in use by another running controller (" + lock_path +
+                                 " is locked); give each controller its own "
+                                 "MOOLAI_STORAGE_JOURNAL_DIR");
+    }
     std::vector<Segment> found;
     for (fs::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
         const uint64_t seq = segment_seq(it->path().filename().string());
@@ -104,9 +119,11 @@ StorageJournal::StorageJournal(std::string dir, Log& log, Metrics& metrics)
         const auto size = fs::file_size(it->path(), size_ec);
         found.push_back(Segment{seq, -1, size_ec ? 0 : size, 1, true});
     }
-    if (ec)
+    if (ec) {
+        ::close(lock_fd_);
         throw std::runtime_error("storage journal: cannot read " + dir_ + ": " + ec.message() +
                                  fix);
+    }
     std::sort(found.begin(), found.end(),
               [](const Segment& a, const Segment& b) { return a.seq < b.seq; });
     for (const Segment& s : found) total_bytes_ += s.bytes;
@@ -114,8 +131,10 @@ StorageJournal::StorageJournal(std::string dir, Log& log, Metrics& metrics)
     found_ = closed_.size();
     next_seq_ = closed_.empty() ? 1 : closed_.back().seq + 1;
     std::string error;
-    if (!open_segment_locked(error))
+    if (!open_segment_locked(error)) {
+        ::close(lock_fd_);
         throw std::runtime_error("storage journal: cannot write in " + dir_ + ": " + error + fix);
+    }
     bytes_->set(static_cast<double>(total_bytes_));
 }
 
@@ -129,6 +148,7 @@ StorageJournal::~StorageJournal() {
         // Nothing to replay in it: no file for the next start to read.
         if (current_.records == 0) ::unlink(path_of(current_.seq).c_str());
     }
+    ::close(lock_fd_);  // last: the files are in their final state
 }
 
 std::string StorageJournal::path_of(uint64_t seq) const {
@@ -261,19 +281,19 @@ void StorageJournal::sync() {
         dir_dirty_ = false;
     }
     // Outside the lock: appends (io threads) never wait for a disk flush.
-    bool ok = true;
+    int err = 0;
     for (int fd : fds) {
-        ok = ::fsync(fd) == 0 && ok;
+        if (::fsync(fd) != 0 && err == 0) err = errno;
         ::close(fd);
     }
     if (dir) {
         const int fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        ok = fd >= 0 && ::fsync(fd) == 0 && ok;
+        if ((fd < 0 || ::fsync(fd) != 0) && err == 0) err = errno;
         if (fd >= 0) ::close(fd);
     }
-    if (!ok) {
+    if (err != 0) {
         errors_->add(1);
-        log_.warn("storage journal: fsync failed in " + dir_ + ": " + std::strerror(errno) +
+        log_.warn("storage journal: fsync failed in " + dir_ + ": " + std::strerror(err) +
                   " (a machine crash may lose the last writes)");
     }
 }

@@ -12,6 +12,7 @@
 // survives the process dying (the page cache stays); sync() fsyncs once per
 // round from the writer thread, so a machine crash loses at most a round.
 // A torn last record or a bad checksum is skipped at replay, with one line.
+// A LOCK file, flock()ed, keeps a second controller out of the directory.
 #pragma once
 
 #include <cstddef>
@@ -81,6 +82,7 @@ private:
     void read_segment(const Segment& s, const std::function<void(Record&&)>& take, size_t& n);
 
     const std::string dir_;
+    int lock_fd_ = -1;  // flock()ed: one controller per journal
     Log& log_;
     Metric* bytes_;
     Metric* replayed_total_;
