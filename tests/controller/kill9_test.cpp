@@ -231,7 +231,7 @@ TEST_F(Kill9Postgres, ReportsTakenDuringAnOutageLandAfterAKillAndARestart) {
             files += it->path().filename().string().rfind("segment-", 0) == 0;
         return !ec && files == 1;  // the new, empty segment
     }));
-    controller->stop();
+    EXPECT_EQ(controller->stop(), 0) << controller->log();
     start();
     EXPECT_TRUE(eventually([&] { return stored_requests("outage-kill-org") == 30; }, 5s));
     EXPECT_EQ(stored_requests("outage-kill-org"), 30);
