@@ -266,5 +266,27 @@ TEST(StorageJournalConfig, AJournalDirectoryThatCannotBeWrittenEndsStartWithOneL
     fs::remove_all(tmpl, ec);
 }
 
+TEST_F(Kill9Sqlite, TheJournalDirectoryComesFromTheConfigFileAndOffTurnsItOff) {
+    const std::string journal = fs::path(data_dir).parent_path().string() + "/elsewhere";
+    const std::string config = fs::path(data_dir).parent_path().string() + "/config.json";
+    std::ofstream(config) << json{{"storage_journal_dir", journal}}.dump();
+    {
+        ControllerProcess c({{"MOOLAI_DATA_DIR", data_dir}}, {"--config", config});
+        ASSERT_TRUE(c.wait_ready()) << c.log();
+        EXPECT_NE(c.log().find("storage journal in " + journal + " (0 segments from before"),
+                  std::string::npos)
+            << c.log();
+        EXPECT_TRUE(fs::exists(journal + "/LOCK"));
+        EXPECT_FALSE(fs::exists(data_dir + "/storage-journal"));
+        EXPECT_EQ(c.stop(), 0) << c.log();
+    }
+    ControllerProcess off({{"MOOLAI_DATA_DIR", data_dir}, {"MOOLAI_STORAGE_JOURNAL_DIR", "off"}});
+    ASSERT_TRUE(off.wait_ready()) << off.log();
+    EXPECT_NE(off.log().find("storage journal off (MOOLAI_STORAGE_JOURNAL_DIR=off)"),
+              std::string::npos)
+        << off.log();
+    EXPECT_FALSE(fs::exists(data_dir + "/storage-journal"));
+}
+
 }  // namespace
 }  // namespace moolai::test
