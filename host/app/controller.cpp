@@ -3,6 +3,7 @@
 #include "auth/login_throttle.hpp"
 #include "orchestrators/message_delivery.hpp"
 #include "orchestrators/orchestrator_creator.hpp"
+#include "orchestrators/storage_journal.hpp"
 #include "orchestrators/storage_writer.hpp"
 
 #include <algorithm>
@@ -52,6 +53,7 @@ struct Controller::Impl {
     std::unique_ptr<HeartbeatBatcher> batcher;
     std::unique_ptr<StatusSweeper> sweeper;
     std::unique_ptr<MessageDelivery> delivery;
+    std::unique_ptr<StorageJournal> journal;  // outlives `writes`
     std::unique_ptr<StorageWriter> writes;
     std::unique_ptr<OrchestratorCreator> creator;
     LoginThrottle throttle;
@@ -115,6 +117,18 @@ void Controller::start() {
         return s.ws_protocol ? s.ws_protocol->send_to(orchestrator_id, frame)
                              : MOOLAI_E_UNAVAILABLE;
     };
+
+    // Before anything waits: a journal that cannot be written ends start-up at once.
+    if (s.config.storage_journal_dir == "off") {
+        s.log.info(
+            "storage journal off (MOOLAI_STORAGE_JOURNAL_DIR=off): orchestrator writes taken but "
+            "not yet stored are lost if the process is killed");
+    } else {
+        s.journal =
+            std::make_unique<StorageJournal>(s.config.storage_journal_dir, s.log, s.metrics);
+        s.log.info("storage journal in " + s.journal->dir() + " (" +
+                   std::to_string(s.journal->found()) + " segments from before to replay)");
+    }
 
     s.loader = std::make_unique<PluginLoader>(s.services);
     s.plugins = std::make_unique<PluginSet>(*s.loader, s.config.plugins);
@@ -290,6 +304,7 @@ void Controller::start() {
     s.delivery->set_options(delivery_options);
     StorageWriter::Options writer_options;
     writer_options.max_pending = s.config.storage_queue_max;
+    writer_options.journal = s.journal.get();
     s.writes = std::make_unique<StorageWriter>(
         StorageWriter::Storage{
             [&s](const std::string& record) { return s.plugins->storage().usage_insert(record); },
@@ -303,6 +318,11 @@ void Controller::start() {
                 return s.plugins->storage().usage_insert_batch(records);
             }},
         s.log, s.metrics, writer_options);
+    // What was taken before a kill (or a stop with storage down) is stored
+    // first; orchestrators cannot connect yet.
+    if (const size_t replayed = s.writes->replay_journal(); replayed > 0)
+        s.log.info("storage journal: " + std::to_string(replayed) +
+                   " orchestrator writes from before replayed into the storage queue");
     // Registers of new orchestrators (open mode) waiting for storage: one
     // per connection at most, so a reconnecting fleet fits.
     s.creator = std::make_unique<OrchestratorCreator>(s.plugins->storage(), *s.fleet, 100000);

@@ -51,6 +51,8 @@ Environment (overrides the config file):
   MOOLAI_DASHBOARD_POLL_MS (10000): how often the dashboard polls while its live stream is down
   MOOLAI_STORAGE_WAIT_SEC (60): how long start-up waits for unreachable storage (0 = fail at once)
   MOOLAI_STORAGE_QUEUE_MAX (100000): orchestrator writes held while storage is down; then `busy`
+  MOOLAI_STORAGE_JOURNAL_DIR (<data dir>/storage-journal): those writes on disk until stored, so a
+  kill -9 loses none; persistent storage, replayed at start; off = none (kept in memory only)
   MOOLAI_MESSAGE_TTL_SEC (604800): a message not acknowledged by then expires, never sent again
   MOOLAI_REGISTER_DEADLINE_SEC (10): a WebSocket connection that has not registered is closed (4408)
   MOOLAI_WS_MAX_CONNECTIONS (0 = open-file limit less what is open and a reserve): beyond, 503

@@ -38,6 +38,7 @@ const char* kSchema = R"({
     "dashboard_poll_ms": {"type": "integer", "minimum": 1000, "maximum": 3600000},
     "storage_wait_sec": {"type": "integer", "minimum": 0, "maximum": 86400},
     "storage_queue_max": {"type": "integer", "minimum": 1, "maximum": 10000000},
+    "storage_journal_dir": {"type": "string", "minLength": 1},
     "message_ttl_sec": {"type": "integer", "minimum": 1, "maximum": 31536000},
     "public_ws_url": {"type": "string"},
     "plugins": {"type": "array", "items": {"type": "object", "additionalProperties": false,
@@ -142,6 +143,7 @@ ControllerConfig load_controller_config(const std::string& config_path,
     c.dashboard_poll_ms = file.value("dashboard_poll_ms", c.dashboard_poll_ms);
     c.storage_wait_sec = file.value("storage_wait_sec", c.storage_wait_sec);
     c.storage_queue_max = file.value("storage_queue_max", c.storage_queue_max);
+    c.storage_journal_dir = file.value("storage_journal_dir", c.storage_journal_dir);
     c.orchestrator_auth_open = file.value("orchestrator_auth", std::string("token")) == "open";
 
     // The environment names of the wire contract.
@@ -206,6 +208,12 @@ ControllerConfig load_controller_config(const std::string& config_path,
         c.log_level != "error")
         throw ConfigError("log level \"" + c.log_level + "\" must be debug, info, warn or error");
     c.data_dir = absolute_from(fs::current_path(), c.data_dir);
+    if (!env("MOOLAI_STORAGE_JOURNAL_DIR").empty())
+        c.storage_journal_dir = env("MOOLAI_STORAGE_JOURNAL_DIR");
+    if (c.storage_journal_dir.empty())
+        c.storage_journal_dir = c.data_dir + "/storage-journal";
+    else if (c.storage_journal_dir != "off")
+        c.storage_journal_dir = absolute_from(fs::current_path(), c.storage_journal_dir);
 
     if (!env("MOOLAI_PLUGIN_DIR").empty())
         c.plugin_dir = absolute_from(fs::current_path(), env("MOOLAI_PLUGIN_DIR"));

@@ -45,6 +45,9 @@ struct ControllerConfig {
     // Orchestrator writes (usage, metadata, acks) waiting for storage before
     // new ones are refused with `busy`: how much of an outage is absorbed.
     size_t storage_queue_max = 100000;
+    // Where those writes are journaled until stored, so a kill loses none:
+    // "" = <data_dir>/storage-journal, "off" = no journal.
+    std::string storage_journal_dir;
     // Connection hygiene of the WebSocket port (docs/reliability.md).
     int register_deadline_sec = 10;      // connect-to-register bound; 0 = none
     size_t ws_max_connections = 0;       // 0 = the open-file limit less a reserve

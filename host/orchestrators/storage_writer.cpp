@@ -5,6 +5,7 @@
 
 #include "observability/log.hpp"
 #include "observability/metrics.hpp"
+#include "orchestrators/storage_journal.hpp"
 
 namespace moolai::host {
 
@@ -12,6 +13,14 @@ namespace {
 
 void tell(const StorageWriter::Answer& answer, std::string_view code, const std::string& message) {
     if (answer) answer(code, message);
+}
+
+// Encoded outside the lock; nothing when there is no journal.
+std::string entry(const StorageJournal* journal, StorageJournal::Kind kind,
+                  const std::string& orchestrator_id, const std::string& message_id,
+                  const std::string& payload) {
+    if (journal == nullptr) return {};
+    return StorageJournal::encode({kind, orchestrator_id, message_id, payload});
 }
 
 }  // namespace
@@ -31,6 +40,7 @@ StorageWriter::StorageWriter(Storage storage, Log& log, Metrics& metrics, Option
       dropped_(metrics.counter("moolai_storage_queue_dropped_total",
                                "Accepted writes dropped: refused by storage for good, or left at "
                                "shutdown")),
+      journal_(options.journal),
       task_(options.interval, [this] { tick(); }) {}
 
 StorageWriter::~StorageWriter() {
@@ -50,6 +60,10 @@ bool StorageWriter::has_room_locked() const {
     return !stopping_ && waiting_.size() + in_round_ < options_.max_pending;
 }
 
+bool StorageWriter::journaled_locked(const std::string& entry) {
+    return journal_ == nullptr || journal_->append(entry);
+}
+
 void StorageWriter::accepted_locked() {
     depth_->set(static_cast<double>(waiting_.size() + in_round_));
 }
@@ -59,9 +73,10 @@ void StorageWriter::refused() {
 }
 
 bool StorageWriter::push_usage(std::string record_json, Answer answer) {
+    const std::string e = entry(journal_, StorageJournal::Kind::usage, "", "", record_json);
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        if (has_room_locked()) {
+        if (has_room_locked() && journaled_locked(e)) {
             waiting_.usage.push_back({std::move(record_json), std::move(answer)});
             accepted_locked();
             return true;
@@ -73,15 +88,21 @@ bool StorageWriter::push_usage(std::string record_json, Answer answer) {
 
 bool StorageWriter::push_metadata(const std::string& orchestrator_id, std::string patch_json,
                                   Answer answer) {
+    const std::string e =
+        entry(journal_, StorageJournal::Kind::metadata, orchestrator_id, "", patch_json);
     {
         std::lock_guard<std::mutex> lock(mutex_);
         auto it = waiting_.metadata.find(orchestrator_id);
         if (it != waiting_.metadata.end() && !stopping_) {
+            if (!journaled_locked(e)) {
+                refused();
+                return false;
+            }
             // The older write never reached storage; only the latest matters.
             it->second = {std::move(patch_json), std::move(answer)};
             return true;
         }
-        if (has_room_locked()) {
+        if (has_room_locked() && journaled_locked(e)) {
             waiting_.metadata.emplace(orchestrator_id,
                                       Metadata{std::move(patch_json), std::move(answer)});
             accepted_locked();
@@ -93,9 +114,11 @@ bool StorageWriter::push_metadata(const std::string& orchestrator_id, std::strin
 }
 
 bool StorageWriter::push_ack(std::string orchestrator_id, std::string message_id, Answer answer) {
+    const std::string e =
+        entry(journal_, StorageJournal::Kind::ack, orchestrator_id, message_id, "");
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        if (has_room_locked()) {
+        if (has_room_locked() && journaled_locked(e)) {
             waiting_.acks.push_back(
                 {std::move(orchestrator_id), std::move(message_id), std::move(answer)});
             accepted_locked();
@@ -139,7 +162,10 @@ void StorageWriter::recovered() {
 
 void StorageWriter::tick() {
     std::lock_guard<std::mutex> round_lock(round_mutex_);
-    if (std::chrono::steady_clock::now() < retry_at_) return;
+    if (std::chrono::steady_clock::now() < retry_at_) {
+        if (journal_ != nullptr) journal_->sync();  // one fsync a round through an outage too
+        return;
+    }
     round_locked();
 }
 
@@ -150,12 +176,18 @@ size_t StorageWriter::flush() {
 
 size_t StorageWriter::round_locked() {
     Round round;
+    uint64_t journal_mark = 0;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         std::swap(round, waiting_);
         in_round_ = round.size();
+        if (journal_ != nullptr) journal_mark = journal_->rotate();
     }
-    if (round.size() == 0) return 0;
+    if (journal_ != nullptr) journal_->sync();
+    if (round.size() == 0) {
+        if (journal_ != nullptr) journal_->remove_through(journal_mark);
+        return 0;
+    }
     size_t done = 0;
     auto finished = [&] {
         ++done;
@@ -242,6 +274,8 @@ size_t StorageWriter::round_locked() {
         round.usage.pop_front();
         finished();
     }
+    // Stored: at once, so a kill replays as few stored writes as can be.
+    if (journal_ != nullptr) journal_->remove_through(journal_mark);
     recovered();
     return done;
 }
@@ -274,12 +308,40 @@ size_t StorageWriter::stop(std::chrono::milliseconds flush_for) {
         waiting_ = Round{};
         accepted_locked();
     }
-    if (left > 0) {
+    if (left > 0 && journal_ != nullptr) {
+        journal_->sync();
+        log_.warn("stopping with storage unavailable: " + std::to_string(left) +
+                  " accepted orchestrator writes (usage, metadata, acks) not stored yet, kept in "
+                  "the storage journal " +
+                  journal_->dir() + " and stored after the next start");
+    } else if (left > 0) {
         dropped_->add(static_cast<double>(left));
         log_.error("stopping with storage unavailable: " + std::to_string(left) +
                    " accepted orchestrator writes (usage, metadata, acks) not stored");
     }
     return left;
+}
+
+size_t StorageWriter::replay_journal() {
+    if (journal_ == nullptr) return 0;
+    std::lock_guard<std::mutex> lock(mutex_);
+    // Past the bound if need be: these were taken already, nobody to refuse.
+    const size_t n = journal_->replay([this](StorageJournal::Record&& r) {
+        switch (r.kind) {
+            case StorageJournal::Kind::usage:
+                waiting_.usage.push_back({std::move(r.payload), nullptr});
+                break;
+            case StorageJournal::Kind::metadata:
+                waiting_.metadata[r.orchestrator_id] = {std::move(r.payload), nullptr};
+                break;
+            case StorageJournal::Kind::ack:
+                waiting_.acks.push_back(
+                    {std::move(r.orchestrator_id), std::move(r.message_id), nullptr});
+                break;
+        }
+    });
+    accepted_locked();
+    return n;
 }
 
 }  // namespace moolai::host

@@ -10,6 +10,11 @@
 // bound. Only a write storage refuses for good (invalid, not found) is
 // dropped, and its Answer tells the orchestrator.
 //
+// With a StorageJournal, a write is taken only once it is in the journal
+// (else `busy`), each round starts a new segment, and a round that stored
+// everything deletes the segments up to it: a kill -9 loses nothing taken,
+// and replay_journal() at the next start takes it again.
+//
 // Rounds run on a PeriodicTask, like the heartbeat batcher: each takes all
 // that is pending. Metadata is coalesced per orchestrator (the latest wins).
 // Usage reports go in one transaction a round (usage_insert_batch, ABI
@@ -33,6 +38,7 @@ namespace moolai::host {
 class Log;
 class Metric;
 class Metrics;
+class StorageJournal;
 
 class StorageWriter {
 public:
@@ -58,6 +64,7 @@ public:
         std::chrono::milliseconds interval{50};  // how soon an accepted write is tried
         std::chrono::milliseconds retry_min{100};
         std::chrono::milliseconds retry_max{2000};
+        StorageJournal* journal = nullptr;  // MOOLAI_STORAGE_JOURNAL_DIR; null = off
     };
 
     StorageWriter(Storage storage, Log& log, Metrics& metrics, Options options);
@@ -67,11 +74,17 @@ public:
 
     void start();
     // Refuses new writes, then writes what is pending for at most
-    // `flush_for` (storage may be down); what is left is logged and dropped.
-    // Returns how many writes were dropped. Idempotent.
+    // `flush_for` (storage may be down); what is left is logged, and kept in
+    // the journal for the next start (without one: dropped). Returns how many
+    // writes were left. Idempotent.
     size_t stop(std::chrono::milliseconds flush_for);
+    // Takes the writes the journal kept from before (a kill, a stop with
+    // storage down); call before start() and before orchestrators connect.
+    // They have no Answer: their connections are gone. Returns how many.
+    size_t replay_journal();
 
-    // Any thread; never blocks on storage. False = full (or stopping): not taken.
+    // Any thread; never blocks on storage. False = full, stopping, or the
+    // journal cannot be written: not taken.
     bool push_usage(std::string record_json, Answer answer);
     // Always taken when a write for the same orchestrator is waiting: it is replaced.
     bool push_metadata(const std::string& orchestrator_id, std::string patch_json, Answer answer);
@@ -104,6 +117,9 @@ private:
     };
 
     bool has_room_locked() const;
+    // In the journal (or there is none); with mutex_, so that a round's
+    // segments hold exactly the writes it swapped out.
+    bool journaled_locked(const std::string& entry);
     void accepted_locked();
     void refused();
     // A round's writes that did not happen go back in front of newer ones.
@@ -122,6 +138,7 @@ private:
     Metric* written_;
     Metric* retries_;
     Metric* dropped_;
+    StorageJournal* journal_;
 
     mutable std::mutex mutex_;
     Round waiting_;
