@@ -211,7 +211,8 @@ struct UpOrDown {
                 },
                 [result](const std::string& id, const std::string& mid) {
                     return result("ack:" + id + ":" + mid).status;
-                }};
+                },
+                nullptr};  // reports one by one, so each is seen by name
     }
 };
 
