@@ -184,6 +184,42 @@ TEST_F(StorageOutage, SigtermWithStorageDownExitsWithinItsBound) {
         << controller->log();
 }
 
+// The dashboard's subscribe checks wait in a bounded queue (1024) for the
+// stream's one thread. A browser flooding subscribes while every check is
+// slow (storage stopped) is closed with 1013 at the bound -- at once, not
+// after its checks -- orchestrators never notice, and the queue drains.
+TEST_F(StorageOutage, FloodedSubscribeChecksAreRefusedAtTheBoundAndTheQueueDrains) {
+    start();
+    const std::string token = issue(port(), admin, "flood-org", "flood-1");
+    WsTestClient ws;
+    ASSERT_EQ(connect_and_register(ws, "flood-1", token)["type"], "provisioning");
+    ASSERT_EQ(run_pg_ctl("stop"), 0);
+
+    WsTestClient flood;
+    ASSERT_TRUE(flood.connect(url("/api/v1/events")));
+    const std::string subscribe = json{{"type", "subscribe"}, {"token", "never-seen"}}.dump();
+    for (int i = 0; i < 1500; ++i)
+        if (!flood.send(subscribe)) break;  // closed at the bound meanwhile
+    EXPECT_EQ(flood.wait_closed(10s), std::optional<uint16_t>(1013)) << controller->log();
+    EXPECT_NE(flood.close_reason().find("too many subscribes waiting"), std::string::npos)
+        << "closed at the bound, not by a check: " << flood.close_reason();
+
+    ws.send(R"({"type":"i_am_alive"})");
+    EXPECT_EQ(next(ws, 1000)["type"], "heartbeat_ack") << "no io thread waited";
+
+    // The waiting checks find their connection gone; a new subscribe is
+    // checked again (and told storage is unavailable).
+    EXPECT_TRUE(eventually(
+        [&] {
+            WsTestClient d;
+            if (!d.connect(url("/api/v1/events")) || !d.send(subscribe)) return false;
+            return d.wait_closed(10s) == std::optional<uint16_t>(1013) &&
+                   d.close_reason().find("storage unavailable") != std::string::npos;
+        },
+        60s))
+        << controller->log();
+}
+
 TEST_F(StorageOutage, AFullQueueAnswersBusyAndKeepsWhatItTook) {
     start({{"MOOLAI_STORAGE_QUEUE_MAX", "5"}});
     const std::string token = issue(port(), admin, "busy-org", "busy-1");

@@ -30,6 +30,7 @@ struct WsTestClient::Impl {
     int status = 0;
     std::string body;
     uint16_t close_code = 0;
+    std::string close_reason;
     std::deque<std::string> inbox;
 
     Impl() {
@@ -54,6 +55,7 @@ struct WsTestClient::Impl {
             auto con = client.get_con_from_hdl(h, ec);
             std::lock_guard<std::mutex> lk(m);
             close_code = con ? con->get_remote_close_code() : 1006;
+            if (con) close_reason = con->get_remote_close_reason();
             state = State::closed;
             cv.notify_all();
         });
@@ -157,6 +159,11 @@ std::optional<uint16_t> WsTestClient::wait_closed(ms timeout) {
         }))
         return std::nullopt;
     return m.state == Impl::State::closed ? m.close_code : uint16_t{1006};
+}
+
+std::string WsTestClient::close_reason() const {
+    std::lock_guard<std::mutex> lk(impl_->m);
+    return impl_->close_reason;
 }
 
 int WsTestClient::pings_received() const { return impl_->pings.load(); }

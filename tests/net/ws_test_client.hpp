@@ -40,6 +40,8 @@ public:
     // The close code the server sent (1006 if the connection dropped without
     // one), nullopt if still open after timeout.
     std::optional<uint16_t> wait_closed(ms timeout = ms(5000));
+    // The reason text of the server's close frame ("" before or without one).
+    std::string close_reason() const;
     int pings_received() const;
 
 private:
