@@ -24,6 +24,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fleet_args.hpp"
 #include "http_client.hpp"
 #include "load_stats.hpp"
 #include "moolai/backoff.hpp"
@@ -190,14 +191,7 @@ int pid_listening_on(uint16_t port) {
 FleetOptions fleet_options(const Args& a) {
     FleetOptions o;
     o.host = "127.0.0.1";
-    o.port = static_cast<uint16_t>(a.num("port", o.port));
-    o.connections = static_cast<size_t>(a.num("connections", 1000));
-    o.ramp_per_sec = a.num("ramp", 500);
-    o.io_threads = static_cast<unsigned>(a.num("threads", 1));
-    o.token = a.str("token");
-    o.id_prefix = a.str("id-prefix", o.id_prefix);
-    o.first_index = static_cast<size_t>(a.num("first-index", 1));
-    o.organization_id = a.str("organization", o.organization_id);
+    read_fleet_args(a, o);
     o.closed_loop = false;
     o.interval_ms = a.num("open-loop", 30000);
     o.reconnect = true;

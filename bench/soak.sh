@@ -74,10 +74,7 @@ while [ $# -gt 0 ]; do
 done
 
 commit=$(measured_commit)
-if [ $build -eq 1 ]; then
-  cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMOOLAI_BUILD_TESTS=OFF >/dev/null
-  cmake --build "$build_dir" -j "$(nproc)" --target bench_tools
-fi
+build_bench_tools
 results=$build_dir/soak-results
 rm -rf "$results"
 mkdir -p "$results"
@@ -92,12 +89,7 @@ else
   storage="SQLite"
 fi
 
-build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build_dir/CMakeCache.txt")
-jq -n --arg command "$command_line" --arg date "$(date -u '+%Y-%m-%d %H:%M UTC')" \
-  --arg commit "$commit" --arg machine "$(machine_line)" --arg load_average "$load_average" \
-  --arg storage "$storage" \
-  --arg build "$build_type, $(c++ --version | head -1), build dir $(basename "$build_dir")" \
-  '$ARGS.named' >"$results/settings.json"
+write_settings "$results/settings.json" --arg storage "$storage"
 "$build_dir/bin/moolai-bench-load" soak-report --results "$results/soak.json" \
   --settings "$results/settings.json" >"$results/soak.md"
 verdict=$(jq -r 'if .verdict.pass then "PASS" else "FAIL" end' "$results/soak.json")
