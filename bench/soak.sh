@@ -19,6 +19,8 @@
 # Writes build-bench/soak-results/soak.json (every sample), soak.md (the
 # table and the verdict; the rule is in it), and with --write-docs replaces
 # the soak section of docs/reliability.md (between soak:begin/soak:end).
+# The verdict leaves the first 25 % of the samples out as warm-up and judges
+# the rest (the rule is printed with it; docs/reliability.md, "Soak run").
 #
 # The machine is shared: run it under `nice -n 10`.
 set -euo pipefail
