@@ -18,7 +18,9 @@
 #
 # Writes build-bench/soak-results/soak.json (every sample), soak.md (the
 # table and the verdict; the rule is in it), and with --write-docs replaces
-# the soak section of docs/reliability.md (between soak:begin/soak:end).
+# the backend's soak section of docs/reliability.md (SQLite between
+# soak:begin/soak:end, PostgreSQL between soak-postgres:begin/…:end, so
+# each backend's run stays next to the other's).
 # The verdict leaves the first 25 % of the samples out as warm-up and judges
 # the rest (the rule is printed with it; docs/reliability.md, "Soak run").
 #
@@ -92,11 +94,13 @@ else
 fi
 
 write_settings "$results/settings.json" --arg storage "$storage"
+mark=soak
+[ "$backend" = sqlite ] || mark=soak-$backend
 "$build_dir/bin/moolai-bench-load" soak-report --results "$results/soak.json" \
-  --settings "$results/settings.json" >"$results/soak.md"
+  --settings "$results/settings.json" | sed "s/^<!-- soak:/<!-- $mark:/" >"$results/soak.md"
 verdict=$(jq -r 'if .verdict.pass then "PASS" else "FAIL" end' "$results/soak.json")
 if [ $docs -eq 1 ]; then
-  replace_section docs/reliability.md '<!-- soak:begin' '<!-- soak:end' "$results/soak.md"
-  log "wrote the soak section of docs/reliability.md"
+  replace_section docs/reliability.md "<!-- $mark:begin" "<!-- $mark:end" "$results/soak.md"
+  log "wrote the $backend soak section of docs/reliability.md"
 fi
 log "verdict: $verdict; results in $results (soak.md, soak.json, controller.log)"
