@@ -102,6 +102,29 @@ seed_fleet() {
   fi
 }
 
+# build_bench_tools: unless --no-build (build=0), configures $build_dir as
+# bench/run.sh does (Release, Ninja, no tests) and builds the bench tools and
+# what they measure (target bench_tools).
+build_bench_tools() {
+  [ "$build" -eq 1 ] || return 0
+  cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMOOLAI_BUILD_TESTS=OFF >/dev/null
+  cmake --build "$build_dir" -j "$(nproc)" --target bench_tools
+}
+
+# write_settings FILE [--arg NAME VALUE ...]: the run's settings.json (the
+# command line, date, commit, machine, load average at the start, build, and
+# the extra --arg pairs) that the reports print. Reads command_line, commit,
+# load_average and build_dir.
+write_settings() {
+  local file=$1 build_type
+  shift
+  build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build_dir/CMakeCache.txt")
+  jq -n --arg command "$command_line" --arg date "$(date -u '+%Y-%m-%d %H:%M UTC')" \
+    --arg commit "$commit" --arg machine "$(machine_line)" --arg load_average "$load_average" \
+    --arg build "$build_type, $(c++ --version | head -1), build dir $(basename "$build_dir")" \
+    "$@" '$ARGS.named' >"$file"
+}
+
 # The commit measured, marked when the work tree differs.
 measured_commit() {
   echo "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!docs' || echo ' (with uncommitted changes)')"

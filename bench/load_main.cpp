@@ -29,6 +29,7 @@
 #include <nlohmann/json.hpp>
 
 #include "args.hpp"
+#include "fleet_args.hpp"
 #include "http_client.hpp"
 #include "load_stats.hpp"
 #include "report.hpp"
@@ -111,15 +112,8 @@ int command_ws(const Args& a) {
     const uint64_t fd_limit = raise_fd_limit();
     FleetOptions o;
     o.host = a.str("host", o.host);
-    o.port = static_cast<uint16_t>(a.num("port", o.port));
     o.path = a.str("path", o.path);
-    o.connections = static_cast<size_t>(a.num("connections", 1000));
-    o.ramp_per_sec = a.num("ramp", 500);
-    o.io_threads = static_cast<unsigned>(a.num("threads", 1));
-    o.token = a.str("token");
-    o.id_prefix = a.str("id-prefix", o.id_prefix);
-    o.first_index = static_cast<size_t>(a.num("first-index", 1));
-    o.organization_id = a.str("organization", o.organization_id);
+    read_fleet_args(a, o);
     if (a.has("open-loop")) {
         o.closed_loop = false;
         o.interval_ms = a.num("open-loop", 30000);

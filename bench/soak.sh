@@ -18,7 +18,11 @@
 #
 # Writes build-bench/soak-results/soak.json (every sample), soak.md (the
 # table and the verdict; the rule is in it), and with --write-docs replaces
-# the soak section of docs/reliability.md (between soak:begin/soak:end).
+# the backend's soak section of docs/reliability.md (SQLite between
+# soak:begin/soak:end, PostgreSQL between soak-postgres:begin/…:end, so
+# each backend's run stays next to the other's).
+# The verdict leaves the first 25 % of the samples out as warm-up and judges
+# the rest (the rule is printed with it; docs/reliability.md, "Soak run").
 #
 # The machine is shared: run it under `nice -n 10`.
 set -euo pipefail
@@ -74,10 +78,7 @@ while [ $# -gt 0 ]; do
 done
 
 commit=$(measured_commit)
-if [ $build -eq 1 ]; then
-  cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMOOLAI_BUILD_TESTS=OFF >/dev/null
-  cmake --build "$build_dir" -j "$(nproc)" --target bench_tools
-fi
+build_bench_tools
 results=$build_dir/soak-results
 rm -rf "$results"
 mkdir -p "$results"
@@ -92,17 +93,14 @@ else
   storage="SQLite"
 fi
 
-build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build_dir/CMakeCache.txt")
-jq -n --arg command "$command_line" --arg date "$(date -u '+%Y-%m-%d %H:%M UTC')" \
-  --arg commit "$commit" --arg machine "$(machine_line)" --arg load_average "$load_average" \
-  --arg storage "$storage" \
-  --arg build "$build_type, $(c++ --version | head -1), build dir $(basename "$build_dir")" \
-  '$ARGS.named' >"$results/settings.json"
+write_settings "$results/settings.json" --arg storage "$storage"
+mark=soak
+[ "$backend" = sqlite ] || mark=soak-$backend
 "$build_dir/bin/moolai-bench-load" soak-report --results "$results/soak.json" \
-  --settings "$results/settings.json" >"$results/soak.md"
+  --settings "$results/settings.json" | sed "s/^<!-- soak:/<!-- $mark:/" >"$results/soak.md"
 verdict=$(jq -r 'if .verdict.pass then "PASS" else "FAIL" end' "$results/soak.json")
 if [ $docs -eq 1 ]; then
-  replace_section docs/reliability.md '<!-- soak:begin' '<!-- soak:end' "$results/soak.md"
-  log "wrote the soak section of docs/reliability.md"
+  replace_section docs/reliability.md "<!-- $mark:begin" "<!-- $mark:end" "$results/soak.md"
+  log "wrote the $backend soak section of docs/reliability.md"
 fi
 log "verdict: $verdict; results in $results (soak.md, soak.json, controller.log)"

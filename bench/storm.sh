@@ -82,10 +82,7 @@ while [ $# -gt 0 ]; do
 done
 
 commit=$(measured_commit)
-if [ $build -eq 1 ]; then
-  cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMOOLAI_BUILD_TESTS=OFF >/dev/null
-  cmake --build "$build_dir" -j "$(nproc)" --target bench_tools
-fi
+build_bench_tools
 results=$build_dir/storm-results
 mkdir -p "$results"
 rm -f "$results"/*.storm.json
@@ -100,11 +97,7 @@ for backend in $backends; do
   fi
 done
 
-build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build_dir/CMakeCache.txt")
-jq -n --arg command "$command_line" --arg date "$(date -u '+%Y-%m-%d %H:%M UTC')" \
-  --arg commit "$commit" --arg machine "$(machine_line)" --arg load_average "$load_average" \
-  --arg build "$build_type, $(c++ --version | head -1), build dir $(basename "$build_dir")" \
-  '$ARGS.named' >"$results/settings.json"
+write_settings "$results/settings.json"
 "$build_dir/bin/moolai-bench-load" storm-report --results "$results" >"$results/storm.md"
 if [ $docs -eq 1 ]; then
   replace_section docs/benchmarks.md '<!-- storm:begin' '<!-- storm:end' "$results/storm.md"
