@@ -137,7 +137,8 @@ struct WsServer::Impl {
 
     // Admission (control strand only): accepted sockets still in their
     // opening handshake, and whether the accept loop waits for them.
-    std::vector<std::weak_ptr<Server::connection_type>> handshaking;
+    // Accepted sockets in their opening handshake, with when each was accepted.
+    std::vector<std::pair<int64_t, std::weak_ptr<Server::connection_type>>> handshaking;
     bool accept_paused = false;
 
     // Opened connections in opening order, until their admit deadline.
@@ -435,7 +436,8 @@ struct WsServer::Impl {
                 }
                 control->post([this, con, failed = bool(e)] {
                     if (!failed) {
-                        if (opt.max_pending_handshakes > 0) handshaking.push_back(con);
+                        if (opt.max_pending_handshakes > 0)
+                            handshaking.emplace_back(now_ms(), con);
                         accept_or_wait();
                     } else if (!stopping.load() && server.is_listening()) {
                         accept_errors.fetch_add(1, std::memory_order_relaxed);
@@ -456,12 +458,15 @@ struct WsServer::Impl {
     // looks again every 5 ms. Waiting clients stay in the listen backlog.
     void accept_or_wait() {
         if (opt.max_pending_handshakes > 0 && handshaking.size() >= opt.max_pending_handshakes) {
-            handshaking.erase(std::remove_if(handshaking.begin(), handshaking.end(),
-                                             [](const std::weak_ptr<Server::connection_type>& w) {
-                                                 const ConnPtr c = w.lock();
-                                                 return !c || c->moolai_settled.load();
-                                             }),
-                              handshaking.end());
+            const int64_t counted_since = now_ms() - opt.admission_grace_ms;
+            handshaking.erase(
+                std::remove_if(handshaking.begin(), handshaking.end(),
+                               [counted_since](const auto& h) {
+                                   if (h.first <= counted_since) return true;  // grace over
+                                   const ConnPtr c = h.second.lock();
+                                   return !c || c->moolai_settled.load();
+                               }),
+                handshaking.end());
             if (handshaking.size() >= opt.max_pending_handshakes) {
                 if (!accept_paused) accept_pauses.fetch_add(1, std::memory_order_relaxed);
                 accept_paused = true;

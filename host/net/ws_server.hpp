@@ -53,6 +53,11 @@ struct WsOptions {
     // wait in the kernel's listen backlog (deferred, not refused) until
     // handshakes finish. 0 = no limit.
     size_t max_pending_handshakes = 512;
+    // A handshake counts against that limit for at most this long: a socket
+    // that stays silent (a starved client, or one holding places on
+    // purpose) cannot stall the accept loop until handshake_timeout_ms; it
+    // keeps its own timeout to finish.
+    int admission_grace_ms = 250;
     int listen_backlog = 4096;  // the kernel caps it at net.core.somaxconn
     NetLogger logger;           // optional; errors and warnings of this server
 };

@@ -610,7 +610,8 @@ TEST(WsServer, HandshakesBeyondCapacityAreDeferredNotRefused) {
     Events ev;
     WsOptions o = local_options();
     o.max_pending_handshakes = 2;
-    o.handshake_timeout_ms = 600;
+    o.admission_grace_ms = 400;
+    o.handshake_timeout_ms = 10000;
     WsServer server(o, echo_handlers(ev));
     server.start();
     // Two sockets that never send their upgrade hold both handshake places.
@@ -618,11 +619,13 @@ TEST(WsServer, HandshakesBeyondCapacityAreDeferredNotRefused) {
     const int s2 = moolai::test::tcp_connect(server.port());
     ASSERT_GE(s1, 0);
     ASSERT_GE(s2, 0);
-    // This client waits in the listen backlog until the silent ones time out.
+    // This client waits in the listen backlog for the admission grace, not
+    // for the silent ones' handshake timeout: they cannot stall accepting.
     WsTestClient late;
     const auto t0 = Clock::now();
     ASSERT_TRUE(late.connect(url(server), "", milliseconds(5000)));
     EXPECT_GE(Clock::now() - t0, milliseconds(300)) << "was not deferred";
+    EXPECT_LT(Clock::now() - t0, milliseconds(5000)) << "waited for the silent ones' timeout";
     EXPECT_GE(server.stats().accept_pauses, 1u);
     late.send("hi");
     EXPECT_EQ(late.receive(), std::optional<std::string>("hi"));
