@@ -1,6 +1,7 @@
 // REST: usage costs.
 #include "rest/rest_support.hpp"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -41,21 +42,30 @@ HttpResponse costs(const Context& ctx, const HttpRequest& req, const Principal& 
         {"orchestrator", "by_orchestrator"},
         {"model", "by_model"},
         {"day", "by_day"}};
-    json data = {{"from", format_rfc3339(q.from_ms)}, {"to", format_rfc3339(q.to_ms)}};
-    bool known = only.empty();
-    for (const auto& [group, key] : groups) {
-        if (!only.empty() && only != group) continue;
-        known = true;
-        q.kind = group;
-        CallResult r = ctx.plugins.storage().usage_aggregate(q);
-        if (!r.ok()) return storage_error(r);
-        json agg = json::parse(r.output);
-        data[key] = agg["items"];
-        data["total"] = agg["total"];
-    }
-    if (!known)
+    if (!only.empty() && std::none_of(groups.begin(), groups.end(),
+                                      [&only](const auto& g) { return g.first == only; }))
         return HttpResponse::error(400, "invalid_query",
                                    "\"group_by\" must be organization, orchestrator, model or day");
+    // Each group is its own storage call (its own transaction): a round of
+    // reports stored between two of them would make the groups disagree
+    // with each other. Every call also sums the total, so equal totals mean
+    // one picture; read again (at most twice) until they agree.
+    json data;
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        data = {{"from", format_rfc3339(q.from_ms)}, {"to", format_rfc3339(q.to_ms)}};
+        bool agree = true;
+        for (const auto& [group, key] : groups) {
+            if (!only.empty() && only != group) continue;
+            q.kind = group;
+            CallResult r = ctx.plugins.storage().usage_aggregate(q);
+            if (!r.ok()) return storage_error(r);
+            json agg = json::parse(r.output);
+            data[key] = agg["items"];
+            if (data.contains("total") && data["total"] != agg["total"]) agree = false;
+            data["total"] = agg["total"];
+        }
+        if (agree) break;
+    }
     return ok(json{{"success", true}, {"data", data}});
 }
 
