@@ -60,15 +60,6 @@ uint16_t closed_port() {
     return ntohs(a.sin_port);
 }
 
-std::string pg_ctl() {
-    const char* p = std::getenv("MOOLAI_TEST_PG_CTL");
-    return p != nullptr ? p : "";
-}
-
-int run_pg_ctl(const std::string& action) {
-    return std::system((pg_ctl() + " " + action + " >/dev/null 2>&1").c_str());
-}
-
 TEST(Probes, VersionNamesVersionAbiBuildTypeAndCommit) {
     const RunResult r = run_controller({"--version"}, {});
     ASSERT_EQ(r.exit_code, 0) << r.output;

@@ -22,15 +22,6 @@ using nlohmann::json;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-std::string pg_ctl() {
-    const char* p = std::getenv("MOOLAI_TEST_PG_CTL");
-    return p != nullptr ? p : "";
-}
-
-int run_pg_ctl(const std::string& action) {
-    return std::system((pg_ctl() + " " + action + " >/dev/null 2>&1").c_str());
-}
-
 std::string this_hour() {
     const std::time_t t = std::time(nullptr);
     std::tm tm{};

@@ -169,4 +169,13 @@ int ControllerProcess::stop(std::chrono::milliseconds timeout, int signal) {
 
 std::string ControllerProcess::log() const { return read_file(log_path_); }
 
+std::string pg_ctl() {
+    const char* p = std::getenv("MOOLAI_TEST_PG_CTL");
+    return p != nullptr ? p : "";
+}
+
+int run_pg_ctl(const std::string& action) {
+    return std::system((pg_ctl() + " " + action + " >/dev/null 2>&1").c_str());
+}
+
 }  // namespace moolai::test

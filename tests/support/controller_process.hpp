@@ -53,4 +53,10 @@ private:
 
 std::string controller_binary();
 
+// The PostgreSQL of scripts/with-postgres.sh: its pg_ctl wrapper
+// (MOOLAI_TEST_PG_CTL; "" outside it), and that wrapper run quietly with
+// `action` (stop, start, restart), returning its exit status.
+std::string pg_ctl();
+int run_pg_ctl(const std::string& action);
+
 }  // namespace moolai::test
