@@ -23,6 +23,7 @@
 #include "fleet/fleet_state.hpp"
 #include "fleet/heartbeat_batcher.hpp"
 #include "fleet/periodic_task.hpp"
+#include "fleet/status_history.hpp"
 #include "fleet/status_sweeper.hpp"
 #include "net/rest_server.hpp"
 #include "net/ws_server.hpp"
@@ -52,6 +53,7 @@ struct Controller::Impl {
     std::unique_ptr<FleetState> fleet;
     std::unique_ptr<HeartbeatBatcher> batcher;
     std::unique_ptr<StatusSweeper> sweeper;
+    std::unique_ptr<StatusHistory> status_history;  // the dashboard overview's chart
     std::unique_ptr<MessageDelivery> delivery;
     std::unique_ptr<StorageJournal> journal;  // outlives `writes`
     std::unique_ptr<StorageWriter> writes;
@@ -262,6 +264,12 @@ void Controller::start() {
     });
     s.batcher->start();
     s.sweeper->start();
+    // Six hours of samples at whatever interval is set.
+    const auto history_every = StatusHistory::interval_from_env();
+    s.status_history = std::make_unique<StatusHistory>(
+        *s.fleet, history_every, static_cast<size_t>(std::chrono::hours(6) / history_every) + 1);
+    s.status_history->sample(now_unix_ms());
+    s.status_history->start();
 
     WsOptions wo;
     wo.host = s.config.ws_host;
@@ -356,7 +364,8 @@ void Controller::start() {
     s.rest_context.reset(new RestApi::Context{
         s.log, s.metrics, *s.plugins, *s.auth, *s.fleet, *s.ws_protocol, s.events, *s.delivery,
         s.throttle, *s.stream, *s.ws, *s.rest, s.ws->port(), s.rest->port(),
-        s.config.dashboard_poll_ms, s.config.metrics_token, s.config.public_ws_url});
+        s.config.dashboard_poll_ms, s.config.metrics_token, s.config.public_ws_url,
+        s.status_history.get()});
     RestApi::install(*s.rest, *s.rest_context);
     s.rest->set_warming_up(false);
     s.readiness.set_ready();
@@ -392,6 +401,7 @@ void Controller::stop() noexcept {
         // plugins stop; bounded, so a stop with storage down still ends.
         if (s.writes) s.writes->stop(std::chrono::seconds(5));
         // The last heartbeats reach storage before the plugins stop.
+        if (s.status_history) s.status_history->stop();
         if (s.sweeper) s.sweeper->stop();
         if (s.batcher) s.batcher->stop();
         s.events.stop();

@@ -307,6 +307,8 @@ void install(RestServer& server, const Context& ctx) {
     install_message_routes(server, ctx);
     install_user_routes(server, ctx);
     install_cost_routes(server, ctx);
+    install_dashboard_routes(server, ctx);
+    install_org_edit_routes(server, ctx);
 }
 
 }  // namespace moolai::host::RestApi

@@ -20,6 +20,7 @@ class MessageDelivery;
 class Metrics;
 class PluginSet;
 class SessionAuth;
+class StatusHistory;
 
 namespace RestApi {
 
@@ -42,6 +43,7 @@ struct Context {
     std::string metrics_token;  // MOOLAI_METRICS_TOKEN: a scraper's bearer for /metrics, "" = none
     std::string
         public_ws_url;  // MOOLAI_PUBLIC_WS_URL: the live stream's URL for browsers, "" = derive
+    const StatusHistory* status_history;  // the overview's rolling counts; nullptr = none kept
 };
 
 // `ctx` must outlive the server.

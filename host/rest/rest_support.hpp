@@ -87,5 +87,7 @@ void install_message_routes(RestServer& server, const Context& ctx);
 void install_user_routes(RestServer& server, const Context& ctx);
 void install_cost_routes(RestServer& server, const Context& ctx);
 void install_registry_routes(RestServer& server, const Context& ctx);
+void install_dashboard_routes(RestServer& server, const Context& ctx);
+void install_org_edit_routes(RestServer& server, const Context& ctx);
 
 }  // namespace moolai::host::RestApi

@@ -1,6 +1,9 @@
 // REST: users (superadmins and org_admins) and the audit log of what they did.
 #include "rest/rest_support.hpp"
 
+#include <utility>
+
+#include "common/rfc3339.hpp"
 #include "observability/log.hpp"
 #include "plugins/plugin_set.hpp"
 
@@ -112,6 +115,17 @@ HttpResponse list_audit(const Context& ctx, const HttpRequest& req, const Princi
     q.search = query_value(req, "actor");
     q.orchestrator_id = query_value(req, "orchestrator_id");
     q.organization_id = query_value(req, "organization_id");
+    // A date range [from, to): the dashboard's audit filter.
+    for (auto [name, target] :
+         {std::pair<const char*, int64_t*>{"from", &q.from_ms}, {"to", &q.to_ms}}) {
+        const std::string v = query_value(req, name);
+        if (!v.empty() && !parse_rfc3339(v, *target))
+            return HttpResponse::error(
+                400, "invalid_query",
+                std::string("\"") + name + "\" must be YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
+    }
+    if (q.from_ms != 0 && q.to_ms != 0 && q.from_ms >= q.to_ms)
+        return HttpResponse::error(400, "invalid_query", "\"from\" must be before \"to\"");
     if (!who.superadmin()) {
         if (!q.organization_id.empty() && q.organization_id != who.organization_id)
             return forbidden("an org_admin sees their own organization only");

@@ -1,0 +1,207 @@
+// What the dashboard polls to stay fresh and truthful: the in-memory
+// last-seen summary of the rows on a page and the rolling status history of
+// the overview chart. Real controller, real sockets; both tenant-scoped.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <ctime>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "support/fleet_fixture.hpp"
+
+namespace moolai::test {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+class Dashboard : public ControllerTest {
+protected:
+    json get(const std::string& path, const std::string& token, int expect = 200) {
+        const auto r = http_request(port(), "GET", path, "", bearer(token));
+        EXPECT_EQ(r.status, expect) << path << ": " << r.body;
+        return r.body.empty() ? json() : json::parse(r.body, nullptr, false);
+    }
+};
+
+int64_t unix_ms_of(const std::string& rfc3339) {
+    // YYYY-MM-DDTHH:MM:SS(.mmm)Z, UTC
+    std::tm tm{};
+    strptime(rfc3339.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+    int64_t ms = static_cast<int64_t>(timegm(&tm)) * 1000;
+    const auto dot = rfc3339.find('.');
+    if (dot != std::string::npos) ms += std::stoi(rfc3339.substr(dot + 1, 3));
+    return ms;
+}
+
+TEST_F(Dashboard, LastSeenSummaryIsFreshAndTenantScoped) {
+    start();
+    const std::string ta = issue(port(), admin, "tenant-a", "da-1");
+    issue(port(), admin, "tenant-b", "db-1");
+    const std::string alice = make_org_admin(port(), admin, "alice", "tenant-a");
+
+    WsTestClient a;
+    ASSERT_EQ(connect_and_register(a, "da-1", ta)["type"], "provisioning");
+    a.send(R"({"type":"i_am_alive","orchestrator_id":"da-1"})");
+    ASSERT_EQ(next(a)["processed"], true);
+
+    const json root = get("/api/v1/controller/orchestrators/last-seen?ids=da-1,db-1,nope", admin);
+    const json& items = root["data"]["items"];
+    ASSERT_EQ(items.size(), 2u) << root;
+    EXPECT_EQ(items[0]["orchestrator_id"], "da-1");
+    EXPECT_EQ(items[0]["status"], "active");
+    EXPECT_EQ(items[0]["connected"], true);
+    EXPECT_EQ(items[1]["status"], "inactive");
+    EXPECT_TRUE(items[1]["last_seen"].is_null());
+    // The heartbeat just sent, not the last batch written to storage.
+    const int64_t seen = unix_ms_of(items[0]["last_seen"].get<std::string>());
+    const int64_t server = unix_ms_of(root["data"]["server_time"].get<std::string>());
+    EXPECT_LE(server - seen, 2000) << root;
+    EXPECT_GE(server - seen, 0) << root;
+    EXPECT_GT(root["data"]["heartbeat_ttl_sec"].get<double>(), 0);
+
+    // A second heartbeat moves it forward at once.
+    a.send(R"({"type":"i_am_alive","orchestrator_id":"da-1"})");
+    ASSERT_EQ(next(a)["processed"], true);
+    const json again = get("/api/v1/controller/orchestrators/last-seen?ids=da-1", admin);
+    EXPECT_GE(unix_ms_of(again["data"]["items"][0]["last_seen"].get<std::string>()), seen);
+
+    // An org_admin sees their organization's rows only; others' ids are left out.
+    const json scoped = get("/api/v1/controller/orchestrators/last-seen?ids=da-1,db-1", alice);
+    ASSERT_EQ(scoped["data"]["items"].size(), 1u) << scoped;
+    EXPECT_EQ(scoped["data"]["items"][0]["orchestrator_id"], "da-1");
+
+    // Independence wins, as in the listings.
+    ASSERT_EQ(http_request(port(), "PUT", "/api/v1/internal/orchestrators/da-1/independence",
+                           R"({"is_independent":true})", bearer(admin))
+                  .status,
+              200);
+    const json indep = get("/api/v1/controller/orchestrators/last-seen?ids=da-1", alice);
+    EXPECT_EQ(indep["data"]["items"][0]["status"], "independent");
+    EXPECT_EQ(indep["data"]["items"][0]["is_independent"], true);
+
+    std::string many;
+    for (int i = 0; i < 1001; ++i) many += "x" + std::to_string(i) + ",";
+    get("/api/v1/controller/orchestrators/last-seen?ids=" + many, admin, 400);
+    EXPECT_EQ(
+        http_request(port(), "GET", "/api/v1/controller/orchestrators/last-seen?ids=da-1").status,
+        401);
+}
+
+TEST_F(Dashboard, StatusHistoryKeepsRollingCountsPerTenant) {
+    // Names of its own: on PostgreSQL the tests of one run share a database.
+    start({{"MOOLAI_STATUS_HISTORY_INTERVAL_MS", "200"}});
+    const std::string ta = issue(port(), admin, "hist-a", "ha-1");
+    issue(port(), admin, "hist-a", "ha-2");
+    issue(port(), admin, "hist-b", "hb-1");
+    const std::string hal = make_org_admin(port(), admin, "hal", "hist-a");
+
+    WsTestClient a;
+    ASSERT_EQ(connect_and_register(a, "ha-1", ta)["type"], "provisioning");
+    a.send(R"({"type":"i_am_alive","orchestrator_id":"ha-1"})");
+    ASSERT_EQ(next(a)["processed"], true);
+    ASSERT_EQ(http_request(port(), "PUT", "/api/v1/internal/orchestrators/hb-1/independence",
+                           R"({"is_independent":true})", bearer(admin))
+                  .status,
+              200);
+
+    // Samples taken after the changes show them, per organization ...
+    json a_hist;
+    ASSERT_TRUE(eventually(
+        [&] {
+            a_hist = get("/api/v1/controller/status-history?hours=1&organization_id=hist-a", admin);
+            const json& items = a_hist["data"]["items"];
+            return items.size() >= 3 && items[items.size() - 2]["active"] == 1 &&
+                   items[items.size() - 2]["inactive"] == 1;
+        },
+        5s))
+        << a_hist;
+    EXPECT_DOUBLE_EQ(a_hist["data"]["interval_sec"].get<double>(), 0.2);
+    EXPECT_EQ(a_hist["data"]["organization_id"], "hist-a");
+    const json& last = a_hist["data"]["items"].back();  // "now"
+    EXPECT_EQ(last["active"], 1);
+    EXPECT_EQ(last["inactive"], 1);
+    EXPECT_EQ(last["independent"], 0);
+    // ... oldest first, and the first sample predates the heartbeat.
+    const json& first = a_hist["data"]["items"].front();
+    EXPECT_LE(first["time"].get<std::string>(), last["time"].get<std::string>());
+    EXPECT_EQ(first["active"], 0);
+    const json b_hist = get("/api/v1/controller/status-history?organization_id=hist-b", admin);
+    EXPECT_EQ(b_hist["data"]["items"].back()["independent"], 1);
+    EXPECT_EQ(b_hist["data"]["items"].back()["active"], 0);
+
+    // ... summed over the fleet for a superadmin who names none ...
+    const json fleet = get("/api/v1/controller/status-history?hours=1", admin);
+    EXPECT_TRUE(fleet["data"]["organization_id"].is_null());
+    EXPECT_GE(fleet["data"]["items"].back()["active"].get<int>(), 1);
+    EXPECT_GE(fleet["data"]["items"].back()["independent"].get<int>(), 1);
+
+    // ... and the org_admin's own organization whatever they ask.
+    const json mine = get("/api/v1/controller/status-history?hours=1", hal);
+    EXPECT_EQ(mine["data"]["organization_id"], "hist-a");
+    EXPECT_EQ(mine["data"]["items"].back()["active"], 1);
+    EXPECT_EQ(mine["data"]["items"].back()["inactive"], 1);
+    EXPECT_EQ(mine["data"]["items"].back()["independent"], 0);
+    get("/api/v1/controller/status-history?organization_id=hist-b", hal, 403);
+    get("/api/v1/controller/status-history?hours=0", admin, 400);
+    get("/api/v1/controller/status-history?hours=25", admin, 400);
+}
+
+TEST_F(Dashboard, AuditListingTakesADateRange) {
+    start();
+    issue(port(), admin, "range-a", "ra-1");
+    ASSERT_EQ(http_request(port(), "PUT", "/api/v1/internal/orchestrators/ra-1/independence",
+                           R"({"is_independent":true})", bearer(admin))
+                  .status,
+              200);
+    const json all = get("/api/v1/internal/audit", admin);
+    ASSERT_GE(all["data"]["total"].get<int>(), 1) << all;
+    // Today and after: everything; up to yesterday: nothing.
+    const std::time_t now = std::time(nullptr);
+    char today[16], yesterday[16];
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    std::strftime(today, sizeof today, "%Y-%m-%d", &tm);
+    const std::time_t before = now - 24 * 3600;
+    gmtime_r(&before, &tm);
+    std::strftime(yesterday, sizeof yesterday, "%Y-%m-%d", &tm);
+    const json recent = get(std::string("/api/v1/internal/audit?from=") + yesterday, admin);
+    EXPECT_EQ(recent["data"]["total"], all["data"]["total"]) << recent;
+    const json old = get(std::string("/api/v1/internal/audit?to=") + yesterday, admin);
+    EXPECT_EQ(old["data"]["total"], 0) << old;
+    get(std::string("/api/v1/internal/audit?from=") + today + "&to=" + yesterday, admin, 400);
+    get("/api/v1/internal/audit?from=yesterday", admin, 400);
+}
+
+TEST_F(Dashboard, OrganizationsAreEditedAndOnlyEmptyOnesDeleted) {
+    start();
+    issue(port(), admin, "edit-a", "ea-1");
+    const std::string eve = make_org_admin(port(), admin, "eve", "edit-a");
+    auto put = [&](const std::string& id, const std::string& body, const std::string& token) {
+        return http_request(port(), "PUT", "/api/v1/internal/organizations/" + id, body,
+                            bearer(token));
+    };
+    const auto edited = put("edit-a", R"({"name":"Edit A","location":"Lyon"})", admin);
+    ASSERT_EQ(edited.status, 200) << edited.body;
+    EXPECT_EQ(json::parse(edited.body)["data"]["name"], "Edit A");
+    const json got = get("/api/v1/controller/organizations/edit-a", admin);
+    EXPECT_EQ(got["data"]["name"], "Edit A");
+    EXPECT_EQ(got["data"]["location"], "Lyon");
+    EXPECT_EQ(put("edit-a", R"({"name":"x"})", eve).status, 403);
+    EXPECT_EQ(put("nope", R"({"name":"x"})", admin).status, 404);
+    EXPECT_EQ(put("edit-a", R"({"name":""})", admin).status, 400);
+    EXPECT_EQ(put("edit-a", R"({"organization_id":"b"})", admin).status, 400);
+    const json audit = get("/api/v1/internal/audit?action=organization_updated", admin);
+    EXPECT_EQ(audit["data"]["total"], 1) << audit;
+
+    // Not empty: the refusal names what is left.
+    const auto refused =
+        http_request(port(), "DELETE", "/api/v1/internal/organizations/edit-a", "", bearer(admin));
+    EXPECT_EQ(refused.status, 409) << refused.body;
+    EXPECT_NE(refused.body.find("1 orchestrator(s) and 1 user(s)"), std::string::npos)
+        << refused.body;
+}
+
+}  // namespace
+}  // namespace moolai::test
