@@ -64,8 +64,8 @@ async function signIn(page, { username, password }) {
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   try {
-    // Signed in: the frame with its Log out button (the page is where the user was going).
-    await page.getByRole('button', { name: 'Log out' }).waitFor({ timeout: 15000 });
+    // Signed in: the frame with its live indicator (Log out sits in the menu on a phone).
+    await page.locator('header.topbar [data-live-mode]').waitFor({ timeout: 15000 });
   } catch (e) {
     await shot(page, `failed-sign-in-${username}`);
     throw e;
@@ -115,6 +115,13 @@ describe('operator dashboard', { concurrency: false }, () => {
     await page.getByRole('button', { name: 'Sign in' }).waitFor(); // not signed in → login
     await assertAxeClean(page, 'login');
     await shot(page, 'login');
+    // Empty: the error is announced, the empty fields are marked and focus goes to the first one.
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Enter your username and password.' }).waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'username');
+    assert.equal(await page.getByLabel('Username').getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.getByLabel('Password').getAttribute('aria-invalid'), 'true');
+    await assertAxeClean(page, 'login empty');
     await page.getByLabel('Username').fill(ADMIN.username);
     await page.getByLabel('Password').fill('not-the-password');
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -230,7 +237,7 @@ describe('operator dashboard', { concurrency: false }, () => {
   it('the costs chart shows the reported usage', async () => {
     const page = await desktop.newPage();
     await visit(page, '/costs', 'costs');
-    assert.equal((await page.getByTestId('cost-total').textContent()).trim(), '$2.00');
+    assert.equal((await page.getByTestId('cost-total').textContent()).trim(), '$2.0000');
     const byModel = page.getByRole('region', { name: 'Cost by model' });
     assert.equal(await byModel.locator('[data-bar]').count(), 2);
     assert.equal(await byModel.locator('[data-bar="gpt-4o"]').getAttribute('data-value'), '1.75');
@@ -239,10 +246,125 @@ describe('operator dashboard', { concurrency: false }, () => {
     await page.close();
   });
 
+  it('last seen stays within one refresh of the truth, without one event per heartbeat', async () => {
+    const seconds = Number(process.env.E2E_FRESH_SEC ?? 30);
+    const page = await desktop.newPage();
+    let streamFrames = 0;
+    page.on('websocket', (ws) => {
+      if (ws.url().includes('/api/v1/events')) ws.on('framereceived', () => streamFrames++);
+    });
+    await page.goto(`${ctl.baseUrl}/orchestrators?organization_id=acme`);
+    await row(page, 'acme-edge-2').locator('.badge', { hasText: 'active (heartbeat)' }).waitFor();
+    await waitLive(page);
+    const framesBefore = streamFrames;
+    // The simulators beat every second; the page refreshes its rows every 5 s
+    // and its clock every second: what it shows is never older than 5 s + 1 s + slack.
+    const bound = 5000 + 1000 + 1500;
+    let worst = 0;
+    const until = Date.now() + seconds * 1000;
+    while (Date.now() < until) {
+      for (const id of ['acme-edge-1', 'acme-edge-2']) {
+        const t = row(page, id).locator('td[data-label="Last seen"] time');
+        const shown = Date.parse(await t.getAttribute('datetime'));
+        const age = Date.now() - shown;
+        worst = Math.max(worst, age);
+        assert.ok(age <= bound, `${id}: last seen shows ${age} ms old (bound ${bound} ms)`);
+        assert.match(await t.textContent(), /^(just now|\d s ago)$/);
+      }
+      await page.waitForTimeout(1000);
+    }
+    // 3 orchestrators x 1 heartbeat/s: hundreds of heartbeats, a handful of stream frames at most.
+    const frames = streamFrames - framesBefore;
+    assert.ok(frames < seconds, `${frames} stream frames in ${seconds} s`);
+    console.log(`# last seen: worst age ${worst} ms over ${seconds} s; ${frames} stream frames`);
+    await page.close();
+  });
+
+  it('bulk toggle reaches every selected orchestrator, after one confirmation', async () => {
+    const page = await desktop.newPage();
+    await page.goto(`${ctl.baseUrl}/organizations/acme`);
+    await settled(page);
+    await waitLive(page);
+    const ids = ['acme-edge-1', 'acme-edge-2'];
+    const since = new Map(ids.map((id) => [id, sims.get(id).frames.length]));
+    const after = (id, type) => (f) => f.type === type && sims.get(id).frames.indexOf(f) >= since.get(id);
+    for (const id of ids) await page.getByRole('checkbox', { name: `Select ${id}` }).check();
+    const bar = page.getByRole('group', { name: 'Independence of the selected orchestrators' });
+    await bar.getByRole('button', { name: 'Make independent' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Make 2 selected independent?' });
+    await dialog.waitFor();
+    await assertAxeClean(page, 'bulk confirmation');
+    await shot(page, 'bulk-confirm');
+    await dialog.getByRole('button', { name: 'Make independent' }).click();
+    await bar.getByText('2 orchestrators now independent.').waitFor();
+    for (const id of ids) await sims.get(id).waitFor(after(id, 'stop_monitoring'));
+    for (const id of ids) await row(page, id).locator('.badge', { hasText: 'independent' }).waitFor({ timeout: PUSH_MS });
+    await page.getByTestId('org-counts').filter({ hasText: '0 active (heartbeat), 0 inactive, 2 independent' }).waitFor({ timeout: PUSH_MS });
+    await shot(page, 'bulk-independent');
+    // The whole organization back under monitoring, one confirmation again.
+    const whole = page.getByRole('group', { name: 'Independence of every orchestrator of Acme Corp' });
+    await whole.getByRole('button', { name: 'Resume monitoring' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Resume monitoring' }).click();
+    for (const id of ids) await sims.get(id).waitFor(after(id, 'config_update'));
+    for (const id of ids) await row(page, id).locator('.badge', { hasText: 'active (heartbeat)' }).waitFor({ timeout: PUSH_MS });
+    // One truth: never "inactive" next to "connected", and the summary agrees with the table.
+    await page.getByTestId('org-counts').filter({ hasText: '2 active (heartbeat), 0 inactive, 0 independent' }).waitFor({ timeout: PUSH_MS });
+    await page.close();
+  });
+
+  it('the inbox: pending count in the navigation, accept delivers, an accepted monitoring message is not "not sent"', async () => {
+    const page = await desktop.newPage();
+    const rec = await admin.call('POST', '/api/v1/internal/orchestrators/acme-edge-2/messages', {
+      message_type: 'recommendation',
+      content: 'Batch small requests during peak hours',
+    });
+    const mon = await admin.call('POST', '/api/v1/internal/orchestrators/acme-edge-1/messages', {
+      message_type: 'monitoring',
+      content: 'Latency above the 95th percentile for 10 minutes',
+    });
+    await page.goto(`${ctl.baseUrl}/messages`);
+    await settled(page);
+    await waitLive(page);
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    await nav.getByTestId('nav-pending').filter({ hasText: /^2 pending$/ }).waitFor({ timeout: PUSH_MS });
+    const item = page.locator(`li[data-message="${rec.message_id}"]`);
+    await item.waitFor();
+    assert.match(await item.textContent(), /acme-edge-2/);
+    await assertAxeClean(page, 'inbox');
+    await shot(page, 'inbox');
+    await item.getByRole('button', { name: /^Accept/ }).click();
+    const forwarded = await sims.get('acme-edge-2').waitFor((f) => f.message_id === rec.message_id);
+    assert.match(JSON.stringify(forwarded), /Batch small requests/);
+    await page.locator(`li[data-message="${mon.message_id}"]`).getByRole('button', { name: /^Accept/ }).click();
+    await nav.getByTestId('nav-pending').waitFor({ state: 'detached', timeout: PUSH_MS });
+    await page.getByLabel('Review').selectOption('accepted');
+    const accepted = page.locator(`li[data-message="${rec.message_id}"]`);
+    await accepted.locator('.delivery', { hasText: 'delivered' }).waitFor({ timeout: PUSH_MS });
+    const monitoring = page.locator(`li[data-message="${mon.message_id}"] .delivery`);
+    await monitoring.waitFor();
+    assert.doesNotMatch(await monitoring.textContent(), /not sent/);
+    assert.match(page.url(), /status=accepted/);
+    await shot(page, 'inbox-accepted');
+    await page.close();
+  });
+
+  it('the overview charts the status history and the heartbeat ack latency', async () => {
+    const page = await desktop.newPage();
+    await page.goto(`${ctl.baseUrl}/`);
+    await settled(page);
+    await page.getByRole('img', { name: /Orchestrators by status: active now \d+/ }).waitFor();
+    // The latency card reads /metrics every 10 s: two readings make a mean.
+    await page.getByTestId('ack-latency-now').filter({ hasText: /\d+\.\d{3} ms/ }).waitFor({ timeout: 25000 });
+    await assertAxeClean(page, 'overview with charts');
+    await shot(page, 'overview');
+    await page.close();
+  });
+
   it('every page is accessible and has a screenshot', async () => {
     const page = await desktop.newPage();
     for (const [path, name] of [
-      ['/', 'overview'],
+      ['/', 'overview-start'],
+      ['/messages', 'messages'],
       ['/organizations', 'organizations'],
       ['/organizations/acme', 'organization-detail'],
       ['/audit', 'audit'],
@@ -259,18 +381,70 @@ describe('operator dashboard', { concurrency: false }, () => {
     await page.getByRole('cell', { name: 'independence toggled' }).first().waitFor();
     await page.goto(`${ctl.baseUrl}/plugins`);
     await page.getByRole('cell', { name: /storage/ }).first().waitFor();
+    // Log out comes after the navigation in tab order.
+    const order = await page.evaluate(() => {
+      const nav = document.querySelector('nav[aria-label="Main"] ul');
+      const out = [...document.querySelectorAll('button')].find((b) => b.textContent === 'Log out');
+      return nav && out ? nav.compareDocumentPosition(out) & Node.DOCUMENT_POSITION_FOLLOWING : 0;
+    });
+    assert.ok(order, 'Log out follows the navigation');
     await page.close();
+  });
+
+  it('follows the system’s dark theme, and the switch overrides it', async () => {
+    const ctx = await browser.newContext({ viewport: DESKTOP, colorScheme: 'dark' });
+    const page = await ctx.newPage();
+    await signIn(page, ADMIN);
+    const bg = () => page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--bg').trim());
+    for (const [path, name] of [
+      ['/', 'dark-overview'],
+      ['/orchestrators', 'dark-orchestrators'],
+      ['/orchestrators/acme-edge-2', 'dark-orchestrator-detail'],
+      ['/costs', 'dark-costs'],
+      ['/messages?status=all', 'dark-messages'],
+    ])
+      await visit(page, path, name);
+    assert.equal(await bg(), '#0b1220');
+    await page.getByLabel('Theme').selectOption('light');
+    assert.equal(await bg(), '#f3f4f6');
+    await page.reload();
+    await settled(page);
+    assert.equal(await bg(), '#f3f4f6', 'the choice is remembered');
+    await ctx.close();
   });
 
   it('works on a narrow screen', async () => {
     const phone = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
     const page = await phone.newPage();
     await signIn(page, ADMIN);
-    await visit(page, '/', 'narrow-overview');
-    await visit(page, '/orchestrators', 'narrow-orchestrators');
-    // The navigation sits behind the menu button.
+    const noSideways = async (what) => {
+      const w = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(w <= PHONE.width + 1, `${what} scrolls sideways (${w}px)`);
+    };
+    for (const [path, name] of [
+      ['/', 'narrow-overview'],
+      ['/orchestrators', 'narrow-orchestrators'],
+      ['/orchestrators/acme-edge-2', 'narrow-orchestrator-detail'],
+      ['/messages?status=all', 'narrow-messages'],
+      ['/organizations', 'narrow-organizations'],
+      ['/organizations/acme', 'narrow-organization-detail'],
+      ['/audit', 'narrow-audit'],
+      ['/plugins', 'narrow-plugins'],
+      ['/users', 'narrow-users'],
+      ['/logs', 'narrow-logs'],
+    ]) {
+      await visit(page, path, name);
+      await noSideways(name);
+    }
+    // The navigation sits behind the menu button; Escape closes it and gives focus back.
     const menu = page.getByRole('button', { name: 'Menu' });
     assert.equal(await page.getByRole('link', { name: 'Costs' }).isVisible(), false);
+    await menu.click();
+    await page.getByRole('link', { name: 'Costs' }).waitFor();
+    await page.keyboard.press('Escape');
+    await page.getByRole('link', { name: 'Costs' }).waitFor({ state: 'hidden' });
+    assert.equal(await menu.getAttribute('aria-expanded'), 'false');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Menu');
     await menu.click();
     await page.getByRole('link', { name: 'Costs' }).click();
     await settled(page);
@@ -302,7 +476,7 @@ describe('operator dashboard', { concurrency: false }, () => {
     await page.getByRole('alert').filter({ hasText: 'no such organization' }).waitFor();
     await page.goto(`${ctl.baseUrl}/costs`);
     await settled(page);
-    assert.equal((await page.getByTestId('cost-total').textContent()).trim(), '$1.00');
+    assert.equal((await page.getByTestId('cost-total').textContent()).trim(), '$1.0000');
     await page.getByRole('link', { name: 'My organization' }).click();
     await page.getByRole('heading', { name: 'Acme Corp' }).waitFor();
     await assertAxeClean(page, 'org_admin organization');
@@ -318,7 +492,7 @@ describe('operator dashboard', { concurrency: false }, () => {
     sims.get('globex-edge-1').close();
     // TTL is 3 s here; the sweeper flips it and the stream tells the page.
     await row(page, 'globex-edge-1').locator('.badge', { hasText: 'inactive' }).waitFor({ timeout: 3000 + PUSH_MS });
-    assert.equal(await row(page, 'globex-edge-1').locator('td').nth(4).textContent(), 'offline');
+    assert.equal(await row(page, 'globex-edge-1').locator('td[data-label="Connection"]').textContent(), 'offline');
     await assertNotReloaded(page);
     await page.goto(`${ctl.baseUrl}/`);
     const recent = page.getByRole('region', { name: 'Recent status changes' });

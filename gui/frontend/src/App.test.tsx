@@ -222,9 +222,27 @@ describe('overview', () => {
     signedInAs(superadmin);
     const api = new FakeController()
       .on('GET /api/v1/internal/ui-config', () => uiConfig)
-      .on('GET /api/v1/controller/overview', () => overview)
-      .on('GET /api/v1/controller/organizations', () => page([{ organization_id: 'acme', name: 'Acme' }]))
-      .on('GET /api/v1/controller/orchestrators', (req) => page([], req.query.get('status') === 'active' ? 7 : req.query.get('status') === 'inactive' ? 3 : 1))
+      // The per-organization counts come with the totals, from the controller's memory.
+      .on('GET /api/v1/controller/overview', () => ({
+        success: true,
+        data: {
+          ...overview.data,
+          by_organization: [{ organization_id: 'acme', name: 'Acme', active: 7, inactive: 3, independent: 1, total: 11 }],
+        },
+      }))
+      .on('GET /api/v1/internal/messages', () => ({ success: true, data: [], total: 4 }))
+      .on('GET /api/v1/controller/status-history', () => ({
+        success: true,
+        data: {
+          interval_sec: 60,
+          organization_id: null,
+          items: [
+            { time: new Date(Date.now() - 120_000).toISOString(), active: 5, inactive: 5, independent: 1 },
+            { time: new Date(Date.now() - 60_000).toISOString(), active: 6, inactive: 4, independent: 1 },
+            { time: new Date().toISOString(), active: 7, inactive: 3, independent: 1 },
+          ],
+        },
+      }))
       .on('GET /api/v1/internal/events', () =>
         page([
           { kind: 'independence_changed', orchestrator_id: 'orch-2', old_value: 'false', new_value: 'true', actor: 'bob', time: new Date(Date.now() - 120_000).toISOString() },
@@ -234,6 +252,13 @@ describe('overview', () => {
     renderApp(api, '/');
     const row = (await screen.findByRole('link', { name: 'Acme' })).closest('tr')!;
     expect(within(row as HTMLElement).getAllByRole('cell').map((c) => c.textContent)).toEqual(['Acme', '7', '3', '1']);
+    expect(api.callsTo('GET /api/v1/controller/orchestrators')).toHaveLength(0); // no per-status listing calls
+    // The pending count on the overview and in the navigation.
+    expect(await screen.findByTestId('count-Pending messages')).toHaveTextContent('4');
+    expect(within(screen.getByRole('navigation', { name: 'Main' })).getByTestId('nav-pending')).toHaveTextContent('4 pending');
+    // The status history: a labelled chart, its numbers in a table.
+    const chart = await screen.findByRole('img', { name: /Orchestrators by status: active now 7, inactive now 3, independent now 1/ });
+    expect(chart.querySelectorAll('polyline')).toHaveLength(3);
     const recent = screen.getByRole('region', { name: 'Recent status changes' });
     expect(await within(recent).findByText('made independent by bob')).toBeInTheDocument();
     expect(within(recent).getAllByRole('listitem')).toHaveLength(1); // messages are not status changes

@@ -7,6 +7,7 @@ import { AuditPage } from './pages/AuditPage';
 import { CostsPage } from './pages/CostsPage';
 import { LoginPage } from './pages/LoginPage';
 import { LogsPage } from './pages/LogsPage';
+import { MessagesPage } from './pages/MessagesPage';
 import { OrchestratorDetailPage } from './pages/OrchestratorDetailPage';
 import { OrchestratorsPage } from './pages/OrchestratorsPage';
 import { OrganizationDetailPage } from './pages/OrganizationDetailPage';
@@ -69,6 +70,7 @@ export function App({ WebSocketImpl }: { WebSocketImpl?: typeof WebSocket }) {
         <Route path="/" element={<OverviewPage />} />
         <Route path="/orchestrators" element={<OrchestratorsPage />} />
         <Route path="/orchestrators/:id" element={<OrchestratorDetailPage />} />
+        <Route path="/messages" element={<MessagesPage />} />
         <Route path="/organizations" element={<OrganizationsPage />} />
         <Route path="/organizations/:id" element={<OrganizationDetailPage />} />
         <Route path="/costs" element={<CostsPage />} />

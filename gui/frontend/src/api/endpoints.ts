@@ -5,6 +5,8 @@ import type {
   AuditEntry,
   Costs,
   CreatedOrchestrator,
+  FreshSummary,
+  StatusHistory,
   LogLine,
   MessageList,
   Message,
@@ -42,6 +44,10 @@ export interface AuditFilter {
   actor?: string;
   orchestrator_id?: string;
   organization_id?: string;
+  /** YYYY-MM-DD (UTC), inclusive. */
+  from?: string;
+  /** YYYY-MM-DD (UTC), exclusive. */
+  to?: string;
 }
 
 export const DEFAULT_UI_CONFIG: UiConfig = {
@@ -80,6 +86,9 @@ export function makeApi(client: ApiClient) {
       (await client.get<Envelope<Page<Organization>>>(`${C}/organizations`, q)).data,
     organization: async (id: string) =>
       (await client.get<Envelope<Organization>>(`${C}/organizations/${enc(id)}`)).data,
+    updateOrganization: async (id: string, patch: { name?: string; location?: string }) =>
+      (await client.put<Envelope<Organization>>(`${I}/organizations/${enc(id)}`, patch)).data,
+    deleteOrganization: (id: string) => client.delete<unknown>(`${I}/organizations/${enc(id)}`),
     createOrganization: async (org: { organization_id: string; name: string; location?: string }) =>
       (await client.post<Envelope<Organization>>(`${I}/organizations`, org)).data,
 
@@ -94,6 +103,20 @@ export function makeApi(client: ApiClient) {
         throw e;
       }
     },
+    /** Status, connection and last heartbeat of these orchestrators, from the controller's memory. */
+    lastSeen: async (ids: string[]) =>
+      (await client.get<Envelope<FreshSummary>>(`${C}/orchestrators/last-seen`, { ids: ids.join(',') })).data,
+    /** Active / inactive / independent over the last hours; null from a controller without it. */
+    async statusHistory(q: { hours?: number; organization_id?: string } = {}): Promise<StatusHistory | null> {
+      try {
+        return (await client.get<Envelope<StatusHistory>>(`${C}/status-history`, q)).data;
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 404) return null;
+        throw e;
+      }
+    },
+    /** The Prometheus text of /metrics (superadmin). */
+    metricsText: () => client.get<string>(`/metrics`),
     createOrchestrator: async (o: { orchestrator_id: string; organization_id: string; name: string }) =>
       (await client.post<Envelope<CreatedOrchestrator>>(`${I}/orchestrators`, o)).data,
     rotateCredential: async (id: string) =>

@@ -53,7 +53,47 @@ export interface Overview {
   inactive_orchestrators: number;
   independent_orchestrators: number;
   total_orchestrators: number;
-  total_users: number;
+  total_users: number | null;
+  by_organization?: OrganizationCounts[];
+  degraded?: boolean;
+}
+
+export interface OrganizationCounts {
+  organization_id: string;
+  name: string;
+  active: number;
+  inactive: number;
+  independent: number;
+  total: number;
+}
+
+/** GET /controller/orchestrators/last-seen: the in-memory truth about rows on a page. */
+export interface FreshStatus {
+  orchestrator_id: string;
+  organization_id: string;
+  status: OrchestratorStatus;
+  is_independent: boolean;
+  connected: boolean;
+  last_seen: string | null;
+}
+
+export interface FreshSummary {
+  items: FreshStatus[];
+  server_time: string;
+  heartbeat_ttl_sec: number;
+}
+
+export interface StatusPoint {
+  time: string;
+  active: number;
+  inactive: number;
+  independent: number;
+}
+
+export interface StatusHistory {
+  interval_sec: number;
+  organization_id: string | null;
+  items: StatusPoint[];
 }
 
 export type ReviewStatus = 'pending' | 'accepted' | 'dismissed';

@@ -2,7 +2,10 @@
 // it this once and stores only its hash, so the dialog says so plainly.
 import { FormEvent, useState } from 'react';
 import type { CreatedOrchestrator } from '../api/types';
+import { DEFAULT_UI_CONFIG } from '../api/endpoints';
 import { useApi } from '../auth/session';
+import { orchestratorUrl } from '../live/eventStream';
+import { useLive } from '../live/live';
 import { CopyButton } from './CopyButton';
 import { Dialog } from './Dialog';
 import { ErrorBox } from './States';
@@ -58,6 +61,8 @@ export function CreateOrchestrator({ organizationId, onCreated }: { organization
 
 /** The one showing of an orchestrator credential, with copy. */
 export function CredentialDialog({ orchestratorId, token, onClose }: { orchestratorId: string; token: string; onClose: () => void }) {
+  const { config } = useLive();
+  const wsUrl = orchestratorUrl(window.location, config ?? DEFAULT_UI_CONFIG);
   return (
     <Dialog
       title={`Credential for ${orchestratorId}`}
@@ -77,6 +82,14 @@ export function CredentialDialog({ orchestratorId, token, onClose }: { orchestra
         <input id="credential" readOnly value={token} onFocus={(e) => e.currentTarget.select()} data-autofocus />
         <CopyButton text={token} label="Copy credential" />
       </div>
+      <label htmlFor="ws-url">WebSocket URL</label>
+      <div className="credential">
+        <input id="ws-url" readOnly value={wsUrl} onFocus={(e) => e.currentTarget.select()} />
+        <CopyButton text={wsUrl} label="Copy WebSocket URL" />
+      </div>
+      <p className="muted small">
+        The orchestrator connects to this URL and sends <code>{`{"type":"register","orchestrator_id":"${orchestratorId}","token":"…"}`}</code>.
+      </p>
     </Dialog>
   );
 }

@@ -1,6 +1,7 @@
 // An orchestrator's recommendation and monitoring messages: review pending
 // ones (Accept / Dismiss) and follow an accepted one's delivery.
 import { FormEvent, useState } from 'react';
+import { Link } from 'react-router-dom';
 import type { DeliveryState, Message } from '../api/types';
 import { useApi } from '../auth/session';
 import { useResource } from '../live/useResource';
@@ -21,10 +22,12 @@ export function deliveryText(m: Message): string {
   if (m.delivery_state === 'expired' || m.delivery_state === 'cancelled')
     return DELIVERY_TEXT[m.delivery_state];
   if (m.status !== 'accepted') return '—';
+  // Monitoring messages are informational: accepting one records it, nothing is sent.
+  if (m.message_type === 'monitoring' && m.delivery_state === 'none') return 'recorded — monitoring messages stay on the controller';
   return DELIVERY_TEXT[m.delivery_state] ?? m.delivery_state;
 }
 
-function MessageRow({ m, onReviewed }: { m: Message; onReviewed: (m: Message) => void }) {
+export function MessageRow({ m, onReviewed, showOrchestrator = false }: { m: Message; onReviewed: (m: Message) => void; showOrchestrator?: boolean }) {
   const api = useApi();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -45,6 +48,11 @@ function MessageRow({ m, onReviewed }: { m: Message; onReviewed: (m: Message) =>
       <div className="message-head">
         <span className={`tag tag-${m.message_type}`}>{m.message_type}</span>
         <RelativeTime iso={m.created_at} />
+        {showOrchestrator && (
+          <Link to={`/orchestrators/${encodeURIComponent(m.orchestrator_id)}`} className="message-orch">
+            {m.orchestrator_id}
+          </Link>
+        )}
         <span className={`review review-${m.status}`}>{m.status}</span>
         {m.status === 'accepted' && (
           <span className={`delivery delivery-${m.delivery_state}`} aria-label={`Delivery: ${deliveryText(m)}`}>

@@ -1,26 +1,93 @@
 import { Link } from 'react-router-dom';
 import type { Orchestrator } from '../api/types';
+import { SortState, sortRows } from '../lib/sort';
 import { RelativeTime } from './RelativeTime';
-import { StatusBadge } from './StatusBadge';
+import { SortHeader } from './SortHeader';
+import { statusLabel, StatusBadge } from './StatusBadge';
 import { TableWrap } from './TableWrap';
 
-export function OrchestratorTable({ rows, showOrganization = true, caption }: { rows: Orchestrator[]; showOrganization?: boolean; caption: string }) {
+export interface Selection {
+  selected: Set<string>;
+  onChange: (next: Set<string>) => void;
+}
+
+export function orchestratorSortValue(o: Orchestrator, key: string): string | number | null {
+  switch (key) {
+    case 'name':
+      return (o.name || o.orchestrator_id).toLowerCase();
+    case 'organization':
+      return (o.organization_name || o.organization_id).toLowerCase();
+    case 'status':
+      return statusLabel(o.status, o.is_independent);
+    case 'last_seen':
+      return o.last_seen ? Date.parse(o.last_seen) : null;
+    case 'connection':
+      return o.connected === undefined ? null : o.connected ? 1 : 0;
+    default:
+      return null;
+  }
+}
+
+export function OrchestratorTable({
+  rows,
+  showOrganization = true,
+  caption,
+  sort = null,
+  onSort,
+  selection,
+}: {
+  rows: Orchestrator[];
+  showOrganization?: boolean;
+  caption: string;
+  sort?: SortState | null;
+  onSort?: (key: string) => void;
+  selection?: Selection;
+}) {
+  const shown = sortRows(rows, sort, orchestratorSortValue);
+  const allSelected = selection ? rows.length > 0 && rows.every((o) => selection.selected.has(o.orchestrator_id)) : false;
+  const toggle = (id: string) => {
+    if (!selection) return;
+    const next = new Set(selection.selected);
+    if (next.has(id)) next.delete(id);
+    else next.add(id);
+    selection.onChange(next);
+  };
   return (
     <TableWrap label={caption}>
       <table className="orchestrators">
         <caption className="sr-only">{caption}</caption>
         <thead>
           <tr>
-            <th scope="col">Orchestrator</th>
-            {showOrganization && <th scope="col">Organization</th>}
-            <th scope="col">Status</th>
-            <th scope="col">Last seen</th>
-            <th scope="col">Connection</th>
+            {selection && (
+              <th scope="col" className="select-col">
+                <input
+                  type="checkbox"
+                  aria-label="Select all orchestrators on this page"
+                  checked={allSelected}
+                  onChange={() => selection.onChange(allSelected ? new Set() : new Set(rows.map((o) => o.orchestrator_id)))}
+                />
+              </th>
+            )}
+            <SortHeader label="Orchestrator" sortKey="name" sort={sort} onSort={onSort} />
+            {showOrganization && <SortHeader label="Organization" sortKey="organization" sort={sort} onSort={onSort} />}
+            <SortHeader label="Status" sortKey="status" sort={sort} onSort={onSort} />
+            <SortHeader label="Last seen" sortKey="last_seen" sort={sort} onSort={onSort} />
+            <SortHeader label="Connection" sortKey="connection" sort={sort} onSort={onSort} />
           </tr>
         </thead>
         <tbody>
-          {rows.map((o) => (
+          {shown.map((o) => (
             <tr key={o.orchestrator_id} data-orchestrator={o.orchestrator_id}>
+              {selection && (
+                <td data-label="Select" className="select-col">
+                  <input
+                    type="checkbox"
+                    aria-label={`Select ${o.name || o.orchestrator_id}`}
+                    checked={selection.selected.has(o.orchestrator_id)}
+                    onChange={() => toggle(o.orchestrator_id)}
+                  />
+                </td>
+              )}
               <td data-label="Orchestrator">
                 <Link to={`/orchestrators/${encodeURIComponent(o.orchestrator_id)}`}>{o.name || o.orchestrator_id}</Link>
                 {o.name && o.name !== o.orchestrator_id && <div className="muted small">{o.orchestrator_id}</div>}
@@ -43,4 +110,11 @@ export function OrchestratorTable({ rows, showOrganization = true, caption }: { 
       </table>
     </TableWrap>
   );
+}
+
+export function orchestratorsCsv(rows: Orchestrator[]): [string[], (string | number | boolean | null | undefined)[][]] {
+  return [
+    ['orchestrator_id', 'name', 'organization_id', 'status', 'is_independent', 'connected', 'last_seen'],
+    rows.map((o) => [o.orchestrator_id, o.name, o.organization_id, o.status, o.is_independent, o.connected, o.last_seen]),
+  ];
 }

@@ -1,13 +1,24 @@
 import { useEffect, useState } from 'react';
 import { dateTime, relativeTime } from '../lib/format';
 
-// Re-renders every 10 s so "12 s ago" does not go stale on a page left open.
-function useNow(periodMs = 10000): number {
+// One clock for every relative time on the page: ticks each second so
+// "12 s ago" counts up between the controller's summaries.
+const subscribers = new Set<(now: number) => void>();
+let timer: ReturnType<typeof setInterval> | null = null;
+
+function useNow(): number {
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
-    const t = setInterval(() => setNow(Date.now()), periodMs);
-    return () => clearInterval(t);
-  }, [periodMs]);
+    subscribers.add(setNow);
+    if (!timer) timer = setInterval(() => subscribers.forEach((s) => s(Date.now())), 1000);
+    return () => {
+      subscribers.delete(setNow);
+      if (subscribers.size === 0 && timer) {
+        clearInterval(timer);
+        timer = null;
+      }
+    };
+  }, []);
   return now;
 }
 

@@ -8,13 +8,29 @@ describe('StatusBadge', () => {
     expect(statusLabel('independent')).toBe('independent');
   });
 
-  it('lets independence win over a heartbeat status', () => {
+  it('lets independence win over a heartbeat status, in its own (non-danger) colour', () => {
     render(<StatusBadge status="active" isIndependent />);
-    expect(screen.getByText('independent')).toHaveClass('badge-destructive');
+    const b = screen.getByText('independent');
+    expect(b).toHaveClass('badge-independent');
+    expect(b).not.toHaveClass('badge-destructive');
   });
 
   it('shows an unknown status as inactive', () => {
     render(<StatusBadge status="weird" />);
-    expect(screen.getByText('inactive')).toHaveClass('badge-secondary');
+    expect(screen.getByText('inactive')).toHaveClass('badge-inactive');
+  });
+
+  it('gives each state its own icon, hidden from screen readers', () => {
+    const { container } = render(
+      <>
+        <StatusBadge status="active" />
+        <StatusBadge status="inactive" />
+        <StatusBadge status="independent" />
+      </>,
+    );
+    const icons = [...container.querySelectorAll('svg.badge-icon')];
+    expect(icons).toHaveLength(3);
+    expect(new Set(icons.map((i) => i.innerHTML)).size).toBe(3);
+    icons.forEach((i) => expect(i).toHaveAttribute('aria-hidden', 'true'));
   });
 });

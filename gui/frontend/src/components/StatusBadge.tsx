@@ -7,11 +7,35 @@ export function statusLabel(status: OrchestratorStatus | string, isIndependent?:
   return 'inactive';
 }
 
+/** Each state its own colour and shape, so colour is never the only cue. */
+function StatusIcon({ kind }: { kind: 'active' | 'inactive' | 'independent' }) {
+  const common = { width: 10, height: 10, viewBox: '0 0 10 10', 'aria-hidden': true, focusable: false, className: 'badge-icon' } as const;
+  if (kind === 'active')
+    return (
+      <svg {...common}>
+        <circle cx="5" cy="5" r="4" fill="currentColor" />
+      </svg>
+    );
+  if (kind === 'independent')
+    return (
+      <svg {...common}>
+        <rect x="1.5" y="1" width="2.5" height="8" fill="currentColor" />
+        <rect x="6" y="1" width="2.5" height="8" fill="currentColor" />
+      </svg>
+    );
+  return (
+    <svg {...common}>
+      <circle cx="5" cy="5" r="3.5" fill="none" stroke="currentColor" strokeWidth="1.5" />
+    </svg>
+  );
+}
+
 export function StatusBadge({ status, isIndependent }: { status: OrchestratorStatus | string; isIndependent?: boolean }) {
   const label = statusLabel(status, isIndependent);
-  const variant = label === 'independent' ? 'destructive' : label === 'inactive' ? 'secondary' : 'default';
+  const kind = label === 'independent' ? 'independent' : label === 'inactive' ? 'inactive' : 'active';
   return (
-    <span className={`badge badge-${variant}`} data-status={label}>
+    <span className={`badge badge-${kind}`} data-status={label}>
+      <StatusIcon kind={kind} />
       {label}
     </span>
   );

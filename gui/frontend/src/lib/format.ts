@@ -29,7 +29,8 @@ export function dateTime(iso: string | null | undefined): string {
   });
 }
 
-const usd = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', maximumFractionDigits: 4 });
+// Always four decimals, so columns of costs line up and small costs are not rounded to $0.00.
+const usd = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 4, maximumFractionDigits: 4 });
 const int = new Intl.NumberFormat('en-US');
 
 export function money(v: number): string {

@@ -72,6 +72,13 @@ export function streamUrl(page: PageLocation, config: UiConfig): string {
   return eventsUrl(page.hostname, secure, config.ws_port, config.events_path);
 }
 
+/** Where an orchestrator connects: the WebSocket port's /ws, reached the way the page reaches the stream. */
+export function orchestratorUrl(page: PageLocation, config: UiConfig): string {
+  const events = streamUrl(page, config);
+  const path = config.events_path.startsWith('/') ? config.events_path : `/${config.events_path}`;
+  return events.endsWith(path) ? `${events.slice(0, -path.length)}/ws` : events.replace(/\/[^/]*$/, '/ws');
+}
+
 export class EventStream {
   private readonly opts: Required<Omit<StreamOptions, 'WebSocketImpl'>> & { WebSocketImpl: typeof WebSocket };
   private readonly handlers: StreamHandlers;

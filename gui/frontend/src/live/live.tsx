@@ -18,6 +18,8 @@ interface LiveValue {
   /** The latest events (newest first), for the overview's recent changes. */
   recent: LiveEvent[];
   addListener: (l: Listener) => () => void;
+  /** ui-config as the controller answered it (null before, or without one). */
+  config: UiConfig | null;
 }
 
 const RECENT_LIMIT = 50;
@@ -109,6 +111,7 @@ export function LiveProvider({ children, WebSocketImpl }: LiveProviderProps) {
       generation,
       recent,
       addListener,
+      config,
     }),
     [mode, config, generation, recent, addListener],
   );

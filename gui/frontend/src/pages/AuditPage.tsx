@@ -1,13 +1,14 @@
-import { useState } from 'react';
-import { Link, useSearchParams } from 'react-router-dom';
+import { Link } from 'react-router-dom';
+import type { AuditEntry } from '../api/types';
 import { useApi, useUser } from '../auth/session';
 import { PageTitle } from '../components/Layout';
-import { Pagination } from '../components/Pagination';
+import { Pagination, PastLastPage } from '../components/Pagination';
 import { RelativeTime } from '../components/RelativeTime';
 import { Empty, Loaded } from '../components/States';
 import { useResource } from '../live/useResource';
-import { dateTime } from '../lib/format';
-import { useDebounced } from '../lib/useDebounced';
+import { downloadCsv, toCsv } from '../lib/csv';
+import { dateTime, isoDay } from '../lib/format';
+import { useUrlState, useUrlText } from '../lib/useUrlState';
 import { TableWrap } from '../components/TableWrap';
 
 const PAGE_SIZE = 50;
@@ -19,6 +20,7 @@ const ACTIONS = [
   'orchestrator_deregistered',
   'credential_rotated',
   'organization_created',
+  'organization_updated',
   'organization_deleted',
   'user_created',
   'user_deleted',
@@ -27,47 +29,61 @@ const ACTIONS = [
 export function AuditPage() {
   const api = useApi();
   const user = useUser();
-  const [params, setParams] = useSearchParams();
-  const page = Math.max(1, Number(params.get('page')) || 1);
+  const { params, page, pageSize, update, setPage, setPageSize } = useUrlState(PAGE_SIZE);
   const action = params.get('action') ?? '';
-  const [actorText, setActorText] = useState(params.get('actor') ?? '');
-  const [orchText, setOrchText] = useState(params.get('orchestrator_id') ?? '');
-  const [orgText, setOrgText] = useState(params.get('organization_id') ?? '');
-  const actor = useDebounced(actorText.trim(), 300);
-  const orchestrator = useDebounced(orchText.trim(), 300);
-  const organization = useDebounced(orgText.trim(), 300);
-
-  const setPage = (p: number) => {
-    const next = new URLSearchParams(params);
-    if (p > 1) next.set('page', String(p));
-    else next.delete('page');
-    setParams(next, { replace: true });
-  };
-  const setAction = (a: string) => {
-    const next = new URLSearchParams(params);
-    if (a) next.set('action', a);
-    else next.delete('action');
-    next.delete('page');
-    setParams(next, { replace: true });
+  const from = params.get('from') ?? '';
+  const to = params.get('to') ?? '';
+  const [actorText, setActorText] = useUrlText('actor', params, update);
+  const [orchText, setOrchText] = useUrlText('orchestrator_id', params, update);
+  const [orgText, setOrgText] = useUrlText('organization_id', params, update);
+  const actor = params.get('actor') ?? '';
+  const orchestrator = params.get('orchestrator_id') ?? '';
+  const organization = params.get('organization_id') ?? '';
+  const setAction = (a: string) => update({ action: a });
+  // The controller's range is [from, to): "to" a day means through that day.
+  const toExclusive = to ? isoDay(new Date(Date.parse(`${to}T00:00:00Z`) + 86400_000)) : undefined;
+  const badRange = Boolean(from && to && from > to);
+  const filter = {
+    action: action || undefined,
+    actor: actor || undefined,
+    orchestrator_id: orchestrator || undefined,
+    organization_id: organization || undefined,
+    from: from || undefined,
+    to: toExclusive,
   };
 
   const list = useResource(
-    () =>
-      api.audit({
-        page,
-        page_size: PAGE_SIZE,
-        action: action || undefined,
-        actor: actor || undefined,
-        orchestrator_id: orchestrator || undefined,
-        organization_id: organization || undefined,
-      }),
-    [api, page, action, actor, orchestrator, organization],
+    () => (badRange ? Promise.reject(new Error('The start date is after the end date.')) : api.audit({ ...filter, page, page_size: pageSize })),
+    [api, page, pageSize, action, actor, orchestrator, organization, from, to],
     { refreshOn: (e) => e.kind === 'independence_changed' || e.kind === 'orchestrator_registered' },
   );
+  const exportCsv = async () => {
+    const rows: AuditEntry[] = [];
+    for (let p = 1; ; p++) {
+      const d = await api.audit({ ...filter, page: p, page_size: 1000 });
+      rows.push(...d.items);
+      if (d.items.length === 0 || rows.length >= d.total) break;
+    }
+    downloadCsv(
+      'audit.csv',
+      toCsv(
+        ['time', 'actor', 'action', 'organization_id', 'orchestrator_id', 'old_value', 'new_value'],
+        rows.map((a) => [a.time, a.actor, a.action, a.organization_id, a.orchestrator_id, a.old_value, a.new_value]),
+      ),
+    );
+  };
 
   return (
     <>
-      <PageTitle>Audit log</PageTitle>
+      <PageTitle
+        actions={
+          <button type="button" className="btn" onClick={() => void exportCsv()}>
+            Export CSV
+          </button>
+        }
+      >
+        Audit log
+      </PageTitle>
       <form className="filters" role="search" aria-label="Filter the audit log" onSubmit={(e) => e.preventDefault()}>
         <div className="field">
           <label htmlFor="audit-action">Action</label>
@@ -88,6 +104,14 @@ export function AuditPage() {
           <label htmlFor="audit-orch">Orchestrator id</label>
           <input id="audit-orch" type="search" value={orchText} onChange={(e) => setOrchText(e.target.value)} />
         </div>
+        <div className="field">
+          <label htmlFor="audit-from">From</label>
+          <input id="audit-from" type="date" value={from} onChange={(e) => update({ from: e.target.value })} aria-invalid={badRange || undefined} />
+        </div>
+        <div className="field">
+          <label htmlFor="audit-to">To</label>
+          <input id="audit-to" type="date" value={to} onChange={(e) => update({ to: e.target.value })} aria-invalid={badRange || undefined} />
+        </div>
         {user.role === 'superadmin' && (
           <div className="field">
             <label htmlFor="audit-org">Organization id</label>
@@ -97,12 +121,14 @@ export function AuditPage() {
       </form>
       <Loaded {...list} what="Loading the audit log">
         {(d) =>
-          d.items.length === 0 ? (
+          d.items.length === 0 && d.total > 0 ? (
+            <PastLastPage page={page} total={d.total} pageSize={pageSize} onFirst={() => setPage(1)} />
+          ) : d.items.length === 0 ? (
             <Empty>No audit entries match.</Empty>
           ) : (
             <>
               <TableWrap label="Audit log table">
-                <table>
+                <table className="cards">
                   <caption className="sr-only">Audit log, newest first</caption>
                   <thead>
                     <tr>
@@ -135,7 +161,7 @@ export function AuditPage() {
                   </tbody>
                 </table>
               </TableWrap>
-              <Pagination page={page} pageSize={PAGE_SIZE} total={d.total} label="Audit pages" onPage={setPage} />
+              <Pagination page={page} pageSize={pageSize} total={d.total} label="Audit pages" onPage={setPage} onPageSize={setPageSize} />
             </>
           )
         }

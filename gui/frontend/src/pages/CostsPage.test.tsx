@@ -27,10 +27,10 @@ describe('CostsPage', () => {
   it('draws a chart with a table under it for each grouping', async () => {
     signedInAs(superadmin);
     const { container } = renderApp(controller(), '/costs');
-    expect(await screen.findByTestId('cost-total')).toHaveTextContent('$1.50');
+    expect(await screen.findByTestId('cost-total')).toHaveTextContent(/^\$1\.5000$/); // always 4 decimals
     const byDay = screen.getByRole('region', { name: 'Cost by day' });
     // Every day of the range is a column; days without usage are empty.
-    expect(within(byDay).getByRole('img')).toHaveAccessibleName('Cost by day: 31 entries, total $1.50');
+    expect(within(byDay).getByRole('img')).toHaveAccessibleName('Cost by day: 31 entries, total $1.5000');
     const columns = Array.from(byDay.querySelectorAll<HTMLElement>('[data-bar]'));
     expect(columns).toHaveLength(31);
     expect(columns[0]).toHaveAttribute('data-bar', '2026-10-29');
@@ -43,6 +43,32 @@ describe('CostsPage', () => {
     expect(within(screen.getByTestId('by-orchestrator-table')).getAllByRole('row')).toHaveLength(3);
     expect(within(screen.getByRole('region', { name: 'Cost by model' })).getByText('No usage in this range.')).toBeInTheDocument();
     expect(container.querySelectorAll('.chart')).toHaveLength(3);
+    // Rows lead to the orchestrator and the organization.
+    expect(within(screen.getByTestId('by-orchestrator-table')).getByRole('link', { name: 'orch-1' })).toHaveAttribute('href', '/orchestrators/orch-1');
+    expect(within(screen.getByTestId('by-organization-table')).getByRole('link', { name: 'acme' })).toHaveAttribute('href', '/organizations/acme');
+    expect(within(screen.getByTestId('by-orchestrator-table')).getByText('$0.5000')).toBeInTheDocument();
+  });
+
+  it('filters with organization and orchestrator pickers', async () => {
+    signedInAs(superadmin);
+    const api = controller()
+      .on('GET /api/v1/controller/organizations', () => ({ success: true, data: { items: [{ organization_id: 'acme', name: 'Acme' }], total: 1, page: 1, page_size: 1000 } }))
+      .on('GET /api/v1/controller/orchestrators', (req) => ({
+        success: true,
+        data: {
+          items: req.query.get('organization_id') === 'acme' ? [{ orchestrator_id: 'orch-1', organization_id: 'acme', name: 'One', status: 'active', is_independent: false }] : [],
+          total: 1,
+          page: 1,
+          page_size: 1000,
+        },
+      }));
+    renderApp(api, '/costs');
+    await screen.findByTestId('cost-total');
+    await userEvent.selectOptions(await screen.findByRole('combobox', { name: 'Organization' }), 'acme');
+    await userEvent.selectOptions(await screen.findByRole('combobox', { name: 'Orchestrator' }), await screen.findByRole('option', { name: 'One (orch-1)' }));
+    const last = api.callsTo('GET /api/v1/controller/costs').slice(-1)[0]!;
+    expect(last.query.get('organization_id')).toBe('acme');
+    expect(last.query.get('orchestrator_id')).toBe('orch-1');
   });
 
   it('asks for the chosen range', async () => {

@@ -1,11 +1,13 @@
 // Usage costs over a time range, by day, organization, orchestrator and
 // model: a chart and, under it, the same numbers as a table.
 import { useState } from 'react';
-import { useSearchParams } from 'react-router-dom';
-import type { UsageGroup } from '../api/types';
+import { Link, useSearchParams } from 'react-router-dom';
+import type { Costs, UsageGroup } from '../api/types';
 import { useApi, useUser } from '../auth/session';
 import { BarChart } from '../components/BarChart';
 import { PageTitle } from '../components/Layout';
+import { OrchestratorPicker, OrganizationPicker } from '../components/Pickers';
+import { downloadCsv, toCsv } from '../lib/csv';
 import { Empty, Loaded } from '../components/States';
 import { useResource } from '../live/useResource';
 import { count, isoDay, money } from '../lib/format';
@@ -57,6 +59,7 @@ function CostSection({
   chartRows = rows,
   columns,
   keyHeader,
+  linkTo,
 }: {
   id: string;
   title: string;
@@ -65,6 +68,8 @@ function CostSection({
   chartRows?: UsageGroup[];
   columns?: boolean;
   keyHeader: string;
+  /** Where a row's key leads (the orchestrator's or organization's page). */
+  linkTo?: (key: string) => string;
 }) {
   return (
     <section className="card" aria-labelledby={id}>
@@ -75,7 +80,7 @@ function CostSection({
         <>
           <BarChart title={title} bars={chartRows.map((r) => ({ label: r.key || '(none)', value: r.cost_usd }))} format={money} columns={columns} />
           <TableWrap label={`${title} table`}>
-            <table className="compact" data-testid={`${id}-table`}>
+            <table className="compact cards" data-testid={`${id}-table`}>
               <caption className="sr-only">{title}</caption>
               <thead>
                 <tr>
@@ -89,7 +94,7 @@ function CostSection({
               <tbody>
                 {rows.map((r) => (
                   <tr key={r.key}>
-                    <th scope="row">{r.key || '(none)'}</th>
+                    <th scope="row">{linkTo && r.key ? <Link to={linkTo(r.key)}>{r.key}</Link> : r.key || '(none)'}</th>
                     <td className="num">{count(r.requests)}</td>
                     <td className="num">{count(r.input_tokens)}</td>
                     <td className="num">{count(r.output_tokens)}</td>
@@ -102,6 +107,20 @@ function CostSection({
         </>
       )}
     </section>
+  );
+}
+
+/** Every grouping of the report in one CSV: group, key, requests, tokens, cost. */
+export function costsCsv(c: Costs): string {
+  const groups: [string, UsageGroup[]][] = [
+    ['day', c.by_day],
+    ['organization', c.by_organization],
+    ['orchestrator', c.by_orchestrator],
+    ['model', c.by_model],
+  ];
+  return toCsv(
+    ['group', 'key', 'requests', 'input_tokens', 'output_tokens', 'cost_usd'],
+    groups.flatMap(([g, rows]) => rows.map((r) => [g, r.key, r.requests, r.input_tokens, r.output_tokens, r.cost_usd.toFixed(4)])),
   );
 }
 
@@ -135,7 +154,15 @@ export function CostsPage() {
 
   return (
     <>
-      <PageTitle>Costs</PageTitle>
+      <PageTitle
+        actions={
+          <button type="button" className="btn" disabled={!costs.data} onClick={() => costs.data && downloadCsv('costs.csv', costsCsv(costs.data))}>
+            Export CSV
+          </button>
+        }
+      >
+        Costs
+      </PageTitle>
       <form className="filters" aria-label="Time range" onSubmit={(e) => e.preventDefault()}>
         <div className="field">
           <label htmlFor="cost-range">Range</label>
@@ -160,15 +187,19 @@ export function CostsPage() {
           </>
         )}
         {user.role === 'superadmin' && (
-          <div className="field">
-            <label htmlFor="cost-org">Organization id</label>
-            <input id="cost-org" value={organization} onChange={(e) => set('organization_id', e.target.value.trim())} placeholder="all" />
-          </div>
+          <OrganizationPicker
+            id="cost-org"
+            value={organization}
+            onChange={(v) => {
+              const next = new URLSearchParams(params);
+              if (v) next.set('organization_id', v);
+              else next.delete('organization_id');
+              next.delete('orchestrator_id'); // the orchestrator list follows the organization
+              setParams(next, { replace: true });
+            }}
+          />
         )}
-        <div className="field">
-          <label htmlFor="cost-orch">Orchestrator id</label>
-          <input id="cost-orch" value={orchestrator} onChange={(e) => set('orchestrator_id', e.target.value.trim())} placeholder="all" />
-        </div>
+        <OrchestratorPicker id="cost-orch" value={orchestrator} organizationId={organization || undefined} onChange={(v) => set('orchestrator_id', v)} />
       </form>
       <Loaded {...costs} what="Loading costs">
         {(c) => (
@@ -195,10 +226,22 @@ export function CostsPage() {
             </ul>
             <CostSection id="by-day" title="Cost by day" rows={c.by_day} chartRows={fillDays(c.by_day, c.from, c.to)} columns keyHeader="Day" />
             <div className="grid-2">
-              <CostSection id="by-organization" title="Cost by organization" rows={c.by_organization} keyHeader="Organization" />
+              <CostSection
+                id="by-organization"
+                title="Cost by organization"
+                rows={c.by_organization}
+                keyHeader="Organization"
+                linkTo={(k) => `/organizations/${encodeURIComponent(k)}`}
+              />
               <CostSection id="by-model" title="Cost by model" rows={c.by_model} keyHeader="Model" />
             </div>
-            <CostSection id="by-orchestrator" title="Cost by orchestrator" rows={c.by_orchestrator} keyHeader="Orchestrator" />
+            <CostSection
+              id="by-orchestrator"
+              title="Cost by orchestrator"
+              rows={c.by_orchestrator}
+              keyHeader="Orchestrator"
+              linkTo={(k) => `/orchestrators/${encodeURIComponent(k)}`}
+            />
           </>
         )}
       </Loaded>

@@ -36,6 +36,19 @@ describe('LoginPage', () => {
     expect(screen.getByRole('heading', { name: 'Moolai Controller' })).toBeInTheDocument();
   });
 
+  it('an empty submit moves focus to the first empty field and marks the empty ones', async () => {
+    const api = controller();
+    renderApp(api, '/login');
+    await userEvent.type(screen.getByLabelText('Username'), 'admin');
+    await userEvent.click(screen.getByRole('button', { name: 'Sign in' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('Enter your password.');
+    expect(screen.getByLabelText('Password')).toHaveFocus();
+    expect(screen.getByLabelText('Password')).toHaveAttribute('aria-invalid', 'true');
+    expect(screen.getByLabelText('Password')).toHaveAccessibleDescription('Enter your password.');
+    expect(screen.getByLabelText('Username')).not.toHaveAttribute('aria-invalid');
+    expect(api.callsTo('POST /api/v1/internal/auth/login')).toHaveLength(0);
+  });
+
   it('says so when the password is wrong', async () => {
     const api = controller().on('POST /api/v1/internal/auth/login', () => ({
       status: 401,

@@ -1,4 +1,4 @@
-import { FormEvent, useEffect, useState } from 'react';
+import { FormEvent, useEffect, useRef, useState } from 'react';
 import { ApiError } from '../api/client';
 import { useSession } from '../auth/session';
 
@@ -35,6 +35,10 @@ export function LoginPage() {
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<Problem | null>(null);
   const [retryIn, setRetryIn] = useState(0);
+  // Fields left empty at the last submit: marked invalid, the first one focused.
+  const [missing, setMissing] = useState<{ username: boolean; password: boolean }>({ username: false, password: false });
+  const userRef = useRef<HTMLInputElement>(null);
+  const passRef = useRef<HTMLInputElement>(null);
 
   useEffect(() => {
     document.title = 'Sign in · Moolai Controller';
@@ -50,9 +54,13 @@ export function LoginPage() {
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (!username || !password) {
-      setProblem({ text: 'Enter your username and password.' });
+      const m = { username: !username, password: !password };
+      setMissing(m);
+      setProblem({ text: m.username && m.password ? 'Enter your username and password.' : m.username ? 'Enter your username.' : 'Enter your password.' });
+      (m.username ? userRef : passRef).current?.focus();
       return;
     }
+    setMissing({ username: false, password: false });
     setBusy(true);
     setProblem(null);
     try {
@@ -83,7 +91,7 @@ export function LoginPage() {
           </p>
         )}
         {problem && (
-          <div className="state state-error" role="alert">
+          <div className="state state-error" role="alert" id="login-error">
             <p>{problem.text}</p>
             {throttled && <p>Try again in {waitText(retryIn)}.</p>}
           </div>
@@ -93,8 +101,14 @@ export function LoginPage() {
           id="username"
           name="username"
           autoComplete="username"
+          ref={userRef}
           value={username}
-          onChange={(e) => setUsername(e.target.value)}
+          aria-invalid={missing.username || undefined}
+          aria-describedby={problem ? 'login-error' : undefined}
+          onChange={(e) => {
+            setUsername(e.target.value);
+            if (e.target.value) setMissing((m) => ({ ...m, username: false }));
+          }}
           required
           autoFocus
         />
@@ -104,8 +118,14 @@ export function LoginPage() {
           name="password"
           type="password"
           autoComplete="current-password"
+          ref={passRef}
           value={password}
-          onChange={(e) => setPassword(e.target.value)}
+          aria-invalid={missing.password || undefined}
+          aria-describedby={problem ? 'login-error' : undefined}
+          onChange={(e) => {
+            setPassword(e.target.value);
+            if (e.target.value) setMissing((m) => ({ ...m, password: false }));
+          }}
           required
         />
         <button type="submit" className="btn btn-primary" disabled={busy || throttled}>

@@ -1,24 +1,50 @@
-import { useState } from 'react';
+import { useEffect } from 'react';
 import { useApi } from '../auth/session';
 import { PageTitle } from '../components/Layout';
 import { Empty, Loaded } from '../components/States';
 import { useResource } from '../live/useResource';
 import { TableWrap } from '../components/TableWrap';
+import { useUrlState, useUrlText } from '../lib/useUrlState';
+import type { LogLine } from '../api/types';
+
+export const TAIL_MS = 2000;
+
+/** Newest first, and only the lines whose message, source or level contain `search`. */
+export function shownLines(lines: LogLine[], search: string): LogLine[] {
+  const needle = search.toLowerCase();
+  const hit = (l: LogLine) => !needle || `${l.level} ${l.source} ${l.message}`.toLowerCase().includes(needle);
+  return [...lines].sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : 0)).filter(hit);
+}
 
 // Recent controller log lines (an in-memory ring on the controller); no event
-// announces new lines, so this page polls even while the stream is live.
+// announces new lines, so the live tail asks again every 2 s (or the page
+// polls at its usual pace when the tail is paused).
 export function LogsPage() {
   const api = useApi();
-  const [level, setLevel] = useState('info');
-  const [limit, setLimit] = useState(200);
+  const { params, update } = useUrlState(200);
+  const level = params.get('level') ?? 'info';
+  const limit = Number(params.get('limit')) || 200;
+  const tail = params.get('tail') !== 'off';
+  const [searchText, setSearchText] = useUrlText('search', params, update);
+  const search = params.get('search') ?? '';
   const logs = useResource(() => api.logs({ level, limit }), [api, level, limit], { alwaysPoll: true });
+  const reload = logs.reload;
+  useEffect(() => {
+    if (!tail) return;
+    const t = setInterval(reload, TAIL_MS);
+    return () => clearInterval(t);
+  }, [tail, reload]);
   return (
     <>
       <PageTitle actions={<button type="button" className="btn" onClick={logs.reload}>Refresh</button>}>Logs</PageTitle>
-      <form className="filters" aria-label="Log filters" onSubmit={(e) => e.preventDefault()}>
+      <form className="filters" role="search" aria-label="Log filters" onSubmit={(e) => e.preventDefault()}>
+        <div className="field">
+          <label htmlFor="log-search">Search</label>
+          <input id="log-search" type="search" value={searchText} onChange={(e) => setSearchText(e.target.value)} placeholder="text, source or level" />
+        </div>
         <div className="field">
           <label htmlFor="log-level">Lowest level</label>
-          <select id="log-level" value={level} onChange={(e) => setLevel(e.target.value)}>
+          <select id="log-level" value={level} onChange={(e) => update({ level: e.target.value === 'info' ? '' : e.target.value })}>
             <option value="debug">debug</option>
             <option value="info">info</option>
             <option value="warn">warn</option>
@@ -27,7 +53,7 @@ export function LogsPage() {
         </div>
         <div className="field">
           <label htmlFor="log-limit">Lines</label>
-          <select id="log-limit" value={limit} onChange={(e) => setLimit(Number(e.target.value))}>
+          <select id="log-limit" value={limit} onChange={(e) => update({ limit: e.target.value === '200' ? '' : e.target.value })}>
             {[100, 200, 500, 2000].map((n) => (
               <option key={n} value={n}>
                 {n}
@@ -35,15 +61,20 @@ export function LogsPage() {
             ))}
           </select>
         </div>
+        <div className="field inline">
+          <input id="log-tail" type="checkbox" checked={tail} onChange={(e) => update({ tail: e.target.checked ? '' : 'off' })} />
+          <label htmlFor="log-tail">Live tail (every {TAIL_MS / 1000} s)</label>
+        </div>
       </form>
       <Loaded {...logs} what="Loading log lines">
-        {(lines) =>
-          lines.length === 0 ? (
-            <Empty>No log lines at this level.</Empty>
+        {(all) => {
+          const lines = shownLines(all, search);
+          return lines.length === 0 ? (
+            <Empty>{search ? 'No log line matches this search.' : 'No log lines at this level.'}</Empty>
           ) : (
             <TableWrap label="Log lines" className="log-wrap">
-              <table className="compact logs">
-                <caption className="sr-only">Controller log</caption>
+              <table className="compact logs cards">
+                <caption className="sr-only">Controller log, newest first</caption>
                 <thead>
                   <tr>
                     <th scope="col">Time</th>
@@ -64,8 +95,8 @@ export function LogsPage() {
                 </tbody>
               </table>
             </TableWrap>
-          )
-        }
+          );
+        }}
       </Loaded>
     </>
   );

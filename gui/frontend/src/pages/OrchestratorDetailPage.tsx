@@ -12,6 +12,7 @@ import { Empty, ErrorBox, Loaded } from '../components/States';
 import { StatusBadge } from '../components/StatusBadge';
 import { useLiveEvents } from '../live/live';
 import { isFleetEvent, patchOrchestrator } from '../live/patch';
+import { useFreshOne } from '../live/useFresh';
 import { useResource } from '../live/useResource';
 import { dateTime } from '../lib/format';
 
@@ -138,6 +139,7 @@ export function OrchestratorDetailPage() {
   useLiveEvents((e) => {
     if (isFleetEvent(e) && e.orchestrator_id === id) res.setData((o) => (o ? patchOrchestrator(o, e) : o));
   });
+  useFreshOne(res.data, res.setData);
 
   return (
     <>

@@ -54,7 +54,7 @@ describe('OrchestratorsPage', () => {
     const api = controller();
     renderApp(api, '/orchestrators');
     await screen.findByText('orch-00000');
-    await userEvent.click(screen.getByRole('button', { name: 'Next page' }));
+    await userEvent.click(screen.getByRole('button', { name: 'Next' }));
     expect(await screen.findByText('orch-00050')).toBeInTheDocument();
     expect(api.callsTo('GET /api/v1/controller/orchestrators').slice(-1)[0]!.query.get('page')).toBe('2');
 
@@ -68,7 +68,7 @@ describe('OrchestratorsPage', () => {
     await userEvent.type(screen.getByLabelText('Search'), 'orch-4999');
     expect(await screen.findByText('orch-49990', {}, { timeout: 2000 })).toBeInTheDocument();
     expect(api.callsTo('GET /api/v1/controller/orchestrators').slice(-1)[0]!.query.get('search')).toBe('orch-4999');
-  });
+  }, 20000);
 
   it('changes a badge on a live event without reloading', async () => {
     signedInAs(superadmin);

@@ -1,40 +1,62 @@
 import { useState } from 'react';
-import { Link, useParams } from 'react-router-dom';
-import { useApi } from '../auth/session';
+import { Link, useParams, useSearchParams } from 'react-router-dom';
+import { useApi, useUser } from '../auth/session';
+import { BulkIndependence } from '../components/BulkIndependence';
 import { CreateOrchestrator } from '../components/CreateOrchestrator';
 import { PageTitle } from '../components/Layout';
 import { OrchestratorTable } from '../components/OrchestratorTable';
-import { Pagination } from '../components/Pagination';
+import { Pagination, PastLastPage } from '../components/Pagination';
 import { Empty, Loaded } from '../components/States';
 import { useLiveEvents } from '../live/live';
 import { isFleetEvent, patchOrchestrator } from '../live/patch';
+import { useFreshRows } from '../live/useFresh';
 import { useResource } from '../live/useResource';
 import { count, dateTime } from '../lib/format';
+import { nextSort, parseSort, sortParam } from '../lib/sort';
+import { allOrchestrators } from './OrchestratorsPage';
+import { OrganizationEdit } from '../components/OrganizationEdit';
 
 const PAGE_SIZE = 25;
 
 export function OrganizationDetailPage() {
   const { id = '' } = useParams();
   const api = useApi();
-  const [page, setPage] = useState(1);
+  const user = useUser();
+  const [params, setParams] = useSearchParams();
+  const page = Math.max(1, Number(params.get('page')) || 1);
+  const pageSize = Math.min(1000, Math.max(1, Number(params.get('page_size')) || PAGE_SIZE));
+  const sort = parseSort(params.get('sort'));
+  const update = (changes: Record<string, string>, resetPage = true) => {
+    const next = new URLSearchParams(params);
+    for (const [k, v] of Object.entries(changes)) {
+      if (v) next.set(k, v);
+      else next.delete(k);
+    }
+    if (resetPage) next.delete('page');
+    setParams(next, { replace: true });
+  };
+  const [selected, setSelected] = useState<Set<string>>(new Set());
   const org = useResource(() => api.organization(id), [api, id]);
   const inOrg = (e: { organization_id?: string | null }) => e.organization_id === id;
+  // The counts come from the controller's memory (the overview), the same
+  // truth the rows below are refreshed from: the summary and the table agree.
   const counts = useResource(
     async () => {
-      const total = async (status: string) => (await api.orchestrators({ organization_id: id, status, page_size: 1 })).total;
-      const [active, inactive, independent] = await Promise.all([total('active'), total('inactive'), total('independent')]);
-      return { active, inactive, independent };
+      const o = await api.overview();
+      const mine = o.by_organization?.find((c) => c.organization_id === id);
+      return mine ?? { active: 0, inactive: 0, independent: 0 };
     },
     [api, id],
     { refreshOn: (e) => isFleetEvent(e) && inOrg(e) },
   );
   // Patched at once below; refetched as well so an in-flight fetch cannot leave rows stale.
-  const list = useResource(() => api.orchestrators({ organization_id: id, page, page_size: PAGE_SIZE }), [api, id, page], {
+  const list = useResource(() => api.orchestrators({ organization_id: id, page, page_size: pageSize }), [api, id, page, pageSize], {
     refreshOn: (e) => isFleetEvent(e) && inOrg(e),
   });
   useLiveEvents((e) => {
     if (isFleetEvent(e) && inOrg(e)) list.setData((d) => (d ? { ...d, items: d.items.map((o) => patchOrchestrator(o, e)) } : d));
   });
+  useFreshRows(list.data, list.setData, counts.reload);
 
   return (
     <>
@@ -67,17 +89,53 @@ export function OrganizationDetailPage() {
                 <Link to={`/audit?organization_id=${encodeURIComponent(id)}`}>Audit log</Link>
               </p>
             </section>
+            {user.role === 'superadmin' && <OrganizationEdit org={o} onSaved={(n) => org.setData(n)} />}
             <CreateOrchestrator organizationId={id} onCreated={list.reload} />
             <section className="card" aria-labelledby="org-orchs">
               <h2 id="org-orchs">Orchestrators</h2>
               <Loaded {...list} what="Loading orchestrators">
                 {(d) =>
-                  d.items.length === 0 ? (
+                  d.items.length === 0 && d.total > 0 ? (
+                    <PastLastPage page={page} total={d.total} pageSize={pageSize} onFirst={() => update({ page: '' }, false)} />
+                  ) : d.items.length === 0 ? (
                     <Empty>This organization has no orchestrators yet.</Empty>
                   ) : (
                     <>
-                      <OrchestratorTable rows={d.items} showOrganization={false} caption={`Orchestrators of ${o.name}`} />
-                      <Pagination page={page} pageSize={PAGE_SIZE} total={d.total} label="Orchestrator pages" onPage={setPage} />
+                      <BulkIndependence
+                        ids={[]}
+                        what={`every orchestrator of ${o.name}`}
+                        idsFor={async () => (await allOrchestrators(api, { organization_id: id })).map((x) => x.orchestrator_id)}
+                        onDone={() => {
+                          list.reload();
+                          counts.reload();
+                        }}
+                      />
+                      <BulkIndependence
+                        ids={[...selected].filter((sid) => d.items.some((x) => x.orchestrator_id === sid))}
+                        what={`${selected.size} selected`}
+                        label="the selected orchestrators"
+                        onDone={() => {
+                          setSelected(new Set());
+                          list.reload();
+                          counts.reload();
+                        }}
+                      />
+                      <OrchestratorTable
+                        rows={d.items}
+                        showOrganization={false}
+                        caption={`Orchestrators of ${o.name}`}
+                        sort={sort}
+                        onSort={(k) => update({ sort: sortParam(nextSort(sort, k)) }, false)}
+                        selection={{ selected, onChange: setSelected }}
+                      />
+                      <Pagination
+                        page={page}
+                        pageSize={pageSize}
+                        total={d.total}
+                        label="Orchestrator pages"
+                        onPage={(p) => update({ page: p > 1 ? String(p) : '' }, false)}
+                        onPageSize={(n) => update({ page_size: n === PAGE_SIZE ? '' : String(n) })}
+                      />
                     </>
                   )
                 }

@@ -1,12 +1,12 @@
 import { FormEvent, useState } from 'react';
-import { Link, Navigate, useSearchParams } from 'react-router-dom';
+import { Link, Navigate } from 'react-router-dom';
 import { useApi, useUser } from '../auth/session';
 import { PageTitle } from '../components/Layout';
-import { Pagination } from '../components/Pagination';
+import { Pagination, PastLastPage } from '../components/Pagination';
 import { Empty, ErrorBox, Loaded } from '../components/States';
 import { useResource } from '../live/useResource';
 import { dateTime } from '../lib/format';
-import { useDebounced } from '../lib/useDebounced';
+import { useUrlState, useUrlText } from '../lib/useUrlState';
 import { TableWrap } from '../components/TableWrap';
 
 const PAGE_SIZE = 25;
@@ -67,11 +67,10 @@ function CreateOrganization({ onCreated }: { onCreated: () => void }) {
 export function OrganizationsPage() {
   const api = useApi();
   const user = useUser();
-  const [params, setParams] = useSearchParams();
-  const page = Math.max(1, Number(params.get('page')) || 1);
-  const [searchText, setSearchText] = useState('');
-  const search = useDebounced(searchText.trim(), 300);
-  const list = useResource(() => api.organizations({ page, page_size: PAGE_SIZE, search: search || undefined }), [api, page, search]);
+  const { params, page, pageSize, update, setPage, setPageSize } = useUrlState(PAGE_SIZE);
+  const [searchText, setSearchText] = useUrlText('search', params, update);
+  const search = params.get('search') ?? '';
+  const list = useResource(() => api.organizations({ page, page_size: pageSize, search: search || undefined }), [api, page, pageSize, search]);
 
   // An org_admin has exactly one organization: go straight there.
   if (user.role === 'org_admin' && user.organization_id)
@@ -89,12 +88,14 @@ export function OrganizationsPage() {
       </div>
       <Loaded {...list} what="Loading organizations">
         {(d) =>
-          d.items.length === 0 ? (
+          d.items.length === 0 && d.total > 0 ? (
+            <PastLastPage page={page} total={d.total} pageSize={pageSize} onFirst={() => setPage(1)} />
+          ) : d.items.length === 0 ? (
             <Empty>{search ? 'No organization matches.' : 'No organizations yet.'}</Empty>
           ) : (
             <>
               <TableWrap label="Organizations table">
-                <table>
+                <table className="cards">
                   <caption className="sr-only">Organizations</caption>
                   <thead>
                     <tr>
@@ -122,10 +123,11 @@ export function OrganizationsPage() {
               </TableWrap>
               <Pagination
                 page={page}
-                pageSize={PAGE_SIZE}
+                pageSize={pageSize}
                 total={d.total}
                 label="Organization pages"
-                onPage={(p) => setParams(p > 1 ? { page: String(p) } : {}, { replace: true })}
+                onPage={setPage}
+                onPageSize={setPageSize}
               />
             </>
           )

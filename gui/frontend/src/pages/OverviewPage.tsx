@@ -1,7 +1,8 @@
+import { useEffect, useRef, useState } from 'react';
 import { Link } from 'react-router-dom';
-import type { Organization, Overview } from '../api/types';
-import { Api } from '../api/endpoints';
+import type { Overview } from '../api/types';
 import { useApi, useUser } from '../auth/session';
+import { LineChart } from '../components/LineChart';
 import { PageTitle } from '../components/Layout';
 import { RelativeTime } from '../components/RelativeTime';
 import { Empty, Loaded } from '../components/States';
@@ -10,54 +11,30 @@ import type { LiveEvent } from '../live/eventStream';
 import { useLive } from '../live/live';
 import { useResource } from '../live/useResource';
 import { count } from '../lib/format';
+import { HistogramTotals, histogramTotals, meanBetween } from '../lib/metrics';
 import { TableWrap } from '../components/TableWrap';
 
 const FLEET_EVENTS = new Set(['status_changed', 'independence_changed', 'orchestrator_registered', 'orchestrator_disconnected']);
 const isFleetEvent = (e: LiveEvent) => FLEET_EVENTS.has(e.kind);
 
-interface OrgCounts {
-  organization_id: string;
-  name: string;
-  active: number;
-  inactive: number;
-  independent: number;
-}
-
-/** Counts per organization. The controller's overview has totals only, so
- *  this asks the listing for each status's total (page_size=1): three small
- *  requests per organization shown, for the first page of organizations. */
-async function organizationCounts(api: Api, orgs: Organization[]): Promise<OrgCounts[]> {
-  const total = async (organization_id: string, status: string) =>
-    (await api.orchestrators({ organization_id, status, page_size: 1 })).total;
-  return Promise.all(
-    orgs.map(async (o) => {
-      const [active, inactive, independent] = await Promise.all([
-        total(o.organization_id, 'active'),
-        total(o.organization_id, 'inactive'),
-        total(o.organization_id, 'independent'),
-      ]);
-      return { organization_id: o.organization_id, name: o.name, active, inactive, independent };
-    }),
-  );
-}
-
 const ORGS_SHOWN = 20;
 
-function Counts({ o }: { o: Overview }) {
-  const cards: [string, number, string][] = [
+function Counts({ o, pending }: { o: Overview; pending: number | undefined }) {
+  const cards: [string, number | null | undefined, string][] = [
     ['Orchestrators', o.total_orchestrators, '/orchestrators'],
     ['active (heartbeat)', o.active_orchestrators, '/orchestrators?status=active'],
     ['inactive', o.inactive_orchestrators, '/orchestrators?status=inactive'],
     ['independent', o.independent_orchestrators, '/orchestrators?status=independent'],
     ['Organizations', o.total_organizations, '/organizations'],
     ['Users', o.total_users, ''],
+    ['Pending messages', pending, '/messages'],
   ];
   return (
     <ul className="stat-grid" aria-label="Fleet counts">
       {cards.map(([label, value, to]) => (
         <li key={label} className="stat">
           <span className="stat-value" data-testid={`count-${label}`}>
-            {count(value)}
+            {value == null ? '—' : count(value)}
           </span>
           <span className="stat-label">{to ? <Link to={to}>{label}</Link> : label}</span>
         </li>
@@ -121,14 +98,9 @@ export function OverviewPage() {
   const user = useUser();
   const { recent } = useLive();
   const overview = useResource(() => api.overview(), [api], { refreshOn: isFleetEvent });
-  const perOrg = useResource(
-    async () => {
-      const orgs = await api.organizations({ page_size: ORGS_SHOWN });
-      return { rows: await organizationCounts(api, orgs.items), total: orgs.total };
-    },
-    [api],
-    { refreshOn: isFleetEvent },
-  );
+  const pending = useResource(() => api.allMessages({ status: 'pending', page_size: 1 }), [api], {
+    refreshOn: (e) => e.kind === 'message_changed',
+  });
   // Fetched once (and after a reconnect); what arrives later comes through the stream.
   const stored = useResource(() => api.recentEvents(50), [api]);
   const changes = changesFrom(recent, stored.data ?? []);
@@ -137,19 +109,28 @@ export function OverviewPage() {
     <>
       <PageTitle>Overview</PageTitle>
       <Loaded {...overview} what="Loading counts">
-        {(o) => <Counts o={o} />}
+        {(o) => <Counts o={o} pending={pending.data?.total} />}
       </Loaded>
+
+      <div className="grid-2">
+        <StatusHistoryCard />
+        {user.role === 'superadmin' && <AckLatencyCard />}
+      </div>
 
       <div className="grid-2">
         <section className="card" aria-labelledby="per-org">
           <h2 id="per-org">{user.role === 'superadmin' ? 'By organization' : 'Your organization'}</h2>
-          <Loaded {...perOrg} what="Loading organizations">
-            {({ rows, total }) =>
-              rows.length === 0 ? (
+          {/* The same in-memory counts as the totals above: one source of truth. */}
+          <Loaded {...overview} what="Loading organizations">
+            {(o) => {
+              const all = o.by_organization ?? [];
+              const rows = all.slice(0, ORGS_SHOWN);
+              const total = all.length;
+              return rows.length === 0 ? (
                 <Empty>No organizations yet.</Empty>
               ) : (
                 <TableWrap label="Counts by organization">
-                  <table>
+                  <table className="cards">
                     <thead>
                       <tr>
                         <th scope="col">Organization</th>
@@ -164,7 +145,7 @@ export function OverviewPage() {
                           <td>
                             <Link to={`/organizations/${encodeURIComponent(r.organization_id)}`}>{r.name}</Link>
                           </td>
-                          <td className="num">{count(r.active)}</td>
+                          <td className="num" data-label="active">{count(r.active)}</td>
                           <td className="num">{count(r.inactive)}</td>
                           <td className="num">{count(r.independent)}</td>
                         </tr>
@@ -177,8 +158,8 @@ export function OverviewPage() {
                     </p>
                   )}
                 </TableWrap>
-              )
-            }
+              );
+            }}
           </Loaded>
         </section>
 
@@ -205,5 +186,99 @@ export function OverviewPage() {
         </section>
       </div>
     </>
+  );
+}
+
+/** Active / inactive / independent over the last hours, from the host's rolling history. */
+function StatusHistoryCard() {
+  const api = useApi();
+  const hist = useResource(() => api.statusHistory({ hours: 6 }), [api], { alwaysPoll: true });
+  return (
+    <section className="card" aria-labelledby="status-history">
+      <h2 id="status-history">Status, last 6 hours</h2>
+      <Loaded {...hist} what="Loading history">
+        {(h) =>
+          !h || h.items.length === 0 ? (
+            <Empty>This controller keeps no status history.</Empty>
+          ) : (
+            <>
+              <LineChart
+                title="Orchestrators by status"
+                times={h.items.map((p) => Date.parse(p.time))}
+                series={[
+                  { name: 'active', className: 'series-active', values: h.items.map((p) => p.active) },
+                  { name: 'inactive', className: 'series-inactive', values: h.items.map((p) => p.inactive) },
+                  { name: 'independent', className: 'series-independent', values: h.items.map((p) => p.independent) },
+                ]}
+              />
+              <p className="muted small">One sample every {h.interval_sec >= 60 ? `${h.interval_sec / 60} min` : `${h.interval_sec} s`}, kept in memory since the controller started.</p>
+            </>
+          )
+        }
+      </Loaded>
+    </section>
+  );
+}
+
+const LATENCY_MS = 10000;
+const LATENCY_POINTS = 60;
+
+/** Mean heartbeat ack latency per 10 s, from the controller's own histogram on /metrics. */
+export function AckLatencyCard({ periodMs = LATENCY_MS }: { periodMs?: number }) {
+  const api = useApi();
+  const last = useRef<HistogramTotals | null>(null);
+  const [points, setPoints] = useState<{ t: number; ms: number | null }[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    let cancelled = false;
+    const read = async () => {
+      try {
+        const h = histogramTotals(await api.metricsText(), 'moolai_heartbeat_ack_seconds');
+        if (cancelled) return;
+        if (!h) {
+          setError('This controller does not report heartbeat ack latency.');
+          return;
+        }
+        setError(null);
+        if (last.current) {
+          const mean = meanBetween(last.current, h);
+          setPoints((p) => [...p, { t: Date.now(), ms: mean == null ? null : mean * 1000 }].slice(-LATENCY_POINTS));
+        }
+        last.current = h;
+      } catch (e) {
+        if (!cancelled) setError(e instanceof Error ? e.message : String(e));
+      }
+    };
+    void read();
+    const t = setInterval(() => void read(), periodMs);
+    return () => {
+      cancelled = true;
+      clearInterval(t);
+    };
+  }, [api, periodMs]);
+  const latest = [...points].reverse().find((p) => p.ms != null);
+  return (
+    <section className="card" aria-labelledby="ack-latency">
+      <h2 id="ack-latency">Heartbeat ack latency</h2>
+      {error ? (
+        <p className="muted">{error}</p>
+      ) : points.length < 2 ? (
+        <p className="muted" data-testid="ack-latency-now">
+          {latest ? `${latest.ms!.toFixed(3)} ms` : 'Measuring…'} (mean per {periodMs / 1000} s, from /metrics)
+        </p>
+      ) : (
+        <>
+          <p data-testid="ack-latency-now">
+            Now: <strong>{latest ? `${latest.ms!.toFixed(3)} ms` : 'no heartbeats'}</strong> <span className="muted">(mean per {periodMs / 1000} s)</span>
+          </p>
+          <LineChart
+            title="Mean heartbeat ack latency, milliseconds"
+            times={points.map((p) => p.t)}
+            series={[{ name: 'ack latency (ms)', className: 'series-latency', values: points.map((p) => p.ms) }]}
+            format={(v) => (v >= 1 ? v.toFixed(1) : v.toFixed(3))}
+          />
+        </>
+      )}
+    </section>
   );
 }

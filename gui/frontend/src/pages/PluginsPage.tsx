@@ -20,7 +20,7 @@ export function PluginsPage() {
               <Empty>No plugins loaded.</Empty>
             ) : (
               <TableWrap label="Plugins table">
-                <table>
+                <table className="cards">
                   <caption className="sr-only">Loaded plugins</caption>
                   <thead>
                     <tr>

@@ -131,7 +131,7 @@ export function UsersPage() {
             <Empty>No users.</Empty>
           ) : (
             <TableWrap label="Users table">
-              <table>
+              <table className="cards">
                 <caption className="sr-only">Users</caption>
                 <thead>
                   <tr>
