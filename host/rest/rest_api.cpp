@@ -309,6 +309,7 @@ void install(RestServer& server, const Context& ctx) {
     install_cost_routes(server, ctx);
     install_dashboard_routes(server, ctx);
     install_org_edit_routes(server, ctx);
+    install_user_edit_routes(server, ctx);
 }
 
 }  // namespace moolai::host::RestApi

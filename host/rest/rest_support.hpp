@@ -89,5 +89,6 @@ void install_cost_routes(RestServer& server, const Context& ctx);
 void install_registry_routes(RestServer& server, const Context& ctx);
 void install_dashboard_routes(RestServer& server, const Context& ctx);
 void install_org_edit_routes(RestServer& server, const Context& ctx);
+void install_user_edit_routes(RestServer& server, const Context& ctx);
 
 }  // namespace moolai::host::RestApi

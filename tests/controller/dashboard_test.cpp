@@ -203,5 +203,43 @@ TEST_F(Dashboard, OrganizationsAreEditedAndOnlyEmptyOnesDeleted) {
         << refused.body;
 }
 
+TEST_F(Dashboard, UsersChangeRoleAndGetANewPassword) {
+    start();
+    issue(port(), admin, "user-a", "ua-1");
+    issue(port(), admin, "user-b", "ub-1");
+    const std::string ursula = make_org_admin(port(), admin, "ursula", "user-a");
+    auto put = [&](const std::string& name, const std::string& body, const std::string& token) {
+        return http_request(port(), "PUT", "/api/v1/internal/users/" + name, body, bearer(token));
+    };
+    // Another organization: effective at the next request of the open session.
+    const auto moved = put("ursula", R"({"organization_id":"user-b"})", admin);
+    ASSERT_EQ(moved.status, 200) << moved.body;
+    EXPECT_EQ(json::parse(moved.body)["data"]["organization_id"], "user-b");
+    EXPECT_FALSE(json::parse(moved.body)["data"].contains("password_hash"));
+    EXPECT_EQ(get("/api/v1/internal/auth/me", ursula)["user"]["organization_id"], "user-b");
+    // Superadmin: the organization goes.
+    const auto promoted = put("ursula", R"({"role":"superadmin"})", admin);
+    ASSERT_EQ(promoted.status, 200) << promoted.body;
+    EXPECT_TRUE(json::parse(promoted.body)["data"]["organization_id"].is_null()) << promoted.body;
+    EXPECT_EQ(get("/api/v1/internal/auth/me", ursula)["user"]["role"], "superadmin");
+    // A new password: the old one no longer signs in, the new one does.
+    ASSERT_EQ(put("ursula", R"({"password":"ursula-New-Password-2"})", admin).status, 200);
+    EXPECT_EQ(login_token(port(), "ursula", "ursula-Password-1"), "");
+    EXPECT_NE(login_token(port(), "ursula", "ursula-New-Password-2"), "");
+
+    EXPECT_EQ(put("ursula", R"({"password":"short"})", admin).status, 400);
+    EXPECT_EQ(put("ursula", R"({"role":"org_admin","organization_id":"nope"})", admin).status, 400);
+    EXPECT_EQ(put("ursula", R"({"role":"king"})", admin).status, 400);
+    EXPECT_EQ(put("ursula", R"({"username":"x"})", admin).status, 400);
+    EXPECT_EQ(put("nobody", R"({"password":"long-enough-1"})", admin).status, 404);
+    EXPECT_EQ(put("root", R"({"role":"org_admin","organization_id":"user-a"})", admin).status,
+              409);  // not one's own role
+    const std::string olga = make_org_admin(port(), admin, "olga", "user-a");
+    EXPECT_EQ(put("olga", R"({"password":"long-enough-1"})", olga).status, 403);
+    const json audit = get("/api/v1/internal/audit?action=user_updated", admin);
+    EXPECT_EQ(audit["data"]["total"], 3) << audit;
+    EXPECT_EQ(audit.dump().find("ursula-New-Password"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace moolai::test
