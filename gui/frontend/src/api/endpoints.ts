@@ -169,6 +169,8 @@ export function makeApi(client: ApiClient) {
     users: async (q: Query = {}) => (await client.get<Envelope<Page<User>>>(`${I}/users`, q)).data,
     createUser: async (u: { username: string; password: string; role: string; organization_id?: string }) =>
       (await client.post<Envelope<User>>(`${I}/users`, u)).data,
+    updateUser: async (username: string, patch: { role?: string; organization_id?: string; password?: string }) =>
+      (await client.put<Envelope<User>>(`${I}/users/${enc(username)}`, patch)).data,
     deleteUser: (username: string) => client.delete<unknown>(`${I}/users/${enc(username)}`),
 
     logs: async (q: { limit?: number; level?: string }) =>

@@ -7,6 +7,7 @@ import { Empty, ErrorBox, Loaded } from '../components/States';
 import { useResource } from '../live/useResource';
 import { dateTime } from '../lib/format';
 import { TableWrap } from '../components/TableWrap';
+import { ChangeRoleDialog, ResetPasswordDialog } from '../components/UserEdit';
 
 function CreateUser({ onCreated }: { onCreated: () => void }) {
   const api = useApi();
@@ -102,6 +103,8 @@ export function UsersPage() {
   const me = useUser();
   const users = useResource(() => api.users({ page_size: 1000 }), [api]);
   const [deleting, setDeleting] = useState<User | null>(null);
+  const [editing, setEditing] = useState<{ user: User; what: 'role' | 'password' } | null>(null);
+  const [notice, setNotice] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
 
@@ -125,6 +128,9 @@ export function UsersPage() {
       <PageTitle>Users</PageTitle>
       {me.role === 'superadmin' && <CreateUser onCreated={users.reload} />}
       {error ? <ErrorBox error={error} /> : null}
+      <p role="status" className="muted">
+        {notice}
+      </p>
       <Loaded {...users} what="Loading users">
         {(d) =>
           d.items.length === 0 ? (
@@ -152,10 +158,22 @@ export function UsersPage() {
                       <td>{u.organization_id || '—'}</td>
                       <td>{dateTime(u.created_at)}</td>
                       <td>
-                        {me.role === 'superadmin' && u.username !== me.username && (
-                          <button type="button" className="btn btn-small" onClick={() => setDeleting(u)} aria-label={`Delete user ${u.username}`}>
-                            Delete
-                          </button>
+                        {me.role === 'superadmin' && (
+                          <span className="row-actions">
+                            {u.username !== me.username && (
+                              <button type="button" className="btn btn-small" onClick={() => setEditing({ user: u, what: 'role' })} aria-label={`Change role of ${u.username}`}>
+                                Role…
+                              </button>
+                            )}
+                            <button type="button" className="btn btn-small" onClick={() => setEditing({ user: u, what: 'password' })} aria-label={`Reset password of ${u.username}`}>
+                              Password…
+                            </button>
+                            {u.username !== me.username && (
+                              <button type="button" className="btn btn-small" onClick={() => setDeleting(u)} aria-label={`Delete user ${u.username}`}>
+                                Delete
+                              </button>
+                            )}
+                          </span>
                         )}
                       </td>
                     </tr>
@@ -166,6 +184,27 @@ export function UsersPage() {
           )
         }
       </Loaded>
+      {editing?.what === 'role' && (
+        <ChangeRoleDialog
+          user={editing.user}
+          onClose={() => setEditing(null)}
+          onDone={(u) => {
+            setEditing(null);
+            setNotice(`${u.username} is now ${u.role}${u.organization_id ? ` of ${u.organization_id}` : ''}.`);
+            users.reload();
+          }}
+        />
+      )}
+      {editing?.what === 'password' && (
+        <ResetPasswordDialog
+          user={editing.user}
+          onClose={() => setEditing(null)}
+          onDone={() => {
+            setNotice(`New password set for ${editing.user.username}.`);
+            setEditing(null);
+          }}
+        />
+      )}
       {deleting && (
         <ConfirmDialog title={`Delete ${deleting.username}?`} confirmLabel="Delete user" danger busy={busy} onCancel={() => setDeleting(null)} onConfirm={() => void remove()}>
           <p>The user is removed and signed out everywhere.</p>
