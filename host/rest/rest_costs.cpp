@@ -12,7 +12,8 @@ namespace moolai::host::RestApi {
 namespace {
 
 // Usage over [from, to) (default: the last 30 days), by organization,
-// orchestrator, model and day -- or one of them with group_by.
+// orchestrator, model and day, and by hour for ranges of 48 hours or less --
+// or one of them with group_by.
 HttpResponse costs(const Context& ctx, const HttpRequest& req, const Principal& who) {
     Query q;
     const int64_t now = now_unix_ms();
@@ -37,15 +38,18 @@ HttpResponse costs(const Context& ctx, const HttpRequest& req, const Principal& 
     }
     q.limit = 1000;
     const std::string only = query_value(req, "group_by");
-    const std::vector<std::pair<std::string, std::string>> groups = {
-        {"organization", "by_organization"},
-        {"orchestrator", "by_orchestrator"},
-        {"model", "by_model"},
-        {"day", "by_day"}};
+    std::vector<std::pair<std::string, std::string>> groups = {{"organization", "by_organization"},
+                                                               {"orchestrator", "by_orchestrator"},
+                                                               {"model", "by_model"},
+                                                               {"day", "by_day"},
+                                                               {"hour", "by_hour"}};
     if (!only.empty() && std::none_of(groups.begin(), groups.end(),
                                       [&only](const auto& g) { return g.first == only; }))
-        return HttpResponse::error(400, "invalid_query",
-                                   "\"group_by\" must be organization, orchestrator, model or day");
+        return HttpResponse::error(
+            400, "invalid_query",
+            "\"group_by\" must be organization, orchestrator, model, day or hour");
+    // Hours only for short ranges (at most 48 of them), or when asked for.
+    if (only != "hour" && q.to_ms - q.from_ms > int64_t{48} * 3600 * 1000) groups.pop_back();
     // Each group is its own storage call (its own transaction): a round of
     // reports stored between two of them would make the groups disagree
     // with each other. Every call also sums the total, so equal totals mean
@@ -58,6 +62,8 @@ HttpResponse costs(const Context& ctx, const HttpRequest& req, const Principal& 
             if (!only.empty() && only != group) continue;
             q.kind = group;
             CallResult r = ctx.plugins.storage().usage_aggregate(q);
+            // A storage plugin older than the "hour" kind: no hourly buckets.
+            if (group == "hour" && r.status == MOOLAI_E_INVALID && only.empty()) continue;
             if (!r.ok()) return storage_error(r);
             json agg = json::parse(r.output);
             data[key] = agg["items"];

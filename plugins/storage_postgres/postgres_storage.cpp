@@ -78,6 +78,9 @@ class PgDialect final : public Dialect {
     std::string day_of(const std::string& column) const override {
         return "to_char(" + column + " AT TIME ZONE 'UTC', 'YYYY-MM-DD')";
     }
+    std::string hour_of(const std::string& column) const override {
+        return "to_char(" + column + " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24\":00:00Z\"')";
+    }
     std::string_view ilike() const override { return "ILIKE"; }
     std::string_view lock_rows() const override { return " FOR UPDATE"; }
     // Several hosts may start at once against one database.

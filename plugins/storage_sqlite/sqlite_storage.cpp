@@ -46,6 +46,9 @@ class SqliteDialect final : public Dialect {
     std::string day_of(const std::string& column) const override {
         return "strftime('%Y-%m-%d', " + column + " / 1000, 'unixepoch')";
     }
+    std::string hour_of(const std::string& column) const override {
+        return "strftime('%Y-%m-%dT%H:00:00Z', " + column + " / 1000, 'unixepoch')";
+    }
     // SQLite's LIKE folds ASCII letters only -- PostgreSQL's ILIKE over
     // COLLATE "C" columns does the same, so searches agree.
     std::string_view ilike() const override { return "LIKE"; }

@@ -241,5 +241,54 @@ TEST_F(Dashboard, UsersChangeRoleAndGetANewPassword) {
     EXPECT_EQ(audit.dump().find("ursula-New-Password"), std::string::npos);
 }
 
+TEST_F(Dashboard, ShortCostRangesComeInHours) {
+    start();
+    const std::string token = issue(port(), admin, "cost-h", "ch-1");
+    WsTestClient ws;
+    ASSERT_EQ(connect_and_register(ws, "ch-1", token)["type"], "provisioning");
+    const std::time_t now = std::time(nullptr);
+    char hour[32], earlier[32];
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    std::strftime(hour, sizeof hour, "%Y-%m-%dT%H:00:00Z", &tm);
+    const std::time_t before = now - 3 * 3600;
+    gmtime_r(&before, &tm);
+    std::strftime(earlier, sizeof earlier, "%Y-%m-%dT%H:00:00Z", &tm);
+    for (const char* period : {hour, hour, earlier})
+        ws.send(json{{"type", "usage_report"},
+                     {"orchestrator_id", "ch-1"},
+                     {"period", period},
+                     {"model", "m"},
+                     {"requests", 1},
+                     {"input_tokens", 10},
+                     {"output_tokens", 5},
+                     {"cost_usd", 0.0125}}
+                    .dump());
+    std::string from;
+    {
+        const std::time_t day_ago = now - 24 * 3600;
+        char b[32];
+        gmtime_r(&day_ago, &tm);
+        std::strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        from = b;
+    }
+    json d;
+    ASSERT_TRUE(eventually([&] {
+        d = get("/api/v1/controller/costs?organization_id=cost-h&from=" + from, admin)["data"];
+        return d["total"]["requests"] == 3;
+    })) << d;
+    ASSERT_TRUE(d.contains("by_hour")) << d;
+    ASSERT_EQ(d["by_hour"].size(), 2u) << d;
+    EXPECT_EQ(d["by_hour"][0]["key"], earlier);
+    EXPECT_EQ(d["by_hour"][1]["key"], hour);
+    EXPECT_EQ(d["by_hour"][1]["requests"], 2);
+    // 30 days: days only, unless hours are asked for.
+    const json month = get("/api/v1/controller/costs?organization_id=cost-h", admin)["data"];
+    EXPECT_FALSE(month.contains("by_hour")) << month;
+    const json asked =
+        get("/api/v1/controller/costs?organization_id=cost-h&group_by=hour", admin)["data"];
+    EXPECT_EQ(asked["by_hour"].size(), 2u) << asked;
+}
+
 }  // namespace
 }  // namespace moolai::test

@@ -437,7 +437,9 @@ typedef struct moolai_storage_v1 {
      * threads, REST workers). OWNERSHIP: record_json borrowed. */
     moolai_status (*usage_insert)(moolai_instance* self, moolai_call* call, moolai_str record_json);
     /* Groups by query->kind: "organization" | "orchestrator" | "model" |
-     * "day", over [from_ms, to_ms) of period, filtered by organization_id
+     * "day" | "hour" (since 1.2; key "YYYY-MM-DDTHH:00:00Z", UTC; a plugin
+     * that answers MOOLAI_E_INVALID for it gets no hourly costs), over
+     * [from_ms, to_ms) of period, filtered by organization_id
      * and orchestrator_id. Output: {"items":[{"key","requests",
      * "input_tokens","output_tokens","cost_usd"}],"total":{same sums
      * without key}}. THREADS: any host thread (REST workers).

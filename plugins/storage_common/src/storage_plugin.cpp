@@ -849,8 +849,10 @@ Status StoragePlugin::usage_aggregate(Call& call, const moolai_query& query) {
         key = "model";
     else if (group == "day")
         key = d.day_of("period");
+    else if (group == "hour")
+        key = d.hour_of("period");
     else
-        invalid("query.kind must be one of organization, orchestrator, model, day");
+        invalid("query.kind must be one of organization, orchestrator, model, day, hour");
 
     Sql q{d};
     q.eq("organization_id", sdk::view(query.organization_id), "query.organization_id");

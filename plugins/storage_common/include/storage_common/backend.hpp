@@ -80,6 +80,8 @@ class Dialect {
     virtual std::string time_out(const std::string& column) const = 0;
     // A timestamp column as its UTC day, "YYYY-MM-DD".
     virtual std::string day_of(const std::string& column) const = 0;
+    // A timestamp column as its UTC hour, "YYYY-MM-DDTHH:00:00Z".
+    virtual std::string hour_of(const std::string& column) const = 0;
     // Case-insensitive LIKE (ASCII letters on both backends; see migrations).
     virtual std::string_view ilike() const = 0;
     // Suffix of a SELECT that locks the rows it reads until commit.
