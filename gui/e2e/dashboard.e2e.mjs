@@ -35,6 +35,7 @@ let admin;
 let browser;
 let desktop; // a signed-in superadmin context
 const sims = new Map();
+let usagePeriod; // the hour the simulated usage reports are for
 
 async function shot(page, name) {
   await page.screenshot({ path: resolve(outDir, `${name}.png`), fullPage: true });
@@ -160,6 +161,7 @@ describe('operator dashboard', { concurrency: false }, () => {
     await waitLive(page);
     await markWindow(page);
     const period = new Date().toISOString().slice(0, 13) + ':00:00Z';
+    usagePeriod = period;
     for (const s of sims.values()) await s.connect();
     sims.get('acme-edge-1').usage({ model: 'gpt-4o', requests: 3, inputTokens: 300, outputTokens: 120, costUsd: 0.75, period });
     sims.get('acme-edge-2').usage({ model: 'claude-3', requests: 2, inputTokens: 200, outputTokens: 80, costUsd: 0.25, period });
@@ -243,6 +245,15 @@ describe('operator dashboard', { concurrency: false }, () => {
     assert.equal(await byModel.locator('[data-bar="gpt-4o"]').getAttribute('data-value'), '1.75');
     const byOrch = page.getByTestId('by-orchestrator-table');
     assert.match(await byOrch.textContent(), /acme-edge-1.*\$0\.75/);
+    // Rows lead to the orchestrator.
+    assert.equal(await byOrch.getByRole('link', { name: 'acme-edge-1' }).getAttribute('href'), '/orchestrators/acme-edge-1');
+    // The last 24 hours come in hourly buckets; the reports were for this hour.
+    await page.goto(`${ctl.baseUrl}/costs?range=1`);
+    await settled(page);
+    const byHour = page.getByRole('region', { name: 'Cost by hour (UTC)' });
+    assert.equal(await byHour.locator(`[data-bar="${usagePeriod}"]`).getAttribute('data-value'), '2');
+    await assertAxeClean(page, 'costs by hour');
+    await shot(page, 'costs-hourly');
     await page.close();
   });
 
@@ -357,6 +368,28 @@ describe('operator dashboard', { concurrency: false }, () => {
     await page.getByTestId('ack-latency-now').filter({ hasText: /\d+\.\d{3} ms/ }).waitFor({ timeout: 25000 });
     await assertAxeClean(page, 'overview with charts');
     await shot(page, 'overview');
+    await page.close();
+  });
+
+  it('CSV export downloads the filtered list (orchestrators, audit, costs)', async () => {
+    const page = await desktop.newPage();
+    const download = async (path) => {
+      await page.goto(ctl.baseUrl + path);
+      await settled(page);
+      const [file] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+      const chunks = [];
+      for await (const c of await file.createReadStream()) chunks.push(c);
+      return { name: file.suggestedFilename(), lines: Buffer.concat(chunks).toString('utf8').trim().split('\r\n') };
+    };
+    const orchs = await download('/orchestrators?organization_id=acme');
+    assert.equal(orchs.name, 'orchestrators.csv');
+    assert.deepEqual(orchs.lines.slice(1).map((l) => l.split(',')[0]).sort(), ['acme-edge-1', 'acme-edge-2']);
+    const audit = await download('/audit?action=independence_toggled');
+    assert.equal(audit.name, 'audit.csv');
+    assert.ok(audit.lines.length >= 3 && audit.lines.slice(1).every((l) => l.includes('independence_toggled')), audit.lines.join('\n'));
+    const costs = await download('/costs');
+    assert.equal(costs.name, 'costs.csv');
+    assert.ok(costs.lines.includes('orchestrator,acme-edge-1,3,300,120,0.7500'), costs.lines.join('\n'));
     await page.close();
   });
 
@@ -481,6 +514,32 @@ describe('operator dashboard', { concurrency: false }, () => {
     await page.getByRole('heading', { name: 'Acme Corp' }).waitFor();
     await assertAxeClean(page, 'org_admin organization');
     await ctx.close();
+  });
+
+  it('users: a superadmin sets a new password and moves a user to another organization', async () => {
+    const page = await desktop.newPage();
+    await page.goto(`${ctl.baseUrl}/users`);
+    await settled(page);
+    await page.getByRole('button', { name: 'Reset password of alice' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New password for alice' });
+    await dialog.getByLabel('New password').fill('alice-new-pass-2');
+    await assertAxeClean(page, 'reset password');
+    await dialog.getByRole('button', { name: 'Set password' }).click();
+    await page.getByText('New password set for alice.').waitFor();
+    await page.getByRole('button', { name: 'Change role of alice' }).click();
+    const role = page.getByRole('dialog', { name: 'Role of alice' });
+    await role.getByLabel('Organization').selectOption('globex');
+    await role.getByRole('button', { name: 'Save role' }).click();
+    await page.getByText('alice is now org_admin of globex.').waitFor();
+    // Alice signs in with the new password and sees globex's fleet.
+    const ctx = await browser.newContext({ viewport: DESKTOP });
+    const other = await ctx.newPage();
+    await signIn(other, { username: 'alice', password: 'alice-new-pass-2' });
+    await other.goto(`${ctl.baseUrl}/orchestrators`);
+    await row(other, 'globex-edge-1').waitFor();
+    assert.equal(await row(other, 'acme-edge-1').count(), 0);
+    await ctx.close();
+    await page.close();
   });
 
   it('a silent orchestrator turns inactive after the heartbeat TTL, without a reload', async () => {

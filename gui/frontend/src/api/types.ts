@@ -150,6 +150,8 @@ export interface Costs {
   by_orchestrator: UsageGroup[];
   by_model: UsageGroup[];
   by_day: UsageGroup[];
+  /** Ranges of 48 hours or less: "YYYY-MM-DDTHH:00:00Z" keys (UTC). */
+  by_hour?: UsageGroup[];
 }
 
 export interface PluginInfo {

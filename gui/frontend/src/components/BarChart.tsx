@@ -43,7 +43,7 @@ export function BarChart({
         </div>
         <div className="col-chart-labels">
           {bars.map((b, i) => (
-            <span key={b.label}>{i % every === 0 ? b.label.slice(5) : ''}</span>
+            <span key={b.label}>{i % every === 0 ? (b.label.includes('T') ? b.label.slice(11, 16) : b.label.slice(5)) : ''}</span>
           ))}
         </div>
       </div>

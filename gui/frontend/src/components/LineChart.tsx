@@ -28,17 +28,21 @@ export function LineChart({
   series,
   format = (v) => String(v),
   timeFormat = (t) => new Date(t).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' }),
+  integer = false,
 }: {
   title: string;
   times: number[];
   series: Series[];
   format?: (v: number) => string;
   timeFormat?: (t: number) => string;
+  /** Counts: the axis' middle tick stays a whole number. */
+  integer?: boolean;
 }) {
   const id = useId();
   const [hover, setHover] = useState<number | null>(null);
   const all = series.flatMap((s) => s.values.filter((v): v is number => v != null));
-  const max = niceMax(Math.max(0, ...all));
+  const top = niceMax(Math.max(0, ...all));
+  const max = integer && top % 2 !== 0 ? top + 1 : top;
   const t0 = times[0] ?? 0;
   const t1 = times[times.length - 1] ?? 1;
   const span = Math.max(1, t1 - t0);

@@ -47,6 +47,7 @@ export function useFreshRows(
     if (!ids) return;
     let cancelled = false;
     const tick = async () => {
+      if (document.hidden) return; // a background tab asks again when shown
       try {
         const fresh = await api.lastSeen(ids.split(','));
         if (cancelled) return;
@@ -82,6 +83,7 @@ export function useFreshOne(
     if (!id) return;
     let cancelled = false;
     const t = setInterval(() => {
+      if (document.hidden) return;
       api
         .lastSeen([id])
         .then((fresh) => {

@@ -49,6 +49,34 @@ describe('CostsPage', () => {
     expect(within(screen.getByTestId('by-orchestrator-table')).getByText('$0.5000')).toBeInTheDocument();
   });
 
+  it('shows hourly buckets for a short range', async () => {
+    signedInAs(superadmin);
+    const now = Date.now();
+    const hourKey = (t: number) => `${new Date(t).toISOString().slice(0, 13)}:00:00Z`;
+    const api = new FakeController()
+      .on('GET /api/v1/internal/ui-config', () => uiConfig)
+      .on('GET /api/v1/controller/costs', () => ({
+        success: true,
+        data: {
+          from: new Date(now - 86400000).toISOString(),
+          to: new Date(now).toISOString(),
+          total: { requests: 2, input_tokens: 20, output_tokens: 10, cost_usd: 0.025 },
+          by_day: [],
+          by_hour: [g(hourKey(now - 3 * 3600000), 0.0125), g(hourKey(now), 0.0125)],
+          by_organization: [],
+          by_orchestrator: [],
+          by_model: [],
+        },
+      }));
+    renderApp(api, '/costs?range=1');
+    const byHour = await screen.findByRole('region', { name: 'Cost by hour (UTC)' });
+    const columns = byHour.querySelectorAll('[data-bar]');
+    expect(columns.length).toBeGreaterThanOrEqual(24);
+    expect(columns.length).toBeLessThanOrEqual(25);
+    expect(screen.queryByRole('region', { name: 'Cost by day' })).not.toBeInTheDocument();
+    expect(within(screen.getByTestId('by-hour-table')).getAllByRole('row')).toHaveLength(3);
+  });
+
   it('filters with organization and orchestrator pickers', async () => {
     signedInAs(superadmin);
     const api = controller()

@@ -52,6 +52,22 @@ export function fillDays(rows: UsageGroup[], from: string, to: string): UsageGro
   return out;
 }
 
+const HOUR_MS = 3600000;
+
+/** Every UTC hour of a short range, with zero where nothing was reported. */
+export function fillHours(rows: UsageGroup[], from: string, to: string): UsageGroup[] {
+  const start = Math.floor(Date.parse(from) / HOUR_MS) * HOUR_MS;
+  const end = Date.parse(to);
+  if (Number.isNaN(start) || Number.isNaN(end) || end - start > 49 * HOUR_MS) return rows;
+  const byKey = new Map(rows.map((r) => [r.key, r]));
+  const out: UsageGroup[] = [];
+  for (let t = start; t < end; t += HOUR_MS) {
+    const key = `${new Date(t).toISOString().slice(0, 13)}:00:00Z`;
+    out.push(byKey.get(key) ?? { key, requests: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0 });
+  }
+  return out;
+}
+
 function CostSection({
   id,
   title,
@@ -114,6 +130,7 @@ function CostSection({
 export function costsCsv(c: Costs): string {
   const groups: [string, UsageGroup[]][] = [
     ['day', c.by_day],
+    ['hour', c.by_hour ?? []],
     ['organization', c.by_organization],
     ['orchestrator', c.by_orchestrator],
     ['model', c.by_model],
@@ -224,7 +241,11 @@ export function CostsPage() {
                 <span className="stat-label">Output tokens</span>
               </li>
             </ul>
-            <CostSection id="by-day" title="Cost by day" rows={c.by_day} chartRows={fillDays(c.by_day, c.from, c.to)} columns keyHeader="Day" />
+            {c.by_hour ? (
+              <CostSection id="by-hour" title="Cost by hour (UTC)" rows={c.by_hour} chartRows={fillHours(c.by_hour, c.from, c.to)} columns keyHeader="Hour" />
+            ) : (
+              <CostSection id="by-day" title="Cost by day" rows={c.by_day} chartRows={fillDays(c.by_day, c.from, c.to)} columns keyHeader="Day" />
+            )}
             <div className="grid-2">
               <CostSection
                 id="by-organization"

@@ -203,6 +203,7 @@ function StatusHistoryCard() {
           ) : (
             <>
               <LineChart
+                integer
                 title="Orchestrators by status"
                 times={h.items.map((p) => Date.parse(p.time))}
                 series={[
