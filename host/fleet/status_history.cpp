@@ -41,40 +41,50 @@ std::map<std::string, StatusCounts> StatusHistory::count() const {
 }
 
 void StatusHistory::sample(int64_t now_ms) {
-    Sample s{now_ms, count()};
+    const std::map<std::string, StatusCounts> by_org = count();  // outside the lock
     std::lock_guard<std::mutex> lock(mutex_);
+    Sample s{now_ms, {}, std::vector<StatusCounts>(org_ids_.size())};
+    for (const auto& [org, c] : by_org) {
+        auto [it, added] = org_index_.emplace(org, org_ids_.size());
+        if (added) {
+            org_ids_.push_back(org);
+            s.by_org.resize(org_ids_.size());
+        }
+        s.by_org[it->second] = c;
+        s.total.active += c.active;
+        s.total.inactive += c.inactive;
+        s.total.independent += c.independent;
+    }
     samples_.push_back(std::move(s));
     while (samples_.size() > capacity_) samples_.pop_front();
 }
-
-namespace {
-void add(StatusCounts& to, const StatusCounts& c) {
-    to.active += c.active;
-    to.inactive += c.inactive;
-    to.independent += c.independent;
-}
-StatusCounts pick(const std::map<std::string, StatusCounts>& by_org, const std::string& org) {
-    StatusCounts out;
-    if (org.empty()) {
-        for (const auto& [id, c] : by_org) add(out, c);
-    } else if (auto it = by_org.find(org); it != by_org.end()) {
-        out = it->second;
-    }
-    return out;
-}
-}  // namespace
 
 std::vector<StatusPoint> StatusHistory::series(const std::string& organization_id,
                                                int64_t since_ms) const {
     std::vector<StatusPoint> out;
     std::lock_guard<std::mutex> lock(mutex_);
-    for (const Sample& s : samples_)
-        if (s.time_ms >= since_ms) out.push_back({s.time_ms, pick(s.by_org, organization_id)});
+    const auto idx = org_index_.find(organization_id);
+    for (const Sample& s : samples_) {
+        if (s.time_ms < since_ms) continue;
+        StatusCounts c;
+        if (organization_id.empty())
+            c = s.total;
+        else if (idx != org_index_.end() && idx->second < s.by_org.size())
+            c = s.by_org[idx->second];
+        out.push_back({s.time_ms, c});
+    }
     return out;
 }
 
 StatusCounts StatusHistory::now(const std::string& organization_id) const {
-    return pick(count(), organization_id);
+    StatusCounts out;
+    for (const auto& [org, c] : count()) {
+        if (!organization_id.empty() && org != organization_id) continue;
+        out.active += c.active;
+        out.inactive += c.inactive;
+        out.independent += c.independent;
+    }
+    return out;
 }
 
 }  // namespace moolai::host

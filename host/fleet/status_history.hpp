@@ -2,7 +2,9 @@
 // active, inactive and independent, per organization, for the dashboard's
 // overview chart. One sample per interval (a walk over the in-memory fleet,
 // no storage), the last `capacity` samples kept; nothing is persisted, so a
-// restart starts a new history.
+// restart starts a new history. A sample is the fleet's totals plus 12
+// bytes per organization (ids are interned once), so six hours of minutes
+// for 1,000 organizations is about 4 MB.
 #pragma once
 
 #include <chrono>
@@ -11,6 +13,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "fleet/periodic_task.hpp"
@@ -51,7 +54,8 @@ public:
 private:
     struct Sample {
         int64_t time_ms;
-        std::map<std::string, StatusCounts> by_org;
+        StatusCounts total;
+        std::vector<StatusCounts> by_org;  // by_org[i] counts org_ids_[i]; missing = zero
     };
     std::map<std::string, StatusCounts> count() const;
 
@@ -60,6 +64,8 @@ private:
     const size_t capacity_;
     mutable std::mutex mutex_;
     std::deque<Sample> samples_;
+    std::vector<std::string> org_ids_;                   // interned, never shrinks
+    std::unordered_map<std::string, size_t> org_index_;  // id -> position in org_ids_
     PeriodicTask task_;
 };
 
