@@ -21,6 +21,11 @@ const char* const kTls12Ciphers =
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
     "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 
+// All of TLS 1.3's, AES-128 first: as strong for this use and cheaper per
+// frame than OpenSSL's default preference (AES-256 first).
+const char* const kTls13Ciphers =
+    "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384";
+
 namespace {
 
 // OpenSSL's error queue as one short reason; clears it.
@@ -206,6 +211,7 @@ void TlsServerContext::configure(void* ssl_ctx) const {
     const auto mat = impl_->get();
     bool ok = SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) == 1 &&
               SSL_CTX_set_cipher_list(ctx, kTls12Ciphers) == 1 &&
+              SSL_CTX_set_ciphersuites(ctx, kTls13Ciphers) == 1 &&
               SSL_CTX_use_cert_and_key(ctx, mat->cert, mat->key, mat->chain, 1) == 1;
     SSL_CTX_set_options(
         ctx, SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION);

@@ -61,8 +61,9 @@ private:
 // Empty when the client sent none, or it did not verify.
 std::vector<std::string> tls_peer_names(const void* ssl);
 
-// OpenSSL's cipher lists for TLS 1.2 (TLS 1.3 keeps OpenSSL's defaults,
-// all AEAD): forward secrecy and AEAD only.
+// OpenSSL's cipher lists: TLS 1.2 with forward secrecy and AEAD only; TLS
+// 1.3's three suites (all AEAD), AES-128-GCM preferred.
 extern const char* const kTls12Ciphers;
+extern const char* const kTls13Ciphers;
 
 }  // namespace moolai::host

@@ -808,6 +808,15 @@ WsEngine<Base>::WsEngine(WsServer* owner, WsOptions o) : self(owner), opt(std::m
     });
     if constexpr (kTls) {
         if (!opt.tls) throw std::invalid_argument("WsOptions.tls is required for a TLS endpoint");
+        // One io thread: with Boost 1.74, websocketpp's strand does not hold
+        // the SSL stream's composed operations, and a TLS shutdown racing a
+        // read on another thread corrupted the heap (docs/library-quirks.md,
+        // W18). One thread serializes them all.
+        if (opt.threads > 1) {
+            log(kNetInfo, "websocket: TLS runs on 1 io thread instead of " +
+                              std::to_string(opt.threads) + " (docs/library-quirks.md, W18)");
+            opt.threads = 1;
+        }
         // One context for the server's life: its certificate callback hands
         // each handshake the material current then (TlsServerContext::reload).
         tls_ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);

@@ -818,6 +818,12 @@ OrchestratorClient::OrchestratorClient(ClientRuntime& runtime, ClientOptions opt
         throw std::invalid_argument("backoff: base must be > 0 and cap >= base");
     ws::uri_ptr uri = runtime.impl_->uri_for(options.url);
     if (uri->get_secure()) {
+        // websocketpp 0.8.2 on Boost 1.74: a TLS shutdown racing a read on
+        // another thread corrupts the heap (docs/library-quirks.md, W18).
+        if (runtime.impl_->threads.size() > 1)
+            throw std::invalid_argument(
+                "wss:// needs a ClientRuntime with one thread (this one has " +
+                std::to_string(runtime.impl_->threads.size()) + ")");
         auto tls = runtime.impl_->tls_context(options);
         core_ = std::make_shared<detail::ClientCoreT<TlsConfig>>(
             runtime.impl_, std::move(options), std::move(handlers), std::move(uri), std::move(tls));

@@ -64,7 +64,8 @@ Behaviour (SEC may have decimals):
                             (default 10)
   --ramp-rate N             connections started per second (default 1000; 0 = all
                             at once)
-  --threads N               I/O threads shared by all connections (default 2)
+  --threads N               I/O threads shared by all connections (default 2;
+                            wss:// always uses 1)
   --seed N                  random seed for usage values and jitter (default random)
 
 Output and lifetime:
@@ -239,6 +240,7 @@ SimOptions parse_options(const std::vector<std::string>& args, const std::string
     if (!wss && (!o.ca_file.empty() || !o.cert_file.empty() || !o.key_file.empty()))
         bad("--ca, --cert and --key need a wss:// --url");
     if (o.cert_file.empty() != o.key_file.empty()) bad("--cert and --key go together");
+    if (wss) o.threads = 1;  // the client library's wss:// needs one thread
     if (o.backoff_cap_sec < o.backoff_base_sec) bad("--backoff-cap must be >= --backoff-base");
     if (o.source == CredentialSource::provision) {
         if (o.password.empty()) o.password = env_password;

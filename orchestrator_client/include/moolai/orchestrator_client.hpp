@@ -93,6 +93,8 @@ struct ClientOptions {
     // (PEM; "" = the system's CAs) and name the URL's host (a DNS SAN, or an
     // IP SAN for an address). cert_file/key_file: a client certificate for
     // controllers that require one (MOOLAI_ORCHESTRATOR_AUTH=mtls...).
+    // A wss:// client needs a ClientRuntime with one thread (see
+    // docs/library-quirks.md, W18); the constructor throws otherwise.
     std::string ca_file;
     std::string cert_file;
     std::string key_file;
