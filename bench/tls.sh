@@ -12,8 +12,9 @@
 #   idle: --idle orchestrators (default 2,000) connect with
 #     moolai-orchestrator-sim (heartbeat every 30 s, no usage or metadata);
 #     RSS per connection = (RSS with them registered - RSS before) / N.
-#   busy: --busy orchestrators (default 200) send one i_am_alive every
-#     --interval s (default 0.02: 10,000 offered per second); over a
+#   busy: --busy orchestrators (default 500) send one i_am_alive every
+#     --interval s (default 0.05, the simulator's least: 10,000 offered per
+#     second); over a
 #     --window s window (default 10, after 3 s warm-up): acks/s from the
 #     controller's moolai_heartbeat_ack_seconds_count, and the controller's
 #     CPU (utime + stime from /proc) per ack.
@@ -33,8 +34,8 @@ bench_name=tls
 . bench/lib.sh
 
 idle=2000
-busy=200
-interval=0.02
+busy=500
+interval=0.05
 window=10
 rounds=3
 build=1
@@ -70,6 +71,7 @@ sim_pid=
 cleanup() {
   [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null || true
   [ -n "$controller_pid" ] && stop_controller "$controller_pid"
+  cp "$work"/*.log "$results/" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -98,7 +100,7 @@ rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 wait_connections() {  # count deadline_s
   local deadline=$((SECONDS + $2))
-  while [ "$(metric moolai_orchestrators_connected)" != "$1" ]; do
+  while [ "$(metric moolai_ws_connections)" != "$1" ]; do
     [ $SECONDS -lt $deadline ] || { log "not $1 connected after $2 s"; return 1; }
     sleep 0.2
   done
@@ -134,7 +136,7 @@ measure() {  # mode round -> appends a JSON line to $results/rounds.jsonl
   sleep 2  # the last registers' frames and their storage round
   rss1=$(rss_kib "$controller_pid")
   stop_sim
-  wait_connections 0 30
+  wait_connections 0 90  # TLS: a closed connection counts until its TLS shutdown ends (<= 5 s)
 
   start_sim "$url" "$busy" "$interval" "$work/sim.log"
   wait_connections "$busy" 60
