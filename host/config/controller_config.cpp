@@ -134,14 +134,15 @@ void read_tls(ControllerConfig& c, const json& file, const fs::path& base) {
     if (!env("MOOLAI_TLS_CLIENT_CA").empty()) c.tls_client_ca = from_env("MOOLAI_TLS_CLIENT_CA");
     if (!env("MOOLAI_ORCHESTRATOR_AUTH").empty()) mode = env("MOOLAI_ORCHESTRATOR_AUTH");
 
-    const auto check = [](const Paths& p, const char* name) {
+    const auto check = [](const Paths& p, const char* name, const char* key) {
         if (p.cert.empty() != p.key.empty())
             throw ConfigError(std::string(name) + (p.cert.empty() ? "_CERT" : "_KEY") +
-                              " is missing: a TLS certificate and its key go together");
+                              " (config file: " + key + (p.cert.empty() ? ".cert" : ".key") +
+                              ") is missing: a TLS certificate and its key go together");
     };
-    check(shared, "MOOLAI_TLS");
-    check(rest, "MOOLAI_REST_TLS");
-    check(ws, "MOOLAI_WS_TLS");
+    check(shared, "MOOLAI_TLS", "tls");
+    check(rest, "MOOLAI_REST_TLS", "tls.rest");
+    check(ws, "MOOLAI_WS_TLS", "tls.websocket");
     c.rest_tls = rest.cert.empty() ? shared : rest;
     c.ws_tls = ws.cert.empty() ? shared : ws;
 

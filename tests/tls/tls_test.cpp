@@ -291,7 +291,9 @@ TEST(TlsStart, RefusedWithOneLineNamingTheFile) {
     const RunResult half =
         run_controller({"--check-config"}, {{"MOOLAI_TLS_CERT", pki.server.cert}});
     EXPECT_EQ(half.exit_code, 2);
-    EXPECT_NE(half.output.find("MOOLAI_TLS_KEY is missing"), std::string::npos) << half.output;
+    EXPECT_NE(half.output.find("MOOLAI_TLS_KEY (config file: tls.key) is missing"),
+              std::string::npos)
+        << half.output;
 }
 
 TEST(TlsStart, PlainModeSaysSoOnce) {
