@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <openssl/ssl.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -11,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "moolai/orchestrator_client.hpp"
 #include "net/http_test_client.hpp"
@@ -123,6 +125,23 @@ TEST(Tls, HttpsRestIsVerifiedAgainstTheCaAndRefusesPlainAndOldClients) {
     // ...and the server still serves TLS afterwards.
     EXPECT_EQ(tls_probe(c.rest_port(), pki.ca->cert_file(), "localhost", "/livez").http_status,
               200);
+}
+
+// The WebSocket port's handshakes are asynchronous: sockets that connect
+// and say nothing hold no one else (unlike Pistache's REST port, library
+// quirk P14, which is documented instead).
+TEST(Tls, SilentSocketsDoNotHoldWebSocketHandshakes) {
+    Pki pki;
+    ControllerProcess c(tls_env(pki));
+    ASSERT_TRUE(c.wait_ready()) << c.log();
+    std::vector<int> silent;
+    for (int i = 0; i < 5; ++i) silent.push_back(tcp_connect(c.ws_port()));
+    const auto t0 = std::chrono::steady_clock::now();
+    const ProbeResult r = tls_probe(c.ws_port(), pki.ca->cert_file(), "localhost", "");
+    const auto took = std::chrono::steady_clock::now() - t0;
+    EXPECT_TRUE(r.handshake) << r.error;
+    EXPECT_LT(took, 2s);
+    for (int fd : silent) close(fd);
 }
 
 TEST(Tls, ClientLibraryRegistersOverWssAndRefusesAnUnknownCa) {
