@@ -12,6 +12,7 @@ packages=(
   libpistache-dev libwebsocketpp-dev libpqxx-dev
   libboost-dev libboost-filesystem-dev libboost-system-dev
   nlohmann-json3-dev libgtest-dev libgmock-dev libsqlite3-dev libsodium-dev
+  libssl-dev openssl
   clang libc++-dev libc++abi-dev
   postgresql postgresql-client
   curl binutils clang-format

@@ -26,6 +26,7 @@
 #include "fleet/status_history.hpp"
 #include "fleet/status_sweeper.hpp"
 #include "net/rest_server.hpp"
+#include "net/tls.hpp"
 #include "net/ws_server.hpp"
 #include "observability/log.hpp"
 #include "observability/metrics.hpp"
@@ -64,6 +65,10 @@ struct Controller::Impl {
     std::unique_ptr<PeriodicTask> stream_recheck;
     std::unique_ptr<MemoryReturn> memory_return;
     std::unique_ptr<PeriodicTask> memory_return_task;
+    // TLS material per port (one object when both use the same files);
+    // set before the servers start, reloaded on SIGHUP (reload_tls()).
+    std::mutex tls_m;
+    std::shared_ptr<TlsServerContext> rest_tls, ws_tls;
     std::unique_ptr<WsServer> ws;
     std::unique_ptr<RestApi::Context> rest_context;
     std::unique_ptr<RestServer> rest;
@@ -90,6 +95,74 @@ struct Controller::Impl {
         };
     }
 };
+
+namespace {
+
+// Reads the ports' certificates before anything else starts: a file that
+// cannot be used refuses the start with TlsError's one line. Without TLS a
+// port serves plain http/ws, said once here.
+void load_tls(Controller::Impl& s) {
+    const ControllerConfig& c = s.config;
+    const auto files = [&c](const ControllerConfig::TlsPaths& p, bool client_ca) {
+        return TlsFiles{p.cert, p.key, client_ca ? c.tls_client_ca : std::string()};
+    };
+    std::shared_ptr<TlsServerContext> rest, ws;
+    if (!c.ws_tls.cert.empty()) ws = std::make_shared<TlsServerContext>(files(c.ws_tls, true));
+    if (!c.rest_tls.cert.empty()) {
+        // One object when the files are the same: one reload, one summary.
+        if (ws && c.rest_tls.cert == c.ws_tls.cert && c.rest_tls.key == c.ws_tls.key &&
+            c.tls_client_ca.empty())
+            rest = ws;
+        else
+            rest = std::make_shared<TlsServerContext>(files(c.rest_tls, false));
+    }
+    const auto describe = [](const char* port, const std::shared_ptr<TlsServerContext>& t) {
+        return std::string(port) + (t ? " TLS (" + t->summary() + ")" : " plain");
+    };
+    if (!rest || !ws)
+        s.log.warn("TLS off on " +
+                   std::string(!rest && !ws ? "both ports"
+                               : !rest      ? "REST"
+                                            : "WebSocket") +
+                   ": plain http/ws, for loopback or behind a TLS-terminating proxy only "
+                   "(MOOLAI_TLS_CERT/KEY, docs/deployment.md)");
+    if (rest || ws)
+        s.log.info(describe("REST", rest) + "; " + describe("WebSocket", ws) +
+                   (ws && !c.tls_client_ca.empty()
+                        ? "; orchestrator client certificates from " + c.tls_client_ca
+                        : std::string()));
+    std::lock_guard<std::mutex> lk(s.tls_m);
+    s.rest_tls = std::move(rest);
+    s.ws_tls = std::move(ws);
+}
+
+}  // namespace
+
+void Controller::reload_tls() noexcept {
+    Impl& s = *impl_;
+    std::shared_ptr<TlsServerContext> rest, ws;
+    {
+        std::lock_guard<std::mutex> lk(s.tls_m);
+        rest = s.rest_tls;
+        ws = s.ws_tls;
+    }
+    if (!rest && !ws) {
+        s.log.info("SIGHUP: no TLS configured, nothing to reload");
+        return;
+    }
+    const char* rest_name = rest && rest == ws ? "REST and WebSocket" : "REST";
+    for (const auto& [port, t] : {std::pair{rest_name, rest}, std::pair{"WebSocket", ws}}) {
+        if (!t || (t == rest && port != rest_name)) continue;
+        try {
+            t->reload();
+            s.log.info(std::string("SIGHUP: ") + port + " TLS reloaded (" + t->summary() +
+                       "); open connections keep their certificate");
+        } catch (const std::exception& e) {
+            s.log.error(std::string("SIGHUP: ") + port + " TLS not reloaded, still serving " +
+                        t->summary() + ": " + e.what());
+        }
+    }
+}
 
 Controller::Controller(ControllerConfig config, Log& log)
     : impl_(std::make_unique<Impl>(std::move(config), log)) {}
@@ -119,6 +192,8 @@ void Controller::start() {
         return s.ws_protocol ? s.ws_protocol->send_to(orchestrator_id, frame)
                              : MOOLAI_E_UNAVAILABLE;
     };
+
+    load_tls(s);
 
     // Before anything waits: a journal that cannot be written ends start-up at once.
     if (s.config.storage_journal_dir == "off") {
@@ -154,6 +229,7 @@ void Controller::start() {
     ro.max_request_bytes = s.config.max_body_bytes;
     ro.static_dir = s.config.static_dir;
     ro.logger = s.net_logger();
+    ro.tls = s.rest_tls;
     ro.on_response = [&s](const std::string& method, const std::string& pattern, int status,
                           double seconds) {
         const std::string labels =
@@ -279,6 +355,7 @@ void Controller::start() {
     // so more threads only add switching, fewer leave cores idle.
     wo.threads = std::max(1u, std::thread::hardware_concurrency());
     wo.logger = s.net_logger();
+    wo.tls = s.ws_tls;
     wo.admit_deadline_ms = s.config.register_deadline_sec * 1000;
     wo.admit_deadline_reason =
         "no register within " + std::to_string(s.config.register_deadline_sec) + " s";
@@ -342,7 +419,8 @@ void Controller::start() {
         s.metrics.histogram("moolai_heartbeat_ack_seconds",
                             "Heartbeat frame to queued heartbeat_ack, seconds", "",
                             {0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001,
-                             0.0025, 0.005, 0.01, 0.05, 0.25})});
+                             0.0025, 0.005, 0.01, 0.05, 0.25}),
+        s.config.orchestrator_cert_required, s.config.orchestrator_token_required});
     s.ws->add_path("/ws", s.ws_protocol->handlers());
     s.ws->add_path(EventStream::kPath, s.stream->handlers());
     s.stream_recheck = std::make_unique<PeriodicTask>(std::chrono::seconds(5),

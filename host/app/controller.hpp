@@ -30,12 +30,17 @@ public:
     // From another thread (a signal): ends a wait inside start().
     void interrupt() noexcept;
     void stop() noexcept;
+    // SIGHUP: reads the TLS files again. New handshakes get the new
+    // certificate, open connections keep theirs; on a bad file the old one
+    // stays and an error is logged. Any thread, also during start().
+    void reload_tls() noexcept;
 
     uint16_t rest_port() const;
     uint16_t ws_port() const;
 
+    struct Impl;  // opaque
+
 private:
-    struct Impl;
     std::unique_ptr<Impl> impl_;
 };
 

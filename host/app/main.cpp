@@ -45,7 +45,12 @@ Environment (overrides the config file):
   built files; default <prefix>/share/moolai/dashboard when installed), MOOLAI_LOG_LEVEL
   MOOLAI_LOG_FORMAT (text|json): json = one object a line (time, level, component, message, fields)
   MOOLAI_SUPERADMIN_USERNAME / _PASSWORD     first superadmin, created at start if none exists
-  MOOLAI_ORCHESTRATOR_AUTH (token|open), DEV_BEARER_TOKEN (unset = disabled)
+  MOOLAI_ORCHESTRATOR_AUTH (token|open|mtls|mtls+token), DEV_BEARER_TOKEN (unset = disabled)
+  MOOLAI_TLS_CERT, MOOLAI_TLS_KEY            PEM certificate chain and key: https and wss on both
+  ports (TLS 1.2+); unset = plain http/ws, for loopback or behind a TLS-terminating proxy
+  MOOLAI_REST_TLS_CERT/_KEY, MOOLAI_WS_TLS_CERT/_KEY   one port's own pair (wins over the shared)
+  MOOLAI_TLS_CLIENT_CA                       CA of orchestrator client certificates (mTLS); with
+  MOOLAI_ORCHESTRATOR_AUTH=mtls[+token] the certificate's CN or a SAN must be the orchestrator_id
   HEARTBEAT_TTL_SEC (120), HEARTBEAT_INTERVAL_SEC (30, told to orchestrators)
   HEARTBEAT_POKER_ENABLED (false): ping connections silent for one interval; no pong = dead
   MOOLAI_DASHBOARD_POLL_MS (10000): how often the dashboard polls while its live stream is down
@@ -60,6 +65,9 @@ Environment (overrides the config file):
   MOOLAI_WS_MAX_PENDING_HANDSHAKES (512): more wait in the listen backlog (deferred, not refused)
   MOOLAI_WS_MAX_SEND_BUFFER_BYTES (16777216): a reader this far behind is cut (1013)
   MOOLAI_MAX_FRAME_BYTES, MOOLAI_MAX_BODY_BYTES (1048576): largest WebSocket frame, REST body
+
+Signals: SIGTERM/SIGINT stop; SIGHUP reloads the TLS files (new handshakes get the new
+certificate, open connections stay; a bad file keeps the old one and logs an error).
 
 Probes (no credentials): GET /livez (the process answers), GET /readyz (503 until
 start-up is done and while storage is unreachable).
@@ -126,12 +134,14 @@ int create_superadmin(const ControllerConfig& config, Log& log, const std::strin
 
 int main(int argc, char** argv) {
     // Before any library thread exists: SIGPIPE off (Pistache's sendfile),
-    // SIGINT/SIGTERM blocked so that only sigwait below receives them.
+    // SIGINT/SIGTERM (stop) and SIGHUP (reload TLS) blocked so that only
+    // sigwait below receives them.
     std::signal(SIGPIPE, SIG_IGN);
     sigset_t stop_signals;
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGINT);
     sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
     std::string config_path;
@@ -204,10 +214,17 @@ int main(int argc, char** argv) {
         // request ends a start-up that still waits (for storage, say).
         std::atomic<int> sig{0};
         std::thread signals([&] {
-            int received = 0;
-            sigwait(&stop_signals, &received);
-            sig.store(received);
-            controller.interrupt();
+            for (;;) {
+                int received = 0;
+                sigwait(&stop_signals, &received);
+                if (received == SIGHUP) {
+                    controller.reload_tls();  // logs what it did; never throws
+                    continue;
+                }
+                sig.store(received);
+                controller.interrupt();
+                return;
+            }
         });
         try {
             controller.start();

@@ -53,7 +53,17 @@ const char* kSchema = R"({
     "max_frame_bytes": {"type": "integer", "minimum": 1024, "maximum": 67108864},
     "max_body_bytes": {"type": "integer", "minimum": 1024, "maximum": 67108864},
     "session_ttl_sec": {"type": "integer", "minimum": 60, "maximum": 2592000},
-    "orchestrator_auth": {"type": "string", "enum": ["token", "open"]}
+    "orchestrator_auth": {"type": "string", "enum": ["token", "open", "mtls", "mtls+token"]},
+    "tls": {"type": "object", "additionalProperties": false, "properties": {
+      "cert": {"type": "string", "minLength": 1},
+      "key": {"type": "string", "minLength": 1},
+      "client_ca": {"type": "string", "minLength": 1},
+      "rest": {"type": "object", "additionalProperties": false, "properties": {
+        "cert": {"type": "string", "minLength": 1},
+        "key": {"type": "string", "minLength": 1}}},
+      "websocket": {"type": "object", "additionalProperties": false, "properties": {
+        "cert": {"type": "string", "minLength": 1},
+        "key": {"type": "string", "minLength": 1}}}}}
   }
 })";
 
@@ -88,6 +98,70 @@ std::string absolute_from(const fs::path& base, const std::string& p) {
     fs::path path(p);
     if (path.is_relative()) path = base / path;
     return path.lexically_normal().string();
+}
+
+// TLS files and the orchestrator authentication mode (file, then environment).
+// A port's own pair wins over the shared one; half a pair is an error.
+void read_tls(ControllerConfig& c, const json& file, const fs::path& base) {
+    using Paths = ControllerConfig::TlsPaths;
+    const auto from_file = [&base](const json& o, const char* key) {
+        return o.contains(key) ? absolute_from(base, o[key].get<std::string>()) : std::string();
+    };
+    const auto from_env = [](const char* name) {
+        const std::string v = env(name);
+        return v.empty() ? v : absolute_from(fs::current_path(), v);
+    };
+    const auto pair = [](Paths p, const std::string& cert, const std::string& key) {
+        if (!cert.empty()) p.cert = cert;
+        if (!key.empty()) p.key = key;
+        return p;
+    };
+    Paths shared, rest, ws;
+    std::string mode = "token";
+    if (auto t = file.find("tls"); t != file.end()) {
+        shared = pair(shared, from_file(*t, "cert"), from_file(*t, "key"));
+        c.tls_client_ca = from_file(*t, "client_ca");
+        if (t->contains("rest"))
+            rest = pair(rest, from_file((*t)["rest"], "cert"), from_file((*t)["rest"], "key"));
+        if (t->contains("websocket"))
+            ws =
+                pair(ws, from_file((*t)["websocket"], "cert"), from_file((*t)["websocket"], "key"));
+    }
+    mode = file.value("orchestrator_auth", mode);
+    shared = pair(shared, from_env("MOOLAI_TLS_CERT"), from_env("MOOLAI_TLS_KEY"));
+    rest = pair(rest, from_env("MOOLAI_REST_TLS_CERT"), from_env("MOOLAI_REST_TLS_KEY"));
+    ws = pair(ws, from_env("MOOLAI_WS_TLS_CERT"), from_env("MOOLAI_WS_TLS_KEY"));
+    if (!env("MOOLAI_TLS_CLIENT_CA").empty()) c.tls_client_ca = from_env("MOOLAI_TLS_CLIENT_CA");
+    if (!env("MOOLAI_ORCHESTRATOR_AUTH").empty()) mode = env("MOOLAI_ORCHESTRATOR_AUTH");
+
+    const auto check = [](const Paths& p, const char* name, const char* key) {
+        if (p.cert.empty() != p.key.empty())
+            throw ConfigError(std::string(name) + (p.cert.empty() ? "_CERT" : "_KEY") +
+                              " (config file: " + key + (p.cert.empty() ? ".cert" : ".key") +
+                              ") is missing: a TLS certificate and its key go together");
+    };
+    check(shared, "MOOLAI_TLS", "tls");
+    check(rest, "MOOLAI_REST_TLS", "tls.rest");
+    check(ws, "MOOLAI_WS_TLS", "tls.websocket");
+    c.rest_tls = rest.cert.empty() ? shared : rest;
+    c.ws_tls = ws.cert.empty() ? shared : ws;
+
+    if (mode == "token" || mode == "open" || mode == "mtls" || mode == "mtls+token") {
+        c.orchestrator_auth_open = mode == "open";
+        c.orchestrator_cert_required = mode == "mtls" || mode == "mtls+token";
+        c.orchestrator_token_required = mode == "token" || mode == "mtls+token";
+    } else {
+        throw ConfigError("MOOLAI_ORCHESTRATOR_AUTH=\"" + mode +
+                          "\" must be token, open, mtls or mtls+token");
+    }
+    if (c.orchestrator_cert_required && (c.tls_client_ca.empty() || c.ws_tls.cert.empty()))
+        throw ConfigError("MOOLAI_ORCHESTRATOR_AUTH=" + mode +
+                          " needs TLS on the WebSocket port and MOOLAI_TLS_CLIENT_CA "
+                          "(the CA of the orchestrators' certificates)");
+    if (!c.tls_client_ca.empty() && c.ws_tls.cert.empty())
+        throw ConfigError(
+            "MOOLAI_TLS_CLIENT_CA needs TLS on the WebSocket port "
+            "(MOOLAI_TLS_CERT/KEY or MOOLAI_WS_TLS_CERT/KEY)");
 }
 
 }  // namespace
@@ -144,7 +218,6 @@ ControllerConfig load_controller_config(const std::string& config_path,
     c.storage_wait_sec = file.value("storage_wait_sec", c.storage_wait_sec);
     c.storage_queue_max = file.value("storage_queue_max", c.storage_queue_max);
     c.storage_journal_dir = file.value("storage_journal_dir", c.storage_journal_dir);
-    c.orchestrator_auth_open = file.value("orchestrator_auth", std::string("token")) == "open";
 
     // The environment names of the wire contract.
     c.message_ttl_sec = file.value("message_ttl_sec", c.message_ttl_sec);
@@ -197,13 +270,7 @@ ControllerConfig load_controller_config(const std::string& config_path,
     // MOOLAI_STATIC_DIR is the older name of MOOLAI_DASHBOARD_DIR.
     if (!env("MOOLAI_STATIC_DIR").empty()) c.static_dir = env("MOOLAI_STATIC_DIR");
     if (!env("MOOLAI_DASHBOARD_DIR").empty()) c.static_dir = env("MOOLAI_DASHBOARD_DIR");
-    const std::string auth_mode = env("MOOLAI_ORCHESTRATOR_AUTH");
-    if (auth_mode == "open")
-        c.orchestrator_auth_open = true;
-    else if (auth_mode == "token")
-        c.orchestrator_auth_open = false;
-    else if (!auth_mode.empty())
-        throw ConfigError("MOOLAI_ORCHESTRATOR_AUTH=\"" + auth_mode + "\" must be token or open");
+    read_tls(c, file, base);
     if (c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" &&
         c.log_level != "error")
         throw ConfigError("log level \"" + c.log_level + "\" must be debug, info, warn or error");

@@ -58,6 +58,18 @@ struct ControllerConfig {
     // acknowledged by then, it turns `expired` and is never sent again, so no
     // message stays in delivery forever. 7 days: a week-end and more offline.
     int64_t message_ttl_sec = 604800;
+    // TLS (docs/deployment.md). A port with no certificate serves plain
+    // http/ws: for loopback or behind a TLS-terminating proxy.
+    struct TlsPaths {
+        std::string cert;  // PEM chain, leaf first; "" = this port is plain
+        std::string key;   // PEM key, unencrypted
+    };
+    TlsPaths rest_tls;          // MOOLAI_REST_TLS_*, else MOOLAI_TLS_*
+    TlsPaths ws_tls;            // MOOLAI_WS_TLS_*, else MOOLAI_TLS_*
+    std::string tls_client_ca;  // orchestrator client certificates' CA; "" = none asked
+    // MOOLAI_ORCHESTRATOR_AUTH: token (default), open, mtls, mtls+token.
+    bool orchestrator_cert_required = false;  // mtls, mtls+token
+    bool orchestrator_token_required = true;  // token, mtls+token
 };
 
 class ConfigError : public std::runtime_error {

@@ -3,6 +3,7 @@
 
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
+#include <pistache/listener.h>
 #include <pistache/peer.h>
 
 #include <sys/socket.h>
@@ -21,6 +22,7 @@
 #include "net/accept_pacing.hpp"
 #include "net/router.hpp"
 #include "net/static_files.hpp"
+#include "net/tls.hpp"
 
 namespace moolai::host {
 namespace {
@@ -341,6 +343,37 @@ private:
     Core* core_;
 };
 
+// --- TLS -------------------------------------------------------------------
+// Pistache 0.0.5 makes its SSL_CTX in Endpoint::useSSL() and keeps it in a
+// private member (Listener::ssl_ctx_) with no accessor, and it gives no way to
+// set the protocol floor, the ciphers or a certificate callback. Explicit
+// instantiation may name private members (C++17 [temp.explicit]/14), so
+// these two pointers-to-member reach it, checked by the compiler against
+// the installed headers. Used once, before the listener runs; what changes
+// at reload is TlsServerContext's own material (docs/library-quirks.md).
+template <class Tag, typename Tag::type Member>
+struct ExposeMember {
+    friend typename Tag::type exposed(Tag) { return Member; }
+};
+struct EndpointListener {
+    using type = P::Tcp::Listener PH::Endpoint::*;
+    friend type exposed(EndpointListener);
+};
+struct ListenerSslCtx {
+    using type = P::ssl::SSLCtxPtr P::Tcp::Listener::*;
+    friend type exposed(ListenerSslCtx);
+};
+template struct ExposeMember<EndpointListener, &PH::Endpoint::listener>;
+template struct ExposeMember<ListenerSslCtx, &P::Tcp::Listener::ssl_ctx_>;
+
+void use_tls(PH::Endpoint& ep, const TlsServerContext& tls) {
+    ep.useSSL(tls.files().cert_file, tls.files().key_file, /*use_compression=*/false, nullptr);
+    P::Tcp::Listener& listener = ep.*exposed(EndpointListener{});
+    void* ctx = (listener.*exposed(ListenerSslCtx{})).get();
+    if (ctx == nullptr) throw std::runtime_error("Pistache made no TLS context");
+    tls.configure(ctx);
+}
+
 }  // namespace
 
 struct RestServer::Impl : Core {
@@ -398,6 +431,7 @@ void RestServer::start() {
     try {
         auto ep = std::make_unique<PH::Endpoint>(P::Address(m.opt.host, P::Port(m.opt.port)));
         ep->init(opts);
+        if (m.opt.tls) use_tls(*ep, *m.opt.tls);
         ep->setHandler(PH::make_handler<Handler>(static_cast<Core*>(&m)));
         ep->serveThreaded();
         m.bound_port = static_cast<uint16_t>(ep->getPort());

@@ -18,6 +18,8 @@
 
 namespace moolai::host {
 
+class TlsServerContext;  // net/tls.hpp
+
 struct RestOptions {
     std::string host = "0.0.0.0";
     uint16_t port = 8765;          // 0 = let the kernel pick a free port (see RestServer::port())
@@ -31,6 +33,9 @@ struct RestOptions {
     int keepalive_timeout_s = 30;
     std::string static_dir;  // "" = no static files
     NetLogger logger;        // optional; handler exceptions, Pistache warnings
+    // https with this material; nullptr = plain http. The caller keeps it and
+    // may reload() it while serving: new handshakes get the new certificate.
+    std::shared_ptr<const TlsServerContext> tls;
     // Optional; after each routed request: its method, route pattern, status
     // and seconds from parsed request to response (queueing included).
     std::function<void(const std::string& method, const std::string& pattern, int status,

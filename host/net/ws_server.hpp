@@ -1,6 +1,7 @@
 #pragma once
-// WebSocket server (websocketpp + Boost.Asio, non-TLS) behind a pimpl, so that
-// only ws_server.cpp pays websocketpp's 6-10 s compile cost.
+// WebSocket server (websocketpp + Boost.Asio, plain or TLS) behind a pimpl,
+// so that only ws_server.cpp and ws_server_tls.cpp pay websocketpp's 6-10 s
+// compile cost (one websocketpp config each, see ws_engine.hpp).
 
 #include <atomic>
 #include <cstddef>
@@ -9,10 +10,13 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "net/net_log.hpp"
 
 namespace moolai::host {
+
+class TlsServerContext;  // net/tls.hpp
 
 // Assigned when a connection opens; never reused within a process.
 using ConnectionId = uint64_t;
@@ -60,6 +64,11 @@ struct WsOptions {
     int admission_grace_ms = 250;
     int listen_backlog = 4096;  // the kernel caps it at net.core.somaxconn
     NetLogger logger;           // optional; errors and warnings of this server
+    // wss:// with this material; nullptr = plain ws://. The caller keeps it
+    // and may reload() it while serving: new handshakes get the new
+    // certificate, open connections keep theirs. The TLS handshake is bounded
+    // by websocketpp's 5 s socket init timeout.
+    std::shared_ptr<const TlsServerContext> tls;
 };
 
 // What the client asked for in its upgrade request.
@@ -68,9 +77,16 @@ struct WsUpgrade {
     std::string query;          // raw query string after '?', "" when absent
     std::string authorization;  // Authorization header, "" when absent
     std::string remote;         // "ip:port" ("[ip]:port" for IPv6)
+    // TLS only: identities (CN, then DNS/URI/e-mail SANs) of the client
+    // certificate, when one was sent and verified against the client CA.
+    std::vector<std::string> client_cert_names;
 };
 
 class WsServer;
+namespace ws_detail {
+template <class Base>
+struct WsEngine;
+}
 
 // One open connection, as its handlers see it. The object lives inside the
 // server's connection (no allocation of its own); the reference a handler
@@ -93,6 +109,11 @@ public:
     // registered, a dashboard subscribed): admit_deadline_ms no longer applies.
     void admit() noexcept { admitted_.store(true, std::memory_order_relaxed); }
     bool admitted() const noexcept { return admitted_.load(std::memory_order_relaxed); }
+    // TLS only: the verified client certificate's identities (see
+    // WsUpgrade::client_cert_names); empty on a plain server.
+    const std::vector<std::string>& client_cert_names() const noexcept {
+        return client_cert_names_;
+    }
 
     // The handlers' own state for this connection, kept until it is gone.
     // From this connection's handlers only (they never run concurrently).
@@ -118,12 +139,15 @@ private:
     template <typename T>
     static inline const char type_tag = 0;  // its address names T
     friend class WsServer;
+    template <class Base>
+    friend struct ws_detail::WsEngine;
 
     ConnectionId id_ = 0;
     WsServer* server_ = nullptr;
     std::atomic<bool> admitted_{false};
     std::shared_ptr<void> context_;
     const void* context_type_ = nullptr;
+    std::vector<std::string> client_cert_names_;  // set at validation, then read-only
 };
 
 // All handlers run on the server's io threads and get the connection they
@@ -203,9 +227,11 @@ public:
     size_t connection_count() const;
     WsStats stats() const;
 
+    // Opaque: public only for the two units that implement it.
+    struct Impl;
+
 private:
     friend class WsConnection;
-    struct Impl;
     std::unique_ptr<Impl> impl_;
 };
 

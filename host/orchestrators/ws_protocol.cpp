@@ -2,6 +2,7 @@
 
 #include "common/abi_str.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include <nlohmann/json.hpp>
@@ -277,6 +278,17 @@ void WsProtocol::on_register(WsConnection& c, Session& s, const json& j) {
         return;
     }
 
+    if (d_.cert_required) {  // mTLS: the certificate must name this orchestrator
+        const std::vector<std::string>& names = c.client_cert_names();
+        if (std::find(names.begin(), names.end(), orchestrator_id) == names.end()) {
+            const char* why = names.empty() ? "client certificate required"
+                                            : "client certificate does not name this orchestrator";
+            d_.log.warn("refused register of \"" + orchestrator_id + "\": " + why,
+                        {{"orchestrator_id", orchestrator_id}});
+            c.close(1008, why);
+            return;
+        }
+    }
     const json meta = metadata != j.end() ? *metadata : json();
     std::shared_ptr<Orchestrator> o = d_.fleet.find(orchestrator_id);
     if (d_.open_mode && !o) {
@@ -299,7 +311,13 @@ void WsProtocol::on_register(WsConnection& c, Session& s, const json& j) {
             send_busy(c, "register");
         return;
     }
-    if (!d_.open_mode) {
+    if (!d_.open_mode && !d_.token_required && !o) {  // mtls alone: known ids only
+        d_.log.warn("refused register of \"" + orchestrator_id + "\": unknown orchestrator",
+                    {{"orchestrator_id", orchestrator_id}});
+        c.close(1008, "unknown orchestrator");
+        return;
+    }
+    if (!d_.open_mode && d_.token_required) {
         // hash_token is a keyed hash without storage (moolai_auth_v1: "fast")
         // and the stored hash is in memory: nothing here waits for storage.
         const std::string token = tok != j.end() ? tok->get<std::string>() : s.upgrade_token;

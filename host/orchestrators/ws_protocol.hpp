@@ -61,6 +61,11 @@ public:
         OrchestratorCreator& creator;
         // Time from a heartbeat frame to its queued ack (optional).
         Histogram* heartbeat_ack_seconds = nullptr;
+        // MOOLAI_ORCHESTRATOR_AUTH=mtls / mtls+token: a register needs a
+        // verified client certificate naming its orchestrator_id (CN or a
+        // SAN), and with mtls alone no token.
+        bool cert_required = false;
+        bool token_required = true;
     };
 
     explicit WsProtocol(Deps deps) : d_(std::move(deps)) {}

@@ -2,17 +2,23 @@
 // and Boost.Asio (see orchestrator_client.hpp).
 #include "moolai/orchestrator_client.hpp"
 
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <websocketpp/client.hpp>
-#include <websocketpp/config/asio_no_tls_client.hpp>
+#include <websocketpp/config/asio_client.hpp>  // asio_tls_client, and asio_client
 
 #include <atomic>
+#include <boost/asio/ip/address.hpp>
 #include <ctime>
 #include <future>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <stdexcept>
 #include <thread>
+#include <tuple>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -32,14 +38,22 @@ struct ConnState {
     std::weak_ptr<detail::ClientCore> owner;
 };
 
-struct Config : ws::config::asio_client {
+// asio_client (ws://) or asio_tls_client (wss://).
+template <class Base>
+struct Config : Base {
     typedef ConnState connection_base;
     // Frames are small; the buffer is part of every connection object.
     static const size_t connection_read_buffer_size = 4096;
 };
-
-using Endpoint = ws::client<Config>;
-using ConnPtr = Endpoint::connection_ptr;
+using PlainConfig = Config<ws::config::asio_client>;
+using TlsConfig = Config<ws::config::asio_tls_client>;
+template <class Cfg>
+using Endpoint = ws::client<Cfg>;
+using SslContext = asio::ssl::context;
+// The context for the wss:// connection being created on this thread (see
+// the TLS init handler).
+thread_local std::shared_ptr<SslContext> t_next_tls_context;
+thread_local std::string t_next_tls_host;
 
 constexpr size_t kMaxFrameBytes = 2u << 20;  // the controller sends at most 1 MiB
 constexpr milliseconds kDefaultHeartbeat{30000};
@@ -86,7 +100,9 @@ std::optional<int64_t> int_member(const json& j, const char* key) {
 // ---------------------------------------------------------------------------
 
 struct ClientRuntime::Impl {
-    Endpoint endpoint;  // owns the io_context; outlives everything below
+    // One io_context (the plain endpoint's) runs both endpoints.
+    Endpoint<PlainConfig> endpoint;  // owns the io_context; outlives everything below
+    Endpoint<TlsConfig> tls_endpoint;
     std::optional<asio::io_context::strand> connect_strand;
     std::vector<std::thread> threads;
     std::atomic<bool> running{false};  // false once the threads are joined
@@ -97,13 +113,28 @@ struct ClientRuntime::Impl {
     // Clients of one runtime usually share one URL: parse it once.
     std::unordered_map<std::string, ws::uri_ptr> uris;
 
+    // wss:// clients with the same CA and client certificate share a context.
+    std::map<std::tuple<std::string, std::string, std::string>, std::shared_ptr<SslContext>>
+        tls_contexts;
+
     explicit Impl(unsigned thread_count);
-    ConnPtr con_of(ws::connection_hdl hdl) {
+    template <class Cfg>
+    Endpoint<Cfg>& endpoint_of() {
+        if constexpr (std::is_same_v<Cfg, TlsConfig>)
+            return tls_endpoint;
+        else
+            return endpoint;
+    }
+    template <class Cfg>
+    typename Endpoint<Cfg>::connection_ptr con_of(ws::connection_hdl hdl) {
         ws::lib::error_code ec;
-        ConnPtr con = endpoint.get_con_from_hdl(std::move(hdl), ec);
+        auto con = endpoint_of<Cfg>().get_con_from_hdl(std::move(hdl), ec);
         return ec ? nullptr : con;
     }
+    template <class Cfg>
+    void wire(Endpoint<Cfg>& ep);
     ws::uri_ptr uri_for(const std::string& url);
+    std::shared_ptr<SslContext> tls_context(const ClientOptions& o);
     uint32_t next_seed() {
         static std::random_device device;
         std::lock_guard<std::mutex> lk(m);
@@ -115,34 +146,51 @@ struct ClientRuntime::Impl {
 
 namespace detail {
 
-// Everything of one client. State marked (strand) is touched on strand_ only.
-class ClientCore : public std::enable_shared_from_this<ClientCore> {
+// What OrchestratorClient uses; ClientCoreT<config> for ws:// and wss://.
+class ClientCore {
 public:
-    ClientCore(std::shared_ptr<ClientRuntime::Impl> rt, ClientOptions options,
-               ClientHandlers handlers, ws::uri_ptr uri)
+    virtual ~ClientCore() = default;
+    virtual const ClientOptions& options() const = 0;
+    virtual ClientState state() const = 0;
+    virtual void start() = 0;
+    virtual void stop() = 0;
+    virtual void detach() = 0;
+    virtual bool send(std::string frame) = 0;
+    virtual std::string frame_of(json j) const = 0;
+};
+
+// Everything of one client. State marked (strand) is touched on strand_ only.
+template <class Cfg>
+class ClientCoreT final : public ClientCore, public std::enable_shared_from_this<ClientCoreT<Cfg>> {
+public:
+    using ConnPtr = typename Endpoint<Cfg>::connection_ptr;
+    ClientCoreT(std::shared_ptr<ClientRuntime::Impl> rt, ClientOptions options,
+                ClientHandlers handlers, ws::uri_ptr uri, std::shared_ptr<SslContext> tls)
         : rt_(std::move(rt)),
           opt_(std::move(options)),
           h_(std::move(handlers)),
           uri_(std::move(uri)),
+          tls_(std::move(tls)),
           strand_(rt_->endpoint.get_io_service()),
           timer_(rt_->endpoint.get_io_service()),
           backoff_(opt_.backoff, opt_.jitter_seed != 0 ? opt_.jitter_seed : rt_->next_seed()) {}
 
-    const ClientOptions& options() const { return opt_; }
-    ClientState state() const { return state_.load(); }
+    const ClientOptions& options() const override { return opt_; }
+    ClientState state() const override { return state_.load(); }
+    const std::shared_ptr<SslContext>& tls_context() const { return tls_; }
 
-    void start() {
-        on_strand([](ClientCore& self) {
+    void start() override {
+        on_strand([](ClientCoreT& self) {
             if (self.state_.load() == ClientState::idle && !self.stopping_) self.connect_now();
         });
     }
 
-    void stop() {
-        on_strand([](ClientCore& self) { self.begin_stop(); });
+    void stop() override {
+        on_strand([](ClientCoreT& self) { self.begin_stop(); });
     }
 
     // Any thread but a callback of this client... unless it is on the strand.
-    void detach() {
+    void detach() override {
         if (strand_.running_in_this_thread() || !rt_->running.load()) {
             callbacks_off_ = true;
             begin_stop();
@@ -150,7 +198,7 @@ public:
         }
         auto done = std::make_shared<std::promise<void>>();
         std::future<void> f = done->get_future();
-        asio::post(strand_, [self = shared_from_this(), done] {
+        asio::post(strand_, [self = this->shared_from_this(), done] {
             self->callbacks_off_ = true;
             self->begin_stop();
             done->set_value();
@@ -164,7 +212,7 @@ public:
         }
     }
 
-    bool send(std::string frame) {
+    bool send(std::string frame) override {
         if (state_.load() != ClientState::registered) return false;
         ConnPtr con = link();
         if (!con) return false;
@@ -174,7 +222,7 @@ public:
         return !con->send(frame, ws::frame::opcode::text);
     }
 
-    std::string frame_of(json j) const {
+    std::string frame_of(json j) const override {
         j["orchestrator_id"] = opt_.orchestrator_id;
         return j.dump();
     }
@@ -182,14 +230,14 @@ public:
     // --- from the endpoint's handlers (any io thread) ---
 
     void opened(ConnPtr con) {
-        on_strand([con = std::move(con)](ClientCore& self) { self.on_open(con); });
+        on_strand([con = std::move(con)](ClientCoreT& self) { self.on_open(con); });
     }
     void ended(ConnPtr con, uint16_t code, std::string reason, bool was_open) {
         on_strand([con = std::move(con), code, reason = std::move(reason),
-                   was_open](ClientCore& self) { self.on_ended(con, code, reason, was_open); });
+                   was_open](ClientCoreT& self) { self.on_ended(con, code, reason, was_open); });
     }
     void received(ConnPtr con, std::string payload) {
-        on_strand([con = std::move(con), payload = std::move(payload)](ClientCore& self) {
+        on_strand([con = std::move(con), payload = std::move(payload)](ClientCoreT& self) {
             self.on_frame(con, payload);
         });
     }
@@ -199,7 +247,7 @@ private:
     // the work is dropped, and nothing keeps the client (or a cycle) alive.
     template <class F>
     void on_strand(F&& f) {
-        asio::post(strand_, [weak = weak_from_this(), f = std::forward<F>(f)]() {
+        asio::post(strand_, [weak = this->weak_from_this(), f = std::forward<F>(f)]() {
             if (auto self = weak.lock()) f(*self);
         });
     }
@@ -227,15 +275,15 @@ private:
         return con_ && con_ == con;
     }
 
-    void arm(milliseconds delay, void (ClientCore::*fire)()) {
+    void arm(milliseconds delay, void (ClientCoreT::*fire)()) {
         const uint64_t gen = ++timer_gen_;
         timer_.expires_after(delay);
-        timer_.async_wait(asio::bind_executor(
-            strand_, [weak = weak_from_this(), gen, fire](const boost::system::error_code& ec) {
-                // A newer arm() or disarm() makes an already queued firing stale.
-                auto self = weak.lock();
-                if (self && !ec && gen == self->timer_gen_) ((*self).*fire)();
-            }));
+        timer_.async_wait(asio::bind_executor(strand_, [weak = this->weak_from_this(), gen,
+                                                        fire](const boost::system::error_code& ec) {
+            // A newer arm() or disarm() makes an already queued firing stale.
+            auto self = weak.lock();
+            if (self && !ec && gen == self->timer_gen_) ((*self).*fire)();
+        }));
     }
     void disarm() {
         ++timer_gen_;
@@ -246,12 +294,23 @@ private:
 
     void connect_now() {
         ws::lib::error_code ec;
-        ConnPtr con = rt_->endpoint.get_connection(uri_, ec);
+        ConnPtr con;
+        t_next_tls_context = tls_;
+        t_next_tls_host = uri_->get_host();
+        try {
+            con = rt_->endpoint_of<Cfg>().get_connection(uri_, ec);
+        } catch (const std::exception& e) {
+            t_next_tls_context.reset();
+            schedule_retry(
+                Disconnect{1006, std::string("cannot create a connection: ") + e.what()});
+            return;
+        }
+        t_next_tls_context.reset();
         if (ec || !con) {
             schedule_retry(Disconnect{1006, "cannot create a connection: " + ec.message()});
             return;
         }
-        con->owner = weak_from_this();
+        con->owner = this->weak_from_this();
         if (opt_.token_on_upgrade && !opt_.token.empty())
             con->append_header("Authorization", "Bearer " + opt_.token);
         set_link(con);
@@ -261,7 +320,7 @@ private:
         // websocketpp's client shares one resolver between connections: start
         // connections one at a time.
         ClientRuntime::Impl* rt = rt_.get();
-        asio::post(*rt_->connect_strand, [rt, con] { rt->endpoint.connect(con); });
+        asio::post(*rt_->connect_strand, [rt, con] { rt->endpoint_of<Cfg>().connect(con); });
     }
 
     void on_open(const ConnPtr& con) {
@@ -277,7 +336,7 @@ private:
         if (!opt_.organization_id.empty()) reg["organization_id"] = opt_.organization_id;
         if (!opt_.metadata_json.empty()) reg["metadata"] = json::parse(opt_.metadata_json);
         con->send(frame_of(std::move(reg)), ws::frame::opcode::text);  // an error ends in on_ended
-        arm(opt_.register_timeout, &ClientCore::register_timed_out);
+        arm(opt_.register_timeout, &ClientCoreT::register_timed_out);
         emit(h_.on_connected);
     }
 
@@ -295,7 +354,7 @@ private:
             return;
         }
         send(frame_of({{"type", "i_am_alive"}}));
-        arm(heartbeat_, &ClientCore::heartbeat_tick);
+        arm(heartbeat_, &ClientCoreT::heartbeat_tick);
     }
 
     // Starts our close handshake; on_ended follows (bounded by websocketpp's
@@ -430,7 +489,7 @@ private:
             const milliseconds next = effective_interval();
             if (next != heartbeat_ && state_.load() == ClientState::registered) {
                 heartbeat_ = next;
-                arm(heartbeat_, &ClientCore::heartbeat_tick);
+                arm(heartbeat_, &ClientCoreT::heartbeat_tick);
             }
         }
         emit(h_.on_config_update, u);
@@ -484,7 +543,7 @@ private:
             d.retry_in = opt_.refused_retry_delay;
             state_.store(ClientState::waiting);
             emit(h_.on_disconnected, d);
-            arm(d.retry_in, &ClientCore::connect_now);
+            arm(d.retry_in, &ClientCoreT::connect_now);
             return;
         }
         schedule_retry(std::move(d));
@@ -495,7 +554,7 @@ private:
         d.retry_in = backoff_.next();
         state_.store(ClientState::waiting);
         emit(h_.on_disconnected, d);
-        arm(d.retry_in, &ClientCore::connect_now);
+        arm(d.retry_in, &ClientCoreT::connect_now);
     }
 
     void begin_stop() {
@@ -517,6 +576,7 @@ private:
     const ClientOptions opt_;
     const ClientHandlers h_;
     const ws::uri_ptr uri_;
+    const std::shared_ptr<SslContext> tls_;  // wss:// only
     asio::io_context::strand strand_;
     asio::steady_timer timer_;  // (strand) retry wait, register timeout or heartbeat
     std::atomic<ClientState> state_{ClientState::idle};
@@ -539,31 +599,78 @@ private:
 // ---------------------------------------------------------------------------
 
 ClientRuntime::Impl::Impl(unsigned thread_count) {
-    endpoint.clear_access_channels(ws::log::alevel::all);
-    endpoint.clear_error_channels(ws::log::elevel::all);
     endpoint.init_asio();
-    endpoint.set_max_message_size(kMaxFrameBytes);
-    endpoint.set_user_agent("moolai-orchestrator-client");
-    endpoint.start_perpetual();  // the threads keep running while no client is busy
+    tls_endpoint.init_asio(&endpoint.get_io_service());
+    wire(endpoint);
+    wire(tls_endpoint);
     connect_strand.emplace(endpoint.get_io_service());
+    // wss://: the context of the connection's client; the controller's name
+    // is checked against its certificate (SNI is set by websocketpp).
+    // websocketpp asks for the context and sets the socket up inside
+    // get_connection(), before the connection knows its client or its URI:
+    // connect_now() puts both in thread-locals first.
+    tls_endpoint.set_tls_init_handler([](ws::connection_hdl) {
+        if (!t_next_tls_context) throw std::logic_error("wss:// connection without a context");
+        return t_next_tls_context;
+    });
+    tls_endpoint.set_socket_init_handler(
+        [](ws::connection_hdl, asio::ssl::stream<asio::ip::tcp::socket>& stream) {
+            const std::string& host = t_next_tls_host;
+            X509_VERIFY_PARAM* param = SSL_get0_param(stream.native_handle());
+            X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+            boost::system::error_code ec;
+            asio::ip::make_address(host, ec);
+            // An IP address must be an IP SAN; a name a DNS SAN (or the CN).
+            if (!ec)
+                X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str());
+            else
+                X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size());
+        });
 
-    endpoint.set_open_handler([this](ws::connection_hdl hdl) {
-        ConnPtr con = con_of(std::move(hdl));
+    running.store(true);
+    for (unsigned i = 0; i < thread_count; ++i) {
+        threads.emplace_back([this] {
+            for (;;) {
+                try {
+                    endpoint.run();  // the shared io_context: both endpoints
+                    return;
+                } catch (const std::exception&) {
+                    // One connection's failure must not stop the others' thread.
+                }
+            }
+        });
+    }
+}
+
+template <class Cfg>
+void ClientRuntime::Impl::wire(Endpoint<Cfg>& ep) {
+    using Core = detail::ClientCoreT<Cfg>;
+    const auto core_of = [](const auto& con) {
+        return std::static_pointer_cast<Core>(con->owner.lock());
+    };
+    ep.clear_access_channels(ws::log::alevel::all);
+    ep.clear_error_channels(ws::log::elevel::all);
+    ep.set_max_message_size(kMaxFrameBytes);
+    ep.set_user_agent("moolai-orchestrator-client");
+    ep.start_perpetual();  // the threads keep running while no client is busy
+
+    ep.set_open_handler([this, core_of](ws::connection_hdl hdl) {
+        auto con = con_of<Cfg>(std::move(hdl));
         if (!con) return;
         open.fetch_add(1);
-        if (auto core = con->owner.lock()) core->opened(con);
+        if (auto core = core_of(con)) core->opened(con);
     });
-    endpoint.set_fail_handler([this](ws::connection_hdl hdl) {
-        ConnPtr con = con_of(std::move(hdl));
+    ep.set_fail_handler([this, core_of](ws::connection_hdl hdl) {
+        auto con = con_of<Cfg>(std::move(hdl));
         if (!con) return;
         std::string reason = con->get_ec().message();
         if (const int status = con->get_response_code(); status != 0)
             reason = "upgrade refused with HTTP " + std::to_string(status);
-        if (auto core = con->owner.lock())
+        if (auto core = core_of(con))
             core->ended(con, ws::close::status::abnormal_close, std::move(reason), false);
     });
-    endpoint.set_close_handler([this](ws::connection_hdl hdl) {
-        ConnPtr con = con_of(std::move(hdl));
+    ep.set_close_handler([this, core_of](ws::connection_hdl hdl) {
+        auto con = con_of<Cfg>(std::move(hdl));
         if (!con) return;
         open.fetch_sub(1);
         uint16_t code = con->get_remote_close_code();
@@ -574,43 +681,65 @@ ClientRuntime::Impl::Impl(unsigned thread_count) {
                 code = ws::close::status::message_too_big;
             reason = con->get_ec() ? con->get_ec().message() : "connection dropped";
         }
-        if (auto core = con->owner.lock()) core->ended(con, code, std::move(reason), true);
+        if (auto core = core_of(con)) core->ended(con, code, std::move(reason), true);
     });
-    endpoint.set_message_handler([this](ws::connection_hdl hdl, Endpoint::message_ptr msg) {
-        ConnPtr con = con_of(std::move(hdl));
-        if (!con) return;
-        if (auto core = con->owner.lock()) core->received(con, std::move(msg->get_raw_payload()));
-    });
-
-    running.store(true);
-    for (unsigned i = 0; i < thread_count; ++i) {
-        threads.emplace_back([this] {
-            for (;;) {
-                try {
-                    endpoint.run();
-                    return;
-                } catch (const std::exception&) {
-                    // One connection's failure must not stop the others' thread.
-                }
-            }
+    ep.set_message_handler(
+        [this, core_of](ws::connection_hdl hdl, typename Endpoint<Cfg>::message_ptr msg) {
+            auto con = con_of<Cfg>(std::move(hdl));
+            if (!con) return;
+            if (auto core = core_of(con)) core->received(con, std::move(msg->get_raw_payload()));
         });
-    }
 }
 
 ws::uri_ptr ClientRuntime::Impl::uri_for(const std::string& url) {
-    if (url.compare(0, 6, "wss://") == 0)
-        throw std::invalid_argument("\"" + url + "\": wss:// is not supported; use ws://");
     // websocketpp's parser also takes http:// URLs; we speak WebSocket only.
-    if (url.compare(0, 5, "ws://") != 0)
-        throw std::invalid_argument("\"" + url + "\" is not a ws:// URL (ws://host:port/path)");
+    if (url.compare(0, 5, "ws://") != 0 && url.compare(0, 6, "wss://") != 0)
+        throw std::invalid_argument("\"" + url +
+                                    "\" is not a ws:// or wss:// URL (wss://host:port/path)");
     std::lock_guard<std::mutex> lk(m);
     auto it = uris.find(url);
     if (it != uris.end()) return it->second;
     auto uri = std::make_shared<ws::uri>(url);
     if (!uri->get_valid())
-        throw std::invalid_argument("\"" + url + "\" is not a WebSocket URL (ws://host:port/path)");
+        throw std::invalid_argument("\"" + url +
+                                    "\" is not a WebSocket URL (wss://host:port/path)");
     uris.emplace(url, uri);
     return uri;
+}
+
+// TLS 1.2+, the controller's certificate verified against options.ca_file
+// (or the system's CAs), and the client certificate when one is given.
+std::shared_ptr<SslContext> ClientRuntime::Impl::tls_context(const ClientOptions& o) {
+    std::lock_guard<std::mutex> lk(m);
+    auto key = std::make_tuple(o.ca_file, o.cert_file, o.key_file);
+    if (auto it = tls_contexts.find(key); it != tls_contexts.end()) return it->second;
+    auto ctx = std::make_shared<SslContext>(SslContext::tls_client);
+    SSL_CTX* native = ctx->native_handle();
+    SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+    SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS);  // idle clients hold no buffers
+    boost::system::error_code ec;
+    if (o.ca_file.empty())
+        ctx->set_default_verify_paths(ec);
+    else
+        ctx->load_verify_file(o.ca_file, ec);
+    if (ec)
+        throw std::invalid_argument("CA file \"" + o.ca_file +
+                                    "\" cannot be used: " + ec.message());
+    ctx->set_verify_mode(asio::ssl::verify_peer, ec);
+    if (!o.cert_file.empty() || !o.key_file.empty()) {
+        if (o.cert_file.empty() || o.key_file.empty())
+            throw std::invalid_argument("a client certificate needs both cert_file and key_file");
+        ctx->use_certificate_chain_file(o.cert_file, ec);
+        if (ec)
+            throw std::invalid_argument("client certificate \"" + o.cert_file +
+                                        "\" cannot be used: " + ec.message());
+        ctx->use_private_key_file(o.key_file, SslContext::pem, ec);
+        if (ec || SSL_CTX_check_private_key(native) != 1)
+            throw std::invalid_argument("client key \"" + o.key_file +
+                                        "\" cannot be used or does not match the certificate");
+    }
+    tls_contexts.emplace(key, ctx);
+    return ctx;
 }
 
 ClientRuntime::ClientRuntime(unsigned threads) {
@@ -633,6 +762,7 @@ void ClientRuntime::stop(std::chrono::milliseconds grace) {
     while (m.open.load() > 0 && Clock::now() < deadline)
         std::this_thread::sleep_for(milliseconds(10));
     m.endpoint.stop_perpetual();
+    m.tls_endpoint.stop_perpetual();
     m.endpoint.stop();  // cuts what is left: pending connects, timers, unanswered closes
     for (auto& t : m.threads) t.join();
     m.threads.clear();
@@ -687,8 +817,20 @@ OrchestratorClient::OrchestratorClient(ClientRuntime& runtime, ClientOptions opt
     if (options.backoff.base.count() <= 0 || options.backoff.cap < options.backoff.base)
         throw std::invalid_argument("backoff: base must be > 0 and cap >= base");
     ws::uri_ptr uri = runtime.impl_->uri_for(options.url);
-    core_ = std::make_shared<detail::ClientCore>(runtime.impl_, std::move(options),
-                                                 std::move(handlers), std::move(uri));
+    if (uri->get_secure()) {
+        // websocketpp 0.8.2 on Boost 1.74: a TLS shutdown racing a read on
+        // another thread corrupts the heap (docs/library-quirks.md, W18).
+        if (runtime.impl_->threads.size() > 1)
+            throw std::invalid_argument(
+                "wss:// needs a ClientRuntime with one thread (this one has " +
+                std::to_string(runtime.impl_->threads.size()) + ")");
+        auto tls = runtime.impl_->tls_context(options);
+        core_ = std::make_shared<detail::ClientCoreT<TlsConfig>>(
+            runtime.impl_, std::move(options), std::move(handlers), std::move(uri), std::move(tls));
+    } else {
+        core_ = std::make_shared<detail::ClientCoreT<PlainConfig>>(
+            runtime.impl_, std::move(options), std::move(handlers), std::move(uri), nullptr);
+    }
 }
 
 OrchestratorClient::~OrchestratorClient() {

@@ -156,7 +156,17 @@ TEST(OrchestratorClientOptions, BadOptionsAreRefusedUpFront) {
         return o;
     };
     EXPECT_THROW(make(with([](auto& o) { o.url = "http://127.0.0.1/ws"; })), std::invalid_argument);
-    EXPECT_THROW(make(with([](auto& o) { o.url = "wss://127.0.0.1/ws"; })), std::invalid_argument);
+    EXPECT_NO_THROW(make(with([](auto& o) { o.url = "wss://127.0.0.1/ws"; })));
+    EXPECT_THROW(make(with([](auto& o) {
+                     o.url = "wss://127.0.0.1/ws";
+                     o.ca_file = "/nonexistent/ca.pem";
+                 })),
+                 std::invalid_argument);
+    EXPECT_THROW(make(with([](auto& o) {
+                     o.url = "wss://127.0.0.1/ws";
+                     o.cert_file = "/nonexistent/client.pem";
+                 })),
+                 std::invalid_argument);
     EXPECT_THROW(make(with([](auto& o) { o.url = "not a url"; })), std::invalid_argument);
     EXPECT_THROW(make(with([](auto& o) { o.orchestrator_id = ""; })), std::invalid_argument);
     EXPECT_THROW(make(with([](auto& o) { o.metadata_json = "[1]"; })), std::invalid_argument);

@@ -73,7 +73,12 @@ TEST(SimOptions, BadOptionsNameTheProblem) {
     EXPECT_NE(error_of({"--open", "--backoff-base", "5", "--backoff-cap", "1"})
                   .find("--backoff-cap must be >= --backoff-base"),
               std::string::npos);
-    EXPECT_NE(error_of({"--open", "--url", "http://x/ws"}).find("ws:// URL"), std::string::npos);
+    EXPECT_NE(error_of({"--open", "--url", "http://x/ws"}).find("ws:// or wss:// URL"),
+              std::string::npos);
+    EXPECT_NE(error_of({"--open", "--ca", "ca.pem"}).find("need a wss:// --url"),
+              std::string::npos);
+    EXPECT_NE(error_of({"--open", "--url", "wss://x/ws", "--cert", "c.pem"}).find("go together"),
+              std::string::npos);
     EXPECT_NE(error_of({"--open", "--organization", "a/b"}).find("letters, digits"),
               std::string::npos);
     EXPECT_NE(error_of({"--open", "--verbose=yes"}).find("takes no value"), std::string::npos);

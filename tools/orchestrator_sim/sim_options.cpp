@@ -40,7 +40,13 @@ Fleet:
                             default every line, at most the number of lines)
   --organization ORG        organization for --provision/--open (default sim-org)
   --id-prefix P             ids are P00001, P00002, ... (default "sim-")
-  --url URL                 controller WebSocket (default ws://127.0.0.1:8766/ws)
+  --url URL                 controller WebSocket (default ws://127.0.0.1:8766/ws);
+                            wss:// verifies the controller's certificate and name
+  --ca FILE                 wss://: PEM CA bundle to verify the controller with
+                            (default: the system's CAs)
+  --cert FILE, --key FILE   wss://: client certificate and key (controllers with
+                            MOOLAI_ORCHESTRATOR_AUTH=mtls...; its CN or a SAN must
+                            be the orchestrator id, so one certificate fits one id)
   --token-on-upgrade        also send the credential as Authorization: Bearer on
                             the WebSocket upgrade (it is always in "register")
 
@@ -58,7 +64,8 @@ Behaviour (SEC may have decimals):
                             (default 10)
   --ramp-rate N             connections started per second (default 1000; 0 = all
                             at once)
-  --threads N               I/O threads shared by all connections (default 2)
+  --threads N               I/O threads shared by all connections (default 2;
+                            wss:// always uses 1)
   --seed N                  random seed for usage values and jitter (default random)
 
 Output and lifetime:
@@ -124,6 +131,9 @@ SimOptions parse_options(const std::vector<std::string>& args, const std::string
     using Setter = std::function<void(const std::string& option, const std::string& value)>;
     const std::map<std::string, Setter> with_value = {
         {"--url", [&](auto&, auto& v) { o.url = v; }},
+        {"--ca", [&](auto&, auto& v) { o.ca_file = v; }},
+        {"--cert", [&](auto&, auto& v) { o.cert_file = v; }},
+        {"--key", [&](auto&, auto& v) { o.key_file = v; }},
         {"--credentials",
          [&](auto&, auto& v) {
              o.source = CredentialSource::file;
@@ -223,8 +233,14 @@ SimOptions parse_options(const std::vector<std::string>& args, const std::string
     if (sources == 0)
         bad("say where the credentials come from: --credentials FILE, --provision or --open");
     if (sources > 1) bad("--credentials, --provision and --open exclude each other");
-    if (o.url.rfind("ws://", 0) != 0)
-        bad("--url must be a ws:// URL such as ws://127.0.0.1:8766/ws, not \"" + o.url + "\"");
+    const bool wss = o.url.rfind("wss://", 0) == 0;
+    if (o.url.rfind("ws://", 0) != 0 && !wss)
+        bad("--url must be a ws:// or wss:// URL such as ws://127.0.0.1:8766/ws, not \"" + o.url +
+            "\"");
+    if (!wss && (!o.ca_file.empty() || !o.cert_file.empty() || !o.key_file.empty()))
+        bad("--ca, --cert and --key need a wss:// --url");
+    if (o.cert_file.empty() != o.key_file.empty()) bad("--cert and --key go together");
+    if (wss) o.threads = 1;  // the client library's wss:// needs one thread
     if (o.backoff_cap_sec < o.backoff_base_sec) bad("--backoff-cap must be >= --backoff-base");
     if (o.source == CredentialSource::provision) {
         if (o.password.empty()) o.password = env_password;

@@ -14,6 +14,9 @@ enum class CredentialSource { file, provision, open };
 
 struct SimOptions {
     std::string url = "ws://127.0.0.1:8766/ws";
+    std::string ca_file;    // wss://: verifies the controller ("" = system CAs)
+    std::string cert_file;  // wss://: client certificate (mTLS), with key_file
+    std::string key_file;
     CredentialSource source = CredentialSource::file;
     std::string credentials_file;  // --credentials
     // --provision

@@ -85,6 +85,9 @@ SimulatedFleet::SimulatedFleet(orchestrator::ClientRuntime& runtime, const SimOp
         m->rng.seed(seeder());
         orchestrator::ClientOptions co;
         co.url = options.url;
+        co.ca_file = options.ca_file;
+        co.cert_file = options.cert_file;
+        co.key_file = options.key_file;
         co.orchestrator_id = c.orchestrator_id;
         co.token = c.token;
         co.token_on_upgrade = options.token_on_upgrade;

@@ -1,7 +1,7 @@
 #pragma once
 // The orchestrator side of the Moolai Controller's WebSocket protocol.
 //
-// An OrchestratorClient connects to ws://host:port/ws, registers with its id
+// An OrchestratorClient connects to ws:// or wss://host:port/ws, registers with its id
 // and credential, sends heartbeats on its own, lets the caller send usage
 // reports, metadata and status requests, reports what the controller pushes
 // (stop_monitoring, config_update, forwarded messages) through callbacks, and
@@ -43,7 +43,9 @@ namespace moolai::orchestrator {
 
 namespace detail {
 class ClientCore;
-}
+template <class Config>
+class ClientCoreT;
+}  // namespace detail
 class OrchestratorClient;
 
 // One io_context and the threads that run it; shared by many clients.
@@ -68,6 +70,8 @@ public:
 private:
     friend class OrchestratorClient;
     friend class detail::ClientCore;
+    template <class Config>
+    friend class detail::ClientCoreT;
     struct Impl;
     std::shared_ptr<Impl> impl_;
 };
@@ -84,7 +88,16 @@ enum class ClientState : uint8_t {
 const char* state_name(ClientState state);
 
 struct ClientOptions {
-    std::string url;  // ws://host:port/ws (wss is not supported)
+    std::string url;  // ws://host:port/ws or wss://host:port/ws
+    // wss:// only. The controller's certificate must verify against ca_file
+    // (PEM; "" = the system's CAs) and name the URL's host (a DNS SAN, or an
+    // IP SAN for an address). cert_file/key_file: a client certificate for
+    // controllers that require one (MOOLAI_ORCHESTRATOR_AUTH=mtls...).
+    // A wss:// client needs a ClientRuntime with one thread (see
+    // docs/library-quirks.md, W18); the constructor throws otherwise.
+    std::string ca_file;
+    std::string cert_file;
+    std::string key_file;
     std::string orchestrator_id;
     std::string token;              // the orchestrator credential; "" for open mode
     bool token_on_upgrade = false;  // also send it as Authorization: Bearer on the upgrade

@@ -1,0 +1,57 @@
+#pragma once
+// Certificates made at test time with the OpenSSL API (no openssl CLI): a CA,
+// server and client certificates signed by it, expired ones, and a TLS probe
+// that connects as a verifying client and reports what it saw.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace moolai::test {
+
+struct PemPair {
+    std::string cert;  // file paths
+    std::string key;
+};
+
+class TestCa {
+public:
+    // Writes <dir>/<name>.pem and <name>.key.pem (self-signed CA, EC P-256).
+    TestCa(std::string dir, std::string name);
+    ~TestCa();
+    TestCa(const TestCa&) = delete;
+    TestCa& operator=(const TestCa&) = delete;
+    const std::string& cert_file() const { return ca_.cert; }
+
+    // A leaf signed by this CA, written as <dir>/<file>.pem / .key.pem. `cn`
+    // is the subject CN; `dns` and `ips` the SANs. Validity in days from now
+    // (negative = in the past). Returns the paths; serial() the last serial.
+    PemPair issue(const std::string& file, const std::string& cn,
+                  const std::vector<std::string>& dns = {},
+                  const std::vector<std::string>& ips = {}, int from_days = -1, int to_days = 30);
+    // The serial of the last issue(), upper-case hex as OpenSSL prints it.
+    const std::string& last_serial() const { return last_serial_; }
+
+private:
+    std::string dir_;
+    PemPair ca_;
+    void* ca_cert_ = nullptr;  // X509*
+    void* ca_key_ = nullptr;   // EVP_PKEY*
+    uint64_t next_serial_;
+    std::string last_serial_;
+};
+
+struct ProbeResult {
+    bool handshake = false;  // TLS handshake done and the server verified
+    std::string error;       // why not
+    std::string serial;      // the server certificate's serial (hex)
+    std::string protocol;    // "TLSv1.3", ...
+    int http_status = 0;     // of GET `target`, 0 = none
+};
+
+// Connects to 127.0.0.1:port as a TLS client that verifies the server against
+// `ca_file` and the name `host`, then sends GET `target` (when not empty).
+ProbeResult tls_probe(uint16_t port, const std::string& ca_file, const std::string& host,
+                      const std::string& target = "/livez", int max_version = 0);
+
+}  // namespace moolai::test
