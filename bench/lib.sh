@@ -32,7 +32,7 @@ setup_controller() {
   work=$2
   rest_port=$(free_port)
   ws_port=$(free_port)
-  dev_token=$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
+  dev_token=$(head -c 32 /dev/urandom | od -An -tx1 | tr -dc '0-9a-f')
   admin_user=bench-admin
   admin_password=$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
   controller_env=(CONTROLLER_HOST=127.0.0.1 CONTROLLER_PORT="$rest_port"

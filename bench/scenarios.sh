@@ -45,7 +45,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-dev_token=$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
+dev_token=$(head -c 32 /dev/urandom | od -An -tx1 | tr -dc '0-9a-f')
 work=$(mktemp -d "${TMPDIR:-/tmp}/moolai-bench.XXXXXX")
 trap 'cleanup; rm -rf "$work"' EXIT
 

@@ -96,7 +96,7 @@ fi
 
 # What the compose file reads from the deployer.
 MOOLAI_DB_PASSWORD=$(head -c 18 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
-MOOLAI_METRICS_TOKEN=$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
+MOOLAI_METRICS_TOKEN=$(head -c 32 /dev/urandom | od -An -tx1 | tr -dc '0-9a-f')
 MOOLAI_GIT_COMMIT=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 # The npm registry may sit behind a TLS-intercepting proxy that this host
 # trusts: the certificates of its bundle that Debian's ca-certificates does

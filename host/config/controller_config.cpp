@@ -17,6 +17,8 @@ using nlohmann::json;
 
 namespace {
 
+constexpr size_t kMinStaticTokenBytes = 32;
+
 const char* kSchema = R"({
   "type": "object",
   "additionalProperties": false,
@@ -253,6 +255,16 @@ ControllerConfig load_controller_config(const std::string& config_path,
         throw ConfigError("MOOLAI_MAX_FRAME_BYTES and MOOLAI_MAX_BODY_BYTES must be at least 1024");
     c.dev_bearer_token = env("DEV_BEARER_TOKEN");
     c.metrics_token = env("MOOLAI_METRICS_TOKEN");
+    // Static bearer tokens never expire and are not throttled like logins:
+    // a short one could be guessed.
+    for (const auto& [name, token] :
+         {std::pair<const char*, const std::string&>{"DEV_BEARER_TOKEN", c.dev_bearer_token},
+          {"MOOLAI_METRICS_TOKEN", c.metrics_token}})
+        if (!token.empty() && token.size() < kMinStaticTokenBytes)
+            throw ConfigError(std::string(name) + " is " + std::to_string(token.size()) +
+                              " bytes; a static token must have at least " +
+                              std::to_string(kMinStaticTokenBytes) +
+                              " (e.g. `openssl rand -hex 32`), or leave it unset");
     c.public_ws_url = file.value("public_ws_url", c.public_ws_url);
     c.message_ttl_sec = env_int("MOOLAI_MESSAGE_TTL_SEC", 1, 31536000, c.message_ttl_sec);
     if (!env("MOOLAI_PUBLIC_WS_URL").empty()) c.public_ws_url = env("MOOLAI_PUBLIC_WS_URL");

@@ -37,11 +37,38 @@ bool parse_format(std::string_view text, LogFormat& out) noexcept {
 
 namespace {
 
+constexpr std::string_view kRedacted = "[redacted]";
+
+// One pass, left to right: at each step the earliest (then longest) secret
+// is replaced and the search goes on after it, never inside what was
+// written -- a secret that is part of "[redacted]" (a one-letter token, say)
+// would otherwise be found again for ever, and a second secret would cut
+// into the first one's marker. Each secret's next occurrence is looked up
+// again only once passed, so a long line costs O(secrets x length).
 void redact(std::string& text, const std::vector<std::string>& secrets) {
-    for (const std::string& s : secrets) {
-        for (size_t pos = text.find(s); pos != std::string::npos; pos = text.find(s, pos))
-            text.replace(pos, s.size(), "[redacted]");
+    if (secrets.empty()) return;
+    std::vector<size_t> next(secrets.size());
+    for (size_t k = 0; k < secrets.size(); ++k) next[k] = text.find(secrets[k]);
+    std::string out;
+    size_t done = 0;  // text[0, done) is in `out` already
+    for (;;) {
+        size_t best = std::string::npos, best_len = 0;
+        for (size_t k = 0; k < secrets.size(); ++k) {
+            if (next[k] != std::string::npos && next[k] < done) next[k] = text.find(secrets[k], done);
+            if (next[k] == std::string::npos) continue;
+            if (next[k] < best || (next[k] == best && secrets[k].size() > best_len)) {
+                best = next[k];
+                best_len = secrets[k].size();
+            }
+        }
+        if (best == std::string::npos) break;
+        out.append(text, done, best - done);
+        out += kRedacted;
+        done = best + best_len;
     }
+    if (done == 0 && out.empty()) return;  // nothing found
+    out.append(text, done, std::string::npos);
+    text = std::move(out);
 }
 
 }  // namespace

@@ -68,13 +68,13 @@ TEST(BenchTools, ClosedLoopAgainstTheReferenceServer) {
 
 TEST(BenchTools, OpenLoopTogglesAndPagesAgainstTheController) {
     ControllerProcess controller(std::map<std::string, std::string>{
-        {"MOOLAI_ORCHESTRATOR_AUTH", "open"}, {"DEV_BEARER_TOKEN", "bench-tools-token"}});
+        {"MOOLAI_ORCHESTRATOR_AUTH", "open"}, {"DEV_BEARER_TOKEN", "bench-tools-token-0123456789abcdef"}});
     ASSERT_TRUE(controller.wait_ready()) << controller.log();
     const std::string rest = std::to_string(controller.rest_port());
     const json r = load({"ws", "--port", std::to_string(controller.ws_port()), "--connections",
                          "30", "--ramp", "300", "--open-loop", "500", "--warmup", "0.5",
                          "--duration", "1.5", "--rest-port", rest, "--bearer",
-                         "bench-tools-token", "--toggles", "3"});
+                         "bench-tools-token-0123456789abcdef", "--toggles", "3"});
     ASSERT_TRUE(r.is_object());
     EXPECT_EQ(r.value("established", 0), 30) << r;
     EXPECT_EQ(r.value("failed", -1), 0) << r;
@@ -88,7 +88,7 @@ TEST(BenchTools, OpenLoopTogglesAndPagesAgainstTheController) {
 
     // The stored fleet, paged like (e).
     const json pages =
-        load({"http", "--port", rest, "--bearer", "bench-tools-token", "--target",
+        load({"http", "--port", rest, "--bearer", "bench-tools-token-0123456789abcdef", "--target",
               "/api/v1/controller/orchestrators?page={page}&page_size=10", "--pages", "3",
               "--requests", "10"});
     ASSERT_TRUE(pages.is_object());

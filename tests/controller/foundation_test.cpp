@@ -243,10 +243,10 @@ TEST(FoundationCli, DevBearerTokenOnlyWhenSet) {
                   .status,
               401);
     ControllerProcess with(std::map<std::string, std::string>{
-        {"DEV_BEARER_TOKEN", "a-long-dev-token-for-tests"}});
+        {"DEV_BEARER_TOKEN", "a-long-dev-token-for-tests-0123456789"}});
     ASSERT_TRUE(with.wait_ready()) << with.log();
     EXPECT_EQ(http_request(with.rest_port(), "GET", "/api/v1/internal/plugins", "",
-                           bearer("a-long-dev-token-for-tests"))
+                           bearer("a-long-dev-token-for-tests-0123456789"))
                   .status,
               200);
 }

@@ -18,7 +18,7 @@ namespace {
 
 using nlohmann::json;
 
-const std::string kScrape = "scrape-token-0123456789abcdef";
+const std::string kScrape = "scrape-token-0123456789abcdef0123456789";
 
 // The value of the first sample line starting with `series` ("name{...}" or "name"), -1 if none.
 double sample(const std::string& text, const std::string& series) {
