@@ -8,8 +8,9 @@
 
 namespace moolai::host {
 
-// "192.0.2.7:51234" -> "192.0.2.7"; "[2001:db8:1:2:3:4:5:6]:443" ->
-// "2001:db8:1:2::/64". Anything else is returned as it is.
+// "192.0.2.7:51234" and "192.0.2.7" -> "192.0.2.7";
+// "[2001:db8:1:2:3:4:5:6]:443" and "2001:db8:1:2:3:4:5:6" -> "2001:db8:1:2::/64";
+// "[::ffff:192.0.2.7]:80" -> "192.0.2.7". Anything else is returned as it is.
 std::string source_key(std::string_view remote);
 
 }  // namespace moolai::host

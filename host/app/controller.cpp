@@ -1,4 +1,8 @@
 #include "app/controller.hpp"
+#include "abuse/locked_backoff.hpp"
+#include "abuse/log_limiter.hpp"
+#include "abuse/rate_limiter.hpp"
+#include "abuse/source_address.hpp"
 
 #include "auth/login_throttle.hpp"
 #include "orchestrators/message_delivery.hpp"
@@ -59,7 +63,16 @@ struct Controller::Impl {
     std::unique_ptr<StorageJournal> journal;  // outlives `writes`
     std::unique_ptr<StorageWriter> writes;
     std::unique_ptr<OrchestratorCreator> creator;
+    // Abuse limits (host/abuse/): failed logins and registers slow down the
+    // address they come from; REST requests per address are a token bucket;
+    // the lines about refusals are one per address per minute.
     LoginThrottle throttle;
+    LockedBackoff failed_registers{
+        FailureBackoff::Options{30, 1000, 5 * 60 * 1000, 15 * 60 * 1000, 65536}};
+    std::unique_ptr<RateLimiter> rest_rate;
+    LogLimiter failed_login_log{60000};
+    LogLimiter ws_refusal_log{60000};
+    LogLimiter rest_limit_log{60000};
     std::unique_ptr<WsProtocol> ws_protocol;
     std::unique_ptr<EventStream> stream;
     std::unique_ptr<PeriodicTask> stream_recheck;
@@ -230,6 +243,27 @@ void Controller::start() {
     ro.static_dir = s.config.static_dir;
     ro.logger = s.net_logger();
     ro.tls = s.rest_tls;
+    ro.trusted_proxies = s.config.trusted_proxies;
+    s.rest_rate = std::make_unique<RateLimiter>(
+        RateLimiter::Options{static_cast<double>(s.config.rest_rate_per_address),
+                             static_cast<double>(s.config.rest_burst_per_address), 65536});
+    if (s.rest_rate->enabled()) {
+        Metric* limited = s.metrics.counter(
+            "moolai_http_rate_limited_total", "REST requests answered 429: over the per-address rate");
+        ro.admit = [&s, limited](const HttpRequest& req) -> int64_t {
+            const std::string source = source_key(req.client);
+            const int64_t now = now_unix_ms();
+            const int64_t wait_ms = s.rest_rate->take(source, now);
+            if (wait_ms == 0) return 0;
+            limited->add(1);
+            if (const auto held = s.rest_limit_log.admit(source, now))
+                s.log.warn("REST requests from " + source + " over " +
+                               std::to_string(s.config.rest_rate_per_address) +
+                               "/s: answering 429" + LogLimiter::held_back_note(*held),
+                           {{"remote", source}});
+            return (wait_ms + 999) / 1000;
+        };
+    }
     ro.on_response = [&s](const std::string& method, const std::string& pattern, int status,
                           double seconds) {
         const std::string labels =
@@ -362,6 +396,7 @@ void Controller::start() {
     wo.max_connections =
         s.config.ws_max_connections != 0 ? s.config.ws_max_connections : connection_budget();
     wo.max_connections_per_address = s.config.ws_max_connections_per_address;
+    wo.trusted_proxies = s.config.trusted_proxies;
     s.log.info("websocket: at most " + std::to_string(wo.max_connections) + " connections" +
                (wo.max_connections_per_address > 0
                     ? ", " + std::to_string(wo.max_connections_per_address) + " per address"
@@ -420,7 +455,8 @@ void Controller::start() {
                             "Heartbeat frame to queued heartbeat_ack, seconds", "",
                             {0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001,
                              0.0025, 0.005, 0.01, 0.05, 0.25}),
-        s.config.orchestrator_cert_required, s.config.orchestrator_token_required});
+        s.config.orchestrator_cert_required, s.config.orchestrator_token_required,
+        &s.failed_registers, &s.ws_refusal_log});
     s.ws->add_path("/ws", s.ws_protocol->handlers());
     s.ws->add_path(EventStream::kPath, s.stream->handlers());
     s.stream_recheck = std::make_unique<PeriodicTask>(std::chrono::seconds(5),
@@ -441,7 +477,7 @@ void Controller::start() {
     s.memory_return_task->start();
     s.rest_context.reset(new RestApi::Context{
         s.log, s.metrics, *s.plugins, *s.auth, *s.fleet, *s.ws_protocol, s.events, *s.delivery,
-        s.throttle, *s.stream, *s.ws, *s.rest, s.ws->port(), s.rest->port(),
+        s.throttle, s.failed_login_log, *s.stream, *s.ws, *s.rest, s.ws->port(), s.rest->port(),
         s.config.dashboard_poll_ms, s.config.metrics_token, s.config.public_ws_url,
         s.status_history.get()});
     RestApi::install(*s.rest, *s.rest_context);

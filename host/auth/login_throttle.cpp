@@ -1,43 +1,49 @@
 #include "auth/login_throttle.hpp"
 
+#include <algorithm>
+
 namespace moolai::host {
 
-namespace {
-// Bounds memory under a spray of made-up usernames.
-constexpr size_t kMaxTrackedNames = 100000;
-}  // namespace
-
-void LoginThrottle::forget_old(std::deque<int64_t>& failures, int64_t now_ms) const {
-    while (!failures.empty() && failures.front() <= now_ms - window_ms_) failures.pop_front();
+std::string LoginThrottle::pair_key(const std::string& username, const std::string& source) {
+    // A made-up name may be as long as the body allows; the key keeps a
+    // bounded prefix (and the length) so the cap on keys bounds memory.
+    constexpr size_t kMaxNameInKey = 128;
+    std::string key = source;
+    key += '\n';
+    key.append(username, 0, std::min(username.size(), kMaxNameInKey));
+    if (username.size() > kMaxNameInKey) key += '\n' + std::to_string(username.size());
+    return key;
 }
 
-int64_t LoginThrottle::retry_after_sec(const std::string& username, int64_t now_ms) {
+int64_t LoginThrottle::begin(const std::string& username, const std::string& source,
+                             int64_t now_ms) {
+    const std::string pair = pair_key(username, source);
     std::lock_guard<std::mutex> lock(mutex_);
-    auto it = failures_.find(username);
-    if (it == failures_.end()) return 0;
-    forget_old(it->second, now_ms);
-    if (it->second.size() < max_failures_) return 0;
-    const int64_t wait_ms = it->second.front() + window_ms_ - now_ms;
-    return wait_ms <= 0 ? 0 : (wait_ms + 999) / 1000;
+    const int64_t wait =
+        std::max(per_source_.wait_ms(source, now_ms), per_user_source_.wait_ms(pair, now_ms));
+    if (wait > 0) return (wait + 999) / 1000;
+    per_source_.fail(source, now_ms);
+    per_user_source_.fail(pair, now_ms);
+    return 0;
 }
 
-void LoginThrottle::record_failure(const std::string& username, int64_t now_ms) {
+void LoginThrottle::succeeded(const std::string& username, const std::string& source) {
+    const std::string pair = pair_key(username, source);
     std::lock_guard<std::mutex> lock(mutex_);
-    if (failures_.size() >= kMaxTrackedNames && failures_.count(username) == 0) {
-        for (auto it = failures_.begin(); it != failures_.end();) {
-            forget_old(it->second, now_ms);
-            it = it->second.empty() ? failures_.erase(it) : std::next(it);
-        }
-        if (failures_.size() >= kMaxTrackedNames) failures_.erase(failures_.begin());
-    }
-    auto& f = failures_[username];
-    forget_old(f, now_ms);
-    f.push_back(now_ms);
+    per_source_.undo(source);
+    per_user_source_.forget(pair);
 }
 
-void LoginThrottle::reset(const std::string& username) {
+void LoginThrottle::not_counted(const std::string& username, const std::string& source) {
+    const std::string pair = pair_key(username, source);
     std::lock_guard<std::mutex> lock(mutex_);
-    failures_.erase(username);
+    per_source_.undo(source);
+    per_user_source_.undo(pair);
+}
+
+size_t LoginThrottle::tracked_keys() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return per_source_.size() + per_user_source_.size();
 }
 
 }  // namespace moolai::host

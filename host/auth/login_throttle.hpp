@@ -1,34 +1,55 @@
-// LoginThrottle: at most `max_failures` failed logins per username within
-// `window`; past that, logins for the name are refused (HTTP 429 with
-// Retry-After) until the oldest failure leaves the window -- even with the
-// right password, or guessing would just continue.
+// LoginThrottle: failed logins slow down the address they come from, never
+// the account. Two FailureBackoffs under one lock:
+//   - per source address: many free failures (a shared office NAT), then
+//     exponential backoff -- one address guessing many names;
+//   - per (username, source): a few free failures, then exponential
+//     backoff -- one address guessing one name.
+// Someone elsewhere cannot lock a user out: their failures count against
+// their own address. Both waits are bounded (at most 15 minutes by
+// default) and forgotten after a quiet spell; memory is capped.
+//
+// An attempt is counted as a failure when it starts (begin), under the lock,
+// so concurrent guesses cannot all pass the check before any is counted; a
+// success takes it back.
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <mutex>
 #include <string>
-#include <unordered_map>
+
+#include "abuse/failure_backoff.hpp"
 
 namespace moolai::host {
 
 class LoginThrottle {
 public:
-    LoginThrottle(size_t max_failures = 10, int64_t window_ms = 15 * 60 * 1000)
-        : max_failures_(max_failures), window_ms_(window_ms) {}
+    struct Options {
+        FailureBackoff::Options per_source{30, 1000, 15 * 60 * 1000, 15 * 60 * 1000, 65536};
+        FailureBackoff::Options per_user_source{5, 1000, 15 * 60 * 1000, 15 * 60 * 1000,
+                                                65536};
+    };
 
-    // Seconds to wait before `username` may try again; 0 = go ahead.
-    int64_t retry_after_sec(const std::string& username, int64_t now_ms);
-    void record_failure(const std::string& username, int64_t now_ms);
-    void reset(const std::string& username);
+    LoginThrottle() : LoginThrottle(Options{}) {}
+    explicit LoginThrottle(Options options)
+        : per_source_(options.per_source), per_user_source_(options.per_user_source) {}
+
+    // 0 = go ahead: the attempt is counted as failed until succeeded() or
+    // not_counted(). Otherwise the seconds to wait; nothing is counted.
+    int64_t begin(const std::string& username, const std::string& source, int64_t now_ms);
+    // The attempt begun succeeded: the pair's record is cleared, the
+    // source's failure taken back.
+    void succeeded(const std::string& username, const std::string& source);
+    // The attempt begun could not be judged (storage down): taken back.
+    void not_counted(const std::string& username, const std::string& source);
+
+    size_t tracked_keys();
 
 private:
-    void forget_old(std::deque<int64_t>& failures, int64_t now_ms) const;
+    static std::string pair_key(const std::string& username, const std::string& source);
 
-    const size_t max_failures_;
-    const int64_t window_ms_;
     std::mutex mutex_;
-    std::unordered_map<std::string, std::deque<int64_t>> failures_;
+    FailureBackoff per_source_;
+    FailureBackoff per_user_source_;
 };
 
 }  // namespace moolai::host

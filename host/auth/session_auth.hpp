@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -92,6 +93,11 @@ private:
     std::string dev_bearer_token_;
     int session_ttl_sec_;
     std::unique_ptr<SessionCache> cache_;  // thread-safe on its own
+
+    // What an unknown username's password is checked against.
+    const std::string& dummy_hash() const;
+    mutable std::once_flag dummy_once_;
+    mutable std::string dummy_hash_;
 };
 
 }  // namespace moolai::host

@@ -1,5 +1,7 @@
 #include "config/controller_config.hpp"
 
+#include <arpa/inet.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -25,7 +27,10 @@ const char* kSchema = R"({
   "properties": {
     "rest": {"type": "object", "additionalProperties": false, "properties": {
       "host": {"type": "string", "minLength": 1},
-      "port": {"type": "integer", "minimum": 0, "maximum": 65535}}},
+      "port": {"type": "integer", "minimum": 0, "maximum": 65535},
+      "rate_per_address": {"type": "integer", "minimum": 0, "maximum": 1000000},
+      "burst_per_address": {"type": "integer", "minimum": 1, "maximum": 1000000},
+      "trusted_proxies": {"type": "array", "items": {"type": "string", "minLength": 1}}}},
     "websocket": {"type": "object", "additionalProperties": false, "properties": {
       "host": {"type": "string", "minLength": 1},
       "port": {"type": "integer", "minimum": 0, "maximum": 65535},
@@ -195,6 +200,10 @@ ControllerConfig load_controller_config(const std::string& config_path,
     if (auto r = file.find("rest"); r != file.end()) {
         c.rest_host = r->value("host", c.rest_host);
         c.rest_port = r->value("port", c.rest_port);
+        c.rest_rate_per_address = r->value("rate_per_address", c.rest_rate_per_address);
+        c.rest_burst_per_address = r->value("burst_per_address", c.rest_burst_per_address);
+        if (auto t = r->find("trusted_proxies"); t != r->end())
+            c.trusted_proxies = t->get<std::vector<std::string>>();
     }
     if (auto w = file.find("websocket"); w != file.end()) {
         c.ws_host = w->value("host", c.ws_host);
@@ -251,6 +260,30 @@ ControllerConfig load_controller_config(const std::string& config_path,
         env_size("MOOLAI_WS_MAX_SEND_BUFFER_BYTES", 1073741824, c.ws_max_send_buffer_bytes);
     c.max_frame_bytes = env_size("MOOLAI_MAX_FRAME_BYTES", 67108864, c.max_frame_bytes);
     c.max_body_bytes = env_size("MOOLAI_MAX_BODY_BYTES", 67108864, c.max_body_bytes);
+    c.rest_rate_per_address =
+        env_size("MOOLAI_REST_RATE_PER_ADDRESS", 1000000, c.rest_rate_per_address);
+    c.rest_burst_per_address =
+        env_size("MOOLAI_REST_BURST_PER_ADDRESS", 1000000, c.rest_burst_per_address);
+    if (c.rest_burst_per_address < 1)
+        throw ConfigError("MOOLAI_REST_BURST_PER_ADDRESS must be at least 1");
+    if (const std::string t = env("MOOLAI_TRUSTED_PROXIES"); !t.empty()) {
+        c.trusted_proxies.clear();
+        for (size_t start = 0; start <= t.size();) {
+            const size_t comma = std::min(t.find(',', start), t.size());
+            std::string one = t.substr(start, comma - start);
+            one.erase(0, one.find_first_not_of(' '));
+            one.erase(one.find_last_not_of(' ') + 1);
+            if (!one.empty()) c.trusted_proxies.push_back(one);
+            start = comma + 1;
+        }
+    }
+    for (const std::string& p : c.trusted_proxies) {
+        unsigned char addr[16];
+        if (inet_pton(AF_INET, p.c_str(), addr) != 1 && inet_pton(AF_INET6, p.c_str(), addr) != 1)
+            throw ConfigError("MOOLAI_TRUSTED_PROXIES: \"" + p +
+                              "\" is not an IP address (list the proxies' addresses, "
+                              "comma-separated; names and networks are not taken)");
+    }
     if (c.max_frame_bytes < 1024 || c.max_body_bytes < 1024)
         throw ConfigError("MOOLAI_MAX_FRAME_BYTES and MOOLAI_MAX_BODY_BYTES must be at least 1024");
     c.dev_bearer_token = env("DEV_BEARER_TOKEN");

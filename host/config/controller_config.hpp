@@ -52,6 +52,11 @@ struct ControllerConfig {
     int register_deadline_sec = 10;      // connect-to-register bound; 0 = none
     size_t ws_max_connections = 0;       // 0 = the open-file limit less a reserve
     size_t ws_max_connections_per_address = 0;  // 0 = no cap (a proxy is one address)
+    // REST requests per client address: a token bucket; 0 = no limit.
+    size_t rest_rate_per_address = 100;   // a second, sustained
+    size_t rest_burst_per_address = 400;  // at once
+    // Proxies whose X-Forwarded-For names the client (exact IP addresses).
+    std::vector<std::string> trusted_proxies;
     size_t ws_max_pending_handshakes = 512;
     size_t ws_max_send_buffer_bytes = 16u << 20;  // a reader further behind is cut
     // A message whose creation names no expiry is given this one: not

@@ -32,6 +32,8 @@ std::string_view http_error_code(int status) {
             return "upgrade_required";
         case 429:
             return "rate_limited";
+        case 431:
+            return "headers_too_large";
         case 500:
             return "internal";
         case 501:

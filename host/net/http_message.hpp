@@ -21,7 +21,10 @@ struct HttpRequest {
     std::vector<std::pair<std::string, std::string>> headers;  // as received
     std::string authorization;  // Authorization header, "" when absent
     std::string body;
-    std::string remote;  // "ip:port" ("[ip]:port" for IPv6)
+    std::string remote;  // the peer: "ip:port" ("[ip]:port" for IPv6)
+    // The client's address: the peer's, or behind a trusted proxy the one it
+    // names (RestOptions::trusted_proxies). What per-source limits count by.
+    std::string client;
     // The client's X-Request-Id when it is 1-64 of [A-Za-z0-9._-] (a proxy's
     // id is kept), else 16 random hex digits; sent back as X-Request-Id on
     // routed requests, for logs to name.

@@ -8,7 +8,9 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <fstream>
 #include <iterator>
@@ -20,6 +22,7 @@
 
 #include "common/work_queue.hpp"
 #include "net/accept_pacing.hpp"
+#include "net/forwarded_for.hpp"
 #include "net/router.hpp"
 #include "net/static_files.hpp"
 #include "net/tls.hpp"
@@ -66,6 +69,10 @@ class LimitedBodyStep : public PH::Private::BodyStep {
 public:
     LimitedBodyStep(PH::Message* m, size_t limit) : BodyStep(m), limit_(limit) {}
     PH::Private::State apply(P::StreamCursor& cursor) override {
+        // The cursor stands at the end of the headers: what came before is
+        // the request line and the headers (the whole request arrived at once).
+        if (static_cast<size_t>(cursor) > kHeaderRoom)
+            raise("request headers too large", PH::Code::Request_Header_Fields_Too_Large);
         const auto& hs = message->headers();
         if (hs.has<PH::Header::TransferEncoding>())
             raise("chunked request bodies are not accepted", PH::Code::Length_Required);
@@ -83,7 +90,44 @@ public:
     LimitedParser(size_t max_total, size_t max_body) : PH::RequestParser(max_total) {
         allSteps[2] = std::make_unique<LimitedBodyStep>(&request, max_body);
     }
+
+    // feed() that also counts the bytes and keeps the first few (the method).
+    bool feed_counted(const char* data, size_t len) {
+        fed_ += len;
+        if (head_.size() < kHeadBytes) head_.append(data, std::min(len, kHeadBytes - head_.size()));
+        return feed(data, len);
+    }
+    void reset() override {
+        PH::RequestParser::reset();
+        fed_ = 0;
+        head_.clear();
+    }
+    // Still reading the request line or the headers.
+    bool in_headers() const noexcept { return currentStep < 2; }
+    size_t fed() const noexcept { return fed_; }
+    // The request line could not be read because its method is none that
+    // Pistache knows (a token of letters, then a space): 405, not 400.
+    bool unknown_method() const {
+        if (currentStep != 0) return false;
+        const size_t sp = head_.find(' ');
+        if (sp == 0 || sp == std::string::npos) return false;
+        for (size_t i = 0; i < sp; ++i)
+            if (head_[i] < 'A' || head_[i] > 'Z') return false;
+        static const char* const kKnown[] = {"OPTIONS", "GET",   "POST",  "HEAD",   "PUT",
+                                             "PATCH",   "DELETE", "TRACE", "CONNECT"};
+        for (const char* k : kKnown)
+            if (head_.compare(0, sp, k) == 0) return false;
+        return true;
+    }
+
+private:
+    static constexpr size_t kHeadBytes = 24;
+    size_t fed_ = 0;
+    std::string head_;
 };
+
+// What a 405 for an unknown method offers (no route was matched to say more).
+constexpr const char* kAllowedMethods = "GET, POST, PUT, PATCH, DELETE";
 
 // Pistache warnings (e.g. accept errors on EMFILE) into our logger.
 class LogAdapter : public P::Log::StringLogger {
@@ -123,6 +167,17 @@ const PH::Mime::MediaType* media_type(const std::string& content_type) {
     }();
     const auto it = table.find(content_type);
     return it == table.end() ? nullptr : &it->second;
+}
+
+// "application/json", any case, with parameters ("; charset=utf-8") or not.
+bool is_json(std::string_view content_type) {
+    constexpr std::string_view kJson = "application/json";
+    while (!content_type.empty() && content_type.front() == ' ') content_type.remove_prefix(1);
+    if (content_type.size() < kJson.size()) return false;
+    for (size_t i = 0; i < kJson.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(content_type[i])) != kJson[i]) return false;
+    const std::string_view rest = content_type.substr(kJson.size());
+    return rest.empty() || rest.front() == ';' || rest.front() == ' ';
 }
 
 // Everything the Pistache handler clones (one per reactor) point at.
@@ -209,9 +264,31 @@ struct Core {
         if (!usable_request_id(req.request_id)) req.request_id = new_request_id();
         req.body = pr.body();
         req.remote = format_remote(pr.address());
+        req.client =
+            forwarded_client(pr.address().host(), req.header("X-Forwarded-For"), opt.trusted_proxies);
+        if (opt.admit) {
+            if (const int64_t wait_s = opt.admit(req); wait_s > 0) {
+                HttpResponse r = HttpResponse::error(
+                    429, "rate_limited",
+                    "too many requests from this address; retry in " + std::to_string(wait_s) +
+                        " s");
+                r.headers.emplace_back("Retry-After", std::to_string(wait_s));
+                r.headers.emplace_back("X-Request-Id", req.request_id);
+                return respond_inline(w, r);
+            }
+        }
 
         Router::Match m = router.match(req.method, segs);
-        if (m.route) {
+        if (m.route && !req.body.empty() && !is_json(req.header("Content-Type"))) {
+            // Every body the API takes is JSON. Refusing the rest also keeps
+            // out a browser's cross-site form posts (text/plain, urlencoded).
+            HttpResponse r = HttpResponse::error(
+                415, "unsupported_media_type",
+                "the body must be sent as Content-Type: application/json");
+            r.headers.emplace_back("Accept", "application/json");
+            r.headers.emplace_back("X-Request-Id", req.request_id);
+            respond_inline(w, r);
+        } else if (m.route) {
             req.params = std::move(m.params);
             if (m.route->inline_on_reactor)
                 respond_inline(w, run(*m.route, req, received));
@@ -286,12 +363,21 @@ public:
     // of its bytes as new requests (seconds of CPU per MB: docs/library-quirks.md, P3).
     void onInput(const char* buf, size_t len, const std::shared_ptr<P::Tcp::Peer>& peer) override {
         if (peer->tryGetData(kDrainKey)) return;
-        auto parser = getParser(peer);
+        auto parser = std::static_pointer_cast<LimitedParser>(getParser(peer));
         auto& request = parser->request;
         try {
-            if (!parser->feed(buf, len))
-                throw PH::HttpError(PH::Code::Request_Entity_Too_Large, "request too large");
-            if (parser->parse() != PH::Private::State::Done) return;
+            if (!parser->feed_counted(buf, len))
+                throw PH::HttpError(parser->in_headers() ? PH::Code::Request_Header_Fields_Too_Large
+                                                         : PH::Code::Request_Entity_Too_Large,
+                                    "request too large");
+            if (parser->parse() != PH::Private::State::Done) {
+                // Headers still coming past their room: refuse now rather than
+                // buffer up to the body limit first.
+                if (parser->in_headers() && parser->fed() > kHeaderRoom)
+                    throw PH::HttpError(PH::Code::Request_Header_Fields_Too_Large,
+                                        "request headers too large");
+                return;
+            }
             PH::ResponseWriter w(request.version(), transport(), this, peer);
             request.copyAddress(peer->address());
             auto conn = request.headers().tryGet<PH::Header::Connection>();
@@ -307,15 +393,22 @@ public:
             parser->reset();
         } catch (const PH::HttpError& e) {
             core_->log(kNetDebug, "http: bad request: " + e.reason());
-            const int code = e.code();
-            fail(peer, request.version(), code,
-                 code == 413   ? "request body too large"
-                 : code == 411 ? "a Content-Length is required"
-                               : "malformed request");
+            if (parser->unknown_method()) {
+                fail(peer, request.version(), 405, "unknown HTTP method", kAllowedMethods);
+            } else {
+                const int code = e.code();
+                fail(peer, request.version(), code,
+                     code == 413   ? "request body too large"
+                     : code == 431 ? "request headers too large (at most 16 KiB)"
+                     : code == 411 ? "a Content-Length is required"
+                                   : "malformed request");
+            }
             parser->reset();
         } catch (const std::exception& e) {  // malformed headers and the like
             core_->log(kNetDebug, std::string("http: bad request: ") + e.what());
-            fail(peer, request.version(), 400, "malformed request");
+            fail(peer, request.version(), parser->unknown_method() ? 405 : 400,
+                 parser->unknown_method() ? "unknown HTTP method" : "malformed request",
+                 parser->unknown_method() ? kAllowedMethods : nullptr);
             parser->reset();
         }
     }
@@ -328,11 +421,12 @@ private:
     // Answers and ends the connection: after a framing error the rest of its
     // bytes cannot be trusted to start a new request.
     void fail(const std::shared_ptr<P::Tcp::Peer>& peer, PH::Version version, int status,
-              const std::string& message) {
+              const std::string& message, const char* allow = nullptr) {
         peer->putData(kDrainKey, std::make_shared<bool>(true));
         peer->setIdle(true);  // the idle sweep then drops it quietly (no 408)
         PH::ResponseWriter w(version, transport(), this, peer);
         w.headers().add<PH::Header::Connection>(PH::ConnectionControl::Close);
+        if (allow != nullptr) w.headers().add(std::make_shared<RawHeader>("Allow", allow));
         const HttpResponse r = HttpResponse::error(status, http_error_code(status), message);
         w.headers().add(std::make_shared<RawHeader>("Content-Type", r.content_type));
         // Half-close once written so the client sees EOF right after the error.

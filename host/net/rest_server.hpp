@@ -36,6 +36,13 @@ struct RestOptions {
     // https with this material; nullptr = plain http. The caller keeps it and
     // may reload() it while serving: new handshakes get the new certificate.
     std::shared_ptr<const TlsServerContext> tls;
+    // Peers whose X-Forwarded-For is believed (exact IP addresses of a proxy
+    // in front): for them HttpRequest::client is the last address in that
+    // header, the one the proxy itself appended.
+    std::vector<std::string> trusted_proxies;
+    // Optional; before routing, on the reactor (keep it cheap): 0 = serve,
+    // else answer 429 with a Retry-After of that many seconds.
+    std::function<int64_t(const HttpRequest&)> admit;
     // Optional; after each routed request: its method, route pattern, status
     // and seconds from parsed request to response (queueing included).
     std::function<void(const std::string& method, const std::string& pattern, int status,

@@ -24,6 +24,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "net/forwarded_for.hpp"
 #include "net/http_error.hpp"
 #include "net/tls.hpp"
 #include "net/ws_server.hpp"
@@ -221,7 +222,7 @@ struct WsEngine final : WsServer::Impl {
         return it == s.conns.end() ? nullptr : it->second;
     }
 
-    static WsUpgrade upgrade_of(const typename Server::connection_type* con) {
+    WsUpgrade upgrade_of(const typename Server::connection_type* con) const {
         WsUpgrade u;
         const std::string& res = con->get_resource();
         const size_t q = res.find('?');
@@ -229,6 +230,8 @@ struct WsEngine final : WsServer::Impl {
         if (q != std::string::npos) u.query = res.substr(q + 1);
         u.authorization = con->get_request_header("Authorization");
         u.remote = con->get_remote_endpoint();
+        u.client = forwarded_client(peer_ip_of(u.remote), con->get_request_header("X-Forwarded-For"),
+                                    opt.trusted_proxies);
         u.client_cert_names = con->client_cert_names_;
         return u;
     }

@@ -69,6 +69,9 @@ struct WsOptions {
     // certificate, open connections keep theirs. The TLS handshake is bounded
     // by websocketpp's 5 s socket init timeout.
     std::shared_ptr<const TlsServerContext> tls;
+    // Peers whose X-Forwarded-For is believed (exact IP addresses of a proxy
+    // in front): see WsUpgrade::client.
+    std::vector<std::string> trusted_proxies;
 };
 
 // What the client asked for in its upgrade request.
@@ -76,7 +79,10 @@ struct WsUpgrade {
     std::string path;           // request path without the query
     std::string query;          // raw query string after '?', "" when absent
     std::string authorization;  // Authorization header, "" when absent
-    std::string remote;         // "ip:port" ("[ip]:port" for IPv6)
+    std::string remote;         // the peer: "ip:port" ("[ip]:port" for IPv6)
+    // The client's address: the peer's, or behind a trusted proxy the one
+    // its X-Forwarded-For names (WsOptions::trusted_proxies).
+    std::string client;
     // TLS only: identities (CN, then DNS/URI/e-mail SANs) of the client
     // certificate, when one was sent and verified against the client CA.
     std::vector<std::string> client_cert_names;

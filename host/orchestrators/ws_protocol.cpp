@@ -7,6 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "abuse/locked_backoff.hpp"
+#include "abuse/log_limiter.hpp"
+#include "abuse/source_address.hpp"
 #include "auth/session_auth.hpp"
 #include "common/rfc3339.hpp"
 #include "observability/log.hpp"
@@ -277,15 +280,31 @@ void WsProtocol::on_register(WsConnection& c, Session& s, const json& j) {
                    "this connection is registered as \"" + s.orchestrator->id + "\"");
         return;
     }
+    const std::string source = source_key(c.upgrade().client);
+    if (d_.failed_registers != nullptr) {
+        if (const int64_t wait_ms = d_.failed_registers->wait_ms(source, now_unix_ms())) {
+            // Not even looked at: guessing from here costs a round trip and
+            // a wait, and no log line beyond the limiter's summary.
+            const int64_t wait_s = (wait_ms + 999) / 1000;
+            if (d_.refusal_log != nullptr) {
+                if (const auto held = d_.refusal_log->admit(source, now_unix_ms()))
+                    d_.log.warn("registers from " + source + " refused for " +
+                                    std::to_string(wait_s) + " s after repeated failures" +
+                                    LogLimiter::held_back_note(*held),
+                                {{"remote", source}});
+            }
+            c.close(4429, "too many failed registrations from this address; retry in " +
+                              std::to_string(wait_s) + " s");
+            return;
+        }
+    }
 
     if (d_.cert_required) {  // mTLS: the certificate must name this orchestrator
         const std::vector<std::string>& names = c.client_cert_names();
         if (std::find(names.begin(), names.end(), orchestrator_id) == names.end()) {
-            const char* why = names.empty() ? "client certificate required"
-                                            : "client certificate does not name this orchestrator";
-            d_.log.warn("refused register of \"" + orchestrator_id + "\": " + why,
-                        {{"orchestrator_id", orchestrator_id}});
-            c.close(1008, why);
+            refuse_register(c, source, orchestrator_id,
+                            names.empty() ? "client certificate required"
+                                          : "client certificate does not name this orchestrator");
             return;
         }
     }
@@ -312,9 +331,7 @@ void WsProtocol::on_register(WsConnection& c, Session& s, const json& j) {
         return;
     }
     if (!d_.open_mode && !d_.token_required && !o) {  // mtls alone: known ids only
-        d_.log.warn("refused register of \"" + orchestrator_id + "\": unknown orchestrator",
-                    {{"orchestrator_id", orchestrator_id}});
-        c.close(1008, "unknown orchestrator");
+        refuse_register(c, source, orchestrator_id, "unknown orchestrator");
         return;
     }
     if (!d_.open_mode && d_.token_required) {
@@ -327,13 +344,24 @@ void WsProtocol::on_register(WsConnection& c, Session& s, const json& j) {
             ok = h.ok() && SessionAuth::same_secret(h.output, o->credential_hash());
         }
         if (!ok) {
-            d_.log.warn("refused register of \"" + orchestrator_id + "\": bad credentials",
-                        {{"orchestrator_id", orchestrator_id}});
-            c.close(1008, "invalid orchestrator credentials");
+            refuse_register(c, source, orchestrator_id, "invalid orchestrator credentials");
             return;
         }
     }
     complete_register(c, s, o, meta);
+}
+
+void WsProtocol::refuse_register(WsConnection& c, const std::string& source,
+                                 const std::string& orchestrator_id, const char* reason) {
+    const int64_t now = now_unix_ms();
+    if (d_.failed_registers != nullptr) d_.failed_registers->fail(source, now);
+    const auto held = d_.refusal_log != nullptr ? d_.refusal_log->admit(source, now)
+                                                : std::optional<uint64_t>(0);
+    if (held)
+        d_.log.warn("refused register of \"" + orchestrator_id.substr(0, 64) + "\" from " +
+                        source + ": " + reason + LogLimiter::held_back_note(*held),
+                    {{"orchestrator_id", orchestrator_id.substr(0, 64)}, {"remote", source}});
+    c.close(1008, reason);
 }
 
 void WsProtocol::on_created(WsConnection& c, const std::shared_ptr<Orchestrator>& created,

@@ -21,7 +21,9 @@
 namespace moolai::host {
 
 class Histogram;
+class LockedBackoff;
 class Log;
+class LogLimiter;
 class MessageDelivery;
 class OrchestratorCreator;
 class PluginSet;
@@ -66,6 +68,12 @@ public:
         // SAN), and with mtls alone no token.
         bool cert_required = false;
         bool token_required = true;
+        // Failed registrations per source address (optional): past its free
+        // failures a source waits, doubling, before its next register is
+        // even looked at (closed 4429); `refusal_log` keeps the lines about
+        // them to one per source per interval.
+        LockedBackoff* failed_registers = nullptr;
+        LogLimiter* refusal_log = nullptr;
     };
 
     explicit WsProtocol(Deps deps) : d_(std::move(deps)) {}
@@ -97,6 +105,10 @@ private:
     void on_close(WsConnection& c);
     void on_pong_timeout(WsConnection& c);
     void on_register(WsConnection& c, Session& s, const nlohmann::json& frame);
+    // Closes `c` with 1008 and `reason`, counts a failure against its
+    // source and logs it (rate-limited per source).
+    void refuse_register(WsConnection& c, const std::string& source,
+                         const std::string& orchestrator_id, const char* reason);
     // Open mode created (or failed to create) the orchestrator of a pending
     // register; runs on the connection's strand.
     void on_created(WsConnection& c, const std::shared_ptr<Orchestrator>& created,

@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "abuse/log_limiter.hpp"
+#include "abuse/source_address.hpp"
 #include "auth/login_throttle.hpp"
 #include "auth/session_auth.hpp"
 #include "common/rfc3339.hpp"
@@ -28,7 +30,8 @@ HttpResponse health(const Context& ctx) {
                    {"timestamp", format_rfc3339(now_unix_ms())}});
 }
 
-HttpResponse list_plugins(const Context& ctx) {
+// File paths tell where the controller is installed: superadmins only.
+HttpResponse list_plugins(const Context& ctx, bool with_paths) {
     json items = json::array();
     for (const auto& p : ctx.plugins.plugins()) {
         json caps = json::array();
@@ -38,14 +41,15 @@ HttpResponse list_plugins(const Context& ctx) {
             caps.push_back(names.substr(start, end == std::string::npos ? end : end - start));
             start = end == std::string::npos ? names.size() : end + 1;
         }
-        items.push_back({{"name", p->name()},
+        json item = {{"name", p->name()},
                          {"version", p->version()},
                          {"description", p->description()},
                          {"abi_version", p->abi_version()},
                          {"abi_minor_required", p->abi_minor_required()},
                          {"capabilities", caps},
-                         {"threading", p->concurrent() ? "concurrent" : "serialized"},
-                         {"path", p->path()}});
+                     {"threading", p->concurrent() ? "concurrent" : "serialized"}};
+        if (with_paths) item["path"] = p->path();
+        items.push_back(std::move(item));
     }
     return ok(json{{"success", true},
                    {"data", {{"items", items}, {"total", items.size()}}},
@@ -64,29 +68,41 @@ HttpResponse login(const Context& ctx, const HttpRequest& req) {
         return HttpResponse::error(400, "invalid_request",
                                    "\"username\" and \"password\" must be strings");
     const std::string username = user->get<std::string>();
-    if (const int64_t wait = ctx.throttle.retry_after_sec(username, now_unix_ms())) {
+    const std::string source = source_key(req.client);
+    const int64_t now = now_unix_ms();
+    // Counted as failed from here (so concurrent guesses cannot all get in
+    // before one is counted); a success or an unjudged attempt takes it back.
+    if (const int64_t wait = ctx.throttle.begin(username, source, now)) {
         HttpResponse r = HttpResponse::error(
             429, "too_many_attempts",
-            "too many failed logins for this user; try again in " + std::to_string(wait) + " s");
+            "too many failed logins from this address; try again in " + std::to_string(wait) +
+                " s");
         r.headers.emplace_back("Retry-After", std::to_string(wait));
         return r;
     }
     LoginResult r = ctx.auth.login(username, pass->get<std::string>());
     if (r.status == MOOLAI_E_DENIED) {
-        ctx.throttle.record_failure(username, now_unix_ms());
-        ctx.log.warn(
-            "failed login for \"" + username + "\" from " + req.remote,
-            {{"username", username}, {"remote", req.remote}, {"request_id", req.request_id}});
+        // One line per source per minute: a flood of guesses is not a flood of lines.
+        if (const auto held = ctx.failed_login_log.admit(source, now)) {
+            ctx.log.warn("failed login for \"" + username.substr(0, 128) + "\" from " + req.client +
+                             LogLimiter::held_back_note(*held),
+                         {{"username", username.substr(0, 128)},
+                          {"remote", req.client},
+                          {"request_id", req.request_id}});
+        }
         return HttpResponse::error(401, "invalid_credentials", "invalid username or password");
     }
-    if (r.status == MOOLAI_OK) ctx.throttle.reset(username);
+    if (r.status == MOOLAI_OK)
+        ctx.throttle.succeeded(username, source);
+    else
+        ctx.throttle.not_counted(username, source);
     if (r.status == MOOLAI_E_UNAVAILABLE) return storage_unavailable();
     if (r.status != MOOLAI_OK)
         return HttpResponse::error(http_status_of(r.status), "login_failed",
                                    public_error_text(r.error));
-    ctx.log.info("login of \"" + r.principal.username + "\" from " + req.remote,
+    ctx.log.info("login of \"" + r.principal.username + "\" from " + req.client,
                  {{"username", r.principal.username},
-                  {"remote", req.remote},
+                  {"remote", req.client},
                   {"request_id", req.request_id}});
     json org =
         r.principal.organization_id.empty() ? json(nullptr) : json(r.principal.organization_id);
@@ -212,8 +228,8 @@ HttpResponse logs(const Context& ctx, const HttpRequest& req, const Principal& w
     return ok(json{{"success", true}, {"data", {{"items", items}, {"total", items.size()}}}});
 }
 
-HttpResponse plugins(const Context& ctx, const HttpRequest&, const Principal&) {
-    return list_plugins(ctx);
+HttpResponse plugins(const Context& ctx, const HttpRequest&, const Principal& who) {
+    return list_plugins(ctx, who.superadmin());
 }
 
 // Who the token belongs to: the dashboard restores its session with this.

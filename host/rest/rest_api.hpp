@@ -16,6 +16,7 @@ class WsProtocol;
 class WsServer;
 class Log;
 class LoginThrottle;
+class LogLimiter;
 class MessageDelivery;
 class Metrics;
 class PluginSet;
@@ -34,6 +35,7 @@ struct Context {
     EventBus& events;
     MessageDelivery& delivery;
     LoginThrottle& throttle;
+    LogLimiter& failed_login_log;  // one failed-login line per source per interval
     const EventStream& stream;
     const WsServer& ws_server;      // its refusals and cuts, for /metrics
     const RestServer& rest_server;  // its failed accepts, for /metrics

@@ -7,8 +7,10 @@
 #include <websocketpp/client.hpp>
 #include <websocketpp/config/asio_client.hpp>  // asio_tls_client, and asio_client
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/ip/address.hpp>
+#include <cstdlib>
 #include <ctime>
 #include <future>
 #include <map>
@@ -546,12 +548,23 @@ private:
             arm(d.retry_in, &ClientCoreT::connect_now);
             return;
         }
-        schedule_retry(std::move(d));
+        schedule_retry(std::move(d),
+                       code == 4429 ? retry_hint(d.reason) : std::chrono::milliseconds{});
     }
 
-    void schedule_retry(Disconnect d) {
+    // 4429 (too many failed registrations from this address) says when to
+    // come back: "... retry in N s".
+    static std::chrono::milliseconds retry_hint(const std::string& reason) {
+        const size_t at = reason.rfind("retry in ");
+        if (at == std::string::npos) return {};
+        const long s = std::strtol(reason.c_str() + at + 9, nullptr, 10);
+        return s > 0 && s < 86400 ? std::chrono::milliseconds(s * 1000)
+                                  : std::chrono::milliseconds{};
+    }
+
+    void schedule_retry(Disconnect d, std::chrono::milliseconds at_least = {}) {
         d.will_retry = true;
-        d.retry_in = backoff_.next();
+        d.retry_in = std::max(backoff_.next(), at_least);
         state_.store(ClientState::waiting);
         emit(h_.on_disconnected, d);
         arm(d.retry_in, &ClientCoreT::connect_now);

@@ -35,9 +35,19 @@ bool send_all(int fd, const std::string& data) {
 
 }  // namespace
 
-int tcp_connect(uint16_t port, int timeout_ms, const std::string& host) {
+int tcp_connect(uint16_t port, int timeout_ms, const std::string& host,
+                const std::string& source) {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;
+    if (!source.empty()) {
+        sockaddr_in local{};
+        local.sin_family = AF_INET;
+        if (::inet_pton(AF_INET, source.c_str(), &local.sin_addr) != 1 ||
+            ::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+            ::close(fd);
+            return -1;
+        }
+    }
     timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
@@ -108,9 +118,9 @@ HttpResult read_response(int fd) {
 }
 
 HttpResult http_raw(uint16_t port, const std::string& raw, int timeout_ms,
-                    const std::string& host) {
+                    const std::string& host, const std::string& source) {
     HttpResult r;
-    const int fd = tcp_connect(port, timeout_ms, host);
+    const int fd = tcp_connect(port, timeout_ms, host, source);
     if (fd < 0) {
         r.error = std::string("connect failed: ") + std::strerror(errno);
         return r;
@@ -125,14 +135,20 @@ HttpResult http_raw(uint16_t port, const std::string& raw, int timeout_ms,
 
 HttpResult http_request(uint16_t port, const std::string& method, const std::string& target,
                         const std::string& body, const HttpHeaders& headers, int timeout_ms,
-                        const std::string& host) {
+                        const std::string& host, const std::string& source) {
     std::string req = method + " " + target + " HTTP/1.1\r\nHost: " + host + ":" +
                       std::to_string(port) + "\r\nConnection: close\r\n";
-    for (const auto& [k, v] : headers) req += k + ": " + v + "\r\n";
+    bool typed = false;
+    for (const auto& [k, v] : headers) {
+        req += k + ": " + v + "\r\n";
+        typed = typed || lower(k) == "content-type";
+    }
+    // Like most clients' json= helpers: a body is JSON unless said otherwise.
+    if (!body.empty() && !typed) req += "Content-Type: application/json\r\n";
     if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH")
         req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
     req += "\r\n" + body;
-    return http_raw(port, req, timeout_ms, host);
+    return http_raw(port, req, timeout_ms, host, source);
 }
 
 }  // namespace moolai::test

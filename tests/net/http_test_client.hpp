@@ -25,17 +25,22 @@ struct HttpResult {
 
 using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 
-// target: path with optional query, sent as-is (not encoded).
+// target: path with optional query, sent as-is (not encoded). A body goes
+// with Content-Type: application/json unless `headers` names another.
 HttpResult http_request(uint16_t port, const std::string& method, const std::string& target,
                         const std::string& body = "", const HttpHeaders& headers = {},
-                        int timeout_ms = 5000, const std::string& host = "127.0.0.1");
+                        int timeout_ms = 5000, const std::string& host = "127.0.0.1",
+                        const std::string& source = "");
 
 // Sends raw bytes and reads one response (for malformed or oversized requests).
 HttpResult http_raw(uint16_t port, const std::string& raw, int timeout_ms = 5000,
-                    const std::string& host = "127.0.0.1");
+                    const std::string& host = "127.0.0.1", const std::string& source = "");
 
 // A connected TCP socket to host:port, or -1. The caller closes it.
-int tcp_connect(uint16_t port, int timeout_ms = 5000, const std::string& host = "127.0.0.1");
+// source: the local IPv4 address to connect from ("" = the kernel's choice);
+// any 127.x.y.z works on loopback, so tests can play several clients.
+int tcp_connect(uint16_t port, int timeout_ms = 5000, const std::string& host = "127.0.0.1",
+                const std::string& source = "");
 
 // Reads one HTTP response from an open socket (for keep-alive tests).
 HttpResult read_response(int fd);

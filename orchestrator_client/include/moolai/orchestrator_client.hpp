@@ -22,6 +22,8 @@
 //   Everything else (1001 controller shutdown, 1006 dropped, 1009 too big,
 //   1011, connect failures, no provisioning in time, a silent controller)
 //   -> retry after the backoff delay. The backoff resets after a register.
+//   4429 (too many failed registrations from this address) -> retry after
+//   the backoff delay or the "retry in N s" its reason names, the longer.
 //
 // Threads: callbacks run on the runtime's threads, never two at once for the
 // same client (each client is serialised on its own strand), and never after
