@@ -1,5 +1,6 @@
 #include "common/rfc3339.hpp"
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -16,6 +17,15 @@ std::string format_rfc3339(int64_t unix_ms) {
 }
 
 bool parse_rfc3339(const std::string& text, int64_t& unix_ms) {
+    // sscanf's %d also takes a sign or spaces ("10:-0:00"): the fixed
+    // digits are checked here first.
+    static const char kShape[] = "dddd-dd-ddTdd:dd:dd";
+    const size_t fixed = text.size() == 10 ? 10 : sizeof kShape - 1;
+    if (text.size() < fixed) return false;
+    for (size_t i = 0; i < fixed; ++i)
+        if (kShape[i] == 'd' ? !std::isdigit(static_cast<unsigned char>(text[i]))
+                             : text[i] != kShape[i])
+            return false;
     std::tm tm{};
     int ms = 0;
     int consumed = 0;
