@@ -1,5 +1,6 @@
 // Parsers of outside input, with the cases fuzzing (tests/fuzz) found:
-// RFC 3339 times that sscanf read with a sign inside, a config file whose
+// RFC 3339 times that sscanf read with a sign inside or that did not
+// format back (years before 1000, before 1970), a config file whose
 // number overflows a double, and a schema "integer" check that cast a huge
 // double to an integer type (undefined behaviour).
 #include <gtest/gtest.h>
@@ -39,6 +40,16 @@ TEST(Rfc3339, RefusesSignsAndSpacesInsideTheDigits) {
     EXPECT_FALSE(parse_rfc3339("2026-+1-28", ms));
     EXPECT_FALSE(parse_rfc3339("2026-11-28T10:00:00", ms));
     EXPECT_FALSE(parse_rfc3339("", ms));
+}
+
+TEST(Rfc3339, FormatRoundTripsEveryParsedTime) {
+    int64_t ms = 0;
+    ASSERT_TRUE(parse_rfc3339("0506-12-01T10:00:00Z", ms));  // found by fuzz_rest_body
+    EXPECT_EQ(format_rfc3339(ms), "0506-12-01T10:00:00Z");
+    ASSERT_TRUE(parse_rfc3339("1969-12-31T23:59:59.500Z", ms));
+    EXPECT_EQ(ms, -500);
+    EXPECT_EQ(format_rfc3339(ms), "1969-12-31T23:59:59Z");  // its second, not the next
+    EXPECT_EQ(format_rfc3339(0), "1970-01-01T00:00:00Z");
 }
 
 TEST(JsonSchema, IntegerCheckTakesHugeNumbers) {
