@@ -53,7 +53,7 @@ TEST(Rfc3339, FormatRoundTripsEveryParsedTime) {
 }
 
 TEST(JsonSchema, IntegerCheckTakesHugeNumbers) {
-    const json schema = json::parse(R"({"type":"integer","maximum":65535})");
+    const json schema = json::parse(R"({"type":"integer","minimum":0,"maximum":65535})");
     // Whole numbers written as doubles are integers; 1e300 is one, too big.
     EXPECT_FALSE(validate_json_schema(schema, json::parse("80.0")));
     EXPECT_TRUE(validate_json_schema(schema, json::parse("80.5")));
