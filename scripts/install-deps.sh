@@ -13,7 +13,7 @@ packages=(
   libboost-dev libboost-filesystem-dev libboost-system-dev
   nlohmann-json3-dev libgtest-dev libgmock-dev libsqlite3-dev libsodium-dev
   libssl-dev openssl
-  clang libc++-dev libc++abi-dev
+  clang libc++-dev libc++abi-dev libclang-rt-14-dev
   postgresql postgresql-client
   curl binutils clang-format
   python3-venv

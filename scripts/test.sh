@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, builds twice (plain, and with
-# AddressSanitizer + UBSan), runs the whole ctest suite in each, then the
+# AddressSanitizer + UBSan), runs the whole ctest suite in each, runs the
+# fuzz targets for a bounded time (scripts/fuzz.sh), then the
 # dashboard's component and end-to-end tests, then the Docker bundle
 # (scripts/test-docker.sh; MOOLAI_SKIP_DOCKER=1 skips it), and ends with one
 # summary. Exit status 0 only when all of them pass.
@@ -33,6 +34,15 @@ run_suite plain build -DCMAKE_BUILD_TYPE=RelWithDebInfo || status=1
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 LSAN_OPTIONS="suppressions=$root/tests/lsan.supp" UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite asan+ubsan build-asan -DCMAKE_BUILD_TYPE=Debug -DMOOLAI_SANITIZE=ON || status=1
 
+# Fuzzing (tests/fuzz): each libFuzzer target for a bounded time under
+# ASan + UBSan, in build-fuzz; a crash, leak or timeout fails it.
+echo "=== [fuzz] build + run"
+mkdir -p build
+scripts/fuzz.sh 2>&1 | tee build/fuzz-summary.txt
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+result[fuzz]=$(grep -E "^fuzz: [0-9]+ targets" build/fuzz-summary.txt | tail -1 | sed 's/^fuzz: //')
+[ -n "${result[fuzz]}" ] || result[fuzz]="no summary"
+
 # The dashboard: component tests, then end-to-end in Chromium against the
 # plain build's controller and simulator.
 if [ "${result[plain]:-}" != "BUILD FAILED" ]; then
@@ -57,7 +67,7 @@ fi
 
 echo
 echo "=== Summary"
-for name in plain asan+ubsan dashboard docker; do
+for name in plain asan+ubsan fuzz dashboard docker; do
   printf '%-11s %s\n' "$name:" "${result[$name]:-not run}"
 done
 [ $status -eq 0 ] && echo "ALL TESTS PASSED" || echo "SOME TESTS FAILED"

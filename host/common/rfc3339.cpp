@@ -1,5 +1,6 @@
 #include "common/rfc3339.hpp"
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -7,15 +8,28 @@
 namespace moolai::host {
 
 std::string format_rfc3339(int64_t unix_ms) {
-    const std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
+    // The second a time falls in: floor, also before 1970.
+    const std::time_t secs =
+        static_cast<std::time_t>(unix_ms / 1000 - (unix_ms % 1000 < 0 ? 1 : 0));
     std::tm tm{};
     gmtime_r(&secs, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char buf[80];
+    // Four-digit years: strftime's %Y writes "506" for 506, which is not RFC 3339.
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
     return buf;
 }
 
 bool parse_rfc3339(const std::string& text, int64_t& unix_ms) {
+    // sscanf's %d also takes a sign or spaces ("10:-0:00"): the fixed
+    // digits are checked here first.
+    static const char kShape[] = "dddd-dd-ddTdd:dd:dd";
+    const size_t fixed = text.size() == 10 ? 10 : sizeof kShape - 1;
+    if (text.size() < fixed) return false;
+    for (size_t i = 0; i < fixed; ++i)
+        if (kShape[i] == 'd' ? !std::isdigit(static_cast<unsigned char>(text[i]))
+                             : text[i] != kShape[i])
+            return false;
     std::tm tm{};
     int ms = 0;
     int consumed = 0;

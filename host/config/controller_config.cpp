@@ -189,7 +189,7 @@ ControllerConfig load_controller_config(const std::string& config_path,
         text << in.rdbuf();
         try {
             file = json::parse(text.str());
-        } catch (const json::parse_error& e) {
+        } catch (const json::exception& e) {  // parse_error, and out_of_range for 1e400
             throw ConfigError("config file " + config_path + " is not valid JSON: " + e.what());
         }
         if (auto problem = validate_json_schema(json::parse(kSchema), file))

@@ -1,5 +1,6 @@
 #include "config/json_schema.hpp"
 
+#include <cmath>
 #include <regex>
 
 namespace moolai::host {
@@ -27,8 +28,9 @@ bool has_type(const json& v, const std::string& want) {
     if (want == "number" && got == "integer") return true;
     // 3.0 is an integer in JSON Schema's eyes.
     if (want == "integer" && got == "number") {
+        // Not through an integer type: casting 1e300 to one is undefined.
         const double d = v.get<double>();
-        return d == static_cast<double>(static_cast<long long>(d));
+        return std::isfinite(d) && std::trunc(d) == d;
     }
     return false;
 }

@@ -172,31 +172,17 @@ bool valid_plugin_name(const char* name) {
     return true;
 }
 
+// "1.2 (requires 1.0)": the plugin's ABI in refusals.
+std::string abi_text(const moolai_plugin_descriptor* d) {
+    return std::to_string(d->abi_major) + "." + std::to_string(d->abi_minor_built) + " (requires " +
+           std::to_string(d->abi_major) + "." + std::to_string(d->abi_minor_required) + ")";
+}
+
 }  // namespace
 
-std::unique_ptr<LoadedPlugin> PluginLoader::load(const std::string& path,
-                                                 const nlohmann::json& config) {
+DescriptorTables check_plugin_descriptor(const std::string& path,
+                                         const moolai_plugin_descriptor* d) {
     Refusal refuse{path};
-    namespace dll = boost::dll;
-
-    dll::shared_library lib;
-    try {
-        lib.load(path, dll::load_mode::rtld_now | dll::load_mode::rtld_local);
-    } catch (const std::exception& e) {
-        // Boost appends an errno text ("Bad file descriptor") that means nothing here.
-        std::string why = e.what();
-        if (auto cut = why.find("): "); cut != std::string::npos) why = why.substr(0, cut + 1);
-        refuse("the shared object cannot be loaded: " + why,
-               "check the path and that every library it needs is installed (ldd)");
-    }
-    if (!lib.has(MOOLAI_PLUGIN_ENTRY_SYMBOL))
-        refuse("it does not export moolai_plugin_entry()",
-               "export it with MOOLAI_PLUGIN(YourClass) from the SDK");
-    auto entry =
-        lib.get<const moolai_plugin_descriptor*(uint32_t, uint32_t)>(MOOLAI_PLUGIN_ENTRY_SYMBOL);
-    const moolai_plugin_descriptor* d = entry(MOOLAI_ABI_MAJOR, MOOLAI_ABI_MINOR);
-    retain_forever(std::move(lib));
-
     if (d == nullptr)
         refuse("moolai_plugin_entry() returned NULL (the plugin declined this host)",
                "see the plugin's documentation for the host versions it supports");
@@ -205,9 +191,7 @@ std::unique_ptr<LoadedPlugin> PluginLoader::load(const std::string& path,
         refuse("its descriptor has struct_size " + std::to_string(d->struct_size) +
                    ", too short to carry a version",
                "build it with the SDK's MOOLAI_PLUGIN macro");
-    refuse.plugin_abi = std::to_string(d->abi_major) + "." + std::to_string(d->abi_minor_built) +
-                        " (requires " + std::to_string(d->abi_major) + "." +
-                        std::to_string(d->abi_minor_required) + ")";
+    refuse.plugin_abi = abi_text(d);
     if (d->abi_major != MOOLAI_ABI_MAJOR)
         refuse("its ABI major version " + std::to_string(d->abi_major) +
                    " differs from the host's " + std::to_string(MOOLAI_ABI_MAJOR),
@@ -242,13 +226,47 @@ std::unique_ptr<LoadedPlugin> PluginLoader::load(const std::string& path,
                                             : "get_capability"),
                "build it with the SDK's MOOLAI_PLUGIN macro, which fills them in");
 
+    DescriptorTables t;
+    check_capabilities(refuse, d, t.auth, t.independence, t.messaging, t.storage, t.observer);
+    return t;
+}
+
+std::unique_ptr<LoadedPlugin> PluginLoader::load(const std::string& path,
+                                                 const nlohmann::json& config) {
+    Refusal refuse{path};
+    namespace dll = boost::dll;
+
+    dll::shared_library lib;
+    try {
+        lib.load(path, dll::load_mode::rtld_now | dll::load_mode::rtld_local);
+    } catch (const std::exception& e) {
+        // Boost appends an errno text ("Bad file descriptor") that means nothing here.
+        std::string why = e.what();
+        if (auto cut = why.find("): "); cut != std::string::npos) why = why.substr(0, cut + 1);
+        refuse("the shared object cannot be loaded: " + why,
+               "check the path and that every library it needs is installed (ldd)");
+    }
+    if (!lib.has(MOOLAI_PLUGIN_ENTRY_SYMBOL))
+        refuse("it does not export moolai_plugin_entry()",
+               "export it with MOOLAI_PLUGIN(YourClass) from the SDK");
+    auto entry =
+        lib.get<const moolai_plugin_descriptor*(uint32_t, uint32_t)>(MOOLAI_PLUGIN_ENTRY_SYMBOL);
+    const moolai_plugin_descriptor* d = entry(MOOLAI_ABI_MAJOR, MOOLAI_ABI_MINOR);
+    retain_forever(std::move(lib));
+
+    const DescriptorTables tables = check_plugin_descriptor(path, d);
+    refuse.plugin_abi = abi_text(d);
+
     std::unique_ptr<LoadedPlugin> p(new LoadedPlugin());
     p->name_ = d->name;
     p->path_ = path;
     p->descriptor_ = d;
     p->serialized_ = d->threading == MOOLAI_THREADING_SERIALIZED;
-    check_capabilities(refuse, d, p->auth_, p->independence_, p->messaging_, p->storage_,
-                       p->observer_);
+    p->auth_ = tables.auth;
+    p->independence_ = tables.independence;
+    p->messaging_ = tables.messaging;
+    p->storage_ = tables.storage;
+    p->observer_ = tables.observer;
 
     const nlohmann::json cfg = config.is_null() ? nlohmann::json::object() : config;
     if (!cfg.is_object())
