@@ -471,22 +471,7 @@ TEST_F(OrchestratorSession, TheOlderGenerationIsUnderstood) {
     })) << r.body;
 }
 
-TEST_F(OrchestratorSession, FailedLoginsAreThrottledPerUsername) {
-    start();
-    const uint16_t port = controller->rest_port();
-    auto attempt = [&](const std::string& user, const std::string& pw) {
-        return http_request(port, "POST", "/api/v1/internal/auth/login",
-                            json{{"username", user}, {"password", pw}}.dump());
-    };
-    for (int i = 0; i < 10; ++i) EXPECT_EQ(attempt("root", "wrong").status, 401);
-    HttpResult blocked = attempt("root", "root-Password-1");  // even the right password
-    EXPECT_EQ(blocked.status, 429) << blocked.body;
-    const int retry = std::stoi(blocked.header("retry-after"));
-    EXPECT_GT(retry, 800);
-    EXPECT_LE(retry, 900);
-    EXPECT_FALSE(json::parse(blocked.body, nullptr, false).is_discarded());
-    EXPECT_EQ(attempt("someone-else", "x").status, 401) << "per username";
-}
+// Failed logins: tests/controller/security_test.cpp.
 
 TEST_F(OrchestratorSession, OrgAdminsSeeOnlyTheirOrganization) {
     start();
