@@ -62,7 +62,8 @@ controller_env() {
   local backend=$1
   local common=(CONTROLLER_HOST=127.0.0.1 CONTROLLER_PORT="${rest_port[$backend]}"
     CONTROLLER_WS_PORT="${ws_port[$backend]}" DEV_BEARER_TOKEN="$dev_token"
-    MOOLAI_ORCHESTRATOR_AUTH=token MOOLAI_SUPERADMIN_USERNAME= MOOLAI_SUPERADMIN_PASSWORD=)
+    MOOLAI_ORCHESTRATOR_AUTH=token MOOLAI_SUPERADMIN_USERNAME= MOOLAI_SUPERADMIN_PASSWORD=
+    MOOLAI_REST_RATE_PER_ADDRESS=0)
   if [ "$backend" = sqlite ]; then
     echo "${common[@]}" DATABASE_HOST= MOOLAI_DATA_DIR="$work/sqlite-data"
   else

@@ -278,11 +278,21 @@ ControllerConfig load_controller_config(const std::string& config_path,
         }
     }
     for (const std::string& p : c.trusted_proxies) {
+        const size_t slash = p.find('/');
+        const std::string ip = p.substr(0, slash);
+        const std::string bits = slash == std::string::npos ? "" : p.substr(slash + 1);
         unsigned char addr[16];
-        if (inet_pton(AF_INET, p.c_str(), addr) != 1 && inet_pton(AF_INET6, p.c_str(), addr) != 1)
+        const bool v4 = inet_pton(AF_INET, ip.c_str(), addr) == 1;
+        const bool v6 = !v4 && inet_pton(AF_INET6, ip.c_str(), addr) == 1;
+        const bool bits_ok =
+            slash == std::string::npos ||
+            (!bits.empty() && bits.size() <= 3 &&
+             bits.find_first_not_of("0123456789") == std::string::npos &&
+             std::stoi(bits) <= (v4 ? 32 : 128));
+        if ((!v4 && !v6) || !bits_ok)
             throw ConfigError("MOOLAI_TRUSTED_PROXIES: \"" + p +
-                              "\" is not an IP address (list the proxies' addresses, "
-                              "comma-separated; names and networks are not taken)");
+                              "\" is not an IP address or network (list the proxies' "
+                              "addresses or networks, comma-separated, e.g. 10.0.0.5,172.16.0.0/12)");
     }
     if (c.max_frame_bytes < 1024 || c.max_body_bytes < 1024)
         throw ConfigError("MOOLAI_MAX_FRAME_BYTES and MOOLAI_MAX_BODY_BYTES must be at least 1024");

@@ -55,7 +55,7 @@ struct ControllerConfig {
     // REST requests per client address: a token bucket; 0 = no limit.
     size_t rest_rate_per_address = 100;   // a second, sustained
     size_t rest_burst_per_address = 400;  // at once
-    // Proxies whose X-Forwarded-For names the client (exact IP addresses).
+    // Proxies whose X-Forwarded-For names the client (addresses, networks).
     std::vector<std::string> trusted_proxies;
     size_t ws_max_pending_handshakes = 512;
     size_t ws_max_send_buffer_bytes = 16u << 20;  // a reader further behind is cut

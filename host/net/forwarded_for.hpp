@@ -14,7 +14,11 @@ namespace moolai::host {
 // ("::ffff:192.0.2.7") as the IPv4 one.
 std::string peer_ip_of(std::string_view remote);
 
-// peer_ip: the TCP peer without port. An empty or over-long header from a
+// `ip` is `entry`, an address, or lies in it, a network ("10.0.0.0/8",
+// "fd00::/8").
+bool address_matches(const std::string& ip, const std::string& entry);
+
+// peer_ip: the TCP peer without port; trusted_proxies: addresses and networks. An empty or over-long header from a
 // trusted proxy leaves the peer's address.
 std::string forwarded_client(const std::string& peer_ip, std::string_view forwarded_for,
                              const std::vector<std::string>& trusted_proxies);

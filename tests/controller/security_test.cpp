@@ -233,7 +233,7 @@ TEST_F(Security, RestRequestsAreLimitedPerAddressWithOneLogLine) {
 TEST_F(Security, ATrustedProxysForwardedForNamesTheClient) {
     start({{"MOOLAI_REST_RATE_PER_ADDRESS", "1"},
            {"MOOLAI_REST_BURST_PER_ADDRESS", "3"},
-           {"MOOLAI_TRUSTED_PROXIES", "127.0.0.12"}});
+           {"MOOLAI_TRUSTED_PROXIES", "192.0.2.1, 127.0.0.12/32"}});
     const auto get = [&](const std::string& source, const std::string& xff) {
         return http_request(port(), "GET", "/api/v1/controller/health", "", {{"X-Forwarded-For", xff}}, 5000,
                             "127.0.0.1", source)
@@ -347,7 +347,9 @@ TEST(SecurityConfig, ShortStaticTokensAreRefusedAtStart) {
     EXPECT_NE(m.exit_code, 0) << m.output;
     const RunResult p = run_controller({"--check-config"}, {{"MOOLAI_TRUSTED_PROXIES", "proxy.lan"}});
     EXPECT_NE(p.exit_code, 0) << p.output;
-    EXPECT_NE(p.output.find("is not an IP address"), std::string::npos) << p.output;
+    EXPECT_NE(p.output.find("is not an IP address or network"), std::string::npos) << p.output;
+    EXPECT_NE(run_controller({"--check-config"}, {{"MOOLAI_TRUSTED_PROXIES", "10.0.0.0/33"}}).exit_code,
+              0);
 }
 
 }  // namespace
