@@ -95,8 +95,9 @@ HttpResponse list_orchestrators(const Context& ctx, const HttpRequest& req, cons
     size_t page = 0, page_size = 0;
     if (!read_page(req, 50, q, bad, page, page_size)) return bad;
     q.status = query_value(req, "status");
-    if (!q.status.empty() && q.status != "active" && q.status != "inactive" &&
-        q.status != "independent")
+    if ((req.query.count("status") != 0 && q.status.empty()) ||
+        (!q.status.empty() && q.status != "active" && q.status != "inactive" &&
+         q.status != "independent"))
         return HttpResponse::error(400, "invalid_query",
                                    "\"status\" must be active, inactive or independent");
     q.search = query_value(req, "search");

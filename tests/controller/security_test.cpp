@@ -298,6 +298,20 @@ TEST_F(Security, JsonBodiesNeedApplicationJson) {
               200);
 }
 
+TEST_F(Security, EmptyFiltersAreRefusedLikeTheDocumentSays) {
+    start();
+    EXPECT_EQ(http_request(port(), "GET", "/api/v1/internal/logs?level=", "", bearer(admin)).status,
+              400);
+    EXPECT_EQ(
+        http_request(port(), "GET", "/api/v1/controller/orchestrators?status=", "", bearer(admin))
+            .status,
+        400);
+    EXPECT_EQ(http_request(port(), "GET", "/api/v1/controller/orchestrators?status=active", "",
+                           bearer(admin))
+                  .status,
+              200);
+}
+
 TEST_F(Security, PluginPathsAreShownToSuperadminsOnly) {
     start();
     issue(port(), admin, "acme-sec", "sec-1");  // makes the organization
