@@ -338,12 +338,16 @@ TEST_F(SimAgainstController, BadCredentialsAreRefusedOnceAndTheSimGivesUp) {
               std::string::npos)
         << r.output;
     EXPECT_NE(r.output.find("refused every orchestrator"), std::string::npos) << r.output;
+    // The controller logs one refusal line per address a minute (the others
+    // are counted into the next line), so both refusals here make one line,
+    // whichever came first. That the client does not retry a refused
+    // credential is asserted in orchestrator_client_test.
     const std::string log = controller->log();
     size_t refusals = 0;
-    const std::string needle = "refused register of \"" + id(1) + "\"";
+    const std::string needle = "refused register of \"";
     for (size_t at = log.find(needle); at != std::string::npos; at = log.find(needle, at + 1))
         ++refusals;
-    EXPECT_EQ(refusals, 1u) << "no retry storm with a bad credential\n" << log;
+    EXPECT_EQ(refusals, 1u) << log;
 }
 
 TEST_F(SimAgainstController, OpenModeNeedsNoCredentialsAndDurationEndsTheRun) {
