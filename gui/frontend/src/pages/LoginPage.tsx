@@ -13,7 +13,7 @@ function problemFrom(e: unknown): Problem {
     if (e.status === 401) return { text: 'Invalid username or password.' };
     if (e.status === 429) {
       const wait = e.retryAfterSec ?? 60;
-      return { text: 'Too many failed sign-in attempts for this user.', retryInSec: wait };
+      return { text: 'Too many failed sign-in attempts from this address.', retryInSec: wait };
     }
     return { text: e.message || `Sign-in failed (${e.status}).` };
   }
