@@ -406,9 +406,10 @@ public:
             parser->reset();
         } catch (const std::exception& e) {  // malformed headers and the like
             core_->log(kNetDebug, std::string("http: bad request: ") + e.what());
-            fail(peer, request.version(), parser->unknown_method() ? 405 : 400,
-                 parser->unknown_method() ? "unknown HTTP method" : "malformed request",
-                 parser->unknown_method() ? kAllowedMethods : nullptr);
+            if (parser->unknown_method())
+                fail(peer, request.version(), 405, "unknown HTTP method", kAllowedMethods);
+            else
+                fail(peer, request.version(), 400, "malformed request");
             parser->reset();
         }
     }

@@ -43,12 +43,14 @@ size_t count_of(const std::string& haystack, const std::string& needle) {
 // frame, and answers what came back -- the first text frame after the
 // greeting (handshake_ack), or "close:<code>
 // <reason>", or "" on timeout.
-std::string ws_exchange(uint16_t port, const std::string& source, const std::string& text) {
+std::string ws_exchange(uint16_t port, const std::string& source, const std::string& text,
+                        const std::string& extra_header = "") {
     const int fd = tcp_connect(port, 3000, "127.0.0.1", source);
     if (fd < 0) return "no connection";
     const std::string upgrade =
         "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
+        extra_header + "\r\n";
     std::string frame;
     frame.push_back(static_cast<char>(0x81));  // FIN, text
     // Masked with a zero key (allowed; the payload stays as it is).
@@ -348,6 +350,27 @@ TEST_F(Security, FailedRegistersBackOffPerSource) {
     EXPECT_EQ(json::parse(ok, nullptr, false).value("type", ""), "provisioning") << ok;
     const std::string log = controller->log();
     EXPECT_EQ(count_of(log, "refused register of \"sec-good\" from 127.0.0.20"), 1u) << log;
+}
+
+// Behind a trusted proxy the register backoff counts the client it names,
+// so one client's failures do not hold back the others behind that proxy.
+TEST_F(Security, FailedRegistersBehindATrustedProxyCountPerClient) {
+    start({{"MOOLAI_TRUSTED_PROXIES", "127.0.0.30"}});
+    const std::string token = issue(port(), admin, "acme", "sec-proxied");
+    const std::string bad_client = "X-Forwarded-For: 203.0.113.5\r\n";
+    for (int i = 0; i < 30; ++i)
+        ws_exchange(controller->ws_port(), "127.0.0.30", register_frame("sec-proxied", "wrong"),
+                    bad_client);
+    const std::string held = ws_exchange(controller->ws_port(), "127.0.0.30",
+                                         register_frame("sec-proxied", token), bad_client);
+    EXPECT_EQ(held.rfind("close:4429", 0), 0u) << held;
+    const std::string ok =
+        ws_exchange(controller->ws_port(), "127.0.0.30", register_frame("sec-proxied", token),
+                    "X-Forwarded-For: 203.0.113.6\r\n");
+    EXPECT_EQ(json::parse(ok, nullptr, false).value("type", ""), "provisioning") << ok;
+    EXPECT_NE(controller->log().find("from 203.0.113.5: invalid orchestrator credentials"),
+              std::string::npos)
+        << controller->log();
 }
 
 TEST(SecurityConfig, ShortStaticTokensAreRefusedAtStart) {
