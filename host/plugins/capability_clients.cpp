@@ -252,6 +252,15 @@ CallResult StorageClient::usage_insert_batch(std::string_view records_json) cons
     }));
 }
 
+CallResult StorageClient::audit_verify() const {
+    if (!MOOLAI_HAS_FIELD(t_, moolai_storage_v1, audit_verify) || t_->audit_verify == nullptr)
+        return {MOOLAI_E_UNSUPPORTED, "",
+                "the storage plugin keeps no audit chain (built for ABI 1.2 or older); "
+                "rebuild it against ABI 1.3"};
+    return observed(plugin_.call(
+        [&](moolai_instance* i, moolai_call* c) { return t_->audit_verify(i, c); }));
+}
+
 CallResult AuthClient::hash_password(std::string_view password) const {
     return plugin_.call([&](moolai_instance* i, moolai_call* c) {
         return t_->hash_password(i, c, abi_str(password));

@@ -92,6 +92,10 @@ public:
     // before it or leaves it NULL; the caller then inserts one by one.
     CallResult usage_insert_batch(std::string_view records_json) const;
 
+    // 1.3, optional: MOOLAI_E_UNSUPPORTED when the plugin's table ends
+    // before it or leaves it NULL (the plugin keeps no audit chain).
+    CallResult audit_verify() const;
+
 private:
     CallResult observed(CallResult r) const {
         if (observer_) observer_(r);

@@ -134,6 +134,23 @@ HttpResponse list_audit(const Context& ctx, const HttpRequest& req, const Princi
     return listing(ctx.plugins.storage().audit_list(q), page, page_size);
 }
 
+// The audit log's hash chain, checked from its first row to the newest
+// (superadmins: the chain spans every organization). 200 with "ok" false
+// when a link is broken: the check itself worked.
+HttpResponse verify_audit(const Context& ctx, const HttpRequest&, const Principal& who) {
+    if (!who.superadmin()) return forbidden("only a superadmin checks the audit log's chain");
+    const CallResult r = ctx.plugins.storage().audit_verify();
+    if (!r.ok()) return storage_error(r);
+    json out = json::parse(r.output, nullptr, false);
+    if (!out.is_object())
+        return HttpResponse::error(500, "internal", "the storage plugin's answer is not JSON");
+    if (!out.value("ok", false) && out["first_broken"].is_object())
+        ctx.log.error("audit chain broken at row " + out["first_broken"].value("id", json()).dump() +
+                      ": " + out["first_broken"].value("reason", std::string()) +
+                      " (checked by " + who.username + ")");
+    return ok(out);
+}
+
 }  // namespace
 
 void install_user_routes(RestServer& server, const Context& ctx) {
@@ -142,6 +159,7 @@ void install_user_routes(RestServer& server, const Context& ctx) {
     add_authed(server, ctx, "GET", "/api/v1/internal/users/:username", &get_user);
     add_authed(server, ctx, "DELETE", "/api/v1/internal/users/:username", &delete_user);
     add_authed(server, ctx, "GET", "/api/v1/internal/audit", &list_audit);
+    add_authed(server, ctx, "GET", "/api/v1/internal/audit/verify", &verify_audit);
 }
 
 }  // namespace moolai::host::RestApi

@@ -49,7 +49,7 @@ constexpr bool moolai_lock_streq(const char* a, const char* b) {
 
 /* ---- version ---- */
 MOOLAI_LOCK(MOOLAI_ABI_MAJOR == 1, "MOOLAI_ABI_MAJOR");
-MOOLAI_LOCK(MOOLAI_ABI_MINOR == 2, "MOOLAI_ABI_MINOR: regenerate after an append, with the diff reviewed");
+MOOLAI_LOCK(MOOLAI_ABI_MINOR == 3, "MOOLAI_ABI_MINOR: regenerate after an append, with the diff reviewed");
 
 /* ---- constants: value, size, signedness ---- */
 MOOLAI_LOCK(MOOLAI_AUTH_V1_SIZE_1_0 == 40u, "MOOLAI_AUTH_V1_SIZE_1_0: value");
@@ -314,7 +314,7 @@ MOOLAI_LOCK(offsetof(moolai_observer_v1, reserved) == 4, "offsetof(moolai_observ
 MOOLAI_LOCK(offsetof(moolai_observer_v1, on_event) == 8, "offsetof(moolai_observer_v1, on_event)");
 
 /* ---- moolai_storage_v1 ---- */
-MOOLAI_LOCK(sizeof(moolai_storage_v1) == 288, "sizeof(moolai_storage_v1)");
+MOOLAI_LOCK(sizeof(moolai_storage_v1) == 296, "sizeof(moolai_storage_v1)");
 MOOLAI_LOCK(__alignof__(moolai_storage_v1) == 8, "alignof(moolai_storage_v1)");
 MOOLAI_LOCK(offsetof(moolai_storage_v1, struct_size) == 0, "offsetof(moolai_storage_v1, struct_size)");
 MOOLAI_LOCK(offsetof(moolai_storage_v1, reserved) == 4, "offsetof(moolai_storage_v1, reserved)");
@@ -353,6 +353,7 @@ MOOLAI_LOCK(offsetof(moolai_storage_v1, session_purge) == 256, "offsetof(moolai_
 MOOLAI_LOCK(offsetof(moolai_storage_v1, audit_append) == 264, "offsetof(moolai_storage_v1, audit_append)");
 MOOLAI_LOCK(offsetof(moolai_storage_v1, audit_list) == 272, "offsetof(moolai_storage_v1, audit_list)");
 MOOLAI_LOCK(offsetof(moolai_storage_v1, usage_insert_batch) == 280, "offsetof(moolai_storage_v1, usage_insert_batch)");
+MOOLAI_LOCK(offsetof(moolai_storage_v1, audit_verify) == 288, "offsetof(moolai_storage_v1, audit_verify)");
 
 /* ---- moolai_plugin_descriptor ---- */
 MOOLAI_LOCK(sizeof(moolai_plugin_descriptor) == 104, "sizeof(moolai_plugin_descriptor)");
@@ -680,6 +681,8 @@ void moolai_lock_types_storage_v1(moolai_storage_v1* s) {
     (void)f_audit_list;
     moolai_status (**f_usage_insert_batch)(moolai_instance *, moolai_call *, moolai_str) = &s->usage_insert_batch;
     (void)f_usage_insert_batch;
+    moolai_status (**f_audit_verify)(moolai_instance *, moolai_call *) = &s->audit_verify;
+    (void)f_audit_verify;
 }
 void moolai_lock_types_plugin_descriptor(moolai_plugin_descriptor* s);
 void moolai_lock_types_plugin_descriptor(moolai_plugin_descriptor* s) {

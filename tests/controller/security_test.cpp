@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <poll.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -371,6 +372,83 @@ TEST_F(Security, FailedRegistersBehindATrustedProxyCountPerClient) {
     EXPECT_NE(controller->log().find("from 203.0.113.5: invalid orchestrator credentials"),
               std::string::npos)
         << controller->log();
+}
+
+// The audit log is a hash chain: a row edited in the database directly is
+// named by the superadmin endpoint and by `admin verify-audit`.
+TEST_F(Security, AnAuditRowEditedInTheDatabaseIsReported) {
+    start();
+    for (const char* org : {"audit-a", "audit-b", "audit-c"})
+        ASSERT_EQ(http_request(port(), "POST", "/api/v1/internal/organizations",
+                               json{{"organization_id", org}, {"name", org}}.dump(), bearer(admin))
+                      .status,
+                  201);
+    const auto verify = [&] {
+        const HttpResult r = http_request(port(), "GET", "/api/v1/internal/audit/verify", "",
+                                          bearer(admin));
+        EXPECT_EQ(r.status, 200) << r.body;
+        return json::parse(r.body, nullptr, false);
+    };
+    json v = verify();
+    EXPECT_EQ(v["ok"], true) << v;
+    EXPECT_GE(v["chained"].get<int64_t>(), 3) << v;
+
+    const std::string org_admin = make_org_admin(port(), admin, "audit-reader", "audit-a");
+    EXPECT_EQ(http_request(port(), "GET", "/api/v1/internal/audit/verify", "", bearer(org_admin))
+                  .status,
+              403);
+
+    // The middle organization's row, rewritten as if it had been another.
+    const json rows = json::parse(
+        http_request(port(), "GET",
+                     "/api/v1/internal/audit?action=organization_created&organization_id=audit-b",
+                     "", bearer(admin))
+            .body,
+        nullptr, false);
+    ASSERT_EQ(rows["data"]["items"].size(), 1u) << rows;
+    const int64_t id = rows["data"]["items"][0]["id"];
+    EXPECT_EQ(rows["data"]["items"][0]["hash"].get<std::string>().size(), 64u);
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((controller->data_dir() + "/moolai.db").c_str(), &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    const std::string edit =
+        "UPDATE audit_log SET organization_id = 'audit-z' WHERE id = " + std::to_string(id);
+    EXPECT_EQ(sqlite3_exec(db, edit.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db);
+    sqlite3_close(db);
+
+    v = verify();
+    EXPECT_EQ(v["ok"], false) << v;
+    EXPECT_EQ(v["first_broken"]["id"], id) << v;
+    EXPECT_TRUE(eventually([&] {
+        return controller->log().find("audit chain broken at row " + std::to_string(id)) !=
+               std::string::npos;
+    })) << controller->log();
+
+    const std::string data_dir = controller->data_dir();
+    ASSERT_EQ(controller->stop(), 0);
+    const RunResult cli =
+        run_controller({"admin", "verify-audit"}, {{"MOOLAI_DATA_DIR", data_dir}});
+    EXPECT_EQ(cli.exit_code, 1) << cli.output;
+    EXPECT_NE(cli.output.find("audit chain BROKEN at row " + std::to_string(id) + ": row " +
+                              std::to_string(id) + "'s contents do not match its hash"),
+              std::string::npos)
+        << cli.output;
+}
+
+TEST_F(Security, AnUntouchedAuditLogVerifiesFromTheCommandLine) {
+    start();
+    ASSERT_EQ(http_request(port(), "POST", "/api/v1/internal/organizations",
+                           json{{"organization_id", "audit-ok"}, {"name", "ok"}}.dump(),
+                           bearer(admin))
+                  .status,
+              201);
+    const std::string data_dir = controller->data_dir();
+    ASSERT_EQ(controller->stop(), 0);
+    const RunResult cli =
+        run_controller({"admin", "verify-audit"}, {{"MOOLAI_DATA_DIR", data_dir}});
+    EXPECT_EQ(cli.exit_code, 0) << cli.output;
+    EXPECT_NE(cli.output.find("audit chain intact: "), std::string::npos) << cli.output;
 }
 
 TEST(SecurityConfig, ShortStaticTokensAreRefusedAtStart) {

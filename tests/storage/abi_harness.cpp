@@ -234,6 +234,11 @@ Result StoragePlugin::audit_list(const Query& q) {
     const moolai_query cq = to_c(q);
     return CALL(st_->audit_list(inst_->get(), c, &cq));
 }
+Result StoragePlugin::audit_verify() {
+    if (!MOOLAI_HAS_FIELD(st_, moolai_storage_v1, audit_verify) || st_->audit_verify == nullptr)
+        return {MOOLAI_E_UNSUPPORTED, "", "no audit_verify"};
+    return CALL(st_->audit_verify(inst_->get(), c));
+}
 
 #undef CALL
 

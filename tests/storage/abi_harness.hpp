@@ -121,6 +121,7 @@ class StoragePlugin {
     Result session_purge(int64_t now_ms);
     Result audit_append(std::string_view rec);
     Result audit_list(const Query& q = {});
+    Result audit_verify();  // 1.3
 
   private:
     Result call(const std::function<moolai_status(moolai_call*)>& fn);

@@ -7,6 +7,8 @@
 // sets them; ctest runs it that way) and is skipped without them.
 #include <arpa/inet.h>
 #include <libpq-fe.h>
+#include <openssl/evp.h>
+#include <sqlite3.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -163,17 +165,17 @@ class Storage : public ::testing::TestWithParam<Backend> {
 // ---- schema -----------------------------------------------------------------
 
 TEST_P(Storage, MigrateAppliesEveryVersionOnceAndRecordsThem) {
-    EXPECT_EQ(first_migration_["applied"], json({1, 2, 3, 4, 5, 6}));
-    EXPECT_EQ(first_migration_["schema_version"], 6);
+    EXPECT_EQ(first_migration_["applied"], json({1, 2, 3, 4, 5, 6, 7}));
+    EXPECT_EQ(first_migration_["schema_version"], 7);
     const json again = OK(db().migrate());
     EXPECT_EQ(again["applied"], json::array());
-    EXPECT_EQ(again["schema_version"], 6);
+    EXPECT_EQ(again["schema_version"], 7);
     // Recorded in the database: a new instance finds nothing to apply.
     auto other = open();
     ASSERT_TRUE(other);
     const json third = OK(other->migrate());
     EXPECT_EQ(third["applied"], json::array());
-    EXPECT_EQ(third["schema_version"], 6);
+    EXPECT_EQ(third["schema_version"], 7);
     EXPECT_STATUS(db().ping(), MOOLAI_OK);
 }
 
@@ -1169,6 +1171,219 @@ TEST_P(Storage, AuditAppendsAndListsNewestFirstWithFilters) {
     EXPECT_EQ(actors({1, 2}), (V{"Admin2", "system"}));
 }
 
+// ---- the audit chain (1.3) --------------------------------------------------------------
+
+constexpr const char* kGenesis = "0000000000000000000000000000000000000000000000000000000000000000";
+
+std::string sha256_hex(const std::string& data) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EXPECT_EQ(EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr), 1);
+    std::string out;
+    char hex[3];
+    for (unsigned int i = 0; i < len; ++i) {
+        std::snprintf(hex, sizeof hex, "%02x", md[i]);
+        out += hex;
+    }
+    return out;
+}
+
+// docs/abi.md, "The audit chain", applied to a record as audit_list returns
+// it: written from the document, not from the plugin's code.
+std::string documented_hash(const json& rec) {
+    json canonical = json::array();
+    canonical.push_back(rec["id"]);
+    for (const char* f : {"time", "actor", "action", "organization_id", "orchestrator_id", "old_value",
+                          "new_value"})
+        canonical.push_back(rec[f]);
+    canonical.push_back(rec["detail"]);  // nlohmann's json sorts object keys
+    return sha256_hex(rec["prev_hash"].get<std::string>() + "\n" + canonical.dump());
+}
+
+class AuditChain : public Storage {
+  protected:
+    // Runs `sql` on the database behind the plugin, as someone with direct
+    // access to the database would.
+    void raw_sql(const std::string& sql) {
+        if (GetParam() == Backend::Postgres) {
+            const std::string host = env("DATABASE_HOST"), port = env("DATABASE_PORT"),
+                              user = env("DATABASE_USER"), password = env("DATABASE_PASSWORD"),
+                              name = env("DATABASE_NAME");
+            const char* keys[] = {"host", "port", "user", "password", "dbname", nullptr};
+            const char* values[] = {host.c_str(),     port.c_str(), user.c_str(),
+                                    password.c_str(), name.c_str(), nullptr};
+            PGconn* conn = PQconnectdbParams(keys, values, 0);
+            ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
+            PGresult* r = PQexec(conn, sql.c_str());
+            EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << sql << ": " << PQerrorMessage(conn);
+            PQclear(r);
+            PQfinish(conn);
+            return;
+        }
+        sqlite3* conn = nullptr;
+        ASSERT_EQ(sqlite3_open((dir_ / "moolai.db").c_str(), &conn), SQLITE_OK);
+        sqlite3_busy_timeout(conn, 5000);
+        char* error = nullptr;
+        EXPECT_EQ(sqlite3_exec(conn, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
+            << sql << ": " << (error ? error : "");
+        sqlite3_free(error);
+        sqlite3_close(conn);
+    }
+    // Appends n entries; returns their ids, oldest first.
+    std::vector<int64_t> append(int n, const std::string& actor = "admin") {
+        std::vector<int64_t> ids;
+        for (int i = 0; i < n; ++i)
+            ids.push_back(OK(db().audit_append(json{{"actor", actor},
+                                                     {"action", "independence"},
+                                                     {"orchestrator_id", "o" + std::to_string(i)},
+                                                     {"old_value", "false"},
+                                                     {"new_value", "true"},
+                                                     {"detail", {{"z", i}, {"a", {1.5, "x"}}}}}
+                                                    .dump()))["id"]
+                              .get<int64_t>());
+        return ids;
+    }
+    json verify() { return OK(db().audit_verify()); }
+};
+
+TEST_P(AuditChain, EveryAppendedRowLinksToThePreviousOneAsDocumented) {
+    const std::vector<int64_t> ids = append(4);
+    const json items = OK(db().audit_list())["items"];  // newest first
+    ASSERT_EQ(items.size(), 4u);
+    std::string prev = kGenesis;
+    for (size_t i = items.size(); i-- > 0;) {
+        const json& rec = items[i];
+        EXPECT_EQ(rec["prev_hash"], prev) << rec;
+        EXPECT_EQ(rec["hash"].get<std::string>().size(), 64u);
+        EXPECT_EQ(rec["hash"], documented_hash(rec)) << rec;
+        prev = rec["hash"];
+    }
+    const json v = verify();
+    EXPECT_EQ(v["ok"], true) << v;
+    EXPECT_EQ(v["rows"], 4);
+    EXPECT_EQ(v["chained"], 4);
+    EXPECT_EQ(v["unchained_before"], 0);
+    EXPECT_TRUE(v["first_broken"].is_null());
+    EXPECT_EQ(v["head"]["id"], ids.back());
+    EXPECT_EQ(v["head"]["hash"], prev);
+}
+
+TEST_P(AuditChain, AnEmptyLogVerifies) {
+    const json v = verify();
+    EXPECT_EQ(v["ok"], true) << v;
+    EXPECT_EQ(v["rows"], 0);
+    EXPECT_TRUE(v["head"].is_null());
+}
+
+TEST_P(AuditChain, ARowChangedInTheDatabaseIsReported) {
+    const std::vector<int64_t> ids = append(5);
+    raw_sql("UPDATE audit_log SET actor = 'mallory' WHERE id = " + std::to_string(ids[2]));
+    const json v = verify();
+    EXPECT_EQ(v["ok"], false) << v;
+    EXPECT_EQ(v["first_broken"]["id"], ids[2]) << v;
+    EXPECT_NE(v["first_broken"]["reason"].get<std::string>().find("was changed after it was written"),
+              std::string::npos)
+        << v;
+    EXPECT_EQ(v["rows"], 5);
+}
+
+TEST_P(AuditChain, AChangedDetailOrTimeIsReported) {
+    const std::vector<int64_t> ids = append(3);
+    raw_sql("UPDATE audit_log SET detail = '{\"z\":9}' WHERE id = " + std::to_string(ids[1]));
+    EXPECT_EQ(verify()["first_broken"]["id"], ids[1]);
+    raw_sql("UPDATE audit_log SET detail = '{\"z\":1,\"a\":[1.5,\"x\"]}' WHERE id = " +
+            std::to_string(ids[1]));
+    EXPECT_EQ(verify()["ok"], true) << "the original detail, spelt differently, verifies again";
+    raw_sql("UPDATE audit_log SET time = " +
+            std::string(GetParam() == Backend::Postgres ? "time - INTERVAL '1 hour'"
+                                                        : "time - 3600000") +
+            " WHERE id = " + std::to_string(ids[0]));
+    EXPECT_EQ(verify()["first_broken"]["id"], ids[0]);
+}
+
+TEST_P(AuditChain, ARemovedRowIsReportedAtTheRowAfterIt) {
+    const std::vector<int64_t> ids = append(5);
+    raw_sql("DELETE FROM audit_log WHERE id = " + std::to_string(ids[2]));
+    const json v = verify();
+    EXPECT_EQ(v["ok"], false);
+    EXPECT_EQ(v["first_broken"]["id"], ids[3]) << v;
+    EXPECT_NE(v["first_broken"]["reason"].get<std::string>().find("were removed"),
+              std::string::npos)
+        << v;
+}
+
+TEST_P(AuditChain, RemovingTheOldestOrTheNewestRowsIsReported) {
+    std::vector<int64_t> ids = append(4);
+    raw_sql("DELETE FROM audit_log WHERE id = " + std::to_string(ids.back()));
+    json v = verify();
+    EXPECT_EQ(v["ok"], false);
+    EXPECT_EQ(v["first_broken"]["id"], ids.back()) << v;
+    EXPECT_NE(v["first_broken"]["reason"].get<std::string>().find("newest rows were removed"),
+              std::string::npos)
+        << v;
+
+    raw_sql("DELETE FROM audit_log");
+    v = verify();
+    EXPECT_EQ(v["ok"], false) << "an emptied log is not a clean one";
+    EXPECT_NE(v["first_broken"]["reason"].get<std::string>().find("no chained row is left"),
+              std::string::npos)
+        << v;
+
+    ids = append(3);
+    raw_sql("DELETE FROM audit_log WHERE id <> " + std::to_string(ids.back()));
+    v = verify();
+    EXPECT_EQ(v["first_broken"]["id"], ids.back()) << v;
+    EXPECT_NE(v["first_broken"]["reason"].get<std::string>().find("genesis"), std::string::npos)
+        << v;
+}
+
+TEST_P(AuditChain, ARowInsertedDirectlyIsReportedButOlderUnchainedRowsAreNot) {
+    // Rows from before the chain existed (schema 6) have no hash.
+    raw_sql("INSERT INTO audit_log (actor, action) VALUES ('old', 'login')");
+    raw_sql("INSERT INTO audit_log (actor, action) VALUES ('old', 'login')");
+    append(2);
+    json v = verify();
+    EXPECT_EQ(v["ok"], true) << v;
+    EXPECT_EQ(v["unchained_before"], 2);
+    EXPECT_EQ(v["chained"], 2);
+    raw_sql("INSERT INTO audit_log (actor, action) VALUES ('mallory', 'login')");
+    v = verify();
+    EXPECT_EQ(v["ok"], false);
+    EXPECT_NE(v["first_broken"]["reason"].get<std::string>().find("inserted directly"),
+              std::string::npos)
+        << v;
+}
+
+TEST_P(AuditChain, ConcurrentAppendsFromTwoInstancesKeepOneChain) {
+    // Two plugin instances on one database stand for two controller hosts.
+    auto other = open();
+    ASSERT_TRUE(other);
+    constexpr int kEach = 40;
+    std::atomic<int> failures{0};
+    auto writer = [&](StoragePlugin* s, const std::string& actor) {
+        for (int i = 0; i < kEach; ++i)
+            if (!s->audit_append(json{{"actor", actor}, {"action", "test"}}.dump()).ok()) ++failures;
+    };
+    std::thread a(writer, &db(), "a"), b(writer, other.get(), "b"), c(writer, other.get(), "c");
+    writer(&db(), "d");
+    a.join();
+    b.join();
+    c.join();
+    EXPECT_EQ(failures.load(), 0);
+    const json v = verify();
+    EXPECT_EQ(v["ok"], true) << v;
+    EXPECT_EQ(v["chained"], 4 * kEach);
+}
+
+TEST_P(AuditChain, VerifyWalksPastOnePage) {
+    for (int i = 0; i < 3; ++i) append(400);  // the verifier reads 1,000 rows a page
+    raw_sql("UPDATE audit_log SET new_value = 'x' WHERE id = (SELECT MAX(id) FROM audit_log)");
+    const json v = verify();
+    EXPECT_EQ(v["rows"], 1200);
+    EXPECT_EQ(v["chained"], 1199) << v;
+    EXPECT_EQ(v["ok"], false);
+}
+
 // ---- cascades ---------------------------------------------------------------------------
 
 TEST_P(Storage, DeletesCascadeToOrchestratorsAndMessages) {
@@ -1380,6 +1595,8 @@ TEST_P(Storage, HostileStringsRoundTrip) {
 
 INSTANTIATE_TEST_SUITE_P(Sqlite, Storage, ::testing::Values(Backend::Sqlite));
 INSTANTIATE_TEST_SUITE_P(Postgres, Storage, ::testing::Values(Backend::Postgres));
+INSTANTIATE_TEST_SUITE_P(Sqlite, AuditChain, ::testing::Values(Backend::Sqlite));
+INSTANTIATE_TEST_SUITE_P(Postgres, AuditChain, ::testing::Values(Backend::Postgres));
 
 // ---- per-plugin: descriptors and config blocks -----------------------------------------------
 

@@ -13,6 +13,9 @@
  *        MOOLAI_*_SIZE_1_0 constants. No 1.0 table or struct changed.
  *   1.2  moolai_storage_v1.usage_insert_batch (optional): a round of usage
  *        reports in one transaction. No 1.1 table or struct changed.
+ *   1.3  A tamper-evident audit log: audit records carry prev_hash and
+ *        hash (a SHA-256 chain), moolai_storage_v1.audit_verify (optional)
+ *        checks it. No 1.2 table or struct changed.
  *
  * Read moolai/plugin_types.h first: it states the layout, versioning,
  * string and ownership rules that every declaration below follows.
@@ -146,7 +149,7 @@ typedef struct moolai_host_api {
     moolai_status (*config_key)(moolai_host* host, moolai_str pointer, uint64_t index,
                                 moolai_str* out);
 
-    /* ---- 1.3+: APPEND ONLY below this line ----
+    /* ---- 1.4+: APPEND ONLY below this line ----
      * Planned: deliver_notification(host, channel, payload) so a storage
      * plugin can hand the host what arrives on a cross-host channel
      * (several controller hosts on one PostgreSQL). */
@@ -193,7 +196,7 @@ typedef struct moolai_auth_v1 {
      * and at stream subscription). OWNERSHIP: token is borrowed for the call. */
     moolai_status (*hash_token)(moolai_instance* self, moolai_call* call, moolai_str token);
 
-    /* ---- 1.3+: APPEND ONLY below this line ---- */
+    /* ---- 1.4+: APPEND ONLY below this line ---- */
 } moolai_auth_v1;
 
 /* ======================================================================
@@ -224,7 +227,7 @@ typedef struct moolai_independence_v1 {
     moolai_status (*on_toggle)(moolai_instance* self, moolai_call* call,
                                const moolai_toggle_request* request);
 
-    /* ---- 1.3+: APPEND ONLY below this line ---- */
+    /* ---- 1.4+: APPEND ONLY below this line ---- */
 } moolai_independence_v1;
 
 /* ======================================================================
@@ -264,7 +267,7 @@ typedef struct moolai_messaging_v1 {
      * after it. OWNERSHIP: message_json is borrowed for the call. */
     moolai_status (*render)(moolai_instance* self, moolai_call* call, moolai_str message_json);
 
-    /* ---- 1.3+: APPEND ONLY below this line ---- */
+    /* ---- 1.4+: APPEND ONLY below this line ---- */
 } moolai_messaging_v1;
 
 /* ======================================================================
@@ -284,7 +287,7 @@ typedef struct moolai_observer_v1 {
      * OWNERSHIP: the event and its strings are borrowed for the call. */
     moolai_status (*on_event)(moolai_instance* self, moolai_call* call, const moolai_event* event);
 
-    /* ---- 1.3+: APPEND ONLY below this line ---- */
+    /* ---- 1.4+: APPEND ONLY below this line ---- */
 } moolai_observer_v1;
 
 /* ======================================================================
@@ -509,7 +512,22 @@ typedef struct moolai_storage_v1 {
     moolai_status (*usage_insert_batch)(moolai_instance* self, moolai_call* call,
                                         moolai_str records_json);
 
-    /* ---- 1.3+: APPEND ONLY below this line ----
+    /* ---- 1.3 ---- */
+
+    /* Optional. Walks the whole audit log oldest first in one read
+     * transaction and checks its hash chain (since 1.3 every appended
+     * record carries "prev_hash" and "hash": lowercase hex SHA-256 of
+     * prev_hash, a newline and the record's canonical JSON; docs/abi.md,
+     * "The audit chain"). Output: {"ok":bool,"rows":N,"chained":N,
+     * "unchained_before":N,"head":{"id":N,"hash":"..."} or null,
+     * "first_broken":{"id":N,"reason":"..."} or null}; rows written
+     * before the plugin chained (no hash) are counted in unchained_before
+     * and are not evidence of tampering. NULL, or MOOLAI_E_UNSUPPORTED:
+     * the plugin keeps no chain. THREADS: any host thread (REST workers,
+     * the main thread for the admin command). OWNERSHIP: none. */
+    moolai_status (*audit_verify)(moolai_instance* self, moolai_call* call);
+
+    /* ---- 1.4+: APPEND ONLY below this line ----
      * Planned (several controller hosts on one PostgreSQL):
      * notify(self, call, channel, payload) and listen(self, call, channel),
      * with delivery through moolai_host_api.deliver_notification. */
@@ -566,7 +584,7 @@ typedef struct moolai_plugin_descriptor {
      * unchanged while the library is loaded. */
     const void* (*get_capability)(uint64_t capability);
 
-    /* ---- 1.3+: APPEND ONLY below this line ---- */
+    /* ---- 1.4+: APPEND ONLY below this line ---- */
 } moolai_plugin_descriptor;
 
 /* The 1.0 size of every table on 64-bit targets: the least struct_size

@@ -233,6 +233,19 @@ const std::vector<Migration>& migrations() {
              // The expiry sweep's question: what is due by now.
              "CREATE INDEX orchestrator_messages_expires ON orchestrator_messages(expires_at)",
          }},
+        {7,
+         "a tamper-evident audit log: prev_hash and hash per row, the chain head",
+         {
+             // Rows written before this migration keep NULL hashes: the chain
+             // starts at the first row appended after it (audit_chain.hpp).
+             "ALTER TABLE audit_log ADD COLUMN prev_hash %TEXT%",
+             "ALTER TABLE audit_log ADD COLUMN hash %TEXT%",
+             "CREATE TABLE audit_chain ("
+             " id INTEGER PRIMARY KEY CHECK (id = 1),"
+             " head_id BIGINT,"
+             " head_hash %TEXT%)",
+             "INSERT INTO audit_chain (id) VALUES (1)",
+         }},
     };
     return list;
 }

@@ -387,6 +387,9 @@ const Entity kAudit{"audit_log",
                         {"old_value", Kind::Text, 0, 0},
                         {"new_value", Kind::Text, 0, 0},
                         {"detail", Kind::Json},
+                        // The hash chain (audit_chain.hpp); set by audit_append.
+                        {"prev_hash", Kind::Text, AUTO, 0},
+                        {"hash", Kind::Text, AUTO, 0},
                     }};
 
 // ---- input values -----------------------------------------------------------------

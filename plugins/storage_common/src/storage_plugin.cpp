@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "storage_common/audit_chain.hpp"
 #include "storage_common/records.hpp"
 #include "storage_common/schema.hpp"
 
@@ -981,8 +982,19 @@ Status StoragePlugin::session_purge(Call& call, int64_t now_ms) {
 
 Status StoragePlugin::audit_append(Call& call, Str record_json) {
     const json rec = parse_object(record_json, "record_json");
-    return reply(call,
-                 run(*db_, now(), Mode::Write, [&](Work& w) { return w.create(kAudit, rec); }));
+    return reply(call, run(*db_, now(), Mode::Write, [&](Work& w) {
+                     const int64_t id = append_chained(w.tx, w.d, [&] {
+                         return std::get<int64_t>(w.insert(kAudit, rec));
+                     });
+                     auto out = w.fetch(kAudit, Value(id));
+                     if (!out) throw DbError(Fault::Internal, "inserted audit entry not found");
+                     return std::move(*out);
+                 }));
+}
+
+Status StoragePlugin::audit_verify(Call& call) {
+    return reply(call, run(*db_, now(), Mode::Read,
+                           [&](Work& w) { return verify_audit_chain(w.tx, w.d); }));
 }
 
 Status StoragePlugin::audit_list(Call& call, const moolai_query& query) {

@@ -69,6 +69,7 @@ class StoragePlugin : public sdk::Plugin, public sdk::Storage {
 
     Status audit_append(Call& call, Str record_json) override;
     Status audit_list(Call& call, const moolai_query& query) override;
+    Status audit_verify(Call& call) override;
 
   private:
     int64_t now() const noexcept { return host().now_ms(); }

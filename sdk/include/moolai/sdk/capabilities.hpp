@@ -102,6 +102,9 @@ public:
 
     virtual Status audit_append(Call& call, Str record_json) = 0;
     virtual Status audit_list(Call& call, const moolai_query& query) = 0;
+    // 1.3, optional: checks the audit log's hash chain. The default says
+    // "unsupported" (the plugin keeps no chain).
+    virtual Status audit_verify(Call&) { return MOOLAI_E_UNSUPPORTED; }
 };
 
 // Row i of an array passed with the caller's stride (see heartbeats_write).

@@ -314,6 +314,7 @@ constexpr moolai_storage_v1 make_storage_table() noexcept {
     MOOLAI_SDK_STR_FN(audit_append);
     MOOLAI_SDK_QUERY_FN(audit_list);
     MOOLAI_SDK_STR_FN(usage_insert_batch);
+    t.audit_verify = [](I p, K c) noexcept { return invoke<T>(p, c, &S::audit_verify); };
 #undef MOOLAI_SDK_QUERY_FN
 #undef MOOLAI_SDK_STR_FN
 #undef MOOLAI_SDK_STR2_FN
