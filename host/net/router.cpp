@@ -84,13 +84,21 @@ void Router::add(std::string method, std::string pattern, HttpHandler handler,
     std::atomic_store(&table_, Table(std::move(next)));
 }
 
+// The most specific pattern that matches the path decides, whatever the
+// method (OpenAPI's rule: a concrete path is matched before a templated
+// one): its routes serve the request or name the methods in Allow. So
+// "/orchestrators/register" never falls through to "/orchestrators/:id".
 Router::Match Router::match(const std::string& method, const std::vector<std::string>& segs) const {
     Match m;
     m.table = std::atomic_load(&table_);
+    const Route* best = nullptr;
+    for (const Route& r : *m.table)
+        if (matches(r, segs) && (!best || more_specific(r, *best))) best = &r;
+    if (!best) return m;
     for (const Route& r : *m.table) {
-        if (!matches(r, segs)) continue;
+        if (!matches(r, segs) || more_specific(*best, r)) continue;  // a less specific shape
         if (r.method == method) {
-            if (!m.route || more_specific(r, *m.route)) m.route = &r;
+            if (!m.route) m.route = &r;
         } else if (m.allow.find(r.method) == std::string::npos) {
             m.allow += (m.allow.empty() ? "" : ", ") + r.method;
         }

@@ -61,6 +61,12 @@ std::string public_error_text(const std::string& text) {
     return text;
 }
 
+size_t utf8_chars(const std::string& s) {
+    size_t n = 0;
+    for (unsigned char c : s) n += (c & 0xC0) != 0x80;  // continuation bytes are not characters
+    return n;
+}
+
 HttpResponse storage_error(const CallResult& r) {
     if (r.status == MOOLAI_E_UNAVAILABLE) return storage_unavailable();
     return HttpResponse::error(http_status_of(r.status), status_name(r.status),
@@ -161,10 +167,27 @@ HttpResponse listing(const CallResult& r, size_t page, size_t page_size,
     return ok(json{{"success", true}, {"data", data}});
 }
 
+namespace {
+// Query parameters whose documented values are never empty (enums, dates,
+// numbers): present but empty is a mistake, refused rather than read as
+// absent. Free-text filters (search, actor, ids) may be empty.
+constexpr const char* kNeverEmpty[] = {"status", "message_type", "role",  "level", "group_by",
+                                       "from",   "to",           "hours", "limit", "page",
+                                       "page_size", "sort", "order"};
+}  // namespace
+
 void add_authed(RestServer& server, const Context& ctx, const char* method, const char* pattern,
                 AuthedHandler handler) {
     server.add_route(method, pattern,
                      authed(ctx, [&ctx, handler](const HttpRequest& req, const Principal& who) {
+                         for (const char* name : kNeverEmpty) {
+                             const auto it = req.query.find(name);
+                             if (it != req.query.end() && it->second.empty())
+                                 return HttpResponse::error(
+                                     400, "invalid_query",
+                                     std::string("\"") + name +
+                                         "\" is empty: give a value or leave it out");
+                         }
                          return handler(ctx, req, who);
                      }));
 }
