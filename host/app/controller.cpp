@@ -465,7 +465,7 @@ void Controller::start() {
     s.memory_return = std::make_unique<MemoryReturn>(
         [&s] { return s.ws->connection_count(); },
         s.metrics.counter("moolai_memory_returns_total",
-                          "Heap given back to the system after connections closed"));
+                          "Heap given back to the system after connections closed or opened"));
     s.memory_return_task =
         std::make_unique<PeriodicTask>(std::chrono::seconds(2), [&s] { s.memory_return->tick(); });
 

@@ -55,6 +55,10 @@ struct WsServer::Impl {
 std::unique_ptr<WsServer::Impl> make_plain_ws_engine(WsServer* self, WsOptions options);
 std::unique_ptr<WsServer::Impl> make_tls_ws_engine(WsServer* self, WsOptions options);
 
+namespace ws_tls {
+struct ServerConfig;  // the TLS endpoint's config (ws_tls_socket.hpp)
+}
+
 namespace ws_detail {
 
 namespace ws = websocketpp;
@@ -82,8 +86,9 @@ struct ConnState : WsConnection {
     std::atomic<bool> moolai_settled{false};
 };
 
-// config::asio or config::asio_tls (multithreaded, strand per connection)
-// plus our connection state.
+// config::asio or ws_tls::ServerConfig (config::asio_tls with our own TLS
+// socket policy; both multithreaded, strand per connection) plus our
+// connection state.
 template <class Base>
 struct Config : Base {
     typedef ConnState connection_base;
@@ -136,7 +141,7 @@ template <class Base>
 struct WsEngine final : WsServer::Impl {
     using Server = ws::server<Config<Base>>;
     using ConnPtr = typename Server::connection_ptr;
-    static constexpr bool kTls = std::is_same_v<Base, ws::config::asio_tls>;
+    static constexpr bool kTls = std::is_same_v<Base, ws_tls::ServerConfig>;
 
     WsServer* self;  // what connections name as their server
     WsOptions opt;
@@ -811,10 +816,11 @@ WsEngine<Base>::WsEngine(WsServer* owner, WsOptions o) : self(owner), opt(std::m
     });
     if constexpr (kTls) {
         if (!opt.tls) throw std::invalid_argument("WsOptions.tls is required for a TLS endpoint");
-        // One io thread: with Boost 1.74, websocketpp's strand does not hold
-        // the SSL stream's composed operations, and a TLS shutdown racing a
-        // read on another thread corrupted the heap (docs/library-quirks.md,
-        // W18). One thread serializes them all.
+        // One io thread: with Boost 1.74, websocketpp's strand did not hold
+        // Asio's SSL stream's composed operations, and a TLS shutdown racing
+        // a read on another thread corrupted the heap (docs/library-quirks.md,
+        // W18). Our socket policy (ws_tls_socket.hpp, W19) runs its steps in
+        // the strand, but more threads were not tried under load with it.
         if (opt.threads > 1) {
             log(kNetInfo, "websocket: TLS runs on 1 io thread instead of " +
                               std::to_string(opt.threads) + " (docs/library-quirks.md, W18)");
@@ -822,6 +828,7 @@ WsEngine<Base>::WsEngine(WsServer* owner, WsOptions o) : self(owner), opt(std::m
         }
         // One context for the server's life: its certificate callback hands
         // each handshake the material current then (TlsServerContext::reload).
+        // Each connection's SSL comes from it (ws_tls::Stream::begin).
         tls_ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
         opt.tls->configure(tls_ctx->native_handle());
         s.set_tls_init_handler([&m](ws::connection_hdl) { return m.tls_ctx; });

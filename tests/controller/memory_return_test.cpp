@@ -60,5 +60,40 @@ TEST(MemoryReturn, GivesBackWhatClosedConnectionsLeftOnlyAfterALargeEnoughDrop) 
     EXPECT_EQ(trims->value(), 1) << "no new drop, no new return";
 }
 
+TEST(MemoryReturn, GivesBackWhatHandshakesLeftOnlyAfterALargeEnoughRise) {
+    Metrics metrics;
+    Metric* trims = metrics.counter("trims");
+    size_t connections = 0;
+    MemoryReturn memory([&] { return connections; }, trims);
+    memory.tick();  // the first count
+    EXPECT_EQ(trims->value(), 0);
+
+    // 2,000 handshakes: each a 32 KiB buffer, freed when it is over, with
+    // the connection's 2 KiB of lasting state allocated after it, so the
+    // heap cannot shrink from its top.
+    std::vector<std::unique_ptr<char[]>> buffers, state;
+    for (int i = 0; i < 2000; ++i) {
+        buffers.emplace_back(new char[32 * 1024]);
+        for (int b = 0; b < 32 * 1024; b += 4096) buffers.back()[b] = 1;
+        state.emplace_back(new char[2048]);
+        state.back()[0] = 1;
+    }
+    buffers.clear();
+    connections = state.size();
+    const size_t before = resident_bytes();
+    memory.tick(5000);  // a rise of 2,000 is below this threshold: nothing happens
+    EXPECT_EQ(trims->value(), 0);
+    memory.tick();
+    EXPECT_EQ(trims->value(), 1);
+#if defined(__SANITIZE_ADDRESS__)
+    GTEST_SKIP() << "AddressSanitizer's allocator keeps freed memory in quarantine";
+#endif
+    const size_t after = resident_bytes();
+    // About 60 MiB of whole pages were freed inside the heap; most must be back.
+    EXPECT_LT(after + (40u << 20), before) << "before " << before << " after " << after;
+    memory.tick();
+    EXPECT_EQ(trims->value(), 1) << "no new rise, no new return";
+}
+
 }  // namespace
 }  // namespace moolai::host
