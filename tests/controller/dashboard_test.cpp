@@ -7,6 +7,8 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "support/fleet_fixture.hpp"
 
@@ -239,6 +241,87 @@ TEST_F(Dashboard, UsersChangeRoleAndGetANewPassword) {
     const json audit = get("/api/v1/internal/audit?action=user_updated", admin);
     EXPECT_EQ(audit["data"]["total"], 3) << audit;
     EXPECT_EQ(audit.dump().find("ursula-New-Password"), std::string::npos);
+}
+
+// Sorting is the storage's, over the whole listing, with the REST answer
+// saying what was applied; unknown fields and directions are refused.
+TEST_F(Dashboard, ListingsSortOnTheServerAcrossPages) {
+    start();
+    // Names not in id order, with a tie.
+    const std::vector<std::pair<std::string, std::string>> orchs = {
+        {"so-1", "delta"}, {"so-2", "Alpha"}, {"so-3", "charlie"}, {"so-4", "bravo"},
+        {"so-5", "alpha"}};
+    issue(port(), admin, "sort-org", "so-0");  // the organization
+    for (const auto& [id, name] : orchs) {
+        const auto r = http_request(
+            port(), "POST", "/api/v1/internal/orchestrators",
+            json{{"orchestrator_id", id}, {"organization_id", "sort-org"}, {"name", name}}.dump(),
+            bearer(admin));
+        ASSERT_EQ(r.status, 201) << r.body;
+    }
+    auto page_ids = [&](const std::string& query) {
+        // One organization: on PostgreSQL the database outlives each test.
+        const json j =
+            get("/api/v1/controller/orchestrators?organization_id=sort-org&" + query, admin);
+        std::vector<std::string> out;
+        for (const auto& o : j["data"]["items"]) out.push_back(o["orchestrator_id"]);
+        return out;
+    };
+    using V = std::vector<std::string>;
+    // alpha/Alpha tie on case: bytewise "Alpha" < "alpha".
+    EXPECT_EQ(page_ids("sort=name&page_size=2"), (V{"so-2", "so-5"}));
+    EXPECT_EQ(page_ids("sort=name&page_size=2&page=2"), (V{"so-4", "so-3"}));
+    EXPECT_EQ(page_ids("sort=name&page_size=2&page=3"), (V{"so-1", "so-0"}));  // "Orchestrator so-0"
+    EXPECT_EQ(page_ids("sort=name&order=desc&page_size=2"), (V{"so-0", "so-1"}));
+    EXPECT_EQ(page_ids("sort=name&order=desc&page_size=2&page=2"), (V{"so-3", "so-4"}));
+    EXPECT_EQ(page_ids("page_size=2"), (V{"so-0", "so-1"}));  // default: by id
+    const json applied = get("/api/v1/controller/orchestrators?sort=name&order=desc", admin);
+    EXPECT_EQ(applied["data"]["sort"], "name");
+    EXPECT_EQ(applied["data"]["order"], "desc");
+    const json plain = get("/api/v1/controller/orchestrators?order=desc", admin);
+    EXPECT_TRUE(plain["data"]["sort"].is_null()) << plain["data"].dump();
+
+    const json bad = get("/api/v1/controller/orchestrators?sort=connection", admin, 400);
+    EXPECT_EQ(bad["error"]["message"],
+              "\"sort\" must be one of orchestrator_id, name, organization_id, status, last_seen, "
+              "created_at")
+        << bad;
+    get("/api/v1/controller/orchestrators?sort=name&order=up", admin, 400);
+    get("/api/v1/controller/orchestrators?sort=", admin, 400);
+    get("/api/v1/controller/organizations?sort=credential", admin, 400);
+    get("/api/v1/internal/users?sort=password_hash", admin, 400);
+    get("/api/v1/internal/messages?sort=content", admin, 400);
+    get("/api/v1/internal/audit?sort=detail", admin, 400);
+
+    // Every listing the dashboard sorts.
+    make_org_admin(port(), admin, "zara", "sort-org");
+    make_org_admin(port(), admin, "abe", "sort-org");
+    const json users =
+        get("/api/v1/internal/users?organization_id=sort-org&sort=username&order=desc", admin);
+    ASSERT_EQ(users["data"]["items"].size(), 2u) << users;
+    EXPECT_EQ(users["data"]["items"][0]["username"], "zara") << users;
+    EXPECT_EQ(users["data"]["items"][1]["username"], "abe") << users;
+    EXPECT_EQ(users["data"]["order"], "desc");
+    const json orgs = get("/api/v1/controller/organizations?sort=name", admin);
+    EXPECT_EQ(orgs["data"]["sort"], "name");
+    for (const char* type : {"recommendation", "monitoring"})
+        ASSERT_EQ(http_request(port(), "POST", "/api/v1/internal/orchestrators/so-4/messages",
+                               json{{"message_type", type}, {"content", type}}.dump(),
+                               bearer(admin))
+                      .status,
+                  201);
+    const json msgs =
+        get("/api/v1/internal/messages?orchestrator_id=so-4&sort=message_type&order=asc", admin);
+    ASSERT_EQ(msgs["data"].size(), 2u) << msgs;
+    EXPECT_EQ(msgs["data"][0]["message_type"], "monitoring");
+    EXPECT_EQ(msgs["sort"], "message_type");
+    EXPECT_EQ(msgs["order"], "asc");
+    const json desc =
+        get("/api/v1/internal/messages?orchestrator_id=so-4&sort=message_type&order=desc", admin);
+    EXPECT_EQ(desc["data"][0]["message_type"], "recommendation");
+    EXPECT_TRUE(get("/api/v1/internal/messages", admin)["sort"].is_null());
+    const json audit = get("/api/v1/internal/audit?sort=actor&order=asc", admin);
+    EXPECT_EQ(audit["data"]["sort"], "actor");
 }
 
 TEST_F(Dashboard, ShortCostRangesComeInHours) {
