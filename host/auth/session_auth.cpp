@@ -170,6 +170,18 @@ LogoutResult SessionAuth::logout(std::string_view header) const {
     return LogoutResult::deferred;
 }
 
+std::string SessionAuth::session_hash(std::string_view header) const {
+    const std::string_view token = bearer_token(header);
+    if (token.empty() || token.size() > 512) return {};
+    if (!dev_bearer_token_.empty() && same_secret(token, dev_bearer_token_)) return {};
+    CallResult h = auth_.hash_token(token);
+    return h.ok() ? h.output : std::string();
+}
+
+void SessionAuth::forget_user(const std::string& username, const std::string& keep) const {
+    cache_->forget_user(username, keep);
+}
+
 void SessionAuth::retry_revocations() const {
     size_t told = 0;
     for (const std::string& hash : cache_->pending_revocations()) {

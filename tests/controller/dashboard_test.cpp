@@ -213,17 +213,22 @@ TEST_F(Dashboard, UsersChangeRoleAndGetANewPassword) {
     auto put = [&](const std::string& name, const std::string& body, const std::string& token) {
         return http_request(port(), "PUT", "/api/v1/internal/users/" + name, body, bearer(token));
     };
-    // Another organization: effective at the next request of the open session.
+    // Another organization: the open session ends; the next one sees it.
     const auto moved = put("ursula", R"({"organization_id":"user-b"})", admin);
     ASSERT_EQ(moved.status, 200) << moved.body;
     EXPECT_EQ(json::parse(moved.body)["data"]["organization_id"], "user-b");
     EXPECT_FALSE(json::parse(moved.body)["data"].contains("password_hash"));
-    EXPECT_EQ(get("/api/v1/internal/auth/me", ursula)["user"]["organization_id"], "user-b");
+    EXPECT_EQ(json::parse(moved.body)["data"]["sessions_ended"], 1);
+    get("/api/v1/internal/auth/me", ursula, 401);
+    const std::string ursula2 = login_token(port(), "ursula", "ursula-Password-1");
+    EXPECT_EQ(get("/api/v1/internal/auth/me", ursula2)["user"]["organization_id"], "user-b");
     // Superadmin: the organization goes.
     const auto promoted = put("ursula", R"({"role":"superadmin"})", admin);
     ASSERT_EQ(promoted.status, 200) << promoted.body;
     EXPECT_TRUE(json::parse(promoted.body)["data"]["organization_id"].is_null()) << promoted.body;
-    EXPECT_EQ(get("/api/v1/internal/auth/me", ursula)["user"]["role"], "superadmin");
+    get("/api/v1/internal/auth/me", ursula2, 401);
+    const std::string ursula3 = login_token(port(), "ursula", "ursula-Password-1");
+    EXPECT_EQ(get("/api/v1/internal/auth/me", ursula3)["user"]["role"], "superadmin");
     // A new password: the old one no longer signs in, the new one does.
     ASSERT_EQ(put("ursula", R"({"password":"ursula-New-Password-2"})", admin).status, 200);
     EXPECT_EQ(login_token(port(), "ursula", "ursula-Password-1"), "");
@@ -241,6 +246,57 @@ TEST_F(Dashboard, UsersChangeRoleAndGetANewPassword) {
     const json audit = get("/api/v1/internal/audit?action=user_updated", admin);
     EXPECT_EQ(audit["data"]["total"], 3) << audit;
     EXPECT_EQ(audit.dump().find("ursula-New-Password"), std::string::npos);
+}
+
+// A password reset and a role change end the user's open sessions at once
+// (REST, WebSocket event stream and the degraded-mode cache); one's own new
+// password keeps only the session it was set from.
+TEST_F(Dashboard, ANewPasswordOrRoleEndsTheUsersOpenSessions) {
+    start();
+    issue(port(), admin, "sess-a", "sa-1");
+    const std::string pia = make_org_admin(port(), admin, "pia", "sess-a");
+    const std::string pia2 = login_token(port(), "pia", "pia-Password-1");
+    const std::string other = make_org_admin(port(), admin, "otto", "sess-a");
+    auto put = [&](const std::string& name, const std::string& body, const std::string& token) {
+        const auto r =
+            http_request(port(), "PUT", "/api/v1/internal/users/" + name, body, bearer(token));
+        EXPECT_EQ(r.status, 200) << r.body;
+        return json::parse(r.body, nullptr, false);
+    };
+    get("/api/v1/internal/auth/me", pia);
+    get("/api/v1/internal/auth/me", pia2);
+
+    const json reset = put("pia", R"({"password":"pia-New-Password-2"})", admin);
+    EXPECT_EQ(reset["data"]["sessions_ended"], 2) << reset;
+    get("/api/v1/internal/auth/me", pia, 401);
+    get("/api/v1/internal/auth/me", pia2, 401);
+    get("/api/v1/internal/auth/me", other);  // another user's session stays
+    get("/api/v1/internal/auth/me", admin);  // and the caller's
+
+    const std::string pia3 = login_token(port(), "pia", "pia-New-Password-2");
+    ASSERT_NE(pia3, "");
+    EXPECT_EQ(put("pia", R"({"role":"superadmin"})", admin)["data"]["sessions_ended"], 1);
+    get("/api/v1/internal/auth/me", pia3, 401);
+
+    // One's own password: this session stays, the other one ends.
+    const std::string root2 = login_token(port(), "root", "root-Password-1");
+    const json own = put("root", R"({"password":"root-New-Password-2"})", admin);
+    // root2 at least (on PostgreSQL the database outlives each test, and root's older sessions with it).
+    EXPECT_GE(own["data"]["sessions_ended"].get<int>(), 1) << own;
+    get("/api/v1/internal/auth/me", admin);
+    get("/api/v1/internal/auth/me", root2, 401);
+    EXPECT_NE(login_token(port(), "root", "root-New-Password-2"), "");
+
+    // Audited with the count, oldest first (ties by id).
+    const json audit = get("/api/v1/internal/audit?action=user_updated&sort=time&order=asc", admin);
+    std::vector<json> pias;
+    for (const json& row : audit["data"]["items"])
+        if (row["detail"]["username"] == "pia") pias.push_back(row["detail"]["changed"]);
+    ASSERT_EQ(pias.size(), 2u) << audit;
+    EXPECT_EQ(pias[0]["sessions_ended"], 2) << audit;
+    EXPECT_EQ(pias[1]["sessions_ended"], 1) << audit;
+    // The next tests sign in with root's usual password.
+    put("root", R"({"password":"root-Password-1"})", admin);
 }
 
 // Sorting is the storage's, over the whole listing, with the REST answer

@@ -65,6 +65,30 @@ TEST(SessionCache, ADeferredLogoutIsRefusedUntilDoneAndTheListIsBounded) {
     EXPECT_TRUE(cache.revoke_later("c"));
 }
 
+// A new password or role ended the user's sessions in storage: the cache
+// must not serve them during a later outage (but the one kept).
+TEST(SessionCache, ForgetsEveryEntryOfAUserButTheKeptOne) {
+    SessionCache cache(10, 1000, 10);
+    const Principal bob{"bob", "org_admin", "acme"};
+    cache.remember("a1", kAlice, 1, 100000);
+    cache.remember("a2", kAlice, 2, 100000);
+    cache.remember("a3", kAlice, 3, 100000);
+    cache.remember("b1", bob, 4, 100000);
+    cache.forget_user("alice", "a2");
+    EXPECT_FALSE(cache.find("a1", 10));
+    EXPECT_TRUE(cache.find("a2", 10));
+    EXPECT_FALSE(cache.find("a3", 10));
+    EXPECT_TRUE(cache.find("b1", 10));
+    EXPECT_EQ(cache.size(), 2u);
+    cache.forget_user("alice", "");
+    EXPECT_FALSE(cache.find("a2", 10));
+    // The age list stayed consistent: filling up drops the oldest, not a freed entry.
+    for (int i = 0; i < 12; ++i) cache.remember("n" + std::to_string(i), bob, 10 + i, 100000);
+    EXPECT_EQ(cache.size(), 10u);
+    EXPECT_FALSE(cache.find("b1", 30));
+    EXPECT_TRUE(cache.find("n11", 30));
+}
+
 CallResult result(moolai_status s, std::string error = "") {
     CallResult r;
     r.status = s;

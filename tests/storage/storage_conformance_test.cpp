@@ -1273,6 +1273,65 @@ TEST_P(Storage, SessionsExpirePurgeAndCascadeWithTheirUser) {
     EXPECT_EQ(OK(db().session_purge(INT64_MAX))["removed"], 0);
 }
 
+// 1.3: a new password, role or organization ends the user's sessions in
+// the same transaction (but the one the patch keeps); other changes and
+// other users' sessions are left alone.
+TEST_P(Storage, UserUpdateEndsTheirSessionsOnANewPasswordOrRole) {
+    db().freeze_clock(kT0);
+    org("org-a");
+    org("org-b");
+    OK(db().user_create(
+        R"({"username":"alice","password_hash":"h","role":"org_admin","organization_id":"org-a"})"));
+    OK(db().user_create(R"({"username":"bob","password_hash":"h","role":"superadmin"})"));
+    auto session = [&](const std::string& token, const std::string& user) {
+        OK(db().session_create(json{{"token_hash", token},
+                                    {"username", user},
+                                    {"expires_at", "2026-11-28T12:00:00Z"}}
+                                   .dump()));
+    };
+    session("a1", "alice");
+    session("a2", "alice");
+    session("a3", "alice");
+    session("b1", "bob");
+
+    // The same role and organization again: nothing ends.
+    EXPECT_EQ(OK(db().user_update("alice", R"({"role":"org_admin","organization_id":"org-a"})"))
+                  ["sessions_ended"],
+              0);
+    OK(db().session_get("a1"));
+
+    // A new password, keeping the session it was set from.
+    const json pw = OK(db().user_update("alice", R"({"password_hash":"h2","keep_session":"a1"})"));
+    EXPECT_EQ(pw["sessions_ended"], 2);
+    EXPECT_FALSE(pw.contains("password_hash"));
+    EXPECT_FALSE(pw.contains("keep_session"));
+    OK(db().session_get("a1"));
+    EXPECT_STATUS(db().session_get("a2"), MOOLAI_E_NOT_FOUND);
+    EXPECT_STATUS(db().session_get("a3"), MOOLAI_E_NOT_FOUND);
+    OK(db().session_get("b1"));
+    EXPECT_EQ(OK(db().user_get("alice"))["password_hash"], "h2");
+
+    // Another organization ends them all.
+    session("a4", "alice");
+    EXPECT_EQ(OK(db().user_update("alice", R"({"organization_id":"org-b"})"))["sessions_ended"], 2);
+    EXPECT_STATUS(db().session_get("a1"), MOOLAI_E_NOT_FOUND);
+    EXPECT_STATUS(db().session_get("a4"), MOOLAI_E_NOT_FOUND);
+
+    // A role change too; a refused change ends nothing.
+    session("b2", "bob");
+    EXPECT_STATUS(db().user_update("bob", R"({"role":"org_admin"})"), MOOLAI_E_INVALID);
+    OK(db().session_get("b1"));
+    EXPECT_STATUS(db().user_update("bob", R"({"password_hash":"x","keep_session":7})"),
+                  MOOLAI_E_INVALID);
+    OK(db().session_get("b1"));
+    EXPECT_EQ(OK(db().user_update("bob", R"({"role":"org_admin","organization_id":"org-a"})"))
+                  ["sessions_ended"],
+              2);
+    EXPECT_STATUS(db().session_get("b1"), MOOLAI_E_NOT_FOUND);
+    EXPECT_STATUS(db().session_get("b2"), MOOLAI_E_NOT_FOUND);
+    EXPECT_STATUS(db().user_update("nobody", R"({"password_hash":"x"})"), MOOLAI_E_NOT_FOUND);
+}
+
 // ---- audit --------------------------------------------------------------------------------
 
 TEST_P(Storage, AuditAppendsAndListsNewestFirstWithFilters) {

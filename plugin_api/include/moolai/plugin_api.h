@@ -15,7 +15,9 @@
  *        reports in one transaction. No 1.1 table or struct changed.
  *   1.3  moolai_query.sort and .descending: listings ordered by storage
  *        (org/orch/msg/user/audit_list echo "sort" and "order" when
- *        applied). No 1.2 table or struct changed.
+ *        applied). user_update ends the user's sessions on a new
+ *        password, role or organization ("keep_session",
+ *        "sessions_ended"). No 1.2 table or struct changed.
  *
  * Read moolai/plugin_types.h first: it states the layout, versioning,
  * string and ownership rules that every declaration below follows.
@@ -471,7 +473,13 @@ typedef struct moolai_storage_v1 {
     /* Output: the record, password_hash included (for login). THREADS: any
      * host thread (REST workers). OWNERSHIP: borrowed. */
     moolai_status (*user_get)(moolai_instance* self, moolai_call* call, moolai_str username);
-    /* Merges patch_json. Output: the updated record. THREADS: any host
+    /* Merges patch_json. Output: the updated record. Since 1.3 a patch
+     * that sets password_hash, or changes role or organization_id, also
+     * deletes the user's sessions in the same transaction, except the one
+     * whose token hash the patch gives as "keep_session" (an instruction,
+     * not a record field; older plugins ignore it), and the output adds
+     * "sessions_ended": N. Without that field the host knows the sessions
+     * were left open (a plugin built before 1.3). THREADS: any host
      * thread (REST workers). OWNERSHIP: both strings borrowed. */
     moolai_status (*user_update)(moolai_instance* self, moolai_call* call, moolai_str username,
                                  moolai_str patch_json);

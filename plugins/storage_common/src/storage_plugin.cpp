@@ -997,9 +997,31 @@ Status StoragePlugin::user_get(Call& call, Str username) {
 Status StoragePlugin::user_update(Call& call, Str username, Str patch_json) {
     const std::string id = key_arg(kUser, username);
     const json patch = parse_object(patch_json, "patch_json");
+    // 1.3: a new password, role or organization ends the user's sessions in
+    // the same transaction, except the one whose token hash the patch names
+    // as "keep_session" (not a record field). Output: the record plus
+    // "sessions_ended": N.
+    const auto keep = patch.find("keep_session");
+    if (keep != patch.end() && !keep->is_string()) invalid("keep_session must be a token hash");
+    const std::string kept = keep != patch.end() ? keep->get<std::string>() : std::string();
     return reply(call, run(*db_, now(), Mode::Write, [&](Work& w) {
+                     const auto before = w.fetch(kUser, id, false, true);
+                     if (!before) not_found(kUser, id);
                      w.update(kUser, id, patch);
-                     return w.get(kUser, id);
+                     ojson after = w.get(kUser, id);
+                     const bool ends = patch.contains("password_hash") ||
+                                       after.value("role", ojson()) != before->value("role", ojson()) ||
+                                       after.value("organization_id", ojson()) !=
+                                           before->value("organization_id", ojson());
+                     int64_t ended = 0;
+                     if (ends) {
+                         Sql q{w.d};
+                         std::string del = "DELETE FROM sessions WHERE username = " + q.bind(id);
+                         if (!kept.empty()) del += " AND token_hash <> " + q.bind(kept);
+                         ended = w.tx.exec(del, q.params);
+                     }
+                     after["sessions_ended"] = ended;
+                     return after;
                  }));
 }
 
