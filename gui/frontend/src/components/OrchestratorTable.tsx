@@ -13,6 +13,12 @@ export interface Selection {
 
 /** The columns the controller sorts orchestrators by (GET /controller/orchestrators?sort=). */
 export const ORCHESTRATOR_SORT_KEYS = ['name', 'organization_id', 'status', 'last_seen'] as const;
+export const ORCHESTRATOR_SORTS = [
+  { key: 'name', label: 'Orchestrator' },
+  { key: 'organization_id', label: 'Organization' },
+  { key: 'status', label: 'Status' },
+  { key: 'last_seen', label: 'Last seen' },
+];
 
 /** A row's value of a sort key, for sorting one page here when the controller cannot. */
 export function orchestratorSortValue(o: Orchestrator, key: string): string | number | null {

@@ -36,6 +36,42 @@ export function SearchField({
   );
 }
 
+export interface SortOption {
+  key: string;
+  label: string;
+}
+
+/**
+ * The order as one picker, for narrow screens, where a table's rows are
+ * cards and its sortable headers are not shown.
+ */
+export function SortPicker({ options, sort, onChange }: { options: SortOption[]; sort: SortState | null; onChange: (s: SortState | null) => void }) {
+  const value = sort ? `${sort.key}:${sort.dir}` : '';
+  return (
+    <div className="field inline narrow-only sort-picker">
+      <label htmlFor="sort-picker">Sort by</label>
+      <select
+        id="sort-picker"
+        value={value}
+        onChange={(e) => {
+          const [key = '', dir = 'asc'] = e.target.value.split(':');
+          onChange(key ? { key, dir: dir === 'desc' ? 'desc' : 'asc' } : null);
+        }}
+      >
+        <option value="">default order</option>
+        {options.flatMap((o) => [
+          <option key={`${o.key}:asc`} value={`${o.key}:asc`}>
+            {o.label} ↑
+          </option>,
+          <option key={`${o.key}:desc`} value={`${o.key}:desc`}>
+            {o.label} ↓
+          </option>,
+        ])}
+      </select>
+    </div>
+  );
+}
+
 /**
  * A page of a list: "past the last page" when a page beyond the end was
  * asked for, `empty` when nothing matches, else the rows (`children`), a
@@ -50,6 +86,8 @@ export function PagedList({
   onPage,
   onPageSize,
   sort = null,
+  sortOptions,
+  onSortChange,
   children,
 }: {
   data: { items: unknown[]; total: number; sort?: string | null; order?: string | null };
@@ -61,6 +99,9 @@ export function PagedList({
   onPage: (page: number) => void;
   onPageSize?: (size: number) => void;
   sort?: SortState | null;
+  /** The table's sortable columns: a picker for narrow screens. */
+  sortOptions?: SortOption[];
+  onSortChange?: (s: SortState | null) => void;
   children: ReactNode;
 }) {
   if (data.items.length === 0 && data.total > 0)
@@ -68,6 +109,7 @@ export function PagedList({
   if (data.items.length === 0) return <Empty>{empty}</Empty>;
   return (
     <>
+      {sortOptions && onSortChange && <SortPicker options={sortOptions} sort={sort} onChange={onSortChange} />}
       {children}
       {!sortedByServer(sort, data) && (
         <p className="muted small sort-note">

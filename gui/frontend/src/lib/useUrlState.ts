@@ -2,7 +2,7 @@
 // Back keep them; free-text fields are written after a short pause.
 import { useEffect, useState } from 'react';
 import { useSearchParams } from 'react-router-dom';
-import { nextSort, parseSort, sortQuery } from './sort';
+import { nextSort, parseSort, SortState, sortQuery } from './sort';
 import { useDebounced } from './useDebounced';
 
 /**
@@ -33,7 +33,14 @@ export function useUrlState(defaultPageSize: number, sortKeys: readonly string[]
     setPage,
     setPageSize,
     /** PagedList's paging and sort props: <PagedList data={d} {...pager} …>. */
-    pager: { page, pageSize, sort, onPage: setPage, onPageSize: setPageSize },
+    pager: {
+      page,
+      pageSize,
+      sort,
+      onPage: setPage,
+      onPageSize: setPageSize,
+      onSortChange: (s: SortState | null) => update({ sort: s?.key ?? '', order: s?.dir ?? '' }),
+    },
     /** The paging and sort query of the list request, and what it depends on. */
     listQuery: { page, page_size: pageSize, ...sortQuery(sort) },
     listDeps: [page, pageSize, sort?.key, sort?.dir],

@@ -20,7 +20,7 @@ function auditSortValue(a: AuditEntry, key: string): string | number | null {
   if (key === 'time') return Date.parse(a.time);
   return (a[key as 'actor' | 'action' | 'orchestrator_id'] ?? null)?.toLowerCase() ?? null;
 }
-// The actions the controller audits today.
+// The actions the controller audits today (host/rest/*.cpp audit(), message_delivery.cpp).
 const ACTIONS = [
   'independence_toggled',
   'orchestrator_created',
@@ -31,7 +31,10 @@ const ACTIONS = [
   'organization_updated',
   'organization_deleted',
   'user_created',
+  'user_updated',
   'user_deleted',
+  'message_changed',
+  'frame_sent',
 ];
 
 export function AuditPage() {
@@ -119,7 +122,18 @@ export function AuditPage() {
       </Filters>
       <Loaded {...list} what="Loading the audit log">
         {(d) => (
-          <PagedList data={d} {...pager} label="Audit pages" empty="No audit entries match.">
+          <PagedList
+            data={d}
+            {...pager}
+            sortOptions={[
+              { key: 'time', label: 'When' },
+              { key: 'actor', label: 'Actor' },
+              { key: 'action', label: 'Action' },
+              { key: 'orchestrator_id', label: 'Orchestrator' },
+            ]}
+            label="Audit pages"
+            empty="No audit entries match."
+          >
               <TableWrap label="Audit log table">
                 <table className="cards">
                   <caption className="sr-only">Audit log{sort ? '' : ', newest first'}</caption>

@@ -142,6 +142,19 @@ describe('the fleet list', () => {
     expect(within(screen.getByRole('columnheader', { name: 'Connection' })).queryByRole('button')).toBeNull();
   });
 
+  it('offers the order as one picker too (narrow screens show cards, not headers)', async () => {
+    signedInAs(superadmin);
+    const api = controller(fleet(120), true);
+    renderApp(api, '/orchestrators');
+    await screen.findByText('1–50 of 120');
+    await userEvent.selectOptions(screen.getByLabelText('Sort by'), 'Orchestrator ↓');
+    await waitFor(() => expect(api.callsTo('GET /api/v1/controller/orchestrators').slice(-1)[0]!.query.get('order')).toBe('desc'));
+    expect(api.callsTo('GET /api/v1/controller/orchestrators').slice(-1)[0]!.query.get('sort')).toBe('name');
+    expect(screen.getByRole('columnheader', { name: /Orchestrator/ })).toHaveAttribute('aria-sort', 'descending');
+    await userEvent.selectOptions(screen.getByLabelText('Sort by'), 'default order');
+    await waitFor(() => expect(api.callsTo('GET /api/v1/controller/orchestrators').slice(-1)[0]!.query.get('sort')).toBeNull());
+  });
+
   it('says so when the controller cannot sort, and sorts the page it has', async () => {
     signedInAs(superadmin);
     renderApp(controller(fleet(120), false), '/orchestrators?sort=name&order=desc');

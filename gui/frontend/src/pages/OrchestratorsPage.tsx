@@ -5,7 +5,7 @@ import type { Orchestrator } from '../api/types';
 import { useApi, useUser } from '../auth/session';
 import { BulkIndependence } from '../components/BulkIndependence';
 import { PageTitle } from '../components/Layout';
-import { ORCHESTRATOR_SORT_KEYS, OrchestratorTable, orchestratorSortValue, orchestratorsCsv } from '../components/OrchestratorTable';
+import { ORCHESTRATOR_SORT_KEYS, ORCHESTRATOR_SORTS, OrchestratorTable, orchestratorSortValue, orchestratorsCsv } from '../components/OrchestratorTable';
 import { Filters, PagedList, SearchField } from '../components/PagedList';
 import { OrganizationPicker } from '../components/Pickers';
 import { Loaded } from '../components/States';
@@ -110,6 +110,7 @@ export function OrchestratorsPage() {
           <PagedList
             data={d}
             {...pager}
+            sortOptions={ORCHESTRATOR_SORTS}
             label="Orchestrator pages"
             empty={filtered ? 'No orchestrator matches these filters.' : 'No orchestrators yet. Create one from its organization’s page.'}
           >

@@ -4,7 +4,7 @@ import { useApi, useUser } from '../auth/session';
 import { BulkIndependence } from '../components/BulkIndependence';
 import { CreateOrchestrator } from '../components/CreateOrchestrator';
 import { PageTitle } from '../components/Layout';
-import { ORCHESTRATOR_SORT_KEYS, OrchestratorTable, orchestratorSortValue } from '../components/OrchestratorTable';
+import { ORCHESTRATOR_SORT_KEYS, ORCHESTRATOR_SORTS, OrchestratorTable, orchestratorSortValue } from '../components/OrchestratorTable';
 import { PagedList } from '../components/PagedList';
 import { Loaded } from '../components/States';
 import { useLiveEvents } from '../live/live';
@@ -91,6 +91,7 @@ export function OrganizationDetailPage() {
                   <PagedList
                     data={d}
                     {...pager}
+                    sortOptions={ORCHESTRATOR_SORTS.filter((o) => o.key !== 'organization_id')}
                     label="Orchestrator pages"
                     empty="This organization has no orchestrators yet."
                   >

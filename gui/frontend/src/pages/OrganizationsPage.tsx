@@ -85,6 +85,12 @@ export function OrganizationsPage() {
           <PagedList
             data={d}
             {...pager}
+            sortOptions={[
+              { key: 'name', label: 'Organization' },
+              { key: 'organization_id', label: 'Id' },
+              { key: 'location', label: 'Location' },
+              { key: 'created_at', label: 'Created' },
+            ]}
             label="Organization pages"
             empty={search ? 'No organization matches.' : 'No organizations yet.'}
           >

@@ -124,7 +124,18 @@ export function UsersPage() {
       </p>
       <Loaded {...users} what="Loading users">
         {(d) => (
-          <PagedList data={d} {...pager} label="User pages" empty="No users.">
+          <PagedList
+            data={d}
+            {...pager}
+            sortOptions={[
+              { key: 'username', label: 'Username' },
+              { key: 'role', label: 'Role' },
+              { key: 'organization_id', label: 'Organization' },
+              { key: 'created_at', label: 'Created' },
+            ]}
+            label="User pages"
+            empty="No users."
+          >
             <TableWrap label="Users table">
               <table className="cards">
                 <caption className="sr-only">Users</caption>
