@@ -3,6 +3,7 @@
 //   MOOLAI_BIN_DIR   where moolai-controller is (default ../../build/bin)
 //   E2E_OUTPUT_DIR   screenshots (default ./test-results)
 //   CHROMIUM_PATH    the browser (default /usr/bin/chromium)
+//   E2E_FRESH_SEC    how long the last-seen freshness scenario watches (default 120)
 //   MOOLAI_SIM_PATH  moolai-orchestrator-sim (default: next to the controller)
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -264,7 +265,8 @@ describe('operator dashboard', { concurrency: false }, () => {
   });
 
   it('last seen stays within one refresh of the truth, without one event per heartbeat', async () => {
-    const seconds = Number(process.env.E2E_FRESH_SEC ?? 30);
+    // Two minutes, as issue #16 asks (E2E_FRESH_SEC shortens it for a quick local run).
+    const seconds = Number(process.env.E2E_FRESH_SEC ?? 120);
     const page = await desktop.newPage();
     let streamFrames = 0;
     page.on('websocket', (ws) => {
@@ -358,6 +360,8 @@ describe('operator dashboard', { concurrency: false }, () => {
     await settled(page);
     assert.equal(await page.getByRole('columnheader', { name: /Created/ }).getAttribute('aria-sort'), 'descending');
     await assertAxeClean(page, 'sorted users');
+    // Wide: the table's headers sort; the narrow-screen picker is not shown.
+    assert.equal(await page.getByLabel('Sort by').isVisible(), false);
     await page.close();
   });
 
@@ -507,6 +511,16 @@ describe('operator dashboard', { concurrency: false }, () => {
       await visit(page, path, name);
       await noSideways(name);
     }
+    // Rows are cards here, their headers hidden: the order is one picker, and the controller sorts.
+    await page.goto(`${ctl.baseUrl}/orchestrators?organization_id=acme&page_size=1`);
+    await settled(page);
+    const picker = page.getByLabel('Sort by');
+    assert.equal(await picker.isVisible(), true);
+    await picker.selectOption({ label: 'Orchestrator ↓' });
+    await page.locator('tr[data-orchestrator="acme-edge-2"]').waitFor();
+    assert.equal(new URL(page.url()).searchParams.get('order'), 'desc');
+    await noSideways('narrow sorted orchestrators');
+    await assertAxeClean(page, 'narrow sorted orchestrators');
     // The navigation sits behind the menu button; Escape closes it and gives focus back.
     const menu = page.getByRole('button', { name: 'Menu' });
     assert.equal(await page.getByRole('link', { name: 'Costs' }).isVisible(), false);
