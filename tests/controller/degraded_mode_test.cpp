@@ -183,5 +183,22 @@ TEST(StorageError, UnavailableIs503WithRetryAfterAndAFixedMessage) {
     EXPECT_TRUE(retry_after);
 }
 
+// A listing says which order storage applied: the echo of a 1.3 plugin, or
+// null for the default order -- also when a plugin built before 1.3
+// ignored the sort it was asked for (its output has no echo).
+TEST(Listing, SaysWhichOrderStorageApplied) {
+    CallResult sorted = result(MOOLAI_OK);
+    sorted.output = R"({"items":[],"total":0,"sort":"name","order":"desc"})";
+    const auto applied = nlohmann::json::parse(RestApi::listing(sorted, 1, 50).body);
+    EXPECT_EQ(applied["data"]["sort"], "name");
+    EXPECT_EQ(applied["data"]["order"], "desc");
+    CallResult old = result(MOOLAI_OK);
+    old.output = R"({"items":[],"total":0})";
+    const auto fallback = nlohmann::json::parse(RestApi::listing(old, 1, 50).body);
+    ASSERT_TRUE(fallback["data"].contains("sort"));
+    EXPECT_TRUE(fallback["data"]["sort"].is_null());
+    EXPECT_TRUE(fallback["data"]["order"].is_null());
+}
+
 }  // namespace
 }  // namespace moolai::host
