@@ -81,7 +81,9 @@ LoginResult SessionAuth::login(std::string_view username, std::string_view passw
         return out;
     }
     if (!v.output.empty()) {  // the plugin asks for a stronger hash
-        storage_.user_update(username, json{{"password_hash", v.output}}.dump());
+        // The same password: the user's other sessions stay (ABI 1.3).
+        storage_.user_update(username,
+                             json{{"password_hash", v.output}, {"keep_sessions", true}}.dump());
     }
     CallResult tok = auth_.new_token();
     if (!tok.ok()) {

@@ -1311,9 +1311,21 @@ TEST_P(Storage, UserUpdateEndsTheirSessionsOnANewPasswordOrRole) {
     OK(db().session_get("b1"));
     EXPECT_EQ(OK(db().user_get("alice"))["password_hash"], "h2");
 
+    // The same password hashed anew (at login): every session stays.
+    session("a2", "alice");
+    const json rehash =
+        OK(db().user_update("alice", R"({"password_hash":"h2-stronger","keep_sessions":true})"));
+    EXPECT_EQ(rehash["sessions_ended"], 0);
+    OK(db().session_get("a1"));
+    OK(db().session_get("a2"));
+    EXPECT_EQ(OK(db().user_get("alice"))["password_hash"], "h2-stronger");
+    EXPECT_STATUS(db().user_update("alice", R"({"password_hash":"x","keep_sessions":"yes"})"),
+                  MOOLAI_E_INVALID);
+    OK(db().session_get("a2"));
+
     // Another organization ends them all.
     session("a4", "alice");
-    EXPECT_EQ(OK(db().user_update("alice", R"({"organization_id":"org-b"})"))["sessions_ended"], 2);
+    EXPECT_EQ(OK(db().user_update("alice", R"({"organization_id":"org-b"})"))["sessions_ended"], 3);
     EXPECT_STATUS(db().session_get("a1"), MOOLAI_E_NOT_FOUND);
     EXPECT_STATUS(db().session_get("a4"), MOOLAI_E_NOT_FOUND);
 

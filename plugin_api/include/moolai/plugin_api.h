@@ -476,8 +476,10 @@ typedef struct moolai_storage_v1 {
     /* Merges patch_json. Output: the updated record. Since 1.3 a patch
      * that sets password_hash, or changes role or organization_id, also
      * deletes the user's sessions in the same transaction, except the one
-     * whose token hash the patch gives as "keep_session" (an instruction,
-     * not a record field; older plugins ignore it), and the output adds
+     * whose token hash the patch gives as "keep_session", or all of them
+     * with "keep_sessions": true (the same password hashed anew at login);
+     * both are instructions, not record fields, which older plugins
+     * ignore. The output adds
      * "sessions_ended": N. Without that field the host knows the sessions
      * were left open (a plugin built before 1.3). THREADS: any host
      * thread (REST workers). OWNERSHIP: both strings borrowed. */

@@ -999,20 +999,24 @@ Status StoragePlugin::user_update(Call& call, Str username, Str patch_json) {
     const json patch = parse_object(patch_json, "patch_json");
     // 1.3: a new password, role or organization ends the user's sessions in
     // the same transaction, except the one whose token hash the patch names
-    // as "keep_session" (not a record field). Output: the record plus
-    // "sessions_ended": N.
+    // as "keep_session", or all of them with "keep_sessions": true (the same
+    // password hashed anew at login). Neither is a record field. Output:
+    // the record plus "sessions_ended": N.
     const auto keep = patch.find("keep_session");
     if (keep != patch.end() && !keep->is_string()) invalid("keep_session must be a token hash");
     const std::string kept = keep != patch.end() ? keep->get<std::string>() : std::string();
+    const auto keep_all = patch.find("keep_sessions");
+    if (keep_all != patch.end() && !keep_all->is_boolean()) invalid("keep_sessions must be a boolean");
+    const bool rehash = keep_all != patch.end() && keep_all->get<bool>();
     return reply(call, run(*db_, now(), Mode::Write, [&](Work& w) {
                      const auto before = w.fetch(kUser, id, false, true);
                      if (!before) not_found(kUser, id);
                      w.update(kUser, id, patch);
                      ojson after = w.get(kUser, id);
-                     const bool ends = patch.contains("password_hash") ||
+                     const bool ends = !rehash && (patch.contains("password_hash") ||
                                        after.value("role", ojson()) != before->value("role", ojson()) ||
                                        after.value("organization_id", ojson()) !=
-                                           before->value("organization_id", ojson());
+                                           before->value("organization_id", ojson()));
                      int64_t ended = 0;
                      if (ends) {
                          Sql q{w.d};
