@@ -12,13 +12,13 @@ export interface Selection {
 }
 
 /** The columns the controller sorts orchestrators by (GET /controller/orchestrators?sort=). */
-export const ORCHESTRATOR_SORT_KEYS = ['name', 'organization_id', 'status', 'last_seen'] as const;
 export const ORCHESTRATOR_SORTS = [
   { key: 'name', label: 'Orchestrator' },
   { key: 'organization_id', label: 'Organization' },
   { key: 'status', label: 'Status' },
   { key: 'last_seen', label: 'Last seen' },
 ];
+export const ORCHESTRATOR_SORT_KEYS = ORCHESTRATOR_SORTS.map((o) => o.key);
 
 /** A row's value of a sort key, for sorting one page here when the controller cannot. */
 export function orchestratorSortValue(o: Orchestrator, key: string): string | number | null {
@@ -75,10 +75,9 @@ export function OrchestratorTable({
                 />
               </th>
             )}
-            <SortHeader label="Orchestrator" sortKey="name" sort={sort} onSort={onSort} />
-            {showOrganization && <SortHeader label="Organization" sortKey="organization_id" sort={sort} onSort={onSort} />}
-            <SortHeader label="Status" sortKey="status" sort={sort} onSort={onSort} />
-            <SortHeader label="Last seen" sortKey="last_seen" sort={sort} onSort={onSort} />
+            {ORCHESTRATOR_SORTS.filter((o) => showOrganization || o.key !== 'organization_id').map((o) => (
+              <SortHeader key={o.key} label={o.label} sortKey={o.key} sort={sort} onSort={onSort} />
+            ))}
             {/* Live state, not stored: the controller cannot sort by it. */}
             <th scope="col">Connection</th>
           </tr>

@@ -52,3 +52,11 @@ export function inOrder<T>(
 ): T[] {
   return sortedByServer(asked, data) ? data.items : sortRows(data.items, asked, value);
 }
+
+/** A record's field as a sort value: times (…_at, time, last_seen) as ms, text without case. */
+export function fieldValue(row: object, key: string): string | number | null {
+  const v = (row as Record<string, unknown>)[key];
+  if (v == null) return null;
+  if (typeof v === 'string') return /(_at|^time|^last_seen)$/.test(key) ? Date.parse(v) : v.toLowerCase();
+  return typeof v === 'number' ? v : String(v);
+}

@@ -4,22 +4,24 @@ import { useApi, useUser } from '../auth/session';
 import { PageTitle } from '../components/Layout';
 import { Filters, PagedList, SearchField } from '../components/PagedList';
 import { RelativeTime } from '../components/RelativeTime';
-import { SortHeader } from '../components/SortHeader';
+import { SortHeaders } from '../components/SortHeader';
 import { Loaded } from '../components/States';
 import { useResource } from '../live/useResource';
 import { downloadCsv, toCsv } from '../lib/csv';
 import { dateTime, isoDay } from '../lib/format';
-import { inOrder } from '../lib/sort';
+import { fieldValue, inOrder } from '../lib/sort';
 import { useUrlState, useUrlText } from '../lib/useUrlState';
 import { TableWrap } from '../components/TableWrap';
 
 const PAGE_SIZE = 50;
-const AUDIT_SORT_KEYS = ['time', 'actor', 'action', 'orchestrator_id'] as const;
+const AUDIT_SORTS = [
+  { key: 'time', label: 'When' },
+  { key: 'actor', label: 'Actor' },
+  { key: 'action', label: 'Action' },
+  { key: 'orchestrator_id', label: 'Orchestrator' },
+];
+const AUDIT_SORT_KEYS = AUDIT_SORTS.map((o) => o.key);
 
-function auditSortValue(a: AuditEntry, key: string): string | number | null {
-  if (key === 'time') return Date.parse(a.time);
-  return (a[key as 'actor' | 'action' | 'orchestrator_id'] ?? null)?.toLowerCase() ?? null;
-}
 // The actions the controller audits today (host/rest/*.cpp audit(), message_delivery.cpp).
 const ACTIONS = [
   'independence_toggled',
@@ -125,12 +127,7 @@ export function AuditPage() {
           <PagedList
             data={d}
             {...pager}
-            sortOptions={[
-              { key: 'time', label: 'When' },
-              { key: 'actor', label: 'Actor' },
-              { key: 'action', label: 'Action' },
-              { key: 'orchestrator_id', label: 'Orchestrator' },
-            ]}
+            sortOptions={AUDIT_SORTS}
             label="Audit pages"
             empty="No audit entries match."
           >
@@ -139,15 +136,12 @@ export function AuditPage() {
                   <caption className="sr-only">Audit log{sort ? '' : ', newest first'}</caption>
                   <thead>
                     <tr>
-                      <SortHeader label="When" sortKey="time" sort={sort} onSort={onSort} />
-                      <SortHeader label="Actor" sortKey="actor" sort={sort} onSort={onSort} />
-                      <SortHeader label="Action" sortKey="action" sort={sort} onSort={onSort} />
-                      <SortHeader label="Orchestrator" sortKey="orchestrator_id" sort={sort} onSort={onSort} />
+                      <SortHeaders options={AUDIT_SORTS} sort={sort} onSort={onSort} />
                       <th scope="col">Change</th>
                     </tr>
                   </thead>
                   <tbody>
-                    {inOrder(d, sort, auditSortValue).map((a) => (
+                    {inOrder(d, sort, fieldValue).map((a) => (
                       <tr key={a.id}>
                         <td title={dateTime(a.time)}>
                           <RelativeTime iso={a.time} />

@@ -10,7 +10,7 @@ import { Filters, PagedList } from '../components/PagedList';
 import { OrganizationPicker } from '../components/Pickers';
 import { Loaded } from '../components/States';
 import { useResource } from '../live/useResource';
-import { inOrder } from '../lib/sort';
+import { fieldValue, inOrder } from '../lib/sort';
 import { useUrlState } from '../lib/useUrlState';
 
 const PAGE_SIZE = 25;
@@ -23,12 +23,6 @@ const ORDERS: { value: string; label: string }[] = [
   { value: 'message_type:asc', label: 'by type' },
 ];
 
-function messageSortValue(m: Message, key: string): string | number | null {
-  if (key === 'created_at') return m.created_at ? Date.parse(m.created_at) : null;
-  if (key === 'orchestrator_id') return m.orchestrator_id;
-  if (key === 'message_type') return m.message_type;
-  return null;
-}
 
 export function MessagesPage() {
   const api = useApi();
@@ -107,7 +101,7 @@ export function MessagesPage() {
             empty={status === 'pending' ? 'Nothing to review: no pending messages.' : 'No message matches these filters.'}
           >
             <ul className="messages inbox" aria-label="Messages">
-              {inOrder(d, sort, messageSortValue).map((m) => (
+              {inOrder(d, sort, fieldValue).map((m) => (
                 <MessageRow key={m.id} m={m} onReviewed={replace} showOrchestrator />
               ))}
             </ul>

@@ -5,22 +5,23 @@ import { useApi, useUser } from '../auth/session';
 import { PageTitle } from '../components/Layout';
 import { FormActions } from '../components/FormActions';
 import { Filters, PagedList, SearchField } from '../components/PagedList';
-import { SortHeader } from '../components/SortHeader';
+import { SortHeaders } from '../components/SortHeader';
 import { Loaded } from '../components/States';
-import type { Organization } from '../api/types';
 import { useResource } from '../live/useResource';
 import { dateTime } from '../lib/format';
-import { inOrder } from '../lib/sort';
+import { fieldValue, inOrder } from '../lib/sort';
 import { useUrlState, useUrlText } from '../lib/useUrlState';
 import { TableWrap } from '../components/TableWrap';
 
 const PAGE_SIZE = 25;
-const ORGANIZATION_SORT_KEYS = ['name', 'organization_id', 'location', 'created_at'] as const;
+const ORGANIZATION_SORTS = [
+  { key: 'name', label: 'Organization' },
+  { key: 'organization_id', label: 'Id' },
+  { key: 'location', label: 'Location' },
+  { key: 'created_at', label: 'Created' },
+];
+const ORGANIZATION_SORT_KEYS = ORGANIZATION_SORTS.map((o) => o.key);
 
-function organizationSortValue(o: Organization, key: string): string | number | null {
-  if (key === 'created_at') return o.created_at ? Date.parse(o.created_at) : null;
-  return (o[key as 'name' | 'organization_id' | 'location'] ?? null)?.toLowerCase() ?? null;
-}
 
 function CreateOrganization({ onCreated }: { onCreated: () => void }) {
   const api = useApi();
@@ -85,12 +86,7 @@ export function OrganizationsPage() {
           <PagedList
             data={d}
             {...pager}
-            sortOptions={[
-              { key: 'name', label: 'Organization' },
-              { key: 'organization_id', label: 'Id' },
-              { key: 'location', label: 'Location' },
-              { key: 'created_at', label: 'Created' },
-            ]}
+            sortOptions={ORGANIZATION_SORTS}
             label="Organization pages"
             empty={search ? 'No organization matches.' : 'No organizations yet.'}
           >
@@ -99,14 +95,11 @@ export function OrganizationsPage() {
                 <caption className="sr-only">Organizations</caption>
                 <thead>
                   <tr>
-                    <SortHeader label="Organization" sortKey="name" sort={sort} onSort={onSort} />
-                    <SortHeader label="Id" sortKey="organization_id" sort={sort} onSort={onSort} />
-                    <SortHeader label="Location" sortKey="location" sort={sort} onSort={onSort} />
-                    <SortHeader label="Created" sortKey="created_at" sort={sort} onSort={onSort} />
+                    <SortHeaders options={ORGANIZATION_SORTS} sort={sort} onSort={onSort} />
                   </tr>
                 </thead>
                 <tbody>
-                  {inOrder(d, sort, organizationSortValue).map((o) => (
+                  {inOrder(d, sort, fieldValue).map((o) => (
                     <tr key={o.organization_id}>
                       <td>
                         <Link to={`/organizations/${encodeURIComponent(o.organization_id)}`}>{o.name}</Link>

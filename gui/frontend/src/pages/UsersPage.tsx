@@ -7,22 +7,24 @@ import { PageTitle } from '../components/Layout';
 import { FormActions } from '../components/FormActions';
 import { PagedList } from '../components/PagedList';
 import { OrganizationPicker } from '../components/Pickers';
-import { SortHeader } from '../components/SortHeader';
+import { SortHeaders } from '../components/SortHeader';
 import { ErrorBox, Loaded } from '../components/States';
 import { useResource } from '../live/useResource';
 import { dateTime } from '../lib/format';
-import { inOrder } from '../lib/sort';
+import { fieldValue, inOrder } from '../lib/sort';
 import { useUrlState } from '../lib/useUrlState';
 import { TableWrap } from '../components/TableWrap';
 import { ChangeRoleDialog, ResetPasswordDialog } from '../components/UserEdit';
 
 const PAGE_SIZE = 50;
-const USER_SORT_KEYS = ['username', 'role', 'organization_id', 'created_at'] as const;
+const USER_SORTS = [
+  { key: 'username', label: 'Username' },
+  { key: 'role', label: 'Role' },
+  { key: 'organization_id', label: 'Organization' },
+  { key: 'created_at', label: 'Created' },
+];
+const USER_SORT_KEYS = USER_SORTS.map((o) => o.key);
 
-function userSortValue(u: User, key: string): string | number | null {
-  if (key === 'created_at') return u.created_at ? Date.parse(u.created_at) : null;
-  return (u[key as 'username' | 'role' | 'organization_id'] ?? null)?.toLowerCase() ?? null;
-}
 
 /** What a change did to the user's open sessions, for the notice. */
 export function sessionsNote(u: User): string {
@@ -127,12 +129,7 @@ export function UsersPage() {
           <PagedList
             data={d}
             {...pager}
-            sortOptions={[
-              { key: 'username', label: 'Username' },
-              { key: 'role', label: 'Role' },
-              { key: 'organization_id', label: 'Organization' },
-              { key: 'created_at', label: 'Created' },
-            ]}
+            sortOptions={USER_SORTS}
             label="User pages"
             empty="No users."
           >
@@ -141,17 +138,14 @@ export function UsersPage() {
                 <caption className="sr-only">Users</caption>
                 <thead>
                   <tr>
-                    <SortHeader label="Username" sortKey="username" sort={sort} onSort={onSort} />
-                    <SortHeader label="Role" sortKey="role" sort={sort} onSort={onSort} />
-                    <SortHeader label="Organization" sortKey="organization_id" sort={sort} onSort={onSort} />
-                    <SortHeader label="Created" sortKey="created_at" sort={sort} onSort={onSort} />
+                    <SortHeaders options={USER_SORTS} sort={sort} onSort={onSort} />
                     <th scope="col">
                       <span className="sr-only">Actions</span>
                     </th>
                   </tr>
                 </thead>
                 <tbody>
-                  {inOrder(d, sort, userSortValue).map((u) => (
+                  {inOrder(d, sort, fieldValue).map((u) => (
                     <tr key={u.username}>
                       <td>{u.username}</td>
                       <td>{u.role}</td>
