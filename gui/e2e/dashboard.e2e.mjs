@@ -3,6 +3,7 @@
 //   MOOLAI_BIN_DIR   where moolai-controller is (default ../../build/bin)
 //   E2E_OUTPUT_DIR   screenshots (default ./test-results)
 //   CHROMIUM_PATH    the browser (default /usr/bin/chromium)
+//   E2E_FRESH_SEC    how long the last-seen freshness scenario watches (default 120)
 //   MOOLAI_SIM_PATH  moolai-orchestrator-sim (default: next to the controller)
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -23,7 +24,7 @@ const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 const ADMIN = { username: 'admin', password: 'secret-pass-1' };
 const ALICE = { username: 'alice', password: 'alice-pass-1' }; // org_admin of acme
-const DESKTOP = { width: 1280, height: 800 };
+const DESKTOP = { width: 1440, height: 900 }; // the widths issue #16 was tried at
 const PHONE = { width: 390, height: 844 };
 // The controller pushes changes over its event stream; the dashboard polls
 // every 10 s only while the stream is down. PUSH_MS is under that interval,
@@ -264,7 +265,8 @@ describe('operator dashboard', { concurrency: false }, () => {
   });
 
   it('last seen stays within one refresh of the truth, without one event per heartbeat', async () => {
-    const seconds = Number(process.env.E2E_FRESH_SEC ?? 30);
+    // Two minutes, as issue #16 asks (E2E_FRESH_SEC shortens it for a quick local run).
+    const seconds = Number(process.env.E2E_FRESH_SEC ?? 120);
     const page = await desktop.newPage();
     let streamFrames = 0;
     page.on('websocket', (ws) => {
@@ -326,6 +328,40 @@ describe('operator dashboard', { concurrency: false }, () => {
     for (const id of ids) await row(page, id).locator('.badge', { hasText: 'active (heartbeat)' }).waitFor({ timeout: PUSH_MS });
     // One truth: never "inactive" next to "connected", and the summary agrees with the table.
     await page.getByTestId('org-counts').filter({ hasText: '2 active (heartbeat), 0 inactive, 0 independent' }).waitFor({ timeout: PUSH_MS });
+    await page.close();
+  });
+
+  it('lists sort on the controller: the whole list, not the page, with the order in the URL', async () => {
+    const page = await desktop.newPage();
+    // One row a page: what page 1 shows can only be right if the controller sorted.
+    await page.goto(`${ctl.baseUrl}/orchestrators?organization_id=acme&page_size=1`);
+    await settled(page);
+    const header = page.getByRole('columnheader', { name: /Orchestrator/ });
+    const shown = () => page.locator('tr[data-orchestrator]').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-orchestrator')));
+    const listed = page.waitForResponse((r) => r.url().includes('/api/v1/controller/orchestrators?') && r.url().includes('order=desc'));
+    await header.getByRole('button').click();
+    await header.getByRole('button').click();
+    const answer = await (await listed).json();
+    assert.equal(answer.data.sort, 'name');
+    assert.equal(answer.data.order, 'desc');
+    await page.waitForFunction(() => document.querySelector('th[aria-sort="descending"]'));
+    await page.waitForFunction(() => document.querySelector('tr[data-orchestrator]')?.getAttribute('data-orchestrator') === 'acme-edge-2');
+    assert.deepEqual(await shown(), ['acme-edge-2']);
+    const url = new URL(page.url());
+    assert.equal(url.searchParams.get('sort'), 'name');
+    assert.equal(url.searchParams.get('order'), 'desc');
+    // A reload keeps the order; the next page is the next row of the whole sorted list.
+    await page.goto(`${url}&page=2`);
+    await settled(page);
+    await page.locator('tr[data-orchestrator="acme-edge-1"]').waitFor();
+    assert.equal(await page.getByText(/Sorted within this page only/).count(), 0);
+    // Users, newest first by their creation.
+    await page.goto(`${ctl.baseUrl}/users?sort=created_at&order=desc`);
+    await settled(page);
+    assert.equal(await page.getByRole('columnheader', { name: /Created/ }).getAttribute('aria-sort'), 'descending');
+    await assertAxeClean(page, 'sorted users');
+    // Wide: the table's headers sort; the narrow-screen picker is not shown.
+    assert.equal(await page.getByLabel('Sort by').isVisible(), false);
     await page.close();
   });
 
@@ -475,6 +511,16 @@ describe('operator dashboard', { concurrency: false }, () => {
       await visit(page, path, name);
       await noSideways(name);
     }
+    // Rows are cards here, their headers hidden: the order is one picker, and the controller sorts.
+    await page.goto(`${ctl.baseUrl}/orchestrators?organization_id=acme&page_size=1`);
+    await settled(page);
+    const picker = page.getByLabel('Sort by');
+    assert.equal(await picker.isVisible(), true);
+    await picker.selectOption({ label: 'Orchestrator ↓' });
+    await page.locator('tr[data-orchestrator="acme-edge-2"]').waitFor();
+    assert.equal(new URL(page.url()).searchParams.get('order'), 'desc');
+    await noSideways('narrow sorted orchestrators');
+    await assertAxeClean(page, 'narrow sorted orchestrators');
     // The navigation sits behind the menu button; Escape closes it and gives focus back.
     const menu = page.getByRole('button', { name: 'Menu' });
     assert.equal(await page.getByRole('link', { name: 'Costs' }).isVisible(), false);
@@ -522,7 +568,13 @@ describe('operator dashboard', { concurrency: false }, () => {
     await ctx.close();
   });
 
-  it('users: a superadmin sets a new password and moves a user to another organization', async () => {
+  it('users: a new password and another organization end the user’s open sessions', async () => {
+    // Alice is signed in elsewhere, on a page that stays open.
+    const aliceCtx = await browser.newContext({ viewport: DESKTOP });
+    const alicePage = await aliceCtx.newPage();
+    await signIn(alicePage, ALICE);
+    await alicePage.goto(`${ctl.baseUrl}/orchestrators`);
+    await row(alicePage, 'acme-edge-1').waitFor();
     const page = await desktop.newPage();
     await page.goto(`${ctl.baseUrl}/users`);
     await settled(page);
@@ -531,12 +583,21 @@ describe('operator dashboard', { concurrency: false }, () => {
     await dialog.getByLabel('New password').fill('alice-new-pass-2');
     await assertAxeClean(page, 'reset password');
     await dialog.getByRole('button', { name: 'Set password' }).click();
-    await page.getByText('New password set for alice.').waitFor();
+    await page.getByText(/^New password set for alice\. [1-9]\d* open sessions? ended\.$/).waitFor();
+    // Her open page is signed out without a reload: its next call or the stream's check (every 5 s) finds the session gone.
+    await alicePage.getByRole('button', { name: 'Sign in' }).waitFor({ timeout: 15000 });
+    await aliceCtx.close();
+    // Signed in again with the new password, then moved: that session ends too.
+    const againCtx = await browser.newContext({ viewport: DESKTOP });
+    const again = await againCtx.newPage();
+    await signIn(again, { username: 'alice', password: 'alice-new-pass-2' });
     await page.getByRole('button', { name: 'Change role of alice' }).click();
     const role = page.getByRole('dialog', { name: 'Role of alice' });
     await role.getByLabel('Organization').selectOption('globex');
     await role.getByRole('button', { name: 'Save role' }).click();
-    await page.getByText('alice is now org_admin of globex.').waitFor();
+    await page.getByText('alice is now org_admin of globex. 1 open session ended.').waitFor();
+    await again.getByRole('button', { name: 'Sign in' }).waitFor({ timeout: 15000 });
+    await againCtx.close();
     // Alice signs in with the new password and sees globex's fleet.
     const ctx = await browser.newContext({ viewport: DESKTOP });
     const other = await ctx.newPage();

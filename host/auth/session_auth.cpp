@@ -81,7 +81,9 @@ LoginResult SessionAuth::login(std::string_view username, std::string_view passw
         return out;
     }
     if (!v.output.empty()) {  // the plugin asks for a stronger hash
-        storage_.user_update(username, json{{"password_hash", v.output}}.dump());
+        // The same password: the user's other sessions stay (ABI 1.3).
+        storage_.user_update(username,
+                             json{{"password_hash", v.output}, {"keep_sessions", true}}.dump());
     }
     CallResult tok = auth_.new_token();
     if (!tok.ok()) {
@@ -168,6 +170,18 @@ LogoutResult SessionAuth::logout(std::string_view header) const {
     if (!cache_->revoke_later(h.output)) return LogoutResult::unavailable;
     log_.info("logout recorded in memory; the session is dropped from storage when it returns");
     return LogoutResult::deferred;
+}
+
+std::string SessionAuth::session_hash(std::string_view header) const {
+    const std::string_view token = bearer_token(header);
+    if (token.empty() || token.size() > 512) return {};
+    if (!dev_bearer_token_.empty() && same_secret(token, dev_bearer_token_)) return {};
+    CallResult h = auth_.hash_token(token);
+    return h.ok() ? h.output : std::string();
+}
+
+void SessionAuth::forget_user(const std::string& username, const std::string& keep) const {
+    cache_->forget_user(username, keep);
 }
 
 void SessionAuth::retry_revocations() const {

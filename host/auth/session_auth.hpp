@@ -70,6 +70,12 @@ public:
     // or when it cannot be told (check() tells those apart).
     std::optional<Principal> authenticate(std::string_view authorization_header) const;
     LogoutResult logout(std::string_view authorization_header) const;
+    // The stored hash of the session behind the header; "" for none or for
+    // DEV_BEARER_TOKEN (which is no session).
+    std::string session_hash(std::string_view authorization_header) const;
+    // After storage ended `username`'s sessions (but `keep`): the
+    // degraded-mode cache must not serve them during a later outage.
+    void forget_user(const std::string& username, const std::string& keep) const;
     // Tells storage the logouts deferred while it was unreachable; called
     // when it is reachable again. Those not yet told stay refused here.
     void retry_revocations() const;

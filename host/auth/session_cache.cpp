@@ -32,6 +32,18 @@ std::optional<Principal> SessionCache::find(const std::string& token_hash, int64
     return e.who;
 }
 
+void SessionCache::forget_user(const std::string& username, const std::string& keep) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto it = sessions_.begin(); it != sessions_.end();) {
+        if (it->second.who.username == username && it->first != keep) {
+            by_age_.erase(it->second.age);
+            it = sessions_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
 void SessionCache::forget(const std::string& token_hash) {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = sessions_.find(token_hash);

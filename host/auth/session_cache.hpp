@@ -29,6 +29,9 @@ public:
                   int64_t expires_ms);
     std::optional<Principal> find(const std::string& token_hash, int64_t now_ms) const;
     void forget(const std::string& token_hash);
+    // Every entry of `username` (their sessions ended in storage), but
+    // `keep` (a token hash; "" = none).
+    void forget_user(const std::string& username, const std::string& keep);
 
     // A logout storage could not record yet: the token is refused from now
     // on. False when the list is full (the caller says 503).

@@ -15,6 +15,8 @@ moolai_query Query::view() const noexcept {
     q.kind = abi_str(kind);
     q.from_ms = from_ms;
     q.to_ms = to_ms;
+    q.sort = abi_str(sort);
+    q.descending = descending ? 1u : 0u;
     return q;
 }
 

@@ -24,6 +24,8 @@ struct Query {
     std::string kind;
     int64_t from_ms = 0;
     int64_t to_ms = 0;
+    std::string sort;         // 1.3: a field to order by; "" = the default order
+    bool descending = false;  // 1.3
 
     moolai_query view() const noexcept;
 };

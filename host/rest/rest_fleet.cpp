@@ -93,7 +93,12 @@ HttpResponse list_orchestrators(const Context& ctx, const HttpRequest& req, cons
     Query q;
     HttpResponse bad;
     size_t page = 0, page_size = 0;
-    if (!read_page(req, 50, q, bad, page, page_size)) return bad;
+    if (!read_page(req, 50, q, bad, page, page_size) ||
+        !read_sort(req,
+                   {"orchestrator_id", "name", "organization_id", "status", "last_seen",
+                    "created_at"},
+                   q, bad))
+        return bad;
     q.status = query_value(req, "status");
     if ((req.query.count("status") != 0 && q.status.empty()) ||
         (!q.status.empty() && q.status != "active" && q.status != "inactive" &&
@@ -117,15 +122,24 @@ HttpResponse list_organizations(const Context& ctx, const HttpRequest& req, cons
     Query q;
     HttpResponse bad;
     size_t page = 0, page_size = 0;
-    if (!read_page(req, 10, q, bad, page, page_size)) return bad;
+    if (!read_page(req, 10, q, bad, page, page_size) ||
+        !read_sort(req, {"organization_id", "name", "location", "created_at"}, q, bad))
+        return bad;
     q.search = query_value(req, "search");
     if (!who.superadmin()) {
         CallResult one = ctx.plugins.storage().org_get(who.organization_id);
         json items = one.ok() ? json::array({json::parse(one.output)}) : json::array();
-        return ok(json{
-            {"success", true},
-            {"data",
-             {{"items", items}, {"total", items.size()}, {"page", 1}, {"page_size", page_size}}}});
+        // One row is in every order.
+        const json sort = q.sort.empty() ? json() : json(q.sort);
+        const json order = q.sort.empty() ? json() : json(q.descending ? "desc" : "asc");
+        return ok(json{{"success", true},
+                       {"data",
+                        {{"items", items},
+                         {"total", items.size()},
+                         {"page", 1},
+                         {"page_size", page_size},
+                         {"sort", sort},
+                         {"order", order}}}});
     }
     return listing(ctx.plugins.storage().org_list(q), page, page_size);
 }

@@ -43,7 +43,10 @@ HttpResponse list_messages(const Context& ctx, const HttpRequest& req, const Pri
     Query q;
     HttpResponse bad;
     size_t page = 0, page_size = 0;
-    if (!read_page(req, 50, q, bad, page, page_size)) return bad;
+    if (!read_page(req, 50, q, bad, page, page_size) ||
+        !read_sort(req, {"created_at", "orchestrator_id", "message_type", "status", "delivery_state"},
+                   q, bad))
+        return bad;
     q.orchestrator_id =
         orchestrator_id.empty() ? query_value(req, "orchestrator_id") : orchestrator_id;
     q.status = query_value(req, "status");
@@ -64,11 +67,14 @@ HttpResponse list_messages(const Context& ctx, const HttpRequest& req, const Pri
     CallResult r = ctx.plugins.storage().msg_list(q);
     if (!r.ok()) return storage_error(r);
     const json data = json::parse(r.output);
+    // "sort"/"order": what storage applied; null = newest first (listing()).
     return ok(json{{"success", true},
                    {"data", data["items"]},
                    {"total", data["total"]},
                    {"page", page},
-                   {"page_size", page_size}});
+                   {"page_size", page_size},
+                   {"sort", data.value("sort", json())},
+                   {"order", data.value("order", json())}});
 }
 
 HttpResponse all_messages(const Context& ctx, const HttpRequest& req, const Principal& who) {

@@ -156,6 +156,31 @@ std::string query_value(const HttpRequest& req, const char* name) {
     return it == req.query.end() ? std::string() : it->second;
 }
 
+bool read_sort(const HttpRequest& req, std::initializer_list<const char*> fields, Query& q,
+               HttpResponse& bad) {
+    std::string names;
+    for (const char* f : fields) names += std::string(names.empty() ? "" : ", ") + f;
+    auto it = req.query.find("sort");
+    if (it != req.query.end()) {
+        bool known = false;
+        for (const char* f : fields) known = known || it->second == f;
+        if (!known) {
+            bad = HttpResponse::error(400, "invalid_query", "\"sort\" must be one of " + names);
+            return false;
+        }
+        q.sort = it->second;
+    }
+    auto order = req.query.find("order");
+    if (order != req.query.end()) {
+        if (order->second != "asc" && order->second != "desc") {
+            bad = HttpResponse::error(400, "invalid_query", "\"order\" must be asc or desc");
+            return false;
+        }
+        q.descending = !q.sort.empty() && order->second == "desc";
+    }
+    return true;
+}
+
 HttpResponse listing(const CallResult& r, size_t page, size_t page_size,
                      const std::function<void(json&)>& adjust) {
     if (!r.ok()) return storage_error(r);
@@ -164,6 +189,8 @@ HttpResponse listing(const CallResult& r, size_t page, size_t page_size,
         for (json& item : data["items"]) adjust(item);
     data["page"] = page;
     data["page_size"] = page_size;
+    if (!data.contains("sort")) data["sort"] = nullptr;  // the default order
+    if (!data.contains("order")) data["order"] = nullptr;
     return ok(json{{"success", true}, {"data", data}});
 }
 

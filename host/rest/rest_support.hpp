@@ -37,9 +37,17 @@ bool parse_body(const HttpRequest& req, json& out, HttpResponse& bad);
 bool read_page(const HttpRequest& req, size_t default_size, Query& q, HttpResponse& bad,
                size_t& page, size_t& page_size);
 std::string query_value(const HttpRequest& req, const char* name);
+// "sort" (one of `fields`) and "order" (asc | desc, default asc) from the
+// query string into q.sort / q.descending; false with a 400 in `bad` naming
+// the accepted values otherwise. "order" without "sort" changes nothing.
+bool read_sort(const HttpRequest& req, std::initializer_list<const char*> fields, Query& q,
+               HttpResponse& bad);
 // "limit" from the query string, 1..max; `limit` keeps its default when absent.
 bool read_limit(const HttpRequest& req, size_t max, size_t& limit, HttpResponse& bad);
-// A listing in the seed's envelope: {"success":true,"data":{items,total,page,page_size}}.
+// A listing in the seed's envelope: {"success":true,"data":{items,total,page,page_size}},
+// plus "sort" and "order": the order storage applied, or null for the
+// listing's default order (no sort asked, or a storage plugin from before
+// ABI 1.3, which does not sort: the caller can tell the two apart).
 HttpResponse listing(const CallResult& r, size_t page, size_t page_size,
                      const std::function<void(json&)>& adjust = {});
 // The orchestrator named by the path, if the caller may act on it; else

@@ -2,13 +2,18 @@
 // their password (the dashboard's Users page):
 //   PUT /api/v1/internal/users/{username}
 //       {"role"?, "organization_id"?, "password"?}
-// A role change takes effect on the user's next request (sessions read the
-// role from the user). A password reset does not end sessions already open
-// (the storage ABI has no per-user session revocation); deleting the user
-// does. One's own role is not changed here, so the last superadmin cannot
-// lock everyone out. Audited as user_updated, without the password.
+// A new password, or a changed role or organization, ends the user's open
+// sessions: storage deletes them in the same transaction as the change
+// (user_update, ABI 1.3) and the answer says how many ("sessions_ended").
+// One's own new password keeps the session it was set from, so the
+// operator who changed it stays signed in here and everywhere else is
+// signed out. A storage plugin built before 1.3 leaves sessions open: the
+// answer then has "sessions_ended": null and a warning is logged. One's own
+// role is not changed here, so the last superadmin cannot lock everyone
+// out. Audited as user_updated, without the password.
 #include "rest/rest_support.hpp"
 
+#include "observability/log.hpp"
 #include "plugins/plugin_set.hpp"
 
 namespace moolai::host::RestApi {
@@ -70,10 +75,23 @@ HttpResponse update_user(const Context& ctx, const HttpRequest& req, const Princ
         patch["password_hash"] = hashed.output;
         changed["password_reset"] = true;
     }
+    std::string keep;
+    if (body.contains("password") && name == who.username)
+        keep = ctx.auth.session_hash(req.authorization);
+    if (!keep.empty()) patch["keep_session"] = keep;
     CallResult r = ctx.plugins.storage().user_update(name, patch.dump());
     if (!r.ok()) return storage_error(r);
     json data = json::parse(r.output);
     data.erase("password_hash");
+    if (data.contains("sessions_ended")) {
+        ctx.auth.forget_user(name, keep);
+        changed["sessions_ended"] = data["sessions_ended"];
+    } else {
+        data["sessions_ended"] = nullptr;
+        ctx.log.warn("user \"" + name +
+                     "\" changed, but the storage plugin predates ABI 1.3 and cannot end their "
+                     "open sessions");
+    }
     const json old_org = before.value("organization_id", json());
     audit(ctx, who, "user_updated",
           data.value("organization_id", json()).is_string()

@@ -57,7 +57,9 @@ HttpResponse list_users(const Context& ctx, const HttpRequest& req, const Princi
     Query q;
     HttpResponse bad;
     size_t page = 0, page_size = 0;
-    if (!read_page(req, 50, q, bad, page, page_size)) return bad;
+    if (!read_page(req, 50, q, bad, page, page_size) ||
+        !read_sort(req, {"username", "role", "organization_id", "created_at"}, q, bad))
+        return bad;
     q.search = query_value(req, "search");
     q.status = query_value(req, "role");
     if (!q.status.empty() && q.status != "superadmin" && q.status != "org_admin")
@@ -110,7 +112,9 @@ HttpResponse list_audit(const Context& ctx, const HttpRequest& req, const Princi
     Query q;
     HttpResponse bad;
     size_t page = 0, page_size = 0;
-    if (!read_page(req, 50, q, bad, page, page_size)) return bad;
+    if (!read_page(req, 50, q, bad, page, page_size) ||
+        !read_sort(req, {"time", "actor", "action", "organization_id", "orchestrator_id"}, q, bad))
+        return bad;
     q.kind = query_value(req, "action");
     q.search = query_value(req, "actor");
     q.orchestrator_id = query_value(req, "orchestrator_id");

@@ -221,7 +221,7 @@ MOOLAI_LOCK(offsetof(moolai_orchestrator_row, is_independent) == 80, "offsetof(m
 MOOLAI_LOCK(offsetof(moolai_orchestrator_row, reserved) == 84, "offsetof(moolai_orchestrator_row, reserved)");
 
 /* ---- moolai_query ---- */
-MOOLAI_LOCK(sizeof(moolai_query) == 120, "sizeof(moolai_query)");
+MOOLAI_LOCK(sizeof(moolai_query) == 144, "sizeof(moolai_query)");
 MOOLAI_LOCK(__alignof__(moolai_query) == 8, "alignof(moolai_query)");
 MOOLAI_LOCK(offsetof(moolai_query, struct_size) == 0, "offsetof(moolai_query, struct_size)");
 MOOLAI_LOCK(offsetof(moolai_query, reserved) == 4, "offsetof(moolai_query, reserved)");
@@ -234,6 +234,9 @@ MOOLAI_LOCK(offsetof(moolai_query, search) == 72, "offsetof(moolai_query, search
 MOOLAI_LOCK(offsetof(moolai_query, kind) == 88, "offsetof(moolai_query, kind)");
 MOOLAI_LOCK(offsetof(moolai_query, from_ms) == 104, "offsetof(moolai_query, from_ms)");
 MOOLAI_LOCK(offsetof(moolai_query, to_ms) == 112, "offsetof(moolai_query, to_ms)");
+MOOLAI_LOCK(offsetof(moolai_query, sort) == 120, "offsetof(moolai_query, sort)");
+MOOLAI_LOCK(offsetof(moolai_query, descending) == 136, "offsetof(moolai_query, descending)");
+MOOLAI_LOCK(offsetof(moolai_query, reserved_1_3) == 140, "offsetof(moolai_query, reserved_1_3)");
 
 /* ---- moolai_toggle_request ---- */
 MOOLAI_LOCK(sizeof(moolai_toggle_request) == 64, "sizeof(moolai_toggle_request)");
@@ -483,6 +486,12 @@ void moolai_lock_types_query(moolai_query* s) {
     (void)f_from_ms;
     int64_t *f_to_ms = &s->to_ms;
     (void)f_to_ms;
+    moolai_str *f_sort = &s->sort;
+    (void)f_sort;
+    uint32_t *f_descending = &s->descending;
+    (void)f_descending;
+    uint32_t *f_reserved_1_3 = &s->reserved_1_3;
+    (void)f_reserved_1_3;
 }
 void moolai_lock_types_toggle_request(moolai_toggle_request* s);
 void moolai_lock_types_toggle_request(moolai_toggle_request* s) {

@@ -106,6 +106,11 @@ TEST_F(AbiCompat, AFrozen10PluginLoadsAndAnswersThroughEvery10Entry) {
     q.search = "needle";
     q.kind = "k";
     const std::string qs = "q(5,7,org,needle,k)";
+    // A 1.3 host's query is longer (sort, descending): the 1.0 plugin reads
+    // its own part and answers as before; the listing it returns has no
+    // "sort" echo, so the REST answer says the default order (Listing.*).
+    q.sort = "name";
+    q.descending = true;
     EXPECT_EQ(out(s.migrate()), "migrate()");
     EXPECT_EQ(out(s.ping()), "ping()");
     EXPECT_EQ(out(s.org_create("r")), "org_create(r)");

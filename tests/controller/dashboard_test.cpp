@@ -7,6 +7,8 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "support/fleet_fixture.hpp"
 
@@ -211,17 +213,22 @@ TEST_F(Dashboard, UsersChangeRoleAndGetANewPassword) {
     auto put = [&](const std::string& name, const std::string& body, const std::string& token) {
         return http_request(port(), "PUT", "/api/v1/internal/users/" + name, body, bearer(token));
     };
-    // Another organization: effective at the next request of the open session.
+    // Another organization: the open session ends; the next one sees it.
     const auto moved = put("ursula", R"({"organization_id":"user-b"})", admin);
     ASSERT_EQ(moved.status, 200) << moved.body;
     EXPECT_EQ(json::parse(moved.body)["data"]["organization_id"], "user-b");
     EXPECT_FALSE(json::parse(moved.body)["data"].contains("password_hash"));
-    EXPECT_EQ(get("/api/v1/internal/auth/me", ursula)["user"]["organization_id"], "user-b");
+    EXPECT_EQ(json::parse(moved.body)["data"]["sessions_ended"], 1);
+    get("/api/v1/internal/auth/me", ursula, 401);
+    const std::string ursula2 = login_token(port(), "ursula", "ursula-Password-1");
+    EXPECT_EQ(get("/api/v1/internal/auth/me", ursula2)["user"]["organization_id"], "user-b");
     // Superadmin: the organization goes.
     const auto promoted = put("ursula", R"({"role":"superadmin"})", admin);
     ASSERT_EQ(promoted.status, 200) << promoted.body;
     EXPECT_TRUE(json::parse(promoted.body)["data"]["organization_id"].is_null()) << promoted.body;
-    EXPECT_EQ(get("/api/v1/internal/auth/me", ursula)["user"]["role"], "superadmin");
+    get("/api/v1/internal/auth/me", ursula2, 401);
+    const std::string ursula3 = login_token(port(), "ursula", "ursula-Password-1");
+    EXPECT_EQ(get("/api/v1/internal/auth/me", ursula3)["user"]["role"], "superadmin");
     // A new password: the old one no longer signs in, the new one does.
     ASSERT_EQ(put("ursula", R"({"password":"ursula-New-Password-2"})", admin).status, 200);
     EXPECT_EQ(login_token(port(), "ursula", "ursula-Password-1"), "");
@@ -239,6 +246,138 @@ TEST_F(Dashboard, UsersChangeRoleAndGetANewPassword) {
     const json audit = get("/api/v1/internal/audit?action=user_updated", admin);
     EXPECT_EQ(audit["data"]["total"], 3) << audit;
     EXPECT_EQ(audit.dump().find("ursula-New-Password"), std::string::npos);
+}
+
+// A password reset and a role change end the user's open sessions at once
+// (REST, WebSocket event stream and the degraded-mode cache); one's own new
+// password keeps only the session it was set from.
+TEST_F(Dashboard, ANewPasswordOrRoleEndsTheUsersOpenSessions) {
+    start();
+    issue(port(), admin, "sess-a", "sa-1");
+    const std::string pia = make_org_admin(port(), admin, "pia", "sess-a");
+    const std::string pia2 = login_token(port(), "pia", "pia-Password-1");
+    const std::string other = make_org_admin(port(), admin, "otto", "sess-a");
+    auto put = [&](const std::string& name, const std::string& body, const std::string& token) {
+        const auto r =
+            http_request(port(), "PUT", "/api/v1/internal/users/" + name, body, bearer(token));
+        EXPECT_EQ(r.status, 200) << r.body;
+        return json::parse(r.body, nullptr, false);
+    };
+    get("/api/v1/internal/auth/me", pia);
+    get("/api/v1/internal/auth/me", pia2);
+
+    const json reset = put("pia", R"({"password":"pia-New-Password-2"})", admin);
+    EXPECT_EQ(reset["data"]["sessions_ended"], 2) << reset;
+    get("/api/v1/internal/auth/me", pia, 401);
+    get("/api/v1/internal/auth/me", pia2, 401);
+    get("/api/v1/internal/auth/me", other);  // another user's session stays
+    get("/api/v1/internal/auth/me", admin);  // and the caller's
+
+    const std::string pia3 = login_token(port(), "pia", "pia-New-Password-2");
+    ASSERT_NE(pia3, "");
+    EXPECT_EQ(put("pia", R"({"role":"superadmin"})", admin)["data"]["sessions_ended"], 1);
+    get("/api/v1/internal/auth/me", pia3, 401);
+
+    // One's own password: this session stays, the other one ends.
+    const std::string root2 = login_token(port(), "root", "root-Password-1");
+    const json own = put("root", R"({"password":"root-New-Password-2"})", admin);
+    // root2 at least (on PostgreSQL the database outlives each test, and root's older sessions with it).
+    EXPECT_GE(own["data"]["sessions_ended"].get<int>(), 1) << own;
+    get("/api/v1/internal/auth/me", admin);
+    get("/api/v1/internal/auth/me", root2, 401);
+    EXPECT_NE(login_token(port(), "root", "root-New-Password-2"), "");
+
+    // Audited with the count, oldest first (ties by id).
+    const json audit = get("/api/v1/internal/audit?action=user_updated&sort=time&order=asc", admin);
+    std::vector<json> pias;
+    for (const json& row : audit["data"]["items"])
+        if (row["detail"]["username"] == "pia") pias.push_back(row["detail"]["changed"]);
+    ASSERT_EQ(pias.size(), 2u) << audit;
+    EXPECT_EQ(pias[0]["sessions_ended"], 2) << audit;
+    EXPECT_EQ(pias[1]["sessions_ended"], 1) << audit;
+    // The next tests sign in with root's usual password.
+    put("root", R"({"password":"root-Password-1"})", admin);
+}
+
+// Sorting is the storage's, over the whole listing, with the REST answer
+// saying what was applied; unknown fields and directions are refused.
+TEST_F(Dashboard, ListingsSortOnTheServerAcrossPages) {
+    start();
+    // Names not in id order, with a tie.
+    const std::vector<std::pair<std::string, std::string>> orchs = {
+        {"so-1", "delta"}, {"so-2", "Alpha"}, {"so-3", "charlie"}, {"so-4", "bravo"},
+        {"so-5", "alpha"}};
+    issue(port(), admin, "sort-org", "so-0");  // the organization
+    for (const auto& [id, name] : orchs) {
+        const auto r = http_request(
+            port(), "POST", "/api/v1/internal/orchestrators",
+            json{{"orchestrator_id", id}, {"organization_id", "sort-org"}, {"name", name}}.dump(),
+            bearer(admin));
+        ASSERT_EQ(r.status, 201) << r.body;
+    }
+    auto page_ids = [&](const std::string& query) {
+        // One organization: on PostgreSQL the database outlives each test.
+        const json j =
+            get("/api/v1/controller/orchestrators?organization_id=sort-org&" + query, admin);
+        std::vector<std::string> out;
+        for (const auto& o : j["data"]["items"]) out.push_back(o["orchestrator_id"]);
+        return out;
+    };
+    using V = std::vector<std::string>;
+    // alpha/Alpha tie on case: bytewise "Alpha" < "alpha".
+    EXPECT_EQ(page_ids("sort=name&page_size=2"), (V{"so-2", "so-5"}));
+    EXPECT_EQ(page_ids("sort=name&page_size=2&page=2"), (V{"so-4", "so-3"}));
+    EXPECT_EQ(page_ids("sort=name&page_size=2&page=3"), (V{"so-1", "so-0"}));  // "Orchestrator so-0"
+    EXPECT_EQ(page_ids("sort=name&order=desc&page_size=2"), (V{"so-0", "so-1"}));
+    EXPECT_EQ(page_ids("sort=name&order=desc&page_size=2&page=2"), (V{"so-3", "so-4"}));
+    EXPECT_EQ(page_ids("page_size=2"), (V{"so-0", "so-1"}));  // default: by id
+    const json applied = get("/api/v1/controller/orchestrators?sort=name&order=desc", admin);
+    EXPECT_EQ(applied["data"]["sort"], "name");
+    EXPECT_EQ(applied["data"]["order"], "desc");
+    const json plain = get("/api/v1/controller/orchestrators?order=desc", admin);
+    EXPECT_TRUE(plain["data"]["sort"].is_null()) << plain["data"].dump();
+
+    const json bad = get("/api/v1/controller/orchestrators?sort=connection", admin, 400);
+    EXPECT_EQ(bad["error"]["message"],
+              "\"sort\" must be one of orchestrator_id, name, organization_id, status, last_seen, "
+              "created_at")
+        << bad;
+    get("/api/v1/controller/orchestrators?sort=name&order=up", admin, 400);
+    get("/api/v1/controller/orchestrators?sort=", admin, 400);
+    get("/api/v1/controller/organizations?sort=credential", admin, 400);
+    get("/api/v1/internal/users?sort=password_hash", admin, 400);
+    get("/api/v1/internal/messages?sort=content", admin, 400);
+    get("/api/v1/internal/audit?sort=detail", admin, 400);
+
+    // Every listing the dashboard sorts.
+    make_org_admin(port(), admin, "zara", "sort-org");
+    make_org_admin(port(), admin, "abe", "sort-org");
+    const json users =
+        get("/api/v1/internal/users?organization_id=sort-org&sort=username&order=desc", admin);
+    ASSERT_EQ(users["data"]["items"].size(), 2u) << users;
+    EXPECT_EQ(users["data"]["items"][0]["username"], "zara") << users;
+    EXPECT_EQ(users["data"]["items"][1]["username"], "abe") << users;
+    EXPECT_EQ(users["data"]["order"], "desc");
+    const json orgs = get("/api/v1/controller/organizations?sort=name", admin);
+    EXPECT_EQ(orgs["data"]["sort"], "name");
+    for (const char* type : {"recommendation", "monitoring"})
+        ASSERT_EQ(http_request(port(), "POST", "/api/v1/internal/orchestrators/so-4/messages",
+                               json{{"message_type", type}, {"content", type}}.dump(),
+                               bearer(admin))
+                      .status,
+                  201);
+    const json msgs =
+        get("/api/v1/internal/messages?orchestrator_id=so-4&sort=message_type&order=asc", admin);
+    ASSERT_EQ(msgs["data"].size(), 2u) << msgs;
+    EXPECT_EQ(msgs["data"][0]["message_type"], "monitoring");
+    EXPECT_EQ(msgs["sort"], "message_type");
+    EXPECT_EQ(msgs["order"], "asc");
+    const json desc =
+        get("/api/v1/internal/messages?orchestrator_id=so-4&sort=message_type&order=desc", admin);
+    EXPECT_EQ(desc["data"][0]["message_type"], "recommendation");
+    EXPECT_TRUE(get("/api/v1/internal/messages", admin)["sort"].is_null());
+    const json audit = get("/api/v1/internal/audit?sort=actor&order=asc", admin);
+    EXPECT_EQ(audit["data"]["sort"], "actor");
 }
 
 TEST_F(Dashboard, ShortCostRangesComeInHours) {

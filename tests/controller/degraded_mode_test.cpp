@@ -65,6 +65,30 @@ TEST(SessionCache, ADeferredLogoutIsRefusedUntilDoneAndTheListIsBounded) {
     EXPECT_TRUE(cache.revoke_later("c"));
 }
 
+// A new password or role ended the user's sessions in storage: the cache
+// must not serve them during a later outage (but the one kept).
+TEST(SessionCache, ForgetsEveryEntryOfAUserButTheKeptOne) {
+    SessionCache cache(10, 1000, 10);
+    const Principal bob{"bob", "org_admin", "acme"};
+    cache.remember("a1", kAlice, 1, 100000);
+    cache.remember("a2", kAlice, 2, 100000);
+    cache.remember("a3", kAlice, 3, 100000);
+    cache.remember("b1", bob, 4, 100000);
+    cache.forget_user("alice", "a2");
+    EXPECT_FALSE(cache.find("a1", 10));
+    EXPECT_TRUE(cache.find("a2", 10));
+    EXPECT_FALSE(cache.find("a3", 10));
+    EXPECT_TRUE(cache.find("b1", 10));
+    EXPECT_EQ(cache.size(), 2u);
+    cache.forget_user("alice", "");
+    EXPECT_FALSE(cache.find("a2", 10));
+    // The age list stayed consistent: filling up drops the oldest, not a freed entry.
+    for (int i = 0; i < 12; ++i) cache.remember("n" + std::to_string(i), bob, 10 + i, 100000);
+    EXPECT_EQ(cache.size(), 10u);
+    EXPECT_FALSE(cache.find("b1", 30));
+    EXPECT_TRUE(cache.find("n11", 30));
+}
+
 CallResult result(moolai_status s, std::string error = "") {
     CallResult r;
     r.status = s;
@@ -157,6 +181,23 @@ TEST(StorageError, UnavailableIs503WithRetryAfterAndAFixedMessage) {
     bool retry_after = false;
     for (const auto& [k, v] : h.headers) retry_after |= k == "Retry-After" && v == "5";
     EXPECT_TRUE(retry_after);
+}
+
+// A listing says which order storage applied: the echo of a 1.3 plugin, or
+// null for the default order -- also when a plugin built before 1.3
+// ignored the sort it was asked for (its output has no echo).
+TEST(Listing, SaysWhichOrderStorageApplied) {
+    CallResult sorted = result(MOOLAI_OK);
+    sorted.output = R"({"items":[],"total":0,"sort":"name","order":"desc"})";
+    const auto applied = nlohmann::json::parse(RestApi::listing(sorted, 1, 50).body);
+    EXPECT_EQ(applied["data"]["sort"], "name");
+    EXPECT_EQ(applied["data"]["order"], "desc");
+    CallResult old = result(MOOLAI_OK);
+    old.output = R"({"items":[],"total":0})";
+    const auto fallback = nlohmann::json::parse(RestApi::listing(old, 1, 50).body);
+    ASSERT_TRUE(fallback["data"].contains("sort"));
+    EXPECT_TRUE(fallback["data"]["sort"].is_null());
+    EXPECT_TRUE(fallback["data"]["order"].is_null());
 }
 
 }  // namespace

@@ -18,7 +18,7 @@ std::string_view view(moolai_str s) {
 // Holds a moolai_query whose strings point into a Query.
 moolai_query to_c(const Query& q) {
     moolai_query c{};
-    c.struct_size = sizeof c;
+    c.struct_size = q.struct_size != 0 ? q.struct_size : sizeof c;
     c.offset = q.offset;
     c.limit = q.limit;
     c.organization_id = str(q.organization_id);
@@ -28,6 +28,8 @@ moolai_query to_c(const Query& q) {
     c.kind = str(q.kind);
     c.from_ms = q.from_ms;
     c.to_ms = q.to_ms;
+    c.sort = str(q.sort);
+    c.descending = q.descending ? 1u : 0u;
     return c;
 }
 

@@ -49,6 +49,18 @@ struct Query {
     uint64_t offset = 0, limit = 0;
     std::string organization_id, orchestrator_id, status, search, kind;
     int64_t from_ms = 0, to_ms = 0;
+    // 1.3: set by sorted(); struct_size 0 = sizeof(moolai_query), or the
+    // size an older host sends (MOOLAI_QUERY_SIZE_1_0: no sort fields).
+    std::string sort;
+    bool descending = false;
+    uint32_t struct_size = 0;
+
+    Query sorted(std::string field, bool desc = false) const {
+        Query q = *this;
+        q.sort = std::move(field);
+        q.descending = desc;
+        return q;
+    }
 };
 
 // An orch_scan row with its borrowed strings copied.

@@ -538,6 +538,147 @@ TEST_P(Storage, EveryPageIsTheSliceOfTheWholeListingFromEitherEnd) {
             << "monitoring offset " << offset;
 }
 
+// 1.3: a listing ordered by the field the host names in query.sort, in
+// either direction, NULLs last both ways, text without regard to ASCII
+// case, ties broken by the key ascending; every page is the slice of the
+// whole sorted listing, read from either end; the output says what it
+// applied. An older host's query (struct_size of 1.0-1.2) keeps the
+// default order and gets no "sort" in the output.
+TEST_P(Storage, ListingsSortByANamedFieldWithTheKeyBreakingTies) {
+    using V = std::vector<std::string>;
+    // name: ties (three "beta"), ASCII case; location: NULL for some.
+    const std::vector<std::pair<std::string, std::string>> rows = {
+        {"o1", "beta"}, {"o2", "Alpha"}, {"o3", "beta"},  {"o4", "gamma"}, {"o5", "alpha2"},
+        {"o6", "Beta"}, {"o7", "delta"}, {"o8", "beta"},  {"o9", "Zulu"},  {"o10", "echo"}};
+    for (const auto& [id, name] : rows) {
+        json rec{{"organization_id", id}, {"name", name}};
+        if (id.size() == 2 && id[1] % 2 == 0) rec["location"] = "loc-" + name;
+        OK(db().org_create(rec.dump()));
+    }
+    const json asc = OK(db().org_list(Query{0, 100}.sorted("name")));
+    EXPECT_EQ(asc["sort"], "name");
+    EXPECT_EQ(asc["order"], "asc");
+    // LOWER first ("Alpha" < "alpha2"), then bytewise ("Beta" < "beta"), then the key.
+    const V by_name = {"o2", "o5", "o6", "o1", "o3", "o8", "o7", "o10", "o4", "o9"};
+    EXPECT_EQ(ids(asc, "organization_id"), by_name);
+    const json desc = OK(db().org_list(Query{0, 100}.sorted("name", true)));
+    EXPECT_EQ(desc["order"], "desc");
+    // Descending by name; equal names still by key ascending.
+    EXPECT_EQ(ids(desc, "organization_id"),
+              (V{"o9", "o4", "o10", "o7", "o1", "o3", "o8", "o6", "o5", "o2"}));
+    // NULL locations last in both directions.
+    for (bool d : {false, true}) {
+        const json loc = OK(db().org_list(Query{0, 100}.sorted("location", d)));
+        const V got = ids(loc, "organization_id");
+        ASSERT_EQ(got.size(), 10u);
+        for (size_t i = 0; i < got.size(); ++i)
+            EXPECT_EQ(loc["items"][i]["location"].is_null(), i >= 4) << loc.dump();
+        EXPECT_EQ(V(got.end() - 6, got.end()), (V{"o1", "o10", "o3", "o5", "o7", "o9"}))
+            << "ties among NULLs by key";
+    }
+    // Every page from either end is the slice of the whole.
+    for (bool d : {false, true}) {
+        for (const char* field : {"name", "location"}) {
+            const V all = ids(OK(db().org_list(Query{0, 100}.sorted(field, d))), "organization_id");
+            for (uint64_t limit : {1, 3, 4}) {
+                for (uint64_t offset = 0; offset <= 11; ++offset) {
+                    V want;
+                    for (uint64_t i = offset; i < std::min<uint64_t>(all.size(), offset + limit); ++i)
+                        want.push_back(all[i]);
+                    EXPECT_EQ(ids(OK(db().org_list(Query{offset, limit}.sorted(field, d))),
+                                  "organization_id"),
+                              want)
+                        << field << (d ? " desc" : " asc") << " offset " << offset << " limit "
+                        << limit;
+                }
+            }
+        }
+    }
+    // A field the listing cannot order by, named in the error.
+    const Result bad = db().org_list(Query{}.sorted("metadata"));
+    EXPECT_EQ(bad.status, MOOLAI_E_INVALID);
+    EXPECT_NE(bad.error.find("name"), std::string::npos) << bad.error;
+    EXPECT_STATUS(db().user_list(Query{}.sorted("password_hash")), MOOLAI_E_INVALID);
+    EXPECT_STATUS(db().org_list(Query{}.sorted("name; DROP TABLE organizations")),
+                  MOOLAI_E_INVALID);
+    // An older host's query ends before sort: the default order, no echo.
+    Query old = Query{0, 100}.sorted("name", true);
+    old.struct_size = MOOLAI_QUERY_SIZE_1_0;
+    const json plain = OK(db().org_list(old));
+    EXPECT_FALSE(plain.contains("sort"));
+    EXPECT_EQ(ids(plain, "organization_id"),
+              (V{"o1", "o10", "o2", "o3", "o4", "o5", "o6", "o7", "o8", "o9"}));
+    EXPECT_FALSE(OK(db().org_list(Query{0, 100}))["items"].empty());
+    EXPECT_FALSE(OK(db().org_list(Query{0, 100})).contains("sort"));
+}
+
+// Orchestrators sort by status as listed ("independent" when flagged) and
+// by last_seen, which lives in a side table; messages, users and audit by
+// their own fields.
+TEST_P(Storage, EveryListingSortsByItsFields) {
+    using V = std::vector<std::string>;
+    org("A");
+    org("B");
+    orch("x1", "B", "one");
+    orch("x2", "A", "two");
+    orch("x3", "A", "three");
+    orch("x4", "B", "four");
+    OK(db().orch_update("x1", R"({"status":"active"})"));
+    OK(db().orch_update("x2", R"({"status":"active"})"));
+    OK(db().orch_set_independence("x2", true));
+    OK(db().orch_update("x3", R"({"status":"inactive"})"));
+    OK(db().orch_update("x1", R"({"last_seen":"2026-11-28T10:00:05Z"})"));
+    OK(db().orch_update("x3", R"({"last_seen":"2026-11-28T10:00:01Z"})"));
+    OK(db().orch_update("x4", R"({"last_seen":"2026-11-28T10:00:09Z"})"));
+    auto orchs = [&](const char* f, bool d) {
+        return ids(OK(db().orch_list(Query{0, 100}.sorted(f, d))), "orchestrator_id");
+    };
+    // x4 is stored inactive (the default); x2 is stored active but listed independent.
+    EXPECT_EQ(orchs("status", false), (V{"x1", "x3", "x4", "x2"}));  // active, inactive, independent
+    EXPECT_EQ(orchs("status", true), (V{"x2", "x3", "x4", "x1"}));
+    EXPECT_EQ(orchs("last_seen", false), (V{"x3", "x1", "x4", "x2"}));  // never seen: last
+    EXPECT_EQ(orchs("last_seen", true), (V{"x4", "x1", "x3", "x2"}));
+    EXPECT_EQ(orchs("organization_id", false), (V{"x2", "x3", "x1", "x4"}));
+    EXPECT_EQ(orchs("name", true), (V{"x2", "x3", "x1", "x4"}));
+    // With a filter, within the filter.
+    EXPECT_EQ(ids(OK(db().orch_list(Query{0, 100, "B"}.sorted("last_seen", true))),
+                  "orchestrator_id"),
+              (V{"x4", "x1"}));
+    EXPECT_STATUS(db().orch_list(Query{}.sorted("credential_hash")), MOOLAI_E_INVALID);
+
+    db().freeze_clock(kT0);
+    const std::string m1 = message("x1", "recommendation", "a", "m1");
+    db().freeze_clock(kT0 + 1000);
+    const std::string m2 = message("x3", "monitoring", "b", "m2");
+    db().freeze_clock(kT0 + 2000);
+    const std::string m3 = message("x2", "recommendation", "c", "m3");
+    EXPECT_EQ(ids(OK(db().msg_list(Query{0, 100})), "id"), (V{"m3", "m2", "m1"}));  // default
+    EXPECT_EQ(ids(OK(db().msg_list(Query{0, 100}.sorted("created_at"))), "id"),
+              (V{"m1", "m2", "m3"}));
+    EXPECT_EQ(ids(OK(db().msg_list(Query{0, 100}.sorted("message_type", true))), "id"),
+              (V{"m1", "m3", "m2"}));
+    EXPECT_EQ(ids(OK(db().msg_list(Query{0, 100}.sorted("orchestrator_id"))), "id"),
+              (V{"m1", "m3", "m2"}));
+
+    OK(db().user_create(
+        R"({"username":"zed","password_hash":"h","role":"org_admin","organization_id":"A"})"));
+    OK(db().user_create(R"({"username":"amy","password_hash":"h","role":"superadmin"})"));
+    OK(db().user_create(
+        R"({"username":"bo","password_hash":"h","role":"org_admin","organization_id":"B"})"));
+    EXPECT_EQ(ids(OK(db().user_list(Query{}.sorted("role"))), "username"),
+              (V{"bo", "zed", "amy"}));
+    EXPECT_EQ(ids(OK(db().user_list(Query{}.sorted("organization_id", true))), "username"),
+              (V{"bo", "zed", "amy"}));  // NULL last either way
+    EXPECT_EQ(ids(OK(db().user_list(Query{}.sorted("username", true))), "username"),
+              (V{"zed", "bo", "amy"}));
+
+    for (const char* actor : {"carl", "anna", "bert"})
+        OK(db().audit_append(json{{"actor", actor}, {"action", "x"}}.dump()));
+    EXPECT_EQ(ids(OK(db().audit_list(Query{}.sorted("actor"))), "actor"), (V{"anna", "bert", "carl"}));
+    EXPECT_EQ(ids(OK(db().audit_list(Query{}.sorted("actor", true))), "actor"),
+              (V{"carl", "bert", "anna"}));
+}
+
 TEST_P(Storage, OrchestratorListFilters) {
     org("A");
     org("B");
@@ -1132,6 +1273,77 @@ TEST_P(Storage, SessionsExpirePurgeAndCascadeWithTheirUser) {
     OK(db().user_create(R"({"username":"alice","password_hash":"h","role":"superadmin"})"));
     EXPECT_STATUS(db().session_get("t1"), MOOLAI_E_NOT_FOUND);
     EXPECT_EQ(OK(db().session_purge(INT64_MAX))["removed"], 0);
+}
+
+// 1.3: a new password, role or organization ends the user's sessions in
+// the same transaction (but the one the patch keeps); other changes and
+// other users' sessions are left alone.
+TEST_P(Storage, UserUpdateEndsTheirSessionsOnANewPasswordOrRole) {
+    db().freeze_clock(kT0);
+    org("org-a");
+    org("org-b");
+    OK(db().user_create(
+        R"({"username":"alice","password_hash":"h","role":"org_admin","organization_id":"org-a"})"));
+    OK(db().user_create(R"({"username":"bob","password_hash":"h","role":"superadmin"})"));
+    auto session = [&](const std::string& token, const std::string& user) {
+        OK(db().session_create(json{{"token_hash", token},
+                                    {"username", user},
+                                    {"expires_at", "2026-11-28T12:00:00Z"}}
+                                   .dump()));
+    };
+    session("a1", "alice");
+    session("a2", "alice");
+    session("a3", "alice");
+    session("b1", "bob");
+
+    // The same role and organization again: nothing ends.
+    EXPECT_EQ(OK(db().user_update("alice", R"({"role":"org_admin","organization_id":"org-a"})"))
+                  ["sessions_ended"],
+              0);
+    OK(db().session_get("a1"));
+
+    // A new password, keeping the session it was set from.
+    const json pw = OK(db().user_update("alice", R"({"password_hash":"h2","keep_session":"a1"})"));
+    EXPECT_EQ(pw["sessions_ended"], 2);
+    EXPECT_FALSE(pw.contains("password_hash"));
+    EXPECT_FALSE(pw.contains("keep_session"));
+    OK(db().session_get("a1"));
+    EXPECT_STATUS(db().session_get("a2"), MOOLAI_E_NOT_FOUND);
+    EXPECT_STATUS(db().session_get("a3"), MOOLAI_E_NOT_FOUND);
+    OK(db().session_get("b1"));
+    EXPECT_EQ(OK(db().user_get("alice"))["password_hash"], "h2");
+
+    // The same password hashed anew (at login): every session stays.
+    session("a2", "alice");
+    const json rehash =
+        OK(db().user_update("alice", R"({"password_hash":"h2-stronger","keep_sessions":true})"));
+    EXPECT_EQ(rehash["sessions_ended"], 0);
+    OK(db().session_get("a1"));
+    OK(db().session_get("a2"));
+    EXPECT_EQ(OK(db().user_get("alice"))["password_hash"], "h2-stronger");
+    EXPECT_STATUS(db().user_update("alice", R"({"password_hash":"x","keep_sessions":"yes"})"),
+                  MOOLAI_E_INVALID);
+    OK(db().session_get("a2"));
+
+    // Another organization ends them all.
+    session("a4", "alice");
+    EXPECT_EQ(OK(db().user_update("alice", R"({"organization_id":"org-b"})"))["sessions_ended"], 3);
+    EXPECT_STATUS(db().session_get("a1"), MOOLAI_E_NOT_FOUND);
+    EXPECT_STATUS(db().session_get("a4"), MOOLAI_E_NOT_FOUND);
+
+    // A role change too; a refused change ends nothing.
+    session("b2", "bob");
+    EXPECT_STATUS(db().user_update("bob", R"({"role":"org_admin"})"), MOOLAI_E_INVALID);
+    OK(db().session_get("b1"));
+    EXPECT_STATUS(db().user_update("bob", R"({"password_hash":"x","keep_session":7})"),
+                  MOOLAI_E_INVALID);
+    OK(db().session_get("b1"));
+    EXPECT_EQ(OK(db().user_update("bob", R"({"role":"org_admin","organization_id":"org-a"})"))
+                  ["sessions_ended"],
+              2);
+    EXPECT_STATUS(db().session_get("b1"), MOOLAI_E_NOT_FOUND);
+    EXPECT_STATUS(db().session_get("b2"), MOOLAI_E_NOT_FOUND);
+    EXPECT_STATUS(db().user_update("nobody", R"({"password_hash":"x"})"), MOOLAI_E_NOT_FOUND);
 }
 
 // ---- audit --------------------------------------------------------------------------------

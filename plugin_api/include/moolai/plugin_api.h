@@ -15,7 +15,11 @@
  *        reports in one transaction. No 1.1 table or struct changed.
  *   1.3  A tamper-evident audit log: audit records carry prev_hash and
  *        hash (a SHA-256 chain), moolai_storage_v1.audit_verify (optional)
- *        checks it. No 1.2 table or struct changed.
+ *        checks it. moolai_query.sort and .descending: listings ordered by
+ *        storage (org/orch/msg/user/audit_list echo "sort" and "order"
+ *        when applied). user_update ends the user's sessions on a new
+ *        password, role or organization ("keep_session",
+ *        "sessions_ended"). No 1.2 table or struct changed.
  *
  * Read moolai/plugin_types.h first: it states the layout, versioning,
  * string and ownership rules that every declaration below follows.
@@ -298,7 +302,12 @@ typedef struct moolai_observer_v1 {
  * (orchestrator_id, organization_id, name, status, last_seen, ...).
  * Timestamps in records are RFC 3339 UTC text, "2026-11-28T10:00:00Z".
  * Listings output {"items":[...],"total":N} where total ignores offset and
- * limit. A missing record is MOOLAI_E_NOT_FOUND; a duplicate key or a
+ * limit. Since 1.3 org_list, orch_list, msg_list, user_list and
+ * audit_list order by query->sort when the query carries it (each names
+ * the fields it orders by; another is MOOLAI_E_INVALID) and then add
+ * "sort":"<field>","order":"asc"|"desc" to their output; a listing
+ * without them is in its default order (a plugin built before 1.3).
+ * usage_aggregate ignores sort. A missing record is MOOLAI_E_NOT_FOUND; a duplicate key or a
  * failed compare-and-set is MOOLAI_E_CONFLICT; a malformed JSON input is
  * MOOLAI_E_INVALID; a database that cannot be reached is
  * MOOLAI_E_UNAVAILABLE.
@@ -341,8 +350,9 @@ typedef struct moolai_storage_v1 {
                                 moolai_str patch_json);
     /* Output: the record. THREADS: any host thread. OWNERSHIP: borrowed. */
     moolai_status (*org_get)(moolai_instance* self, moolai_call* call, moolai_str organization_id);
-    /* Lists filter on `search`. THREADS: any host thread (REST workers).
-     * OWNERSHIP: query and its strings borrowed. */
+    /* Lists filter on `search`; sort (1.3): organization_id (default),
+     * name, location, created_at, updated_at. THREADS: any host thread
+     * (REST workers). OWNERSHIP: query and its strings borrowed. */
     moolai_status (*org_list)(moolai_instance* self, moolai_call* call, const moolai_query* query);
     /* Deletes the organization with its orchestrators and their messages.
      * THREADS: any host thread (REST workers). OWNERSHIP: borrowed. */
@@ -366,7 +376,10 @@ typedef struct moolai_storage_v1 {
     /* Output: the record. THREADS: any host thread. OWNERSHIP: borrowed. */
     moolai_status (*orch_get)(moolai_instance* self, moolai_call* call, moolai_str orchestrator_id);
     /* Lists filter on organization_id, status ("independent" meaning
-     * is_independent) and search (id or name). THREADS: any host thread
+     * is_independent) and search (id or name); sort (1.3):
+     * orchestrator_id (default), name, organization_id,
+     * organization_name, location, status (as listed: "independent"
+     * when flagged), last_seen, created_at. THREADS: any host thread
      * (REST workers). OWNERSHIP: query and its strings borrowed. */
     moolai_status (*orch_list)(moolai_instance* self, moolai_call* call, const moolai_query* query);
     /* Deletes the orchestrator with its messages. THREADS: any host
@@ -416,7 +429,9 @@ typedef struct moolai_storage_v1 {
      * (message_type) and search (content). Besides a review status, status
      * may be "undelivered" (accepted, delivery not ended, not past
      * expires_at) or "overdue" (not dismissed, delivery not ended,
-     * expires_at reached). THREADS: any host thread (REST workers, the
+     * expires_at reached). Newest first by default; sort (1.3): id,
+     * created_at, orchestrator_id, message_type, status, delivery_state.
+     * THREADS: any host thread (REST workers, the
      * delivery thread). OWNERSHIP: query and strings borrowed. */
     moolai_status (*msg_list)(moolai_instance* self, moolai_call* call, const moolai_query* query);
     /* Compare-and-set of the review status: MOOLAI_E_CONFLICT when the
@@ -460,12 +475,21 @@ typedef struct moolai_storage_v1 {
     /* Output: the record, password_hash included (for login). THREADS: any
      * host thread (REST workers). OWNERSHIP: borrowed. */
     moolai_status (*user_get)(moolai_instance* self, moolai_call* call, moolai_str username);
-    /* Merges patch_json. Output: the updated record. THREADS: any host
+    /* Merges patch_json. Output: the updated record. Since 1.3 a patch
+     * that sets password_hash, or changes role or organization_id, also
+     * deletes the user's sessions in the same transaction, except the one
+     * whose token hash the patch gives as "keep_session", or all of them
+     * with "keep_sessions": true (the same password hashed anew at login);
+     * both are instructions, not record fields, which older plugins
+     * ignore. The output adds
+     * "sessions_ended": N. Without that field the host knows the sessions
+     * were left open (a plugin built before 1.3). THREADS: any host
      * thread (REST workers). OWNERSHIP: both strings borrowed. */
     moolai_status (*user_update)(moolai_instance* self, moolai_call* call, moolai_str username,
                                  moolai_str patch_json);
     /* Lists filter on organization_id, status (role) and search, and never
-     * include password_hash. THREADS: any host thread (REST workers).
+     * include password_hash; sort (1.3): username (default), role,
+     * organization_id, created_at. THREADS: any host thread (REST workers).
      * OWNERSHIP: query and its strings borrowed. */
     moolai_status (*user_list)(moolai_instance* self, moolai_call* call, const moolai_query* query);
     /* Deletes the user with its sessions. THREADS: any host thread (REST
@@ -495,7 +519,8 @@ typedef struct moolai_storage_v1 {
     /* THREADS: any host thread (REST workers). OWNERSHIP: borrowed. */
     moolai_status (*audit_append)(moolai_instance* self, moolai_call* call, moolai_str record_json);
     /* Lists newest first, filtered on organization_id, orchestrator_id,
-     * kind (action), search (actor) and [from_ms, to_ms). THREADS: any
+     * kind (action), search (actor) and [from_ms, to_ms); sort (1.3): id,
+     * time, actor, action, organization_id, orchestrator_id. THREADS: any
      * host thread (REST workers). OWNERSHIP: query and strings borrowed. */
     moolai_status (*audit_list)(moolai_instance* self, moolai_call* call, const moolai_query* query);
 

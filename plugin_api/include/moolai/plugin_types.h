@@ -238,7 +238,19 @@ typedef struct moolai_query {
     moolai_str kind;   /* message_type, audit action, or usage group_by */
     int64_t from_ms;   /* inclusive; 0 = unbounded */
     int64_t to_ms;     /* exclusive; 0 = unbounded */
-    /* 1.3+: append only */
+    /* ---- 1.3 ---- read only when MOOLAI_HAS_FIELD(query, moolai_query, sort)
+     * says the host sent them; a shorter query lists in the default order. */
+    moolai_str sort;     /* a field of the listed record to order by; empty =
+                          * the listing's default order. Ties are broken by
+                          * the record's key, ascending, so pages neither
+                          * overlap nor skip. A field the listing cannot
+                          * order by is MOOLAI_E_INVALID. A plugin that
+                          * applied `sort` says so in its output ("sort",
+                          * "order"; moolai_storage_v1); without them the
+                          * host knows the rows are in the default order. */
+    uint32_t descending; /* 1 = descending, 0 = ascending; only with sort */
+    uint32_t reserved_1_3; /* 0 */
+    /* 1.4+: append only */
 } moolai_query;
 
 /* ---- Independence toggles and message routing -------------------------- */

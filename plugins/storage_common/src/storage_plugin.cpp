@@ -7,6 +7,7 @@
 #include "storage_common/storage_plugin.hpp"
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
@@ -141,6 +142,68 @@ std::string reverse_order(std::string_view order) {
         out += std::string(item) + (desc ? " ASC" : " DESC");
     }
     return out;
+}
+
+// The ORDER BY of one listing: the entity's own, or (1.3) the field the
+// host asked for in query.sort, NULLs last in both directions, text
+// without regard to ASCII case first (then bytewise), ties broken by the
+// key ascending so that pages neither overlap nor skip.
+struct Order {
+    std::string sql;
+    std::string sort;  // the field applied; empty = the default order
+    bool descending = false;
+};
+
+// A sortable field of a listing; `expr` replaces the column when the field
+// is computed (an orchestrator's status reads "independent" when flagged).
+struct Sortable {
+    std::string_view field;
+    std::string_view expr = {};
+};
+
+Order order_of(const Entity& e, const moolai_query& q, std::initializer_list<Sortable> fields) {
+    Order o{std::string(e.order), {}, false};
+    // A query from a host older than 1.3 ends before these fields: what
+    // MOOLAI_HAS_FIELD(query, moolai_query, descending) says, spelled out
+    // because a reference is never NULL (g++ warns at the macro's check).
+    if (offsetof(moolai_query, descending) + sizeof q.descending > q.struct_size) return o;
+    const Str name = sdk::view(q.sort);
+    if (name.empty()) return o;
+    const Sortable* s = nullptr;
+    std::string names;
+    for (const Sortable& f : fields) {
+        if (f.field == name) s = &f;
+        names += (names.empty() ? "" : ", ") + std::string(f.field);
+    }
+    if (s == nullptr)
+        invalid("query.sort " + shown(name) + " cannot order this listing; one of: " + names);
+    const Field* f = e.field(s->field);
+    const std::string table(e.table), key(e.key);
+    std::string x;
+    if (!s->expr.empty()) {
+        x = std::string(s->expr);
+    } else if (f != nullptr && f->has(SIDE)) {
+        const std::string side(e.side_table);
+        x = "(SELECT " + side + "." + std::string(f->name) + " FROM " + side + " WHERE " + side +
+            "." + key + " = " + table + "." + key + ")";
+    } else {
+        x = table + "." + std::string(s->field);
+    }
+    const bool desc = q.descending != 0;
+    const char* dir = desc ? " DESC" : " ASC";
+    const bool required = f != nullptr && f->has(KEY | REQUIRED);
+    const bool text = f == nullptr || f->kind == Kind::Text;
+    std::string sql;
+    if (!required) sql += "(" + x + " IS NULL) ASC, ";
+    // LOWER folds ASCII letters only on both backends (PostgreSQL's text is
+    // COLLATE "C"), so the two agree row for row.
+    if (text) sql += "LOWER(" + x + ")" + dir + ", ";
+    sql += x + dir;
+    if (f == nullptr || !f->has(KEY)) sql += ", " + table + "." + key + " ASC";
+    o.sql = std::move(sql);
+    o.sort = std::string(name);
+    o.descending = desc;
+    return o;
 }
 
 // One transaction's worth of record operations.
@@ -338,7 +401,8 @@ struct Work {
 
     // {"items":[...],"total":N}; `filters` holds the WHERE conditions. It is
     // copied, not extended: a rerun transaction must start from the same state.
-    ojson list(const Entity& e, const Sql& filters, const moolai_query& query) {
+    ojson list(const Entity& e, const Sql& filters, const moolai_query& query,
+               const Order& sorted = {}) {
         const std::string source(e.table);
         const std::string where = filters.where_sql();
         int64_t total = 0;
@@ -353,7 +417,7 @@ struct Work {
         // half the rows instead of all of them.
         const Projection p = project(e, d, false);
         const std::string key(e.key);
-        const std::string order(e.order);
+        const std::string order = sorted.sql.empty() ? std::string(e.order) : sorted.sql;
         const uint64_t limit = page_limit(query), offset = page_offset(query);
         const uint64_t rows = static_cast<uint64_t>(std::max<int64_t>(total, 0));
         std::string page = "SELECT " + key + " FROM " + source + where + " ORDER BY ";
@@ -370,7 +434,12 @@ struct Work {
                                 " IN (" + page + ") ORDER BY " + order;
         ojson items = ojson::array();
         tx.exec(sql, q.params, [&](const Row& r) { items.push_back(to_record(p, r)); });
-        return ojson{{"items", std::move(items)}, {"total", total}};
+        ojson out{{"items", std::move(items)}, {"total", total}};
+        if (!sorted.sort.empty()) {  // 1.3: tells the host its sort was applied
+            out["sort"] = sorted.sort;
+            out["order"] = sorted.descending ? "desc" : "asc";
+        }
+        return out;
     }
 
     ojson create(const Entity& e, const json& rec, bool secrets = false) {
@@ -522,8 +591,11 @@ Status StoragePlugin::org_get(Call& call, Str organization_id) {
 Status StoragePlugin::org_list(Call& call, const moolai_query& query) {
     Sql q{sql()};
     q.search({"organization_id", "name"}, sdk::view(query.search));
+    const Order o = order_of(kOrganization, query,
+                             {{"organization_id"}, {"name"}, {"location"}, {"created_at"},
+                              {"updated_at"}});
     return reply(call, run(*db_, now(), Mode::Read,
-                           [&](Work& w) { return w.list(kOrganization, q, query); }));
+                           [&](Work& w) { return w.list(kOrganization, q, query, o); }));
 }
 
 Status StoragePlugin::org_delete(Call&, Str organization_id) {
@@ -569,8 +641,21 @@ Status StoragePlugin::orch_list(Call& call, const moolai_query& query) {
         q.where.emplace_back("is_independent = FALSE");
     }
     q.search({"orchestrator_id", "name"}, sdk::view(query.search));
+    const Order o = order_of(
+        kOrchestrator, query,
+        {{"orchestrator_id"},
+         {"name"},
+         {"organization_id"},
+         {"organization_name"},
+         {"location"},
+         // as listed: independence overrides the stored status
+         {"status",
+          "CASE WHEN orchestrator_instances.is_independent = TRUE THEN 'independent' ELSE "
+          "orchestrator_instances.status END"},
+         {"last_seen"},
+         {"created_at"}});
     return reply(call, run(*db_, now(), Mode::Read,
-                           [&](Work& w) { return w.list(kOrchestrator, q, query); }));
+                           [&](Work& w) { return w.list(kOrchestrator, q, query, o); }));
 }
 
 Status StoragePlugin::orch_delete(Call&, Str orchestrator_id) {
@@ -753,8 +838,15 @@ Status StoragePlugin::msg_list(Call& call, const moolai_query& query) {
     }
     q.eq("message_type", sdk::view(query.kind), "query.kind");
     q.search({"content"}, sdk::view(query.search));
-    return reply(call,
-                 run(*db_, at, Mode::Read, [&](Work& w) { return w.list(kMessage, q, query); }));
+    const Order o = order_of(kMessage, query,
+                             {{"id"},
+                              {"created_at"},
+                              {"orchestrator_id"},
+                              {"message_type"},
+                              {"status"},
+                              {"delivery_state"}});
+    return reply(call, run(*db_, at, Mode::Read,
+                           [&](Work& w) { return w.list(kMessage, q, query, o); }));
 }
 
 Status StoragePlugin::msg_set_status(Call& call, Str message_id, Str expected, Str status) {
@@ -906,9 +998,35 @@ Status StoragePlugin::user_get(Call& call, Str username) {
 Status StoragePlugin::user_update(Call& call, Str username, Str patch_json) {
     const std::string id = key_arg(kUser, username);
     const json patch = parse_object(patch_json, "patch_json");
+    // 1.3: a new password, role or organization ends the user's sessions in
+    // the same transaction, except the one whose token hash the patch names
+    // as "keep_session", or all of them with "keep_sessions": true (the same
+    // password hashed anew at login). Neither is a record field. Output:
+    // the record plus "sessions_ended": N.
+    const auto keep = patch.find("keep_session");
+    if (keep != patch.end() && !keep->is_string()) invalid("keep_session must be a token hash");
+    const std::string kept = keep != patch.end() ? keep->get<std::string>() : std::string();
+    const auto keep_all = patch.find("keep_sessions");
+    if (keep_all != patch.end() && !keep_all->is_boolean()) invalid("keep_sessions must be a boolean");
+    const bool rehash = keep_all != patch.end() && keep_all->get<bool>();
     return reply(call, run(*db_, now(), Mode::Write, [&](Work& w) {
+                     const auto before = w.fetch(kUser, id, false, true);
+                     if (!before) not_found(kUser, id);
                      w.update(kUser, id, patch);
-                     return w.get(kUser, id);
+                     ojson after = w.get(kUser, id);
+                     const bool ends = !rehash && (patch.contains("password_hash") ||
+                                       after.value("role", ojson()) != before->value("role", ojson()) ||
+                                       after.value("organization_id", ojson()) !=
+                                           before->value("organization_id", ojson()));
+                     int64_t ended = 0;
+                     if (ends) {
+                         Sql q{w.d};
+                         std::string del = "DELETE FROM sessions WHERE username = " + q.bind(id);
+                         if (!kept.empty()) del += " AND token_hash <> " + q.bind(kept);
+                         ended = w.tx.exec(del, q.params);
+                     }
+                     after["sessions_ended"] = ended;
+                     return after;
                  }));
 }
 
@@ -917,8 +1035,10 @@ Status StoragePlugin::user_list(Call& call, const moolai_query& query) {
     q.eq("organization_id", sdk::view(query.organization_id), "query.organization_id");
     q.eq("role", sdk::view(query.status), "query.status");
     q.search({"username"}, sdk::view(query.search));
-    return reply(call,
-                 run(*db_, now(), Mode::Read, [&](Work& w) { return w.list(kUser, q, query); }));
+    const Order o =
+        order_of(kUser, query, {{"username"}, {"role"}, {"organization_id"}, {"created_at"}});
+    return reply(call, run(*db_, now(), Mode::Read,
+                           [&](Work& w) { return w.list(kUser, q, query, o); }));
 }
 
 Status StoragePlugin::user_delete(Call&, Str username) {
@@ -1004,8 +1124,11 @@ Status StoragePlugin::audit_list(Call& call, const moolai_query& query) {
     q.eq("action", sdk::view(query.kind), "query.kind");
     q.search({"actor"}, sdk::view(query.search));
     q.time_range("time", query);
-    return reply(call,
-                 run(*db_, now(), Mode::Read, [&](Work& w) { return w.list(kAudit, q, query); }));
+    const Order o = order_of(
+        kAudit, query,
+        {{"id"}, {"time"}, {"actor"}, {"action"}, {"organization_id"}, {"orchestrator_id"}});
+    return reply(call, run(*db_, now(), Mode::Read,
+                           [&](Work& w) { return w.list(kAudit, q, query, o); }));
 }
 
 }  // namespace moolai::storage

@@ -35,6 +35,8 @@ export interface OrchestratorFilter {
   status?: string;
   organization_id?: string;
   search?: string;
+  sort?: string;
+  order?: string;
 }
 
 export interface AuditFilter {
@@ -48,6 +50,8 @@ export interface AuditFilter {
   from?: string;
   /** YYYY-MM-DD (UTC), exclusive. */
   to?: string;
+  sort?: string;
+  order?: string;
 }
 
 export const DEFAULT_UI_CONFIG: UiConfig = {
@@ -138,15 +142,15 @@ export function makeApi(client: ApiClient) {
       }),
 
     async messages(orchestratorId: string, q: Query = {}): Promise<MessageList> {
-      const r = await client.get<{ data: Message[]; total: number }>(
+      const r = await client.get<{ data: Message[]; total: number; sort?: string | null; order?: 'asc' | 'desc' | null }>(
         `${I}/orchestrators/${enc(orchestratorId)}/messages`,
         q,
       );
-      return { items: r.data, total: r.total };
+      return { items: r.data, total: r.total, sort: r.sort, order: r.order };
     },
     async allMessages(q: Query = {}): Promise<MessageList> {
-      const r = await client.get<{ data: Message[]; total: number }>(`${I}/messages`, q);
-      return { items: r.data, total: r.total };
+      const r = await client.get<{ data: Message[]; total: number; sort?: string | null; order?: 'asc' | 'desc' | null }>(`${I}/messages`, q);
+      return { items: r.data, total: r.total, sort: r.sort, order: r.order };
     },
     createMessage: (orchestratorId: string, m: { message_type: string; content: string }) =>
       client.post<{ message_id: string; data: Message }>(`${I}/orchestrators/${enc(orchestratorId)}/messages`, m),

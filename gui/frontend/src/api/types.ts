@@ -17,6 +17,9 @@ export interface Page<T> {
   total: number;
   page: number;
   page_size: number;
+  /** The order the controller applied; null = the listing's default (also when it cannot sort). */
+  sort?: string | null;
+  order?: 'asc' | 'desc' | null;
 }
 
 export interface Orchestrator {
@@ -117,6 +120,8 @@ export interface Message {
 export interface MessageList {
   items: Message[];
   total: number;
+  sort?: string | null;
+  order?: 'asc' | 'desc' | null;
 }
 
 export interface AuditEntry {
@@ -175,6 +180,8 @@ export interface User {
   role: Role;
   organization_id?: string | null;
   created_at?: string | null;
+  /** In the answer to a change: sessions it ended; null when the controller cannot end them. */
+  sessions_ended?: number | null;
 }
 
 export interface LogLine {

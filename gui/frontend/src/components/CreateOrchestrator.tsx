@@ -1,6 +1,8 @@
 // Creates an orchestrator and shows its credential -- the controller returns
 // it this once and stores only its hash, so the dialog says so plainly.
-import { FormEvent, useState } from 'react';
+import { useState } from 'react';
+import { useSubmit } from '../lib/useSubmit';
+import { FormActions } from './FormActions';
 import type { CreatedOrchestrator } from '../api/types';
 import { DEFAULT_UI_CONFIG } from '../api/endpoints';
 import { useApi } from '../auth/session';
@@ -8,32 +10,19 @@ import { orchestratorUrl } from '../live/eventStream';
 import { useLive } from '../live/live';
 import { CopyButton } from './CopyButton';
 import { Dialog } from './Dialog';
-import { ErrorBox } from './States';
 
 export function CreateOrchestrator({ organizationId, onCreated }: { organizationId: string; onCreated: () => void }) {
   const api = useApi();
   const [id, setId] = useState('');
   const [name, setName] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
   const [created, setCreated] = useState<CreatedOrchestrator | null>(null);
-
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const o = await api.createOrchestrator({ orchestrator_id: id.trim(), organization_id: organizationId, name: name.trim() || id.trim() });
-      setCreated(o);
-      setId('');
-      setName('');
-      onCreated();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, submit } = useSubmit(async () => {
+    const o = await api.createOrchestrator({ orchestrator_id: id.trim(), organization_id: organizationId, name: name.trim() || id.trim() });
+    setCreated(o);
+    setId('');
+    setName('');
+    onCreated();
+  });
 
   return (
     <details className="card">
@@ -47,12 +36,7 @@ export function CreateOrchestrator({ organizationId, onCreated }: { organization
           <label htmlFor="orch-name">Name (optional)</label>
           <input id="orch-name" value={name} onChange={(e) => setName(e.target.value)} />
         </div>
-        <div className="form-actions">
-          <button type="submit" className="btn btn-primary" disabled={busy || !id.trim()}>
-            Create orchestrator
-          </button>
-        </div>
-        {error ? <ErrorBox error={error} /> : null}
+        <FormActions label="Create orchestrator" disabled={busy || !id.trim()} error={error} />
       </form>
       {created && <CredentialDialog orchestratorId={created.orchestrator_id} token={created.token} onClose={() => setCreated(null)} />}
     </details>

@@ -1,6 +1,7 @@
 // An orchestrator's recommendation and monitoring messages: review pending
 // ones (Accept / Dismiss) and follow an accepted one's delivery.
-import { FormEvent, useState } from 'react';
+import { useState } from 'react';
+import { useSubmit } from '../lib/useSubmit';
 import { Link } from 'react-router-dom';
 import type { DeliveryState, Message } from '../api/types';
 import { useApi } from '../auth/session';
@@ -80,23 +81,12 @@ function NewMessage({ orchestratorId, onCreated }: { orchestratorId: string; onC
   const api = useApi();
   const [type, setType] = useState('recommendation');
   const [content, setContent] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
+  const { busy, error, submit } = useSubmit(async () => {
     if (!content.trim()) return;
-    setBusy(true);
-    setError(null);
-    try {
-      await api.createMessage(orchestratorId, { message_type: type, content: content.trim() });
-      setContent('');
-      onCreated();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+    await api.createMessage(orchestratorId, { message_type: type, content: content.trim() });
+    setContent('');
+    onCreated();
+  });
   return (
     <details className="new-message">
       <summary>New message</summary>

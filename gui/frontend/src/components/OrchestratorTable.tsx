@@ -1,6 +1,6 @@
 import { Link } from 'react-router-dom';
 import type { Orchestrator } from '../api/types';
-import { SortState, sortRows } from '../lib/sort';
+import type { SortState } from '../lib/sort';
 import { RelativeTime } from './RelativeTime';
 import { SortHeader } from './SortHeader';
 import { statusLabel, StatusBadge } from './StatusBadge';
@@ -11,18 +11,26 @@ export interface Selection {
   onChange: (next: Set<string>) => void;
 }
 
+/** The columns the controller sorts orchestrators by (GET /controller/orchestrators?sort=). */
+export const ORCHESTRATOR_SORTS = [
+  { key: 'name', label: 'Orchestrator' },
+  { key: 'organization_id', label: 'Organization' },
+  { key: 'status', label: 'Status' },
+  { key: 'last_seen', label: 'Last seen' },
+];
+export const ORCHESTRATOR_SORT_KEYS = ORCHESTRATOR_SORTS.map((o) => o.key);
+
+/** A row's value of a sort key, for sorting one page here when the controller cannot. */
 export function orchestratorSortValue(o: Orchestrator, key: string): string | number | null {
   switch (key) {
     case 'name':
       return (o.name || o.orchestrator_id).toLowerCase();
-    case 'organization':
-      return (o.organization_name || o.organization_id).toLowerCase();
+    case 'organization_id':
+      return o.organization_id.toLowerCase();
     case 'status':
       return statusLabel(o.status, o.is_independent);
     case 'last_seen':
       return o.last_seen ? Date.parse(o.last_seen) : null;
-    case 'connection':
-      return o.connected === undefined ? null : o.connected ? 1 : 0;
     default:
       return null;
   }
@@ -43,7 +51,6 @@ export function OrchestratorTable({
   onSort?: (key: string) => void;
   selection?: Selection;
 }) {
-  const shown = sortRows(rows, sort, orchestratorSortValue);
   const allSelected = selection ? rows.length > 0 && rows.every((o) => selection.selected.has(o.orchestrator_id)) : false;
   const toggle = (id: string) => {
     if (!selection) return;
@@ -68,15 +75,15 @@ export function OrchestratorTable({
                 />
               </th>
             )}
-            <SortHeader label="Orchestrator" sortKey="name" sort={sort} onSort={onSort} />
-            {showOrganization && <SortHeader label="Organization" sortKey="organization" sort={sort} onSort={onSort} />}
-            <SortHeader label="Status" sortKey="status" sort={sort} onSort={onSort} />
-            <SortHeader label="Last seen" sortKey="last_seen" sort={sort} onSort={onSort} />
-            <SortHeader label="Connection" sortKey="connection" sort={sort} onSort={onSort} />
+            {ORCHESTRATOR_SORTS.filter((o) => showOrganization || o.key !== 'organization_id').map((o) => (
+              <SortHeader key={o.key} label={o.label} sortKey={o.key} sort={sort} onSort={onSort} />
+            ))}
+            {/* Live state, not stored: the controller cannot sort by it. */}
+            <th scope="col">Connection</th>
           </tr>
         </thead>
         <tbody>
-          {shown.map((o) => (
+          {rows.map((o) => (
             <tr key={o.orchestrator_id} data-orchestrator={o.orchestrator_id}>
               {selection && (
                 <td data-label="Select" className="select-col">

@@ -2,14 +2,29 @@
 import { useApi } from '../auth/session';
 import { useResource } from '../live/useResource';
 
-export function OrganizationPicker({ id, value, onChange, label = 'Organization' }: { id: string; value: string; onChange: (v: string) => void; label?: string }) {
+/** `emptyLabel`: the first choice, "" (all organizations for a filter; "Choose…" for a form). */
+export function OrganizationPicker({
+  id,
+  value,
+  onChange,
+  label = 'Organization',
+  emptyLabel = 'All organizations',
+  required,
+}: {
+  id: string;
+  value: string;
+  onChange: (v: string) => void;
+  label?: string;
+  emptyLabel?: string;
+  required?: boolean;
+}) {
   const api = useApi();
   const orgs = useResource(() => api.organizations({ page_size: 1000 }), [api]);
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>
-      <select id={id} value={value} onChange={(e) => onChange(e.target.value)}>
-        <option value="">All organizations</option>
+      <select id={id} value={value} onChange={(e) => onChange(e.target.value)} required={required}>
+        <option value="">{emptyLabel}</option>
         {orgs.data?.items.map((o) => (
           <option key={o.organization_id} value={o.organization_id}>
             {o.name} ({o.organization_id})

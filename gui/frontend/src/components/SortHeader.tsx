@@ -16,3 +16,14 @@ export function SortHeader({ label, sortKey, sort, onSort }: { label: string; so
     </th>
   );
 }
+
+/** One sortable header per option, in order (the same options feed the narrow-screen picker). */
+export function SortHeaders({ options, sort, onSort }: { options: readonly { key: string; label: string }[]; sort: SortState | null; onSort: (key: string) => void }) {
+  return (
+    <>
+      {options.map((o) => (
+        <SortHeader key={o.key} label={o.label} sortKey={o.key} sort={sort} onSort={onSort} />
+      ))}
+    </>
+  );
+}

@@ -1,5 +1,5 @@
 // Light, dark, or the system's choice (prefers-color-scheme), remembered in
-// this browser. "system" leaves data-theme off, so the CSS media query decides.
+// this browser. "system" leaves data-theme off and follows prefers-color-scheme.
 import { useEffect, useState } from 'react';
 
 export type Theme = 'system' | 'light' | 'dark';
@@ -14,9 +14,26 @@ export function storedTheme(): Theme {
   }
 }
 
+const systemDark = (): boolean => typeof window.matchMedia === 'function' && window.matchMedia('(prefers-color-scheme: dark)').matches;
+
+/**
+ * data-theme: the switch's choice (absent for "system"); data-scheme: the
+ * palette in force, which the stylesheet reads (one dark block, not one
+ * per way of choosing it).
+ */
 export function applyTheme(t: Theme): void {
-  if (t === 'system') delete document.documentElement.dataset.theme;
-  else document.documentElement.dataset.theme = t;
+  const root = document.documentElement;
+  if (t === 'system') delete root.dataset.theme;
+  else root.dataset.theme = t;
+  root.dataset.scheme = t === 'system' ? (systemDark() ? 'dark' : 'light') : t;
+}
+
+/** Keeps "system" in step when the system's scheme changes while the page is open. */
+export function followSystemTheme(): void {
+  if (typeof window.matchMedia !== 'function') return;
+  window.matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => {
+    if (storedTheme() === 'system') applyTheme('system');
+  });
 }
 
 export function ThemeSwitch() {

@@ -1,31 +1,22 @@
 // A superadmin changes a user's role (and organization) or sets a new
-// password, each in its own dialog. The controller applies a role change at
-// the user's next request; a new password does not end sessions already open.
+// password, each in its own dialog. Either ends the user's open sessions
+// (the controller's answer says how many); one's own new password keeps the
+// session it was set from.
 import { useState } from 'react';
 import type { Role, User } from '../api/types';
 import { useApi } from '../auth/session';
-import { useResource } from '../live/useResource';
+import { useSubmit } from '../lib/useSubmit';
 import { Dialog } from './Dialog';
+import { OrganizationPicker } from './Pickers';
 import { ErrorBox } from './States';
 
 export function ChangeRoleDialog({ user, onDone, onClose }: { user: User; onDone: (u: User) => void; onClose: () => void }) {
   const api = useApi();
-  const orgs = useResource(() => api.organizations({ page_size: 1000 }), [api]);
   const [role, setRole] = useState<Role>(user.role);
   const [org, setOrg] = useState(user.organization_id ?? '');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const save = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      onDone(await api.updateUser(user.username, role === 'org_admin' ? { role, organization_id: org } : { role }));
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, submit: save } = useSubmit(async () =>
+    onDone(await api.updateUser(user.username, role === 'org_admin' ? { role, organization_id: org } : { role })),
+  );
   return (
     <Dialog
       title={`Role of ${user.username}`}
@@ -49,44 +40,30 @@ export function ChangeRoleDialog({ user, onDone, onClose }: { user: User; onDone
             <option value="superadmin">superadmin (every organization)</option>
           </select>
         </div>
-        {role === 'org_admin' && (
-          <div className="field">
-            <label htmlFor="edit-org">Organization</label>
-            <select id="edit-org" value={org} onChange={(e) => setOrg(e.target.value)}>
-              <option value="">Choose…</option>
-              {orgs.data?.items.map((o) => (
-                <option key={o.organization_id} value={o.organization_id}>
-                  {o.name} ({o.organization_id})
-                </option>
-              ))}
-            </select>
-          </div>
-        )}
-        <p className="muted small">Takes effect at the user’s next request.</p>
+        {role === 'org_admin' && <OrganizationPicker id="edit-org" value={org} onChange={setOrg} emptyLabel="Choose…" />}
+        <p className="muted small">Takes effect at once: the user’s open sessions end and they sign in again.</p>
         {error ? <ErrorBox error={error} /> : null}
       </div>
     </Dialog>
   );
 }
 
-export function ResetPasswordDialog({ user, onDone, onClose }: { user: User; onDone: () => void; onClose: () => void }) {
+export function ResetPasswordDialog({
+  user,
+  self = false,
+  onDone,
+  onClose,
+}: {
+  user: User;
+  /** The signed-in user's own password: this session stays. */
+  self?: boolean;
+  onDone: (u: User) => void;
+  onClose: () => void;
+}) {
   const api = useApi();
   const [password, setPassword] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
   const tooShort = password.length < 8;
-  const save = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      await api.updateUser(user.username, { password });
-      onDone();
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, submit: save } = useSubmit(async () => onDone(await api.updateUser(user.username, { password })));
   return (
     <Dialog
       title={`New password for ${user.username}`}
@@ -115,7 +92,8 @@ export function ResetPasswordDialog({ user, onDone, onClose }: { user: User; onD
             data-autofocus
           />
           <span id="new-password-help" className="muted small">
-            At least 8 characters. Sessions already signed in stay valid until they expire; delete the user to end them at once.
+            At least 8 characters.{' '}
+            {self ? 'Your other sessions end; this one stays signed in.' : 'The user’s open sessions end at once.'}
           </span>
         </div>
         {error ? <ErrorBox error={error} /> : null}

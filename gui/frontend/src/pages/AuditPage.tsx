@@ -2,17 +2,27 @@ import { Link } from 'react-router-dom';
 import type { AuditEntry } from '../api/types';
 import { useApi, useUser } from '../auth/session';
 import { PageTitle } from '../components/Layout';
-import { Pagination, PastLastPage } from '../components/Pagination';
+import { Filters, PagedList, SearchField } from '../components/PagedList';
 import { RelativeTime } from '../components/RelativeTime';
-import { Empty, Loaded } from '../components/States';
+import { SortHeaders } from '../components/SortHeader';
+import { Loaded } from '../components/States';
 import { useResource } from '../live/useResource';
 import { downloadCsv, toCsv } from '../lib/csv';
 import { dateTime, isoDay } from '../lib/format';
+import { fieldValue, inOrder } from '../lib/sort';
 import { useUrlState, useUrlText } from '../lib/useUrlState';
 import { TableWrap } from '../components/TableWrap';
 
 const PAGE_SIZE = 50;
-// The actions the controller audits today.
+const AUDIT_SORTS = [
+  { key: 'time', label: 'When' },
+  { key: 'actor', label: 'Actor' },
+  { key: 'action', label: 'Action' },
+  { key: 'orchestrator_id', label: 'Orchestrator' },
+];
+const AUDIT_SORT_KEYS = AUDIT_SORTS.map((o) => o.key);
+
+// The actions the controller audits today (host/rest/*.cpp audit(), message_delivery.cpp).
 const ACTIONS = [
   'independence_toggled',
   'orchestrator_created',
@@ -23,13 +33,16 @@ const ACTIONS = [
   'organization_updated',
   'organization_deleted',
   'user_created',
+  'user_updated',
   'user_deleted',
+  'message_changed',
+  'frame_sent',
 ];
 
 export function AuditPage() {
   const api = useApi();
   const user = useUser();
-  const { params, page, pageSize, update, setPage, setPageSize } = useUrlState(PAGE_SIZE);
+  const { params, update, pager, listQuery, listDeps, sort, sortQuery, onSort } = useUrlState(PAGE_SIZE, AUDIT_SORT_KEYS);
   const action = params.get('action') ?? '';
   const from = params.get('from') ?? '';
   const to = params.get('to') ?? '';
@@ -50,11 +63,12 @@ export function AuditPage() {
     organization_id: organization || undefined,
     from: from || undefined,
     to: toExclusive,
+    ...sortQuery,
   };
 
   const list = useResource(
-    () => (badRange ? Promise.reject(new Error('The start date is after the end date.')) : api.audit({ ...filter, page, page_size: pageSize })),
-    [api, page, pageSize, action, actor, orchestrator, organization, from, to],
+    () => (badRange ? Promise.reject(new Error('The start date is after the end date.')) : api.audit({ ...filter, ...listQuery })),
+    [api, ...listDeps, action, actor, orchestrator, organization, from, to],
     { refreshOn: (e) => e.kind === 'independence_changed' || e.kind === 'orchestrator_registered' },
   );
   const exportCsv = async () => {
@@ -84,7 +98,7 @@ export function AuditPage() {
       >
         Audit log
       </PageTitle>
-      <form className="filters" role="search" aria-label="Filter the audit log" onSubmit={(e) => e.preventDefault()}>
+      <Filters label="Filter the audit log">
         <div className="field">
           <label htmlFor="audit-action">Action</label>
           <select id="audit-action" value={action} onChange={(e) => setAction(e.target.value)}>
@@ -96,14 +110,8 @@ export function AuditPage() {
             ))}
           </select>
         </div>
-        <div className="field">
-          <label htmlFor="audit-actor">Actor</label>
-          <input id="audit-actor" type="search" value={actorText} onChange={(e) => setActorText(e.target.value)} />
-        </div>
-        <div className="field">
-          <label htmlFor="audit-orch">Orchestrator id</label>
-          <input id="audit-orch" type="search" value={orchText} onChange={(e) => setOrchText(e.target.value)} />
-        </div>
+        <SearchField id="audit-actor" label="Actor" value={actorText} onChange={setActorText} />
+        <SearchField id="audit-orch" label="Orchestrator id" value={orchText} onChange={setOrchText} />
         <div className="field">
           <label htmlFor="audit-from">From</label>
           <input id="audit-from" type="date" value={from} onChange={(e) => update({ from: e.target.value })} aria-invalid={badRange || undefined} />
@@ -112,35 +120,28 @@ export function AuditPage() {
           <label htmlFor="audit-to">To</label>
           <input id="audit-to" type="date" value={to} onChange={(e) => update({ to: e.target.value })} aria-invalid={badRange || undefined} />
         </div>
-        {user.role === 'superadmin' && (
-          <div className="field">
-            <label htmlFor="audit-org">Organization id</label>
-            <input id="audit-org" type="search" value={orgText} onChange={(e) => setOrgText(e.target.value)} />
-          </div>
-        )}
-      </form>
+        {user.role === 'superadmin' && <SearchField id="audit-org" label="Organization id" value={orgText} onChange={setOrgText} />}
+      </Filters>
       <Loaded {...list} what="Loading the audit log">
-        {(d) =>
-          d.items.length === 0 && d.total > 0 ? (
-            <PastLastPage page={page} total={d.total} pageSize={pageSize} onFirst={() => setPage(1)} />
-          ) : d.items.length === 0 ? (
-            <Empty>No audit entries match.</Empty>
-          ) : (
-            <>
+        {(d) => (
+          <PagedList
+            data={d}
+            {...pager}
+            sortOptions={AUDIT_SORTS}
+            label="Audit pages"
+            empty="No audit entries match."
+          >
               <TableWrap label="Audit log table">
                 <table className="cards">
-                  <caption className="sr-only">Audit log, newest first</caption>
+                  <caption className="sr-only">Audit log{sort ? '' : ', newest first'}</caption>
                   <thead>
                     <tr>
-                      <th scope="col">When</th>
-                      <th scope="col">Actor</th>
-                      <th scope="col">Action</th>
-                      <th scope="col">Orchestrator</th>
+                      <SortHeaders options={AUDIT_SORTS} sort={sort} onSort={onSort} />
                       <th scope="col">Change</th>
                     </tr>
                   </thead>
                   <tbody>
-                    {d.items.map((a) => (
+                    {inOrder(d, sort, fieldValue).map((a) => (
                       <tr key={a.id}>
                         <td title={dateTime(a.time)}>
                           <RelativeTime iso={a.time} />
@@ -161,10 +162,8 @@ export function AuditPage() {
                   </tbody>
                 </table>
               </TableWrap>
-              <Pagination page={page} pageSize={pageSize} total={d.total} label="Audit pages" onPage={setPage} onPageSize={setPageSize} />
-            </>
-          )
-        }
+          </PagedList>
+        )}
       </Loaded>
     </>
   );

@@ -1,37 +1,38 @@
 // The messages inbox: recommendations and monitoring messages across the
 // fleet (an org_admin's organization only), pending first by default, with
-// Accept / Dismiss on each; filters live in the URL.
-import { useSearchParams } from 'react-router-dom';
+// Accept / Dismiss on each; filters and order live in the URL, and the
+// controller sorts the whole inbox.
 import type { Message } from '../api/types';
 import { useApi, useUser } from '../auth/session';
 import { PageTitle } from '../components/Layout';
 import { MessageRow } from '../components/Messages';
+import { Filters, PagedList } from '../components/PagedList';
 import { OrganizationPicker } from '../components/Pickers';
-import { Pagination, PastLastPage } from '../components/Pagination';
-import { Empty, Loaded } from '../components/States';
+import { Loaded } from '../components/States';
 import { useResource } from '../live/useResource';
+import { fieldValue, inOrder } from '../lib/sort';
+import { useUrlState } from '../lib/useUrlState';
 
 const PAGE_SIZE = 25;
+const MESSAGE_SORT_KEYS = ['created_at', 'orchestrator_id', 'message_type'] as const;
+// The inbox is a list, not a table: its order is one picker.
+const ORDERS: { value: string; label: string }[] = [
+  { value: '', label: 'newest first' },
+  { value: 'created_at:asc', label: 'oldest first' },
+  { value: 'orchestrator_id:asc', label: 'by orchestrator' },
+  { value: 'message_type:asc', label: 'by type' },
+];
+
 
 export function MessagesPage() {
   const api = useApi();
   const user = useUser();
-  const [params, setParams] = useSearchParams();
+  const { params, update, pager, listQuery, listDeps, sort } = useUrlState(PAGE_SIZE, MESSAGE_SORT_KEYS);
   // "all" is kept in the URL so a link can ask for every status.
   const status = params.get('status') ?? 'pending';
   const type = params.get('message_type') ?? '';
   const organization = params.get('organization_id') ?? '';
-  const page = Math.max(1, Number(params.get('page')) || 1);
-  const pageSize = Math.min(1000, Math.max(1, Number(params.get('page_size')) || PAGE_SIZE));
-  const update = (changes: Record<string, string>, resetPage = true) => {
-    const next = new URLSearchParams(params);
-    for (const [k, v] of Object.entries(changes)) {
-      if (v) next.set(k, v);
-      else next.delete(k);
-    }
-    if (resetPage) next.delete('page');
-    setParams(next, { replace: true });
-  };
+  const orderValue = sort ? `${sort.key}:${sort.dir}` : '';
 
   const list = useResource(
     () =>
@@ -39,10 +40,9 @@ export function MessagesPage() {
         status: status === 'all' ? undefined : status,
         message_type: type || undefined,
         organization_id: organization || undefined,
-        page,
-        page_size: pageSize,
+        ...listQuery,
       }),
-    [api, status, type, organization, page, pageSize],
+    [api, status, type, organization, ...listDeps],
     { refreshOn: (e) => e.kind === 'message_changed' },
   );
   const replace = (m: Message) => {
@@ -53,7 +53,7 @@ export function MessagesPage() {
   return (
     <>
       <PageTitle>Messages</PageTitle>
-      <form className="filters" role="search" aria-label="Filter messages" onSubmit={(e) => e.preventDefault()}>
+      <Filters label="Filter messages">
         <div className="field">
           <label htmlFor="inbox-status">Review</label>
           <select id="inbox-status" value={status} onChange={(e) => update({ status: e.target.value === 'pending' ? '' : e.target.value })}>
@@ -74,31 +74,39 @@ export function MessagesPage() {
         {user.role === 'superadmin' && (
           <OrganizationPicker id="inbox-org" value={organization} onChange={(v) => update({ organization_id: v })} />
         )}
-      </form>
+        <div className="field">
+          <label htmlFor="inbox-order">Order</label>
+          <select
+            id="inbox-order"
+            value={ORDERS.some((o) => o.value === orderValue) ? orderValue : ''}
+            onChange={(e) => {
+              const [key = '', dir = ''] = e.target.value.split(':');
+              update({ sort: key, order: dir });
+            }}
+          >
+            {ORDERS.map((o) => (
+              <option key={o.value} value={o.value}>
+                {o.label}
+              </option>
+            ))}
+          </select>
+        </div>
+      </Filters>
       <Loaded {...list} what="Loading messages">
-        {(d) =>
-          d.items.length === 0 && d.total > 0 ? (
-            <PastLastPage page={page} total={d.total} pageSize={pageSize} onFirst={() => update({ page: '' }, false)} />
-          ) : d.items.length === 0 ? (
-            <Empty>{status === 'pending' ? 'Nothing to review: no pending messages.' : 'No message matches these filters.'}</Empty>
-          ) : (
-            <>
-              <ul className="messages inbox" aria-label="Messages">
-                {d.items.map((m) => (
-                  <MessageRow key={m.id} m={m} onReviewed={replace} showOrchestrator />
-                ))}
-              </ul>
-              <Pagination
-                page={page}
-                pageSize={pageSize}
-                total={d.total}
-                label="Message pages"
-                onPage={(p) => update({ page: p > 1 ? String(p) : '' }, false)}
-                onPageSize={(n) => update({ page_size: n === PAGE_SIZE ? '' : String(n) })}
-              />
-            </>
-          )
-        }
+        {(d) => (
+          <PagedList
+            data={d}
+            {...pager}
+            label="Message pages"
+            empty={status === 'pending' ? 'Nothing to review: no pending messages.' : 'No message matches these filters.'}
+          >
+            <ul className="messages inbox" aria-label="Messages">
+              {inOrder(d, sort, fieldValue).map((m) => (
+                <MessageRow key={m.id} m={m} onReviewed={replace} showOrchestrator />
+              ))}
+            </ul>
+          </PagedList>
+        )}
       </Loaded>
     </>
   );

@@ -19,7 +19,8 @@ function fleet(n: number): Orchestrator[] {
   }));
 }
 
-function controller(all = fleet(120)) {
+/** `serverSorts`: the controller sorts the whole list by name when asked (ABI 1.3 storage), else it ignores sort. */
+function controller(all = fleet(120), serverSorts = false) {
   const independent = new Map<string, boolean>();
   const api = new FakeController()
     .on('GET /api/v1/internal/ui-config', () => uiConfig)
@@ -29,6 +30,13 @@ function controller(all = fleet(120)) {
       const p = Number(req.query.get('page') ?? 1);
       const size = Number(req.query.get('page_size') ?? 50);
       const rows = all.map((o) => (independent.get(o.orchestrator_id) ? { ...o, is_independent: true, status: 'independent' as const } : o));
+      const sort = req.query.get('sort');
+      if (serverSorts && sort === 'name') {
+        const desc = req.query.get('order') === 'desc';
+        rows.sort((a, b) => (desc ? -1 : 1) * a.name!.toLowerCase().localeCompare(b.name!.toLowerCase()));
+        const out = page(rows.slice((p - 1) * size, p * size), rows.length, p, size);
+        return { ...out, data: { ...out.data, sort, order: desc ? 'desc' : 'asc' } };
+      }
       return page(rows.slice((p - 1) * size, p * size), rows.length, p, size);
     })
     .on('GET /api/v1/controller/orchestrators/last-seen', (req) => ({
@@ -107,6 +115,53 @@ describe('the fleet list', () => {
     await userEvent.click(within(header).getByRole('button'));
     expect(header).toHaveAttribute('aria-sort', 'descending');
     expect(names()).toEqual([...asc].reverse());
+  });
+
+  it('asks the controller to sort the whole fleet, keeps the order in the URL and shows its rows as sent', async () => {
+    signedInAs(superadmin);
+    const api = controller(fleet(120), true);
+    renderApp(api, '/orchestrators?page=2');
+    await screen.findByText('51–100 of 120');
+    const header = screen.getByRole('columnheader', { name: /Orchestrator/ });
+    await userEvent.click(within(header).getByRole('button'));
+    expect(header).toHaveAttribute('aria-sort', 'ascending');
+    // A new order starts at page 1, and the controller was asked for it.
+    await screen.findByText('1–50 of 120');
+    const asked = api.callsTo('GET /api/v1/controller/orchestrators').slice(-1)[0]!;
+    expect(asked.query.get('sort')).toBe('name');
+    expect(asked.query.get('order')).toBe('asc');
+    expect(asked.query.get('page')).toBe('1');
+    const names = () => rows().map((r) => within(r).getAllByRole('link')[0]!.textContent!);
+    // Across the whole fleet: "Node A…" rows come first, not this page's first letters.
+    expect(names()[0]).toMatch(/^Node A/);
+    await userEvent.click(within(header).getByRole('button'));
+    await waitFor(() => expect(names()[0]).toMatch(/^Node Z/));
+    expect(api.callsTo('GET /api/v1/controller/orchestrators').slice(-1)[0]!.query.get('order')).toBe('desc');
+    expect(screen.queryByText(/Sorted within this page only/)).not.toBeInTheDocument();
+    // The connection is live state, not sortable.
+    expect(within(screen.getByRole('columnheader', { name: 'Connection' })).queryByRole('button')).toBeNull();
+  });
+
+  it('offers the order as one picker too (narrow screens show cards, not headers)', async () => {
+    signedInAs(superadmin);
+    const api = controller(fleet(120), true);
+    renderApp(api, '/orchestrators');
+    await screen.findByText('1–50 of 120');
+    await userEvent.selectOptions(screen.getByLabelText('Sort by'), 'Orchestrator ↓');
+    await waitFor(() => expect(api.callsTo('GET /api/v1/controller/orchestrators').slice(-1)[0]!.query.get('order')).toBe('desc'));
+    expect(api.callsTo('GET /api/v1/controller/orchestrators').slice(-1)[0]!.query.get('sort')).toBe('name');
+    expect(screen.getByRole('columnheader', { name: /Orchestrator/ })).toHaveAttribute('aria-sort', 'descending');
+    await userEvent.selectOptions(screen.getByLabelText('Sort by'), 'default order');
+    await waitFor(() => expect(api.callsTo('GET /api/v1/controller/orchestrators').slice(-1)[0]!.query.get('sort')).toBeNull());
+  });
+
+  it('says so when the controller cannot sort, and sorts the page it has', async () => {
+    signedInAs(superadmin);
+    renderApp(controller(fleet(120), false), '/orchestrators?sort=name&order=desc');
+    await screen.findByText('1–50 of 120');
+    expect(screen.getByText(/Sorted within this page only/)).toBeInTheDocument();
+    const names = rows().map((r) => within(r).getAllByRole('link')[0]!.textContent!);
+    expect([...names].sort((a, b) => b.localeCompare(a, 'en', { numeric: true }))).toEqual(names);
   });
 
   it('makes the selected orchestrators independent after one confirmation', async () => {

@@ -1,18 +1,19 @@
 import { useState } from 'react';
-import { Link, useParams, useSearchParams } from 'react-router-dom';
+import { Link, useParams } from 'react-router-dom';
 import { useApi, useUser } from '../auth/session';
 import { BulkIndependence } from '../components/BulkIndependence';
 import { CreateOrchestrator } from '../components/CreateOrchestrator';
 import { PageTitle } from '../components/Layout';
-import { OrchestratorTable } from '../components/OrchestratorTable';
-import { Pagination, PastLastPage } from '../components/Pagination';
-import { Empty, Loaded } from '../components/States';
+import { ORCHESTRATOR_SORT_KEYS, ORCHESTRATOR_SORTS, OrchestratorTable, orchestratorSortValue } from '../components/OrchestratorTable';
+import { PagedList } from '../components/PagedList';
+import { Loaded } from '../components/States';
 import { useLiveEvents } from '../live/live';
 import { isFleetEvent, patchOrchestrator } from '../live/patch';
 import { useFreshRows } from '../live/useFresh';
 import { useResource } from '../live/useResource';
 import { count, dateTime } from '../lib/format';
-import { nextSort, parseSort, sortParam } from '../lib/sort';
+import { inOrder } from '../lib/sort';
+import { useUrlState } from '../lib/useUrlState';
 import { allOrchestrators } from './OrchestratorsPage';
 import { OrganizationEdit } from '../components/OrganizationEdit';
 
@@ -22,19 +23,7 @@ export function OrganizationDetailPage() {
   const { id = '' } = useParams();
   const api = useApi();
   const user = useUser();
-  const [params, setParams] = useSearchParams();
-  const page = Math.max(1, Number(params.get('page')) || 1);
-  const pageSize = Math.min(1000, Math.max(1, Number(params.get('page_size')) || PAGE_SIZE));
-  const sort = parseSort(params.get('sort'));
-  const update = (changes: Record<string, string>, resetPage = true) => {
-    const next = new URLSearchParams(params);
-    for (const [k, v] of Object.entries(changes)) {
-      if (v) next.set(k, v);
-      else next.delete(k);
-    }
-    if (resetPage) next.delete('page');
-    setParams(next, { replace: true });
-  };
+  const { pager, listQuery, listDeps, sort, onSort } = useUrlState(PAGE_SIZE, ORCHESTRATOR_SORT_KEYS);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const org = useResource(() => api.organization(id), [api, id]);
   const inOrg = (e: { organization_id?: string | null }) => e.organization_id === id;
@@ -50,9 +39,13 @@ export function OrganizationDetailPage() {
     { refreshOn: (e) => isFleetEvent(e) && inOrg(e) },
   );
   // Patched at once below; refetched as well so an in-flight fetch cannot leave rows stale.
-  const list = useResource(() => api.orchestrators({ organization_id: id, page, page_size: pageSize }), [api, id, page, pageSize], {
-    refreshOn: (e) => isFleetEvent(e) && inOrg(e),
-  });
+  const list = useResource(
+    () => api.orchestrators({ organization_id: id, ...listQuery }),
+    [api, id, ...listDeps],
+    {
+      refreshOn: (e) => isFleetEvent(e) && inOrg(e),
+    },
+  );
   useLiveEvents((e) => {
     if (isFleetEvent(e) && inOrg(e)) list.setData((d) => (d ? { ...d, items: d.items.map((o) => patchOrchestrator(o, e)) } : d));
   });
@@ -94,51 +87,43 @@ export function OrganizationDetailPage() {
             <section className="card" aria-labelledby="org-orchs">
               <h2 id="org-orchs">Orchestrators</h2>
               <Loaded {...list} what="Loading orchestrators">
-                {(d) =>
-                  d.items.length === 0 && d.total > 0 ? (
-                    <PastLastPage page={page} total={d.total} pageSize={pageSize} onFirst={() => update({ page: '' }, false)} />
-                  ) : d.items.length === 0 ? (
-                    <Empty>This organization has no orchestrators yet.</Empty>
-                  ) : (
-                    <>
-                      <BulkIndependence
-                        ids={[]}
-                        what={`every orchestrator of ${o.name}`}
-                        idsFor={async () => (await allOrchestrators(api, { organization_id: id })).map((x) => x.orchestrator_id)}
-                        onDone={() => {
-                          list.reload();
-                          counts.reload();
-                        }}
-                      />
-                      <BulkIndependence
-                        ids={[...selected].filter((sid) => d.items.some((x) => x.orchestrator_id === sid))}
-                        what={`${selected.size} selected`}
-                        label="the selected orchestrators"
-                        onDone={() => {
-                          setSelected(new Set());
-                          list.reload();
-                          counts.reload();
-                        }}
-                      />
-                      <OrchestratorTable
-                        rows={d.items}
-                        showOrganization={false}
-                        caption={`Orchestrators of ${o.name}`}
-                        sort={sort}
-                        onSort={(k) => update({ sort: sortParam(nextSort(sort, k)) }, false)}
-                        selection={{ selected, onChange: setSelected }}
-                      />
-                      <Pagination
-                        page={page}
-                        pageSize={pageSize}
-                        total={d.total}
-                        label="Orchestrator pages"
-                        onPage={(p) => update({ page: p > 1 ? String(p) : '' }, false)}
-                        onPageSize={(n) => update({ page_size: n === PAGE_SIZE ? '' : String(n) })}
-                      />
-                    </>
-                  )
-                }
+                {(d) => (
+                  <PagedList
+                    data={d}
+                    {...pager}
+                    sortOptions={ORCHESTRATOR_SORTS.filter((o) => o.key !== 'organization_id')}
+                    label="Orchestrator pages"
+                    empty="This organization has no orchestrators yet."
+                  >
+                    <BulkIndependence
+                      ids={[]}
+                      what={`every orchestrator of ${o.name}`}
+                      idsFor={async () => (await allOrchestrators(api, { organization_id: id })).map((x) => x.orchestrator_id)}
+                      onDone={() => {
+                        list.reload();
+                        counts.reload();
+                      }}
+                    />
+                    <BulkIndependence
+                      ids={[...selected].filter((sid) => d.items.some((x) => x.orchestrator_id === sid))}
+                      what={`${selected.size} selected`}
+                      label="the selected orchestrators"
+                      onDone={() => {
+                        setSelected(new Set());
+                        list.reload();
+                        counts.reload();
+                      }}
+                    />
+                    <OrchestratorTable
+                      rows={inOrder(d, sort, orchestratorSortValue)}
+                      showOrganization={false}
+                      caption={`Orchestrators of ${o.name}`}
+                      sort={sort}
+                      onSort={onSort}
+                      selection={{ selected, onChange: setSelected }}
+                    />
+                  </PagedList>
+                )}
               </Loaded>
             </section>
           </div>

@@ -1,43 +1,54 @@
-import { FormEvent, useState } from 'react';
+import { useState } from 'react';
+import { useSubmit } from '../lib/useSubmit';
 import type { User } from '../api/types';
 import { useApi, useUser } from '../auth/session';
 import { ConfirmDialog } from '../components/Dialog';
 import { PageTitle } from '../components/Layout';
-import { Empty, ErrorBox, Loaded } from '../components/States';
+import { FormActions } from '../components/FormActions';
+import { PagedList } from '../components/PagedList';
+import { OrganizationPicker } from '../components/Pickers';
+import { SortHeaders } from '../components/SortHeader';
+import { ErrorBox, Loaded } from '../components/States';
 import { useResource } from '../live/useResource';
 import { dateTime } from '../lib/format';
+import { fieldValue, inOrder } from '../lib/sort';
+import { useUrlState } from '../lib/useUrlState';
 import { TableWrap } from '../components/TableWrap';
 import { ChangeRoleDialog, ResetPasswordDialog } from '../components/UserEdit';
 
+const PAGE_SIZE = 50;
+const USER_SORTS = [
+  { key: 'username', label: 'Username' },
+  { key: 'role', label: 'Role' },
+  { key: 'organization_id', label: 'Organization' },
+  { key: 'created_at', label: 'Created' },
+];
+const USER_SORT_KEYS = USER_SORTS.map((o) => o.key);
+
+
+/** What a change did to the user's open sessions, for the notice. */
+export function sessionsNote(u: User): string {
+  if (u.sessions_ended === null) return ' Their open sessions stay until they expire: the controller’s storage cannot end them.';
+  if (!u.sessions_ended) return '';
+  return ` ${u.sessions_ended} open session${u.sessions_ended === 1 ? '' : 's'} ended.`;
+}
+
 function CreateUser({ onCreated }: { onCreated: () => void }) {
   const api = useApi();
-  const orgs = useResource(() => api.organizations({ page_size: 1000 }), [api]);
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [role, setRole] = useState<'org_admin' | 'superadmin'>('org_admin');
   const [org, setOrg] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState('');
   const tooShort = password.length > 0 && password.length < 8;
-
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
+  const { busy, error, submit } = useSubmit(async () => {
     setDone('');
-    try {
-      const u = await api.createUser({ username: username.trim(), password, role, organization_id: role === 'org_admin' ? org : undefined });
-      setDone(`Created ${u.username} (${u.role}).`);
-      setUsername('');
-      setPassword('');
-      onCreated();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+    const u = await api.createUser({ username: username.trim(), password, role, organization_id: role === 'org_admin' ? org : undefined });
+    setDone(`Created ${u.username} (${u.role}).`);
+    setUsername('');
+    setPassword('');
+    onCreated();
+  });
   return (
     <section className="card" aria-labelledby="new-user">
       <h2 id="new-user">New user</h2>
@@ -69,30 +80,8 @@ function CreateUser({ onCreated }: { onCreated: () => void }) {
             <option value="superadmin">superadmin (everything)</option>
           </select>
         </div>
-        {role === 'org_admin' && (
-          <div className="field">
-            <label htmlFor="user-org">Organization</label>
-            <select id="user-org" value={org} onChange={(e) => setOrg(e.target.value)} required>
-              <option value="">Choose…</option>
-              {orgs.data?.items.map((o) => (
-                <option key={o.organization_id} value={o.organization_id}>
-                  {o.name} ({o.organization_id})
-                </option>
-              ))}
-            </select>
-          </div>
-        )}
-        <div className="form-actions">
-          <button
-            type="submit"
-            className="btn btn-primary"
-            disabled={busy || !username.trim() || password.length < 8 || (role === 'org_admin' && !org)}
-          >
-            Create user
-          </button>
-          <span role="status">{done}</span>
-        </div>
-        {error ? <ErrorBox error={error} /> : null}
+        {role === 'org_admin' && <OrganizationPicker id="user-org" value={org} onChange={setOrg} emptyLabel="Choose…" required />}
+        <FormActions label="Create user" disabled={busy || !username.trim() || password.length < 8 || (role === 'org_admin' && !org)} done={done} error={error} />
       </form>
     </section>
   );
@@ -101,7 +90,11 @@ function CreateUser({ onCreated }: { onCreated: () => void }) {
 export function UsersPage() {
   const api = useApi();
   const me = useUser();
-  const users = useResource(() => api.users({ page_size: 1000 }), [api]);
+  const { pager, listQuery, listDeps, sort, onSort } = useUrlState(PAGE_SIZE, USER_SORT_KEYS);
+  const users = useResource(
+    () => api.users(listQuery),
+    [api, ...listDeps],
+  );
   const [deleting, setDeleting] = useState<User | null>(null);
   const [editing, setEditing] = useState<{ user: User; what: 'role' | 'password' } | null>(null);
   const [notice, setNotice] = useState('');
@@ -132,26 +125,27 @@ export function UsersPage() {
         {notice}
       </p>
       <Loaded {...users} what="Loading users">
-        {(d) =>
-          d.items.length === 0 ? (
-            <Empty>No users.</Empty>
-          ) : (
+        {(d) => (
+          <PagedList
+            data={d}
+            {...pager}
+            sortOptions={USER_SORTS}
+            label="User pages"
+            empty="No users."
+          >
             <TableWrap label="Users table">
               <table className="cards">
                 <caption className="sr-only">Users</caption>
                 <thead>
                   <tr>
-                    <th scope="col">Username</th>
-                    <th scope="col">Role</th>
-                    <th scope="col">Organization</th>
-                    <th scope="col">Created</th>
+                    <SortHeaders options={USER_SORTS} sort={sort} onSort={onSort} />
                     <th scope="col">
                       <span className="sr-only">Actions</span>
                     </th>
                   </tr>
                 </thead>
                 <tbody>
-                  {d.items.map((u) => (
+                  {inOrder(d, sort, fieldValue).map((u) => (
                     <tr key={u.username}>
                       <td>{u.username}</td>
                       <td>{u.role}</td>
@@ -181,8 +175,8 @@ export function UsersPage() {
                 </tbody>
               </table>
             </TableWrap>
-          )
-        }
+          </PagedList>
+        )}
       </Loaded>
       {editing?.what === 'role' && (
         <ChangeRoleDialog
@@ -190,7 +184,7 @@ export function UsersPage() {
           onClose={() => setEditing(null)}
           onDone={(u) => {
             setEditing(null);
-            setNotice(`${u.username} is now ${u.role}${u.organization_id ? ` of ${u.organization_id}` : ''}.`);
+            setNotice(`${u.username} is now ${u.role}${u.organization_id ? ` of ${u.organization_id}` : ''}.${sessionsNote(u)}`);
             users.reload();
           }}
         />
@@ -198,9 +192,10 @@ export function UsersPage() {
       {editing?.what === 'password' && (
         <ResetPasswordDialog
           user={editing.user}
+          self={editing.user.username === me.username}
           onClose={() => setEditing(null)}
-          onDone={() => {
-            setNotice(`New password set for ${editing.user.username}.`);
+          onDone={(u) => {
+            setNotice(`New password set for ${editing.user.username}.${sessionsNote(u)}`);
             setEditing(null);
           }}
         />
