@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, builds twice (plain, and with
-# AddressSanitizer + UBSan), runs the whole ctest suite in each, runs the
+# AddressSanitizer + UBSan), runs the whole ctest suite in each, runs
+# schemathesis against the served API (scripts/api-conformance.sh), the
 # fuzz targets for a bounded time (scripts/fuzz.sh), then the
 # dashboard's component and end-to-end tests, then the Docker bundle
 # (scripts/test-docker.sh; MOOLAI_SKIP_DOCKER=1 skips it), and ends with one
@@ -33,6 +34,15 @@ status=0
 run_suite plain build -DCMAKE_BUILD_TYPE=RelWithDebInfo || status=1
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 LSAN_OPTIONS="suppressions=$root/tests/lsan.supp" UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite asan+ubsan build-asan -DCMAKE_BUILD_TYPE=Debug -DMOOLAI_SANITIZE=ON || status=1
+
+# API conformance: schemathesis against the served OpenAPI document, with
+# the ASan+UBSan controller when it was built.
+echo "=== [api] schemathesis"
+mkdir -p build
+scripts/api-conformance.sh 2>&1 | tee build/api-summary.txt
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+result[api]=$(grep -E "^api: " build/api-summary.txt | tail -1 | sed 's/^api: //')
+[ -n "${result[api]}" ] || result[api]="no summary"
 
 # Fuzzing (tests/fuzz): each libFuzzer target for a bounded time under
 # ASan + UBSan, in build-fuzz; a crash, leak or timeout fails it.
@@ -67,7 +77,7 @@ fi
 
 echo
 echo "=== Summary"
-for name in plain asan+ubsan fuzz dashboard docker; do
+for name in plain asan+ubsan api fuzz dashboard docker; do
   printf '%-11s %s\n' "$name:" "${result[$name]:-not run}"
 done
 [ $status -eq 0 ] && echo "ALL TESTS PASSED" || echo "SOME TESTS FAILED"

@@ -61,10 +61,15 @@ std::string public_error_text(const std::string& text) {
     return text;
 }
 
-size_t utf8_chars(const std::string& s) {
-    size_t n = 0;
-    for (unsigned char c : s) n += (c & 0xC0) != 0x80;  // continuation bytes are not characters
-    return n;
+bool valid_password(const json& password) {
+    if (!password.is_string()) return false;
+    const std::string& s = password.get_ref<const std::string&>();
+    size_t chars = 0;
+    for (unsigned char c : s) {
+        if (c == 0) return false;
+        chars += (c & 0xC0) != 0x80;  // continuation bytes are not characters
+    }
+    return chars >= 8;
 }
 
 HttpResponse storage_error(const CallResult& r) {

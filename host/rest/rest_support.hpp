@@ -29,8 +29,11 @@ HttpResponse storage_error(const CallResult& r);
 HttpResponse storage_unavailable();
 // `text`, or a generic line when it looks like it carries connection details.
 std::string public_error_text(const std::string& text);
-// Characters (code points) of UTF-8 text, as JSON Schema's minLength counts.
-size_t utf8_chars(const std::string& s);
+// A new password: a string of at least 8 characters (code points, as JSON
+// Schema counts them) without NUL. kPasswordRule says so to the caller.
+bool valid_password(const json& password);
+inline constexpr const char* kPasswordRule =
+    "\"password\" must be a string of at least 8 characters, without NUL";
 // The body as a JSON object, or an error response in `bad`.
 bool parse_body(const HttpRequest& req, json& out, HttpResponse& bad);
 // page / page_size from the query string (1-based page; page_size 1..1000).

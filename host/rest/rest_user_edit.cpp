@@ -68,8 +68,7 @@ HttpResponse update_user(const Context& ctx, const HttpRequest& req, const Princ
     }
     if (body.contains("password")) {
         const json& pw = body["password"];
-        if (!pw.is_string() || utf8_chars(pw.get<std::string>()) < 8)
-            return invalid("\"password\" must be a string of at least 8 characters");
+        if (!valid_password(pw)) return invalid(kPasswordRule);
         CallResult hashed = ctx.plugins.auth().hash_password(pw.get<std::string>());
         if (!hashed.ok()) return storage_error(hashed);
         patch["password_hash"] = hashed.output;

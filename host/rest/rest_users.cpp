@@ -23,9 +23,8 @@ HttpResponse create_user(const Context& ctx, const HttpRequest& req, const Princ
     if (!username.is_string() || username.get<std::string>().empty())
         return HttpResponse::error(400, "invalid_request",
                                    "\"username\" must be a non-empty string");
-    if (!password.is_string() || utf8_chars(password.get<std::string>()) < 8)
-        return HttpResponse::error(400, "invalid_request",
-                                   "\"password\" must be a string of at least 8 characters");
+    if (!valid_password(password))
+        return HttpResponse::error(400, "invalid_request", kPasswordRule);
     if (role != "superadmin" && role != "org_admin")
         return HttpResponse::error(400, "invalid_request",
                                    "\"role\" must be \"superadmin\" or \"org_admin\"");
