@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -20,6 +21,7 @@
 #include "app/controller.hpp"
 #include "auth/session_auth.hpp"
 #include "config/controller_config.hpp"
+#include "net/tls.hpp"
 #include "observability/log.hpp"
 #include "observability/metrics.hpp"
 #include "plugins/host_services.hpp"
@@ -251,6 +253,20 @@ int main(int argc, char** argv) {
             for (const auto& p : plugins.plugins())
                 std::printf("ok  %-22s %-8s ABI %s  %s\n", p->name().c_str(), p->version().c_str(),
                             p->abi_version().c_str(), capability_names(p->capabilities()).c_str());
+            // The certificates as the start would read them: a file that
+            // cannot be used fails the check with the same one line.
+            for (const auto& [port, paths, client_ca] :
+                 {std::tuple<const char*, ControllerConfig::TlsPaths, std::string>{
+                      "REST", config.rest_tls, ""},
+                  {"WebSocket", config.ws_tls, config.tls_client_ca}}) {
+                if (paths.cert.empty()) {
+                    std::printf("ok  %s port plain (no TLS certificate configured)\n", port);
+                    continue;
+                }
+                const TlsServerContext tls(TlsFiles{paths.cert, paths.key, client_ca});
+                std::printf("ok  %s port TLS: %s%s\n", port, tls.summary().c_str(),
+                            client_ca.empty() ? "" : ("; client CA " + client_ca).c_str());
+            }
             std::printf("configuration OK (%zu plugins)\n", plugins.plugins().size());
             return 0;
         }

@@ -229,6 +229,13 @@ TEST_F(Security, RestRequestsAreLimitedPerAddressWithOneLogLine) {
               200);
     EXPECT_EQ(count_of(controller->log(), "REST requests from 127.0.0.10 over"), 1u)
         << controller->log();
+    // Every 429 is counted for the operator's dashboards.
+    const std::string metrics = http_request(port(), "GET", "/metrics", "", bearer(admin), 5000,
+                                             "127.0.0.1", "127.0.0.12")
+                                    .body;
+    const size_t at = metrics.find("\nmoolai_http_rate_limited_total ");
+    ASSERT_NE(at, std::string::npos) << metrics;
+    EXPECT_EQ(std::stol(metrics.substr(at + 32)), limited) << metrics.substr(at, 60);
 }
 
 // Behind a trusted proxy each client counts on its own; an untrusted peer's

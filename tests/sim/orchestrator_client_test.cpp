@@ -376,6 +376,32 @@ TEST_F(OrchestratorClientTest, ABadCredentialIsRefusedOnceAndNotRetried) {
     });
 }
 
+// An address that keeps failing its registers is held back with 4429 "...
+// retry in N s"; the client waits at least those N seconds, whatever its own
+// retry delay says.
+TEST_F(OrchestratorClientTest, A4429HoldBackIsWaitedOut) {
+    start();
+    const std::string id = prefix() + "-1";
+    issue(id);
+    ClientRuntime runtime(1);
+    Recorder rec;
+    ClientOptions o = options(id, "not-the-credential");
+    o.refused_retry_delay = 20ms;
+    OrchestratorClient client(runtime, o, rec.handlers());
+    client.start();
+    ASSERT_TRUE(rec.wait(
+        [&] { return !rec.disconnects.empty() && rec.disconnects.back().close_code == 4429; },
+        30s));
+    const orchestrator::Disconnect held = rec.locked([&] { return rec.disconnects.back(); });
+    const size_t at = held.reason.rfind("retry in ");
+    ASSERT_NE(at, std::string::npos) << held.reason;
+    const long hint_s = std::stol(held.reason.substr(at + 9));
+    EXPECT_GE(hint_s, 1);
+    EXPECT_TRUE(held.will_retry);
+    EXPECT_GE(held.retry_in, std::chrono::milliseconds(hint_s * 1000)) << held.reason;
+    EXPECT_EQ(client.state(), ClientState::waiting);
+}
+
 TEST_F(OrchestratorClientTest, ANewerConnectionOfTheSameOrchestratorIsNotFoughtOver) {
     start();
     const std::string id = prefix() + "-1";

@@ -315,6 +315,25 @@ TEST(TlsStart, RefusedWithOneLineNamingTheFile) {
         << half.output;
 }
 
+// --check-config reads the certificates as the start does: a good pair is
+// summarised per port, a bad one fails the check with the start's line.
+TEST(TlsStart, CheckConfigReadsTheCertificates) {
+    Pki pki;
+    const RunResult good = run_controller({"--check-config"}, tls_env(pki));
+    EXPECT_EQ(good.exit_code, 0) << good.output;
+    EXPECT_NE(good.output.find("ok  REST port TLS: "), std::string::npos) << good.output;
+    EXPECT_NE(good.output.find("ok  WebSocket port TLS: "), std::string::npos) << good.output;
+    const PemPair expired = pki.ca->issue("expired", "localhost", {"localhost"}, {}, -10, -1);
+    const RunResult bad = run_controller(
+        {"--check-config"}, {{"MOOLAI_TLS_CERT", expired.cert}, {"MOOLAI_TLS_KEY", expired.key}});
+    EXPECT_NE(bad.exit_code, 0) << bad.output;
+    EXPECT_NE(bad.output.find(expired.cert), std::string::npos) << bad.output;
+    EXPECT_NE(bad.output.find("expired on"), std::string::npos) << bad.output;
+    EXPECT_EQ(bad.output.find("configuration OK"), std::string::npos) << bad.output;
+    const RunResult plain = run_controller({"--check-config"}, {});
+    EXPECT_NE(plain.output.find("ok  REST port plain"), std::string::npos) << plain.output;
+}
+
 TEST(TlsStart, PlainModeSaysSoOnce) {
     ControllerProcess c;
     ASSERT_TRUE(c.wait_ready()) << c.log();
