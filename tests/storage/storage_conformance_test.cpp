@@ -81,7 +81,9 @@ std::vector<std::string> ids(const json& listing, const char* key) {
 }
 
 // Drops everything the plugin created: a fresh schema per test.
-void reset_postgres() {
+// Runs `sql` on the database of scripts/with-postgres.sh (DATABASE_*), on a
+// connection of its own: what someone with direct access to it would do.
+void postgres_exec(const std::string& sql) {
     const std::string host = env("DATABASE_HOST"), port = env("DATABASE_PORT"),
                       user = env("DATABASE_USER"), password = env("DATABASE_PASSWORD"),
                       db = env("DATABASE_NAME");
@@ -90,12 +92,15 @@ void reset_postgres() {
                             password.c_str(), db.c_str(),   nullptr};
     PGconn* conn = PQconnectdbParams(keys, values, 0);
     ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
-    PGresult* r = PQexec(
-        conn,
-        "SET client_min_messages = warning; DROP SCHEMA public CASCADE; CREATE SCHEMA public");
-    EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << PQerrorMessage(conn);
+    PGresult* r = PQexec(conn, sql.c_str());
+    EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << sql << ": " << PQerrorMessage(conn);
     PQclear(r);
     PQfinish(conn);
+}
+
+void reset_postgres() {
+    postgres_exec(
+        "SET client_min_messages = warning; DROP SCHEMA public CASCADE; CREATE SCHEMA public");
 }
 
 std::string plugin_path(Backend b) {
@@ -1418,18 +1423,7 @@ class AuditChain : public Storage {
     // access to the database would.
     void raw_sql(const std::string& sql) {
         if (GetParam() == Backend::Postgres) {
-            const std::string host = env("DATABASE_HOST"), port = env("DATABASE_PORT"),
-                              user = env("DATABASE_USER"), password = env("DATABASE_PASSWORD"),
-                              name = env("DATABASE_NAME");
-            const char* keys[] = {"host", "port", "user", "password", "dbname", nullptr};
-            const char* values[] = {host.c_str(),     port.c_str(), user.c_str(),
-                                    password.c_str(), name.c_str(), nullptr};
-            PGconn* conn = PQconnectdbParams(keys, values, 0);
-            ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
-            PGresult* r = PQexec(conn, sql.c_str());
-            EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << sql << ": " << PQerrorMessage(conn);
-            PQclear(r);
-            PQfinish(conn);
+            postgres_exec(sql);
             return;
         }
         sqlite3* conn = nullptr;
