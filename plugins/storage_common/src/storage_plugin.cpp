@@ -75,12 +75,14 @@ struct Sql {
     std::vector<Value> params;
     std::vector<std::string> where;
 
-    std::string bind(Value v) {
-        params.push_back(std::move(v));
+    // Constructs the parameter in place: moving a whole Value makes g++ 12
+    // at -O3 warn falsely (maybe-uninitialized in the variant's string).
+    template <class T>
+    std::string bind(T&& v) {
+        params.emplace_back(std::forward<T>(v));
         return d.placeholder(params.size());
     }
     std::string bind_time(int64_t ms) {
-        // emplace, not bind(Value): g++ 12 warns falsely about that variant move
         params.emplace_back(clamp_time(ms));
         return d.time_in(d.placeholder(params.size()));
     }
