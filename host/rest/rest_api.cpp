@@ -209,7 +209,7 @@ HttpResponse logs(const Context& ctx, const HttpRequest& req, const Principal& w
     if (!read_limit(req, 2000, limit, bad)) return bad;
     LogLevel level = LogLevel::debug;
     const std::string lv = query_value(req, "level");
-    if ((req.query.count("level") != 0 && lv.empty()) || (!lv.empty() && !parse_level(lv, level)))
+    if (!lv.empty() && !parse_level(lv, level))
         return HttpResponse::error(400, "invalid_query",
                                    "\"level\" must be debug, info, warn or error");
     json items = json::array();

@@ -100,9 +100,8 @@ HttpResponse list_orchestrators(const Context& ctx, const HttpRequest& req, cons
                    q, bad))
         return bad;
     q.status = query_value(req, "status");
-    if ((req.query.count("status") != 0 && q.status.empty()) ||
-        (!q.status.empty() && q.status != "active" && q.status != "inactive" &&
-         q.status != "independent"))
+    if (!q.status.empty() && q.status != "active" && q.status != "inactive" &&
+        q.status != "independent")
         return HttpResponse::error(400, "invalid_query",
                                    "\"status\" must be active, inactive or independent");
     q.search = query_value(req, "search");

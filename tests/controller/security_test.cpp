@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -320,6 +322,16 @@ TEST_F(Security, EmptyFiltersAreRefusedLikeTheDocumentSays) {
                            bearer(admin))
                   .status,
               200);
+    // The rule is one, shared by every route: a date too, named in the error.
+    const HttpResult from =
+        http_request(port(), "GET", "/api/v1/internal/audit?from=", "", bearer(admin));
+    EXPECT_EQ(from.status, 400);
+    EXPECT_NE(from.body.find("\"from\" is empty: give a value or leave it out"), std::string::npos)
+        << from.body;
+    // A free-text filter may be empty: it filters nothing.
+    EXPECT_EQ(
+        http_request(port(), "GET", "/api/v1/internal/audit?actor=", "", bearer(admin)).status,
+        200);
 }
 
 TEST_F(Security, PluginPathsAreShownToSuperadminsOnly) {
@@ -456,6 +468,17 @@ TEST_F(Security, AnUntouchedAuditLogVerifiesFromTheCommandLine) {
         run_controller({"admin", "verify-audit"}, {{"MOOLAI_DATA_DIR", data_dir}});
     EXPECT_EQ(cli.exit_code, 0) << cli.output;
     EXPECT_NE(cli.output.find("audit chain intact: "), std::string::npos) << cli.output;
+}
+
+// verify-audit never migrates: on a database the controller has not yet
+// brought to the chain's schema it cannot check, and says so (exit 2).
+TEST(SecurityConfig, VerifyAuditOnAnUnmigratedDatabaseCannotCheck) {
+    char dir[] = "/tmp/moolai-verify-XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    const RunResult cli = run_controller({"admin", "verify-audit"}, {{"MOOLAI_DATA_DIR", dir}});
+    EXPECT_EQ(cli.exit_code, 2) << cli.output;
+    EXPECT_NE(cli.output.find("cannot check the audit log"), std::string::npos) << cli.output;
+    std::filesystem::remove_all(dir);
 }
 
 TEST(SecurityConfig, ShortStaticTokensAreRefusedAtStart) {
