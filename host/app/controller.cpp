@@ -5,6 +5,7 @@
 #include "abuse/source_address.hpp"
 
 #include "auth/login_throttle.hpp"
+#include "cluster/cluster_link.hpp"
 #include "orchestrators/message_delivery.hpp"
 #include "orchestrators/orchestrator_creator.hpp"
 #include "orchestrators/storage_journal.hpp"
@@ -12,6 +13,8 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <fstream>
+#include <random>
 #include <mutex>
 #include <thread>
 
@@ -63,6 +66,10 @@ struct Controller::Impl {
     std::unique_ptr<StorageJournal> journal;  // outlives `writes`
     std::unique_ptr<StorageWriter> writes;
     std::unique_ptr<OrchestratorCreator> creator;
+    // Several hosts on one store; null when serving alone. `cluster_now` is
+    // what threads started before it read.
+    std::unique_ptr<ClusterLink> cluster;
+    std::atomic<ClusterLink*> cluster_now{nullptr};
     // Abuse limits (host/abuse/): failed logins and registers slow down the
     // address they come from; REST requests per address are a token bucket;
     // the lines about refusals are one per address per minute.
@@ -110,6 +117,26 @@ struct Controller::Impl {
 };
 
 namespace {
+
+// This host's id among several on one store: MOOLAI_HOST_ID, else the one
+// kept in <data dir>/host-id (made once), so a restarted host takes its own
+// lease back at once instead of waiting for it to run out.
+std::string host_id_for(const ControllerConfig& c, Log& log) {
+    if (!c.host_id.empty()) return c.host_id;
+    const std::string path = c.data_dir + "/host-id";
+    {
+        std::ifstream in(path);
+        std::string id;
+        if (in >> id && !id.empty() && id.size() <= 64) return id;
+    }
+    std::random_device rd;
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "host-%08x%04x", rd(), rd() & 0xffffu);
+    std::ofstream out(path);
+    out << buf << "\n";
+    if (!out) log.warn("cannot keep the host id in " + path + ": a restart gets a new one");
+    return buf;
+}
 
 // Reads the ports' certificates before anything else starts: a file that
 // cannot be used refuses the start with TlsError's one line. Without TLS a
@@ -201,6 +228,10 @@ void Controller::start() {
     s.services.log = &s.log;
     s.services.metrics = &s.metrics;
     s.services.publish = [&s](Event&& e) { s.events.publish(std::move(e)); };
+    s.services.deliver_notification = [&s](std::string_view channel, std::string_view payload) {
+        ClusterLink* c = s.cluster_now.load();
+        return c != nullptr ? c->deliver(channel, payload) : MOOLAI_E_NOT_FOUND;
+    };
     s.services.send_frame = [&s](std::string_view orchestrator_id, std::string_view frame) {
         return s.ws_protocol ? s.ws_protocol->send_to(orchestrator_id, frame)
                              : MOOLAI_E_UNAVAILABLE;
@@ -325,6 +356,9 @@ void Controller::start() {
                                            s.config.dev_bearer_token, s.config.session_ttl_sec);
     s.stream = std::make_unique<EventStream>(*s.auth);
     s.events.subscribe([&s](const Event& e) { s.stream->publish(e); });
+    s.events.subscribe([&s](const Event& e) {
+        if (ClusterLink* c = s.cluster_now.load()) c->relay(e);
+    });
     s.events.start();
     s.auth->ensure_superadmin(s.config.superadmin_username, s.config.superadmin_password);
     s.storage_state->on_up([&s] { s.auth->retry_revocations(); });
@@ -368,6 +402,28 @@ void Controller::start() {
             return r;
         },
         s.metrics);
+    // Several hosts on one store: the lease, who holds what; the sweep then
+    // decides only what this host decides.
+    if (s.config.cluster && s.plugins->storage().shares_hosts()) {
+        ClusterLink::Options co;
+        co.host_id = host_id_for(s.config, s.log);
+        co.lease_ms = int64_t{s.config.cluster_lease_sec} * 1000;
+        co.renew_ms = std::max<int64_t>(1000, co.lease_ms / 3);
+        s.cluster = std::make_unique<ClusterLink>(
+            co,
+            ClusterLink::Local{
+                [&s](std::string_view id, std::string_view frame) {
+                    return s.ws_protocol->send_here(id, frame);
+                },
+                [&s](const std::string& id, const std::string& reason, uint16_t code) {
+                    s.ws_protocol->disconnect(id, reason, code);
+                },
+                [&s](const Event& e) { s.stream->publish(e); }},
+            *s.fleet, *s.plugins, s.log, s.metrics);
+        s.readiness.set_phase("joining the other hosts");
+        s.cluster->start();
+        s.fleet->set_decider([c = s.cluster.get()](const Orchestrator& o) { return c->decides(o); });
+    }
     s.sweeper = std::make_unique<StatusSweeper>(*s.fleet, &now_unix_ms, [&s](Orchestrator& o) {
         s.events.publish(Event::about(MOOLAI_EVENT_STATUS_CHANGED, o.organization_id, o.id,
                                       "active", "inactive", "system"));
@@ -457,6 +513,10 @@ void Controller::start() {
                              0.0025, 0.005, 0.01, 0.05, 0.25}),
         s.config.orchestrator_cert_required, s.config.orchestrator_token_required,
         &s.failed_registers, &s.ws_refusal_log});
+    s.ws_protocol->set_forward([&s](std::string_view id, std::string_view frame) {
+        ClusterLink* c = s.cluster_now.load();
+        return c != nullptr ? c->forward_frame(id, frame) : MOOLAI_E_NOT_FOUND;
+    });
     s.ws->add_path("/ws", s.ws_protocol->handlers());
     s.ws->add_path(EventStream::kPath, s.stream->handlers());
     s.stream_recheck = std::make_unique<PeriodicTask>(std::chrono::seconds(5),
@@ -469,6 +529,11 @@ void Controller::start() {
     s.memory_return_task =
         std::make_unique<PeriodicTask>(std::chrono::seconds(2), [&s] { s.memory_return->tick(); });
 
+    // Everything a notification reaches exists from here on.
+    if (s.cluster) {
+        s.cluster->open();
+        s.cluster_now.store(s.cluster.get());
+    }
     s.delivery->start();
     s.writes->start();
     s.creator->start();
@@ -479,7 +544,7 @@ void Controller::start() {
         s.log, s.metrics, *s.plugins, *s.auth, *s.fleet, *s.ws_protocol, s.events, *s.delivery,
         s.throttle, s.failed_login_log, *s.stream, *s.ws, *s.rest, s.ws->port(), s.rest->port(),
         s.config.dashboard_poll_ms, s.config.metrics_token, s.config.public_ws_url,
-        s.status_history.get()});
+        s.status_history.get(), s.cluster.get()});
     RestApi::install(*s.rest, *s.rest_context);
     s.rest->set_warming_up(false);
     s.readiness.set_ready();
@@ -518,6 +583,8 @@ void Controller::stop() noexcept {
         if (s.status_history) s.status_history->stop();
         if (s.sweeper) s.sweeper->stop();
         if (s.batcher) s.batcher->stop();
+        // The lease and the leadership go at once: the others take over.
+        if (s.cluster) s.cluster->stop();
         s.events.stop();
         if (s.plugins) s.plugins->stop();
         s.log.info("controller stopped");

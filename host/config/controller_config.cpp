@@ -1,5 +1,6 @@
 #include "config/controller_config.hpp"
 
+#include <cctype>
 #include <arpa/inet.h>
 
 #include <cstdlib>
@@ -315,6 +316,19 @@ ControllerConfig load_controller_config(const std::string& config_path,
         c.public_ws_url.rfind("wss://", 0) != 0)
         throw ConfigError("MOOLAI_PUBLIC_WS_URL=\"" + c.public_ws_url +
                           "\" must start with ws:// or wss://");
+    c.host_id = env("MOOLAI_HOST_ID");
+    if (!c.host_id.empty()) {
+        bool ok = c.host_id.size() <= 64;
+        for (char ch : c.host_id)
+            ok = ok && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '_' ||
+                        ch == ':' || ch == '-');
+        if (!ok)
+            throw ConfigError("MOOLAI_HOST_ID=\"" + c.host_id +
+                              "\" must be 1 to 64 of A-Z a-z 0-9 . _ : -");
+    }
+    c.cluster = env_bool("MOOLAI_CLUSTER", c.cluster);
+    c.cluster_lease_sec =
+        static_cast<int>(env_int("MOOLAI_CLUSTER_LEASE_SEC", 3, 600, c.cluster_lease_sec));
     c.superadmin_username = env("MOOLAI_SUPERADMIN_USERNAME");
     c.superadmin_password = env("MOOLAI_SUPERADMIN_PASSWORD");
     if (!env("MOOLAI_DATA_DIR").empty()) c.data_dir = env("MOOLAI_DATA_DIR");

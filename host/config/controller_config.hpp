@@ -48,6 +48,11 @@ struct ControllerConfig {
     // Where those writes are journaled until stored, so a kill loses none:
     // "" = <data_dir>/storage-journal, "off" = no journal.
     std::string storage_journal_dir;
+    // Several hosts on one store (docs/deployment.md, "Several hosts").
+    // host_id "" = kept in <data_dir>/host-id (made on first start).
+    std::string host_id;
+    bool cluster = true;  // MOOLAI_CLUSTER=off: serve alone even on a shared store
+    int cluster_lease_sec = 15;
     // Connection hygiene of the WebSocket port (docs/reliability.md).
     int register_deadline_sec = 10;      // connect-to-register bound; 0 = none
     size_t ws_max_connections = 0;       // 0 = the open-file limit less a reserve

@@ -146,6 +146,11 @@ size_t FleetState::sweep(int64_t now_ms, const std::function<void(Orchestrator&)
             again.push_back(std::move(o));  // heard from since it was queued: wait again
             continue;
         }
+        if (decides_ && !decides_(*o)) {  // another host decides it: look again later
+            o->grace_until_ms.store(now_ms + ttl_ms_, std::memory_order_relaxed);
+            again.push_back(std::move(o));
+            continue;
+        }
         uint32_t expected = MOOLAI_ORCH_ACTIVE;
         if (!o->status.compare_exchange_strong(expected, MOOLAI_ORCH_INACTIVE)) {
             release_expiry(o);
@@ -171,6 +176,24 @@ size_t FleetState::sweep(int64_t now_ms, const std::function<void(Orchestrator&)
         if (changed) changed(*o);
     }
     return flipped.size();
+}
+
+void FleetState::apply_remote_status(const std::shared_ptr<Orchestrator>& o, bool active,
+                                     int64_t at_ms) {
+    if (active) {
+        if (at_ms > o->last_seen_ms.load(std::memory_order_relaxed))
+            o->last_seen_ms.store(at_ms, std::memory_order_relaxed);
+        o->status.store(MOOLAI_ORCH_ACTIVE);
+        queue_expiry(o);  // so an orphan of a dead host is looked at later
+    } else {
+        o->status.store(MOOLAI_ORCH_INACTIVE);
+    }
+}
+
+void FleetState::orphan(const std::shared_ptr<Orchestrator>& o, int64_t now_ms) {
+    o->remote_holder.store(0);
+    o->grace_until_ms.store(now_ms + ttl_ms_, std::memory_order_relaxed);
+    if (o->status.load() == MOOLAI_ORCH_ACTIVE) queue_expiry(o);
 }
 
 std::vector<std::shared_ptr<Orchestrator>> FleetState::all() const {

@@ -46,6 +46,9 @@ struct Orchestrator {
     std::atomic<bool> dirty{false};  // queued for the next batched write
     std::atomic<bool> expiry_queued{false};  // waits in the sweep's expiry queue
     std::atomic<uint64_t> connection{0};  // live WebSocket connection, 0 = none
+    // Several hosts: the host holding the connection when another does
+    // (ClusterLink's index of it), 0 = none known.
+    std::atomic<uint32_t> remote_holder{0};
 
     // The credential hash changes rarely (rotation); it has its own lock.
     std::string credential_hash() const;
@@ -89,6 +92,17 @@ public:
     // Flips to inactive every active entry silent for longer than the TTL
     // (and out of its grace period); calls `changed` for each.
     size_t sweep(int64_t now_ms, const std::function<void(Orchestrator&)>& changed);
+    // Several hosts: the sweep flips only entries this host decides (their
+    // holder, or the leader for orphans); the others wait one more TTL.
+    // Before the sweeper starts.
+    void set_decider(std::function<bool(const Orchestrator&)> decides) {
+        decides_ = std::move(decides);
+    }
+    // Another host decided `o`'s status: memory follows, nothing is
+    // written (the deciding host writes it).
+    void apply_remote_status(const std::shared_ptr<Orchestrator>& o, bool active, int64_t at_ms);
+    // A host that held `o` is gone: a TTL from now to reconnect elsewhere.
+    void orphan(const std::shared_ptr<Orchestrator>& o, int64_t now_ms);
 
     // A consistent-enough snapshot for listings and counts.
     std::vector<std::shared_ptr<Orchestrator>> all() const;
@@ -110,6 +124,7 @@ private:
     bool is_current(const std::shared_ptr<Orchestrator>& o) const;
 
     const int64_t ttl_ms_;
+    std::function<bool(const Orchestrator&)> decides_;
     mutable std::shared_mutex map_mutex_;
     std::unordered_map<std::string, std::shared_ptr<Orchestrator>> by_id_;
     std::mutex dirty_mutex_;

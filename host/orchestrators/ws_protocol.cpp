@@ -473,12 +473,18 @@ void WsProtocol::on_usage_report(WsConnection& c, Session& s, const json& j) {
     if (!d_.writes.push_usage(u.record.dump(), answer_to(c))) send_busy(c, "usage_report");
 }
 
-moolai_status WsProtocol::send_to(std::string_view orchestrator_id, std::string_view frame) {
+moolai_status WsProtocol::send_here(std::string_view orchestrator_id, std::string_view frame) {
     std::shared_ptr<Orchestrator> o = d_.fleet.find(orchestrator_id);
     if (!o) return MOOLAI_E_NOT_FOUND;
     const uint64_t conn = o->connection.load();
     if (conn == 0) return MOOLAI_E_NOT_FOUND;
     return d_.server.send(conn, frame) ? MOOLAI_OK : MOOLAI_E_UNAVAILABLE;
+}
+
+moolai_status WsProtocol::send_to(std::string_view orchestrator_id, std::string_view frame) {
+    const moolai_status here = send_here(orchestrator_id, frame);
+    if (here != MOOLAI_E_NOT_FOUND || !forward_) return here;
+    return forward_(orchestrator_id, frame);
 }
 
 void WsProtocol::disconnect(std::string_view orchestrator_id, std::string_view reason,

@@ -80,7 +80,14 @@ public:
 
     WsHandlers handlers();
     // Queues a frame to the orchestrator's live connection on this host.
+    moolai_status send_here(std::string_view orchestrator_id, std::string_view frame);
+    // send_here, or, for an orchestrator connected to another host, the
+    // forwarder's answer (MOOLAI_OK when handed to its holder).
     moolai_status send_to(std::string_view orchestrator_id, std::string_view frame);
+    using Forward =
+        std::function<moolai_status(std::string_view orchestrator_id, std::string_view frame)>;
+    // Before the server starts: several hosts on one store.
+    void set_forward(Forward forward) { forward_ = std::move(forward); }
     // Closes the orchestrator's live connection, if any (it was deregistered).
     void disconnect(std::string_view orchestrator_id, std::string_view reason,
                     uint16_t code = 1000);
@@ -127,6 +134,7 @@ private:
     void emit(uint32_t kind, const Orchestrator& o, std::string old_value, std::string new_value);
 
     Deps d_;
+    Forward forward_;
 };
 
 }  // namespace moolai::host

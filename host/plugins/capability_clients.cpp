@@ -315,3 +315,61 @@ CallResult ObserverClient::on_event(const moolai_event& event) const {
 }
 
 }  // namespace moolai::host
+
+namespace moolai::host {
+namespace {
+CallResult no_cluster(const char* fn) {
+    return {MOOLAI_E_UNSUPPORTED, "",
+            std::string("the storage plugin has no ") + fn +
+                " (built for ABI 1.3 or older): it serves one host alone; rebuild it against "
+                "ABI 1.4 to run several hosts"};
+}
+}  // namespace
+
+#define MOOLAI_STORAGE_HAS(fn) \
+    (MOOLAI_HAS_FIELD(t_, moolai_storage_v1, fn) && t_->fn != nullptr)
+
+CallResult StorageClient::notify(std::string_view channel, std::string_view payload) const {
+    if (!MOOLAI_STORAGE_HAS(notify)) return no_cluster("notify");
+    return observed(plugin_.call([&](moolai_instance* i, moolai_call* c) {
+        return t_->notify(i, c, abi_str(channel), abi_str(payload));
+    }));
+}
+
+CallResult StorageClient::listen(std::string_view channel) const {
+    if (!MOOLAI_STORAGE_HAS(listen)) return no_cluster("listen");
+    return observed(plugin_.call(
+        [&](moolai_instance* i, moolai_call* c) { return t_->listen(i, c, abi_str(channel)); }));
+}
+
+CallResult StorageClient::host_lease(std::string_view host_id, int64_t lease_ms,
+                                     std::string_view info_json) const {
+    if (!MOOLAI_STORAGE_HAS(host_lease)) return no_cluster("host_lease");
+    return observed(plugin_.call([&](moolai_instance* i, moolai_call* c) {
+        return t_->host_lease(i, c, abi_str(host_id), lease_ms, abi_str(info_json));
+    }));
+}
+
+CallResult StorageClient::connections_write(std::string_view host_id,
+                                            std::string_view changes_json) const {
+    if (!MOOLAI_STORAGE_HAS(connections_write)) return no_cluster("connections_write");
+    return observed(plugin_.call([&](moolai_instance* i, moolai_call* c) {
+        return t_->connections_write(i, c, abi_str(host_id), abi_str(changes_json));
+    }));
+}
+
+CallResult StorageClient::connections_list() const {
+    if (!MOOLAI_STORAGE_HAS(connections_list)) return no_cluster("connections_list");
+    return observed(plugin_.call(
+        [&](moolai_instance* i, moolai_call* c) { return t_->connections_list(i, c); }));
+}
+
+bool StorageClient::shares_hosts() const noexcept {
+    return MOOLAI_STORAGE_HAS(notify) && MOOLAI_STORAGE_HAS(listen) &&
+           MOOLAI_STORAGE_HAS(host_lease) && MOOLAI_STORAGE_HAS(connections_write) &&
+           MOOLAI_STORAGE_HAS(connections_list);
+}
+
+#undef MOOLAI_STORAGE_HAS
+
+}  // namespace moolai::host

@@ -98,6 +98,17 @@ public:
     // before it or leaves it NULL (the plugin keeps no audit chain).
     CallResult audit_verify() const;
 
+    // 1.4, optional (several hosts on one store): MOOLAI_E_UNSUPPORTED when
+    // the plugin's table ends before them or leaves them NULL.
+    CallResult notify(std::string_view channel, std::string_view payload) const;
+    CallResult listen(std::string_view channel) const;
+    CallResult host_lease(std::string_view host_id, int64_t lease_ms,
+                          std::string_view info_json) const;
+    CallResult connections_write(std::string_view host_id, std::string_view changes_json) const;
+    CallResult connections_list() const;
+    // True when the plugin has every 1.4 entry: it can serve several hosts.
+    bool shares_hosts() const noexcept;
+
 private:
     CallResult observed(CallResult r) const {
         if (observer_) observer_(r);

@@ -103,6 +103,17 @@ int64_t api_monotonic_ms(moolai_host*) {
         .count();
 }
 
+// 1.4: a storage plugin's listener thread hands over what arrived.
+moolai_status api_deliver_notification(moolai_host* h, moolai_str channel, moolai_str payload) {
+    if (h == nullptr) return MOOLAI_E_INVALID;
+    if (!h->services->deliver_notification) return MOOLAI_E_NOT_FOUND;
+    try {
+        return h->services->deliver_notification(abi_view(channel), abi_view(payload));
+    } catch (...) {
+        return MOOLAI_E_INTERNAL;
+    }
+}
+
 const moolai_host_api kTable = [] {
     moolai_host_api t{};
     t.struct_size = sizeof(t);
@@ -118,6 +129,7 @@ const moolai_host_api kTable = [] {
     t.now_ms = api_now_ms;
     t.monotonic_ms = api_monotonic_ms;
     add_config_services(t);  // 1.1
+    t.deliver_notification = api_deliver_notification;
     return t;
 }();
 

@@ -22,6 +22,10 @@ struct HostServices {
         send_frame;
     // Hands an event to the event bus.
     std::function<void(Event&&)> publish;
+    // Takes a notification from a cross-host channel (copies and queues;
+    // never blocks); MOOLAI_E_NOT_FOUND for a channel nobody listens on.
+    std::function<moolai_status(std::string_view channel, std::string_view payload)>
+        deliver_notification;
 };
 
 }  // namespace moolai::host

@@ -8,6 +8,7 @@
 #include "net/rest_server.hpp"
 
 namespace moolai::host {
+class ClusterLink;
 
 class EventBus;
 class EventStream;
@@ -46,6 +47,9 @@ struct Context {
     std::string
         public_ws_url;  // MOOLAI_PUBLIC_WS_URL: the live stream's URL for browsers, "" = derive
     const StatusHistory* status_history;  // the overview's rolling counts; nullptr = none kept
+    // Several hosts on one store: told of orchestrators made, deleted or
+    // given a new credential here; nullptr = this host serves alone.
+    ClusterLink* cluster = nullptr;
 };
 
 // `ctx` must outlive the server.

@@ -28,7 +28,7 @@ json status_json(const Orchestrator& o) {
                        : o.status.load() == MOOLAI_ORCH_ACTIVE ? "active"
                                                                : "inactive"},
             {"is_independent", independent},
-            {"connected", o.connection.load() != 0},
+            {"connected", o.connection.load() != 0 || o.remote_holder.load() != 0},
             {"last_seen", seen != 0 ? json(format_rfc3339(seen)) : json(nullptr)}};
 }
 

@@ -1,6 +1,7 @@
 // REST: what exists -- organizations and orchestrators created, read and
 // removed, orchestrator credentials issued and rotated, and the seed's
 // older spellings of the same (orchestrator-instances, internal register).
+#include "cluster/cluster_link.hpp"
 #include "rest/rest_support.hpp"
 
 #include "observability/log.hpp"
@@ -120,6 +121,9 @@ HttpResponse create_orchestrator_from(const Context& ctx, const Principal& who, 
     const std::string id = data["orchestrator_id"].get<std::string>();
     ctx.fleet.add(id, data["organization_id"].get<std::string>(),
                   credential["token_hash"].get<std::string>());
+    if (ctx.cluster)
+        ctx.cluster->announce_created(id, data["organization_id"].get<std::string>(),
+                                      credential["token_hash"].get<std::string>());
     overlay_live(ctx.fleet, data);
     data["token"] = credential["token"];
     audit(ctx, who, action, data["organization_id"].get<std::string>(), id);
@@ -185,6 +189,7 @@ HttpResponse deregister(const Context& ctx, const HttpRequest& req, const Princi
     if (!r.ok() && r.status != MOOLAI_E_NOT_FOUND) return storage_error(r);
     ctx.ws.disconnect(o->id, "deregistered");
     ctx.fleet.remove(o->id);
+    if (ctx.cluster) ctx.cluster->announce_deleted(o->id);
     audit(ctx, who, "orchestrator_deregistered", o->organization_id, o->id);
     ctx.log.info("orchestrator \"" + o->id + "\" deregistered by " + who.username);
     return ok(json{
@@ -204,6 +209,7 @@ HttpResponse rotate_credential(const Context& ctx, const HttpRequest& req, const
     if (!r.ok()) return storage_error(r);
     o->set_credential_hash(hash);
     ctx.ws.disconnect(o->id, "credential rotated", 1008);
+    if (ctx.cluster) ctx.cluster->announce_credential(o->id, hash);
     audit(ctx, who, "credential_rotated", o->organization_id, o->id);
     ctx.log.info("credential of orchestrator \"" + o->id + "\" rotated by " + who.username);
     return ok(json{{"success", true},

@@ -101,10 +101,13 @@ std::shared_ptr<Orchestrator> orchestrator_for(const Context& ctx, const HttpReq
 void overlay_live(const FleetState& fleet, json& item) {
     if (auto o = fleet.find(item.value("orchestrator_id", ""))) {
         const int64_t seen = o->last_seen_ms.load();
+        // Held by another host: its batched writes in storage are fresher
+        // than what this host heard.
+        const bool held_elsewhere = o->connection.load() == 0 && o->remote_holder.load() != 0;
         item["is_independent"] = o->independent.load();
         item["status"] = o->status.load() == MOOLAI_ORCH_ACTIVE ? "active" : "inactive";
-        if (seen != 0) item["last_seen"] = format_rfc3339(seen);
-        item["connected"] = o->connection.load() != 0;
+        if (seen != 0 && !held_elsewhere) item["last_seen"] = format_rfc3339(seen);
+        item["connected"] = o->connection.load() != 0 || held_elsewhere;
     }
     if (item.value("is_independent", false)) item["status"] = "independent";
 }

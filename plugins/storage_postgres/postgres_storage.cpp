@@ -263,18 +263,128 @@ DbError map_sql_error(const pqxx::sql_error& e) {
     return DbError(Fault::Internal, msg);
 }
 
+// The LISTEN side of notify/listen: one connection of its own, used only on
+// one thread of its own for the plugin's life (a libpqxx connection belongs
+// to one thread). A lost connection is made again with a growing pause;
+// once it listens again every channel gets an empty notification: what was
+// published meanwhile is gone, and the host reads its state anew.
+class PgListener {
+  public:
+    PgListener(std::string conninfo, sdk::Host host)
+        : conninfo_(std::move(conninfo)), host_(host) {}
+    ~PgListener() { stop(); }
+
+    // Returns once the LISTEN is in place (or after 5 s when the database
+    // cannot be reached; the listener keeps trying).
+    void add(const std::string& channel, Backend::Deliver deliver) {
+        std::unique_lock<std::mutex> lock(m_);
+        channels_.emplace_back(channel, std::move(deliver));
+        const size_t wanted = channels_.size();
+        if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
+        cv_.wait_for(lock, std::chrono::seconds(5), [&] { return listening_ >= wanted; });
+    }
+
+    void stop() noexcept {
+        {
+            std::lock_guard<std::mutex> lock(m_);
+            stopping_ = true;
+        }
+        if (thread_.joinable()) thread_.join();
+    }
+
+  private:
+    struct Receiver final : pqxx::notification_receiver {
+        Receiver(pqxx::connection_base& c, const std::string& channel, Backend::Deliver d)
+            : pqxx::notification_receiver(c, channel), deliver(std::move(d)) {}
+        void operator()(const std::string& payload, int) override { deliver(channel(), payload); }
+        Backend::Deliver deliver;
+    };
+
+    bool stopping() {
+        std::lock_guard<std::mutex> lock(m_);
+        return stopping_;
+    }
+
+    void run() {
+        auto backoff = std::chrono::milliseconds(100);
+        bool lost = false;
+        while (!stopping()) {
+            try {
+                pqxx::connection conn(conninfo_);
+                std::vector<std::unique_ptr<Receiver>> receivers;  // destroyed before conn
+                for (bool first = true; !stopping(); first = false) {
+                    std::vector<std::pair<std::string, Backend::Deliver>> added;
+                    {
+                        std::lock_guard<std::mutex> lock(m_);
+                        for (size_t i = receivers.size(); i < channels_.size(); ++i)
+                            added.push_back(channels_[i]);
+                    }
+                    for (auto& [channel, deliver] : added)
+                        receivers.push_back(std::make_unique<Receiver>(conn, channel, deliver));
+                    {
+                        std::lock_guard<std::mutex> lock(m_);
+                        listening_ = receivers.size();
+                    }
+                    cv_.notify_all();
+                    if (first && lost) {
+                        host_.info("storage_postgres: listening for other hosts again");
+                        for (const auto& r : receivers) r->deliver(r->channel(), "");
+                        lost = false;
+                    }
+                    backoff = std::chrono::milliseconds(100);
+                    conn.await_notification(0, 200000);
+                }
+                return;
+            } catch (const std::exception& e) {
+                if (stopping()) return;
+                if (!lost)
+                    host_.warn(std::string("storage_postgres: the connection listening for other "
+                                           "hosts is lost, reconnecting: ") +
+                               e.what());
+                lost = true;
+                std::this_thread::sleep_for(backoff);
+                backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+            }
+        }
+    }
+
+    const std::string conninfo_;
+    sdk::Host host_;
+    std::mutex m_;
+    std::condition_variable cv_;
+    std::vector<std::pair<std::string, Backend::Deliver>> channels_;
+    size_t listening_ = 0;
+    bool stopping_ = false;
+    std::thread thread_;
+};
+
 class PgBackend final : public Backend {
   public:
     PgBackend(const PgConfig& config, sdk::Host host)
         : host_(host),
           pool_(config.conninfo(), static_cast<size_t>(config.pool_size),
                 std::chrono::seconds(config.connect_timeout_s + 10)),
-          retry_window_(std::chrono::seconds(config.connect_timeout_s)) {}
+          retry_window_(std::chrono::seconds(config.connect_timeout_s)),
+          listener_(config.conninfo(), host) {}
 
     const Dialect& dialect() const noexcept override { return dialect_; }
     // Connections open on first use: a database that is down at start-up
     // makes migrate() answer UNAVAILABLE instead of refusing the plugin.
-    void close() noexcept override { pool_.clear(); }
+    void close() noexcept override {
+        listener_.stop();
+        pool_.clear();
+    }
+
+    bool can_notify() const noexcept override { return true; }
+    // Delivered at commit, in commit order, to every listening session.
+    void notify(const std::string& channel, const std::string& raw) override {
+        transact(Mode::Write, [&](Tx& tx) {
+            tx.exec("SELECT pg_notify($1, $2)", {Value(channel), Value(raw)});
+        });
+    }
+    void listen(const std::string& channel, Deliver deliver) override {
+        listener_.add(channel, std::move(deliver));
+    }
 
     void transact(Mode mode, const std::function<void(Tx&)>& work) override {
         using clock = std::chrono::steady_clock;
@@ -351,6 +461,7 @@ class PgBackend final : public Backend {
     PgDialect dialect_;
     Pool pool_;
     const std::chrono::milliseconds retry_window_;
+    PgListener listener_;
 };
 
 // Config block first, then DATABASE_* from the environment, then defaults.

@@ -263,9 +263,31 @@ class SqliteBackend final : public Backend {
     }
 
     void close() noexcept override {
+        {
+            std::lock_guard<std::mutex> lock(listen_mu_);
+            listeners_.clear();
+        }
         std::scoped_lock lock(write_mu_, pool_mu_);
         readers_.clear();
         writer_.reset();
+    }
+
+    // One process owns a SQLite file, so the channel between hosts is this
+    // process: a notification goes straight to its listeners, on the
+    // caller's thread (the host only queues it).
+    bool can_notify() const noexcept override { return true; }
+    void notify(const std::string& channel, const std::string& raw) override {
+        std::vector<Deliver> to;
+        {
+            std::lock_guard<std::mutex> lock(listen_mu_);
+            for (const auto& [ch, deliver] : listeners_)
+                if (ch == channel) to.push_back(deliver);
+        }
+        for (const Deliver& deliver : to) deliver(channel, raw);
+    }
+    void listen(const std::string& channel, Deliver deliver) override {
+        std::lock_guard<std::mutex> lock(listen_mu_);
+        listeners_.emplace_back(channel, std::move(deliver));
     }
 
     void transact(Mode mode, const std::function<void(Tx&)>& work) override {
@@ -309,6 +331,8 @@ class SqliteBackend final : public Backend {
     std::mutex write_mu_;
     std::unique_ptr<Connection> writer_;
     std::mutex pool_mu_;
+    std::mutex listen_mu_;
+    std::vector<std::pair<std::string, Deliver>> listeners_;
     std::vector<std::unique_ptr<Connection>> readers_;
 };
 

@@ -367,7 +367,7 @@ def mutate(texts, rel, old, new):
     return out
 
 
-STORAGE_END = "    /* ---- 1.4+: APPEND ONLY below this line ----\n     * Planned (several"
+STORAGE_END = "    /* ---- 1.5+: APPEND ONLY below this line ---- */\n} moolai_storage_v1;"
 NEW_C_ENTRY = ("    moolai_status (*selftest_only)(moolai_instance* self, moolai_call* call,\n"
                "                                    moolai_str record_json);\n\n")
 

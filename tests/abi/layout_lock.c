@@ -49,7 +49,7 @@ constexpr bool moolai_lock_streq(const char* a, const char* b) {
 
 /* ---- version ---- */
 MOOLAI_LOCK(MOOLAI_ABI_MAJOR == 1, "MOOLAI_ABI_MAJOR");
-MOOLAI_LOCK(MOOLAI_ABI_MINOR == 3, "MOOLAI_ABI_MINOR: regenerate after an append, with the diff reviewed");
+MOOLAI_LOCK(MOOLAI_ABI_MINOR == 4, "MOOLAI_ABI_MINOR: regenerate after an append, with the diff reviewed");
 
 /* ---- constants: value, size, signedness ---- */
 MOOLAI_LOCK(MOOLAI_AUTH_V1_SIZE_1_0 == 40u, "MOOLAI_AUTH_V1_SIZE_1_0: value");
@@ -259,7 +259,7 @@ MOOLAI_LOCK(offsetof(moolai_route_request, is_connected) == 24, "offsetof(moolai
 MOOLAI_LOCK(offsetof(moolai_route_request, reserved) == 28, "offsetof(moolai_route_request, reserved)");
 
 /* ---- moolai_host_api ---- */
-MOOLAI_LOCK(sizeof(moolai_host_api) == 144, "sizeof(moolai_host_api)");
+MOOLAI_LOCK(sizeof(moolai_host_api) == 152, "sizeof(moolai_host_api)");
 MOOLAI_LOCK(__alignof__(moolai_host_api) == 8, "alignof(moolai_host_api)");
 MOOLAI_LOCK(offsetof(moolai_host_api, struct_size) == 0, "offsetof(moolai_host_api, struct_size)");
 MOOLAI_LOCK(offsetof(moolai_host_api, abi_major) == 4, "offsetof(moolai_host_api, abi_major)");
@@ -281,6 +281,7 @@ MOOLAI_LOCK(offsetof(moolai_host_api, config_number) == 112, "offsetof(moolai_ho
 MOOLAI_LOCK(offsetof(moolai_host_api, config_bool) == 120, "offsetof(moolai_host_api, config_bool)");
 MOOLAI_LOCK(offsetof(moolai_host_api, config_length) == 128, "offsetof(moolai_host_api, config_length)");
 MOOLAI_LOCK(offsetof(moolai_host_api, config_key) == 136, "offsetof(moolai_host_api, config_key)");
+MOOLAI_LOCK(offsetof(moolai_host_api, deliver_notification) == 144, "offsetof(moolai_host_api, deliver_notification)");
 
 /* ---- moolai_auth_v1 ---- */
 MOOLAI_LOCK(sizeof(moolai_auth_v1) == 40, "sizeof(moolai_auth_v1)");
@@ -317,7 +318,7 @@ MOOLAI_LOCK(offsetof(moolai_observer_v1, reserved) == 4, "offsetof(moolai_observ
 MOOLAI_LOCK(offsetof(moolai_observer_v1, on_event) == 8, "offsetof(moolai_observer_v1, on_event)");
 
 /* ---- moolai_storage_v1 ---- */
-MOOLAI_LOCK(sizeof(moolai_storage_v1) == 296, "sizeof(moolai_storage_v1)");
+MOOLAI_LOCK(sizeof(moolai_storage_v1) == 336, "sizeof(moolai_storage_v1)");
 MOOLAI_LOCK(__alignof__(moolai_storage_v1) == 8, "alignof(moolai_storage_v1)");
 MOOLAI_LOCK(offsetof(moolai_storage_v1, struct_size) == 0, "offsetof(moolai_storage_v1, struct_size)");
 MOOLAI_LOCK(offsetof(moolai_storage_v1, reserved) == 4, "offsetof(moolai_storage_v1, reserved)");
@@ -357,6 +358,11 @@ MOOLAI_LOCK(offsetof(moolai_storage_v1, audit_append) == 264, "offsetof(moolai_s
 MOOLAI_LOCK(offsetof(moolai_storage_v1, audit_list) == 272, "offsetof(moolai_storage_v1, audit_list)");
 MOOLAI_LOCK(offsetof(moolai_storage_v1, usage_insert_batch) == 280, "offsetof(moolai_storage_v1, usage_insert_batch)");
 MOOLAI_LOCK(offsetof(moolai_storage_v1, audit_verify) == 288, "offsetof(moolai_storage_v1, audit_verify)");
+MOOLAI_LOCK(offsetof(moolai_storage_v1, notify) == 296, "offsetof(moolai_storage_v1, notify)");
+MOOLAI_LOCK(offsetof(moolai_storage_v1, listen) == 304, "offsetof(moolai_storage_v1, listen)");
+MOOLAI_LOCK(offsetof(moolai_storage_v1, host_lease) == 312, "offsetof(moolai_storage_v1, host_lease)");
+MOOLAI_LOCK(offsetof(moolai_storage_v1, connections_write) == 320, "offsetof(moolai_storage_v1, connections_write)");
+MOOLAI_LOCK(offsetof(moolai_storage_v1, connections_list) == 328, "offsetof(moolai_storage_v1, connections_list)");
 
 /* ---- moolai_plugin_descriptor ---- */
 MOOLAI_LOCK(sizeof(moolai_plugin_descriptor) == 104, "sizeof(moolai_plugin_descriptor)");
@@ -565,6 +571,8 @@ void moolai_lock_types_host_api(moolai_host_api* s) {
     (void)f_config_length;
     moolai_status (**f_config_key)(moolai_host *, moolai_str, uint64_t, moolai_str *) = &s->config_key;
     (void)f_config_key;
+    moolai_status (**f_deliver_notification)(moolai_host *, moolai_str, moolai_str) = &s->deliver_notification;
+    (void)f_deliver_notification;
 }
 void moolai_lock_types_auth_v1(moolai_auth_v1* s);
 void moolai_lock_types_auth_v1(moolai_auth_v1* s) {
@@ -692,6 +700,16 @@ void moolai_lock_types_storage_v1(moolai_storage_v1* s) {
     (void)f_usage_insert_batch;
     moolai_status (**f_audit_verify)(moolai_instance *, moolai_call *) = &s->audit_verify;
     (void)f_audit_verify;
+    moolai_status (**f_notify)(moolai_instance *, moolai_call *, moolai_str, moolai_str) = &s->notify;
+    (void)f_notify;
+    moolai_status (**f_listen)(moolai_instance *, moolai_call *, moolai_str) = &s->listen;
+    (void)f_listen;
+    moolai_status (**f_host_lease)(moolai_instance *, moolai_call *, moolai_str, int64_t, moolai_str) = &s->host_lease;
+    (void)f_host_lease;
+    moolai_status (**f_connections_write)(moolai_instance *, moolai_call *, moolai_str, moolai_str) = &s->connections_write;
+    (void)f_connections_write;
+    moolai_status (**f_connections_list)(moolai_instance *, moolai_call *) = &s->connections_list;
+    (void)f_connections_list;
 }
 void moolai_lock_types_plugin_descriptor(moolai_plugin_descriptor* s);
 void moolai_lock_types_plugin_descriptor(moolai_plugin_descriptor* s) {

@@ -2,7 +2,7 @@
 // the host's capability clients:
 //   - a plugin built against the frozen 1.0 headers and SDK loads into this
 //     host and answers through every 1.0 entry of every table;
-//   - a plugin built as if against 1.4 (longer descriptor, table and event,
+//   - a plugin built as if against 1.5 (longer descriptor, table and event,
 //     abi_minor_built above the host's, abi_minor_required 1) loads, is
 //     read only as far as this host knows, and uses the 1.1 config services.
 #include <gtest/gtest.h>
@@ -57,7 +57,7 @@ TEST_F(AbiCompat, AFrozen10PluginLoadsAndAnswersThroughEvery10Entry) {
     bool logged = false;
     for (const LogLine& l : log.recent(50))
         logged |= l.source == "frozen_1_0" &&
-                  l.text == "created by a host of ABI 1.3 with config {\"any\":\"config\"}";
+                  l.text == "created by a host of ABI 1.4 with config {\"any\":\"config\"}";
     EXPECT_TRUE(logged);
 
     AuthClient auth(*p);
@@ -163,17 +163,23 @@ TEST_F(AbiCompat, AFrozen10PluginLoadsAndAnswersThroughEvery10Entry) {
     const CallResult verify = s.audit_verify();
     EXPECT_EQ(verify.status, MOOLAI_E_UNSUPPORTED);
     EXPECT_NE(verify.error.find("keeps no audit chain"), std::string::npos) << verify.error;
+    // 1.4's several-hosts entries likewise: the plugin serves one host alone.
+    EXPECT_FALSE(s.shares_hosts());
+    const CallResult lease = s.host_lease("host-a", 15000, "{}");
+    EXPECT_EQ(lease.status, MOOLAI_E_UNSUPPORTED);
+    EXPECT_NE(lease.error.find("serves one host alone"), std::string::npos) << lease.error;
+    EXPECT_EQ(s.notify("moolai_cluster", "{}").status, MOOLAI_E_UNSUPPORTED);
 }
 
 TEST_F(AbiCompat, ANewerMinorPluginLoadsAndIsReadOnlyAsFarAsThisHostKnows) {
-    auto p = loader->load(NEWER_MINOR_PLUGIN, json{{"greeting", "hello from 1.4"}});
-    EXPECT_EQ(p->abi_version(), "1.4");
+    auto p = loader->load(NEWER_MINOR_PLUGIN, json{{"greeting", "hello from 1.5"}});
+    EXPECT_EQ(p->abi_version(), "1.5");
     EXPECT_EQ(p->abi_minor_required(), 1u);
     ObserverClient observer(*p);
     Event e = Event::about(MOOLAI_EVENT_STATUS_CHANGED, "org", "orch-1", "inactive", "active", "system");
     // The greeting came through config_string; "0" is MOOLAI_OK for the
-    // 1.4-sized event it emitted; the 1.4 entries were never called (they abort).
-    EXPECT_EQ(out(observer.on_event(e.view())), "hello from 1.4|3|0");
+    // 1.5-sized event it emitted; the 1.5 entries were never called (they abort).
+    EXPECT_EQ(out(observer.on_event(e.view())), "hello from 1.5|3|0");
     std::lock_guard<std::mutex> lock(mu);
     ASSERT_EQ(published.size(), 1u);
     EXPECT_EQ(published[0].kind, MOOLAI_EVENT_CUSTOM);
@@ -186,7 +192,7 @@ TEST_F(AbiCompat, ANewerMinorPluginStillMeetsItsSchemaAndItsOwnChecks) {
         loader->load(NEWER_MINOR_PLUGIN, json::object());
         FAIL() << "loaded without its required greeting";
     } catch (const PluginRefused& e) {
-        EXPECT_NE(std::string(e.what()).find("plugin ABI 1.4 (requires 1.1), host ABI 1.3"),
+        EXPECT_NE(std::string(e.what()).find("plugin ABI 1.5 (requires 1.1), host ABI 1.4"),
                   std::string::npos)
             << e.what();
     }

@@ -242,6 +242,29 @@ Result StoragePlugin::audit_verify() {
     return CALL(st_->audit_verify(inst_->get(), c));
 }
 
+Result StoragePlugin::notify(std::string_view channel, std::string_view payload) {
+    return CALL(st_->notify(inst_->get(), c, str(channel), str(payload)));
+}
+Result StoragePlugin::listen(std::string_view channel) {
+    return CALL(st_->listen(inst_->get(), c, str(channel)));
+}
+Result StoragePlugin::host_lease(std::string_view host_id, int64_t lease_ms,
+                                 std::string_view info_json) {
+    return CALL(st_->host_lease(inst_->get(), c, str(host_id), lease_ms, str(info_json)));
+}
+Result StoragePlugin::connections_write(std::string_view host_id, std::string_view changes) {
+    return CALL(st_->connections_write(inst_->get(), c, str(host_id), str(changes)));
+}
+Result StoragePlugin::connections_list() {
+    return CALL(st_->connections_list(inst_->get(), c));
+}
+std::vector<std::pair<std::string, std::string>> StoragePlugin::notifications() const {
+    std::vector<std::pair<std::string, std::string>> out;
+    if (!inst_) return out;
+    for (const auto& n : inst_->host().notifications()) out.emplace_back(n.channel, n.payload);
+    return out;
+}
+
 #undef CALL
 
 }  // namespace moolai::test

@@ -134,6 +134,14 @@ class StoragePlugin {
     Result audit_append(std::string_view rec);
     Result audit_list(const Query& q = {});
     Result audit_verify();  // 1.3
+    // 1.4: several hosts on one store.
+    Result notify(std::string_view channel, std::string_view payload);
+    Result listen(std::string_view channel);
+    Result host_lease(std::string_view host_id, int64_t lease_ms, std::string_view info_json);
+    Result connections_write(std::string_view host_id, std::string_view changes_json);
+    Result connections_list();
+    // What the plugin delivered to this host: {channel, payload}.
+    std::vector<std::pair<std::string, std::string>> notifications() const;
 
   private:
     Result call(const std::function<moolai_status(moolai_call*)>& fn);

@@ -170,17 +170,17 @@ class Storage : public ::testing::TestWithParam<Backend> {
 // ---- schema -----------------------------------------------------------------
 
 TEST_P(Storage, MigrateAppliesEveryVersionOnceAndRecordsThem) {
-    EXPECT_EQ(first_migration_["applied"], json({1, 2, 3, 4, 5, 6, 7}));
-    EXPECT_EQ(first_migration_["schema_version"], 7);
+    EXPECT_EQ(first_migration_["applied"], json({1, 2, 3, 4, 5, 6, 7, 8}));
+    EXPECT_EQ(first_migration_["schema_version"], 8);
     const json again = OK(db().migrate());
     EXPECT_EQ(again["applied"], json::array());
-    EXPECT_EQ(again["schema_version"], 7);
+    EXPECT_EQ(again["schema_version"], 8);
     // Recorded in the database: a new instance finds nothing to apply.
     auto other = open();
     ASSERT_TRUE(other);
     const json third = OK(other->migrate());
     EXPECT_EQ(third["applied"], json::array());
-    EXPECT_EQ(third["schema_version"], 7);
+    EXPECT_EQ(third["schema_version"], 8);
     EXPECT_STATUS(db().ping(), MOOLAI_OK);
 }
 
@@ -1797,6 +1797,109 @@ TEST_P(Storage, HostileStringsRoundTrip) {
     Query q;
     q.kind = "model";
     EXPECT_EQ(OK(db().usage_aggregate(q))["items"].size(), hostile.size());
+}
+
+// ---- several hosts on one store (1.4) ---------------------------------------------
+
+// Notifications reach every listener on the store, the sender included, in
+// the order sent; a payload too large for one notification is read back
+// whole from the spill table. SQLite's channel is its one process: another
+// instance on the same file (another process in real life) is PostgreSQL's.
+TEST_P(Storage, NotificationsReachEveryListenerInOrderLargeOnesWhole) {
+    auto other = GetParam() == Backend::Postgres ? open() : nullptr;
+    OK(db().listen("moolai_test"));
+    if (other) OK(other->listen("moolai_test"));
+    const std::string large(20000, 'x');
+    for (const std::string& p : {std::string("one"), std::string("two"), large,
+                                 std::string("{\"three\":3}")})
+        OK(db().notify("moolai_test", p));
+    const std::vector<std::pair<std::string, std::string>> want = {
+        {"moolai_test", "one"}, {"moolai_test", "two"}, {"moolai_test", large},
+        {"moolai_test", "{\"three\":3}"}};
+    for (StoragePlugin* p : {&db(), other.get()}) {
+        if (p == nullptr) continue;
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (p->notifications().size() < want.size() &&
+               std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        EXPECT_EQ(p->notifications(), want);
+    }
+    EXPECT_STATUS(db().notify("Bad-Channel", "x"), MOOLAI_E_INVALID);
+    EXPECT_STATUS(db().listen(""), MOOLAI_E_INVALID);
+    EXPECT_STATUS(db().notify("moolai_test", std::string(2, '\0')), MOOLAI_E_INVALID);
+}
+
+// One leader at a time: the first host's lease, kept while renewed, taken
+// by another when it lapses or its host leaves; dead hosts are not listed.
+TEST_P(Storage, OneHostLeadsAndTheLeadMovesWhenItsLeaseEnds) {
+    auto other = open();
+    ASSERT_TRUE(other);
+    const int64_t t0 = 1790000000000;
+    db().freeze_clock(t0);
+    other->freeze_clock(t0);
+    json a = OK(db().host_lease("host-a", 10000, R"({"rest_port":1})"));
+    EXPECT_EQ(a["leader"], "host-a");
+    json b = OK(other->host_lease("host-b", 10000, "{}"));
+    EXPECT_EQ(b["leader"], "host-a") << b;
+    ASSERT_EQ(b["hosts"].size(), 2u) << b;
+    EXPECT_EQ(b["hosts"][0]["host_id"], "host-a");
+    EXPECT_EQ(b["hosts"][0]["info"]["rest_port"], 1);
+    EXPECT_EQ(b["hosts"][0]["lease_until"], t0 + 10000);
+    // host-a stops renewing: past its lease, host-b takes the lead.
+    db().freeze_clock(t0 + 10001);
+    other->freeze_clock(t0 + 10001);
+    b = OK(other->host_lease("host-b", 10000, "{}"));
+    EXPECT_EQ(b["leader"], "host-b") << b;
+    ASSERT_EQ(b["hosts"].size(), 1u) << b;
+    // host-a is back: host-b keeps the lead while it renews.
+    a = OK(db().host_lease("host-a", 10000, "{}"));
+    EXPECT_EQ(a["leader"], "host-b") << a;
+    // host-b leaves: the lead is free at once.
+    b = OK(other->host_lease("host-b", 0, "{}"));
+    EXPECT_TRUE(b["leader"].is_null()) << b;
+    a = OK(db().host_lease("host-a", 10000, "{}"));
+    EXPECT_EQ(a["leader"], "host-a") << a;
+    EXPECT_EQ(a["hosts"].size(), 1u) << a;
+    EXPECT_STATUS(db().host_lease("bad host id", 1000, "{}"), MOOLAI_E_INVALID);
+    EXPECT_STATUS(db().host_lease("host-a", -1, "{}"), MOOLAI_E_INVALID);
+    EXPECT_STATUS(db().host_lease("host-a", 1000, "[]"), MOOLAI_E_INVALID);
+}
+
+// The connection table: a claim names the holder (another host's claim
+// takes it over), a release removes only one's own row, rows of a host
+// whose lease ended are not listed, deleted orchestrators are skipped.
+TEST_P(Storage, ConnectionsNameTheirHolderWhileItsLeaseLives) {
+    org("acme");
+    orch("o1", "acme");
+    orch("o2", "acme");
+    const int64_t t0 = 1790000000000;
+    db().freeze_clock(t0);
+    OK(db().host_lease("host-a", 10000, "{}"));
+    OK(db().host_lease("host-b", 10000, "{}"));
+    EXPECT_EQ(OK(db().connections_write("host-a", R"({"claim":["o1","o2","nobody"]})"))["claimed"],
+              2);
+    EXPECT_EQ(OK(db().connections_write("host-b", R"({"claim":["o2"]})"))["claimed"], 1);
+    EXPECT_EQ(OK(db().connections_write("host-a", R"({"release":["o2"]})"))["released"], 0);
+    json list = OK(db().connections_list())["items"];
+    ASSERT_EQ(list.size(), 2u) << list;
+    EXPECT_EQ(list[0]["orchestrator_id"], "o1");
+    EXPECT_EQ(list[0]["host_id"], "host-a");
+    EXPECT_EQ(list[0]["since"], t0);
+    EXPECT_EQ(list[1]["host_id"], "host-b");
+    // host-b's lease ends: its row is no longer anyone's connection.
+    db().freeze_clock(t0 + 10001);
+    OK(db().host_lease("host-a", 10000, "{}"));
+    list = OK(db().connections_list())["items"];
+    ASSERT_EQ(list.size(), 1u) << list;
+    EXPECT_EQ(list[0]["orchestrator_id"], "o1");
+    // Deleting the orchestrator removes its row; release_all the rest.
+    OK(db().orch_delete("o1"));
+    EXPECT_TRUE(OK(db().connections_list())["items"].empty());
+    OK(db().connections_write("host-a", R"({"claim":["o2"]})"));
+    EXPECT_EQ(OK(db().connections_write("host-a", R"({"release_all":true})"))["released"], 1);
+    EXPECT_TRUE(OK(db().connections_list())["items"].empty());
+    EXPECT_STATUS(db().connections_write("host-a", R"({"claim":[1]})"), MOOLAI_E_INVALID);
+    EXPECT_STATUS(db().connections_write("host-a", "[]"), MOOLAI_E_INVALID);
 }
 
 INSTANTIATE_TEST_SUITE_P(Sqlite, Storage, ::testing::Values(Backend::Sqlite));

@@ -20,6 +20,12 @@
  *        when applied). user_update ends the user's sessions on a new
  *        password, role or organization ("keep_session",
  *        "sessions_ended"). No 1.2 table or struct changed.
+ *   1.4  Several controller hosts on one store: moolai_storage_v1.notify
+ *        and listen (a notification channel between hosts, delivered
+ *        through moolai_host_api.deliver_notification), host_lease (which
+ *        hosts are alive, and the one leader), connections_write and
+ *        connections_list (which host holds which orchestrator). All
+ *        optional. No 1.3 table or struct changed.
  *
  * Read moolai/plugin_types.h first: it states the layout, versioning,
  * string and ownership rules that every declaration below follows.
@@ -153,10 +159,23 @@ typedef struct moolai_host_api {
     moolai_status (*config_key)(moolai_host* host, moolai_str pointer, uint64_t index,
                                 moolai_str* out);
 
-    /* ---- 1.4+: APPEND ONLY below this line ----
-     * Planned: deliver_notification(host, channel, payload) so a storage
-     * plugin can hand the host what arrives on a cross-host channel
-     * (several controller hosts on one PostgreSQL). */
+    /* ---- 1.4: the notification channel between hosts ---- */
+
+    /* Hands the host one notification that arrived on `channel`, which
+     * the host asked for with moolai_storage_v1.listen. An empty payload
+     * means notifications on the channel may have been lost (the
+     * plugin's listening connection broke and is back): the host reads
+     * what it keeps in memory from storage again. The host copies and
+     * queues; it never blocks and never calls back into the plugin from
+     * here. MOOLAI_E_NOT_FOUND when the host listens on no such channel.
+     * A plugin that requires only 1.3 checks
+     * MOOLAI_HAS_FIELD(api, moolai_host_api, deliver_notification) first.
+     * THREADS: any thread (the plugin's listener thread).
+     * OWNERSHIP: both strings are copied. */
+    moolai_status (*deliver_notification)(moolai_host* host, moolai_str channel,
+                                          moolai_str payload);
+
+    /* ---- 1.5+: APPEND ONLY below this line ---- */
 } moolai_host_api;
 
 /* ======================================================================
@@ -200,7 +219,7 @@ typedef struct moolai_auth_v1 {
      * and at stream subscription). OWNERSHIP: token is borrowed for the call. */
     moolai_status (*hash_token)(moolai_instance* self, moolai_call* call, moolai_str token);
 
-    /* ---- 1.4+: APPEND ONLY below this line ---- */
+    /* ---- 1.5+: APPEND ONLY below this line ---- */
 } moolai_auth_v1;
 
 /* ======================================================================
@@ -231,7 +250,7 @@ typedef struct moolai_independence_v1 {
     moolai_status (*on_toggle)(moolai_instance* self, moolai_call* call,
                                const moolai_toggle_request* request);
 
-    /* ---- 1.4+: APPEND ONLY below this line ---- */
+    /* ---- 1.5+: APPEND ONLY below this line ---- */
 } moolai_independence_v1;
 
 /* ======================================================================
@@ -271,7 +290,7 @@ typedef struct moolai_messaging_v1 {
      * after it. OWNERSHIP: message_json is borrowed for the call. */
     moolai_status (*render)(moolai_instance* self, moolai_call* call, moolai_str message_json);
 
-    /* ---- 1.4+: APPEND ONLY below this line ---- */
+    /* ---- 1.5+: APPEND ONLY below this line ---- */
 } moolai_messaging_v1;
 
 /* ======================================================================
@@ -291,7 +310,7 @@ typedef struct moolai_observer_v1 {
      * OWNERSHIP: the event and its strings are borrowed for the call. */
     moolai_status (*on_event)(moolai_instance* self, moolai_call* call, const moolai_event* event);
 
-    /* ---- 1.4+: APPEND ONLY below this line ---- */
+    /* ---- 1.5+: APPEND ONLY below this line ---- */
 } moolai_observer_v1;
 
 /* ======================================================================
@@ -552,10 +571,52 @@ typedef struct moolai_storage_v1 {
      * the main thread for the admin command). OWNERSHIP: none. */
     moolai_status (*audit_verify)(moolai_instance* self, moolai_call* call);
 
-    /* ---- 1.4+: APPEND ONLY below this line ----
-     * Planned (several controller hosts on one PostgreSQL):
-     * notify(self, call, channel, payload) and listen(self, call, channel),
-     * with delivery through moolai_host_api.deliver_notification. */
+    /* ---- 1.4: several controller hosts on one store ----
+     * All optional; a plugin without them (NULL, or MOOLAI_E_UNSUPPORTED)
+     * serves one host alone. A host id is [A-Za-z0-9._:-]{1,64}. */
+
+    /* Optional. Publishes `payload` (UTF-8, at most 1 MiB) on `channel`
+     * ([a-z_]{1,40}) to every host that listens on it through the same
+     * store, the sender included, after the call returns; in order per
+     * sender; at most once (a host whose listening connection broke gets
+     * an empty payload instead, see deliver_notification). A payload too
+     * large for the store's own channel goes through a table the
+     * notification points at; the receiving plugin reads it back and
+     * delivers the whole payload. THREADS: any host thread (the host's
+     * cluster outbox thread). OWNERSHIP: both strings borrowed. */
+    moolai_status (*notify)(moolai_instance* self, moolai_call* call, moolai_str channel,
+                            moolai_str payload);
+    /* Optional. From now until stop(), what arrives on `channel` is handed
+     * to moolai_host_api.deliver_notification, on a thread of the
+     * plugin's. THREADS: main thread, at start-up, after start().
+     * OWNERSHIP: channel borrowed. */
+    moolai_status (*listen)(moolai_instance* self, moolai_call* call, moolai_str channel);
+    /* Optional. Renews host `host_id`'s lease until now + lease_ms (the
+     * row is made on first use, info_json kept with it) and, in the same
+     * transaction, takes or keeps the one leader lease when it is free,
+     * expired or already this host's. lease_ms 0 = the host leaves: its
+     * lease, its leadership and its connections (below) end now.
+     * Output: {"leader":"<host id>" or null,"hosts":[{"host_id",
+     * "lease_until" (Unix ms),"info"}]}, hosts with a live lease only.
+     * THREADS: the host's cluster lease thread. OWNERSHIP: borrowed. */
+    moolai_status (*host_lease)(moolai_instance* self, moolai_call* call, moolai_str host_id,
+                                int64_t lease_ms, moolai_str info_json);
+    /* Optional. Records, in one transaction, which orchestrators this host
+     * now holds and which it let go: changes_json is {"claim":[ids],
+     * "release":[ids],"release_all":bool}; a claim replaces any other
+     * host's row for the orchestrator, a release removes only this host's,
+     * release_all (first) removes every row of this host. Output:
+     * {"claimed":N,"released":N}. THREADS: the host's cluster ledger
+     * thread. OWNERSHIP: both strings borrowed. */
+    moolai_status (*connections_write)(moolai_instance* self, moolai_call* call,
+                                       moolai_str host_id, moolai_str changes_json);
+    /* Optional. Output: {"items":[{"orchestrator_id","host_id","since"
+     * (Unix ms)}]}: the rows of hosts whose lease is live.
+     * THREADS: the main thread at start-up, the cluster thread after a
+     * lost notification. OWNERSHIP: none. */
+    moolai_status (*connections_list)(moolai_instance* self, moolai_call* call);
+
+    /* ---- 1.5+: APPEND ONLY below this line ---- */
 } moolai_storage_v1;
 
 /* ======================================================================
@@ -609,7 +670,7 @@ typedef struct moolai_plugin_descriptor {
      * unchanged while the library is loaded. */
     const void* (*get_capability)(uint64_t capability);
 
-    /* ---- 1.4+: APPEND ONLY below this line ---- */
+    /* ---- 1.5+: APPEND ONLY below this line ---- */
 } moolai_plugin_descriptor;
 
 /* The 1.0 size of every table on 64-bit targets: the least struct_size

@@ -51,7 +51,7 @@ extern "C" {
 /* ---- Version of this header ------------------------------------------- */
 
 #define MOOLAI_ABI_MAJOR 1
-#define MOOLAI_ABI_MINOR 3
+#define MOOLAI_ABI_MINOR 4
 
 /* ---- Reading a struct of another minor ----------------------------------
  * MOOLAI_HAS_FIELD(ptr, type, field): 1 when the struct at `ptr` (which
@@ -170,7 +170,7 @@ typedef struct moolai_event {
     moolai_str new_value;
     moolai_str actor;       /* username or "system" */
     moolai_str detail_json; /* a JSON object, or empty */
-    /* 1.4+: append only */
+    /* 1.5+: append only */
 } moolai_event;
 
 /* ---- Heartbeat hot path (plain structs, no JSON) ----------------------- */
@@ -185,7 +185,7 @@ typedef struct moolai_heartbeat_info {
     int64_t last_seen_ms;    /* last processed heartbeat; 0 = never */
     uint32_t is_independent; /* 0 or 1, as stored */
     uint32_t reserved;
-    /* 1.4+: append only */
+    /* 1.5+: append only */
 } moolai_heartbeat_info;
 
 /* Decisions of moolai_independence_v1.on_heartbeat. */
@@ -199,7 +199,7 @@ typedef struct moolai_heartbeat_row {
     int64_t last_seen_ms; /* wall clock, Unix milliseconds */
     uint32_t status;      /* MOOLAI_ORCH_ACTIVE / _INACTIVE */
     uint32_t reserved;
-    /* 1.4+: append only (rows are read with the stride the caller passes) */
+    /* 1.5+: append only (rows are read with the stride the caller passes) */
 } moolai_heartbeat_row;
 
 /* One orchestrator as loaded at start-up (moolai_storage_v1.orch_scan). */
@@ -213,7 +213,7 @@ typedef struct moolai_orchestrator_row {
     int64_t last_seen_ms;       /* 0 = never */
     uint32_t is_independent;    /* 0 or 1 */
     uint32_t reserved;
-    /* 1.4+: append only */
+    /* 1.5+: append only */
 } moolai_orchestrator_row;
 
 /* Called once per row; return MOOLAI_OK to go on, anything else to stop the
@@ -250,7 +250,7 @@ typedef struct moolai_query {
                           * host knows the rows are in the default order. */
     uint32_t descending; /* 1 = descending, 0 = ascending; only with sort */
     uint32_t reserved_1_3; /* 0 */
-    /* 1.4+: append only */
+    /* 1.5+: append only */
 } moolai_query;
 
 /* ---- Independence toggles and message routing -------------------------- */
@@ -263,7 +263,7 @@ typedef struct moolai_toggle_request {
     moolai_str actor;            /* the user asking */
     uint32_t is_independent_requested; /* 0 or 1 */
     uint32_t reserved;
-    /* 1.4+: append only */
+    /* 1.5+: append only */
 } moolai_toggle_request;
 
 typedef struct moolai_route_request {
@@ -272,7 +272,7 @@ typedef struct moolai_route_request {
     moolai_str message_json; /* the stored message record */
     uint32_t is_connected;   /* 1 when the orchestrator holds a live connection */
     uint32_t reserved;
-    /* 1.4+: append only */
+    /* 1.5+: append only */
 } moolai_route_request;
 
 /* Decisions of moolai_messaging_v1.route. */

@@ -246,6 +246,31 @@ const std::vector<Migration>& migrations() {
              " head_hash %TEXT%)",
              "INSERT INTO audit_chain (id) VALUES (1)",
          }},
+        {8,
+         "several hosts on one store: host leases, the leader, who holds which connection",
+         {
+             // The seed's connection table, one row per connected orchestrator
+             // (connection_id = orchestrator_id), now says which host holds it.
+             "ALTER TABLE orchestrator_connections ADD COLUMN host_id %TEXT%",
+             "CREATE INDEX orchestrator_connections_host ON orchestrator_connections(host_id)",
+             // Lease times are Unix ms: compared, never shown.
+             "CREATE TABLE controller_hosts ("
+             " host_id %TEXT% PRIMARY KEY,"
+             " started_at BIGINT NOT NULL,"
+             " lease_until BIGINT NOT NULL,"
+             " info %TEXT% NOT NULL DEFAULT '{}')",
+             "CREATE TABLE controller_leader ("
+             " id INTEGER PRIMARY KEY CHECK (id = 1),"
+             " host_id %TEXT%,"
+             " lease_until BIGINT NOT NULL DEFAULT 0)",
+             "INSERT INTO controller_leader (id) VALUES (1)",
+             // Payloads too large for one notification wait here a while.
+             "CREATE TABLE notification_spill ("
+             " id %SERIAL%,"
+             " channel %TEXT% NOT NULL,"
+             " payload %TEXT% NOT NULL,"
+             " created_at BIGINT NOT NULL)",
+         }},
     };
     return list;
 }

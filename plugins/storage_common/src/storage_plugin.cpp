@@ -478,6 +478,13 @@ class ReplayBackend final : public Backend {
         }
         inner_->transact(mode, work);
     }
+    bool can_notify() const noexcept override { return inner_->can_notify(); }
+    void notify(const std::string& channel, const std::string& raw) override {
+        inner_->notify(channel, raw);
+    }
+    void listen(const std::string& channel, Deliver deliver) override {
+        inner_->listen(channel, std::move(deliver));
+    }
 
   private:
     std::unique_ptr<Backend> inner_;

@@ -122,6 +122,20 @@ class Backend {
     // (MOOLAI_STORAGE_REPLAY_TRANSACTIONS=1 runs every transaction twice to
     // prove it; see storage_plugin.cpp).
     virtual void transact(Mode mode, const std::function<void(Tx&)>& work) = 0;
+
+    // Cross-host notifications (ABI 1.4 notify/listen). `raw` is at most
+    // kMaxRawNotification bytes; the shared layer spills larger payloads
+    // into a table first. A driver that cannot notify keeps the defaults.
+    static constexpr size_t kMaxRawNotification = 7000;  // PostgreSQL's limit is 8000
+    using Deliver = std::function<void(const std::string& channel, const std::string& raw)>;
+    virtual bool can_notify() const noexcept { return false; }
+    // Publishes `raw` on `channel` to every listener of every process on
+    // this database, this one included, after it returns.
+    virtual void notify(const std::string& channel, const std::string& raw);
+    // From now until close(), calls `deliver` (on a thread of the driver's)
+    // for what arrives on `channel`; an empty `raw` after the listening
+    // connection was lost and is back (what came meanwhile is gone).
+    virtual void listen(const std::string& channel, Deliver deliver);
 };
 
 }  // namespace moolai::storage

@@ -71,9 +71,20 @@ class StoragePlugin : public sdk::Plugin, public sdk::Storage {
     Status audit_list(Call& call, const moolai_query& query) override;
     Status audit_verify(Call& call) override;
 
+    // Several hosts on one store (host_cluster.cpp).
+    Status notify(Call& call, Str channel, Str payload) override;
+    Status listen(Call& call, Str channel) override;
+    Status host_lease(Call& call, Str host_id, int64_t lease_ms, Str info_json) override;
+    Status connections_write(Call& call, Str host_id, Str changes_json) override;
+    Status connections_list(Call& call) override;
+
   private:
     int64_t now() const noexcept { return host().now_ms(); }
     const Dialect& sql() const noexcept { return db_->dialect(); }
+
+    // What the driver delivered, made whole (a spilled payload read back)
+    // and handed to the host.
+    void deliver_raw(const std::string& channel, const std::string& raw) noexcept;
 
     std::unique_ptr<Backend> db_;
 };

@@ -105,6 +105,17 @@ public:
     // 1.3, optional: checks the audit log's hash chain. The default says
     // "unsupported" (the plugin keeps no chain).
     virtual Status audit_verify(Call&) { return MOOLAI_E_UNSUPPORTED; }
+    // 1.4, optional: several hosts on one store. The defaults say
+    // "unsupported" (the plugin serves one host alone).
+    virtual Status notify(Call&, Str, Str) { return MOOLAI_E_UNSUPPORTED; }
+    virtual Status listen(Call&, Str) { return MOOLAI_E_UNSUPPORTED; }
+    virtual Status host_lease(Call&, Str, int64_t, Str) {
+        return MOOLAI_E_UNSUPPORTED;
+    }
+    virtual Status connections_write(Call&, Str, Str) {
+        return MOOLAI_E_UNSUPPORTED;
+    }
+    virtual Status connections_list(Call&) { return MOOLAI_E_UNSUPPORTED; }
 };
 
 // Row i of an array passed with the caller's stride (see heartbeats_write).

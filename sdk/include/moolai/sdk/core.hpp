@@ -44,6 +44,15 @@ public:
     int64_t now_ms() const noexcept { return api_->now_ms(host_); }
     int64_t monotonic_ms() const noexcept { return api_->monotonic_ms(host_); }
 
+    // Hands the host a notification from a cross-host channel (ABI 1.4;
+    // MOOLAI_E_UNSUPPORTED from an older host, which never asks to listen).
+    Status deliver_notification(std::string_view channel, std::string_view payload) const noexcept {
+        if (!MOOLAI_HAS_FIELD(api_, moolai_host_api, deliver_notification) ||
+            api_->deliver_notification == nullptr)
+            return MOOLAI_E_UNSUPPORTED;
+        return api_->deliver_notification(host_, str(channel), str(payload));
+    }
+
     // The plugin's config block, read by JSON Pointer (ABI 1.1 host
     // services; Config::available() says whether this host has them).
     Config config() const noexcept { return Config(api_, host_); }

@@ -315,6 +315,14 @@ constexpr moolai_storage_v1 make_storage_table() noexcept {
     MOOLAI_SDK_QUERY_FN(audit_list);
     MOOLAI_SDK_STR_FN(usage_insert_batch);
     t.audit_verify = [](I p, K c) noexcept { return invoke<T>(p, c, &S::audit_verify); };
+    MOOLAI_SDK_STR2_FN(notify);
+    MOOLAI_SDK_STR_FN(listen);
+    t.host_lease = [](I p, K c, moolai_str host_id, int64_t lease_ms,
+                      moolai_str info_json) noexcept {
+        return invoke<T>(p, c, &S::host_lease, view(host_id), lease_ms, view(info_json));
+    };
+    MOOLAI_SDK_STR2_FN(connections_write);
+    t.connections_list = [](I p, K c) noexcept { return invoke<T>(p, c, &S::connections_list); };
 #undef MOOLAI_SDK_QUERY_FN
 #undef MOOLAI_SDK_STR_FN
 #undef MOOLAI_SDK_STR2_FN

@@ -155,6 +155,12 @@ struct Frame {
     std::string text;
 };
 
+// What a storage plugin handed over from a cross-host channel (1.4).
+struct Notification {
+    std::string channel;
+    std::string payload;
+};
+
 // Unix milliseconds of a UTC date and time (proleptic Gregorian), for
 // setting the fake clock: utc_ms(2026, 12, 3, 2, 30).
 inline int64_t utc_ms(int year, unsigned month, unsigned day, unsigned hour = 0,
@@ -275,6 +281,7 @@ public:
         return it->second;
     }
     std::vector<Frame> frames() const { return locked(frames_); }
+    std::vector<Notification> notifications() const { return locked(notifications_); }
     std::vector<Event> events() const { return locked(events_); }
     // Forgets what was recorded (not the clock, not the connections).
     void clear() {
@@ -285,6 +292,7 @@ public:
         gauge_peaks_.clear();
         frames_.clear();
         events_.clear();
+        notifications_.clear();
     }
 
 private:
@@ -430,6 +438,17 @@ private:
         return MOOLAI_OK;
     }
 
+    static moolai_status h_deliver_notification(moolai_host* h, moolai_str channel,
+                                                moolai_str payload) noexcept {
+        try {
+            std::lock_guard<std::mutex> lock(self(h).mu_);
+            self(h).notifications_.push_back(Notification{text(channel), text(payload)});
+            return MOOLAI_OK;
+        } catch (...) {
+            return MOOLAI_E_INTERNAL;
+        }
+    }
+
     static moolai_host_api make_table(uint32_t abi_minor) noexcept {
         moolai_host_api t{};
         t.struct_size = abi_minor == 0 ? MOOLAI_HOST_API_SIZE_1_0 : sizeof t;
@@ -453,6 +472,7 @@ private:
             t.config_length = h_config_length;
             t.config_key = h_config_key;
         }
+        if (abi_minor >= 4) t.deliver_notification = h_deliver_notification;
         return t;
     }
 
@@ -470,6 +490,7 @@ private:
     std::map<std::string, double> gauge_peaks_;
     std::vector<Frame> frames_;
     std::vector<Event> events_;
+    std::vector<Notification> notifications_;
 };
 
 // One call in progress, seen by the plugin as an opaque moolai_call*.

@@ -1,0 +1,538 @@
+#include "cluster/cluster_link.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <mutex>
+#include <stdexcept>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/abi_str.hpp"
+#include "common/rfc3339.hpp"
+#include "common/work_queue.hpp"
+#include "events/event.hpp"
+#include "fleet/fleet_state.hpp"
+#include "fleet/periodic_task.hpp"
+#include "observability/log.hpp"
+#include "observability/metrics.hpp"
+#include "plugins/plugin_set.hpp"
+
+namespace moolai::host {
+using nlohmann::json;
+
+namespace {
+
+// A batch is one notification; under the store's own limit it needs no
+// spill table (larger single items still go, through it).
+constexpr size_t kBatchBytes = 6000;
+constexpr size_t kMaxQueued = 200000;
+
+json event_json(const Event& e) {
+    return json{{"k", e.kind},      {"t", e.time_ms},        {"s", e.source},
+                {"o", e.organization_id}, {"i", e.orchestrator_id}, {"j", e.subject_id},
+                {"a", e.old_value}, {"b", e.new_value},      {"u", e.actor},
+                {"d", e.detail_json}};
+}
+
+Event event_from(const json& j) {
+    Event e;
+    e.kind = j.value("k", 0u);
+    e.time_ms = j.value("t", int64_t{0});
+    e.source = j.value("s", "");
+    e.organization_id = j.value("o", "");
+    e.orchestrator_id = j.value("i", "");
+    e.subject_id = j.value("j", "");
+    e.old_value = j.value("a", "");
+    e.new_value = j.value("b", "");
+    e.actor = j.value("u", "");
+    e.detail_json = j.value("d", "");
+    return e;
+}
+
+}  // namespace
+
+struct ClusterLink::Impl {
+    Options options;
+    Local local;
+    FleetState& fleet;
+    const PluginSet& plugins;
+    Log& log;
+    Metric* sent_batches;
+    Metric* received;
+    Metric* resyncs;
+    Metric* send_failures;
+    Metric* leader_gauge;
+    Metric* hosts_gauge;
+
+    std::atomic<bool> running{false};
+    int64_t last_renew = 0;  // the lease thread's
+    std::atomic<bool> is_leader{false};
+
+    // Hosts by index (1-based; 0 = none). Index 1 is this host.
+    mutable std::mutex hosts_m;
+    std::vector<std::string> host_ids{"", ""};
+    std::unordered_map<std::string, uint32_t> index_of;
+    std::vector<int64_t> lease_until{0, 0};  // per index, from the last lease read
+    std::vector<int64_t> heard_at{0, 0};     // per index, last notification from it
+
+    // The outbox: what waits for the next batch.
+    std::mutex out_m;
+    std::vector<std::string> outbox;
+    bool outbox_overflowed = false;
+    // Connections whose holder row must be written (claim or release is
+    // read from memory when written: the newest state wins).
+    std::mutex ledger_m;
+    std::unordered_set<std::string> ledger;
+
+    WorkQueue<std::string> inbox{kMaxQueued, WorkQueue<std::string>::WhenFull::refuse};
+    std::atomic<bool> inbox_overflowed{false};
+    std::unique_ptr<PeriodicTask> sender;  // the outbox, every 10 ms
+    std::unique_ptr<PeriodicTask> lease;   // lease and ledger
+
+    Impl(Options o, Local l, FleetState& f, const PluginSet& p, Log& lg, Metrics& m)
+        : options(std::move(o)), local(std::move(l)), fleet(f), plugins(p), log(lg) {
+        host_ids[1] = options.host_id;
+        index_of[options.host_id] = 1;
+        sent_batches = m.counter("moolai_cluster_notifications_sent_total",
+                                 "Notifications this host sent to the others (batches)");
+        received = m.counter("moolai_cluster_notifications_received_total",
+                             "Notifications from other hosts applied here");
+        resyncs = m.counter("moolai_cluster_resyncs_total",
+                            "Times this host read its shared state anew (notifications lost)");
+        send_failures = m.counter("moolai_cluster_send_failures_total",
+                                  "Batches that could not be sent to the other hosts (retried)");
+        leader_gauge = m.gauge("moolai_cluster_leader", "1 when this host holds the leader lease");
+        hosts_gauge = m.gauge("moolai_cluster_hosts", "Hosts with a live lease, this one included");
+    }
+
+    uint32_t index(const std::string& id) {
+        std::lock_guard<std::mutex> lock(hosts_m);
+        auto it = index_of.find(id);
+        if (it != index_of.end()) return it->second;
+        const auto i = static_cast<uint32_t>(host_ids.size());
+        host_ids.push_back(id);
+        lease_until.push_back(0);
+        heard_at.push_back(0);
+        index_of.emplace(id, i);
+        return i;
+    }
+
+    bool alive(uint32_t i, int64_t now) const {
+        std::lock_guard<std::mutex> lock(hosts_m);
+        if (i == 0 || i >= host_ids.size()) return false;
+        if (i == 1) return true;
+        return lease_until[i] >= now || now - heard_at[i] < options.lease_ms;
+    }
+
+    void queue(json msg) {
+        std::string text = msg.dump(-1, ' ', false, json::error_handler_t::replace);
+        std::lock_guard<std::mutex> lock(out_m);
+        if (outbox.size() >= kMaxQueued) {
+            if (!outbox_overflowed)
+                log.warn("cluster: more than " + std::to_string(kMaxQueued) +
+                         " notifications wait for storage; the oldest are dropped (the other "
+                         "hosts resynchronise)");
+            outbox_overflowed = true;
+            outbox.erase(outbox.begin());
+        }
+        outbox.push_back(std::move(text));
+    }
+
+    // The outbox thread: one notification per batch of messages.
+    void send_pending() {
+        std::vector<std::string> items;
+        bool overflowed = false;
+        {
+            std::lock_guard<std::mutex> lock(out_m);
+            items.swap(outbox);
+            overflowed = outbox_overflowed;
+            outbox_overflowed = false;
+        }
+        if (overflowed) items.insert(items.begin(), json{{"t", "r"}}.dump());  // resync, all
+        size_t i = 0;
+        while (i < items.size()) {
+            std::string batch = "{\"from\":" + json(options.host_id).dump() + ",\"m\":[";
+            const size_t first = i;
+            for (; i < items.size(); ++i) {
+                if (i > first && batch.size() + items[i].size() + 2 > kBatchBytes) break;
+                if (i > first) batch += ',';
+                batch += items[i];
+            }
+            batch += "]}";
+            CallResult r = plugins.storage().notify(kChannel, batch);
+            if (r.ok()) {
+                sent_batches->add(1);
+                continue;
+            }
+            send_failures->add(1);
+            // Storage is down: keep what is left for the next round, in order.
+            std::lock_guard<std::mutex> lock(out_m);
+            items.erase(items.begin(), items.begin() + static_cast<std::ptrdiff_t>(first));
+            items.insert(items.end(), std::make_move_iterator(outbox.begin()),
+                         std::make_move_iterator(outbox.end()));
+            outbox.swap(items);
+            return;
+        }
+    }
+
+    // ---- applying what other hosts said (the inbox thread) ----
+
+    void apply_batch(const std::string& payload) {
+        if (payload.empty()) {
+            resync("the notification channel was interrupted");
+            return;
+        }
+        const json batch = json::parse(payload, nullptr, false);
+        if (!batch.is_object() || !batch["from"].is_string() || !batch["m"].is_array()) {
+            log.warn("cluster: a notification that is not ours was ignored");
+            return;
+        }
+        const std::string from = batch["from"].get<std::string>();
+        if (from == options.host_id) return;  // our own, back from the store
+        const uint32_t from_index = index(from);
+        const int64_t now = now_unix_ms();
+        {
+            std::lock_guard<std::mutex> lock(hosts_m);
+            heard_at[from_index] = now;
+        }
+        received->add(1);
+        for (const json& m : batch["m"]) {
+            if (!m.is_object()) continue;
+            const std::string t = m.value("t", "");
+            if (t == "e")
+                apply_event(event_from(m.value("e", json::object())), from_index);
+            else if (t == "f")
+                apply_frame(m);
+            else if (t == "c")
+                apply_created(m);
+            else if (t == "d")
+                apply_deleted(m.value("id", ""));
+            else if (t == "k")
+                apply_credential(m.value("id", ""), m.value("h", ""));
+            else if (t == "r")
+                resync("host " + from + " dropped notifications");
+        }
+    }
+
+    void apply_event(const Event& e, uint32_t from_index) {
+        if (auto o = fleet.find(e.orchestrator_id)) {
+            switch (e.kind) {
+                case MOOLAI_EVENT_ORCHESTRATOR_REGISTERED:
+                    o->remote_holder.store(from_index);
+                    break;
+                case MOOLAI_EVENT_ORCHESTRATOR_DISCONNECTED: {
+                    uint32_t expected = from_index;
+                    o->remote_holder.compare_exchange_strong(expected, 0);
+                    break;
+                }
+                case MOOLAI_EVENT_STATUS_CHANGED:
+                    // Ours when held here: the holder's own view wins.
+                    if (o->connection.load() == 0)
+                        fleet.apply_remote_status(o, e.new_value == "active", e.time_ms);
+                    break;
+                case MOOLAI_EVENT_INDEPENDENCE_CHANGED:
+                    o->independent.store(e.new_value == "true");
+                    break;
+                default:
+                    break;
+            }
+        }
+        if (local.show) local.show(e);
+    }
+
+    void apply_frame(const json& m) {
+        if (m.value("to", "") != options.host_id) return;
+        const std::string id = m.value("id", "");
+        if (local.send_here(id, m.value("f", "")) != MOOLAI_OK)
+            log.debug("cluster: a frame for \"" + id + "\" came here, but it is no longer connected");
+    }
+
+    void apply_created(const json& m) {
+        const std::string id = m.value("id", "");
+        if (id.empty() || fleet.find(id)) return;
+        fleet.add(id, m.value("o", ""), m.value("h", ""));
+    }
+
+    void apply_deleted(const std::string& id) {
+        if (!fleet.find(id)) return;
+        local.disconnect_here(id, "deregistered", 1000);
+        fleet.remove(id);
+    }
+
+    void apply_credential(const std::string& id, const std::string& hash) {
+        auto o = fleet.find(id);
+        if (!o) return;
+        o->set_credential_hash(hash);
+        if (o->connection.load() != 0) local.disconnect_here(id, "credential rotated", 1008);
+    }
+
+    // Notifications were lost: read what memory keeps of other hosts anew.
+    void resync(const std::string& why) {
+        resyncs->add(1);
+        log.warn("cluster: " + why + "; reading the fleet's shared state from storage again");
+        const int64_t now = now_unix_ms();
+        CallResult scan = plugins.storage().orch_scan([&](const moolai_orchestrator_row& row) {
+            const std::string id = abi_string(row.orchestrator_id);
+            auto o = fleet.find(id);
+            if (!o) {
+                fleet.load(row, now);
+                return MOOLAI_OK;
+            }
+            o->independent.store(row.is_independent != 0);
+            o->set_credential_hash(abi_string(row.credential_hash));
+            if (o->connection.load() == 0)
+                fleet.apply_remote_status(o, row.status == MOOLAI_ORCH_ACTIVE, row.last_seen_ms);
+            return MOOLAI_OK;
+        });
+        if (!scan.ok()) log.warn("cluster: resynchronising failed: " + scan.error);
+        read_holders();
+    }
+
+    // Who holds what, from the connection table (start, resync).
+    void read_holders() {
+        CallResult r = plugins.storage().connections_list();
+        if (!r.ok()) {
+            log.warn("cluster: cannot read which host holds which orchestrator: " + r.error);
+            return;
+        }
+        const json list = json::parse(r.output, nullptr, false);
+        if (!list.is_object() || !list["items"].is_array()) return;
+        for (const json& item : list["items"]) {
+            const std::string holder = item.value("host_id", "");
+            auto o = fleet.find(item.value("orchestrator_id", ""));
+            if (!o || holder == options.host_id) continue;
+            o->remote_holder.store(index(holder));
+        }
+    }
+
+    // ---- the lease thread ----
+
+    void renew(int64_t lease_ms) {
+        CallResult r = plugins.storage().host_lease(options.host_id, lease_ms, options.info_json);
+        if (!r.ok()) {
+            // Without a lease this host cannot know it still leads.
+            if (is_leader.exchange(false)) log.warn("cluster: leadership given up: " + r.error);
+            leader_gauge->set(0);
+            return;
+        }
+        const json out = json::parse(r.output, nullptr, false);
+        if (!out.is_object()) return;
+        const bool lead = out["leader"].is_string() && out["leader"] == options.host_id;
+        if (lead != is_leader.exchange(lead))
+            log.info(lead ? "cluster: this host leads (decides orchestrators no live host holds)"
+                          : "cluster: another host leads now");
+        leader_gauge->set(lead ? 1 : 0);
+        const int64_t now = now_unix_ms();
+        std::vector<uint32_t> seen;
+        for (const json& h : out.value("hosts", json::array())) {
+            const uint32_t i = index(h.value("host_id", ""));
+            std::lock_guard<std::mutex> lock(hosts_m);
+            lease_until[i] = h.value("lease_until", int64_t{0});
+            seen.push_back(i);
+        }
+        hosts_gauge->set(static_cast<double>(seen.size()));
+        // Hosts whose lease ended: what they held is orphaned now.
+        std::vector<uint32_t> gone;
+        {
+            std::lock_guard<std::mutex> lock(hosts_m);
+            for (uint32_t i = 2; i < host_ids.size(); ++i) {
+                const bool listed = std::find(seen.begin(), seen.end(), i) != seen.end();
+                if (!listed) lease_until[i] = 0;
+                if (!listed && lease_until[i] == 0 && now - heard_at[i] >= options.lease_ms &&
+                    heard_at[i] != -1) {
+                    gone.push_back(i);
+                    heard_at[i] = -1;  // reported once
+                }
+                if (listed && heard_at[i] == -1) heard_at[i] = 0;
+            }
+        }
+        if (gone.empty()) return;
+        size_t orphans = 0;
+        for (const auto& o : fleet.all()) {
+            const uint32_t h = o->remote_holder.load();
+            if (h != 0 && std::find(gone.begin(), gone.end(), h) != gone.end()) {
+                fleet.orphan(o, now);
+                ++orphans;
+            }
+        }
+        for (uint32_t i : gone) {
+            std::string id;
+            {
+                std::lock_guard<std::mutex> lock(hosts_m);
+                id = host_ids[i];
+            }
+            log.warn("cluster: host " + id + " is gone (lease ended); " + std::to_string(orphans) +
+                     " orchestrators it held get one TTL to reconnect elsewhere");
+        }
+    }
+
+    void write_ledger() {
+        std::unordered_set<std::string> ids;
+        {
+            std::lock_guard<std::mutex> lock(ledger_m);
+            ids.swap(ledger);
+        }
+        if (ids.empty()) return;
+        json claim = json::array(), release = json::array();
+        for (const std::string& id : ids) {
+            auto o = fleet.find(id);
+            (o && o->connection.load() != 0 ? claim : release).push_back(id);
+        }
+        CallResult r = plugins.storage().connections_write(
+            options.host_id, json{{"claim", claim}, {"release", release}}.dump());
+        if (!r.ok()) {  // again next round
+            std::lock_guard<std::mutex> lock(ledger_m);
+            ledger.insert(ids.begin(), ids.end());
+        }
+    }
+};
+
+ClusterLink::ClusterLink(Options options, Local local, FleetState& fleet, const PluginSet& plugins,
+                         Log& log, Metrics& metrics)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(local), fleet, plugins, log,
+                                   metrics)) {}
+
+ClusterLink::~ClusterLink() {
+    stop();
+}
+
+bool ClusterLink::available() const {
+    return impl_->plugins.storage().shares_hosts();
+}
+
+const std::string& ClusterLink::host_id() const noexcept {
+    return impl_->options.host_id;
+}
+
+bool ClusterLink::leader() const noexcept {
+    return impl_->is_leader.load();
+}
+
+void ClusterLink::start() {
+    Impl& s = *impl_;
+    s.renew(s.options.lease_ms);
+    CallResult forget =
+        s.plugins.storage().connections_write(s.options.host_id, R"({"release_all":true})");
+    if (!forget.ok())
+        throw std::runtime_error("cluster: cannot clear this host's old connections: " +
+                                 forget.error);
+    s.read_holders();
+}
+
+void ClusterLink::open() {
+    Impl& s = *impl_;
+    s.inbox.start(1, [&s](std::string& payload) {
+        try {
+            s.apply_batch(payload);
+        } catch (const std::exception& e) {
+            s.log.warn(std::string("cluster: a notification could not be applied: ") + e.what());
+        }
+    });
+    CallResult listened = s.plugins.storage().listen(kChannel);
+    if (!listened.ok())
+        throw std::runtime_error("cluster: cannot listen for other hosts: " + listened.error);
+    s.running = true;
+    s.sender = std::make_unique<PeriodicTask>(std::chrono::milliseconds(10),
+                                              [&s] { s.send_pending(); });
+    s.lease = std::make_unique<PeriodicTask>(std::chrono::milliseconds(1000), [&s] {
+        s.write_ledger();
+        const int64_t now = now_unix_ms();
+        if (now - s.last_renew >= s.options.renew_ms) {
+            s.last_renew = now;
+            s.renew(s.options.lease_ms);
+        }
+    });
+    s.sender->start();
+    s.lease->start();
+    s.log.info("cluster: host " + s.options.host_id + " on a shared store (lease " +
+               std::to_string(s.options.lease_ms / 1000) + " s" +
+               (s.is_leader ? ", leader)" : ")"));
+}
+
+void ClusterLink::stop() {
+    Impl& s = *impl_;
+    if (!s.running.exchange(false)) return;
+    if (s.lease) s.lease->stop();
+    if (s.sender) s.sender->stop();
+    s.send_pending();  // what is queued still goes
+    s.inbox.stop(WorkQueue<std::string>::AtStop::hand_back);
+    CallResult r = s.plugins.storage().host_lease(s.options.host_id, 0, s.options.info_json);
+    if (!r.ok()) s.log.warn("cluster: could not give up the lease: " + r.error);
+}
+
+bool ClusterLink::decides(const Orchestrator& o) const noexcept {
+    if (o.connection.load() != 0) return true;
+    const uint32_t h = o.remote_holder.load();
+    if (h != 0 && impl_->alive(h, now_unix_ms())) return false;
+    return impl_->is_leader.load();
+}
+
+bool ClusterLink::connected_anywhere(const Orchestrator& o) const noexcept {
+    if (o.connection.load() != 0) return true;
+    const uint32_t h = o.remote_holder.load();
+    return h != 0 && impl_->alive(h, now_unix_ms());
+}
+
+void ClusterLink::relay(const Event& e) {
+    Impl& s = *impl_;
+    if (!s.running) return;
+    if (e.kind == MOOLAI_EVENT_ORCHESTRATOR_REGISTERED ||
+        e.kind == MOOLAI_EVENT_ORCHESTRATOR_DISCONNECTED) {
+        std::lock_guard<std::mutex> lock(s.ledger_m);
+        s.ledger.insert(e.orchestrator_id);
+    }
+    s.queue(json{{"t", "e"}, {"e", event_json(e)}});
+}
+
+moolai_status ClusterLink::forward_frame(std::string_view orchestrator_id, std::string_view frame) {
+    Impl& s = *impl_;
+    if (!s.running) return MOOLAI_E_NOT_FOUND;
+    auto o = s.fleet.find(orchestrator_id);
+    if (!o) return MOOLAI_E_NOT_FOUND;
+    const uint32_t h = o->remote_holder.load();
+    if (h == 0 || !s.alive(h, now_unix_ms())) return MOOLAI_E_NOT_FOUND;
+    std::string to;
+    {
+        std::lock_guard<std::mutex> lock(s.hosts_m);
+        to = s.host_ids[h];
+    }
+    s.queue(json{{"t", "f"}, {"id", orchestrator_id}, {"to", to}, {"f", frame}});
+    return MOOLAI_OK;
+}
+
+void ClusterLink::announce_created(const std::string& orchestrator_id,
+                                   const std::string& organization_id,
+                                   const std::string& credential_hash) {
+    if (impl_->running)
+        impl_->queue(json{
+            {"t", "c"}, {"id", orchestrator_id}, {"o", organization_id}, {"h", credential_hash}});
+}
+
+void ClusterLink::announce_deleted(const std::string& orchestrator_id) {
+    if (impl_->running) impl_->queue(json{{"t", "d"}, {"id", orchestrator_id}});
+}
+
+void ClusterLink::announce_credential(const std::string& orchestrator_id,
+                                      const std::string& credential_hash) {
+    if (impl_->running)
+        impl_->queue(json{{"t", "k"}, {"id", orchestrator_id}, {"h", credential_hash}});
+}
+
+moolai_status ClusterLink::deliver(std::string_view channel, std::string_view payload) {
+    Impl& s = *impl_;
+    if (channel != kChannel) return MOOLAI_E_NOT_FOUND;
+    std::string copy(payload);
+    if (s.inbox.push(std::move(copy)) == WorkQueue<std::string>::Pushed::refused) {
+        // Full (or stopping): something is lost, so all is read again.
+        if (!s.inbox_overflowed.exchange(true)) s.inbox.push(std::string());
+    } else {
+        s.inbox_overflowed.store(false);
+    }
+    return MOOLAI_OK;
+}
+
+}  // namespace moolai::host
