@@ -124,7 +124,8 @@ json MessageDelivery::deliver_now(const json& snapshot) {
     r.struct_size = sizeof r;
     r.is_independent = o && o->independent.load() ? 1 : 0;
     r.message_json = abi_str(text);
-    r.is_connected = o && o->connection.load() != 0 ? 1 : 0;
+    // Connected here or to another host on the same store (send_ forwards).
+    r.is_connected = o && (o->connection.load() != 0 || o->remote_holder.load() != 0) ? 1 : 0;
     uint32_t decision = MOOLAI_ROUTE_SKIP;
     CallResult routed = plugins_.messaging().route(r, decision);
     if (!routed.ok()) {

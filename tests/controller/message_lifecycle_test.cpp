@@ -311,7 +311,10 @@ TEST_F(MessageLifecycle, RedeliveryFindsAnOldUnacknowledgedMessageBehindAThousan
         // Once seen on PostgreSQL in CI: a 503 here; the log says why.
         ASSERT_EQ(review(last, "accepted").status, 200) << "message " << i << "\n"
                                                         << controller->log();
-        const json frame = next(ws);
+        json frame = next(ws);
+        // At least once: the redelivery the register queued may run after
+        // `old` went out, and send it again.
+        while (frame.is_object() && frame.value("message_id", "") == old) frame = next(ws);
         ASSERT_EQ(frame["message_id"], last) << frame;
         ws.send(json{{"type", "message_ack"}, {"message_id", last}}.dump());
     }

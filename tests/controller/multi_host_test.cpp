@@ -1,0 +1,271 @@
+// Several controller hosts on one real PostgreSQL (scripts/with-postgres.sh):
+// what is done on one host reaches an orchestrator connected to another,
+// every host's dashboard stream sees every host's events, and a host killed
+// with SIGKILL leaves nothing lost and no status wrong.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "support/fleet_fixture.hpp"
+
+namespace moolai::test {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+class MultiHost : public ::testing::Test {
+protected:
+    void SetUp() override {
+        const char* db = std::getenv("DATABASE_HOST");
+        if (db == nullptr || *db == '\0')
+            GTEST_SKIP() << "DATABASE_HOST unset: run via scripts/with-postgres.sh";
+    }
+
+    // A host on the shared database; short TTL and lease so deaths show fast.
+    std::unique_ptr<ControllerProcess> host(const std::string& id) {
+        std::map<std::string, std::string> env = kAdminEnv;
+        env["MOOLAI_HOST_ID"] = id;
+        env["HEARTBEAT_TTL_SEC"] = "3";
+        env["MOOLAI_CLUSTER_LEASE_SEC"] = "3";
+        auto p = std::make_unique<ControllerProcess>(env);
+        EXPECT_TRUE(p->wait_ready()) << p->log();
+        return p;
+    }
+    static std::string ws_url(const ControllerProcess& p, const std::string& path = "/ws") {
+        return "ws://127.0.0.1:" + std::to_string(p.ws_port()) + path;
+    }
+    static json registered(WsTestClient& ws, const ControllerProcess& p, const std::string& id,
+                           const std::string& token) {
+        EXPECT_TRUE(ws.connect(ws_url(p)));
+        EXPECT_EQ(next(ws)["type"], "handshake_ack");
+        ws.send(json{{"type", "register"}, {"orchestrator_id", id}, {"organization_id", "acme"},
+                     {"metadata", json::object()}, {"token", token}}
+                    .dump());
+        return next(ws);
+    }
+    // The orchestrator as host `p` lists it.
+    json seen_by(const ControllerProcess& p, const std::string& id) {
+        const HttpResult r = http_request(
+            p.rest_port(), "GET", "/api/v1/controller/orchestrators?search=" + id, "", bearer(admin));
+        const json d = json::parse(r.body, nullptr, false);
+        if (!d.is_object() || d["data"]["total"] != 1) return json::object();
+        return d["data"]["items"][0];
+    }
+    // The next frame of `type` within `timeout`, skipping others; null if none.
+    static json next_of(WsTestClient& ws, const std::string& type,
+                        std::chrono::milliseconds timeout = 10s) {
+        const auto until = std::chrono::steady_clock::now() + timeout;
+        while (std::chrono::steady_clock::now() < until) {
+            const json f = next(ws, 500);
+            if (f.is_object() && f.value("type", "") == type) return f;
+        }
+        return json();
+    }
+
+    std::string admin;
+};
+
+// A toggle on B reaches the orchestrator connected to A at once, and A's
+// heartbeat answers follow it; an orchestrator created on B registers on A.
+TEST_F(MultiHost, AToggleOnBStopsMonitoringAtTheOrchestratorOnA) {
+    auto a = host("host-a");
+    auto b = host("host-b");
+    admin = admin_token(b->rest_port());
+    ASSERT_FALSE(admin.empty());
+    const std::string token = issue(b->rest_port(), admin, "acme", "mh-1");  // made on B
+    // A learns of it within a notification's delay (a register before that
+    // is refused as unknown, and the client tries again).
+    ASSERT_TRUE(eventually([&] {
+        return http_request(a->rest_port(), "GET", "/api/v1/internal/orchestrators/mh-1", "",
+                            bearer(admin))
+                   .status == 200;
+    }));
+    WsTestClient ws;
+    ASSERT_EQ(registered(ws, *a, "mh-1", token)["type"], "provisioning") << a->log();
+    ws.send(R"({"type":"i_am_alive"})");
+    EXPECT_EQ(next_of(ws, "heartbeat_ack")["processed"], true);
+    // B hears that A holds it.
+    ASSERT_TRUE(eventually([&] { return seen_by(*b, "mh-1").value("connected", false); }, 10s))
+        << seen_by(*b, "mh-1") << b->log();
+
+    const HttpResult put =
+        http_request(b->rest_port(), "PUT", "/api/v1/internal/orchestrators/mh-1/independence",
+                     R"({"is_independent":true})", bearer(admin));
+    ASSERT_EQ(put.status, 200) << put.body;
+    const json stop = next_of(ws, "stop_monitoring");
+    ASSERT_TRUE(stop.is_object()) << "no stop_monitoring at A\n" << a->log() << b->log();
+    EXPECT_EQ(stop["orchestrator_id"], "mh-1");
+    // A's own memory follows: the next heartbeat is not processed.
+    ASSERT_TRUE(eventually([&] {
+        ws.send(R"({"type":"i_am_alive"})");
+        const json ack = next_of(ws, "heartbeat_ack", 2s);
+        return ack.is_object() && ack["processed"] == false;
+    }, 10s));
+    EXPECT_EQ(seen_by(*a, "mh-1")["status"], "independent");
+}
+
+// A recommendation accepted on B goes out through A, and A's record of the
+// acknowledgement is what B reads.
+TEST_F(MultiHost, ARecommendationAcceptedOnBIsDeliveredViaAAndAcknowledged) {
+    auto a = host("host-a");
+    auto b = host("host-b");
+    admin = admin_token(a->rest_port());
+    const std::string token = issue(a->rest_port(), admin, "acme", "mh-2");
+    WsTestClient ws;
+    ASSERT_EQ(registered(ws, *a, "mh-2", token)["type"], "provisioning");
+    ASSERT_TRUE(eventually([&] { return seen_by(*b, "mh-2").value("connected", false); }, 10s));
+
+    const HttpResult made = http_request(
+        b->rest_port(), "POST", "/api/v1/internal/orchestrators/mh-2/messages",
+        json{{"message_type", "recommendation"}, {"content", "scale down"}}.dump(), bearer(admin));
+    ASSERT_EQ(made.status, 201) << made.body;
+    const std::string id = json::parse(made.body)["message_id"].get<std::string>();
+    ASSERT_EQ(http_request(b->rest_port(), "PUT", "/api/v1/internal/messages/" + id + "/status",
+                           R"({"status":"accepted"})", bearer(admin))
+                  .status,
+              200);
+    json frame;
+    ASSERT_TRUE(eventually([&] {
+        frame = next(ws, 500);
+        return frame.is_object() && frame.value("message_id", "") == id;
+    }, 10s)) << a->log() << b->log();
+    ws.send(json{{"type", "message_ack"}, {"message_id", id}}.dump());
+    const auto state_on_b = [&] {
+        const json page = json::parse(
+            http_request(b->rest_port(), "GET", "/api/v1/internal/orchestrators/mh-2/messages", "",
+                         bearer(admin))
+                .body);
+        for (const json& m : page["data"])
+            if (m["id"] == id) return m.value("delivery_state", "");
+        return std::string("missing");
+    };
+    EXPECT_TRUE(eventually([&] { return state_on_b() == "acknowledged"; }, 10s)) << state_on_b();
+}
+
+// B's dashboard stream sees an orchestrator connected to A turn inactive
+// (decided by A, its holder), and B's listing agrees.
+TEST_F(MultiHost, TheDashboardStreamOnBSeesAnOrchestratorOnATurnInactive) {
+    auto a = host("host-a");
+    auto b = host("host-b");
+    admin = admin_token(a->rest_port());
+    const std::string token = issue(a->rest_port(), admin, "acme", "mh-3");
+    WsTestClient stream;
+    ASSERT_TRUE(stream.connect(ws_url(*b, "/api/v1/events")));
+    stream.send(json{{"type", "subscribe"}, {"token", admin}}.dump());
+    ASSERT_EQ(next(stream)["type"], "subscribed");
+
+    WsTestClient ws;
+    ASSERT_EQ(registered(ws, *a, "mh-3", token)["type"], "provisioning");
+    ws.send(R"({"type":"i_am_alive"})");
+    ASSERT_EQ(next_of(ws, "heartbeat_ack")["processed"], true);
+    bool saw_active = false, saw_inactive = false;
+    const auto until = std::chrono::steady_clock::now() + 15s;
+    while (!saw_inactive && std::chrono::steady_clock::now() < until) {
+        const json e = next(stream, 500);
+        if (!e.is_object() || e.value("orchestrator_id", "") != "mh-3") continue;
+        if (e["kind"] == "status_changed" && e["new_value"] == "active") saw_active = true;
+        if (e["kind"] == "status_changed" && e["new_value"] == "inactive") saw_inactive = true;
+    }
+    EXPECT_TRUE(saw_active) << b->log();
+    EXPECT_TRUE(saw_inactive) << a->log() << b->log();
+    EXPECT_EQ(seen_by(*b, "mh-3")["status"], "inactive");
+}
+
+// A dies (SIGKILL): its orchestrator reconnects to B and gets what was
+// accepted meanwhile; one that does not come back is turned inactive by
+// the host that leads once A's lease ends -- once, with no flapping.
+TEST_F(MultiHost, WhenAHostIsKilledItsOrchestratorsMoveAndNothingIsLost) {
+    auto a = host("host-a");
+    auto b = host("host-b");
+    admin = admin_token(a->rest_port());
+    const std::string t1 = issue(a->rest_port(), admin, "acme", "mh-4");
+    const std::string t2 = issue(a->rest_port(), admin, "acme", "mh-5");
+    WsTestClient stream;
+    ASSERT_TRUE(stream.connect(ws_url(*b, "/api/v1/events")));
+    stream.send(json{{"type", "subscribe"}, {"token", admin}}.dump());
+    ASSERT_EQ(next(stream)["type"], "subscribed");
+    {
+        WsTestClient w1, w2;
+        ASSERT_EQ(registered(w1, *a, "mh-4", t1)["type"], "provisioning");
+        ASSERT_EQ(registered(w2, *a, "mh-5", t2)["type"], "provisioning");
+        w1.send(R"({"type":"i_am_alive"})");
+        w2.send(R"({"type":"i_am_alive"})");
+        ASSERT_EQ(next_of(w1, "heartbeat_ack")["processed"], true);
+        ASSERT_EQ(next_of(w2, "heartbeat_ack")["processed"], true);
+        ASSERT_TRUE(eventually([&] { return seen_by(*b, "mh-5").value("connected", false); }, 10s));
+        EXPECT_EQ(a->stop(2s, SIGKILL), -1);
+    }
+    // Accepted on B while mh-4 has no connection anywhere: it waits.
+    const HttpResult made = http_request(
+        b->rest_port(), "POST", "/api/v1/internal/orchestrators/mh-4/messages",
+        json{{"message_type", "recommendation"}, {"content", "after the crash"}}.dump(),
+        bearer(admin));
+    ASSERT_EQ(made.status, 201) << made.body;
+    const std::string id = json::parse(made.body)["message_id"].get<std::string>();
+    ASSERT_EQ(http_request(b->rest_port(), "PUT", "/api/v1/internal/messages/" + id + "/status",
+                           R"({"status":"accepted"})", bearer(admin))
+                  .status,
+              200);
+
+    // mh-4 comes back on B and gets it; mh-5 never comes back.
+    WsTestClient moved;
+    ASSERT_EQ(registered(moved, *b, "mh-4", t1)["type"], "provisioning") << b->log();
+    json frame;
+    ASSERT_TRUE(eventually([&] {
+        frame = next(moved, 500);
+        return frame.is_object() && frame.value("message_id", "") == id;
+    }, 10s)) << b->log();
+    moved.send(json{{"type", "message_ack"}, {"message_id", id}}.dump());
+
+    // Keep mh-4 alive while mh-5 is decided: inactive once, mh-4 never.
+    // After the flip, two more TTLs are watched for a second one.
+    int inactive_5 = 0, inactive_4 = 0;
+    auto until = std::chrono::steady_clock::now() + 25s;
+    bool extended = false;
+    while (std::chrono::steady_clock::now() < until) {
+        moved.send(R"({"type":"i_am_alive"})");
+        const json e = next(stream, 500);
+        if (e.is_object() && e.value("kind", "") == "status_changed" &&
+            e.value("new_value", "") == "inactive") {
+            if (e["orchestrator_id"] == "mh-5") ++inactive_5;
+            if (e["orchestrator_id"] == "mh-4") ++inactive_4;
+        }
+        if (inactive_5 > 0 && !extended) {
+            until = std::chrono::steady_clock::now() + 6s;
+            extended = true;
+        }
+    }
+    EXPECT_EQ(inactive_5, 1) << b->log();
+    EXPECT_EQ(inactive_4, 0) << b->log();
+    const json m4 = seen_by(*b, "mh-4"), m5 = seen_by(*b, "mh-5");
+    EXPECT_EQ(m4["status"], "active") << m4;
+    EXPECT_EQ(m4["connected"], true) << m4;
+    EXPECT_EQ(m5["status"], "inactive") << m5;
+    EXPECT_EQ(m5["connected"], false) << m5;
+    const json page = json::parse(http_request(b->rest_port(), "GET",
+                                               "/api/v1/internal/orchestrators/mh-4/messages", "",
+                                               bearer(admin))
+                                      .body);
+    std::string state;
+    for (const json& m : page["data"])
+        if (m["id"] == id) state = m.value("delivery_state", "");
+    EXPECT_TRUE(state == "acknowledged" || eventually([&] {
+                    const json p = json::parse(
+                        http_request(b->rest_port(), "GET",
+                                     "/api/v1/internal/orchestrators/mh-4/messages", "",
+                                     bearer(admin))
+                            .body);
+                    for (const json& m : p["data"])
+                        if (m["id"] == id) return m.value("delivery_state", "") == "acknowledged";
+                    return false;
+                }))
+        << state;
+}
+
+}  // namespace
+}  // namespace moolai::test
