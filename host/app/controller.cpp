@@ -29,6 +29,7 @@
 #include "events/event_stream.hpp"
 #include "fleet/fleet_state.hpp"
 #include "fleet/heartbeat_batcher.hpp"
+#include "fleet/heartbeat_pace.hpp"
 #include "fleet/periodic_task.hpp"
 #include "fleet/status_history.hpp"
 #include "fleet/status_sweeper.hpp"
@@ -60,6 +61,8 @@ struct Controller::Impl {
     std::unique_ptr<SessionAuth> auth;
     std::unique_ptr<FleetState> fleet;
     std::unique_ptr<HeartbeatBatcher> batcher;
+    std::unique_ptr<HeartbeatPace> pace;
+    std::unique_ptr<PeriodicTask> pace_task;
     std::unique_ptr<StatusSweeper> sweeper;
     std::unique_ptr<StatusHistory> status_history;  // the dashboard overview's chart
     std::unique_ptr<MessageDelivery> delivery;
@@ -381,6 +384,11 @@ void Controller::start() {
         throw std::runtime_error(std::string("cannot load the fleet from storage: ") +
                                  status_name(scan.status) + ": " + scan.error);
     s.log.info("fleet loaded: " + std::to_string(s.fleet->size()) + " orchestrators");
+    s.pace = std::make_unique<HeartbeatPace>(
+        HeartbeatPace::Options{s.config.heartbeat_interval_sec, s.config.heartbeat_ttl_sec,
+                               s.config.heartbeat_target_rate,
+                               s.config.heartbeat_interval_max_sec},
+        *s.fleet);
     Histogram* batch_seconds = s.metrics.histogram(
         "moolai_storage_batch_write_seconds", "One batched last_seen/status write, seconds", "");
     s.batcher = std::make_unique<HeartbeatBatcher>(
@@ -512,7 +520,7 @@ void Controller::start() {
                             {0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001,
                              0.0025, 0.005, 0.01, 0.05, 0.25}),
         s.config.orchestrator_cert_required, s.config.orchestrator_token_required,
-        &s.failed_registers, &s.ws_refusal_log});
+        &s.failed_registers, &s.ws_refusal_log, s.pace.get()});
     s.ws_protocol->set_forward([&s](std::string_view id, std::string_view frame) {
         ClusterLink* c = s.cluster_now.load();
         return c != nullptr ? c->forward_frame(id, frame) : MOOLAI_E_NOT_FOUND;
@@ -522,6 +530,16 @@ void Controller::start() {
     s.stream_recheck = std::make_unique<PeriodicTask>(std::chrono::seconds(5),
                                                       [&s] { s.stream->recheck(now_unix_ms()); });
 
+    // The interval follows the number of connections held here.
+    s.pace_task = std::make_unique<PeriodicTask>(
+        std::chrono::seconds(std::min(5, s.config.heartbeat_interval_sec)), [&s] {
+            const int before = s.pace->interval_sec();
+            if (s.pace->update(s.ws->connection_count(), now_unix_ms()))
+                s.log.info("heartbeat interval " + std::to_string(before) + " s -> " +
+                           std::to_string(s.pace->interval_sec()) + " s for " +
+                           std::to_string(s.ws->connection_count()) + " connections (TTL " +
+                           std::to_string(s.fleet->ttl_ms() / 1000) + " s)");
+        });
     s.memory_return = std::make_unique<MemoryReturn>(
         [&s] { return s.ws->connection_count(); },
         s.metrics.counter("moolai_memory_returns_total",
@@ -540,6 +558,7 @@ void Controller::start() {
     s.ws->start();
     s.stream_recheck->start();
     s.memory_return_task->start();
+    if (s.pace->enabled()) s.pace_task->start();
     s.rest_context.reset(new RestApi::Context{
         s.log, s.metrics, *s.plugins, *s.auth, *s.fleet, *s.ws_protocol, s.events, *s.delivery,
         s.throttle, s.failed_login_log, *s.stream, *s.ws, *s.rest, s.ws->port(), s.rest->port(),
@@ -572,6 +591,7 @@ void Controller::stop() noexcept {
         if (s.stream_recheck) s.stream_recheck->stop();
         if (s.stream) s.stream->stop();
         if (s.memory_return_task) s.memory_return_task->stop();
+        if (s.pace_task) s.pace_task->stop();
         if (s.storage_state) s.storage_state->stop();
         if (s.delivery) s.delivery->stop();
         if (s.ws) s.ws->stop();

@@ -241,6 +241,10 @@ ControllerConfig load_controller_config(const std::string& config_path,
     c.heartbeat_interval_sec =
         static_cast<int>(env_int("HEARTBEAT_INTERVAL_SEC", 1, 3600, c.heartbeat_interval_sec));
     c.heartbeat_poker = env_bool("HEARTBEAT_POKER_ENABLED", c.heartbeat_poker);
+    c.heartbeat_target_rate = static_cast<double>(
+        env_int("MOOLAI_HEARTBEAT_TARGET_RATE", 0, 10000000, static_cast<long>(c.heartbeat_target_rate)));
+    c.heartbeat_interval_max_sec = static_cast<int>(
+        env_int("MOOLAI_HEARTBEAT_INTERVAL_MAX_SEC", 1, 86400, c.heartbeat_interval_max_sec));
     c.dashboard_poll_ms =
         static_cast<int>(env_int("MOOLAI_DASHBOARD_POLL_MS", 1000, 3600000, c.dashboard_poll_ms));
     c.storage_wait_sec =

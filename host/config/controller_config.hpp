@@ -29,6 +29,10 @@ struct ControllerConfig {
     int heartbeat_ttl_sec = 120;
     int heartbeat_interval_sec = 30;  // told to orchestrators in provisioning
     bool heartbeat_poker = false;
+    // The interval follows the fleet (HeartbeatPace): heartbeats per second
+    // a host aims at (0 = the interval stays fixed) and the longest interval.
+    double heartbeat_target_rate = 1000;
+    int heartbeat_interval_max_sec = 300;
     std::string dev_bearer_token;  // "" = disabled
     std::string metrics_token;     // a scraper's bearer for /metrics only; "" = none
     std::string public_ws_url;     // where browsers reach the live stream; "" = derive

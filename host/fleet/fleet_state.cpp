@@ -23,7 +23,7 @@ std::shared_ptr<Orchestrator> FleetState::load(const moolai_orchestrator_row& ro
     o->independent = row.is_independent != 0;
     o->status = row.status == MOOLAI_ORCH_ACTIVE ? MOOLAI_ORCH_ACTIVE : MOOLAI_ORCH_INACTIVE;
     o->last_seen_ms = row.last_seen_ms;
-    if (o->status == MOOLAI_ORCH_ACTIVE) o->grace_until_ms = now_ms + ttl_ms_;
+    if (o->status == MOOLAI_ORCH_ACTIVE) o->grace_until_ms = now_ms + ttl_ms();
     {
         std::unique_lock<std::shared_mutex> lock(map_mutex_);
         by_id_[o->id] = o;
@@ -72,7 +72,7 @@ bool FleetState::record_heartbeat(const std::shared_ptr<Orchestrator>& o, int64_
 }
 
 int64_t FleetState::due_ms(const Orchestrator& o) const {
-    return std::max(o.last_seen_ms.load(std::memory_order_relaxed) + ttl_ms_,
+    return std::max(o.last_seen_ms.load(std::memory_order_relaxed) + ttl_ms(),
                     o.grace_until_ms.load(std::memory_order_relaxed)) +
            1;
 }
@@ -123,6 +123,7 @@ void FleetState::requeue(const std::vector<std::shared_ptr<Orchestrator>>& entri
 }
 
 size_t FleetState::sweep(int64_t now_ms, const std::function<void(Orchestrator&)>& changed) {
+    const int64_t ttl = ttl_ms();  // one TTL for the whole round
     std::vector<std::shared_ptr<Orchestrator>> due;
     {
         std::lock_guard<std::mutex> lock(expiry_mutex_);
@@ -141,13 +142,13 @@ size_t FleetState::sweep(int64_t now_ms, const std::function<void(Orchestrator&)
             release_expiry(o);
             continue;
         }
-        if (now_ms <= o->last_seen_ms.load(std::memory_order_relaxed) + ttl_ms_ ||
+        if (now_ms <= o->last_seen_ms.load(std::memory_order_relaxed) + ttl ||
             now_ms <= o->grace_until_ms.load(std::memory_order_relaxed)) {
             again.push_back(std::move(o));  // heard from since it was queued: wait again
             continue;
         }
         if (decides_ && !decides_(*o)) {  // another host decides it: look again later
-            o->grace_until_ms.store(now_ms + ttl_ms_, std::memory_order_relaxed);
+            o->grace_until_ms.store(now_ms + ttl, std::memory_order_relaxed);
             again.push_back(std::move(o));
             continue;
         }
@@ -159,7 +160,7 @@ size_t FleetState::sweep(int64_t now_ms, const std::function<void(Orchestrator&)
         // A heartbeat may have landed between the check and the flip: its
         // status write happened before our exchange, so its last_seen is
         // visible now. Undo the flip then.
-        if (now_ms <= o->last_seen_ms.load(std::memory_order_acquire) + ttl_ms_) {
+        if (now_ms <= o->last_seen_ms.load(std::memory_order_acquire) + ttl) {
             o->status.store(MOOLAI_ORCH_ACTIVE);
             again.push_back(std::move(o));
             continue;
@@ -192,7 +193,7 @@ void FleetState::apply_remote_status(const std::shared_ptr<Orchestrator>& o, boo
 
 void FleetState::orphan(const std::shared_ptr<Orchestrator>& o, int64_t now_ms) {
     o->remote_holder.store(0);
-    o->grace_until_ms.store(now_ms + ttl_ms_, std::memory_order_relaxed);
+    o->grace_until_ms.store(now_ms + ttl_ms(), std::memory_order_relaxed);
     if (o->status.load() == MOOLAI_ORCH_ACTIVE) queue_expiry(o);
 }
 

@@ -63,7 +63,10 @@ class FleetState {
 public:
     explicit FleetState(int64_t ttl_ms) : ttl_ms_(ttl_ms) {}
 
-    int64_t ttl_ms() const noexcept { return ttl_ms_; }
+    int64_t ttl_ms() const noexcept { return ttl_ms_.load(std::memory_order_relaxed); }
+    // The TTL follows the heartbeat interval (HeartbeatPace); entries
+    // already waiting are looked at again with the new one.
+    void set_ttl_ms(int64_t ttl_ms) noexcept { ttl_ms_.store(ttl_ms, std::memory_order_relaxed); }
 
     // Adds or replaces the entry for a stored row. An orchestrator stored as
     // active keeps that status until now_ms + TTL even without heartbeats.
@@ -123,7 +126,7 @@ private:
     void release_expiry(const std::shared_ptr<Orchestrator>& o);
     bool is_current(const std::shared_ptr<Orchestrator>& o) const;
 
-    const int64_t ttl_ms_;
+    std::atomic<int64_t> ttl_ms_;
     std::function<bool(const Orchestrator&)> decides_;
     mutable std::shared_mutex map_mutex_;
     std::unordered_map<std::string, std::shared_ptr<Orchestrator>> by_id_;

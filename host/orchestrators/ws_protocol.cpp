@@ -15,6 +15,7 @@
 #include "observability/log.hpp"
 #include "observability/metrics.hpp"
 #include "orchestrators/message_delivery.hpp"
+#include "fleet/heartbeat_pace.hpp"
 #include "orchestrators/orchestrator_creator.hpp"
 #include "orchestrators/storage_writer.hpp"
 #include "orchestrators/usage_record.hpp"
@@ -39,10 +40,13 @@ StorageWriter::Answer answer_to(WsConnection& c) {
     };
 }
 
-std::string heartbeat_ack(const std::string& orchestrator_id, bool processed) {
+// interval_sec 0: no "heartbeat_interval_sec" (the interval is fixed).
+std::string heartbeat_ack(const std::string& orchestrator_id, bool processed, int interval_sec) {
     std::string ack = R"({"type":"heartbeat_ack","orchestrator_id":)";
     ack += json(orchestrator_id).dump();
-    ack += processed ? R"(,"processed":true})" : R"(,"processed":false})";
+    ack += processed ? R"(,"processed":true)" : R"(,"processed":false)";
+    if (interval_sec > 0) ack += R"(,"heartbeat_interval_sec":)" + std::to_string(interval_sec);
+    ack += '}';
     return ack;
 }
 
@@ -391,12 +395,12 @@ void WsProtocol::complete_register(WsConnection& c, Session& s,
         d_.server.close(previous, 1000, "replaced by a newer connection");
     s.orchestrator = o;
     c.admit();  // registered: the register deadline no longer applies
-    s.processed_ack = heartbeat_ack(o->id, true);
-    s.unprocessed_ack = heartbeat_ack(o->id, false);
+    make_acks(s);
     c.send(json{{"type", "provisioning"},
                 {"orchestrator_id", o->id},
                 {"config",
-                 {{"heartbeat_interval_sec", d_.heartbeat_interval_sec},
+                 {{"heartbeat_interval_sec",
+                   d_.pace != nullptr ? d_.pace->interval_sec() : d_.heartbeat_interval_sec},
                   {"heartbeat_ttl_sec", d_.fleet.ttl_ms() / 1000},
                   {"is_independent", o->independent.load()},
                   {"monitoring_enabled", !o->independent.load()}}}}
@@ -416,6 +420,14 @@ void WsProtocol::on_message_ack(WsConnection& c, Session& s, const json& j) {
     // Answered once queued; unknown_message, if so, comes from the storage thread.
     if (!d_.writes.push_ack(s.orchestrator->id, mid->get<std::string>(), answer_to(c)))
         send_busy(c, "message_ack", mid->get<std::string>());
+}
+
+void WsProtocol::make_acks(Session& s) {
+    const bool paced = d_.pace != nullptr && d_.pace->enabled();
+    s.pace_generation = paced ? d_.pace->generation() : 0;
+    const int interval = paced ? d_.pace->interval_sec() : 0;
+    s.processed_ack = heartbeat_ack(s.orchestrator->id, true, interval);
+    s.unprocessed_ack = heartbeat_ack(s.orchestrator->id, false, interval);
 }
 
 void WsProtocol::on_heartbeat(WsConnection& c, Session& s) {
@@ -440,6 +452,8 @@ void WsProtocol::on_heartbeat(WsConnection& c, Session& s) {
     const bool processed = decision == MOOLAI_HEARTBEAT_PROCESS;
     if (processed && d_.fleet.record_heartbeat(o, now))
         emit(MOOLAI_EVENT_STATUS_CHANGED, *o, "inactive", "active");
+    // The interval changed since the acks were made (rare): made again.
+    if (d_.pace != nullptr && s.pace_generation != d_.pace->generation()) make_acks(s);
     c.send(processed ? s.processed_ack : s.unprocessed_ack);
     if (d_.heartbeat_ack_seconds != nullptr)
         d_.heartbeat_ack_seconds->observe(

@@ -20,6 +20,8 @@
 
 namespace moolai::host {
 
+class HeartbeatPace;
+
 class Histogram;
 class LockedBackoff;
 class Log;
@@ -74,6 +76,9 @@ public:
         // them to one per source per interval.
         LockedBackoff* failed_registers = nullptr;
         LogLimiter* refusal_log = nullptr;
+        // The interval told in provisioning and heartbeat_ack when it
+        // follows the fleet (optional; heartbeat_interval_sec otherwise).
+        const HeartbeatPace* pace = nullptr;
     };
 
     explicit WsProtocol(Deps deps) : d_(std::move(deps)) {}
@@ -105,6 +110,7 @@ private:
         // The two heartbeat_acks of this orchestrator, made at register so a
         // heartbeat allocates none (an independent one is answered too).
         std::string processed_ack, unprocessed_ack;
+        uint64_t pace_generation = 0;  // the pace the acks were made for
     };
 
     void on_open(WsConnection& c);
@@ -123,6 +129,8 @@ private:
     void complete_register(WsConnection& c, Session& s, const std::shared_ptr<Orchestrator>& o,
                            const nlohmann::json& metadata);
     void on_heartbeat(WsConnection& c, Session& s);
+    // The session's two acks, for the current pace.
+    void make_acks(Session& s);
     void on_request_status(WsConnection& c, Session& s);
     void on_message_ack(WsConnection& c, Session& s, const nlohmann::json& frame);
     void on_usage_report(WsConnection& c, Session& s, const nlohmann::json& frame);
