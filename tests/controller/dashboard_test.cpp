@@ -152,10 +152,10 @@ TEST_F(Dashboard, StatusHistoryKeepsRollingCountsPerTenant) {
 
 TEST_F(Dashboard, StatusHistoryCarriesHeartbeatAckLatency) {
     start({{"MOOLAI_STATUS_HISTORY_INTERVAL_MS", "200"}});
-    const std::string tok = issue(port(), admin, "ack-a", "ack-1");
-    const std::string olga = make_org_admin(port(), admin, "olga", "ack-a");
+    const std::string tok = issue(port(), admin, "lat-a", "lat-1");
+    const std::string lena = make_org_admin(port(), admin, "lena", "lat-a");
     WsTestClient a;
-    ASSERT_EQ(connect_and_register(a, "ack-1", tok)["type"], "provisioning");
+    ASSERT_EQ(connect_and_register(a, "lat-1", tok)["type"], "provisioning");
 
     // Heartbeats all along: the newest samples (the last item is "now")
     // carry the mean ack latency of their interval.
@@ -169,7 +169,7 @@ TEST_F(Dashboard, StatusHistoryCarriesHeartbeatAckLatency) {
     json hist;
     ASSERT_TRUE(eventually(
         [&] {
-            a.send(R"({"type":"i_am_alive","orchestrator_id":"ack-1"})");
+            a.send(R"({"type":"i_am_alive","orchestrator_id":"lat-1"})");
             if (next(a)["processed"] != true) return false;
             hist = get("/api/v1/controller/status-history?hours=1", admin);
             return newest_two(hist["data"]["items"], acked);
@@ -201,7 +201,7 @@ TEST_F(Dashboard, StatusHistoryCarriesHeartbeatAckLatency) {
         << hist;
 
     // A fleet-wide number, like the metrics: not in an org_admin's history.
-    const json mine = get("/api/v1/controller/status-history?hours=1", olga);
+    const json mine = get("/api/v1/controller/status-history?hours=1", lena);
     ASSERT_GE(mine["data"]["items"].size(), 2u) << mine;
     for (const json& p : mine["data"]["items"]) {
         EXPECT_FALSE(p.contains("ack_ms")) << p;
