@@ -60,8 +60,8 @@ async function visit(page, path, name) {
   await shot(page, name);
 }
 
-async function signIn(page, { username, password }) {
-  await page.goto(`${ctl.baseUrl}/login`);
+async function signIn(page, { username, password }, baseUrl = ctl.baseUrl) {
+  await page.goto(`${baseUrl}/login`);
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -406,11 +406,62 @@ describe('operator dashboard', { concurrency: false }, () => {
     await page.goto(`${ctl.baseUrl}/`);
     await settled(page);
     await page.getByRole('img', { name: /Orchestrators by status: active now \d+/ }).waitFor();
-    // The latency card reads /metrics every 10 s: two readings make a mean.
-    await page.getByTestId('ack-latency-now').filter({ hasText: /\d+\.\d{3} ms/ }).waitFor({ timeout: 25000 });
+    // The latency comes with the status history: its samples, and "now" since the newest one.
+    await page.getByTestId('ack-latency-now').filter({ hasText: /Latest: \d+\.\d+ ms/ }).waitFor({ timeout: 15000 });
+    await page.getByRole('img', { name: /^Heartbeat ack latency, milliseconds: mean now \d+\.\d+/ }).waitFor();
     await assertAxeClean(page, 'overview with charts');
     await shot(page, 'overview');
     await page.close();
+  });
+
+  it('the overview’s ack latency chart shows the host’s history on first load (a controller sampling every second, the project’s simulator)', async (t) => {
+    const bin = simulatorPath(binDir);
+    if (!bin) {
+      assert.ok(!process.env.MOOLAI_REQUIRE_SIM, `moolai-orchestrator-sim is not in ${binDir}`);
+      t.skip(`moolai-orchestrator-sim is not in ${binDir}`);
+      return;
+    }
+    // A controller of its own: one sample a second fills a history in seconds, not minutes.
+    const fresh = await startController({ binDir, dashboardDir, ...ADMIN, extraEnv: { MOOLAI_STATUS_HISTORY_INTERVAL_MS: '1000' } });
+    const sim = startSimulator({ bin, apiUrl: fresh.baseUrl, wsUrl: fresh.wsUrl, ...ADMIN, organization: 'ackco', count: 2, prefix: 'ackco-' });
+    const contexts = [];
+    try {
+      // Before any page is open, the history holds samples with acks in them.
+      const rest = await Rest.login(fresh.baseUrl, ADMIN.username, ADMIN.password);
+      const acked = async () =>
+        (await rest.call('GET', '/api/v1/controller/status-history?hours=1')).data.items.slice(0, -1).filter((p) => p.ack_ms > 0).length;
+      const deadline = Date.now() + 20000;
+      let before;
+      while ((before = await acked()) < 5) {
+        assert.ok(Date.now() < deadline, `${before} samples with an ack after 20 s:\n${sim.log().slice(-2000)}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      for (const [viewport, name, extra] of [
+        [DESKTOP, 'overview-ack-history', {}],
+        [PHONE, 'narrow-overview-ack-history', { isMobile: true, hasTouch: true }],
+      ]) {
+        const ctx = await browser.newContext({ viewport, ...extra });
+        contexts.push(ctx);
+        const page = await ctx.newPage();
+        await signIn(page, ADMIN, fresh.baseUrl); // lands on the overview
+        const card = page.getByRole('region', { name: 'Heartbeat ack latency' });
+        const chart = card.getByRole('img', { name: /^Heartbeat ack latency, milliseconds: mean now \d+\.\d+, p99 now \d+\.\d+/ });
+        // Well inside the 10 s before the page polls again: what it drew came with its first answer.
+        await chart.waitFor({ timeout: 5000 });
+        const points = (await chart.locator('polyline.series-latency').getAttribute('points')).trim().split(/\s+/).length;
+        assert.ok(points >= before, `${name}: ${points} points on first load; the history had ${before} samples with an ack`);
+        assert.ok((await card.locator('.chart-data tbody tr').count()) >= points);
+        await card.getByTestId('ack-latency-now').filter({ hasText: /Latest: \d+\.\d+ ms \(p99 \d+\.\d+ ms\)/ }).waitFor();
+        await assertAxeClean(page, name);
+        const width = await page.evaluate(() => document.documentElement.scrollWidth);
+        assert.ok(width <= viewport.width + 1, `${name} scrolls sideways (${width}px)`);
+        await shot(page, name);
+      }
+    } finally {
+      for (const ctx of contexts) await ctx.close();
+      await sim.stop();
+      await fresh.stop();
+    }
   });
 
   it('CSV export downloads the filtered list (orchestrators, audit, costs)', async () => {

@@ -438,10 +438,23 @@ void Controller::start() {
     });
     s.batcher->start();
     s.sweeper->start();
-    // Six hours of samples at whatever interval is set.
+    Histogram* const ack_seconds = s.metrics.histogram(
+        "moolai_heartbeat_ack_seconds", "Heartbeat frame to queued heartbeat_ack, seconds", "",
+        {0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+         0.05, 0.25});
+    // Six hours of samples at whatever interval is set, with the ack latency
+    // between them from the histogram the heartbeat path observes into.
     const auto history_every = StatusHistory::interval_from_env();
     s.status_history = std::make_unique<StatusHistory>(
-        *s.fleet, history_every, static_cast<size_t>(std::chrono::hours(6) / history_every) + 1);
+        *s.fleet, history_every, static_cast<size_t>(std::chrono::hours(6) / history_every) + 1,
+        [ack_seconds] {
+            AckTotals t{ack_seconds->sum(), 0, ack_seconds->bounds(), {}};
+            for (size_t i = 0; i <= t.bounds.size(); ++i)
+                t.buckets.push_back(ack_seconds->bucket(i));
+            // The count from the buckets read, so the two agree.
+            for (const uint64_t n : t.buckets) t.count += n;
+            return t;
+        });
     s.status_history->sample(now_unix_ms());
     s.status_history->start();
 
@@ -514,13 +527,9 @@ void Controller::start() {
     s.ws_protocol = std::make_unique<WsProtocol>(WsProtocol::Deps{
         s.log, *s.fleet, *s.plugins, [&s](Event&& e) { s.events.publish(std::move(e)); },
         s.config.orchestrator_auth_open, s.config.heartbeat_interval_sec, *s.delivery, *s.ws,
-        *s.writes, *s.creator,
-        s.metrics.histogram("moolai_heartbeat_ack_seconds",
-                            "Heartbeat frame to queued heartbeat_ack, seconds", "",
-                            {0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001,
-                             0.0025, 0.005, 0.01, 0.05, 0.25}),
-        s.config.orchestrator_cert_required, s.config.orchestrator_token_required,
-        &s.failed_registers, &s.ws_refusal_log, s.pace.get()});
+        *s.writes, *s.creator, ack_seconds, s.config.orchestrator_cert_required,
+        s.config.orchestrator_token_required, &s.failed_registers, &s.ws_refusal_log,
+        s.pace.get()});
     s.ws_protocol->set_forward([&s](std::string_view id, std::string_view frame) {
         ClusterLink* c = s.cluster_now.load();
         return c != nullptr ? c->forward_frame(id, frame) : MOOLAI_E_NOT_FOUND;

@@ -4,12 +4,14 @@
 //       a page: status, independence, connection and last heartbeat, from
 //       the same in-memory entry the heartbeat path writes
 //   GET /api/v1/controller/status-history?hours=&organization_id=  the
-//       rolling active/inactive/independent counts (fleet/status_history)
+//       rolling active/inactive/independent counts (fleet/status_history),
+//       and for a superadmin the controller's heartbeat ack latency
 // Both are tenant-scoped: an org_admin sees their organization only.
 #include "rest/rest_support.hpp"
 
 #include <algorithm>
 #include <cstdlib>
+#include <optional>
 
 #include "common/rfc3339.hpp"
 #include "fleet/status_history.hpp"
@@ -57,11 +59,17 @@ HttpResponse last_seen(const Context& ctx, const HttpRequest& req, const Princip
                      {"heartbeat_ttl_sec", ctx.fleet.ttl_ms() / 1000.0}}}});
 }
 
-json counts_json(int64_t t, const StatusCounts& c) {
-    return {{"time", format_rfc3339(t)},
-            {"active", c.active},
-            {"inactive", c.inactive},
-            {"independent", c.independent}};
+json point_json(const StatusPoint& p, bool with_ack) {
+    json out = {{"time", format_rfc3339(p.time_ms)},
+                {"active", p.counts.active},
+                {"inactive", p.counts.inactive},
+                {"independent", p.counts.independent}};
+    if (with_ack) {
+        const auto ms = [](const std::optional<double>& v) { return v ? json(*v) : json(nullptr); };
+        out["ack_ms"] = ms(p.ack.mean_ms);
+        out["ack_p99_ms"] = ms(p.ack.p99_ms);
+    }
+    return out;
 }
 
 HttpResponse status_history(const Context& ctx, const HttpRequest& req, const Principal& who) {
@@ -80,13 +88,18 @@ HttpResponse status_history(const Context& ctx, const HttpRequest& req, const Pr
             return forbidden("an org_admin sees their own organization only");
         org = who.organization_id;
     }
+    // Ack latency is the whole controller's, whichever organization is
+    // counted: a fleet-wide number, like the metrics, so a superadmin's only.
+    const bool with_ack = who.superadmin();
     const int64_t now = now_unix_ms();
     json items = json::array();
     for (const StatusPoint& p :
          ctx.status_history->series(org, now - static_cast<int64_t>(hours * 3600000.0)))
-        items.push_back(counts_json(p.time_ms, p.counts));
+        items.push_back(point_json(p, with_ack));
     // The last point is "now", so the chart ends where the counts on the page are.
-    items.push_back(counts_json(now, ctx.status_history->now(org)));
+    items.push_back(point_json({now, ctx.status_history->now(org),
+                                with_ack ? ctx.status_history->ack_now() : AckLatency{}},
+                               with_ack));
     return ok(json{{"success", true},
                    {"data",
                     {{"interval_sec", ctx.status_history->interval().count() / 1000.0},

@@ -150,6 +150,65 @@ TEST_F(Dashboard, StatusHistoryKeepsRollingCountsPerTenant) {
     get("/api/v1/controller/status-history?hours=25", admin, 400);
 }
 
+TEST_F(Dashboard, StatusHistoryCarriesHeartbeatAckLatency) {
+    start({{"MOOLAI_STATUS_HISTORY_INTERVAL_MS", "200"}});
+    const std::string tok = issue(port(), admin, "lat-a", "lat-1");
+    const std::string lena = make_org_admin(port(), admin, "lena", "lat-a");
+    WsTestClient a;
+    ASSERT_EQ(connect_and_register(a, "lat-1", tok)["type"], "provisioning");
+
+    // Heartbeats all along: the newest samples (the last item is "now")
+    // carry the mean ack latency of their interval.
+    const auto newest_two = [](const json& items, auto&& holds) {
+        const size_t n = items.size();
+        return n >= 3 && holds(items[n - 3]) && holds(items[n - 2]);
+    };
+    const auto acked = [](const json& p) {
+        return p["ack_ms"].is_number() && p["ack_ms"].get<double>() > 0;
+    };
+    json hist;
+    ASSERT_TRUE(eventually(
+        [&] {
+            a.send(R"({"type":"i_am_alive","orchestrator_id":"lat-1"})");
+            if (next(a)["processed"] != true) return false;
+            hist = get("/api/v1/controller/status-history?hours=1", admin);
+            return newest_two(hist["data"]["items"], acked);
+        },
+        10s))
+        << hist;
+    const json& items = hist["data"]["items"];
+    // The first sample was taken at start, before any heartbeat.
+    EXPECT_TRUE(items.front()["ack_ms"].is_null()) << hist;
+    for (const json& p : items) {
+        ASSERT_TRUE(p.contains("ack_ms") && p.contains("ack_p99_ms")) << p;
+        EXPECT_TRUE(p["ack_ms"].is_null() || p["ack_ms"].is_number()) << p;
+        // A percentile whenever there is a mean: the histogram has buckets.
+        EXPECT_EQ(p["ack_ms"].is_null(), p["ack_p99_ms"].is_null()) << p;
+    }
+    const json& newest = items[items.size() - 2];
+    EXPECT_LT(newest["ack_ms"].get<double>(), 250.0) << newest;  // the top bucket, in ms
+    EXPECT_GT(newest["ack_p99_ms"].get<double>(), 0.0) << newest;
+    EXPECT_LE(newest["ack_p99_ms"].get<double>(), 250.0) << newest;
+
+    // Silence: the samples after it have none.
+    ASSERT_TRUE(eventually(
+        [&] {
+            hist = get("/api/v1/controller/status-history?hours=1", admin);
+            return newest_two(hist["data"]["items"],
+                              [](const json& p) { return p["ack_ms"].is_null(); });
+        },
+        5s))
+        << hist;
+
+    // A fleet-wide number, like the metrics: not in an org_admin's history.
+    const json mine = get("/api/v1/controller/status-history?hours=1", lena);
+    ASSERT_GE(mine["data"]["items"].size(), 2u) << mine;
+    for (const json& p : mine["data"]["items"]) {
+        EXPECT_FALSE(p.contains("ack_ms")) << p;
+        EXPECT_FALSE(p.contains("ack_p99_ms")) << p;
+    }
+}
+
 TEST_F(Dashboard, AuditListingTakesADateRange) {
     start();
     issue(port(), admin, "range-a", "ra-1");

@@ -273,4 +273,70 @@ describe('overview', () => {
     // Newest first.
     expect(within(recent).getAllByRole('listitem')[0]).toHaveTextContent('orch-9');
   });
+
+  // Six hours of minutes from the host: what the latency chart has on first load.
+  const ackHistory = (n: number, withAck = true) => {
+    const t0 = Date.now() - n * 60_000;
+    return {
+      success: true,
+      data: {
+        interval_sec: 60,
+        organization_id: null,
+        items: Array.from({ length: n + 1 }, (_, i) => ({
+          time: new Date(t0 + i * 60_000).toISOString(),
+          active: 3,
+          inactive: 0,
+          independent: 0,
+          // minute 0: started before any heartbeat; minute 5: none acknowledged; last: "now", none yet
+          ...(withAck ? { ack_ms: i === 0 || i === 5 || i === n ? null : 0.02 + i / 1000, ack_p99_ms: i === 0 || i === 5 || i === n ? null : 0.05 } : {}),
+        })),
+      },
+    };
+  };
+  const overviewApi = (history: unknown) =>
+    new FakeController()
+      .on('GET /api/v1/internal/ui-config', () => uiConfig)
+      .on('GET /api/v1/controller/overview', () => overview)
+      .on('GET /api/v1/internal/messages', () => ({ success: true, data: [], total: 0 }))
+      .on('GET /api/v1/internal/events', () => page([]))
+      .on('GET /api/v1/controller/status-history', () => history);
+
+  it('charts heartbeat ack latency from the host’s history as soon as the page opens', async () => {
+    signedInAs(superadmin);
+    const api = overviewApi(ackHistory(360));
+    renderApp(api, '/');
+    const card = await screen.findByRole('region', { name: 'Heartbeat ack latency' });
+    const chart = await within(card).findByRole('img', { name: 'Heartbeat ack latency, milliseconds: mean now 0.379, p99 now 0.050' });
+    // Every sample with a mean is a point; the trailing "now" without one is left out, and so are the quiet minutes.
+    const [mean, p99] = [...chart.querySelectorAll('polyline')].map((l) => l.getAttribute('points')!.trim().split(' '));
+    expect(mean).toHaveLength(358);
+    expect(p99).toHaveLength(358);
+    expect(within(card).getAllByRole('row')).toHaveLength(1 + 360); // header + minutes 0..359
+    expect(within(card).getByTestId('ack-latency-now')).toHaveTextContent('Latest: 0.379 ms (p99 0.050 ms)');
+    expect(within(card).getByText(/Per sample interval \(1 min\)/)).toBeInTheDocument();
+    // One request feeds both charts, and nothing is read from /metrics.
+    expect(api.callsTo('GET /api/v1/controller/status-history')).toHaveLength(1);
+    expect(api.calls.filter((c) => c.path === '/metrics')).toHaveLength(0);
+    expect(await screen.findByRole('img', { name: /Orchestrators by status: active now 3/ })).toBeInTheDocument();
+  });
+
+  it('says so when the controller keeps no latency, or none was acknowledged', async () => {
+    signedInAs(superadmin);
+    const older = renderApp(overviewApi(ackHistory(3, false)), '/');
+    let card = await screen.findByRole('region', { name: 'Heartbeat ack latency' });
+    expect(await within(card).findByText('This controller does not report heartbeat ack latency.')).toBeInTheDocument();
+    older.unmount();
+    const quiet = ackHistory(1);
+    renderApp(overviewApi(quiet), '/'); // the start sample and "now", neither with an ack
+    card = await screen.findByRole('region', { name: 'Heartbeat ack latency' });
+    expect(await within(card).findByText('No heartbeat acknowledged in the last 6 hours.')).toBeInTheDocument();
+    expect(within(card).queryByRole('img')).toBeNull();
+  });
+
+  it('shows an org_admin no latency card (a fleet-wide number)', async () => {
+    signedInAs(orgAdmin);
+    renderApp(overviewApi(ackHistory(3, false)), '/');
+    expect(await screen.findByRole('img', { name: /Orchestrators by status/ })).toBeInTheDocument();
+    expect(screen.queryByRole('region', { name: 'Heartbeat ack latency' })).toBeNull();
+  });
 });

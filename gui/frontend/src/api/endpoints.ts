@@ -119,8 +119,6 @@ export function makeApi(client: ApiClient) {
         throw e;
       }
     },
-    /** The Prometheus text of /metrics (superadmin). */
-    metricsText: () => client.get<string>(`/metrics`),
     createOrchestrator: async (o: { orchestrator_id: string; organization_id: string; name: string }) =>
       (await client.post<Envelope<CreatedOrchestrator>>(`${I}/orchestrators`, o)).data,
     rotateCredential: async (id: string) =>

@@ -91,6 +91,10 @@ export interface StatusPoint {
   active: number;
   inactive: number;
   independent: number;
+  /** Heartbeat ack latency over the interval ending here (superadmin only; null: no ack in it). */
+  ack_ms?: number | null;
+  /** Its 99th percentile, estimated from the histogram's buckets. */
+  ack_p99_ms?: number | null;
 }
 
 export interface StatusHistory {

@@ -18,6 +18,15 @@ describe('LineChart', () => {
     expect(screen.getAllByText('—')).toHaveLength(1); // the missing value
   });
 
+  it('marks a value with no neighbour, which no line would show', () => {
+    const { container } = render(
+      <LineChart title="Latency" times={times} series={[{ name: 'mean', className: 'series-latency', values: [null, 0.02, null] }]} />,
+    );
+    expect(container.querySelectorAll('circle.series-point')).toHaveLength(1);
+    const { container: joined } = render(<LineChart title="By status" times={times} series={series} />);
+    expect(joined.querySelectorAll('circle.series-point')).toHaveLength(0);
+  });
+
   it('tells the values under the pointer', () => {
     const { container } = render(<LineChart title="By status" times={times} series={series} timeFormat={(t) => new Date(t).toISOString().slice(11, 16)} />);
     const svg = container.querySelector('svg[role="img"]')!;

@@ -90,6 +90,14 @@ export function LineChart({
             .join(' ');
           return <polyline key={s.name} className={`series ${s.className}`} points={pts} fill="none" />;
         })}
+        {/* A value with no neighbour makes no line: a dot, so it is not lost. */}
+        {series.flatMap((s) =>
+          s.values.map((v, i) =>
+            v != null && s.values[i - 1] == null && s.values[i + 1] == null ? (
+              <circle key={`${s.name}-${i}`} className={`series series-point ${s.className}`} cx={x(times[i]!)} cy={y(v)} r={2} />
+            ) : null,
+          ),
+        )}
         {hover != null && times[hover] != null && (
           <line className="hover-line" x1={x(times[hover]!)} x2={x(times[hover]!)} y1={PAD.top} y2={H - PAD.bottom} />
         )}

@@ -1,6 +1,5 @@
-import { useEffect, useRef, useState } from 'react';
 import { Link } from 'react-router-dom';
-import type { Overview } from '../api/types';
+import type { Overview, StatusHistory } from '../api/types';
 import { useApi, useUser } from '../auth/session';
 import { LineChart } from '../components/LineChart';
 import { PageTitle } from '../components/Layout';
@@ -9,9 +8,8 @@ import { Empty, Loaded } from '../components/States';
 import { StatusBadge } from '../components/StatusBadge';
 import type { LiveEvent } from '../live/eventStream';
 import { useLive } from '../live/live';
-import { useResource } from '../live/useResource';
+import { type Resource, useResource } from '../live/useResource';
 import { count } from '../lib/format';
-import { HistogramTotals, histogramTotals, meanBetween } from '../lib/metrics';
 import { TableWrap } from '../components/TableWrap';
 
 const FLEET_EVENTS = new Set(['status_changed', 'independence_changed', 'orchestrator_registered', 'orchestrator_disconnected']);
@@ -104,6 +102,8 @@ export function OverviewPage() {
   // Fetched once (and after a reconnect); what arrives later comes through the stream.
   const stored = useResource(() => api.recentEvents(50), [api]);
   const changes = changesFrom(recent, stored.data ?? []);
+  // One history for both charts; its last point is "now", so polling it keeps them live.
+  const history = useResource(() => api.statusHistory({ hours: 6 }), [api], { alwaysPoll: true });
 
   return (
     <>
@@ -113,8 +113,8 @@ export function OverviewPage() {
       </Loaded>
 
       <div className="grid-2">
-        <StatusHistoryCard />
-        {user.role === 'superadmin' && <AckLatencyCard />}
+        <StatusHistoryCard hist={history} />
+        {user.role === 'superadmin' && <AckLatencyCard hist={history} />}
       </div>
 
       <div className="grid-2">
@@ -189,10 +189,12 @@ export function OverviewPage() {
   );
 }
 
+type History = Resource<StatusHistory | null>;
+
+const every = (sec: number) => (sec >= 60 ? `${sec / 60} min` : `${sec} s`);
+
 /** Active / inactive / independent over the last hours, from the host's rolling history. */
-function StatusHistoryCard() {
-  const api = useApi();
-  const hist = useResource(() => api.statusHistory({ hours: 6 }), [api], { alwaysPoll: true });
+function StatusHistoryCard({ hist }: { hist: History }) {
   return (
     <section className="card" aria-labelledby="status-history">
       <h2 id="status-history">Status, last 6 hours</h2>
@@ -212,7 +214,7 @@ function StatusHistoryCard() {
                   { name: 'independent', className: 'series-independent', values: h.items.map((p) => p.independent) },
                 ]}
               />
-              <p className="muted small">One sample every {h.interval_sec >= 60 ? `${h.interval_sec / 60} min` : `${h.interval_sec} s`}, kept in memory since the controller started.</p>
+              <p className="muted small">One sample every {every(h.interval_sec)}, kept in memory since the controller started.</p>
             </>
           )
         }
@@ -221,65 +223,46 @@ function StatusHistoryCard() {
   );
 }
 
-const LATENCY_MS = 10000;
-const LATENCY_POINTS = 60;
+const latencyMs = (v: number) => (v >= 1 ? v.toFixed(1) : v.toFixed(3));
 
-/** Mean heartbeat ack latency per 10 s, from the controller's own histogram on /metrics. */
-export function AckLatencyCard({ periodMs = LATENCY_MS }: { periodMs?: number }) {
-  const api = useApi();
-  const last = useRef<HistogramTotals | null>(null);
-  const [points, setPoints] = useState<{ t: number; ms: number | null }[]>([]);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    let cancelled = false;
-    const read = async () => {
-      try {
-        const h = histogramTotals(await api.metricsText(), 'moolai_heartbeat_ack_seconds');
-        if (cancelled) return;
-        if (!h) {
-          setError('This controller does not report heartbeat ack latency.');
-          return;
-        }
-        setError(null);
-        if (last.current) {
-          const mean = meanBetween(last.current, h);
-          setPoints((p) => [...p, { t: Date.now(), ms: mean == null ? null : mean * 1000 }].slice(-LATENCY_POINTS));
-        }
-        last.current = h;
-      } catch (e) {
-        if (!cancelled) setError(e instanceof Error ? e.message : String(e));
-      }
-    };
-    void read();
-    const t = setInterval(() => void read(), periodMs);
-    return () => {
-      cancelled = true;
-      clearInterval(t);
-    };
-  }, [api, periodMs]);
-  const latest = [...points].reverse().find((p) => p.ms != null);
+/** Heartbeat ack latency per sample interval over the last hours: the host
+ *  keeps it with the status history, from its moolai_heartbeat_ack_seconds
+ *  histogram, so the chart is full as soon as the page opens. */
+export function AckLatencyCard({ hist }: { hist: History }) {
   return (
     <section className="card" aria-labelledby="ack-latency">
       <h2 id="ack-latency">Heartbeat ack latency</h2>
-      {error ? (
-        <p className="muted">{error}</p>
-      ) : points.length < 2 ? (
-        <p className="muted" data-testid="ack-latency-now">
-          {latest ? `${latest.ms!.toFixed(3)} ms` : 'Measuring…'} (mean per {periodMs / 1000} s, from /metrics)
-        </p>
-      ) : (
-        <>
-          <p data-testid="ack-latency-now">
-            Now: <strong>{latest ? `${latest.ms!.toFixed(3)} ms` : 'no heartbeats'}</strong> <span className="muted">(mean per {periodMs / 1000} s)</span>
-          </p>
-          <LineChart
-            title="Mean heartbeat ack latency, milliseconds"
-            times={points.map((p) => p.t)}
-            series={[{ name: 'ack latency (ms)', className: 'series-latency', values: points.map((p) => p.ms) }]}
-            format={(v) => (v >= 1 ? v.toFixed(1) : v.toFixed(3))}
-          />
-        </>
-      )}
+      <Loaded {...hist} what="Loading latency">
+        {(h) => {
+          const items = (h?.items ?? []).filter((p) => p.ack_ms !== undefined);
+          // "Now" covers only the moments since the newest sample: nothing to draw when no ack came yet.
+          if (items.length > 0 && items[items.length - 1]!.ack_ms == null) items.pop();
+          if (!h || items.length === 0) return <p className="muted">This controller does not report heartbeat ack latency.</p>;
+          const latest = [...items].reverse().find((p) => p.ack_ms != null);
+          if (!latest) return <Empty>No heartbeat acknowledged in the last 6 hours.</Empty>;
+          const p99 = items.some((p) => p.ack_p99_ms != null);
+          return (
+            <>
+              <p data-testid="ack-latency-now">
+                Latest: <strong>{latencyMs(latest.ack_ms!)} ms</strong>
+                {latest.ack_p99_ms != null && <> (p99 {latencyMs(latest.ack_p99_ms)} ms)</>}
+              </p>
+              <LineChart
+                title="Heartbeat ack latency, milliseconds"
+                times={items.map((p) => Date.parse(p.time))}
+                series={[
+                  { name: 'mean', className: 'series-latency', values: items.map((p) => p.ack_ms ?? null) },
+                  ...(p99 ? [{ name: 'p99', className: 'series-latency-p99', values: items.map((p) => p.ack_p99_ms ?? null) }] : []),
+                ]}
+                format={latencyMs}
+              />
+              <p className="muted small">
+                Per sample interval ({every(h.interval_sec)}), from the controller&rsquo;s histogram; p99 is estimated from its buckets.
+              </p>
+            </>
+          );
+        }}
+      </Loaded>
     </section>
   );
 }
