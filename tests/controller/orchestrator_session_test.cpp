@@ -10,7 +10,9 @@
 #include <fstream>
 #include <unistd.h>
 #include <nlohmann/json.hpp>
+#include <memory>
 #include <set>
+#include <vector>
 #include <thread>
 
 #include "support/fleet_fixture.hpp"
@@ -40,6 +42,50 @@ TEST_F(OrchestratorSession, RegisterHeartbeatAndStatus) {
     EXPECT_EQ(st["type"], "status");
     EXPECT_EQ(st["status"], "active");
     EXPECT_TRUE(st["last_seen"].is_string());
+}
+
+// The interval follows the fleet: a host aiming at 1 heartbeat a second
+// tells 3 orchestrators to beat every 3 s (acks and provisioning say so),
+// its TTL keeps 4 intervals; with one left it goes back to 1 s.
+TEST_F(OrchestratorSession, TheHeartbeatIntervalFollowsTheFleet) {
+    start({{"HEARTBEAT_INTERVAL_SEC", "1"},
+           {"HEARTBEAT_TTL_SEC", "4"},
+           {"MOOLAI_HEARTBEAT_TARGET_RATE", "1"}});
+    std::vector<std::unique_ptr<WsTestClient>> fleet;
+    for (const char* id : {"pace-1", "pace-2", "pace-3"}) {
+        const std::string token = issue(port(), admin, "acme", id);
+        fleet.push_back(std::make_unique<WsTestClient>());
+        const json p = connect_and_register(*fleet.back(), id, token);
+        ASSERT_EQ(p["type"], "provisioning") << p;
+    }
+    const auto interval_in_ack = [&](WsTestClient& ws) {
+        ws.send(R"({"type":"i_am_alive"})");
+        for (json f = next(ws, 2000); f.is_object(); f = next(ws, 2000))
+            if (f["type"] == "heartbeat_ack") return f.value("heartbeat_interval_sec", 0);
+        return 0;
+    };
+    ASSERT_TRUE(eventually([&] { return interval_in_ack(*fleet[0]) == 3; }, 10s))
+        << controller->log();
+    const auto ttl = [&] {
+        return json::parse(http_request(port(), "GET",
+                                        "/api/v1/controller/orchestrators/last-seen?ids=pace-1",
+                                        "", bearer(admin))
+                               .body)["data"]["heartbeat_ttl_sec"]
+            .get<double>();
+    };
+    EXPECT_EQ(ttl(), 12) << "4 intervals of 3 s";
+    const std::string late = issue(port(), admin, "acme", "pace-4");
+    WsTestClient fourth;
+    const json p = connect_and_register(fourth, "pace-4", late);
+    EXPECT_GE(p["config"]["heartbeat_interval_sec"].get<int>(), 3) << p;
+    EXPECT_GE(p["config"]["heartbeat_ttl_sec"].get<int>(), 12) << p;
+
+    fourth.close();
+    fleet[1]->close();
+    fleet[2]->close();
+    ASSERT_TRUE(eventually([&] { return interval_in_ack(*fleet[0]) == 1; }, 10s));
+    // The TTL shrinks once the old interval has passed.
+    EXPECT_TRUE(eventually([&] { return ttl() == 4; }, 10s)) << ttl();
 }
 
 TEST_F(OrchestratorSession, BadCredentialsCloseWith1008) {
