@@ -60,6 +60,10 @@ Environment (overrides the config file):
   MOOLAI_ORCHESTRATOR_AUTH=mtls[+token] the certificate's CN or a SAN must be the orchestrator_id
   HEARTBEAT_TTL_SEC (120), HEARTBEAT_INTERVAL_SEC (30, told to orchestrators)
   HEARTBEAT_POKER_ENABLED (false): ping connections silent for one interval; no pong = dead
+  MOOLAI_HEARTBEAT_TARGET_RATE (1000/s, 0 = fixed interval), MOOLAI_HEARTBEAT_INTERVAL_MAX_SEC (300):
+                                the interval grows with the fleet, told in provisioning and acks
+  MOOLAI_HOST_ID (kept in <data dir>/host-id), MOOLAI_CLUSTER (on), MOOLAI_CLUSTER_LEASE_SEC (15):
+                                several hosts on one PostgreSQL (docs/deployment.md)
   MOOLAI_DASHBOARD_POLL_MS (10000): how often the dashboard polls while its live stream is down
   MOOLAI_STORAGE_WAIT_SEC (60): how long start-up waits for unreachable storage (0 = fail at once)
   MOOLAI_STORAGE_QUEUE_MAX (100000): orchestrator writes held while storage is down; then `busy`

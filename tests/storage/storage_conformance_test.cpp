@@ -830,6 +830,45 @@ TEST_P(Storage, LastSeenIsAFieldLikeAnyOtherWhereverItIsKept) {
     EXPECT_EQ(OK(db().orch_get("o2"))["last_seen"], nullptr);
 }
 
+// Two hosts' batches over the same orchestrators, sent in opposite orders,
+// at once: the plugin locks rows in key order, so they wait for each other
+// and never deadlock (no retry for one in the log either).
+TEST_P(Storage, OverlappingHeartbeatBatchesOfTwoHostsNeverDeadlock) {
+    org("A");
+    std::vector<std::string> ids;
+    for (int i = 0; i < 300; ++i) {
+        char id[16];
+        std::snprintf(id, sizeof id, "dl-%04d", i);
+        ids.push_back(id);
+        orch(id, "A");
+    }
+    auto other = open();
+    ASSERT_TRUE(other);
+    const auto writer = [&](StoragePlugin& p, bool reversed, std::vector<moolai_status>& out) {
+        std::vector<moolai_heartbeat_row> rows(ids.size());
+        for (int round = 0; round < 30; ++round) {
+            for (size_t i = 0; i < ids.size(); ++i) {
+                const std::string& id = ids[reversed ? ids.size() - 1 - i : i];
+                rows[i] = moolai_heartbeat_row{};
+                rows[i].orchestrator_id = moolai_str{id.data(), id.size()};
+                rows[i].last_seen_ms = kT0 + round;
+                rows[i].status = round % 2 ? MOOLAI_ORCH_ACTIVE : MOOLAI_ORCH_INACTIVE;
+            }
+            out.push_back(p.heartbeats_write(rows.data(), rows.size(), sizeof rows[0]).status);
+        }
+    };
+    std::vector<moolai_status> a, b;
+    std::thread ta([&] { writer(db(), false, a); });
+    std::thread tb([&] { writer(*other, true, b); });
+    ta.join();
+    tb.join();
+    for (moolai_status st : a) EXPECT_EQ(st, MOOLAI_OK);
+    for (moolai_status st : b) EXPECT_EQ(st, MOOLAI_OK);
+    for (StoragePlugin* p : {&db(), other.get()})
+        for (const std::string& line : p->log_lines())
+            EXPECT_EQ(line.find("deadlock"), std::string::npos) << line;
+}
+
 TEST_P(Storage, HeartbeatBatchOfThousandRowsIsWrittenAndUnknownIdsSkipped) {
     org("A");
     constexpr int kCount = 1000;
