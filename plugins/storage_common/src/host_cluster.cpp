@@ -2,6 +2,7 @@
 // between them, host leases with one leader, and which host holds which
 // orchestrator's connection. docs/architecture.md, "Several hosts", tells
 // how the host uses them.
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -241,17 +242,22 @@ Status StoragePlugin::connections_write(Call& call, Str host_id, Str changes_jso
                                     p(id) + " AND host_id = " + p(host),
                                 p.values);
         }
-        for (const std::string& id : claims) {
-            // Unknown (deleted) orchestrators are skipped by the SELECT.
+        // A reconnecting fleet claims thousands at once: 500 a statement.
+        for (size_t first = 0; first < claims.size(); first += 500) {
             Params p{d, {}};
             const std::string when = d.time_in(p(at));
+            const std::string holder = p(host);
+            std::string in;
+            for (size_t i = first; i < std::min(claims.size(), first + 500); ++i)
+                in += (in.empty() ? "" : ", ") + p(claims[i]);
+            // Unknown (deleted) orchestrators are skipped by the SELECT.
             claimed += tx.exec(
                 "INSERT INTO orchestrator_connections (connection_id, orchestrator_id, status, "
                 "host_id, created_at, updated_at) SELECT orchestrator_id, orchestrator_id, "
                 "'connected', " +
-                    p(host) + ", " + when + ", " + when +
-                    " FROM orchestrator_instances WHERE orchestrator_id = " + p(id) +
-                    " ON CONFLICT (connection_id) DO UPDATE SET host_id = excluded.host_id, "
+                    holder + ", " + when + ", " + when +
+                    " FROM orchestrator_instances WHERE orchestrator_id IN (" + in +
+                    ") ON CONFLICT (connection_id) DO UPDATE SET host_id = excluded.host_id, "
                     "status = excluded.status, created_at = excluded.created_at, updated_at = "
                     "excluded.updated_at",
                 p.values);
