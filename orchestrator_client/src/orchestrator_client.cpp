@@ -318,6 +318,7 @@ private:
         set_link(con);
         local_close_.clear();
         refuse_after_close_ = false;
+        connected_emitted_ = false;
         state_.store(ClientState::connecting);
         // websocketpp's client shares one resolver between connections: start
         // connections one at a time.
@@ -339,6 +340,7 @@ private:
         if (!opt_.metadata_json.empty()) reg["metadata"] = json::parse(opt_.metadata_json);
         con->send(frame_of(std::move(reg)), ws::frame::opcode::text);  // an error ends in on_ended
         arm(opt_.register_timeout, &ClientCoreT::register_timed_out);
+        connected_emitted_ = true;
         emit(h_.on_connected);
     }
 
@@ -516,7 +518,8 @@ private:
         Disconnect d;
         d.close_code = code;
         d.reason = reason;
-        d.was_open = was_open;
+        // Pairs with on_connected, which a stop() during the upgrade skips.
+        d.was_open = was_open && connected_emitted_;
         d.was_registered = before == ClientState::registered;
         if (stopping_) {
             d.will_retry = false;
@@ -548,8 +551,9 @@ private:
             arm(d.retry_in, &ClientCoreT::connect_now);
             return;
         }
-        schedule_retry(std::move(d),
-                       code == 4429 ? retry_hint(d.reason) : std::chrono::milliseconds{});
+        // Read before d is moved: argument evaluation order is unspecified.
+        const milliseconds hint = code == 4429 ? retry_hint(d.reason) : milliseconds{};
+        schedule_retry(std::move(d), hint);
     }
 
     // 4429 (too many failed registrations from this address) says when to
@@ -603,6 +607,7 @@ private:
     std::string local_close_;                    // (strand) why we closed, "" if we did not
     uint32_t registrations_ = 0;                 // (strand)
     bool refuse_after_close_ = false;            // (strand)
+    bool connected_emitted_ = false;             // (strand) on_connected called for this connection
     bool stopping_ = false;                      // (strand)
     std::atomic<bool> callbacks_off_{false};
 };

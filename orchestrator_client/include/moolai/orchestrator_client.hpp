@@ -160,7 +160,9 @@ struct StatusReport {
 struct Disconnect {
     uint16_t close_code = 1006;  // the controller's code; 1006 = no close frame
     std::string reason;          // close reason or transport error
-    bool was_open = false;       // the WebSocket handshake had completed
+    // on_connected was called for this connection: each on_connected is
+    // followed by exactly one on_disconnected with was_open set.
+    bool was_open = false;
     bool was_registered = false;
     bool will_retry = true;
     std::chrono::milliseconds retry_in{0};

@@ -1,0 +1,260 @@
+// moolai_orchestrator_client against a scripted controller: a real WebSocket
+// server (the host's WsServer) whose answers each test sets, for what the
+// real controller cannot be made to do -- hold an upgrade while the client
+// stops.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <csignal>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "moolai/orchestrator_client.hpp"
+#include "net/ws_server.hpp"
+
+namespace moolai::test {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+using orchestrator::ClientOptions;
+using orchestrator::ClientRuntime;
+using orchestrator::ClientState;
+using orchestrator::OrchestratorClient;
+
+const bool kSigpipeIgnored = [] {
+    std::signal(SIGPIPE, SIG_IGN);
+    return true;
+}();
+
+// Answers register with provisioning (`config`), every i_am_alive with a
+// heartbeat_ack (plus `ack_extra`'s fields), and records what arrives.
+class ScriptedController {
+public:
+    explicit ScriptedController(json config = json::object()) : config_(std::move(config)) {
+        host::WsOptions o;
+        o.host = "127.0.0.1";
+        o.port = 0;
+        o.logger = [](int, std::string_view) {};
+        host::WsHandlers h;
+        h.on_validate = [this](const host::WsUpgrade&) {
+            std::unique_lock<std::mutex> lk(m_);
+            ++upgrades_;
+            cv_.notify_all();
+            cv_.wait(lk, [this] { return !hold_upgrades_; });
+            return refuse_upgrades_ ? 503 : 0;
+        };
+        h.on_open = [this](host::WsConnection& c) {
+            c.send(R"({"type":"handshake_ack"})");
+            note([&] { open_.insert(c.id()); });
+        };
+        h.on_message = [this](host::WsConnection& c, std::string_view text) { on_frame(c, text); };
+        h.on_close = [this](host::WsConnection& c, uint16_t) {
+            note([&] { open_.erase(c.id()); });
+        };
+        server_ = std::make_unique<host::WsServer>(o, h);
+        server_->start();
+    }
+    ~ScriptedController() { stop(); }
+
+    std::string url() const { return "ws://127.0.0.1:" + std::to_string(port_()) + "/ws"; }
+    // Closes every connection with 1001 and stops listening.
+    void stop() {
+        release_upgrades();
+        server_->stop();
+    }
+    void set_config(json config) {
+        note([&] { config_ = std::move(config); });
+    }
+    void set_ack_extra(json extra) {
+        note([&] { ack_extra_ = std::move(extra); });
+    }
+    // Sent right after each provisioning.
+    void set_after_register(std::vector<json> frames) {
+        note([&] { after_register_ = std::move(frames); });
+    }
+    void refuse_upgrades(bool refuse) {
+        note([&] { refuse_upgrades_ = refuse; });
+    }
+    // register is answered with 1008, as a controller does for a credential
+    // it does not know.
+    void refuse_registers(bool refuse) {
+        note([&] { refuse_registers_ = refuse; });
+    }
+    void close_all(uint16_t code, const std::string& reason) {
+        std::vector<host::ConnectionId> ids;
+        note([&] { ids.assign(open_.begin(), open_.end()); });
+        for (const host::ConnectionId id : ids) server_->close(id, code, reason);
+    }
+    void hold_upgrades() {
+        note([&] { hold_upgrades_ = true; });
+    }
+    void release_upgrades() {
+        note([&] { hold_upgrades_ = false; });
+    }
+    void send_to_all(const json& frame) {
+        std::vector<host::ConnectionId> ids;
+        note([&] { ids.assign(open_.begin(), open_.end()); });
+        for (const host::ConnectionId id : ids) server_->send(id, frame.dump());
+    }
+
+    bool wait(const std::function<bool()>& done, std::chrono::milliseconds timeout = 10s) {
+        std::unique_lock<std::mutex> lk(m_);
+        return cv_.wait_for(lk, timeout, done);
+    }
+    template <class F>
+    auto locked(F f) {
+        std::lock_guard<std::mutex> lk(m_);
+        return f();
+    }
+
+    // Under the lock (locked() / wait()).
+    int upgrades_ = 0;
+    int registers_ = 0;
+    std::vector<Clock::time_point> heartbeats_;
+    std::vector<std::string> acks_;  // message ids, in arrival order
+
+private:
+    uint16_t port_() const { return server_->port(); }
+    void note(const std::function<void()>& f) {
+        std::lock_guard<std::mutex> lk(m_);
+        f();
+        cv_.notify_all();
+    }
+    void on_frame(host::WsConnection& c, std::string_view text) {
+        const json j = json::parse(text, nullptr, false);
+        const std::string type = j.is_object() ? j.value("type", "") : "";
+        const std::string id = j.is_object() ? j.value("orchestrator_id", "") : "";
+        std::vector<std::string> out;
+        bool refuse = false;
+        note([&] {
+            if (type == "register") {
+                ++registers_;
+                refuse = refuse_registers_;
+                if (refuse) return;
+                out.push_back(
+                    json{{"type", "provisioning"}, {"orchestrator_id", id}, {"config", config_}}
+                        .dump());
+                for (const json& f : after_register_) out.push_back(f.dump());
+            } else if (type == "i_am_alive") {
+                heartbeats_.push_back(Clock::now());
+                json ack = {
+                    {"type", "heartbeat_ack"}, {"orchestrator_id", id}, {"processed", true}};
+                ack.update(ack_extra_);
+                out.push_back(ack.dump());
+            } else if (type == "message_ack") {
+                acks_.push_back(j.value("message_id", ""));
+            }
+        });
+        if (refuse) c.close(1008, "invalid orchestrator credentials");
+        for (const std::string& f : out) c.send(f);
+    }
+
+    std::mutex m_;
+    std::condition_variable cv_;
+    json config_;
+    json ack_extra_ = json::object();
+    std::vector<json> after_register_;
+    std::set<host::ConnectionId> open_;
+    bool refuse_upgrades_ = false;
+    bool refuse_registers_ = false;
+    bool hold_upgrades_ = false;
+    std::unique_ptr<host::WsServer> server_;
+};
+
+// What the client reported.
+struct Seen {
+    std::mutex m;
+    std::condition_variable cv;
+    std::vector<orchestrator::Provisioning> registered;
+    std::vector<orchestrator::Disconnect> disconnects;
+    std::vector<std::string> messages, refused;
+    int connected = 0, acks = 0;
+
+    orchestrator::ClientHandlers handlers() {
+        orchestrator::ClientHandlers h;
+        h.on_connected = [this] { note([&] { ++connected; }); };
+        h.on_registered = [this](const orchestrator::Provisioning& p) {
+            note([&] { registered.push_back(p); });
+        };
+        h.on_disconnected = [this](const orchestrator::Disconnect& d) {
+            note([&] { disconnects.push_back(d); });
+        };
+        h.on_heartbeat_ack = [this](bool) { note([&] { ++acks; }); };
+        h.on_refused = [this](const std::string& r) { note([&] { refused.push_back(r); }); };
+        h.on_message = [this](const orchestrator::ForwardedMessage& msg) {
+            note([&] { messages.push_back(msg.message_id); });
+        };
+        return h;
+    }
+    void note(const std::function<void()>& f) {
+        std::lock_guard<std::mutex> lk(m);
+        f();
+        cv.notify_all();
+    }
+    bool wait(const std::function<bool()>& done, std::chrono::milliseconds timeout = 10s) {
+        std::unique_lock<std::mutex> lk(m);
+        return cv.wait_for(lk, timeout, done);
+    }
+    template <class F>
+    auto locked(F f) {
+        std::lock_guard<std::mutex> lk(m);
+        return f();
+    }
+};
+
+ClientOptions options_for(const std::string& url, const std::string& id = "orch-1") {
+    ClientOptions o;
+    o.url = url;
+    o.orchestrator_id = id;
+    o.token = "t";
+    o.backoff.base = 50ms;
+    o.backoff.cap = 200ms;
+    return o;
+}
+
+bool eventually(const std::function<bool()>& check, std::chrono::milliseconds timeout = 10s) {
+    const auto deadline = Clock::now() + timeout;
+    while (Clock::now() < deadline) {
+        if (check()) return true;
+        std::this_thread::sleep_for(20ms);
+    }
+    return check();
+}
+
+// Each on_connected is paired with one on_disconnected that says was_open,
+// and no other does -- also when stop() comes while the upgrade is under way
+// and the upgrade completes after it.
+TEST(ScriptedController, AStopDuringTheUpgradeReportsNoConnection) {
+    ScriptedController controller;
+    controller.hold_upgrades();
+    ClientRuntime runtime(1);
+    Seen seen;
+    OrchestratorClient client(runtime, options_for(controller.url()), seen.handlers());
+    client.start();
+    ASSERT_TRUE(controller.wait([&] { return controller.upgrades_ >= 1; }));
+    EXPECT_EQ(client.state(), ClientState::connecting);
+    client.stop();  // queued on the client's strand before the upgrade can complete
+    controller.release_upgrades();
+    ASSERT_TRUE(eventually([&] { return client.state() == ClientState::stopped; }));
+    ASSERT_TRUE(seen.wait([&] { return !seen.disconnects.empty(); }));
+    seen.locked([&] {
+        EXPECT_EQ(seen.connected, 0);
+        ASSERT_EQ(seen.disconnects.size(), 1u);
+        EXPECT_FALSE(seen.disconnects[0].was_open) << "no on_connected came before it";
+        EXPECT_FALSE(seen.disconnects[0].will_retry);
+    });
+    EXPECT_EQ(controller.locked([&] { return controller.registers_; }), 0);
+}
+
+}  // namespace
+}  // namespace moolai::test
