@@ -1,6 +1,7 @@
 // moolai_orchestrator_client against a scripted controller: a real WebSocket
 // server (the host's WsServer) whose answers each test sets, for what the
-// real controller cannot be made to do -- hold an upgrade while the client
+// real controller cannot be made to do -- refuse a credential on one host
+// only, redeliver an acknowledged message, hold an upgrade while the client
 // stops.
 #include <gtest/gtest.h>
 
@@ -229,6 +230,97 @@ bool eventually(const std::function<bool()>& check, std::chrono::milliseconds ti
         std::this_thread::sleep_for(20ms);
     }
     return check();
+}
+
+// With several URLs a 1008 moves on to the next (one host may not know a
+// credential yet); the client is refused once every URL refused it. A
+// session ended on purpose (1000) is not tried elsewhere.
+TEST(ScriptedController, ARefusalMovesOnAndOnlyAllRefusingIsFinal) {
+    ScriptedController lagging, knowing, also_lagging;
+    lagging.refuse_registers(true);
+    also_lagging.refuse_registers(true);
+    ClientRuntime runtime(1);
+    {
+        Seen seen;
+        ClientOptions o = options_for("");
+        o.urls = {lagging.url(), knowing.url()};
+        o.first_url = 0;
+        OrchestratorClient client(runtime, o, seen.handlers());
+        client.start();
+        ASSERT_TRUE(seen.wait([&] { return !seen.registered.empty(); }));
+        EXPECT_EQ(client.current_url(), knowing.url());
+        seen.locked([&] {
+            ASSERT_EQ(seen.disconnects.size(), 1u);
+            EXPECT_EQ(seen.disconnects[0].close_code, 1008);
+            EXPECT_TRUE(seen.disconnects[0].will_retry);
+            EXPECT_EQ(seen.disconnects[0].next_url, knowing.url());
+        });
+        knowing.close_all(1000, "replaced by a newer connection");
+        ASSERT_TRUE(seen.wait([&] { return !seen.refused.empty(); }));
+        EXPECT_EQ(client.state(), ClientState::refused);
+        EXPECT_EQ(lagging.locked([&] { return lagging.registers_; }), 1)
+            << "not tried elsewhere after a deliberate 1000";
+    }
+    Seen seen;
+    ClientOptions o = options_for("");
+    o.urls = {lagging.url(), also_lagging.url()};
+    o.first_url = 1;
+    OrchestratorClient client(runtime, o, seen.handlers());
+    client.start();
+    ASSERT_TRUE(seen.wait([&] { return !seen.refused.empty(); }));
+    EXPECT_EQ(client.state(), ClientState::refused);
+    seen.locked([&] {
+        ASSERT_EQ(seen.disconnects.size(), 2u);
+        EXPECT_EQ(seen.disconnects[0].url, also_lagging.url());
+        EXPECT_TRUE(seen.disconnects[0].will_retry);
+        EXPECT_EQ(seen.disconnects[1].url, lagging.url());
+        EXPECT_FALSE(seen.disconnects[1].will_retry);
+        EXPECT_EQ(seen.refused[0], "invalid orchestrator credentials");
+    });
+}
+
+// A message acknowledged while the link was down reaches the next
+// controller; one whose ack was lost and that comes again is acknowledged
+// again by the library and not handed to the caller twice.
+TEST(ScriptedController, AcksReachTheNextControllerAndRedeliveriesAreAckedAgain) {
+    const json m1 = {{"type", "recommendation"}, {"message_id", "m-1"}, {"content", "one"}};
+    const json m2 = {{"type", "recommendation"}, {"message_id", "m-2"}, {"content", "two"}};
+    ScriptedController first(json{{"heartbeat_interval_sec", 1}});
+    ScriptedController second(json{{"heartbeat_interval_sec", 1}});
+    first.set_after_register({m1, m2});
+    second.set_after_register({m1, m2});  // as a controller redelivers what it has no ack for
+    second.refuse_upgrades(true);
+    ClientRuntime runtime(1);
+    Seen seen;
+    ClientOptions o = options_for("");
+    o.urls = {first.url(), second.url()};
+    o.first_url = 0;
+    OrchestratorClient client(runtime, o, seen.handlers());
+    client.start();
+    ASSERT_TRUE(seen.wait([&] { return seen.messages.size() == 2; }));
+    EXPECT_TRUE(client.ack_message("m-1"));
+    ASSERT_TRUE(first.wait([&] { return first.acks_.size() == 1; }));
+    // The controller dies before m-2 is acknowledged; the other one refuses
+    // upgrades for now, so the client is certainly between connections.
+    first.stop();
+    ASSERT_TRUE(seen.wait([&] { return !seen.disconnects.empty(); }));
+    EXPECT_NE(client.state(), ClientState::registered);
+    EXPECT_FALSE(client.ack_message("m-2")) << "not sent now: kept for the next connection";
+    ASSERT_TRUE(second.wait([&] { return second.upgrades_ >= 1; }));
+    second.refuse_upgrades(false);
+    ASSERT_TRUE(seen.wait([&] { return seen.registered.size() >= 2; }, 15s));
+    EXPECT_EQ(client.current_url(), second.url());
+    // m-2 once as the kept ack; m-1 and m-2 again as redelivered.
+    ASSERT_TRUE(second.wait([&] { return second.acks_.size() >= 3; }));
+    second.locked([&] {
+        EXPECT_EQ(second.acks_[0], "m-2") << "the kept ack goes first, right after provisioning";
+        EXPECT_EQ(std::multiset<std::string>(second.acks_.begin(), second.acks_.end()),
+                  (std::multiset<std::string>{"m-1", "m-2", "m-2"}));
+    });
+    seen.locked([&] {
+        EXPECT_EQ(seen.messages, (std::vector<std::string>{"m-1", "m-2"}))
+            << "redeliveries of acknowledged messages are not reported again";
+    });
 }
 
 // Each on_connected is paired with one on_disconnected that says was_open,

@@ -7,6 +7,13 @@
 // (stop_monitoring, config_update, forwarded messages) through callbacks, and
 // reconnects with exponential backoff and full jitter (see backoff.hpp).
 //
+// Several controllers (ClientOptions::urls; hosts sharing one database):
+// the client starts at the URL a hash of its orchestrator id picks, so a
+// fleet spreads over the hosts, and after a drop or a failed attempt tries
+// the next URL in the list. Every try waits the backoff delay; the delay's
+// ceiling doubles once per round through the list (see Backoff). On the new
+// host it registers again, as after any reconnect.
+//
 // Many clients share one ClientRuntime: one io_context run by a few threads,
 // no thread per connection. A client costs a few hundred bytes plus its
 // socket, so one process can hold tens of thousands of them (raise
@@ -18,7 +25,10 @@
 //   deregistered) -> "refused": no retry, because the same credential will be
 //   refused again and two processes sharing one identity would otherwise
 //   push each other out forever. Set ClientOptions::refused_retry_delay to
-//   retry after a fixed long delay instead.
+//   retry after a fixed long delay instead. With several URLs, a 1008 (or an
+//   error answering register) moves on to the next URL like a drop: one
+//   host may not know a credential the others do. The client is refused
+//   once every URL refused it since its last register.
 //   Everything else (1001 controller shutdown, 1006 dropped, 1009 too big,
 //   1011, connect failures, no provisioning in time, a silent controller)
 //   -> retry after the backoff delay. The backoff resets after a register.
@@ -38,6 +48,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "moolai/backoff.hpp"
 
@@ -91,6 +102,12 @@ const char* state_name(ClientState state);
 
 struct ClientOptions {
     std::string url;  // ws://host:port/ws or wss://host:port/ws
+    // Several controllers, tried in turn (see above); instead of url, which
+    // must then be empty. All ws:// or all wss://.
+    std::vector<std::string> urls;
+    // The index in urls to try first; -1 = picked by a hash of the
+    // orchestrator id (spreads a fleet of separate processes over the hosts).
+    int first_url = -1;
     // wss:// only. The controller's certificate must verify against ca_file
     // (PEM; "" = the system's CAs) and name the URL's host (a DNS SAN, or an
     // IP SAN for an address). cert_file/key_file: a client certificate for
@@ -130,6 +147,7 @@ struct Provisioning {
     uint32_t registrations =
         0;                    // 1 for the first register of this client, 2 after one reconnect...
     std::string config_json;  // the raw "config" object
+    std::string url;          // the controller this register went to
 };
 
 struct ConfigUpdate {
@@ -166,6 +184,8 @@ struct Disconnect {
     bool was_registered = false;
     bool will_retry = true;
     std::chrono::milliseconds retry_in{0};
+    std::string url;       // the controller this connection (or attempt) was to
+    std::string next_url;  // the one the retry goes to ("" without a retry)
 };
 
 struct UsageReport {
@@ -212,6 +232,12 @@ public:
     void stop();
     ClientState state() const;
     const std::string& orchestrator_id() const;
+    // The controller URLs in order (ClientOptions::urls, or its url alone).
+    const std::vector<std::string>& urls() const;
+    // The URL of the current connection, or of the next attempt while
+    // waiting; its index in urls(). Any thread.
+    size_t current_url_index() const;
+    const std::string& current_url() const;
 
     // Each queues a frame and returns true while registered; false otherwise
     // (not registered, stopped, or the send buffer is full) and nothing is
@@ -222,6 +248,13 @@ public:
     // Throws std::invalid_argument unless metadata_json is a JSON object.
     bool update_metadata(const std::string& metadata_json);
     bool request_status();
+    // Confirms a forwarded message. Returns true when the ack went out now.
+    // Otherwise (not registered) it is kept and sent right after the next
+    // register, on whichever controller that is. The client also remembers
+    // the ids it acknowledged lately: when a controller delivers one of those
+    // again (its ack was lost with a connection), the client acks it again
+    // itself and does not report it to on_message a second time.
+    // False without sending for an empty id.
     bool ack_message(const std::string& message_id);
     // Any frame (a JSON object); for extensions of the protocol. Throws
     // std::invalid_argument unless it is a JSON object with a string "type".
