@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/ip/address.hpp>
+#include <cmath>
 #include <cstdlib>
 #include <ctime>
 #include <future>
@@ -59,6 +60,10 @@ thread_local std::string t_next_tls_host;
 
 constexpr size_t kMaxFrameBytes = 2u << 20;  // the controller sends at most 1 MiB
 constexpr milliseconds kDefaultHeartbeat{30000};
+// A heartbeat interval the controller names is kept within these bounds: a
+// typo cannot make a fleet flood its controller or fall silent for hours.
+constexpr double kMinIntervalSec = 1;
+constexpr double kMaxIntervalSec = 600;
 // Acknowledged message ids remembered for redeliveries, and acks kept while
 // disconnected; recommendations are rare, so these are generous.
 constexpr size_t kAckedMemory = 128;
@@ -99,6 +104,19 @@ std::optional<int64_t> int_member(const json& j, const char* key) {
         return static_cast<int64_t>(std::min<uint64_t>(v->get<uint64_t>(), INT64_MAX));
     if (v->is_number_integer()) return v->get<int64_t>();
     return std::nullopt;
+}
+// "heartbeat_interval_sec": a positive number of seconds, clamped; nullopt
+// when absent or anything else (then the interval in use stays).
+std::optional<milliseconds> interval_member(const json& j) {
+    const json* v = member(j, "heartbeat_interval_sec");
+    if (v == nullptr || !v->is_number()) return std::nullopt;
+    const double sec = v->get<double>();
+    if (!std::isfinite(sec) || sec <= 0) return std::nullopt;
+    const double clamped = std::clamp(sec, kMinIntervalSec, kMaxIntervalSec);
+    return milliseconds(std::llround(clamped * 1000));
+}
+int whole_seconds(milliseconds d) {
+    return static_cast<int>((d.count() + 500) / 1000);
 }
 
 // The URL a client tries first: a hash of its id, so separate orchestrator
@@ -179,6 +197,7 @@ public:
     virtual std::string frame_of(json j) const = 0;
     virtual bool ack(const std::string& message_id) = 0;
     virtual size_t url_index() const = 0;
+    virtual milliseconds interval() const = 0;
 };
 
 // Everything of one client. State marked (strand) is touched on strand_ only.
@@ -201,12 +220,15 @@ public:
                                       : hashed_index(opt_.orchestrator_id, uris_.size())),
           backoff_(opt_.backoff, opt_.jitter_seed != 0 ? opt_.jitter_seed : rt_->next_seed(),
                    static_cast<uint32_t>(uris_.size())) {
+        heartbeat_ = effective_interval();
+        interval_ms_.store(heartbeat_.count());
         if (uris_.size() > 1) refused_by_.assign(uris_.size(), false);
     }
 
     const ClientOptions& options() const override { return opt_; }
     ClientState state() const override { return state_.load(); }
     size_t url_index() const override { return url_at_.load(); }
+    milliseconds interval() const override { return milliseconds(interval_ms_.load()); }
     const std::shared_ptr<SslContext>& tls_context() const { return tls_; }
 
     void start() override {
@@ -477,6 +499,7 @@ private:
         if (t == "handshake_ack") return;
         if (t == "provisioning") return on_provisioning(j);
         if (t == "heartbeat_ack") {
+            if (const auto interval = interval_member(j)) follow_controller_interval(*interval);
             const std::optional<bool> processed = bool_member(j, "processed");
             if (!processed)
                 emit(h_.on_protocol_problem,
@@ -547,14 +570,17 @@ private:
         const json& c = config != nullptr ? *config : empty;
         p.config_json = c.dump();
         p.url = url_now();
-        p.heartbeat_interval_sec = static_cast<int>(
-            std::clamp<int64_t>(int_member(c, "heartbeat_interval_sec").value_or(0), 0, 86400));
+        const std::optional<milliseconds> interval = interval_member(c);
+        p.heartbeat_interval_sec = interval ? whole_seconds(*interval) : 0;
         p.heartbeat_ttl_sec = static_cast<int>(
             std::clamp<int64_t>(int_member(c, "heartbeat_ttl_sec").value_or(0), 0, 86400 * 365));
         p.is_independent = bool_member(c, "is_independent").value_or(false);
         p.monitoring_enabled = bool_member(c, "monitoring_enabled").value_or(!p.is_independent);
-        provisioned_interval_ = milliseconds(int64_t{p.heartbeat_interval_sec} * 1000);
+        // None named: keep the interval in use (after a failover to an older
+        // controller, the fleet's interval from the last one).
+        if (interval) provisioned_interval_ = *interval;
         heartbeat_ = effective_interval();
+        interval_ms_.store(heartbeat_.count());
         p.heartbeat_interval = heartbeat_;
         p.registrations = ++registrations_;
         backoff_.reset();
@@ -574,6 +600,17 @@ private:
         return kDefaultHeartbeat;
     }
 
+    // A new interval from config_update or heartbeat_ack: the next heartbeat
+    // is one new interval from now (an ack arrives right after a heartbeat).
+    void follow_controller_interval(milliseconds interval) {
+        provisioned_interval_ = interval;
+        const milliseconds next = effective_interval();
+        if (next == heartbeat_) return;
+        heartbeat_ = next;
+        interval_ms_.store(next.count());
+        if (state_.load() == ClientState::registered) arm(heartbeat_, &ClientCoreT::heartbeat_tick);
+    }
+
     void on_config_update(const json& j) {
         ConfigUpdate u;
         const json* config = member(j, "config");
@@ -586,14 +623,9 @@ private:
         u.config_json = c.dump();
         u.is_independent = bool_member(c, "is_independent");
         u.monitoring_enabled = bool_member(c, "monitoring_enabled");
-        if (auto sec = int_member(c, "heartbeat_interval_sec"); sec && *sec > 0 && *sec <= 86400) {
-            u.heartbeat_interval_sec = static_cast<int>(*sec);
-            provisioned_interval_ = milliseconds(*sec * 1000);
-            const milliseconds next = effective_interval();
-            if (next != heartbeat_ && state_.load() == ClientState::registered) {
-                heartbeat_ = next;
-                arm(heartbeat_, &ClientCoreT::heartbeat_tick);
-            }
+        if (const auto interval = interval_member(c)) {
+            u.heartbeat_interval_sec = whole_seconds(*interval);
+            follow_controller_interval(*interval);
         }
         emit(h_.on_config_update, u);
     }
@@ -715,13 +747,14 @@ private:
     asio::steady_timer timer_;  // (strand) retry wait, register timeout or heartbeat
     std::atomic<ClientState> state_{ClientState::idle};
     std::atomic<size_t> url_at_;  // written on the strand: the URL of this or the next attempt
+    std::atomic<int64_t> interval_ms_{0};  // heartbeat_, for other threads
     std::mutex link_m_;
     ConnPtr con_;                                // the current connection attempt (link_m_)
     Backoff backoff_;                            // (strand)
     uint64_t timer_gen_ = 0;                     // (strand)
     int64_t last_rx_ms_ = 0;                     // (strand)
     milliseconds heartbeat_{kDefaultHeartbeat};  // (strand)
-    milliseconds provisioned_interval_{0};       // (strand)
+    milliseconds provisioned_interval_{0};       // (strand) the controller's, 0 = none yet
     std::string local_close_;                    // (strand) why we closed, "" if we did not
     std::vector<bool> refused_by_;     // (strand) URLs that refused us since the last register
     uint32_t registrations_ = 0;       // (strand)
@@ -1010,6 +1043,9 @@ size_t OrchestratorClient::current_url_index() const {
 }
 const std::string& OrchestratorClient::current_url() const {
     return core_->options().urls[core_->url_index()];
+}
+std::chrono::milliseconds OrchestratorClient::heartbeat_interval() const {
+    return core_->interval();
 }
 
 bool OrchestratorClient::send_heartbeat() {

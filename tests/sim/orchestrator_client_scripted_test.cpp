@@ -1,7 +1,8 @@
 // moolai_orchestrator_client against a scripted controller: a real WebSocket
 // server (the host's WsServer) whose answers each test sets, for what the
-// real controller cannot be made to do -- refuse a credential on one host
-// only, redeliver an acknowledged message, hold an upgrade while the client
+// real controller cannot be made to send -- provisioning without a heartbeat
+// interval or with a bad one, heartbeat_ack naming the next interval, a
+// redelivery of an acknowledged message, an upgrade held up while the client
 // stops.
 #include <gtest/gtest.h>
 
@@ -230,6 +231,108 @@ bool eventually(const std::function<bool()>& check, std::chrono::milliseconds ti
         std::this_thread::sleep_for(20ms);
     }
     return check();
+}
+
+TEST(ScriptedController, TheProvisionedIntervalIsClampedAndABadOneIgnored) {
+    ScriptedController controller;
+    ClientRuntime runtime(1);
+    // The config's heartbeat_interval_sec -> the interval used, and what
+    // Provisioning reports of it (whole seconds, 0 = none valid).
+    const std::vector<std::tuple<json, std::chrono::milliseconds, int>> cases = {
+        {json::object(), 30000ms, 0},
+        {{{"heartbeat_interval_sec", 7}}, 7000ms, 7},
+        {{{"heartbeat_interval_sec", 2.5}}, 2500ms, 3},
+        {{{"heartbeat_interval_sec", 0.2}}, 1000ms, 1},
+        {{{"heartbeat_interval_sec", 86400}}, 600000ms, 600},
+        {{{"heartbeat_interval_sec", 0}}, 30000ms, 0},
+        {{{"heartbeat_interval_sec", -5}}, 30000ms, 0},
+        {{{"heartbeat_interval_sec", "10"}}, 30000ms, 0},
+        {{{"heartbeat_interval_sec", true}}, 30000ms, 0},
+        {{{"heartbeat_interval_sec", nullptr}}, 30000ms, 0},
+    };
+    for (const auto& [config, interval, reported] : cases) {
+        controller.set_config(config);
+        Seen seen;
+        OrchestratorClient client(runtime, options_for(controller.url()), seen.handlers());
+        EXPECT_EQ(client.heartbeat_interval(), 30000ms) << "before any controller named one";
+        client.start();
+        ASSERT_TRUE(seen.wait([&] { return !seen.registered.empty(); })) << config;
+        const orchestrator::Provisioning p = seen.locked([&] { return seen.registered[0]; });
+        EXPECT_EQ(p.heartbeat_interval, interval) << config;
+        EXPECT_EQ(p.heartbeat_interval_sec, reported) << config;
+        EXPECT_EQ(client.heartbeat_interval(), interval) << config;
+    }
+}
+
+TEST(ScriptedController, AHeartbeatAckNamesTheNextInterval) {
+    ScriptedController controller(json{{"heartbeat_interval_sec", 1}});
+    ClientRuntime runtime(1);
+    Seen seen;
+    OrchestratorClient client(runtime, options_for(controller.url()), seen.handlers());
+    // A caller's own interval wins over the controller's.
+    ClientOptions fixed_options = options_for(controller.url(), "orch-fixed");
+    fixed_options.heartbeat_interval = 1500ms;
+    Seen fixed_seen;
+    OrchestratorClient fixed(runtime, fixed_options, fixed_seen.handlers());
+    client.start();
+    fixed.start();
+    ASSERT_TRUE(seen.wait([&] { return seen.acks >= 2; }));
+    EXPECT_EQ(client.heartbeat_interval(), 1000ms);
+
+    controller.set_ack_extra({{"heartbeat_interval_sec", 2}});
+    ASSERT_TRUE(eventually([&] { return client.heartbeat_interval() == 2000ms; }));
+    const int fixed_acks = fixed_seen.locked([&] { return fixed_seen.acks; });
+    ASSERT_TRUE(fixed_seen.wait([&] { return fixed_seen.acks >= fixed_acks + 2; }));
+    EXPECT_EQ(fixed.heartbeat_interval(), 1500ms) << "ClientOptions::heartbeat_interval wins";
+    fixed.stop();
+    ASSERT_TRUE(eventually([&] { return fixed.state() == ClientState::stopped; }));
+    // Only `client` heartbeats from here on.
+    const size_t mark = controller.locked([&] { return controller.heartbeats_.size(); });
+    ASSERT_TRUE(controller.wait([&] { return controller.heartbeats_.size() >= mark + 3; }, 10s));
+    controller.locked([&] {
+        for (size_t i = mark + 1; i < mark + 3; ++i)
+            EXPECT_GE(controller.heartbeats_[i] - controller.heartbeats_[i - 1], 1900ms) << i;
+    });
+
+    // A bad value or none keeps the interval in use.
+    for (const json& extra : {json{{"heartbeat_interval_sec", "fast"}},
+                              json{{"heartbeat_interval_sec", -1}}, json::object()}) {
+        controller.set_ack_extra(extra);
+        const int acks = seen.locked([&] { return seen.acks; });
+        ASSERT_TRUE(seen.wait([&] { return seen.acks >= acks + 1; })) << extra;
+        EXPECT_EQ(client.heartbeat_interval(), 2000ms) << extra;
+    }
+    seen.locked([&] { EXPECT_TRUE(seen.disconnects.empty()); });
+}
+
+// An older controller names no interval: the one the fleet had stays,
+// rather than falling back to 30 s.
+TEST(ScriptedController, AnIntervalOutlivesAFailoverToAControllerThatNamesNone) {
+    ScriptedController first(json{{"heartbeat_interval_sec", 2}});
+    ScriptedController older;
+    ClientRuntime runtime(1);
+    Seen seen;
+    ClientOptions o = options_for("");
+    o.urls = {first.url(), older.url()};
+    o.first_url = 0;
+    OrchestratorClient client(runtime, o, seen.handlers());
+    client.start();
+    ASSERT_TRUE(seen.wait([&] { return !seen.registered.empty(); }));
+    EXPECT_EQ(client.current_url(), first.url());
+    EXPECT_EQ(client.heartbeat_interval(), 2000ms);
+    first.stop();
+    ASSERT_TRUE(seen.wait([&] { return seen.registered.size() >= 2; }));
+    const orchestrator::Provisioning p = seen.locked([&] { return seen.registered[1]; });
+    EXPECT_EQ(p.url, older.url());
+    EXPECT_EQ(p.heartbeat_interval_sec, 0);
+    EXPECT_EQ(p.heartbeat_interval, 2000ms);
+    EXPECT_EQ(client.current_url(), older.url());
+    seen.locked([&] {
+        ASSERT_EQ(seen.disconnects.size(), 1u);
+        EXPECT_EQ(seen.disconnects[0].close_code, 1001);
+        EXPECT_EQ(seen.disconnects[0].url, first.url());
+        EXPECT_EQ(seen.disconnects[0].next_url, older.url());
+    });
 }
 
 // With several URLs a 1008 moves on to the next (one host may not know a

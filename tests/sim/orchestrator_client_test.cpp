@@ -276,6 +276,7 @@ TEST_F(OrchestratorClientTest, RegistersSendsHeartbeatsAndTalks) {
     // The first heartbeat goes at once, then one a second.
     ASSERT_TRUE(rec.wait([&] { return rec.acks_processed >= 1; }, 900ms));
     ASSERT_TRUE(rec.wait([&] { return rec.acks_processed >= 3; }, 4s));
+    EXPECT_EQ(client.heartbeat_interval(), 1000ms) << "acks that name no interval change nothing";
     EXPECT_EQ(client.current_url(), url());
     EXPECT_EQ(listed(id)["status"], "active");
     EXPECT_EQ(listed(id)["metadata"]["version"], "7.1");

@@ -14,6 +14,11 @@
 // ceiling doubles once per round through the list (see Backoff). On the new
 // host it registers again, as after any reconnect.
 //
+// Heartbeat interval: ClientOptions::heartbeat_interval when set; otherwise
+// the last one the controller named (heartbeat_interval_sec in provisioning's
+// config, in config_update's config or in heartbeat_ack), clamped to 1-600 s;
+// otherwise 30 s. A frame without a valid one keeps the interval in use.
+//
 // Many clients share one ClientRuntime: one io_context run by a few threads,
 // no thread per connection. A client costs a few hundred bytes plus its
 // socket, so one process can hold tens of thousands of them (raise
@@ -122,8 +127,8 @@ struct ClientOptions {
     bool token_on_upgrade = false;  // also send it as Authorization: Bearer on the upgrade
     std::string organization_id;    // sent in register when not empty (open mode uses it)
     std::string metadata_json;      // a JSON object sent in register; "" = none
-    // 0 = the interval the controller provisions (heartbeat_interval_sec), or
-    // 30 s if it names none.
+    // 0 = the interval the controller names (heartbeat_interval_sec, see
+    // above), or 30 s if it names none.
     std::chrono::milliseconds heartbeat_interval{0};
     BackoffPolicy backoff;
     // No provisioning this long after the upgrade: close and retry.
@@ -139,7 +144,7 @@ struct ClientOptions {
 };
 
 struct Provisioning {
-    int heartbeat_interval_sec = 0;  // 0 when absent
+    int heartbeat_interval_sec = 0;  // as named (clamped, whole seconds); 0 when absent or invalid
     int heartbeat_ttl_sec = 0;
     bool is_independent = false;
     bool monitoring_enabled = true;
@@ -153,8 +158,8 @@ struct Provisioning {
 struct ConfigUpdate {
     std::optional<bool> is_independent;
     std::optional<bool> monitoring_enabled;
-    std::optional<int> heartbeat_interval_sec;
-    std::string config_json;  // the raw "config" object ("{}" when absent)
+    std::optional<int> heartbeat_interval_sec;  // clamped to 1-600; nullopt when absent or invalid
+    std::string config_json;                    // the raw "config" object ("{}" when absent)
 };
 
 // A message the controller forwards (an accepted recommendation). Confirm it
@@ -238,6 +243,8 @@ public:
     // waiting; its index in urls(). Any thread.
     size_t current_url_index() const;
     const std::string& current_url() const;
+    // The interval between heartbeats in use now (see above). Any thread.
+    std::chrono::milliseconds heartbeat_interval() const;
 
     // Each queues a frame and returns true while registered; false otherwise
     // (not registered, stopped, or the send buffer is full) and nothing is
