@@ -1,8 +1,9 @@
 // moolai-orchestrator-sim, black-box, against the real controller binary:
 // provisioning over REST, orchestrators active, usage in /costs, a forwarded
 // recommendation acknowledged, the independence toggle obeyed, reconnecting
-// after a controller restart, bad credentials, open mode, bad options. Runs on
-// SQLite and, via scripts/with-postgres.sh, on PostgreSQL.
+// after a controller restart, bad credentials, open mode, a stop during the
+// upgrade, bad options. Runs on SQLite and, via scripts/with-postgres.sh, on
+// PostgreSQL.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -360,6 +361,39 @@ TEST_F(SimAgainstController, OpenModeNeedsNoCredentialsAndDurationEndsTheRun) {
     EXPECT_EQ(sim.wait_exit(15s), 0) << sim.log();
     EXPECT_NE(sim.log().find("duration reached, stopping"), std::string::npos);
     EXPECT_GE(stat(sim.log(), "heartbeat acks"), 6) << sim.log();
+}
+
+// SIGTERM while every upgrade is still unanswered (the controller is
+// stopped with SIGSTOP), the controller answering right after: the upgrades
+// complete after the clients were told to stop. The connected count never
+// goes past the fleet or below zero, and ends at 0.
+TEST_F(SimAgainstController, TheConnectedCountStaysTrueWhenStoppedDuringTheUpgrade) {
+    start({{"MOOLAI_ORCHESTRATOR_AUTH", "open"}});
+    const pid_t controller_pid = controller->pid();
+    ASSERT_EQ(kill(controller_pid, SIGSTOP), 0);
+    struct Resume {
+        pid_t pid;
+        ~Resume() { kill(pid, SIGCONT); }
+    } resume{controller_pid};
+    SimProcess sim({"--url", url(), "--open", "--count", "20", "--ramp-rate", "0", "--organization",
+                    prefix(), "--id-prefix", prefix() + "-", "--stats-interval", "0.2"});
+    ASSERT_TRUE(sim.wait_for("stats ")) << sim.log();  // past the first tick: all started
+    sim.signal(SIGTERM);
+    ASSERT_TRUE(sim.wait_for("received SIGTERM, stopping")) << sim.log();
+    ASSERT_EQ(kill(controller_pid, SIGCONT), 0);
+    EXPECT_EQ(sim.wait_exit(15s), 0) << sim.log();
+    const std::string log = sim.log();
+    const std::regex connected(R"(connected (\d+)/20)");
+    std::string last;  // as printed: an underflow is 20 digits long
+    for (auto it = std::sregex_iterator(log.begin(), log.end(), connected);
+         it != std::sregex_iterator(); ++it) {
+        last = (*it)[1];
+        EXPECT_LE(last.size(), 2u) << log;
+        if (last.size() <= 2) {
+            EXPECT_LE(std::stoi(last), 20) << log;
+        }
+    }
+    EXPECT_EQ(last, "0") << log;
 }
 
 TEST(SimCommandLine, HelpAndBadInputGiveClearAnswers) {

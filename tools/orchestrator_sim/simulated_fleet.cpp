@@ -67,7 +67,10 @@ void SimLog::line(const std::string& text) {
 struct SimulatedFleet::Member {
     std::string id;
     std::unique_ptr<orchestrator::OrchestratorClient> client;
-    std::minstd_rand rng;  // main thread only
+    // The client's callbacks (never two at once for one client) only.
+    bool connected = false;   // counted as connected
+    bool registered = false;  // counted as registered
+    std::minstd_rand rng;     // main thread only
     Clock::time_point next_usage;
     Clock::time_point next_metadata;
     uint32_t metadata_revision = 0;
@@ -119,7 +122,10 @@ orchestrator::ClientHandlers SimulatedFleet::handlers_for(Member& m) {
     orchestrator::ClientHandlers h;
     Member* me = &m;
     h.on_connected = [this, me] {
-        counters_.connected.fetch_add(1);
+        if (!me->connected) {
+            me->connected = true;
+            counters_.connected.fetch_add(1);
+        }
         if (opt_.verbose) log_.line(me->id + ": connected, register sent");
     };
     h.on_registered = [this, me](const orchestrator::Provisioning& p) {
@@ -134,14 +140,22 @@ orchestrator::ClientHandlers SimulatedFleet::handlers_for(Member& m) {
                       (p.is_independent ? " (independent: heartbeats will be acked "
                                           "processed:false)"
                                         : ""));
-        const uint64_t now_registered = counters_.registered.fetch_add(1) + 1;
+        const uint64_t now_registered =
+            me->registered ? counters_.registered.load() : counters_.registered.fetch_add(1) + 1;
+        me->registered = true;
         if (now_registered == members_.size() && !all_registered_.exchange(true))
             log_.line("all " + std::to_string(members_.size()) + " orchestrators registered (" +
                       std::to_string(counters_.reconnects.load()) + " reconnects so far)");
     };
     h.on_disconnected = [this, me](const orchestrator::Disconnect& d) {
-        if (d.was_open) counters_.connected.fetch_sub(1);
-        if (d.was_registered) counters_.registered.fetch_sub(1);
+        if (me->connected) {
+            counters_.connected.fetch_sub(1);
+            me->connected = false;
+        }
+        if (me->registered) {
+            counters_.registered.fetch_sub(1);
+            me->registered = false;
+        }
         if (d.will_retry) counters_.retries.fetch_add(1);
         const std::string what = me->id + ": disconnected (" + std::to_string(d.close_code) +
                                  (d.reason.empty() ? "" : " " + d.reason) + ")" +
@@ -267,6 +281,15 @@ void SimulatedFleet::send_metadata(Member& m) {
 
 void SimulatedFleet::stop() {
     for (auto& m : members_) m->client->stop();
+}
+
+bool SimulatedFleet::all_settled() const {
+    for (const auto& m : members_) {
+        const ClientState s = m->client->state();
+        if (s != ClientState::idle && s != ClientState::stopped && s != ClientState::refused)
+            return false;
+    }
+    return true;
 }
 
 bool SimulatedFleet::all_refused() const {

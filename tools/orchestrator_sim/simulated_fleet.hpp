@@ -28,8 +28,10 @@ private:
 };
 
 struct FleetCounters {
-    std::atomic<uint64_t> connected{0};   // gauge
-    std::atomic<uint64_t> registered{0};  // gauge
+    // Gauges, kept per orchestrator (see Member): each connection is counted
+    // once in and once out, whatever order the callbacks report them in.
+    std::atomic<uint64_t> connected{0};
+    std::atomic<uint64_t> registered{0};
     std::atomic<uint64_t> heartbeat_acks{0};
     std::atomic<uint64_t> heartbeats_ignored{0};  // acked processed:false
     std::atomic<uint64_t> usage_reports{0};
@@ -61,6 +63,9 @@ public:
     size_t size() const { return members_.size(); }
     size_t started() const { return started_; }
     bool all_refused() const;
+    // Every client stopped or refused (or never started): nothing will
+    // change the counters any more.
+    bool all_settled() const;
     std::string stats_line(double elapsed_sec) const;
     const FleetCounters& counters() const { return counters_; }
 
