@@ -1,9 +1,9 @@
 // moolai-orchestrator-sim, black-box, against the real controller binary:
 // provisioning over REST, orchestrators active, usage in /costs, a forwarded
 // recommendation acknowledged, the independence toggle obeyed, reconnecting
-// after a controller restart, bad credentials, open mode, a stop during the
-// upgrade, bad options. Runs on SQLite and, via scripts/with-postgres.sh, on
-// PostgreSQL.
+// after a controller restart, bad credentials, open mode, two controllers
+// (spread, failover), a stop during the upgrade, bad options. Runs on
+// SQLite and, via scripts/with-postgres.sh, on PostgreSQL.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -363,6 +363,50 @@ TEST_F(SimAgainstController, OpenModeNeedsNoCredentialsAndDurationEndsTheRun) {
     EXPECT_GE(stat(sim.log(), "heartbeat acks"), 6) << sim.log();
 }
 
+// Orchestrators connected to each controller right now, from its memory.
+size_t live_on(uint16_t rest_port, const std::string& organization) {
+    HttpResult r = http_request(rest_port, "GET", "/api/v1/controller/orchestrators/live", "",
+                                bearer(admin_token(rest_port)));
+    const json body = json::parse(r.body, nullptr, false);
+    if (r.status != 200 || !body.is_object()) return 0;
+    size_t n = 0;
+    for (const json& item : body["data"]["items"]) n += item["organization_id"] == organization;
+    return n;
+}
+
+// Two controllers (open mode; on PostgreSQL they share the database): the
+// sim spreads its orchestrators evenly over both, and when one is killed its
+// orchestrators move to the other.
+TEST_F(SimAgainstController, SpreadsOverTwoControllersAndLeavesAKilledOne) {
+    start({{"MOOLAI_ORCHESTRATOR_AUTH", "open"}});
+    auto env = kAdminEnv;
+    for (const auto& kv : kFastEnv) env.emplace(kv);
+    env["MOOLAI_ORCHESTRATOR_AUTH"] = "open";
+    ControllerProcess other(env);
+    ASSERT_TRUE(other.wait_ready()) << other.log();
+    const std::string other_url = "ws://127.0.0.1:" + std::to_string(other.ws_port()) + "/ws";
+    SimProcess sim({"--url", url() + "," + other_url, "--open", "--count", "6", "--organization",
+                    prefix(), "--id-prefix", prefix() + "-", "--stats-interval", "0.3",
+                    "--backoff-cap", "1"});
+    ASSERT_TRUE(sim.wait_for("all 6 orchestrators registered")) << sim.log();
+    EXPECT_NE(sim.log().find("against " + url() + ", " + other_url), std::string::npos)
+        << sim.log();
+    EXPECT_TRUE(eventually([&] {
+        return live_on(port(), prefix()) == 3 && live_on(other.rest_port(), prefix()) == 3;
+    })) << live_on(port(), prefix())
+        << " + " << live_on(other.rest_port(), prefix());
+    EXPECT_TRUE(sim.wait_for("connected 6/6 (" + url() + " 3, " + other_url + " 3)")) << sim.log();
+
+    controller->stop(5s, SIGKILL);
+    ASSERT_TRUE(eventually([&] { return live_on(other.rest_port(), prefix()) == 6; }, 20s))
+        << sim.log() << other.log();
+    EXPECT_TRUE(sim.wait_for("connected 6/6 (" + url() + " 0, " + other_url + " 6)")) << sim.log();
+    EXPECT_TRUE(sim.wait_for("failovers 3")) << sim.log();
+    EXPECT_NE(sim.log().find(": failed over from " + url() + " to " + other_url), std::string::npos)
+        << sim.log();
+    EXPECT_EQ(sim.stop(), 0);
+}
+
 // SIGTERM while every upgrade is still unanswered (the controller is
 // stopped with SIGSTOP), the controller answering right after: the upgrades
 // complete after the clients were told to stop. The connected count never
@@ -400,6 +444,7 @@ TEST(SimCommandLine, HelpAndBadInputGiveClearAnswers) {
     const SimRun help = run_sim({"--help"});
     EXPECT_EQ(help.exit_code, 0);
     EXPECT_NE(help.output.find("Usage: moolai-orchestrator-sim"), std::string::npos);
+    EXPECT_NE(help.output.find("Several controllers: repeat --url"), std::string::npos);
 
     const SimRun none = run_sim({});
     EXPECT_EQ(none.exit_code, 2);

@@ -51,7 +51,9 @@ int run(const SimOptions& o, std::vector<Credential> identities, SimLog& log,
     SimulatedFleet fleet(runtime, o, identities, log);
     char duration[48] = "";
     if (o.duration_sec > 0) std::snprintf(duration, sizeof duration, " for %g s", o.duration_sec);
-    log.line("running " + std::to_string(fleet.size()) + " orchestrators against " + o.url +
+    std::string urls;
+    for (const std::string& url : o.urls) urls += (urls.empty() ? "" : ", ") + url;
+    log.line("running " + std::to_string(fleet.size()) + " orchestrators against " + urls +
              duration);
 
     const Clock::time_point began = Clock::now();
