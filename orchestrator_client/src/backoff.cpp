@@ -25,8 +25,10 @@ std::chrono::milliseconds backoff_delay(const BackoffPolicy& policy, uint32_t at
     return std::chrono::milliseconds(static_cast<int64_t>(std::floor(unit * ceiling)));
 }
 
-Backoff::Backoff(BackoffPolicy policy, uint32_t seed)
-    : policy_(policy), rng_state_(seed != 0 ? seed : 0x9e3779b9u) {}
+Backoff::Backoff(BackoffPolicy policy, uint32_t seed, uint32_t tries_per_attempt)
+    : policy_(policy),
+      tries_per_attempt_(tries_per_attempt != 0 ? tries_per_attempt : 1),
+      rng_state_(seed != 0 ? seed : 0x9e3779b9u) {}
 
 std::chrono::milliseconds Backoff::next() {
     // xorshift32 (Marsaglia); the top 24 bits make a uniform double in [0, 1).
@@ -37,7 +39,10 @@ std::chrono::milliseconds Backoff::next() {
     rng_state_ = x;
     const double unit = static_cast<double>(x >> 8) / static_cast<double>(1u << 24);
     const std::chrono::milliseconds d = backoff_delay(policy_, attempt_, unit);
-    if (attempt_ < 64) ++attempt_;  // the ceiling is capped long before this
+    if (++tries_ >= tries_per_attempt_) {
+        tries_ = 0;
+        if (attempt_ < 64) ++attempt_;  // the ceiling is capped long before this
+    }
     return d;
 }
 

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/ip/address.hpp>
+#include <cmath>
 #include <cstdlib>
 #include <ctime>
 #include <future>
@@ -59,6 +60,14 @@ thread_local std::string t_next_tls_host;
 
 constexpr size_t kMaxFrameBytes = 2u << 20;  // the controller sends at most 1 MiB
 constexpr milliseconds kDefaultHeartbeat{30000};
+// A heartbeat interval the controller names is kept within these bounds: a
+// typo cannot make a fleet flood its controller or fall silent for hours.
+constexpr double kMinIntervalSec = 1;
+constexpr double kMaxIntervalSec = 600;
+// Acknowledged message ids remembered for redeliveries, and acks kept while
+// disconnected; recommendations are rare, so these are generous.
+constexpr size_t kAckedMemory = 128;
+constexpr size_t kMaxHeldAcks = 1024;
 
 int64_t now_ms() {
     return std::chrono::duration_cast<milliseconds>(Clock::now().time_since_epoch()).count();
@@ -95,6 +104,33 @@ std::optional<int64_t> int_member(const json& j, const char* key) {
         return static_cast<int64_t>(std::min<uint64_t>(v->get<uint64_t>(), INT64_MAX));
     if (v->is_number_integer()) return v->get<int64_t>();
     return std::nullopt;
+}
+// "heartbeat_interval_sec": a positive number of seconds, clamped; nullopt
+// when absent or anything else (then the interval in use stays).
+std::optional<milliseconds> interval_member(const json& j) {
+    const json* v = member(j, "heartbeat_interval_sec");
+    if (v == nullptr || !v->is_number()) return std::nullopt;
+    const double sec = v->get<double>();
+    if (!std::isfinite(sec) || sec <= 0) return std::nullopt;
+    const double clamped = std::clamp(sec, kMinIntervalSec, kMaxIntervalSec);
+    return milliseconds(std::llround(clamped * 1000));
+}
+int whole_seconds(milliseconds d) {
+    return static_cast<int>((d.count() + 500) / 1000);
+}
+
+// The URL a client tries first: a hash of its id, so separate orchestrator
+// processes spread over the hosts (FNV-1a, then a finalizer that mixes the
+// high bits into the low ones the modulo keeps).
+size_t hashed_index(const std::string& id, size_t n) {
+    uint32_t h = 2166136261u;
+    for (const unsigned char c : id) h = (h ^ c) * 16777619u;
+    h ^= h >> 16;
+    h *= 0x85ebca6bu;
+    h ^= h >> 13;
+    h *= 0xc2b2ae35u;
+    h ^= h >> 16;
+    return h % n;
 }
 
 }  // namespace
@@ -159,6 +195,9 @@ public:
     virtual void detach() = 0;
     virtual bool send(std::string frame) = 0;
     virtual std::string frame_of(json j) const = 0;
+    virtual bool ack(const std::string& message_id) = 0;
+    virtual size_t url_index() const = 0;
+    virtual milliseconds interval() const = 0;
 };
 
 // Everything of one client. State marked (strand) is touched on strand_ only.
@@ -166,19 +205,30 @@ template <class Cfg>
 class ClientCoreT final : public ClientCore, public std::enable_shared_from_this<ClientCoreT<Cfg>> {
 public:
     using ConnPtr = typename Endpoint<Cfg>::connection_ptr;
+    // options.urls holds every URL (url folded in), uris the parsed ones.
     ClientCoreT(std::shared_ptr<ClientRuntime::Impl> rt, ClientOptions options,
-                ClientHandlers handlers, ws::uri_ptr uri, std::shared_ptr<SslContext> tls)
+                ClientHandlers handlers, std::vector<ws::uri_ptr> uris,
+                std::shared_ptr<SslContext> tls)
         : rt_(std::move(rt)),
           opt_(std::move(options)),
           h_(std::move(handlers)),
-          uri_(std::move(uri)),
+          uris_(std::move(uris)),
           tls_(std::move(tls)),
           strand_(rt_->endpoint.get_io_service()),
           timer_(rt_->endpoint.get_io_service()),
-          backoff_(opt_.backoff, opt_.jitter_seed != 0 ? opt_.jitter_seed : rt_->next_seed()) {}
+          url_at_(opt_.first_url >= 0 ? static_cast<size_t>(opt_.first_url) % uris_.size()
+                                      : hashed_index(opt_.orchestrator_id, uris_.size())),
+          backoff_(opt_.backoff, opt_.jitter_seed != 0 ? opt_.jitter_seed : rt_->next_seed(),
+                   static_cast<uint32_t>(uris_.size())) {
+        heartbeat_ = effective_interval();
+        interval_ms_.store(heartbeat_.count());
+        if (uris_.size() > 1) refused_by_.assign(uris_.size(), false);
+    }
 
     const ClientOptions& options() const override { return opt_; }
     ClientState state() const override { return state_.load(); }
+    size_t url_index() const override { return url_at_.load(); }
+    milliseconds interval() const override { return milliseconds(interval_ms_.load()); }
     const std::shared_ptr<SslContext>& tls_context() const { return tls_; }
 
     void start() override {
@@ -229,6 +279,14 @@ public:
         return j.dump();
     }
 
+    bool ack(const std::string& message_id) override {
+        const bool sent = send(ack_frame(message_id));
+        std::lock_guard<std::mutex> lk(acks_m_);
+        remember_acked(message_id);
+        if (!sent) hold_ack(message_id);
+        return sent;
+    }
+
     // --- from the endpoint's handlers (any io thread) ---
 
     void opened(ConnPtr con) {
@@ -277,6 +335,50 @@ private:
         return con_ && con_ == con;
     }
 
+    std::string ack_frame(const std::string& message_id) const {
+        return frame_of({{"type", "message_ack"}, {"message_id", message_id}});
+    }
+    // (acks_m_) the next two.
+    void remember_acked(const std::string& message_id) {
+        if (std::find(acked_.begin(), acked_.end(), message_id) != acked_.end()) return;
+        if (acked_.size() < kAckedMemory) {
+            acked_.push_back(message_id);
+        } else {
+            acked_[acked_next_] = message_id;
+            acked_next_ = (acked_next_ + 1) % kAckedMemory;
+        }
+    }
+    void hold_ack(const std::string& message_id) {
+        if (std::find(held_acks_.begin(), held_acks_.end(), message_id) != held_acks_.end()) return;
+        if (held_acks_.size() >= kMaxHeldAcks) held_acks_.erase(held_acks_.begin());
+        held_acks_.push_back(message_id);
+    }
+    bool acked_before(const std::string& message_id) {
+        std::lock_guard<std::mutex> lk(acks_m_);
+        return std::find(acked_.begin(), acked_.end(), message_id) != acked_.end();
+    }
+    // (strand) registered again: the acks the caller gave while the link was
+    // down go to this controller.
+    void send_held_acks() {
+        std::vector<std::string> held;
+        {
+            std::lock_guard<std::mutex> lk(acks_m_);
+            held.swap(held_acks_);
+        }
+        for (size_t i = 0; i < held.size(); ++i) {
+            if (send(ack_frame(held[i]))) continue;
+            std::lock_guard<std::mutex> lk(acks_m_);
+            for (size_t j = i; j < held.size(); ++j) hold_ack(held[j]);
+            return;
+        }
+    }
+
+    const std::string& url_now() const { return opt_.urls[url_at_.load()]; }
+    // (strand) the next URL of the list, for the next attempt.
+    void advance_url() {
+        if (uris_.size() > 1) url_at_.store((url_at_.load() + 1) % uris_.size());
+    }
+
     void arm(milliseconds delay, void (ClientCoreT::*fire)()) {
         const uint64_t gen = ++timer_gen_;
         timer_.expires_after(delay);
@@ -294,22 +396,28 @@ private:
 
     // (strand) from here on.
 
+    static Disconnect failed_attempt(std::string reason) {
+        Disconnect d;
+        d.reason = std::move(reason);
+        return d;
+    }
+
     void connect_now() {
         ws::lib::error_code ec;
         ConnPtr con;
+        const ws::uri_ptr& uri = uris_[url_at_.load()];
         t_next_tls_context = tls_;
-        t_next_tls_host = uri_->get_host();
+        t_next_tls_host = uri->get_host();
         try {
-            con = rt_->endpoint_of<Cfg>().get_connection(uri_, ec);
+            con = rt_->endpoint_of<Cfg>().get_connection(uri, ec);
         } catch (const std::exception& e) {
             t_next_tls_context.reset();
-            schedule_retry(
-                Disconnect{1006, std::string("cannot create a connection: ") + e.what()});
+            schedule_retry(failed_attempt(std::string("cannot create a connection: ") + e.what()));
             return;
         }
         t_next_tls_context.reset();
         if (ec || !con) {
-            schedule_retry(Disconnect{1006, "cannot create a connection: " + ec.message()});
+            schedule_retry(failed_attempt("cannot create a connection: " + ec.message()));
             return;
         }
         con->owner = this->weak_from_this();
@@ -318,6 +426,7 @@ private:
         set_link(con);
         local_close_.clear();
         refuse_after_close_ = false;
+        connected_emitted_ = false;
         state_.store(ClientState::connecting);
         // websocketpp's client shares one resolver between connections: start
         // connections one at a time.
@@ -339,6 +448,7 @@ private:
         if (!opt_.metadata_json.empty()) reg["metadata"] = json::parse(opt_.metadata_json);
         con->send(frame_of(std::move(reg)), ws::frame::opcode::text);  // an error ends in on_ended
         arm(opt_.register_timeout, &ClientCoreT::register_timed_out);
+        connected_emitted_ = true;
         emit(h_.on_connected);
     }
 
@@ -389,6 +499,7 @@ private:
         if (t == "handshake_ack") return;
         if (t == "provisioning") return on_provisioning(j);
         if (t == "heartbeat_ack") {
+            if (const auto interval = interval_member(j)) follow_controller_interval(*interval);
             const std::optional<bool> processed = bool_member(j, "processed");
             if (!processed)
                 emit(h_.on_protocol_problem,
@@ -420,9 +531,19 @@ private:
                      "\"" + t + "\" frame with a \"message_id\" that is not a non-empty string");
                 return;
             }
+            const std::string& id = mid->get_ref<const std::string&>();
+            if (acked_before(id)) {
+                // Redelivered because our ack was lost with a connection: the
+                // caller has taken care of it already.
+                if (!send(ack_frame(id))) {
+                    std::lock_guard<std::mutex> lk(acks_m_);
+                    hold_ack(id);
+                }
+                return;
+            }
             ForwardedMessage m;
             m.type = t;
-            m.message_id = mid->get<std::string>();
+            m.message_id = id;
             m.message_type = string_member(j, "message_type").value_or("");
             m.content = string_member(j, "content").value_or("");
             const json* meta = member(j, "message_metadata");
@@ -448,20 +569,26 @@ private:
         const json empty = json::object();
         const json& c = config != nullptr ? *config : empty;
         p.config_json = c.dump();
-        p.heartbeat_interval_sec = static_cast<int>(
-            std::clamp<int64_t>(int_member(c, "heartbeat_interval_sec").value_or(0), 0, 86400));
+        p.url = url_now();
+        const std::optional<milliseconds> interval = interval_member(c);
+        p.heartbeat_interval_sec = interval ? whole_seconds(*interval) : 0;
         p.heartbeat_ttl_sec = static_cast<int>(
             std::clamp<int64_t>(int_member(c, "heartbeat_ttl_sec").value_or(0), 0, 86400 * 365));
         p.is_independent = bool_member(c, "is_independent").value_or(false);
         p.monitoring_enabled = bool_member(c, "monitoring_enabled").value_or(!p.is_independent);
-        provisioned_interval_ = milliseconds(int64_t{p.heartbeat_interval_sec} * 1000);
+        // None named: keep the interval in use (after a failover to an older
+        // controller, the fleet's interval from the last one).
+        if (interval) provisioned_interval_ = *interval;
         heartbeat_ = effective_interval();
+        interval_ms_.store(heartbeat_.count());
         p.heartbeat_interval = heartbeat_;
         p.registrations = ++registrations_;
         backoff_.reset();
+        std::fill(refused_by_.begin(), refused_by_.end(), false);
         state_.store(ClientState::registered);
         disarm();
         emit(h_.on_registered, p);
+        send_held_acks();
         // The first heartbeat at once: the controller shows us active now,
         // not an interval later.
         heartbeat_tick();
@@ -471,6 +598,17 @@ private:
         if (opt_.heartbeat_interval.count() > 0) return opt_.heartbeat_interval;
         if (provisioned_interval_.count() > 0) return provisioned_interval_;
         return kDefaultHeartbeat;
+    }
+
+    // A new interval from config_update or heartbeat_ack: the next heartbeat
+    // is one new interval from now (an ack arrives right after a heartbeat).
+    void follow_controller_interval(milliseconds interval) {
+        provisioned_interval_ = interval;
+        const milliseconds next = effective_interval();
+        if (next == heartbeat_) return;
+        heartbeat_ = next;
+        interval_ms_.store(next.count());
+        if (state_.load() == ClientState::registered) arm(heartbeat_, &ClientCoreT::heartbeat_tick);
     }
 
     void on_config_update(const json& j) {
@@ -485,14 +623,9 @@ private:
         u.config_json = c.dump();
         u.is_independent = bool_member(c, "is_independent");
         u.monitoring_enabled = bool_member(c, "monitoring_enabled");
-        if (auto sec = int_member(c, "heartbeat_interval_sec"); sec && *sec > 0 && *sec <= 86400) {
-            u.heartbeat_interval_sec = static_cast<int>(*sec);
-            provisioned_interval_ = milliseconds(*sec * 1000);
-            const milliseconds next = effective_interval();
-            if (next != heartbeat_ && state_.load() == ClientState::registered) {
-                heartbeat_ = next;
-                arm(heartbeat_, &ClientCoreT::heartbeat_tick);
-            }
+        if (const auto interval = interval_member(c)) {
+            u.heartbeat_interval_sec = whole_seconds(*interval);
+            follow_controller_interval(*interval);
         }
         emit(h_.on_config_update, u);
     }
@@ -516,8 +649,10 @@ private:
         Disconnect d;
         d.close_code = code;
         d.reason = reason;
-        d.was_open = was_open;
+        // Pairs with on_connected, which a stop() during the upgrade skips.
+        d.was_open = was_open && connected_emitted_;
         d.was_registered = before == ClientState::registered;
+        d.url = url_now();
         if (stopping_) {
             d.will_retry = false;
             state_.store(ClientState::stopped);
@@ -525,14 +660,25 @@ private:
             return;
         }
         bool refused = false;
+        bool ended_on_purpose = false;
         if (!local_close_.empty()) {
             d.reason = local_close_;
             refused = refuse_after_close_;
         } else {
             // 1000 from the controller ends the session on purpose (replaced by
             // a newer connection, deregistered); 1008 is a bad credential.
-            refused = code == ws::close::status::policy_violation ||
-                      (was_open && code == ws::close::status::normal);
+            ended_on_purpose = was_open && code == ws::close::status::normal;
+            refused = code == ws::close::status::policy_violation || ended_on_purpose;
+        }
+        // One host refusing a credential may lag behind the others. A session
+        // ended on purpose is not retried elsewhere: two holders of one
+        // identity would push each other out across hosts.
+        if (refused && !ended_on_purpose && !refused_by_.empty()) {
+            refused_by_[url_at_.load()] = true;
+            if (std::find(refused_by_.begin(), refused_by_.end(), false) != refused_by_.end()) {
+                schedule_retry(std::move(d));
+                return;
+            }
         }
         if (refused && opt_.refused_retry_delay.count() <= 0) {
             d.will_retry = false;
@@ -542,14 +688,18 @@ private:
             return;
         }
         if (refused) {
+            std::fill(refused_by_.begin(), refused_by_.end(), false);  // a new round
+            advance_url();
             d.retry_in = opt_.refused_retry_delay;
+            d.next_url = url_now();
             state_.store(ClientState::waiting);
             emit(h_.on_disconnected, d);
             arm(d.retry_in, &ClientCoreT::connect_now);
             return;
         }
-        schedule_retry(std::move(d),
-                       code == 4429 ? retry_hint(d.reason) : std::chrono::milliseconds{});
+        // Read before d is moved: argument evaluation order is unspecified.
+        const milliseconds hint = code == 4429 ? retry_hint(d.reason) : milliseconds{};
+        schedule_retry(std::move(d), hint);
     }
 
     // 4429 (too many failed registrations from this address) says when to
@@ -563,8 +713,11 @@ private:
     }
 
     void schedule_retry(Disconnect d, std::chrono::milliseconds at_least = {}) {
+        if (d.url.empty()) d.url = url_now();
+        advance_url();
         d.will_retry = true;
         d.retry_in = std::max(backoff_.next(), at_least);
+        d.next_url = url_now();
         state_.store(ClientState::waiting);
         emit(h_.on_disconnected, d);
         arm(d.retry_in, &ClientCoreT::connect_now);
@@ -588,23 +741,31 @@ private:
     const std::shared_ptr<ClientRuntime::Impl> rt_;
     const ClientOptions opt_;
     const ClientHandlers h_;
-    const ws::uri_ptr uri_;
+    const std::vector<ws::uri_ptr> uris_;    // one per opt_.urls entry
     const std::shared_ptr<SslContext> tls_;  // wss:// only
     asio::io_context::strand strand_;
     asio::steady_timer timer_;  // (strand) retry wait, register timeout or heartbeat
     std::atomic<ClientState> state_{ClientState::idle};
+    std::atomic<size_t> url_at_;  // written on the strand: the URL of this or the next attempt
+    std::atomic<int64_t> interval_ms_{0};  // heartbeat_, for other threads
     std::mutex link_m_;
     ConnPtr con_;                                // the current connection attempt (link_m_)
     Backoff backoff_;                            // (strand)
     uint64_t timer_gen_ = 0;                     // (strand)
     int64_t last_rx_ms_ = 0;                     // (strand)
     milliseconds heartbeat_{kDefaultHeartbeat};  // (strand)
-    milliseconds provisioned_interval_{0};       // (strand)
+    milliseconds provisioned_interval_{0};       // (strand) the controller's, 0 = none yet
     std::string local_close_;                    // (strand) why we closed, "" if we did not
-    uint32_t registrations_ = 0;                 // (strand)
-    bool refuse_after_close_ = false;            // (strand)
-    bool stopping_ = false;                      // (strand)
+    std::vector<bool> refused_by_;     // (strand) URLs that refused us since the last register
+    uint32_t registrations_ = 0;       // (strand)
+    bool refuse_after_close_ = false;  // (strand)
+    bool connected_emitted_ = false;   // (strand) on_connected called for this connection
+    bool stopping_ = false;            // (strand)
     std::atomic<bool> callbacks_off_{false};
+    std::mutex acks_m_;
+    std::vector<std::string> acked_;      // (acks_m_) ids acked lately, a ring
+    size_t acked_next_ = 0;               // (acks_m_) its oldest entry once full
+    std::vector<std::string> held_acks_;  // (acks_m_) acks to send after the next register
 };
 
 }  // namespace detail
@@ -829,8 +990,19 @@ OrchestratorClient::OrchestratorClient(ClientRuntime& runtime, ClientOptions opt
             "heartbeat_interval must be >= 0, register_timeout and silent_intervals > 0");
     if (options.backoff.base.count() <= 0 || options.backoff.cap < options.backoff.base)
         throw std::invalid_argument("backoff: base must be > 0 and cap >= base");
-    ws::uri_ptr uri = runtime.impl_->uri_for(options.url);
-    if (uri->get_secure()) {
+    if (!options.url.empty() && !options.urls.empty())
+        throw std::invalid_argument("give url or urls, not both");
+    if (options.urls.empty()) options.urls.push_back(options.url);
+    options.url.clear();
+    std::vector<ws::uri_ptr> uris;
+    for (const std::string& url : options.urls) {
+        uris.push_back(runtime.impl_->uri_for(url));
+        if (uris.back()->get_secure() != uris.front()->get_secure())
+            throw std::invalid_argument("urls must be all ws:// or all wss://");
+    }
+    if (options.first_url >= static_cast<int>(options.urls.size()))
+        throw std::invalid_argument("first_url is past the end of urls");
+    if (uris.front()->get_secure()) {
         // websocketpp 0.8.2 on Boost 1.74: a TLS shutdown racing a read on
         // another thread corrupts the heap (docs/library-quirks.md, W18).
         if (runtime.impl_->threads.size() > 1)
@@ -838,11 +1010,12 @@ OrchestratorClient::OrchestratorClient(ClientRuntime& runtime, ClientOptions opt
                 "wss:// needs a ClientRuntime with one thread (this one has " +
                 std::to_string(runtime.impl_->threads.size()) + ")");
         auto tls = runtime.impl_->tls_context(options);
-        core_ = std::make_shared<detail::ClientCoreT<TlsConfig>>(
-            runtime.impl_, std::move(options), std::move(handlers), std::move(uri), std::move(tls));
+        core_ = std::make_shared<detail::ClientCoreT<TlsConfig>>(runtime.impl_, std::move(options),
+                                                                 std::move(handlers),
+                                                                 std::move(uris), std::move(tls));
     } else {
         core_ = std::make_shared<detail::ClientCoreT<PlainConfig>>(
-            runtime.impl_, std::move(options), std::move(handlers), std::move(uri), nullptr);
+            runtime.impl_, std::move(options), std::move(handlers), std::move(uris), nullptr);
     }
 }
 
@@ -861,6 +1034,18 @@ ClientState OrchestratorClient::state() const {
 }
 const std::string& OrchestratorClient::orchestrator_id() const {
     return core_->options().orchestrator_id;
+}
+const std::vector<std::string>& OrchestratorClient::urls() const {
+    return core_->options().urls;
+}
+size_t OrchestratorClient::current_url_index() const {
+    return core_->url_index();
+}
+const std::string& OrchestratorClient::current_url() const {
+    return core_->options().urls[core_->url_index()];
+}
+std::chrono::milliseconds OrchestratorClient::heartbeat_interval() const {
+    return core_->interval();
 }
 
 bool OrchestratorClient::send_heartbeat() {
@@ -891,7 +1076,7 @@ bool OrchestratorClient::request_status() {
 
 bool OrchestratorClient::ack_message(const std::string& message_id) {
     if (message_id.empty()) return false;
-    return core_->send(core_->frame_of({{"type", "message_ack"}, {"message_id", message_id}}));
+    return core_->ack(message_id);
 }
 
 bool OrchestratorClient::send_frame(const std::string& frame_json) {

@@ -62,6 +62,33 @@ TEST(Backoff, EveryDelayStaysUnderItsAttemptsCeilingAndTheAttemptGrows) {
     }
 }
 
+// With N controller URLs each gets one try per ceiling: the ceiling doubles
+// once per round through the list, not once per try.
+TEST(Backoff, TriesPerAttemptShareOneCeiling) {
+    const BackoffPolicy p{milliseconds(500), milliseconds(30000)};
+    Backoff b(p, 99, 3);
+    for (uint32_t attempt = 0; attempt < 10; ++attempt) {
+        for (int url = 0; url < 3; ++url) {
+            ASSERT_EQ(b.attempt(), attempt) << "try " << url;
+            EXPECT_LT(b.next(), backoff_ceiling(p, attempt));
+        }
+    }
+    b.reset();
+    EXPECT_EQ(b.attempt(), 0u);
+    b.next();
+    b.next();
+    EXPECT_EQ(b.attempt(), 0u);
+    b.reset();  // also the tries within the attempt
+    b.next();
+    b.next();
+    EXPECT_EQ(b.attempt(), 0u) << "a reset mid-round starts a whole round";
+    b.next();
+    EXPECT_EQ(b.attempt(), 1u);
+    Backoff zero(p, 5, 0);  // 0 counts as 1
+    zero.next();
+    EXPECT_EQ(zero.attempt(), 1u);
+}
+
 TEST(Backoff, ResetStartsOverFromTheBase) {
     const BackoffPolicy p{milliseconds(500), milliseconds(30000)};
     Backoff b(p, 7);

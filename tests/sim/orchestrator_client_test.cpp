@@ -1,11 +1,18 @@
 // moolai_orchestrator_client against the real controller binary: register,
 // heartbeats, pushes, malformed frames, the retry policy by close code,
-// reconnecting after a restart, clean stop. Runs on SQLite and, via
-// scripts/with-postgres.sh, on PostgreSQL.
+// reconnecting after a restart, several controller URLs (a dead one passed
+// over, failing over when a controller is killed), clean stop. Runs on
+// SQLite and, via scripts/with-postgres.sh, on PostgreSQL.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <condition_variable>
+#include <csignal>
+#include <cstdlib>
 #include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -95,6 +102,25 @@ struct Recorder {
     }
 };
 
+// A port nothing listens on right now (the kernel's pick, released again).
+uint16_t free_port() {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    uint16_t port = 0;
+    if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+        getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+        port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
+std::string ws_url(uint16_t port) {
+    return "ws://127.0.0.1:" + std::to_string(port) + "/ws";
+}
+
 class OrchestratorClientTest : public ControllerTest {
 protected:
     void start(std::map<std::string, std::string> env = {}) {
@@ -181,6 +207,51 @@ TEST(OrchestratorClientOptions, BadOptionsAreRefusedUpFront) {
     EXPECT_THROW(idle.send_frame(R"({"no":"type"})"), std::invalid_argument);
 }
 
+TEST(OrchestratorClientOptions, SeveralUrls) {
+    ClientRuntime runtime(1);
+    ClientOptions o;
+    o.orchestrator_id = "a";
+    o.urls = {"ws://127.0.0.1:1/ws", "ws://127.0.0.1:2/ws"};
+    OrchestratorClient two(runtime, o, {});
+    EXPECT_EQ(two.urls(), o.urls);
+    EXPECT_LT(two.current_url_index(), 2u);
+    EXPECT_EQ(two.current_url(), o.urls[two.current_url_index()]);
+    o.first_url = 1;
+    EXPECT_EQ(OrchestratorClient(runtime, o, {}).current_url(), "ws://127.0.0.1:2/ws");
+
+    auto refused = [&](const std::function<void(ClientOptions&)>& change) {
+        ClientOptions bad = o;
+        change(bad);
+        EXPECT_THROW(OrchestratorClient(runtime, bad, {}), std::invalid_argument);
+    };
+    refused([](auto& b) { b.url = "ws://127.0.0.1:3/ws"; });  // url and urls
+    refused([](auto& b) { b.urls.push_back("wss://127.0.0.1:3/ws"); });
+    refused([](auto& b) { b.urls.push_back("http://127.0.0.1:3/ws"); });
+    refused([](auto& b) { b.urls.push_back(""); });
+    refused([](auto& b) { b.first_url = 2; });
+
+    // The single url is the list of one.
+    ClientOptions one;
+    one.orchestrator_id = "a";
+    one.url = "ws://127.0.0.1:1/ws";
+    OrchestratorClient single(runtime, one, {});
+    EXPECT_EQ(single.urls(), std::vector<std::string>{"ws://127.0.0.1:1/ws"});
+    EXPECT_EQ(single.current_url_index(), 0u);
+
+    // Without first_url a hash of the id picks the start: the same for the
+    // same id, and a fleet of ids spreads over every URL.
+    o.first_url = -1;
+    o.urls.push_back("ws://127.0.0.1:3/ws");
+    std::vector<int> per_url(3);
+    for (int i = 0; i < 300; ++i) {
+        o.orchestrator_id = "edge-" + std::to_string(i);
+        const size_t at = OrchestratorClient(runtime, o, {}).current_url_index();
+        EXPECT_EQ(OrchestratorClient(runtime, o, {}).current_url_index(), at);
+        ++per_url[at];
+    }
+    for (int n : per_url) EXPECT_GT(n, 60) << "roughly a third each";
+}
+
 TEST_F(OrchestratorClientTest, RegistersSendsHeartbeatsAndTalks) {
     start({{"HEARTBEAT_INTERVAL_SEC", "1"}});
     const std::string id = prefix() + "-1";
@@ -205,6 +276,8 @@ TEST_F(OrchestratorClientTest, RegistersSendsHeartbeatsAndTalks) {
     // The first heartbeat goes at once, then one a second.
     ASSERT_TRUE(rec.wait([&] { return rec.acks_processed >= 1; }, 900ms));
     ASSERT_TRUE(rec.wait([&] { return rec.acks_processed >= 3; }, 4s));
+    EXPECT_EQ(client.heartbeat_interval(), 1000ms) << "acks that name no interval change nothing";
+    EXPECT_EQ(client.current_url(), url());
     EXPECT_EQ(listed(id)["status"], "active");
     EXPECT_EQ(listed(id)["metadata"]["version"], "7.1");
 
@@ -477,6 +550,158 @@ TEST_F(OrchestratorClientTest, ReconnectsWithBackoffAfterTheControllerRestarts) 
         EXPECT_TRUE(rec.disconnects[before].was_registered);
         EXPECT_LT(rec.disconnects[before].retry_in, 100ms);
     });
+}
+
+// Given a URL nobody serves first, the client moves on to the next one
+// after one backoff delay and stays there.
+TEST_F(OrchestratorClientTest, ADeadUrlIsPassedOverForTheLiveOne) {
+    start({{"HEARTBEAT_INTERVAL_SEC", "1"}});
+    const std::string id = prefix() + "-1";
+    ClientRuntime runtime(1);
+    Recorder rec;
+    ClientOptions o = options(id, issue(id));
+    const std::string dead = ws_url(free_port());
+    o.url.clear();
+    o.urls = {dead, url()};
+    o.first_url = 0;
+    o.backoff.base = 100ms;
+    o.backoff.cap = 400ms;
+    OrchestratorClient client(runtime, o, rec.handlers());
+    EXPECT_EQ(client.current_url(), dead);
+    client.start();
+    ASSERT_TRUE(rec.wait([&] { return rec.acks_processed >= 2; })) << controller->log();
+    EXPECT_EQ(client.current_url(), url());
+    EXPECT_EQ(client.current_url_index(), 1u);
+    rec.locked([&] {
+        ASSERT_EQ(rec.disconnects.size(), 1u);
+        const orchestrator::Disconnect& d = rec.disconnects[0];
+        EXPECT_EQ(d.url, dead);
+        EXPECT_EQ(d.next_url, url());
+        EXPECT_FALSE(d.was_open);
+        EXPECT_TRUE(d.will_retry);
+        EXPECT_LT(d.retry_in, 100ms) << "the first round's ceiling";
+        ASSERT_EQ(rec.registered.size(), 1u);
+        EXPECT_EQ(rec.registered[0].url, url());
+    });
+    EXPECT_TRUE(eventually([&] { return listed(id)["status"] == "active"; }));
+}
+
+// Two controllers on one store; the client's is killed (-9). It moves to the
+// other, registers there, and its heartbeats are acknowledged. On
+// PostgreSQL both run at once; on SQLite the second starts on the first's
+// data once the first is dead (one SQLite file has one controller).
+// A recommendation the orchestrator got from the first controller and
+// finished while disconnected is acknowledged to the second.
+TEST_F(OrchestratorClientTest, FailsOverToAnotherControllerWhenItsOwnIsKilled) {
+    const char* db = std::getenv("DATABASE_HOST");
+    const bool shared_database = db != nullptr && *db != '\0';
+    start({{"HEARTBEAT_INTERVAL_SEC", "1"}});
+    const std::string id = prefix() + "-1";
+    // Before the second controller starts: a controller reads the fleet
+    // from storage at its start (orchestrators created on another host
+    // later are not known to it yet).
+    const std::string token = issue(id);
+    auto env = kAdminEnv;
+    env["HEARTBEAT_INTERVAL_SEC"] = "1";
+    std::unique_ptr<ControllerProcess> other;
+    if (shared_database) {
+        other = std::make_unique<ControllerProcess>(env);
+        ASSERT_TRUE(other->wait_ready()) << other->log();
+    } else {
+        env["MOOLAI_DATA_DIR"] = controller->data_dir();
+        env["CONTROLLER_PORT"] = std::to_string(free_port());
+        env["CONTROLLER_WS_PORT"] = std::to_string(free_port());
+    }
+    const std::string first_url = url();
+    const std::string other_url = ws_url(
+        other ? other->ws_port() : static_cast<uint16_t>(std::stoi(env["CONTROLLER_WS_PORT"])));
+
+    ClientRuntime runtime(1);
+    Recorder rec;
+    ClientOptions o = options(id, token);
+    o.url.clear();
+    o.urls = {first_url, other_url};
+    o.first_url = 0;
+    o.backoff.base = 100ms;
+    o.backoff.cap = 400ms;
+    std::atomic<OrchestratorClient*> self{nullptr};
+    std::string finish_while_down;  // under rec.m
+    std::optional<bool> ack_sent;   // under rec.m
+    orchestrator::ClientHandlers h = rec.handlers();
+    h.on_disconnected = [&, recorded = h.on_disconnected](const orchestrator::Disconnect& d) {
+        // The orchestrator finishes with the message while it has no link:
+        // here, on the client's strand, before any reconnect can start.
+        const std::string mid = rec.locked([&] { return finish_while_down; });
+        if (!mid.empty() && !rec.locked([&] { return ack_sent.has_value(); })) {
+            const bool sent = self.load()->ack_message(mid);
+            rec.locked([&] { ack_sent = sent; });
+        }
+        recorded(d);
+    };
+    OrchestratorClient client(runtime, o, h);
+    self = &client;
+    client.start();
+    ASSERT_TRUE(rec.wait([&] { return rec.acks_processed >= 1; })) << controller->log();
+    EXPECT_EQ(client.current_url(), first_url);
+
+    HttpResult made =
+        http_request(port(), "POST", "/api/v1/internal/orchestrators/" + id + "/messages",
+                     R"({"message_type":"recommendation","content":"fail over"})", auth);
+    ASSERT_EQ(made.status, 201) << made.body;
+    const std::string mid = json::parse(made.body)["message_id"];
+    ASSERT_EQ(http_request(port(), "PUT", "/api/v1/internal/messages/" + mid + "/status",
+                           R"({"status":"accepted"})", auth)
+                  .status,
+              200);
+    ASSERT_TRUE(rec.wait([&] { return !rec.messages.empty(); }));
+    rec.locked([&] { finish_while_down = mid; });
+
+    controller->stop(5s, SIGKILL);
+    ASSERT_TRUE(rec.wait([&] { return !rec.disconnects.empty(); }));
+    if (!other) {
+        other = std::make_unique<ControllerProcess>(env);
+        ASSERT_TRUE(other->wait_ready()) << other->log();
+    }
+    ASSERT_TRUE(rec.wait([&] { return rec.registered.size() >= 2; }, 20s)) << other->log();
+    const int acks = rec.locked([&] { return rec.acks_processed; });
+    ASSERT_TRUE(rec.wait([&] { return rec.acks_processed >= acks + 2; })) << other->log();
+    EXPECT_EQ(client.current_url(), other_url);
+    rec.locked([&] {
+        const orchestrator::Disconnect& d = rec.disconnects[0];
+        EXPECT_EQ(d.close_code, 1006) << "killed: no close frame";
+        EXPECT_TRUE(d.was_registered);
+        EXPECT_TRUE(d.will_retry);
+        EXPECT_EQ(d.url, first_url);
+        EXPECT_EQ(d.next_url, other_url);
+        EXPECT_EQ(rec.registered[1].url, other_url);
+        EXPECT_EQ(rec.registered[1].registrations, 2u);
+        EXPECT_EQ(ack_sent, std::optional<bool>(false)) << "kept for the next connection";
+    });
+
+    // The other controller shows it active and the message acknowledged.
+    const uint16_t other_rest = other->rest_port();
+    const HttpHeaders other_auth = bearer(admin_token(other_rest));
+    EXPECT_TRUE(eventually([&] {
+        HttpResult r = http_request(
+            other_rest, "GET", "/api/v1/controller/orchestrators?search=" + id, "", other_auth);
+        const json body = json::parse(r.body, nullptr, false);
+        if (!body.is_object()) return false;
+        for (const json& item : body["data"]["items"])
+            if (item["orchestrator_id"] == id)
+                return item["status"] == "active" && item.value("connected", false);
+        return false;
+    }));
+    EXPECT_TRUE(eventually([&] {
+        HttpResult r = http_request(
+            other_rest, "GET", "/api/v1/internal/messages?orchestrator_id=" + id, "", other_auth);
+        const json body = json::parse(r.body, nullptr, false);
+        if (!body.is_object()) return false;
+        for (const json& m : body["data"])
+            if (m["id"] == mid) return m["delivery_state"] == "acknowledged";
+        return false;
+    })) << other->log();
+    EXPECT_EQ(rec.locked([&] { return rec.messages.size(); }), 1u)
+        << "a redelivery of the acknowledged message is not reported again";
 }
 
 TEST_F(OrchestratorClientTest, StopClosesCleanlyAndManyClientsShareFewThreads) {

@@ -1,7 +1,8 @@
 // moolai-orchestrator-sim, black-box, against the real controller binary:
 // provisioning over REST, orchestrators active, usage in /costs, a forwarded
 // recommendation acknowledged, the independence toggle obeyed, reconnecting
-// after a controller restart, bad credentials, open mode, bad options. Runs on
+// after a controller restart, bad credentials, open mode, two controllers
+// (spread, failover), a stop during the upgrade, bad options. Runs on
 // SQLite and, via scripts/with-postgres.sh, on PostgreSQL.
 #include <gtest/gtest.h>
 
@@ -362,10 +363,88 @@ TEST_F(SimAgainstController, OpenModeNeedsNoCredentialsAndDurationEndsTheRun) {
     EXPECT_GE(stat(sim.log(), "heartbeat acks"), 6) << sim.log();
 }
 
+// Orchestrators connected to each controller right now, from its memory.
+size_t live_on(uint16_t rest_port, const std::string& organization) {
+    HttpResult r = http_request(rest_port, "GET", "/api/v1/controller/orchestrators/live", "",
+                                bearer(admin_token(rest_port)));
+    const json body = json::parse(r.body, nullptr, false);
+    if (r.status != 200 || !body.is_object()) return 0;
+    size_t n = 0;
+    for (const json& item : body["data"]["items"]) n += item["organization_id"] == organization;
+    return n;
+}
+
+// Two controllers (open mode; on PostgreSQL they share the database): the
+// sim spreads its orchestrators evenly over both, and when one is killed its
+// orchestrators move to the other.
+TEST_F(SimAgainstController, SpreadsOverTwoControllersAndLeavesAKilledOne) {
+    start({{"MOOLAI_ORCHESTRATOR_AUTH", "open"}});
+    auto env = kAdminEnv;
+    for (const auto& kv : kFastEnv) env.emplace(kv);
+    env["MOOLAI_ORCHESTRATOR_AUTH"] = "open";
+    ControllerProcess other(env);
+    ASSERT_TRUE(other.wait_ready()) << other.log();
+    const std::string other_url = "ws://127.0.0.1:" + std::to_string(other.ws_port()) + "/ws";
+    SimProcess sim({"--url", url() + "," + other_url, "--open", "--count", "6", "--organization",
+                    prefix(), "--id-prefix", prefix() + "-", "--stats-interval", "0.3",
+                    "--backoff-cap", "1"});
+    ASSERT_TRUE(sim.wait_for("all 6 orchestrators registered")) << sim.log();
+    EXPECT_NE(sim.log().find("against " + url() + ", " + other_url), std::string::npos)
+        << sim.log();
+    EXPECT_TRUE(eventually([&] {
+        return live_on(port(), prefix()) == 3 && live_on(other.rest_port(), prefix()) == 3;
+    })) << live_on(port(), prefix())
+        << " + " << live_on(other.rest_port(), prefix());
+    EXPECT_TRUE(sim.wait_for("connected 6/6 (" + url() + " 3, " + other_url + " 3)")) << sim.log();
+
+    controller->stop(5s, SIGKILL);
+    ASSERT_TRUE(eventually([&] { return live_on(other.rest_port(), prefix()) == 6; }, 20s))
+        << sim.log() << other.log();
+    EXPECT_TRUE(sim.wait_for("connected 6/6 (" + url() + " 0, " + other_url + " 6)")) << sim.log();
+    EXPECT_TRUE(sim.wait_for("failovers 3")) << sim.log();
+    EXPECT_NE(sim.log().find(": failed over from " + url() + " to " + other_url), std::string::npos)
+        << sim.log();
+    EXPECT_EQ(sim.stop(), 0);
+}
+
+// SIGTERM while every upgrade is still unanswered (the controller is
+// stopped with SIGSTOP), the controller answering right after: the upgrades
+// complete after the clients were told to stop. The connected count never
+// goes past the fleet or below zero, and ends at 0.
+TEST_F(SimAgainstController, TheConnectedCountStaysTrueWhenStoppedDuringTheUpgrade) {
+    start({{"MOOLAI_ORCHESTRATOR_AUTH", "open"}});
+    const pid_t controller_pid = controller->pid();
+    ASSERT_EQ(kill(controller_pid, SIGSTOP), 0);
+    struct Resume {
+        pid_t pid;
+        ~Resume() { kill(pid, SIGCONT); }
+    } resume{controller_pid};
+    SimProcess sim({"--url", url(), "--open", "--count", "20", "--ramp-rate", "0", "--organization",
+                    prefix(), "--id-prefix", prefix() + "-", "--stats-interval", "0.2"});
+    ASSERT_TRUE(sim.wait_for("stats ")) << sim.log();  // past the first tick: all started
+    sim.signal(SIGTERM);
+    ASSERT_TRUE(sim.wait_for("received SIGTERM, stopping")) << sim.log();
+    ASSERT_EQ(kill(controller_pid, SIGCONT), 0);
+    EXPECT_EQ(sim.wait_exit(15s), 0) << sim.log();
+    const std::string log = sim.log();
+    const std::regex connected(R"(connected (\d+)/20)");
+    std::string last;  // as printed: an underflow is 20 digits long
+    for (auto it = std::sregex_iterator(log.begin(), log.end(), connected);
+         it != std::sregex_iterator(); ++it) {
+        last = (*it)[1];
+        EXPECT_LE(last.size(), 2u) << log;
+        if (last.size() <= 2) {
+            EXPECT_LE(std::stoi(last), 20) << log;
+        }
+    }
+    EXPECT_EQ(last, "0") << log;
+}
+
 TEST(SimCommandLine, HelpAndBadInputGiveClearAnswers) {
     const SimRun help = run_sim({"--help"});
     EXPECT_EQ(help.exit_code, 0);
     EXPECT_NE(help.output.find("Usage: moolai-orchestrator-sim"), std::string::npos);
+    EXPECT_NE(help.output.find("Several controllers: repeat --url"), std::string::npos);
 
     const SimRun none = run_sim({});
     EXPECT_EQ(none.exit_code, 2);

@@ -27,7 +27,7 @@ TEST(SimOptions, Defaults) {
     const SimOptions o = parse_options({"--open"});
     EXPECT_EQ(o.source, CredentialSource::open);
     EXPECT_EQ(o.count, 1u);
-    EXPECT_EQ(o.url, "ws://127.0.0.1:8766/ws");
+    EXPECT_EQ(o.urls, std::vector<std::string>{"ws://127.0.0.1:8766/ws"});
     EXPECT_EQ(o.heartbeat_interval_sec, 0) << "as provisioned";
     EXPECT_EQ(o.backoff_base_sec, 0.5);
     EXPECT_EQ(o.backoff_cap_sec, 30);
@@ -48,11 +48,28 @@ TEST(SimOptions, ValuesInBothSpellings) {
     EXPECT_EQ(o.id_prefix, "edge-");
     EXPECT_EQ(o.heartbeat_interval_sec, 0.5);
     EXPECT_EQ(o.backoff_cap_sec, 2);
-    EXPECT_EQ(o.url, "ws://10.0.0.1:9/ws");
+    EXPECT_EQ(o.urls, std::vector<std::string>{"ws://10.0.0.1:9/ws"});
     EXPECT_TRUE(o.token_on_upgrade);
     EXPECT_TRUE(o.verbose);
     EXPECT_EQ(parse_options({"--provision", "--username", "u"}, "from-env").password, "from-env");
     EXPECT_EQ(parse_options({"--credentials", "f.txt"}).count, 0u) << "0 = every line";
+}
+
+TEST(SimOptions, SeveralUrlsRepeatedOrCommaSeparated) {
+    const SimOptions o =
+        parse_options({"--open", "--url", "ws://a:1/ws,ws://b:2/ws", "--url=ws://c:3/ws"});
+    EXPECT_EQ(o.urls, (std::vector<std::string>{"ws://a:1/ws", "ws://b:2/ws", "ws://c:3/ws"}));
+    const SimOptions tls = parse_options(
+        {"--open", "--url", "wss://a:1/ws", "--url", "wss://b:2/ws", "--ca", "ca.pem"});
+    EXPECT_EQ(tls.urls.size(), 2u);
+    EXPECT_EQ(tls.threads, 1u) << "wss:// needs one thread";
+    EXPECT_NE(error_of({"--open", "--url", "ws://a/ws,,ws://b/ws"}).find("empty URL"),
+              std::string::npos);
+    EXPECT_NE(error_of({"--open", "--url", "ws://a/ws,"}).find("empty URL"), std::string::npos);
+    EXPECT_NE(error_of({"--open", "--url", "ws://a/ws", "--url", "wss://b/ws"}).find("not a mix"),
+              std::string::npos);
+    EXPECT_NE(error_of({"--open", "--url", "ws://a/ws,http://b/ws"}).find("not \"http://b/ws\""),
+              std::string::npos);
 }
 
 TEST(SimOptions, BadOptionsNameTheProblem) {

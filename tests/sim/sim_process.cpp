@@ -114,6 +114,10 @@ int SimProcess::wait_exit(ms timeout) {
     return exit_code_;
 }
 
+void SimProcess::signal(int signal) {
+    if (running()) kill(pid_, signal);
+}
+
 int SimProcess::stop(int signal, ms timeout) {
     if (!running()) return exit_code_;
     kill(pid_, signal);

@@ -28,6 +28,8 @@ public:
     size_t count(const std::string& text) const;
     // Sends `signal`, waits; the exit code, -1 if it had to be killed.
     int stop(int signal = 15, ms timeout = ms(10000));
+    // Sends `signal` and returns at once.
+    void signal(int signal);
     // Waits for it to exit by itself; the exit code, -1 on timeout (then killed).
     int wait_exit(ms timeout = ms(10000));
     bool running();

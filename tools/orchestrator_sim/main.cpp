@@ -51,7 +51,9 @@ int run(const SimOptions& o, std::vector<Credential> identities, SimLog& log,
     SimulatedFleet fleet(runtime, o, identities, log);
     char duration[48] = "";
     if (o.duration_sec > 0) std::snprintf(duration, sizeof duration, " for %g s", o.duration_sec);
-    log.line("running " + std::to_string(fleet.size()) + " orchestrators against " + o.url +
+    std::string urls;
+    for (const std::string& url : o.urls) urls += (urls.empty() ? "" : ", ") + url;
+    log.line("running " + std::to_string(fleet.size()) + " orchestrators against " + urls +
              duration);
 
     const Clock::time_point began = Clock::now();
@@ -88,10 +90,12 @@ int run(const SimOptions& o, std::vector<Credential> identities, SimLog& log,
             break;
         }
     }
-    // Close handshakes first, so the controller sees clean 1000s, not drops.
+    // Close handshakes first, so the controller sees clean 1000s, not drops;
+    // and until every client has stopped, so the last stats line is final
+    // (an upgrade that completes after stop() still opens and closes).
     fleet.stop();
     const Clock::time_point deadline = Clock::now() + std::chrono::seconds(3);
-    while (runtime.open_connections() > 0 && Clock::now() < deadline)
+    while ((runtime.open_connections() > 0 || !fleet.all_settled()) && Clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     log.line(fleet.stats_line(since(Clock::now())));
     return exit_code;

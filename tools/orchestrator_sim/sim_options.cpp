@@ -9,6 +9,8 @@
 
 namespace moolai::sim {
 
+const char* const kDefaultUrl = "ws://127.0.0.1:8766/ws";
+
 const char* const kUsage = R"(Usage: moolai-orchestrator-sim [options]
 
 Runs simulated Moolai orchestrators against a controller: each registers over
@@ -41,7 +43,13 @@ Fleet:
   --organization ORG        organization for --provision/--open (default sim-org)
   --id-prefix P             ids are P00001, P00002, ... (default "sim-")
   --url URL                 controller WebSocket (default ws://127.0.0.1:8766/ws);
-                            wss:// verifies the controller's certificate and name
+                            wss:// verifies the controller's certificate and name.
+                            Several controllers: repeat --url or separate URLs
+                            with commas (all ws:// or all wss://). Orchestrators
+                            start spread over them (the Nth on URL N mod count)
+                            and move on to the next URL when theirs drops; the
+                            stats line then counts connections per URL and
+                            failovers
   --ca FILE                 wss://: PEM CA bundle to verify the controller with
                             (default: the system's CAs)
   --cert FILE, --key FILE   wss://: client certificate and key (controllers with
@@ -130,7 +138,18 @@ SimOptions parse_options(const std::vector<std::string>& args, const std::string
     bool count_given = false;
     using Setter = std::function<void(const std::string& option, const std::string& value)>;
     const std::map<std::string, Setter> with_value = {
-        {"--url", [&](auto&, auto& v) { o.url = v; }},
+        {"--url",
+         [&](auto& n, auto& v) {
+             size_t from = 0;
+             for (;;) {
+                 const size_t comma = v.find(',', from);
+                 const std::string one = v.substr(from, comma - from);
+                 if (one.empty()) bad(n + " has an empty URL in \"" + v + "\"");
+                 o.urls.push_back(one);
+                 if (comma == std::string::npos) break;
+                 from = comma + 1;
+             }
+         }},
         {"--ca", [&](auto&, auto& v) { o.ca_file = v; }},
         {"--cert", [&](auto&, auto& v) { o.cert_file = v; }},
         {"--key", [&](auto&, auto& v) { o.key_file = v; }},
@@ -233,10 +252,15 @@ SimOptions parse_options(const std::vector<std::string>& args, const std::string
     if (sources == 0)
         bad("say where the credentials come from: --credentials FILE, --provision or --open");
     if (sources > 1) bad("--credentials, --provision and --open exclude each other");
-    const bool wss = o.url.rfind("wss://", 0) == 0;
-    if (o.url.rfind("ws://", 0) != 0 && !wss)
-        bad("--url must be a ws:// or wss:// URL such as ws://127.0.0.1:8766/ws, not \"" + o.url +
-            "\"");
+    if (o.urls.empty()) o.urls.push_back(kDefaultUrl);
+    const bool wss = o.urls[0].rfind("wss://", 0) == 0;
+    for (const std::string& url : o.urls) {
+        const bool this_wss = url.rfind("wss://", 0) == 0;
+        if (url.rfind("ws://", 0) != 0 && !this_wss)
+            bad("--url must be a ws:// or wss:// URL such as ws://127.0.0.1:8766/ws, not \"" + url +
+                "\"");
+        if (this_wss != wss) bad("--url: all ws:// or all wss://, not a mix");
+    }
     if (!wss && (!o.ca_file.empty() || !o.cert_file.empty() || !o.key_file.empty()))
         bad("--ca, --cert and --key need a wss:// --url");
     if (o.cert_file.empty() != o.key_file.empty()) bad("--cert and --key go together");

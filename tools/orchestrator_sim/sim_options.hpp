@@ -9,13 +9,15 @@
 namespace moolai::sim {
 
 extern const char* const kUsage;
+extern const char* const kDefaultUrl;  // ws://127.0.0.1:8766/ws
 
 enum class CredentialSource { file, provision, open };
 
 struct SimOptions {
-    std::string url = "ws://127.0.0.1:8766/ws";
-    std::string ca_file;    // wss://: verifies the controller ("" = system CAs)
-    std::string cert_file;  // wss://: client certificate (mTLS), with key_file
+    // Controller WebSocket URLs; each orchestrator tries them in turn.
+    std::vector<std::string> urls;  // parse_options() gives at least the default
+    std::string ca_file;            // wss://: verifies the controller ("" = system CAs)
+    std::string cert_file;          // wss://: client certificate (mTLS), with key_file
     std::string key_file;
     CredentialSource source = CredentialSource::file;
     std::string credentials_file;  // --credentials

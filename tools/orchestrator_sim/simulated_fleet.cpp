@@ -67,7 +67,11 @@ void SimLog::line(const std::string& text) {
 struct SimulatedFleet::Member {
     std::string id;
     std::unique_ptr<orchestrator::OrchestratorClient> client;
-    std::minstd_rand rng;  // main thread only
+    // The client's callbacks (never two at once for one client) only.
+    int connected_to = -1;     // the URL index while counted as connected
+    bool registered = false;   // counted as registered
+    int registered_last = -1;  // the URL index of the last register
+    std::minstd_rand rng;      // main thread only
     Clock::time_point next_usage;
     Clock::time_point next_metadata;
     uint32_t metadata_revision = 0;
@@ -78,13 +82,16 @@ SimulatedFleet::SimulatedFleet(orchestrator::ClientRuntime& runtime, const SimOp
     : opt_(options), log_(log), began_(Clock::now()) {
     std::random_device device;
     std::minstd_rand seeder(options.seed != 0 ? options.seed : device());
+    counters_.connected_to = std::make_unique<std::atomic<uint64_t>[]>(options.urls.size());
     members_.reserve(credentials.size());
     for (const Credential& c : credentials) {
         auto m = std::make_unique<Member>();
         m->id = c.orchestrator_id;
         m->rng.seed(seeder());
         orchestrator::ClientOptions co;
-        co.url = options.url;
+        co.urls = options.urls;
+        // Round robin over the controllers: an even spread from the start.
+        co.first_url = static_cast<int>(members_.size() % options.urls.size());
         co.ca_file = options.ca_file;
         co.cert_file = options.cert_file;
         co.key_file = options.key_file;
@@ -119,11 +126,23 @@ orchestrator::ClientHandlers SimulatedFleet::handlers_for(Member& m) {
     orchestrator::ClientHandlers h;
     Member* me = &m;
     h.on_connected = [this, me] {
-        counters_.connected.fetch_add(1);
-        if (opt_.verbose) log_.line(me->id + ": connected, register sent");
+        if (me->connected_to < 0) {
+            me->connected_to = static_cast<int>(me->client->current_url_index());
+            counters_.connected.fetch_add(1);
+            counters_.connected_to[me->connected_to].fetch_add(1);
+        }
+        if (opt_.verbose)
+            log_.line(me->id + ": connected to " + me->client->current_url() + ", register sent");
     };
     h.on_registered = [this, me](const orchestrator::Provisioning& p) {
         if (p.registrations > 1) counters_.reconnects.fetch_add(1);
+        const int at = static_cast<int>(me->client->current_url_index());
+        if (me->registered_last >= 0 && me->registered_last != at) {
+            counters_.failovers.fetch_add(1);
+            log_limited(failovers_logged_, me->id + ": failed over from " +
+                                               opt_.urls[me->registered_last] + " to " + p.url);
+        }
+        me->registered_last = at;
         if (!interval_logged_.exchange(true))
             log_.line("heartbeat every " + seconds_text(p.heartbeat_interval) +
                       (opt_.heartbeat_interval_sec > 0 ? " (--heartbeat-interval)"
@@ -134,18 +153,31 @@ orchestrator::ClientHandlers SimulatedFleet::handlers_for(Member& m) {
                       (p.is_independent ? " (independent: heartbeats will be acked "
                                           "processed:false)"
                                         : ""));
-        const uint64_t now_registered = counters_.registered.fetch_add(1) + 1;
+        const uint64_t now_registered =
+            me->registered ? counters_.registered.load() : counters_.registered.fetch_add(1) + 1;
+        me->registered = true;
         if (now_registered == members_.size() && !all_registered_.exchange(true))
             log_.line("all " + std::to_string(members_.size()) + " orchestrators registered (" +
                       std::to_string(counters_.reconnects.load()) + " reconnects so far)");
     };
     h.on_disconnected = [this, me](const orchestrator::Disconnect& d) {
-        if (d.was_open) counters_.connected.fetch_sub(1);
-        if (d.was_registered) counters_.registered.fetch_sub(1);
+        if (me->connected_to >= 0) {
+            counters_.connected_to[me->connected_to].fetch_sub(1);
+            counters_.connected.fetch_sub(1);
+            me->connected_to = -1;
+        }
+        if (me->registered) {
+            counters_.registered.fetch_sub(1);
+            me->registered = false;
+        }
         if (d.will_retry) counters_.retries.fetch_add(1);
-        const std::string what = me->id + ": disconnected (" + std::to_string(d.close_code) +
+        const bool several = opt_.urls.size() > 1;
+        const std::string what = me->id + ": disconnected" + (several ? " from " + d.url : "") +
+                                 " (" + std::to_string(d.close_code) +
                                  (d.reason.empty() ? "" : " " + d.reason) + ")" +
-                                 (d.will_retry ? "; retrying in " + seconds_text(d.retry_in) : "");
+                                 (d.will_retry ? "; retrying in " + seconds_text(d.retry_in) +
+                                                     (several ? " on " + d.next_url : "")
+                                               : "");
         // Losing a fully registered fleet is news; every single drop is noise.
         const bool fleet_was_complete = d.was_registered && all_registered_.exchange(false);
         if (opt_.verbose)
@@ -188,7 +220,7 @@ orchestrator::ClientHandlers SimulatedFleet::handlers_for(Member& m) {
         log_.line(me->id + ": " + msg.type + " " + msg.message_id +
                   (msg.message_type.empty() ? "" : " (" + msg.message_type + ")") + ": " +
                   snippet(msg.content) +
-                  (acked ? " -> acked" : " -> ack not sent (not registered)"));
+                  (acked ? " -> acked" : " -> ack held for the next connection"));
     };
     h.on_status = [this, me](const orchestrator::StatusReport& s) {
         if (opt_.verbose) log_.line(me->id + ": status " + s.status);
@@ -269,6 +301,15 @@ void SimulatedFleet::stop() {
     for (auto& m : members_) m->client->stop();
 }
 
+bool SimulatedFleet::all_settled() const {
+    for (const auto& m : members_) {
+        const ClientState s = m->client->state();
+        if (s != ClientState::idle && s != ClientState::stopped && s != ClientState::refused)
+            return false;
+    }
+    return true;
+}
+
 bool SimulatedFleet::all_refused() const {
     if (started_ < members_.size() || members_.empty()) return false;
     for (const auto& m : members_)
@@ -278,14 +319,25 @@ bool SimulatedFleet::all_refused() const {
 
 std::string SimulatedFleet::stats_line(double elapsed_sec) const {
     const FleetCounters& c = counters_;
-    char buf[512];
+    // Several controllers: where the connections are, and how many moved.
+    std::string per_url, failovers;
+    if (opt_.urls.size() > 1) {
+        for (size_t i = 0; i < opt_.urls.size(); ++i)
+            per_url += (i == 0 ? " (" : ", ") + opt_.urls[i] + " " +
+                       std::to_string(c.connected_to[i].load());
+        per_url += ")";
+        failovers = ", failovers " + std::to_string(c.failovers.load());
+    }
+    char head[64];
+    std::snprintf(head, sizeof head, "stats %.1fs: connected %llu/%zu", elapsed_sec,
+                  static_cast<unsigned long long>(c.connected.load()), members_.size());
+    char tail[512];
     std::snprintf(
-        buf, sizeof buf,
-        "stats %.1fs: connected %llu/%zu, registered %llu, heartbeat acks %llu "
+        tail, sizeof tail,
+        ", registered %llu, heartbeat acks %llu "
         "(%llu not processed), usage reports %llu, metadata updates %llu, "
         "messages %llu (acked %llu), stop_monitoring %llu, config_update %llu, "
         "reconnects %llu, retries %llu, refused %llu, errors %llu",
-        elapsed_sec, static_cast<unsigned long long>(c.connected.load()), members_.size(),
         static_cast<unsigned long long>(c.registered.load()),
         static_cast<unsigned long long>(c.heartbeat_acks.load()),
         static_cast<unsigned long long>(c.heartbeats_ignored.load()),
@@ -299,7 +351,7 @@ std::string SimulatedFleet::stats_line(double elapsed_sec) const {
         static_cast<unsigned long long>(c.retries.load()),
         static_cast<unsigned long long>(c.refused.load()),
         static_cast<unsigned long long>(c.error_frames.load() + c.protocol_problems.load()));
-    return buf;
+    return head + per_url + tail + failovers;
 }
 
 }  // namespace moolai::sim

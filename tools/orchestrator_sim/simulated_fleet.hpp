@@ -28,8 +28,11 @@ private:
 };
 
 struct FleetCounters {
-    std::atomic<uint64_t> connected{0};   // gauge
-    std::atomic<uint64_t> registered{0};  // gauge
+    // Gauges, kept per orchestrator (see Member): each connection is counted
+    // once in and once out, whatever order the callbacks report them in.
+    std::atomic<uint64_t> connected{0};
+    std::atomic<uint64_t> registered{0};
+    std::unique_ptr<std::atomic<uint64_t>[]> connected_to;  // per URL, as SimOptions::urls
     std::atomic<uint64_t> heartbeat_acks{0};
     std::atomic<uint64_t> heartbeats_ignored{0};  // acked processed:false
     std::atomic<uint64_t> usage_reports{0};
@@ -37,6 +40,7 @@ struct FleetCounters {
     std::atomic<uint64_t> messages{0};
     std::atomic<uint64_t> messages_acked{0};
     std::atomic<uint64_t> reconnects{0};  // registrations after a client's first
+    std::atomic<uint64_t> failovers{0};   // registrations on another URL than the last
     std::atomic<uint64_t> retries{0};     // disconnects followed by a backoff wait
     std::atomic<uint64_t> refused{0};
     std::atomic<uint64_t> stop_monitoring{0};
@@ -61,6 +65,9 @@ public:
     size_t size() const { return members_.size(); }
     size_t started() const { return started_; }
     bool all_refused() const;
+    // Every client stopped or refused (or never started): nothing will
+    // change the counters any more.
+    bool all_settled() const;
     std::string stats_line(double elapsed_sec) const;
     const FleetCounters& counters() const { return counters_; }
 
@@ -79,7 +86,8 @@ private:
     size_t started_ = 0;
     std::atomic<bool> all_registered_{false};
     std::atomic<bool> interval_logged_{false};
-    std::atomic<uint64_t> refused_logged_{0}, errors_logged_{0}, problems_logged_{0};
+    std::atomic<uint64_t> refused_logged_{0}, errors_logged_{0}, problems_logged_{0},
+        failovers_logged_{0};
 };
 
 }  // namespace moolai::sim

@@ -25,20 +25,31 @@ std::chrono::milliseconds backoff_ceiling(const BackoffPolicy& policy, uint32_t 
 std::chrono::milliseconds backoff_delay(const BackoffPolicy& policy, uint32_t attempt, double unit);
 
 // The attempt counter: next() grows it, reset() after a successful register.
-// 8 bytes of state plus the policy, so every client can own one.
+// 16 bytes of state plus the policy, so every client can own one.
+//
+// tries_per_attempt: how many next() calls share one attempt's ceiling. A
+// client with N controller URLs passes N: it tries each URL once within the
+// same window, and the ceiling doubles only after a whole round failed, so
+// a dead host is not hit more often than with one URL.
 class Backoff {
 public:
-    explicit Backoff(BackoffPolicy policy = {}, uint32_t seed = 1);
+    // tries_per_attempt 0 counts as 1.
+    explicit Backoff(BackoffPolicy policy = {}, uint32_t seed = 1, uint32_t tries_per_attempt = 1);
 
-    // The delay before the next attempt; counts the attempt.
+    // The delay before the next try; counts the try.
     std::chrono::milliseconds next();
-    void reset() { attempt_ = 0; }
+    void reset() {
+        attempt_ = 0;
+        tries_ = 0;
+    }
     uint32_t attempt() const { return attempt_; }
     const BackoffPolicy& policy() const { return policy_; }
 
 private:
     BackoffPolicy policy_;
     uint32_t attempt_ = 0;
+    uint32_t tries_ = 0;  // next() calls within the current attempt
+    uint32_t tries_per_attempt_;
     uint32_t rng_state_;  // xorshift32: small, and good enough for jitter
 };
 

@@ -7,6 +7,18 @@
 // (stop_monitoring, config_update, forwarded messages) through callbacks, and
 // reconnects with exponential backoff and full jitter (see backoff.hpp).
 //
+// Several controllers (ClientOptions::urls; hosts sharing one database):
+// the client starts at the URL a hash of its orchestrator id picks, so a
+// fleet spreads over the hosts, and after a drop or a failed attempt tries
+// the next URL in the list. Every try waits the backoff delay; the delay's
+// ceiling doubles once per round through the list (see Backoff). On the new
+// host it registers again, as after any reconnect.
+//
+// Heartbeat interval: ClientOptions::heartbeat_interval when set; otherwise
+// the last one the controller named (heartbeat_interval_sec in provisioning's
+// config, in config_update's config or in heartbeat_ack), clamped to 1-600 s;
+// otherwise 30 s. A frame without a valid one keeps the interval in use.
+//
 // Many clients share one ClientRuntime: one io_context run by a few threads,
 // no thread per connection. A client costs a few hundred bytes plus its
 // socket, so one process can hold tens of thousands of them (raise
@@ -18,7 +30,10 @@
 //   deregistered) -> "refused": no retry, because the same credential will be
 //   refused again and two processes sharing one identity would otherwise
 //   push each other out forever. Set ClientOptions::refused_retry_delay to
-//   retry after a fixed long delay instead.
+//   retry after a fixed long delay instead. With several URLs, a 1008 (or an
+//   error answering register) moves on to the next URL like a drop: one
+//   host may not know a credential the others do. The client is refused
+//   once every URL refused it since its last register.
 //   Everything else (1001 controller shutdown, 1006 dropped, 1009 too big,
 //   1011, connect failures, no provisioning in time, a silent controller)
 //   -> retry after the backoff delay. The backoff resets after a register.
@@ -38,6 +53,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "moolai/backoff.hpp"
 
@@ -91,6 +107,12 @@ const char* state_name(ClientState state);
 
 struct ClientOptions {
     std::string url;  // ws://host:port/ws or wss://host:port/ws
+    // Several controllers, tried in turn (see above); instead of url, which
+    // must then be empty. All ws:// or all wss://.
+    std::vector<std::string> urls;
+    // The index in urls to try first; -1 = picked by a hash of the
+    // orchestrator id (spreads a fleet of separate processes over the hosts).
+    int first_url = -1;
     // wss:// only. The controller's certificate must verify against ca_file
     // (PEM; "" = the system's CAs) and name the URL's host (a DNS SAN, or an
     // IP SAN for an address). cert_file/key_file: a client certificate for
@@ -105,8 +127,8 @@ struct ClientOptions {
     bool token_on_upgrade = false;  // also send it as Authorization: Bearer on the upgrade
     std::string organization_id;    // sent in register when not empty (open mode uses it)
     std::string metadata_json;      // a JSON object sent in register; "" = none
-    // 0 = the interval the controller provisions (heartbeat_interval_sec), or
-    // 30 s if it names none.
+    // 0 = the interval the controller names (heartbeat_interval_sec, see
+    // above), or 30 s if it names none.
     std::chrono::milliseconds heartbeat_interval{0};
     BackoffPolicy backoff;
     // No provisioning this long after the upgrade: close and retry.
@@ -122,7 +144,7 @@ struct ClientOptions {
 };
 
 struct Provisioning {
-    int heartbeat_interval_sec = 0;  // 0 when absent
+    int heartbeat_interval_sec = 0;  // as named (clamped, whole seconds); 0 when absent or invalid
     int heartbeat_ttl_sec = 0;
     bool is_independent = false;
     bool monitoring_enabled = true;
@@ -130,13 +152,14 @@ struct Provisioning {
     uint32_t registrations =
         0;                    // 1 for the first register of this client, 2 after one reconnect...
     std::string config_json;  // the raw "config" object
+    std::string url;          // the controller this register went to
 };
 
 struct ConfigUpdate {
     std::optional<bool> is_independent;
     std::optional<bool> monitoring_enabled;
-    std::optional<int> heartbeat_interval_sec;
-    std::string config_json;  // the raw "config" object ("{}" when absent)
+    std::optional<int> heartbeat_interval_sec;  // clamped to 1-600; nullopt when absent or invalid
+    std::string config_json;                    // the raw "config" object ("{}" when absent)
 };
 
 // A message the controller forwards (an accepted recommendation). Confirm it
@@ -160,10 +183,14 @@ struct StatusReport {
 struct Disconnect {
     uint16_t close_code = 1006;  // the controller's code; 1006 = no close frame
     std::string reason;          // close reason or transport error
-    bool was_open = false;       // the WebSocket handshake had completed
+    // on_connected was called for this connection: each on_connected is
+    // followed by exactly one on_disconnected with was_open set.
+    bool was_open = false;
     bool was_registered = false;
     bool will_retry = true;
     std::chrono::milliseconds retry_in{0};
+    std::string url;       // the controller this connection (or attempt) was to
+    std::string next_url;  // the one the retry goes to ("" without a retry)
 };
 
 struct UsageReport {
@@ -210,6 +237,14 @@ public:
     void stop();
     ClientState state() const;
     const std::string& orchestrator_id() const;
+    // The controller URLs in order (ClientOptions::urls, or its url alone).
+    const std::vector<std::string>& urls() const;
+    // The URL of the current connection, or of the next attempt while
+    // waiting; its index in urls(). Any thread.
+    size_t current_url_index() const;
+    const std::string& current_url() const;
+    // The interval between heartbeats in use now (see above). Any thread.
+    std::chrono::milliseconds heartbeat_interval() const;
 
     // Each queues a frame and returns true while registered; false otherwise
     // (not registered, stopped, or the send buffer is full) and nothing is
@@ -220,6 +255,13 @@ public:
     // Throws std::invalid_argument unless metadata_json is a JSON object.
     bool update_metadata(const std::string& metadata_json);
     bool request_status();
+    // Confirms a forwarded message. Returns true when the ack went out now.
+    // Otherwise (not registered) it is kept and sent right after the next
+    // register, on whichever controller that is. The client also remembers
+    // the ids it acknowledged lately: when a controller delivers one of those
+    // again (its ack was lost with a connection), the client acks it again
+    // itself and does not report it to on_message a second time.
+    // False without sending for an empty id.
     bool ack_message(const std::string& message_id);
     // Any frame (a JSON object); for extensions of the protocol. Throws
     // std::invalid_argument unless it is a JSON object with a string "type".
