@@ -2,9 +2,10 @@
 // rate-scaled heartbeats). Each host computes it from the orchestrators it
 // holds and a target rate of heartbeats per second, between the configured
 // interval (the floor) and a ceiling, so its CPU and storage writes stay
-// bounded as it fills. Orchestrators learn it from provisioning and from
-// every heartbeat_ack ("heartbeat_interval_sec"); older ones ignore the
-// field and keep the configured interval, which the TTL still covers.
+// bounded as it fills. Orchestrators learn it from provisioning and, once
+// it left the configured interval, from every heartbeat_ack
+// ("heartbeat_interval_sec"); older ones ignore the field and keep the
+// configured interval, which the (longer) TTL still covers.
 //
 // The TTL follows: TTL / interval stays as configured. A longer interval
 // lengthens the TTL at once; a shorter one shortens it only after one old

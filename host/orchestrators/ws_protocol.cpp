@@ -425,7 +425,12 @@ void WsProtocol::on_message_ack(WsConnection& c, Session& s, const json& j) {
 void WsProtocol::make_acks(Session& s) {
     const bool paced = d_.pace != nullptr && d_.pace->enabled();
     s.pace_generation = paced ? d_.pace->generation() : 0;
-    const int interval = paced ? d_.pace->interval_sec() : 0;
+    // The field appears once the interval leaves the configured one, and
+    // stays (so the way back is told too): a fleet that never grows sees
+    // the acks of the wire contract unchanged.
+    const int current = paced ? d_.pace->interval_sec() : d_.heartbeat_interval_sec;
+    s.told_paced = s.told_paced || current != d_.heartbeat_interval_sec;
+    const int interval = s.told_paced ? current : 0;
     s.processed_ack = heartbeat_ack(s.orchestrator->id, true, interval);
     s.unprocessed_ack = heartbeat_ack(s.orchestrator->id, false, interval);
 }

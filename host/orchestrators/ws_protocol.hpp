@@ -111,6 +111,7 @@ private:
         // heartbeat allocates none (an independent one is answered too).
         std::string processed_ack, unprocessed_ack;
         uint64_t pace_generation = 0;  // the pace the acks were made for
+        bool told_paced = false;       // acks carry heartbeat_interval_sec from now on
     };
 
     void on_open(WsConnection& c);

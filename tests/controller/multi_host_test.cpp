@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -174,6 +175,41 @@ TEST_F(MultiHost, TheDashboardStreamOnBSeesAnOrchestratorOnATurnInactive) {
     EXPECT_TRUE(saw_active) << b->log();
     EXPECT_TRUE(saw_inactive) << a->log() << b->log();
     EXPECT_EQ(seen_by(*b, "mh-3")["status"], "inactive");
+}
+
+// A credential rotated on B cuts the connection made with the old one on A
+// (1008); a deregistration on B closes the orchestrator's connection on A.
+TEST_F(MultiHost, RotationAndDeregistrationOnBCloseTheConnectionOnA) {
+    auto a = host("host-a");
+    auto b = host("host-b");
+    admin = admin_token(a->rest_port());
+    const std::string t1 = issue(a->rest_port(), admin, "acme", "mh-6");
+    const std::string t2 = issue(a->rest_port(), admin, "acme", "mh-7");
+    WsTestClient w1, w2;
+    ASSERT_EQ(registered(w1, *a, "mh-6", t1)["type"], "provisioning");
+    ASSERT_EQ(registered(w2, *a, "mh-7", t2)["type"], "provisioning");
+    ASSERT_TRUE(eventually([&] { return seen_by(*b, "mh-7").value("connected", false); }, 10s));
+
+    const HttpResult rotated = http_request(
+        b->rest_port(), "POST", "/api/v1/internal/orchestrators/mh-6/credentials", "", bearer(admin));
+    ASSERT_EQ(rotated.status, 200) << rotated.body;
+    EXPECT_EQ(w1.wait_closed(10s), std::optional<uint16_t>(1008)) << a->log();
+    // The old credential no longer opens a session on A; the new one does.
+    WsTestClient again;
+    EXPECT_NE(registered(again, *a, "mh-6", t1)["type"], "provisioning");
+    WsTestClient fresh;
+    const std::string t1b = json::parse(rotated.body)["data"]["token"].get<std::string>();
+    EXPECT_EQ(registered(fresh, *a, "mh-6", t1b)["type"], "provisioning");
+
+    ASSERT_EQ(http_request(b->rest_port(), "DELETE", "/api/v1/internal/orchestrators/mh-7", "",
+                           bearer(admin))
+                  .status,
+              200);
+    EXPECT_TRUE(w2.wait_closed(10s).has_value()) << a->log();
+    EXPECT_EQ(http_request(a->rest_port(), "GET", "/api/v1/internal/orchestrators/mh-7", "",
+                           bearer(admin))
+                  .status,
+              404);
 }
 
 // A dies (SIGKILL): its orchestrator reconnects to B and gets what was
