@@ -32,9 +32,15 @@ constexpr size_t kBatchBytes = 6000;
 constexpr size_t kMaxQueued = 200000;
 
 json event_json(const Event& e) {
-    return json{{"k", e.kind},      {"t", e.time_ms},        {"s", e.source},
-                {"o", e.organization_id}, {"i", e.orchestrator_id}, {"j", e.subject_id},
-                {"a", e.old_value}, {"b", e.new_value},      {"u", e.actor},
+    return json{{"k", e.kind},
+                {"t", e.time_ms},
+                {"s", e.source},
+                {"o", e.organization_id},
+                {"i", e.orchestrator_id},
+                {"j", e.subject_id},
+                {"a", e.old_value},
+                {"b", e.new_value},
+                {"u", e.actor},
                 {"d", e.detail_json}};
 }
 
@@ -248,7 +254,8 @@ struct ClusterLink::Impl {
         if (m.value("to", "") != options.host_id) return;
         const std::string id = m.value("id", "");
         if (local.send_here(id, m.value("f", "")) != MOOLAI_OK)
-            log.debug("cluster: a frame for \"" + id + "\" came here, but it is no longer connected");
+            log.debug("cluster: a frame for \"" + id +
+                      "\" came here, but it is no longer connected");
     }
 
     void apply_created(const json& m) {
@@ -436,8 +443,8 @@ void ClusterLink::open() {
     if (!listened.ok())
         throw std::runtime_error("cluster: cannot listen for other hosts: " + listened.error);
     s.running = true;
-    s.sender = std::make_unique<PeriodicTask>(std::chrono::milliseconds(10),
-                                              [&s] { s.send_pending(); });
+    s.sender =
+        std::make_unique<PeriodicTask>(std::chrono::milliseconds(10), [&s] { s.send_pending(); });
     s.lease = std::make_unique<PeriodicTask>(std::chrono::milliseconds(1000), [&s] {
         s.write_ledger();
         const int64_t now = now_unix_ms();

@@ -41,8 +41,8 @@ class ClusterLink {
 public:
     struct Options {
         std::string host_id;
-        int64_t lease_ms = 15000;  // a silent host is dead after this
-        int64_t renew_ms = 5000;   // how often the lease is renewed
+        int64_t lease_ms = 15000;      // a silent host is dead after this
+        int64_t renew_ms = 5000;       // how often the lease is renewed
         std::string info_json = "{}";  // kept with the lease (ports, version)
     };
     // What the link reaches on this host, one way: it calls these, they
@@ -94,7 +94,8 @@ public:
     void announce_created(const std::string& orchestrator_id, const std::string& organization_id,
                           const std::string& credential_hash);
     void announce_deleted(const std::string& orchestrator_id);
-    void announce_credential(const std::string& orchestrator_id, const std::string& credential_hash);
+    void announce_credential(const std::string& orchestrator_id,
+                             const std::string& credential_hash);
 
     // ---- from the storage plugin (host_api deliver_notification) ----
     moolai_status deliver(std::string_view channel, std::string_view payload);

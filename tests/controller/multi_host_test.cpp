@@ -7,8 +7,8 @@
 
 #include <chrono>
 #include <memory>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "support/fleet_fixture.hpp"
@@ -44,15 +44,20 @@ protected:
                            const std::string& token) {
         EXPECT_TRUE(ws.connect(ws_url(p)));
         EXPECT_EQ(next(ws)["type"], "handshake_ack");
-        ws.send(json{{"type", "register"}, {"orchestrator_id", id}, {"organization_id", "acme"},
-                     {"metadata", json::object()}, {"token", token}}
-                    .dump());
+        ws.send(json{
+            {"type", "register"},
+            {"orchestrator_id", id},
+            {"organization_id", "acme"},
+            {"metadata", json::object()},
+            {"token",
+             token}}.dump());
         return next(ws);
     }
     // The orchestrator as host `p` lists it.
     json seen_by(const ControllerProcess& p, const std::string& id) {
-        const HttpResult r = http_request(
-            p.rest_port(), "GET", "/api/v1/controller/orchestrators?search=" + id, "", bearer(admin));
+        const HttpResult r =
+            http_request(p.rest_port(), "GET", "/api/v1/controller/orchestrators?search=" + id, "",
+                         bearer(admin));
         const json d = json::parse(r.body, nullptr, false);
         if (!d.is_object() || d["data"]["total"] != 1) return json::object();
         return d["data"]["items"][0];
@@ -102,11 +107,13 @@ TEST_F(MultiHost, AToggleOnBStopsMonitoringAtTheOrchestratorOnA) {
     ASSERT_TRUE(stop.is_object()) << "no stop_monitoring at A\n" << a->log() << b->log();
     EXPECT_EQ(stop["orchestrator_id"], "mh-1");
     // A's own memory follows: the next heartbeat is not processed.
-    ASSERT_TRUE(eventually([&] {
-        ws.send(R"({"type":"i_am_alive"})");
-        const json ack = next_of(ws, "heartbeat_ack", 2s);
-        return ack.is_object() && ack["processed"] == false;
-    }, 10s));
+    ASSERT_TRUE(eventually(
+        [&] {
+            ws.send(R"({"type":"i_am_alive"})");
+            const json ack = next_of(ws, "heartbeat_ack", 2s);
+            return ack.is_object() && ack["processed"] == false;
+        },
+        10s));
     EXPECT_EQ(seen_by(*a, "mh-1")["status"], "independent");
 }
 
@@ -131,16 +138,19 @@ TEST_F(MultiHost, ARecommendationAcceptedOnBIsDeliveredViaAAndAcknowledged) {
                   .status,
               200);
     json frame;
-    ASSERT_TRUE(eventually([&] {
-        frame = next(ws, 500);
-        return frame.is_object() && frame.value("message_id", "") == id;
-    }, 10s)) << a->log() << b->log();
+    ASSERT_TRUE(eventually(
+        [&] {
+            frame = next(ws, 500);
+            return frame.is_object() && frame.value("message_id", "") == id;
+        },
+        10s))
+        << a->log() << b->log();
     ws.send(json{{"type", "message_ack"}, {"message_id", id}}.dump());
     const auto state_on_b = [&] {
-        const json page = json::parse(
-            http_request(b->rest_port(), "GET", "/api/v1/internal/orchestrators/mh-2/messages", "",
-                         bearer(admin))
-                .body);
+        const json page = json::parse(http_request(b->rest_port(), "GET",
+                                                   "/api/v1/internal/orchestrators/mh-2/messages",
+                                                   "", bearer(admin))
+                                          .body);
         for (const json& m : page["data"])
             if (m["id"] == id) return m.value("delivery_state", "");
         return std::string("missing");
@@ -190,8 +200,9 @@ TEST_F(MultiHost, RotationAndDeregistrationOnBCloseTheConnectionOnA) {
     ASSERT_EQ(registered(w2, *a, "mh-7", t2)["type"], "provisioning");
     ASSERT_TRUE(eventually([&] { return seen_by(*b, "mh-7").value("connected", false); }, 10s));
 
-    const HttpResult rotated = http_request(
-        b->rest_port(), "POST", "/api/v1/internal/orchestrators/mh-6/credentials", "", bearer(admin));
+    const HttpResult rotated =
+        http_request(b->rest_port(), "POST", "/api/v1/internal/orchestrators/mh-6/credentials", "",
+                     bearer(admin));
     ASSERT_EQ(rotated.status, 200) << rotated.body;
     EXPECT_EQ(w1.wait_closed(10s), std::optional<uint16_t>(1008)) << a->log();
     // The old credential no longer opens a session on A; the new one does.
@@ -252,10 +263,13 @@ TEST_F(MultiHost, WhenAHostIsKilledItsOrchestratorsMoveAndNothingIsLost) {
     WsTestClient moved;
     ASSERT_EQ(registered(moved, *b, "mh-4", t1)["type"], "provisioning") << b->log();
     json frame;
-    ASSERT_TRUE(eventually([&] {
-        frame = next(moved, 500);
-        return frame.is_object() && frame.value("message_id", "") == id;
-    }, 10s)) << b->log();
+    ASSERT_TRUE(eventually(
+        [&] {
+            frame = next(moved, 500);
+            return frame.is_object() && frame.value("message_id", "") == id;
+        },
+        10s))
+        << b->log();
     moved.send(json{{"type", "message_ack"}, {"message_id", id}}.dump());
 
     // Keep mh-4 alive while mh-5 is decided: inactive once, mh-4 never.
@@ -283,19 +297,19 @@ TEST_F(MultiHost, WhenAHostIsKilledItsOrchestratorsMoveAndNothingIsLost) {
     EXPECT_EQ(m4["connected"], true) << m4;
     EXPECT_EQ(m5["status"], "inactive") << m5;
     EXPECT_EQ(m5["connected"], false) << m5;
-    const json page = json::parse(http_request(b->rest_port(), "GET",
-                                               "/api/v1/internal/orchestrators/mh-4/messages", "",
-                                               bearer(admin))
-                                      .body);
+    const json page =
+        json::parse(http_request(b->rest_port(), "GET",
+                                 "/api/v1/internal/orchestrators/mh-4/messages", "", bearer(admin))
+                        .body);
     std::string state;
     for (const json& m : page["data"])
         if (m["id"] == id) state = m.value("delivery_state", "");
     EXPECT_TRUE(state == "acknowledged" || eventually([&] {
-                    const json p = json::parse(
-                        http_request(b->rest_port(), "GET",
-                                     "/api/v1/internal/orchestrators/mh-4/messages", "",
-                                     bearer(admin))
-                            .body);
+                    const json p =
+                        json::parse(http_request(b->rest_port(), "GET",
+                                                 "/api/v1/internal/orchestrators/mh-4/messages", "",
+                                                 bearer(admin))
+                                        .body);
                     for (const json& m : p["data"])
                         if (m["id"] == id) return m.value("delivery_state", "") == "acknowledged";
                     return false;

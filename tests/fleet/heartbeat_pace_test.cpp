@@ -15,8 +15,8 @@ TEST(HeartbeatPace, TheIntervalFollowsTheFleetBetweenFloorAndCeiling) {
     FleetState fleet(120000);
     HeartbeatPace pace({30, 120, 1000, 300}, fleet);
     EXPECT_EQ(pace.interval_for(0), 30);
-    EXPECT_EQ(pace.interval_for(30000), 30);    // 1000/s at 30 s
-    EXPECT_EQ(pace.interval_for(30001), 31);    // rounded up: never above the rate
+    EXPECT_EQ(pace.interval_for(30000), 30);  // 1000/s at 30 s
+    EXPECT_EQ(pace.interval_for(30001), 31);  // rounded up: never above the rate
     EXPECT_EQ(pace.interval_for(95000), 95);
     EXPECT_EQ(pace.interval_for(1000000), 300);  // the ceiling
     HeartbeatPace fixed({30, 120, 0, 300}, fleet);
@@ -51,7 +51,7 @@ TEST(HeartbeatPace, TheTtlGrowsAtOnceAndShrinksOnlyAfterAnOldInterval) {
 TEST(HeartbeatPace, AGrowingFleetCancelsAShrinkStillWaiting) {
     FleetState fleet(120000);
     HeartbeatPace pace({30, 120, 1000, 300}, fleet);
-    pace.update(90000, kT0);  // 90 s, TTL 360 s
+    pace.update(90000, kT0);         // 90 s, TTL 360 s
     pace.update(45000, kT0 + 1000);  // 45 s: TTL 180 s waits
     EXPECT_EQ(fleet.ttl_ms(), 360000);
     pace.update(90000, kT0 + 2000);  // back up before it applied

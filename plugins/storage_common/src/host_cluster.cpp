@@ -17,8 +17,8 @@ namespace moolai::storage {
 namespace {
 
 constexpr size_t kMaxPayload = size_t{1} << 20;
-constexpr int64_t kSpillKeepMs = 10 * 60 * 1000;     // a spilled payload is read within ms
-constexpr int64_t kForgetHostMs = 60 * 60 * 1000;    // a host gone this long is forgotten
+constexpr int64_t kSpillKeepMs = 10 * 60 * 1000;   // a spilled payload is read within ms
+constexpr int64_t kForgetHostMs = 60 * 60 * 1000;  // a host gone this long is forgotten
 // Prefixes of what goes through the driver: the payload inline, or the id
 // of its row in notification_spill.
 constexpr char kInline = 'i';
@@ -160,10 +160,11 @@ Status StoragePlugin::host_lease(Call& call, Str host_id, int64_t lease_ms, Str 
             Params a{d, {}}, b{d, {}}, c{d, {}};
             exec("DELETE FROM controller_hosts WHERE host_id = " + a(host), a);
             exec("DELETE FROM orchestrator_connections WHERE host_id = " + b(host), b);
-            exec("UPDATE controller_leader SET host_id = NULL, lease_until = 0 WHERE id = 1 AND "
-                 "host_id = " +
-                     c(host),
-                 c);
+            exec(
+                "UPDATE controller_leader SET host_id = NULL, lease_until = 0 WHERE id = 1 AND "
+                "host_id = " +
+                    c(host),
+                c);
         } else {
             Params a{d, {}};
             exec("INSERT INTO controller_hosts (host_id, started_at, lease_until, info) VALUES (" +
@@ -182,10 +183,11 @@ Status StoragePlugin::host_lease(Call& call, Str host_id, int64_t lease_ms, Str 
         }
         Params f{d, {}}, g{d, {}};
         const int64_t forget = at - kForgetHostMs;
-        exec("DELETE FROM orchestrator_connections WHERE host_id IN (SELECT host_id FROM "
-             "controller_hosts WHERE lease_until < " +
-                 f(forget) + ")",
-             f);
+        exec(
+            "DELETE FROM orchestrator_connections WHERE host_id IN (SELECT host_id FROM "
+            "controller_hosts WHERE lease_until < " +
+                f(forget) + ")",
+            f);
         exec("DELETE FROM controller_hosts WHERE lease_until < " + g(forget), g);
 
         Params l{d, {}};
@@ -224,7 +226,8 @@ Status StoragePlugin::connections_write(Call& call, Str host_id, Str changes_jso
     const std::vector<std::string> claims = id_list(changes, "claim");
     const std::vector<std::string> releases = id_list(changes, "release");
     const auto all = changes.find("release_all");
-    if (all != changes.end() && !all->is_boolean()) invalid("changes_json.release_all must be a boolean");
+    if (all != changes.end() && !all->is_boolean())
+        invalid("changes_json.release_all must be a boolean");
     const bool release_all = all != changes.end() && all->get<bool>();
     const int64_t at = now();
     int64_t claimed = 0, released = 0;
@@ -238,9 +241,10 @@ Status StoragePlugin::connections_write(Call& call, Str host_id, Str changes_jso
         }
         for (const std::string& id : releases) {
             Params p{d, {}};
-            released += tx.exec("DELETE FROM orchestrator_connections WHERE connection_id = " +
-                                    p(id) + " AND host_id = " + p(host),
-                                p.values);
+            released +=
+                tx.exec("DELETE FROM orchestrator_connections WHERE connection_id = " + p(id) +
+                            " AND host_id = " + p(host),
+                        p.values);
         }
         // A reconnecting fleet claims thousands at once: 500 a statement.
         for (size_t first = 0; first < claims.size(); first += 500) {
