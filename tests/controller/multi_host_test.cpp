@@ -223,6 +223,38 @@ TEST_F(MultiHost, RotationAndDeregistrationOnBCloseTheConnectionOnA) {
               404);
 }
 
+// PostgreSQL restarts: what was sent meanwhile is lost, so each host
+// listens again and reads the shared state anew; what is done afterwards
+// crosses hosts as before.
+TEST_F(MultiHost, AfterAPostgresRestartTheHostsListenAgainAndResynchronise) {
+    if (pg_ctl().empty()) GTEST_SKIP() << "needs scripts/with-postgres.sh's pg_ctl wrapper";
+    auto a = host("host-a");
+    auto b = host("host-b");
+    admin = admin_token(a->rest_port());
+    const std::string token = issue(a->rest_port(), admin, "acme", "mh-8");
+    WsTestClient ws;
+    ASSERT_EQ(registered(ws, *a, "mh-8", token)["type"], "provisioning");
+    ASSERT_TRUE(eventually([&] { return seen_by(*b, "mh-8").value("connected", false); }, 10s));
+
+    ASSERT_EQ(run_pg_ctl("restart"), 0);
+    const auto resyncs = [&](const ControllerProcess& p) {
+        const HttpResult m = http_request(p.rest_port(), "GET", "/metrics", "", bearer(admin));
+        const std::string key = "moolai_cluster_resyncs_total ";
+        const size_t at = m.body.find("\n" + key);
+        return at == std::string::npos ? 0.0 : std::stod(m.body.substr(at + 1 + key.size()));
+    };
+    EXPECT_TRUE(eventually([&] { return resyncs(*a) >= 1 && resyncs(*b) >= 1; }, 30s))
+        << a->log() << b->log();
+    // Still one fleet: a toggle on B reaches A.
+    ASSERT_TRUE(eventually([&] {
+        return http_request(b->rest_port(), "PUT",
+                            "/api/v1/internal/orchestrators/mh-8/independence",
+                            R"({"is_independent":true})", bearer(admin))
+                   .status == 200;
+    }, 20s));
+    EXPECT_TRUE(next_of(ws, "stop_monitoring", 10s).is_object()) << a->log() << b->log();
+}
+
 // A dies (SIGKILL): its orchestrator reconnects to B and gets what was
 // accepted meanwhile; one that does not come back is turned inactive by
 // the host that leads once A's lease ends -- once, with no flapping.
