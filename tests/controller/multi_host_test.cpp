@@ -25,10 +25,14 @@ protected:
         const char* db = std::getenv("DATABASE_HOST");
         if (db == nullptr || *db == '\0')
             GTEST_SKIP() << "DATABASE_HOST unset: run via scripts/with-postgres.sh";
+        a = host("host-a");
+        b = host("host-b");
+        admin = admin_token(a->rest_port());
+        ASSERT_FALSE(admin.empty());
     }
 
     // A host on the shared database; short TTL and lease so deaths show fast.
-    std::unique_ptr<ControllerProcess> host(const std::string& id) {
+    static std::unique_ptr<ControllerProcess> host(const std::string& id) {
         std::map<std::string, std::string> env = kAdminEnv;
         env["MOOLAI_HOST_ID"] = id;
         env["HEARTBEAT_TTL_SEC"] = "3";
@@ -53,14 +57,53 @@ protected:
              token}}.dump());
         return next(ws);
     }
+    // Creates `id` (through A), registers it on A and waits until B knows
+    // A holds it. Returns its credential.
+    std::string connected_to_a(WsTestClient& ws, const std::string& id) {
+        const std::string token = issue(a->rest_port(), admin, "acme", id);
+        EXPECT_EQ(registered(ws, *a, id, token)["type"], "provisioning") << a->log();
+        EXPECT_TRUE(eventually([&] { return seen_by(*b, id).value("connected", false); }, 10s))
+            << seen_by(*b, id) << b->log();
+        return token;
+    }
     // The orchestrator as host `p` lists it.
-    json seen_by(const ControllerProcess& p, const std::string& id) {
+    json seen_by(const ControllerProcess& p, const std::string& id) const {
         const HttpResult r =
             http_request(p.rest_port(), "GET", "/api/v1/controller/orchestrators?search=" + id, "",
                          bearer(admin));
         const json d = json::parse(r.body, nullptr, false);
         if (!d.is_object() || d["data"]["total"] != 1) return json::object();
         return d["data"]["items"][0];
+    }
+    // A recommendation for `orch` made and accepted through `p`; its id.
+    std::string accepted_on(const ControllerProcess& p, const std::string& orch) const {
+        const HttpResult made = http_request(
+            p.rest_port(), "POST", "/api/v1/internal/orchestrators/" + orch + "/messages",
+            json{{"message_type", "recommendation"}, {"content", "scale down"}}.dump(),
+            bearer(admin));
+        EXPECT_EQ(made.status, 201) << made.body;
+        const std::string id = json::parse(made.body).value("message_id", "");
+        EXPECT_EQ(http_request(p.rest_port(), "PUT", "/api/v1/internal/messages/" + id + "/status",
+                               R"({"status":"accepted"})", bearer(admin))
+                      .status,
+                  200);
+        return id;
+    }
+    std::string delivery_state(const ControllerProcess& p, const std::string& orch,
+                               const std::string& id) const {
+        const json page = json::parse(
+            http_request(p.rest_port(), "GET",
+                         "/api/v1/internal/orchestrators/" + orch + "/messages", "", bearer(admin))
+                .body);
+        for (const json& m : page["data"])
+            if (m["id"] == id) return m.value("delivery_state", "");
+        return "missing";
+    }
+    // The dashboard's live stream on `p`, subscribed as the superadmin.
+    void subscribe(WsTestClient& stream, const ControllerProcess& p) const {
+        ASSERT_TRUE(stream.connect(ws_url(p, "/api/v1/events")));
+        stream.send(json{{"type", "subscribe"}, {"token", admin}}.dump());
+        ASSERT_EQ(next(stream)["type"], "subscribed");
     }
     // The next frame of `type` within `timeout`, skipping others; null if none.
     static json next_of(WsTestClient& ws, const std::string& type,
@@ -72,17 +115,18 @@ protected:
         }
         return json();
     }
+    // The frame forwarding message `id`, within 10 s.
+    static bool forwarded(WsTestClient& ws, const std::string& id) {
+        return eventually([&] { return next(ws, 500).value("message_id", "") == id; }, 10s);
+    }
 
+    std::unique_ptr<ControllerProcess> a, b;
     std::string admin;
 };
 
 // A toggle on B reaches the orchestrator connected to A at once, and A's
 // heartbeat answers follow it; an orchestrator created on B registers on A.
 TEST_F(MultiHost, AToggleOnBStopsMonitoringAtTheOrchestratorOnA) {
-    auto a = host("host-a");
-    auto b = host("host-b");
-    admin = admin_token(b->rest_port());
-    ASSERT_FALSE(admin.empty());
     const std::string token = issue(b->rest_port(), admin, "acme", "mh-1");  // made on B
     // A learns of it within a notification's delay (a register before that
     // is refused as unknown, and the client tries again).
@@ -95,7 +139,6 @@ TEST_F(MultiHost, AToggleOnBStopsMonitoringAtTheOrchestratorOnA) {
     ASSERT_EQ(registered(ws, *a, "mh-1", token)["type"], "provisioning") << a->log();
     ws.send(R"({"type":"i_am_alive"})");
     EXPECT_EQ(next_of(ws, "heartbeat_ack")["processed"], true);
-    // B hears that A holds it.
     ASSERT_TRUE(eventually([&] { return seen_by(*b, "mh-1").value("connected", false); }, 10s))
         << seen_by(*b, "mh-1") << b->log();
 
@@ -120,58 +163,22 @@ TEST_F(MultiHost, AToggleOnBStopsMonitoringAtTheOrchestratorOnA) {
 // A recommendation accepted on B goes out through A, and A's record of the
 // acknowledgement is what B reads.
 TEST_F(MultiHost, ARecommendationAcceptedOnBIsDeliveredViaAAndAcknowledged) {
-    auto a = host("host-a");
-    auto b = host("host-b");
-    admin = admin_token(a->rest_port());
-    const std::string token = issue(a->rest_port(), admin, "acme", "mh-2");
     WsTestClient ws;
-    ASSERT_EQ(registered(ws, *a, "mh-2", token)["type"], "provisioning");
-    ASSERT_TRUE(eventually([&] { return seen_by(*b, "mh-2").value("connected", false); }, 10s));
-
-    const HttpResult made = http_request(
-        b->rest_port(), "POST", "/api/v1/internal/orchestrators/mh-2/messages",
-        json{{"message_type", "recommendation"}, {"content", "scale down"}}.dump(), bearer(admin));
-    ASSERT_EQ(made.status, 201) << made.body;
-    const std::string id = json::parse(made.body)["message_id"].get<std::string>();
-    ASSERT_EQ(http_request(b->rest_port(), "PUT", "/api/v1/internal/messages/" + id + "/status",
-                           R"({"status":"accepted"})", bearer(admin))
-                  .status,
-              200);
-    json frame;
-    ASSERT_TRUE(eventually(
-        [&] {
-            frame = next(ws, 500);
-            return frame.is_object() && frame.value("message_id", "") == id;
-        },
-        10s))
-        << a->log() << b->log();
+    connected_to_a(ws, "mh-2");
+    const std::string id = accepted_on(*b, "mh-2");
+    ASSERT_TRUE(forwarded(ws, id)) << a->log() << b->log();
     ws.send(json{{"type", "message_ack"}, {"message_id", id}}.dump());
-    const auto state_on_b = [&] {
-        const json page = json::parse(http_request(b->rest_port(), "GET",
-                                                   "/api/v1/internal/orchestrators/mh-2/messages",
-                                                   "", bearer(admin))
-                                          .body);
-        for (const json& m : page["data"])
-            if (m["id"] == id) return m.value("delivery_state", "");
-        return std::string("missing");
-    };
-    EXPECT_TRUE(eventually([&] { return state_on_b() == "acknowledged"; }, 10s)) << state_on_b();
+    EXPECT_TRUE(eventually([&] { return delivery_state(*b, "mh-2", id) == "acknowledged"; }, 10s))
+        << delivery_state(*b, "mh-2", id);
 }
 
 // B's dashboard stream sees an orchestrator connected to A turn inactive
 // (decided by A, its holder), and B's listing agrees.
 TEST_F(MultiHost, TheDashboardStreamOnBSeesAnOrchestratorOnATurnInactive) {
-    auto a = host("host-a");
-    auto b = host("host-b");
-    admin = admin_token(a->rest_port());
-    const std::string token = issue(a->rest_port(), admin, "acme", "mh-3");
     WsTestClient stream;
-    ASSERT_TRUE(stream.connect(ws_url(*b, "/api/v1/events")));
-    stream.send(json{{"type", "subscribe"}, {"token", admin}}.dump());
-    ASSERT_EQ(next(stream)["type"], "subscribed");
-
+    subscribe(stream, *b);
     WsTestClient ws;
-    ASSERT_EQ(registered(ws, *a, "mh-3", token)["type"], "provisioning");
+    connected_to_a(ws, "mh-3");
     ws.send(R"({"type":"i_am_alive"})");
     ASSERT_EQ(next_of(ws, "heartbeat_ack")["processed"], true);
     bool saw_active = false, saw_inactive = false;
@@ -190,15 +197,9 @@ TEST_F(MultiHost, TheDashboardStreamOnBSeesAnOrchestratorOnATurnInactive) {
 // A credential rotated on B cuts the connection made with the old one on A
 // (1008); a deregistration on B closes the orchestrator's connection on A.
 TEST_F(MultiHost, RotationAndDeregistrationOnBCloseTheConnectionOnA) {
-    auto a = host("host-a");
-    auto b = host("host-b");
-    admin = admin_token(a->rest_port());
-    const std::string t1 = issue(a->rest_port(), admin, "acme", "mh-6");
-    const std::string t2 = issue(a->rest_port(), admin, "acme", "mh-7");
     WsTestClient w1, w2;
-    ASSERT_EQ(registered(w1, *a, "mh-6", t1)["type"], "provisioning");
-    ASSERT_EQ(registered(w2, *a, "mh-7", t2)["type"], "provisioning");
-    ASSERT_TRUE(eventually([&] { return seen_by(*b, "mh-7").value("connected", false); }, 10s));
+    const std::string t1 = connected_to_a(w1, "mh-6");
+    connected_to_a(w2, "mh-7");
 
     const HttpResult rotated =
         http_request(b->rest_port(), "POST", "/api/v1/internal/orchestrators/mh-6/credentials", "",
@@ -228,14 +229,8 @@ TEST_F(MultiHost, RotationAndDeregistrationOnBCloseTheConnectionOnA) {
 // crosses hosts as before.
 TEST_F(MultiHost, AfterAPostgresRestartTheHostsListenAgainAndResynchronise) {
     if (pg_ctl().empty()) GTEST_SKIP() << "needs scripts/with-postgres.sh's pg_ctl wrapper";
-    auto a = host("host-a");
-    auto b = host("host-b");
-    admin = admin_token(a->rest_port());
-    const std::string token = issue(a->rest_port(), admin, "acme", "mh-8");
     WsTestClient ws;
-    ASSERT_EQ(registered(ws, *a, "mh-8", token)["type"], "provisioning");
-    ASSERT_TRUE(eventually([&] { return seen_by(*b, "mh-8").value("connected", false); }, 10s));
-
+    connected_to_a(ws, "mh-8");
     ASSERT_EQ(run_pg_ctl("restart"), 0);
     const auto resyncs = [&](const ControllerProcess& p) {
         const HttpResult m = http_request(p.rest_port(), "GET", "/metrics", "", bearer(admin));
@@ -246,12 +241,14 @@ TEST_F(MultiHost, AfterAPostgresRestartTheHostsListenAgainAndResynchronise) {
     EXPECT_TRUE(eventually([&] { return resyncs(*a) >= 1 && resyncs(*b) >= 1; }, 30s))
         << a->log() << b->log();
     // Still one fleet: a toggle on B reaches A.
-    ASSERT_TRUE(eventually([&] {
-        return http_request(b->rest_port(), "PUT",
-                            "/api/v1/internal/orchestrators/mh-8/independence",
-                            R"({"is_independent":true})", bearer(admin))
-                   .status == 200;
-    }, 20s));
+    ASSERT_TRUE(eventually(
+        [&] {
+            return http_request(b->rest_port(), "PUT",
+                                "/api/v1/internal/orchestrators/mh-8/independence",
+                                R"({"is_independent":true})", bearer(admin))
+                       .status == 200;
+        },
+        20s));
     EXPECT_TRUE(next_of(ws, "stop_monitoring", 10s).is_object()) << a->log() << b->log();
 }
 
@@ -259,49 +256,32 @@ TEST_F(MultiHost, AfterAPostgresRestartTheHostsListenAgainAndResynchronise) {
 // accepted meanwhile; one that does not come back is turned inactive by
 // the host that leads once A's lease ends -- once, with no flapping.
 TEST_F(MultiHost, WhenAHostIsKilledItsOrchestratorsMoveAndNothingIsLost) {
-    auto a = host("host-a");
-    auto b = host("host-b");
-    admin = admin_token(a->rest_port());
-    const std::string t1 = issue(a->rest_port(), admin, "acme", "mh-4");
-    const std::string t2 = issue(a->rest_port(), admin, "acme", "mh-5");
     WsTestClient stream;
-    ASSERT_TRUE(stream.connect(ws_url(*b, "/api/v1/events")));
-    stream.send(json{{"type", "subscribe"}, {"token", admin}}.dump());
-    ASSERT_EQ(next(stream)["type"], "subscribed");
+    subscribe(stream, *b);
+    std::string t4;
     {
         WsTestClient w1, w2;
-        ASSERT_EQ(registered(w1, *a, "mh-4", t1)["type"], "provisioning");
-        ASSERT_EQ(registered(w2, *a, "mh-5", t2)["type"], "provisioning");
+        t4 = connected_to_a(w1, "mh-4");
+        connected_to_a(w2, "mh-5");
         w1.send(R"({"type":"i_am_alive"})");
         w2.send(R"({"type":"i_am_alive"})");
         ASSERT_EQ(next_of(w1, "heartbeat_ack")["processed"], true);
         ASSERT_EQ(next_of(w2, "heartbeat_ack")["processed"], true);
-        ASSERT_TRUE(eventually([&] { return seen_by(*b, "mh-5").value("connected", false); }, 10s));
+        // B has heard they are active (a host killed within milliseconds of
+        // a change takes its notification with it).
+        ASSERT_TRUE(eventually([&] {
+            return seen_by(*b, "mh-4").value("status", "") == "active" &&
+                   seen_by(*b, "mh-5").value("status", "") == "active";
+        }));
         EXPECT_EQ(a->stop(2s, SIGKILL), -1);
     }
     // Accepted on B while mh-4 has no connection anywhere: it waits.
-    const HttpResult made = http_request(
-        b->rest_port(), "POST", "/api/v1/internal/orchestrators/mh-4/messages",
-        json{{"message_type", "recommendation"}, {"content", "after the crash"}}.dump(),
-        bearer(admin));
-    ASSERT_EQ(made.status, 201) << made.body;
-    const std::string id = json::parse(made.body)["message_id"].get<std::string>();
-    ASSERT_EQ(http_request(b->rest_port(), "PUT", "/api/v1/internal/messages/" + id + "/status",
-                           R"({"status":"accepted"})", bearer(admin))
-                  .status,
-              200);
+    const std::string id = accepted_on(*b, "mh-4");
 
     // mh-4 comes back on B and gets it; mh-5 never comes back.
     WsTestClient moved;
-    ASSERT_EQ(registered(moved, *b, "mh-4", t1)["type"], "provisioning") << b->log();
-    json frame;
-    ASSERT_TRUE(eventually(
-        [&] {
-            frame = next(moved, 500);
-            return frame.is_object() && frame.value("message_id", "") == id;
-        },
-        10s))
-        << b->log();
+    ASSERT_EQ(registered(moved, *b, "mh-4", t4)["type"], "provisioning") << b->log();
+    ASSERT_TRUE(forwarded(moved, id)) << b->log();
     moved.send(json{{"type", "message_ack"}, {"message_id", id}}.dump());
 
     // Keep mh-4 alive while mh-5 is decided: inactive once, mh-4 never.
@@ -329,24 +309,8 @@ TEST_F(MultiHost, WhenAHostIsKilledItsOrchestratorsMoveAndNothingIsLost) {
     EXPECT_EQ(m4["connected"], true) << m4;
     EXPECT_EQ(m5["status"], "inactive") << m5;
     EXPECT_EQ(m5["connected"], false) << m5;
-    const json page =
-        json::parse(http_request(b->rest_port(), "GET",
-                                 "/api/v1/internal/orchestrators/mh-4/messages", "", bearer(admin))
-                        .body);
-    std::string state;
-    for (const json& m : page["data"])
-        if (m["id"] == id) state = m.value("delivery_state", "");
-    EXPECT_TRUE(state == "acknowledged" || eventually([&] {
-                    const json p =
-                        json::parse(http_request(b->rest_port(), "GET",
-                                                 "/api/v1/internal/orchestrators/mh-4/messages", "",
-                                                 bearer(admin))
-                                        .body);
-                    for (const json& m : p["data"])
-                        if (m["id"] == id) return m.value("delivery_state", "") == "acknowledged";
-                    return false;
-                }))
-        << state;
+    EXPECT_TRUE(eventually([&] { return delivery_state(*b, "mh-4", id) == "acknowledged"; }))
+        << delivery_state(*b, "mh-4", id);
 }
 
 }  // namespace
