@@ -278,7 +278,9 @@ struct ClusterLink::Impl {
     }
 
     // Notifications were lost: read what memory keeps of other hosts anew.
-    void resync(const std::string& why) {
+    // `take_status` (optional) picks whose status storage overrides.
+    void resync(const std::string& why,
+                const std::function<bool(const Orchestrator&)>& take_status = nullptr) {
         resyncs->add(1);
         log.warn("cluster: " + why + "; reading the fleet's shared state from storage again");
         const int64_t now = now_unix_ms();
@@ -291,7 +293,7 @@ struct ClusterLink::Impl {
             }
             o->independent.store(row.is_independent != 0);
             o->set_credential_hash(abi_string(row.credential_hash));
-            if (o->connection.load() == 0)
+            if (o->connection.load() == 0 && (!take_status || take_status(*o)))
                 fleet.apply_remote_status(o, row.status == MOOLAI_ORCH_ACTIVE, row.last_seen_ms);
             return MOOLAI_OK;
         });
@@ -358,6 +360,11 @@ struct ClusterLink::Impl {
             }
         }
         if (gone.empty()) return;
+        // What a dead host changed last may not have reached us (it died
+        // with its notifications): storage has its last batch.
+        resync("a host is gone", [&gone](const Orchestrator& o) {
+            return std::find(gone.begin(), gone.end(), o.remote_holder.load()) != gone.end();
+        });
         size_t orphans = 0;
         for (const auto& o : fleet.all()) {
             const uint32_t h = o->remote_holder.load();
