@@ -162,7 +162,7 @@ jq -n --slurpfile single "$results/single.json" \
         established: ([$multi[].established] | add),
         per_host: [$multi[] | {established, ack_p99_ms: .latency.p99_ms,
                                rss_kb_per_connection: .server.rss_per_connection_kb,
-                               rss_ratio: (.server.rss_kb_per_connection / $s.server.rss_per_connection_kb)}],
+                               rss_ratio: (.server.rss_per_connection_kb / $s.server.rss_per_connection_kb)}],
         commits_per_sec: $multi[0].probe.rates.xact_commit_per_sec,
         commits_per_host_per_sec: ($multi[0].probe.rates.xact_commit_per_sec / $hosts),
         cross_host_toggle_p50_ms: ($multi[0].toggles.stop_monitoring.p50_ms),

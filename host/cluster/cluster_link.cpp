@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <stdexcept>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -85,10 +88,14 @@ struct ClusterLink::Impl {
     std::vector<int64_t> lease_until{0, 0};  // per index, from the last lease read
     std::vector<int64_t> heard_at{0, 0};     // per index, last notification from it
 
-    // The outbox: what waits for the next batch.
+    // The outbox: what waits for the sender, which wakes at once and sends
+    // what gathered meanwhile as one batch.
     std::mutex out_m;
-    std::vector<std::string> outbox;
+    std::condition_variable out_cv;
+    std::deque<std::string> outbox;
     bool outbox_overflowed = false;
+    bool sender_stop = false;
+    std::thread sender;
     // Connections whose holder row must be written (claim or release is
     // read from memory when written: the newest state wins).
     std::mutex ledger_m;
@@ -96,8 +103,7 @@ struct ClusterLink::Impl {
 
     WorkQueue<std::string> inbox{kMaxQueued, WorkQueue<std::string>::WhenFull::refuse};
     std::atomic<bool> inbox_overflowed{false};
-    std::unique_ptr<PeriodicTask> sender;  // the outbox, every 10 ms
-    std::unique_ptr<PeriodicTask> lease;   // lease and ledger
+    std::unique_ptr<PeriodicTask> lease;  // lease and ledger
 
     Impl(Options o, Local l, FleetState& f, const PluginSet& p, Log& lg, Metrics& m)
         : options(std::move(o)), local(std::move(l)), fleet(f), plugins(p), log(lg) {
@@ -136,21 +142,42 @@ struct ClusterLink::Impl {
 
     void queue(json msg) {
         std::string text = msg.dump(-1, ' ', false, json::error_handler_t::replace);
-        std::lock_guard<std::mutex> lock(out_m);
-        if (outbox.size() >= kMaxQueued) {
-            if (!outbox_overflowed)
-                log.warn("cluster: more than " + std::to_string(kMaxQueued) +
-                         " notifications wait for storage; the oldest are dropped (the other "
-                         "hosts resynchronise)");
-            outbox_overflowed = true;
-            outbox.erase(outbox.begin());
+        {
+            std::lock_guard<std::mutex> lock(out_m);
+            if (outbox.size() >= kMaxQueued) {
+                if (!outbox_overflowed)
+                    log.warn("cluster: more than " + std::to_string(kMaxQueued) +
+                             " notifications wait for storage; the oldest are dropped (the other "
+                             "hosts resynchronise)");
+                outbox_overflowed = true;
+                outbox.pop_front();
+            }
+            outbox.push_back(std::move(text));
         }
-        outbox.push_back(std::move(text));
+        out_cv.notify_one();
     }
 
-    // The outbox thread: one notification per batch of messages.
-    void send_pending() {
-        std::vector<std::string> items;
+    // The sender thread: sends as soon as something waits; while storage
+    // refuses, tries again every 200 ms; at stop, one last attempt.
+    void run_sender() {
+        std::unique_lock<std::mutex> lock(out_m);
+        for (;;) {
+            out_cv.wait(lock, [this] { return sender_stop || !outbox.empty(); });
+            const bool stopping = sender_stop;
+            lock.unlock();
+            const bool sent = send_pending();
+            lock.lock();
+            if (stopping) return;
+            if (!sent)
+                out_cv.wait_for(lock, std::chrono::milliseconds(200),
+                                [this] { return sender_stop; });
+        }
+    }
+
+    // One notification per batch of messages; false when storage refused
+    // (what is left waits in the outbox, in order).
+    bool send_pending() {
+        std::deque<std::string> items;
         bool overflowed = false;
         {
             std::lock_guard<std::mutex> lock(out_m);
@@ -181,8 +208,9 @@ struct ClusterLink::Impl {
             items.insert(items.end(), std::make_move_iterator(outbox.begin()),
                          std::make_move_iterator(outbox.end()));
             outbox.swap(items);
-            return;
+            return false;
         }
+        return true;
     }
 
     // ---- applying what other hosts said (the inbox thread) ----
@@ -450,8 +478,7 @@ void ClusterLink::open() {
     if (!listened.ok())
         throw std::runtime_error("cluster: cannot listen for other hosts: " + listened.error);
     s.running = true;
-    s.sender =
-        std::make_unique<PeriodicTask>(std::chrono::milliseconds(10), [&s] { s.send_pending(); });
+    s.sender = std::thread([&s] { s.run_sender(); });
     s.lease = std::make_unique<PeriodicTask>(std::chrono::milliseconds(1000), [&s] {
         s.write_ledger();
         const int64_t now = now_unix_ms();
@@ -460,7 +487,6 @@ void ClusterLink::open() {
             s.renew(s.options.lease_ms);
         }
     });
-    s.sender->start();
     s.lease->start();
     s.log.info("cluster: host " + s.options.host_id + " on a shared store (lease " +
                std::to_string(s.options.lease_ms / 1000) + " s" +
@@ -471,8 +497,12 @@ void ClusterLink::stop() {
     Impl& s = *impl_;
     if (!s.running.exchange(false)) return;
     if (s.lease) s.lease->stop();
-    if (s.sender) s.sender->stop();
-    s.send_pending();  // what is queued still goes
+    {
+        std::lock_guard<std::mutex> lock(s.out_m);
+        s.sender_stop = true;  // what is queued still goes, once
+    }
+    s.out_cv.notify_one();
+    if (s.sender.joinable()) s.sender.join();
     s.inbox.stop(WorkQueue<std::string>::AtStop::hand_back);
     CallResult r = s.plugins.storage().host_lease(s.options.host_id, 0, s.options.info_json);
     if (!r.ok()) s.log.warn("cluster: could not give up the lease: " + r.error);
