@@ -157,14 +157,20 @@ struct ClusterLink::Impl {
         out_cv.notify_one();
     }
 
-    // The sender thread: sends as soon as something waits; while storage
-    // refuses, tries again every 200 ms; at stop, one last attempt.
+    // The sender thread: sends as soon as something waits, but at most one
+    // notification per kSpacing, so a burst (a fleet reconnecting) goes in
+    // full batches instead of one database round trip per event; while
+    // storage refuses, tries again every 200 ms; at stop, one last attempt.
+    static constexpr std::chrono::milliseconds kSpacing{5};
     void run_sender() {
         std::unique_lock<std::mutex> lock(out_m);
+        auto last = std::chrono::steady_clock::now() - kSpacing;
         for (;;) {
             out_cv.wait(lock, [this] { return sender_stop || !outbox.empty(); });
+            out_cv.wait_until(lock, last + kSpacing, [this] { return sender_stop; });
             const bool stopping = sender_stop;
             lock.unlock();
+            last = std::chrono::steady_clock::now();
             const bool sent = send_pending();
             lock.lock();
             if (stopping) return;
