@@ -43,6 +43,11 @@ HttpResponse update_user(const Context& ctx, const HttpRequest& req, const Princ
 
     json patch = json::object();
     json changed = json::object();
+    // Checked whatever the role: a superadmin's organization is dropped,
+    // but a malformed one is still a mistake to report.
+    if (body.contains("organization_id") && !body["organization_id"].is_string() &&
+        !body["organization_id"].is_null())
+        return invalid("\"organization_id\" must be a string or null");
     if (body.contains("role") || body.contains("organization_id")) {
         if (name == who.username)
             return HttpResponse::error(409, "conflict", "you cannot change your own role");
