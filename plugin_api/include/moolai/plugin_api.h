@@ -92,7 +92,9 @@ typedef struct moolai_host_api {
     moolai_status (*write_output)(moolai_call* call, moolai_str bytes);
 
     /* Queues one text frame (UTF-8 JSON) for the orchestrator's live
-     * connection. MOOLAI_E_NOT_FOUND when it is not connected to this host.
+     * connection. Since 1.4, with several hosts on one store, a connection
+     * held by another host gets it through that host. MOOLAI_E_NOT_FOUND
+     * when no host holds a connection of it.
      * Never blocks on the network. THREADS: any thread.
      * OWNERSHIP: both strings are copied. */
     moolai_status (*send_frame)(moolai_host* host, moolai_str orchestrator_id, moolai_str frame);
@@ -598,7 +600,8 @@ typedef struct moolai_storage_v1 {
      * lease, its leadership and its connections (below) end now.
      * Output: {"leader":"<host id>" or null,"hosts":[{"host_id",
      * "lease_until" (Unix ms),"info"}]}, hosts with a live lease only.
-     * THREADS: the host's cluster lease thread. OWNERSHIP: borrowed. */
+     * THREADS: the main thread (start-up, shutdown), the host's cluster
+     * lease thread. OWNERSHIP: borrowed. */
     moolai_status (*host_lease)(moolai_instance* self, moolai_call* call, moolai_str host_id,
                                 int64_t lease_ms, moolai_str info_json);
     /* Optional. Records, in one transaction, which orchestrators this host
@@ -606,14 +609,16 @@ typedef struct moolai_storage_v1 {
      * "release":[ids],"release_all":bool}; a claim replaces any other
      * host's row for the orchestrator, a release removes only this host's,
      * release_all (first) removes every row of this host. Output:
-     * {"claimed":N,"released":N}. THREADS: the host's cluster ledger
-     * thread. OWNERSHIP: both strings borrowed. */
+     * {"claimed":N,"released":N}. THREADS: the main thread (start-up:
+     * release_all), the host's cluster lease/ledger thread.
+     * OWNERSHIP: both strings borrowed. */
     moolai_status (*connections_write)(moolai_instance* self, moolai_call* call,
                                        moolai_str host_id, moolai_str changes_json);
     /* Optional. Output: {"items":[{"orchestrator_id","host_id","since"
      * (Unix ms)}]}: the rows of hosts whose lease is live.
-     * THREADS: the main thread at start-up, the cluster thread after a
-     * lost notification. OWNERSHIP: none. */
+     * THREADS: the main thread at start-up; the host's cluster inbox
+     * thread (lost notifications) and lease thread (a host gone).
+     * OWNERSHIP: none. */
     moolai_status (*connections_list)(moolai_instance* self, moolai_call* call);
 
     /* ---- 1.5+: APPEND ONLY below this line ---- */

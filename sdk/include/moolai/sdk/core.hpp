@@ -29,8 +29,8 @@ public:
     void warn(std::string_view m) const noexcept { log(MOOLAI_LOG_WARN, m); }
     void error(std::string_view m) const noexcept { log(MOOLAI_LOG_ERROR, m); }
 
-    // Queues a text frame for a connected orchestrator; false when it is
-    // not connected to this host.
+    // Queues a text frame for a connected orchestrator (on another host of
+    // the same store too, since 1.4); false when it is connected nowhere.
     bool send_frame(std::string_view orchestrator_id, std::string_view frame) const noexcept {
         return api_->send_frame(host_, str(orchestrator_id), str(frame)) == MOOLAI_OK;
     }
