@@ -448,16 +448,8 @@ ClusterLink::~ClusterLink() {
     stop();
 }
 
-bool ClusterLink::available() const {
-    return impl_->plugins.storage().shares_hosts();
-}
-
 const std::string& ClusterLink::host_id() const noexcept {
     return impl_->options.host_id;
-}
-
-bool ClusterLink::leader() const noexcept {
-    return impl_->is_leader.load();
 }
 
 void ClusterLink::start() {
@@ -519,12 +511,6 @@ bool ClusterLink::decides(const Orchestrator& o) const noexcept {
     const uint32_t h = o.remote_holder.load();
     if (h != 0 && impl_->alive(h, now_unix_ms())) return false;
     return impl_->is_leader.load();
-}
-
-bool ClusterLink::connected_anywhere(const Orchestrator& o) const noexcept {
-    if (o.connection.load() != 0) return true;
-    const uint32_t h = o.remote_holder.load();
-    return h != 0 && impl_->alive(h, now_unix_ms());
 }
 
 void ClusterLink::relay(const Event& e) {

@@ -65,8 +65,6 @@ public:
     ClusterLink(const ClusterLink&) = delete;
     ClusterLink& operator=(const ClusterLink&) = delete;
 
-    // True when the storage plugin can serve several hosts (ABI 1.4).
-    bool available() const;
     // Takes the lease (once, now), forgets connections an earlier run of
     // this host id left, reads who holds what. Throws std::runtime_error
     // when storage refuses.
@@ -78,11 +76,8 @@ public:
     void stop();
 
     const std::string& host_id() const noexcept;
-    bool leader() const noexcept;
     // The sweeper's question: does this host decide `o`'s status?
     bool decides(const Orchestrator& o) const noexcept;
-    // Held here or by a live host.
-    bool connected_anywhere(const Orchestrator& o) const noexcept;
 
     // ---- from this host ----
     // Every event published here (the event thread).
