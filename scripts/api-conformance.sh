@@ -55,7 +55,9 @@ token=$(curl -sf -H 'Content-Type: application/json' "$base/api/v1/internal/auth
   { echo "api: login failed"; exit 1; }
 
 echo "=== [api] schemathesis for ${seconds} s (seed $seed) against $base"
-(cd "$work" && "$venv/bin/schemathesis" --config-file "$root/tests/api/schemathesis.toml" \
+# tests/api/moolai_hooks.py: why an ST302 on an id holding "%XX" is asked again.
+(cd "$work" && PYTHONPATH="$root/tests/api" SCHEMATHESIS_HOOKS=moolai_hooks \
+  "$venv/bin/schemathesis" --config-file "$root/tests/api/schemathesis.toml" \
   run "$base/api/v1/openapi.json" \
   -H "Authorization: Bearer $token" \
   --checks all \
