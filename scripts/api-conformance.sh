@@ -31,7 +31,7 @@ fi
 
 work=$(mktemp -d /tmp/moolai-api-XXXXXX)
 port=$((20000 + RANDOM % 20000))
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:intercept_tls_get_addr=0}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$root/tests/lsan.supp}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 MOOLAI_DATA_DIR=$work CONTROLLER_HOST=127.0.0.1 CONTROLLER_PORT=$port CONTROLLER_WS_PORT=0 \

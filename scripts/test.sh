@@ -32,7 +32,7 @@ run_suite() {  # name build_dir cmake-args...
 
 status=0
 run_suite plain build -DCMAKE_BUILD_TYPE=RelWithDebInfo || status=1
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 LSAN_OPTIONS="suppressions=$root/tests/lsan.supp" UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:intercept_tls_get_addr=0 LSAN_OPTIONS="suppressions=$root/tests/lsan.supp" UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite asan+ubsan build-asan -DCMAKE_BUILD_TYPE=Debug -DMOOLAI_SANITIZE=ON || status=1
 
 # API conformance: schemathesis against the served OpenAPI document, with
