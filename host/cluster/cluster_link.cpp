@@ -244,7 +244,7 @@ struct ClusterLink::Impl {
             if (!m.is_object()) continue;
             const std::string t = m.value("t", "");
             if (t == "e")
-                apply_event(event_from(m.value("e", json::object())), from_index);
+                apply_event(event_from(m.value("e", json::object())), from, from_index);
             else if (t == "f")
                 apply_frame(m);
             else if (t == "c")
@@ -258,11 +258,18 @@ struct ClusterLink::Impl {
         }
     }
 
-    void apply_event(const Event& e, uint32_t from_index) {
+    void apply_event(const Event& e, const std::string& from, uint32_t from_index) {
         if (auto o = fleet.find(e.orchestrator_id)) {
             switch (e.kind) {
                 case MOOLAI_EVENT_ORCHESTRATOR_REGISTERED:
                     o->remote_holder.store(from_index);
+                    // A connection still held here is older: its peer moved
+                    // on and no close reached us (half-open). One holder
+                    // decides the status, so ours goes, as on one host.
+                    if (o->connection.load() != 0 &&
+                        registered_later(e.time_ms, from, o->connected_since_ms.load()))
+                        local.disconnect_here(o->id, "replaced by a newer connection on " + from,
+                                              1000);
                     break;
                 case MOOLAI_EVENT_ORCHESTRATOR_DISCONNECTED: {
                     uint32_t expected = from_index;
@@ -282,6 +289,12 @@ struct ClusterLink::Impl {
             }
         }
         if (local.show) local.show(e);
+    }
+
+    // Was a register on host `from` at `at_ms` later than ours at `ours_ms`?
+    // A tie goes to the greater host id, so that exactly one side yields.
+    bool registered_later(int64_t at_ms, const std::string& from, int64_t ours_ms) const {
+        return at_ms > ours_ms || (at_ms == ours_ms && from > options.host_id);
     }
 
     void apply_frame(const json& m) {

@@ -46,6 +46,7 @@ struct Orchestrator {
     std::atomic<bool> dirty{false};  // queued for the next batched write
     std::atomic<bool> expiry_queued{false};  // waits in the sweep's expiry queue
     std::atomic<uint64_t> connection{0};  // live WebSocket connection, 0 = none
+    std::atomic<int64_t> connected_since_ms{0};  // when `connection` registered
     // Several hosts: the host holding the connection when another does
     // (ClusterLink's index of it), 0 = none known.
     std::atomic<uint32_t> remote_holder{0};

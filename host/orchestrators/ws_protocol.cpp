@@ -390,6 +390,7 @@ void WsProtocol::complete_register(WsConnection& c, Session& s,
                     {{"orchestrator_id", o->id}});
 
     // One live connection per orchestrator: a new one replaces the old.
+    o->connected_since_ms.store(now_unix_ms());
     const uint64_t previous = o->connection.exchange(c.id());
     if (previous != 0 && previous != c.id())
         d_.server.close(previous, 1000, "replaced by a newer connection");

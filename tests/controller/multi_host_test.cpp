@@ -224,6 +224,39 @@ TEST_F(MultiHost, RotationAndDeregistrationOnBCloseTheConnectionOnA) {
               404);
 }
 
+// An orchestrator still connected to A, as far as A knows (half-open: its
+// peer moved on and no close reached A), registers on B. A closes what it
+// held, as one host does for a newer connection, and leaves the status to
+// B: with heartbeats on B, nobody turns it inactive, and both hosts list
+// it as connected.
+TEST_F(MultiHost, ARegisterOnBReplacesAConnectionStillHeldOnA) {
+    WsTestClient stream;
+    subscribe(stream, *a);
+    WsTestClient stale;
+    const std::string token = connected_to_a(stale, "mh-9");
+    WsTestClient moved;
+    ASSERT_EQ(registered(moved, *b, "mh-9", token)["type"], "provisioning") << b->log();
+    EXPECT_EQ(stale.wait_closed(10s), std::optional<uint16_t>(1000)) << a->log();
+
+    // Three TTLs of heartbeats on B (one a second) while A's stream is read.
+    int inactive = 0;
+    const auto until = std::chrono::steady_clock::now() + 9s;
+    while (std::chrono::steady_clock::now() < until) {
+        moved.send(R"({"type":"i_am_alive"})");
+        ASSERT_EQ(next_of(moved, "heartbeat_ack")["processed"], true);
+        for (json e = next(stream, 1000); e.is_object(); e = next(stream, 0))
+            if (e.value("orchestrator_id", "") == "mh-9" &&
+                e.value("kind", "") == "status_changed" && e.value("new_value", "") == "inactive")
+                ++inactive;
+    }
+    EXPECT_EQ(inactive, 0) << a->log() << b->log();
+    for (const auto* p : {a.get(), b.get()}) {
+        const json seen = seen_by(*p, "mh-9");
+        EXPECT_EQ(seen["status"], "active") << seen;
+        EXPECT_EQ(seen["connected"], true) << seen;
+    }
+}
+
 // PostgreSQL restarts: what was sent meanwhile is lost, so each host
 // listens again and reads the shared state anew; what is done afterwards
 // crosses hosts as before.
