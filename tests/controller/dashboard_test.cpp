@@ -27,16 +27,6 @@ protected:
     }
 };
 
-int64_t unix_ms_of(const std::string& rfc3339) {
-    // YYYY-MM-DDTHH:MM:SS(.mmm)Z, UTC
-    std::tm tm{};
-    strptime(rfc3339.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-    int64_t ms = static_cast<int64_t>(timegm(&tm)) * 1000;
-    const auto dot = rfc3339.find('.');
-    if (dot != std::string::npos) ms += std::stoi(rfc3339.substr(dot + 1, 3));
-    return ms;
-}
-
 TEST_F(Dashboard, LastSeenSummaryIsFreshAndTenantScoped) {
     start();
     const std::string ta = issue(port(), admin, "tenant-a", "da-1");

@@ -194,6 +194,38 @@ TEST_F(MultiHost, TheDashboardStreamOnBSeesAnOrchestratorOnATurnInactive) {
     EXPECT_EQ(seen_by(*b, "mh-3")["status"], "inactive");
 }
 
+// The dashboard's freshness poll on B tells the last heartbeat of an
+// orchestrator connected to A, although B's memory never sees it (heartbeats
+// move no event): B reads A's batch from storage.
+TEST_F(MultiHost, BsLastSeenOfAnOrchestratorOnAFollowsItsHeartbeats) {
+    WsTestClient ws;
+    connected_to_a(ws, "mh-10");
+    const auto last_seen_on_b = [&]() -> int64_t {
+        const HttpResult r = http_request(b->rest_port(), "GET",
+                                          "/api/v1/controller/orchestrators/last-seen?ids=mh-10",
+                                          "", bearer(admin));
+        const json d = json::parse(r.body, nullptr, false);
+        if (!d.is_object() || d["data"]["items"].size() != 1) return -1;
+        const json& seen = d["data"]["items"][0]["last_seen"];
+        return seen.is_string() ? unix_ms_of(seen.get<std::string>()) : 0;
+    };
+    // Heartbeats for 4 s (one a second): the last one's time, to the second,
+    // is what B must come to tell.
+    int64_t sent_ms = 0;
+    const auto until = std::chrono::steady_clock::now() + 4s;
+    while (std::chrono::steady_clock::now() < until) {
+        ws.send(R"({"type":"i_am_alive"})");
+        ASSERT_EQ(next_of(ws, "heartbeat_ack")["processed"], true);
+        sent_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+        next(ws, 1000);  // paces the heartbeats; nothing else is sent to it
+    }
+    EXPECT_TRUE(eventually([&] { return last_seen_on_b() >= sent_ms / 1000 * 1000 - 1000; }, 10s))
+        << "B tells " << last_seen_on_b() << ", the last heartbeat was at " << sent_ms << "\n"
+        << b->log();
+}
+
 // A credential rotated on B cuts the connection made with the old one on A
 // (1008); a deregistration on B closes the orchestrator's connection on A.
 TEST_F(MultiHost, RotationAndDeregistrationOnBCloseTheConnectionOnA) {

@@ -1,5 +1,6 @@
 #include "support/fleet_fixture.hpp"
 
+#include <ctime>
 #include <thread>
 
 namespace moolai::test {
@@ -84,6 +85,15 @@ json ControllerTest::connect_and_register(WsTestClient& ws, const std::string& i
                  {"metadata", {{"version", "2.1"}}}, {"token", token}}
                 .dump());
     return next(ws);
+}
+
+int64_t unix_ms_of(const std::string& rfc3339) {
+    std::tm tm{};
+    strptime(rfc3339.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+    int64_t ms = static_cast<int64_t>(timegm(&tm)) * 1000;
+    const auto dot = rfc3339.find('.');
+    if (dot != std::string::npos) ms += std::stoi(rfc3339.substr(dot + 1, 3));
+    return ms;
 }
 
 }  // namespace moolai::test

@@ -37,6 +37,9 @@ nlohmann::json next(WsTestClient& ws, int timeout_ms = 5000);
 bool eventually(const std::function<bool()>& probe,
                 std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
+// Unix ms of a UTC time as the API writes it (YYYY-MM-DDTHH:MM:SS[.mmm]Z).
+int64_t unix_ms_of(const std::string& rfc3339);
+
 class ControllerTest : public ::testing::Test {
 protected:
     void start(std::map<std::string, std::string> env = {});

@@ -1,7 +1,7 @@
 // Keeps the orchestrator rows on screen fresh and truthful without one event
 // per heartbeat: every FRESH_MS the page asks the controller for the
 // in-memory status, connection and last heartbeat of exactly those rows
-// (GET /controller/orchestrators/last-seen, no database read) and merges the
+// (GET /controller/orchestrators/last-seen, from the controller's memory) and merges the
 // answer. Status and last seen therefore come from the same entry the
 // heartbeat path writes, on every page; events still patch rows at once.
 import { Dispatch, SetStateAction, useEffect, useRef } from 'react';
