@@ -17,6 +17,7 @@
 #include "orchestrators/message_delivery.hpp"
 #include "fleet/heartbeat_pace.hpp"
 #include "orchestrators/orchestrator_creator.hpp"
+#include "orchestrators/unknown_orchestrator_wait.hpp"
 #include "orchestrators/storage_writer.hpp"
 #include "orchestrators/usage_record.hpp"
 #include "plugins/plugin_set.hpp"
@@ -334,6 +335,35 @@ void WsProtocol::on_register(WsConnection& c, Session& s, const json& j) {
             send_busy(c, "register");
         return;
     }
+    const std::string token = tok != j.end() ? tok->get<std::string>() : s.upgrade_token;
+    if (!d_.open_mode && !o && d_.unknown_wait != nullptr) {
+        // Several hosts: one made on another host a moment ago is known here
+        // once that host's notification arrives. The register waits for it
+        // (bounded) off this io thread; the answer comes back on its strand.
+        const ConnectionId conn = c.id();
+        const bool waiting = d_.unknown_wait->push(
+            orchestrator_id,
+            [this, conn, token, meta, source, orchestrator_id](std::shared_ptr<Orchestrator> found) {
+                d_.server.post(conn, [this, found, token, meta, source,
+                                      orchestrator_id](WsConnection& pc) {
+                    if (Session* ps = pc.context<Session>()) {
+                        ps->register_pending = false;
+                        finish_register(pc, *ps, found, token, meta, source, orchestrator_id);
+                    }
+                });
+            });
+        if (waiting) {
+            s.register_pending = true;
+            return;
+        }
+    }
+    finish_register(c, s, o, token, meta, source, orchestrator_id);
+}
+
+void WsProtocol::finish_register(WsConnection& c, Session& s,
+                                 const std::shared_ptr<Orchestrator>& o, const std::string& token,
+                                 const json& meta, const std::string& source,
+                                 const std::string& orchestrator_id) {
     if (!d_.open_mode && !d_.token_required && !o) {  // mtls alone: known ids only
         refuse_register(c, source, orchestrator_id, "unknown orchestrator");
         return;
@@ -341,7 +371,6 @@ void WsProtocol::on_register(WsConnection& c, Session& s, const json& j) {
     if (!d_.open_mode && d_.token_required) {
         // hash_token is a keyed hash without storage (moolai_auth_v1: "fast")
         // and the stored hash is in memory: nothing here waits for storage.
-        const std::string token = tok != j.end() ? tok->get<std::string>() : s.upgrade_token;
         bool ok = false;
         if (o && !token.empty()) {
             CallResult h = d_.plugins.auth().hash_token(token);

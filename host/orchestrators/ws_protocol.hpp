@@ -28,6 +28,7 @@ class Log;
 class LogLimiter;
 class MessageDelivery;
 class OrchestratorCreator;
+class UnknownOrchestratorWait;
 class PluginSet;
 class StorageWriter;
 
@@ -79,6 +80,9 @@ public:
         // The interval told in provisioning and heartbeat_ack when it
         // follows the fleet (optional; heartbeat_interval_sec otherwise).
         const HeartbeatPace* pace = nullptr;
+        // Several hosts (optional): a register of an id unknown here waits,
+        // bounded, for another host's notice that it was created.
+        UnknownOrchestratorWait* unknown_wait = nullptr;
     };
 
     explicit WsProtocol(Deps deps) : d_(std::move(deps)) {}
@@ -121,6 +125,11 @@ private:
     void on_register(WsConnection& c, Session& s, const nlohmann::json& frame);
     // Closes `c` with 1008 and `reason`, counts a failure against its
     // source and logs it (rate-limited per source).
+    // The checks after an orchestrator was looked up (now, or once known
+    // after a wait), then complete_register.
+    void finish_register(WsConnection& c, Session& s, const std::shared_ptr<Orchestrator>& o,
+                         const std::string& token, const nlohmann::json& meta,
+                         const std::string& source, const std::string& orchestrator_id);
     void refuse_register(WsConnection& c, const std::string& source,
                          const std::string& orchestrator_id, const char* reason);
     // Open mode created (or failed to create) the orchestrator of a pending
