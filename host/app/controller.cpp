@@ -8,6 +8,7 @@
 #include "cluster/cluster_link.hpp"
 #include "orchestrators/message_delivery.hpp"
 #include "orchestrators/orchestrator_creator.hpp"
+#include "orchestrators/unknown_orchestrator_wait.hpp"
 #include "orchestrators/storage_journal.hpp"
 #include "orchestrators/storage_writer.hpp"
 
@@ -69,6 +70,7 @@ struct Controller::Impl {
     std::unique_ptr<StorageJournal> journal;  // outlives `writes`
     std::unique_ptr<StorageWriter> writes;
     std::unique_ptr<OrchestratorCreator> creator;
+    std::unique_ptr<UnknownOrchestratorWait> unknown_wait;  // several hosts only
     // Several hosts on one store; null when serving alone. `cluster_now` is
     // what threads started before it read.
     std::unique_ptr<ClusterLink> cluster;
@@ -395,7 +397,18 @@ void Controller::start() {
         *s.fleet,
         [&s, batch_seconds](const moolai_heartbeat_row* rows, size_t n) {
             const auto t0 = std::chrono::steady_clock::now();
-            CallResult r = s.plugins->storage().heartbeats_write(rows, n);
+            // Several hosts: the lease renewal, when due, in the same
+            // transaction (ABI 1.5), so the lease costs no write of its own.
+            ClusterLink* cluster = s.cluster_now.load();
+            const auto ride = cluster != nullptr ? cluster->lease_ride() : std::nullopt;
+            CallResult r;
+            if (ride) {
+                r = s.plugins->storage().heartbeats_write_leased(rows, n, ride->host_id,
+                                                                 ride->lease_ms, ride->info_json);
+                cluster->lease_renewed(r);
+            }
+            if (!ride || r.status == MOOLAI_E_UNSUPPORTED)
+                r = s.plugins->storage().heartbeats_write(rows, n);
             batch_seconds->observe(
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
             // One line when a run of failures starts and one when it ends,
@@ -524,12 +537,17 @@ void Controller::start() {
     // per connection at most, so a reconnecting fleet fits.
     s.creator = std::make_unique<OrchestratorCreator>(s.plugins->storage(), *s.fleet, 100000);
     s.ws = std::make_unique<WsServer>(wo);
+    // Several hosts: a register may come a moment before another host's
+    // notice that its orchestrator was created (2 s covers a busy store).
+    if (s.cluster)
+        s.unknown_wait = std::make_unique<UnknownOrchestratorWait>(
+            *s.fleet, std::chrono::milliseconds(2000), 10000);
     s.ws_protocol = std::make_unique<WsProtocol>(WsProtocol::Deps{
         s.log, *s.fleet, *s.plugins, [&s](Event&& e) { s.events.publish(std::move(e)); },
         s.config.orchestrator_auth_open, s.config.heartbeat_interval_sec, *s.delivery, *s.ws,
         *s.writes, *s.creator, ack_seconds, s.config.orchestrator_cert_required,
         s.config.orchestrator_token_required, &s.failed_registers, &s.ws_refusal_log,
-        s.pace.get()});
+        s.pace.get(), s.unknown_wait.get()});
     s.ws_protocol->set_forward([&s](std::string_view id, std::string_view frame) {
         ClusterLink* c = s.cluster_now.load();
         return c != nullptr ? c->forward_frame(id, frame) : MOOLAI_E_NOT_FOUND;
@@ -564,6 +582,7 @@ void Controller::start() {
     s.delivery->start();
     s.writes->start();
     s.creator->start();
+    if (s.unknown_wait) s.unknown_wait->start();
     s.ws->start();
     s.stream_recheck->start();
     s.memory_return_task->start();
@@ -605,6 +624,7 @@ void Controller::stop() noexcept {
         if (s.delivery) s.delivery->stop();
         if (s.ws) s.ws->stop();
         if (s.creator) s.creator->stop();
+        if (s.unknown_wait) s.unknown_wait->stop();
         // What orchestrators were told is taken reaches storage before the
         // plugins stop; bounded, so a stop with storage down still ends.
         if (s.writes) s.writes->stop(std::chrono::seconds(5));

@@ -75,10 +75,14 @@ struct ClusterLink::Impl {
     Metric* resyncs;
     Metric* send_failures;
     Metric* leader_gauge;
+    Metric* renewed_with_batch;
+    Metric* renewed_alone;
     Metric* hosts_gauge;
 
     std::atomic<bool> running{false};
-    int64_t last_renew = 0;  // the lease thread's
+    std::atomic<int64_t> last_renew{0};  // by the lease thread or a batch
+    std::atomic<bool> rides{true};       // false: the plugin has no leased batch
+    std::mutex lease_m;                  // one lease answer applied at a time
     std::atomic<bool> is_leader{false};
 
     // Hosts by index (1-based; 0 = none). Index 1 is this host.
@@ -117,6 +121,14 @@ struct ClusterLink::Impl {
                             "Times this host read its shared state anew (notifications lost)");
         send_failures = m.counter("moolai_cluster_send_failures_total",
                                   "Batches that could not be sent to the other hosts (retried)");
+        renewed_with_batch = m.counter_with(
+            "moolai_cluster_lease_renewals_total",
+            "Lease renewals, in a heartbeat batch's transaction (with=\"batch\") or alone",
+            "with=\"batch\"");
+        renewed_alone = m.counter_with(
+            "moolai_cluster_lease_renewals_total",
+            "Lease renewals, in a heartbeat batch's transaction (with=\"batch\") or alone",
+            "with=\"none\"");
         leader_gauge = m.gauge("moolai_cluster_leader", "1 when this host holds the leader lease");
         hosts_gauge = m.gauge("moolai_cluster_hosts", "Hosts with a live lease, this one included");
     }
@@ -368,7 +380,15 @@ struct ClusterLink::Impl {
     // ---- the lease thread ----
 
     void renew(int64_t lease_ms) {
-        CallResult r = plugins.storage().host_lease(options.host_id, lease_ms, options.info_json);
+        const CallResult r = plugins.storage().host_lease(options.host_id, lease_ms,
+                                                          options.info_json);
+        if (r.ok() && lease_ms > 0) renewed_alone->add(1);
+        apply_lease(r);
+    }
+
+    // What a lease renewal answered: who leads, which hosts live, who left.
+    void apply_lease(const CallResult& r) {
+        std::lock_guard<std::mutex> serial(lease_m);
         if (!r.ok()) {
             // Without a lease this host cannot know it still leads.
             if (is_leader.exchange(false)) log.warn("cluster: leadership given up: " + r.error);
@@ -492,8 +512,11 @@ void ClusterLink::open() {
     s.sender = std::thread([&s] { s.run_sender(); });
     s.lease = std::make_unique<PeriodicTask>(std::chrono::milliseconds(1000), [&s] {
         s.write_ledger();
+        // While batches carry the lease (ABI 1.5) this thread renews only
+        // when none did: a fleet that beats costs no transaction for it.
         const int64_t now = now_unix_ms();
-        if (now - s.last_renew >= s.options.renew_ms) {
+        const int64_t grace = s.rides ? std::min<int64_t>(2000, s.options.renew_ms / 2) : 0;
+        if (now - s.last_renew >= s.options.renew_ms + grace) {
             s.last_renew = now;
             s.renew(s.options.lease_ms);
         }
@@ -502,6 +525,26 @@ void ClusterLink::open() {
     s.log.info("cluster: host " + s.options.host_id + " on a shared store (lease " +
                std::to_string(s.options.lease_ms / 1000) + " s" +
                (s.is_leader ? ", leader)" : ")"));
+}
+
+std::optional<ClusterLink::LeaseRide> ClusterLink::lease_ride() const {
+    const Impl& s = *impl_;
+    if (!s.running || !s.rides || now_unix_ms() - s.last_renew < s.options.renew_ms)
+        return std::nullopt;
+    return LeaseRide{s.options.host_id, s.options.lease_ms, s.options.info_json};
+}
+
+void ClusterLink::lease_renewed(const CallResult& r) {
+    Impl& s = *impl_;
+    if (r.status == MOOLAI_E_UNSUPPORTED) {
+        s.rides = false;
+        return;
+    }
+    if (r.ok()) {
+        s.last_renew = now_unix_ms();
+        s.renewed_with_batch->add(1);
+    }
+    s.apply_lease(r);
 }
 
 void ClusterLink::stop() {

@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -34,6 +35,7 @@ class FleetState;
 class Log;
 class Metrics;
 class PluginSet;
+struct CallResult;
 struct Event;
 struct Orchestrator;
 
@@ -91,6 +93,21 @@ public:
     void announce_deleted(const std::string& orchestrator_id);
     void announce_credential(const std::string& orchestrator_id,
                              const std::string& credential_hash);
+
+    // ---- from the heartbeat batch thread: the lease rides on a batch ----
+    // A storage plugin with heartbeats_write_leased (ABI 1.5) renews the
+    // lease in the batch's transaction; the lease thread then renews it
+    // only when no batch did (a fleet that beats not at all).
+    struct LeaseRide {
+        std::string host_id;
+        int64_t lease_ms = 0;
+        std::string info_json;
+    };
+    // The lease to renew with the next batch, when its renewal is due.
+    std::optional<LeaseRide> lease_ride() const;
+    // What heartbeats_write_leased answered; MOOLAI_E_UNSUPPORTED ends the
+    // rides (the plugin has no such transaction).
+    void lease_renewed(const CallResult& r);
 
     // ---- from the storage plugin (host_api deliver_notification) ----
     moolai_status deliver(std::string_view channel, std::string_view payload);

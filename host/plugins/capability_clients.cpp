@@ -370,6 +370,19 @@ bool StorageClient::shares_hosts() const noexcept {
            MOOLAI_STORAGE_HAS(connections_list);
 }
 
+CallResult StorageClient::heartbeats_write_leased(const moolai_heartbeat_row* rows, size_t count,
+                                                  std::string_view host_id, int64_t lease_ms,
+                                                  std::string_view info_json) const {
+    if (!MOOLAI_STORAGE_HAS(heartbeats_write_leased))
+        return {MOOLAI_E_UNSUPPORTED, "",
+                "the storage plugin has no heartbeats_write_leased (built for ABI 1.4 or older): "
+                "the lease is renewed in a transaction of its own"};
+    return observed(plugin_.call([&](moolai_instance* i, moolai_call* c) {
+        return t_->heartbeats_write_leased(i, c, rows, count, sizeof(moolai_heartbeat_row),
+                                           abi_str(host_id), lease_ms, abi_str(info_json));
+    }));
+}
+
 #undef MOOLAI_STORAGE_HAS
 
 }  // namespace moolai::host

@@ -108,6 +108,12 @@ public:
     CallResult connections_list() const;
     // True when the plugin has every 1.4 entry: it can serve several hosts.
     bool shares_hosts() const noexcept;
+    // 1.5, optional: `count` rows and the lease in one transaction;
+    // MOOLAI_E_UNSUPPORTED when the plugin has no such transaction (then
+    // heartbeats_write and host_lease apart).
+    CallResult heartbeats_write_leased(const moolai_heartbeat_row* rows, size_t count,
+                                       std::string_view host_id, int64_t lease_ms,
+                                       std::string_view info_json) const;
 
 private:
     CallResult observed(CallResult r) const {

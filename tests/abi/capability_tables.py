@@ -326,15 +326,18 @@ def check(texts):
                 problems.append("%s.%s: its trampoline (make_%s_table in %s) calls %s, not %s::%s"
                                 % (table, n, table, SDK_EXPORT, calls, sdk_cls, n))
         # Parameter names as in C; a place may leave trailing ones out when it
-        # supplies them itself (the client's row_size, cookie), and may leave
-        # one unnamed (a default implementation that ignores it).
+        # supplies them itself (cookie), leave out row_size wherever it is
+        # (the client's own sizeof), and leave one unnamed (a default
+        # implementation that ignores it).
         for e in entries:
             c_names = [p[1] for p in e.params]
             for where, got in (("sdk::%s (%s)" % (sdk_cls, SDK_CLASSES), sdk[table].get(e.name)),
                                ("%s (%s)" % (client_cls, CLIENTS), clients[table].get(e.name))):
                 if got is None:
                     continue
-                ok = len(got) <= len(c_names) and all(g is None or g == c for g, c in zip(got, c_names))
+                keep = len(got) == len(c_names) or "row_size" in got
+                want = c_names if keep else [c for c in c_names if c != "row_size"]
+                ok = len(got) <= len(want) and all(g is None or g == c for g, c in zip(got, want))
                 if not ok:
                     problems.append("%s.%s: %s names its parameters (%s); %s names them (%s)"
                                     % (table, e.name, where, ", ".join(g or "?" for g in got),
@@ -367,7 +370,7 @@ def mutate(texts, rel, old, new):
     return out
 
 
-STORAGE_END = "    /* ---- 1.5+: APPEND ONLY below this line ---- */\n} moolai_storage_v1;"
+STORAGE_END = "    /* ---- 1.6+: APPEND ONLY below this line ---- */\n} moolai_storage_v1;"
 NEW_C_ENTRY = ("    moolai_status (*selftest_only)(moolai_instance* self, moolai_call* call,\n"
                "                                    moolai_str record_json);\n\n")
 

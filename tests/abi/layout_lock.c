@@ -49,7 +49,7 @@ constexpr bool moolai_lock_streq(const char* a, const char* b) {
 
 /* ---- version ---- */
 MOOLAI_LOCK(MOOLAI_ABI_MAJOR == 1, "MOOLAI_ABI_MAJOR");
-MOOLAI_LOCK(MOOLAI_ABI_MINOR == 4, "MOOLAI_ABI_MINOR: regenerate after an append, with the diff reviewed");
+MOOLAI_LOCK(MOOLAI_ABI_MINOR == 5, "MOOLAI_ABI_MINOR: regenerate after an append, with the diff reviewed");
 
 /* ---- constants: value, size, signedness ---- */
 MOOLAI_LOCK(MOOLAI_AUTH_V1_SIZE_1_0 == 40u, "MOOLAI_AUTH_V1_SIZE_1_0: value");
@@ -318,7 +318,7 @@ MOOLAI_LOCK(offsetof(moolai_observer_v1, reserved) == 4, "offsetof(moolai_observ
 MOOLAI_LOCK(offsetof(moolai_observer_v1, on_event) == 8, "offsetof(moolai_observer_v1, on_event)");
 
 /* ---- moolai_storage_v1 ---- */
-MOOLAI_LOCK(sizeof(moolai_storage_v1) == 336, "sizeof(moolai_storage_v1)");
+MOOLAI_LOCK(sizeof(moolai_storage_v1) == 344, "sizeof(moolai_storage_v1)");
 MOOLAI_LOCK(__alignof__(moolai_storage_v1) == 8, "alignof(moolai_storage_v1)");
 MOOLAI_LOCK(offsetof(moolai_storage_v1, struct_size) == 0, "offsetof(moolai_storage_v1, struct_size)");
 MOOLAI_LOCK(offsetof(moolai_storage_v1, reserved) == 4, "offsetof(moolai_storage_v1, reserved)");
@@ -363,6 +363,7 @@ MOOLAI_LOCK(offsetof(moolai_storage_v1, listen) == 304, "offsetof(moolai_storage
 MOOLAI_LOCK(offsetof(moolai_storage_v1, host_lease) == 312, "offsetof(moolai_storage_v1, host_lease)");
 MOOLAI_LOCK(offsetof(moolai_storage_v1, connections_write) == 320, "offsetof(moolai_storage_v1, connections_write)");
 MOOLAI_LOCK(offsetof(moolai_storage_v1, connections_list) == 328, "offsetof(moolai_storage_v1, connections_list)");
+MOOLAI_LOCK(offsetof(moolai_storage_v1, heartbeats_write_leased) == 336, "offsetof(moolai_storage_v1, heartbeats_write_leased)");
 
 /* ---- moolai_plugin_descriptor ---- */
 MOOLAI_LOCK(sizeof(moolai_plugin_descriptor) == 104, "sizeof(moolai_plugin_descriptor)");
@@ -710,6 +711,8 @@ void moolai_lock_types_storage_v1(moolai_storage_v1* s) {
     (void)f_connections_write;
     moolai_status (**f_connections_list)(moolai_instance *, moolai_call *) = &s->connections_list;
     (void)f_connections_list;
+    moolai_status (**f_heartbeats_write_leased)(moolai_instance *, moolai_call *, const moolai_heartbeat_row *, uint64_t, uint64_t, moolai_str, int64_t, moolai_str) = &s->heartbeats_write_leased;
+    (void)f_heartbeats_write_leased;
 }
 void moolai_lock_types_plugin_descriptor(moolai_plugin_descriptor* s);
 void moolai_lock_types_plugin_descriptor(moolai_plugin_descriptor* s) {

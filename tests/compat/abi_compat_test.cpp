@@ -2,7 +2,7 @@
 // the host's capability clients:
 //   - a plugin built against the frozen 1.0 headers and SDK loads into this
 //     host and answers through every 1.0 entry of every table;
-//   - a plugin built as if against 1.5 (longer descriptor, table and event,
+//   - a plugin built as if against 1.6 (longer descriptor, table and event,
 //     abi_minor_built above the host's, abi_minor_required 1) loads, is
 //     read only as far as this host knows, and uses the 1.1 config services.
 #include <gtest/gtest.h>
@@ -57,7 +57,7 @@ TEST_F(AbiCompat, AFrozen10PluginLoadsAndAnswersThroughEvery10Entry) {
     bool logged = false;
     for (const LogLine& l : log.recent(50))
         logged |= l.source == "frozen_1_0" &&
-                  l.text == "created by a host of ABI 1.4 with config {\"any\":\"config\"}";
+                  l.text == "created by a host of ABI 1.5 with config {\"any\":\"config\"}";
     EXPECT_TRUE(logged);
 
     AuthClient auth(*p);
@@ -169,17 +169,22 @@ TEST_F(AbiCompat, AFrozen10PluginLoadsAndAnswersThroughEvery10Entry) {
     EXPECT_EQ(lease.status, MOOLAI_E_UNSUPPORTED);
     EXPECT_NE(lease.error.find("serves one host alone"), std::string::npos) << lease.error;
     EXPECT_EQ(s.notify("moolai_cluster", "{}").status, MOOLAI_E_UNSUPPORTED);
+    // And 1.5's leased batch: the host renews the lease apart.
+    const CallResult leased = s.heartbeats_write_leased(nullptr, 0, "host-a", 15000, "{}");
+    EXPECT_EQ(leased.status, MOOLAI_E_UNSUPPORTED);
+    EXPECT_NE(leased.error.find("renewed in a transaction of its own"), std::string::npos)
+        << leased.error;
 }
 
 TEST_F(AbiCompat, ANewerMinorPluginLoadsAndIsReadOnlyAsFarAsThisHostKnows) {
-    auto p = loader->load(NEWER_MINOR_PLUGIN, json{{"greeting", "hello from 1.5"}});
-    EXPECT_EQ(p->abi_version(), "1.5");
+    auto p = loader->load(NEWER_MINOR_PLUGIN, json{{"greeting", "hello from 1.6"}});
+    EXPECT_EQ(p->abi_version(), "1.6");
     EXPECT_EQ(p->abi_minor_required(), 1u);
     ObserverClient observer(*p);
     Event e = Event::about(MOOLAI_EVENT_STATUS_CHANGED, "org", "orch-1", "inactive", "active", "system");
     // The greeting came through config_string; "0" is MOOLAI_OK for the
-    // 1.5-sized event it emitted; the 1.5 entries were never called (they abort).
-    EXPECT_EQ(out(observer.on_event(e.view())), "hello from 1.5|3|0");
+    // 1.6-sized event it emitted; the 1.6 entries were never called (they abort).
+    EXPECT_EQ(out(observer.on_event(e.view())), "hello from 1.6|3|0");
     std::lock_guard<std::mutex> lock(mu);
     ASSERT_EQ(published.size(), 1u);
     EXPECT_EQ(published[0].kind, MOOLAI_EVENT_CUSTOM);
@@ -192,7 +197,7 @@ TEST_F(AbiCompat, ANewerMinorPluginStillMeetsItsSchemaAndItsOwnChecks) {
         loader->load(NEWER_MINOR_PLUGIN, json::object());
         FAIL() << "loaded without its required greeting";
     } catch (const PluginRefused& e) {
-        EXPECT_NE(std::string(e.what()).find("plugin ABI 1.5 (requires 1.1), host ABI 1.4"),
+        EXPECT_NE(std::string(e.what()).find("plugin ABI 1.6 (requires 1.1), host ABI 1.5"),
                   std::string::npos)
             << e.what();
     }

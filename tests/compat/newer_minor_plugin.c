@@ -1,30 +1,30 @@
-/* A plugin from the future: built as if against ABI 1.5 headers, which
+/* A plugin from the future: built as if against ABI 1.6 headers, which
  * append fields to the descriptor, to the observer table and to
- * moolai_event. It declares abi_minor_built 1.5 and abi_minor_required 1.1
- * (it reads its config through the 1.1 config services), so a 1.4 host
- * must load it, read its tables only up to what 1.4 knows, and never call
+ * moolai_event. It declares abi_minor_built 1.6 and abi_minor_required 1.1
+ * (it reads its config through the 1.1 config services), so a 1.5 host
+ * must load it, read its tables only up to what 1.5 knows, and never call
  * the appended functions (they abort the process if called). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "moolai/plugin_api.h"
 
-/* What a 1.5 header would declare: the 1.4 structs with appended fields. */
+/* What a 1.6 header would declare: the 1.5 structs with appended fields. */
 typedef struct {
     moolai_plugin_descriptor v1_1;
-    moolai_status (*health)(moolai_instance* self, moolai_call* call); /* 1.5 */
-} descriptor_1_5;
+    moolai_status (*health)(moolai_instance* self, moolai_call* call); /* 1.6 */
+} descriptor_1_6;
 
 typedef struct {
     moolai_observer_v1 v1_1;
     moolai_status (*on_batch)(moolai_instance* self, moolai_call* call, const moolai_event* events,
-                              uint64_t count); /* 1.5 */
-} observer_1_5;
+                              uint64_t count); /* 1.6 */
+} observer_1_6;
 
 typedef struct {
     moolai_event v1_1;
-    moolai_str trace_id; /* 1.5 */
-} event_1_5;
+    moolai_str trace_id; /* 1.6 */
+} event_1_6;
 
 static const moolai_host_api* g_api;
 static moolai_host* g_host;
@@ -48,9 +48,9 @@ static moolai_str lit(const char* s) {
     return m;
 }
 
-/* Output: "<greeting>|<kind>|<status of emitting a 1.5-sized event>". */
+/* Output: "<greeting>|<kind>|<status of emitting a 1.6-sized event>". */
 static moolai_status on_event(moolai_instance* self, moolai_call* call, const moolai_event* e) {
-    event_1_5 mine;
+    event_1_6 mine;
     char kind[16];
     char emitted[4];
     moolai_status s;
@@ -73,8 +73,8 @@ static moolai_status on_event(moolai_instance* self, moolai_call* call, const mo
     return g_api->write_output(call, lit(emitted));
 }
 
-static const observer_1_5 observer = {
-    {(uint32_t)sizeof(observer_1_5), 0, on_event}, future_on_batch};
+static const observer_1_6 observer = {
+    {(uint32_t)sizeof(observer_1_6), 0, on_event}, future_on_batch};
 
 static moolai_status create(const moolai_host_api* api, moolai_host* host, moolai_str config,
                             moolai_call* call, moolai_instance** out) {
@@ -103,9 +103,9 @@ static const void* get_capability(uint64_t capability) {
     return capability == MOOLAI_CAP_OBSERVER ? &observer : NULL;
 }
 
-static const descriptor_1_5 descriptor = {
-    {(uint32_t)sizeof(descriptor_1_5), MOOLAI_ABI_MAJOR, MOOLAI_ABI_MINOR + 1u, 1u,
-     "newer_minor", "1.5.0", "built as if against ABI 1.5",
+static const descriptor_1_6 descriptor = {
+    {(uint32_t)sizeof(descriptor_1_6), MOOLAI_ABI_MAJOR, MOOLAI_ABI_MINOR + 1u, 1u,
+     "newer_minor", "1.6.0", "built as if against ABI 1.6",
      "{\"type\":\"object\",\"required\":[\"greeting\"],"
      "\"properties\":{\"greeting\":{\"type\":\"string\"}}}",
      MOOLAI_CAP_OBSERVER, MOOLAI_THREADING_SERIALIZED, 0, create, NULL, NULL, destroy,

@@ -87,12 +87,12 @@ TEST_F(Foundation, PluginListingNeedsALoggedInAdmin) {
                                 std::string("independence_default"),
                                 std::string("messaging_default")}) {
         ASSERT_EQ(by_name.count(n), 1u) << n << " missing from " << r.body;
-        EXPECT_EQ(by_name[n]["abi_version"], "1.4");
+        EXPECT_EQ(by_name[n]["abi_version"], "1.5");
         EXPECT_FALSE(by_name[n]["version"].get<std::string>().empty());
     }
     EXPECT_EQ(by_name[storage]["capabilities"], json::array({"storage"}));
     EXPECT_EQ(by_name["auth_local"]["capabilities"], json::array({"auth"}));
-    EXPECT_EQ(j["host_abi_version"], "1.4");
+    EXPECT_EQ(j["host_abi_version"], "1.5");
 }
 
 TEST_F(Foundation, WrongPasswordIsRefusedAndLogoutRevokes) {

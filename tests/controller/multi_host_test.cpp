@@ -125,16 +125,10 @@ protected:
 };
 
 // A toggle on B reaches the orchestrator connected to A at once, and A's
-// heartbeat answers follow it; an orchestrator created on B registers on A.
+// heartbeat answers follow it; an orchestrator created on B registers on A
+// at once (A's register waits for B's notice that it exists).
 TEST_F(MultiHost, AToggleOnBStopsMonitoringAtTheOrchestratorOnA) {
     const std::string token = issue(b->rest_port(), admin, "acme", "mh-1");  // made on B
-    // A learns of it within a notification's delay (a register before that
-    // is refused as unknown, and the client tries again).
-    ASSERT_TRUE(eventually([&] {
-        return http_request(a->rest_port(), "GET", "/api/v1/internal/orchestrators/mh-1", "",
-                            bearer(admin))
-                   .status == 200;
-    }));
     WsTestClient ws;
     ASSERT_EQ(registered(ws, *a, "mh-1", token)["type"], "provisioning") << a->log();
     ws.send(R"({"type":"i_am_alive"})");
@@ -158,6 +152,39 @@ TEST_F(MultiHost, AToggleOnBStopsMonitoringAtTheOrchestratorOnA) {
         },
         10s));
     EXPECT_EQ(seen_by(*a, "mh-1")["status"], "independent");
+}
+
+// A host whose fleet beats renews its lease in its heartbeat batches
+// (ABI 1.5), not in transactions of its own.
+TEST_F(MultiHost, TheLeaseRidesOnTheHeartbeatBatches) {
+    WsTestClient ws;
+    connected_to_a(ws, "mh-11");
+    const auto renewals = [&](const std::string& with) {
+        const HttpResult m = http_request(a->rest_port(), "GET", "/metrics", "", bearer(admin));
+        const std::string key = "moolai_cluster_lease_renewals_total{with=\"" + with + "\"} ";
+        const size_t at = m.body.find("\n" + key);
+        return at == std::string::npos ? 0.0 : std::stod(m.body.substr(at + 1 + key.size()));
+    };
+    const double batch0 = renewals("batch"), alone0 = renewals("none");
+    // Heartbeats for 6 s, one a second (the test lease is 3 s, renewed each 1 s).
+    const auto until = std::chrono::steady_clock::now() + 6s;
+    while (std::chrono::steady_clock::now() < until) {
+        ws.send(R"({"type":"i_am_alive"})");
+        ASSERT_EQ(next_of(ws, "heartbeat_ack")["processed"], true);
+        next(ws, 1000);  // paces the heartbeats; nothing else is sent to it
+    }
+    const double by_batch = renewals("batch") - batch0, alone = renewals("none") - alone0;
+    EXPECT_GE(by_batch, 3) << "alone: " << alone << "\n" << a->log();
+    EXPECT_LT(alone, by_batch) << a->log();
+}
+
+// An id no host knows is still refused (1008), once the wait for another
+// host's notice has passed.
+TEST_F(MultiHost, AnIdNoHostKnowsIsRefusedAfterTheWait) {
+    WsTestClient ws;
+    const json answer = registered(ws, *a, "mh-nobody", "not-a-token");
+    EXPECT_FALSE(answer.is_object() && answer.value("type", "") == "provisioning") << answer;
+    EXPECT_EQ(ws.wait_closed(10s), std::optional<uint16_t>(1008)) << a->log();
 }
 
 // A recommendation accepted on B goes out through A, and A's record of the

@@ -45,22 +45,22 @@ protected:
     }
 };
 
-const std::string kCurrent = "plugin ABI 1.4 (requires 1.0), host ABI 1.4";
+const std::string kCurrent = "plugin ABI 1.5 (requires 1.0), host ABI 1.5";
 
 TEST_F(LoaderTest, WrongMajorIsRefusedWithBothVersionsAndTheFix) {
     const std::string p = corpus("wrong_major");
     EXPECT_EQ(refusal(p), "refusing plugin " + p +
                               ": its ABI major version 2 differs from the host's 1; plugin ABI "
-                              "2.4 (requires 2.0), host ABI 1.4; fix: rebuild the plugin against "
+                              "2.5 (requires 2.0), host ABI 1.5; fix: rebuild the plugin against "
                               "the 1.x SDK, or run a host of major 2");
 }
 
 TEST_F(LoaderTest, NewerRequiredMinorIsRefused) {
     const std::string p = corpus("newer_minor");
     EXPECT_EQ(refusal(p), "refusing plugin " + p +
-                              ": it requires ABI minor 7, newer than the host's 4; plugin ABI 1.7 "
-                              "(requires 1.7), host ABI 1.4; fix: upgrade the host, or rebuild "
-                              "the plugin with abi_minor_required <= 4");
+                              ": it requires ABI minor 7, newer than the host's 5; plugin ABI 1.7 "
+                              "(requires 1.7), host ABI 1.5; fix: upgrade the host, or rebuild "
+                              "the plugin with abi_minor_required <= 5");
 }
 
 TEST_F(LoaderTest, ShortDescriptorIsRefused) {
@@ -91,7 +91,7 @@ TEST_F(LoaderTest, NullFromEntryPointIsRefused) {
     const std::string p = corpus("null_entry");
     EXPECT_EQ(refusal(p), "refusing plugin " + p +
                               ": moolai_plugin_entry() returned NULL (the plugin declined this "
-                              "host); plugin ABI unknown, host ABI 1.4; fix: see the plugin's "
+                              "host); plugin ABI unknown, host ABI 1.5; fix: see the plugin's "
                               "documentation for the host versions it supports");
 }
 
@@ -99,7 +99,7 @@ TEST_F(LoaderTest, MissingEntryPointIsRefused) {
     const std::string p = corpus("no_entry");
     EXPECT_EQ(refusal(p), "refusing plugin " + p +
                               ": it does not export moolai_plugin_entry(); plugin ABI unknown, "
-                              "host ABI 1.4; fix: export it with MOOLAI_PLUGIN(YourClass) from "
+                              "host ABI 1.5; fix: export it with MOOLAI_PLUGIN(YourClass) from "
                               "the SDK");
 }
 
@@ -117,7 +117,7 @@ TEST_F(LoaderTest, ConfigRejectedBySchemaNamesTheProblem) {
     EXPECT_EQ(refusal(p, json::object()),
               "refusing plugin " + p +
                   ": its config block was rejected by the plugin's schema: at /: the required "
-                  "property \"level\" is missing; plugin ABI 1.4 (requires 1.0), host ABI 1.4; fix: correct the \"config\" of "
+                  "property \"level\" is missing; plugin ABI 1.5 (requires 1.0), host ABI 1.5; fix: correct the \"config\" of "
                   "plugin corpus_schema in the host's config file");
     EXPECT_NE(refusal(p, json{{"level", 0}}).find("at /level: 0 is less than the minimum 1"),
               std::string::npos);
@@ -133,7 +133,7 @@ TEST_F(LoaderTest, ThrowingConstructorBecomesARefusal) {
     EXPECT_EQ(refusal(p, json{{"throw_in_constructor", true}}),
               "refusing plugin " + p +
                   ": create() failed with internal: constructor refused: throw_in_constructor "
-                  "was set; plugin ABI 1.4 (requires 1.0), host ABI 1.4; fix: correct the "
+                  "was set; plugin ABI 1.5 (requires 1.0), host ABI 1.5; fix: correct the "
                   "plugin's config or environment as the message says");
 }
 
@@ -159,7 +159,7 @@ TEST_F(LoaderTest, ThrowingCallbacksBecomeStatusesAndTheHostGoesOn) {
 TEST_F(LoaderTest, APlainCPluginLoadsAndIsCalled) {
     auto plugin = loader->load(corpus("good"), json::object());
     EXPECT_EQ(plugin->name(), "corpus_good");
-    EXPECT_EQ(plugin->abi_version(), "1.4");
+    EXPECT_EQ(plugin->abi_version(), "1.5");
     EXPECT_FALSE(plugin->concurrent());
     ASSERT_NE(plugin->observer(), nullptr);
     EXPECT_EQ(plugin->auth(), nullptr);

@@ -39,7 +39,7 @@ moolai_heartbeat_info heartbeat(const std::string& id, bool independent) {
 
 TEST_P(Compat, DescriptorAndCapabilities) {
     EXPECT_EQ(plugin->name(), "compat_plugin");
-    EXPECT_EQ(plugin->abi_version(), "1.4");
+    EXPECT_EQ(plugin->abi_version(), "1.5");
     EXPECT_TRUE(plugin->concurrent());
     EXPECT_NE(plugin->independence(), nullptr);
     EXPECT_NE(plugin->observer(), nullptr);

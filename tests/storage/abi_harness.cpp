@@ -252,6 +252,13 @@ Result StoragePlugin::host_lease(std::string_view host_id, int64_t lease_ms,
                                  std::string_view info_json) {
     return CALL(st_->host_lease(inst_->get(), c, str(host_id), lease_ms, str(info_json)));
 }
+Result StoragePlugin::heartbeats_write_leased(const void* rows, uint64_t count, uint64_t row_size,
+                                              std::string_view host_id, int64_t lease_ms,
+                                              std::string_view info_json) {
+    return CALL(st_->heartbeats_write_leased(inst_->get(), c,
+                                             static_cast<const moolai_heartbeat_row*>(rows), count,
+                                             row_size, str(host_id), lease_ms, str(info_json)));
+}
 Result StoragePlugin::connections_write(std::string_view host_id, std::string_view changes) {
     return CALL(st_->connections_write(inst_->get(), c, str(host_id), str(changes)));
 }

@@ -140,6 +140,10 @@ class StoragePlugin {
     Result host_lease(std::string_view host_id, int64_t lease_ms, std::string_view info_json);
     Result connections_write(std::string_view host_id, std::string_view changes_json);
     Result connections_list();
+    // 1.5: a heartbeat batch and the lease in one transaction.
+    Result heartbeats_write_leased(const void* rows, uint64_t count, uint64_t row_size,
+                                   std::string_view host_id, int64_t lease_ms,
+                                   std::string_view info_json);
     // What the plugin delivered to this host: {channel, payload}.
     std::vector<std::pair<std::string, std::string>> notifications() const;
 

@@ -1904,6 +1904,56 @@ TEST_P(Storage, OneHostLeadsAndTheLeadMovesWhenItsLeaseEnds) {
     EXPECT_STATUS(db().host_lease("host-a", 1000, "[]"), MOOLAI_E_INVALID);
 }
 
+// 1.5: a heartbeat batch and the lease in one transaction. Both land, the
+// answer is host_lease's; when one part is refused neither does.
+TEST_P(Storage, ABatchWithTheLeaseWritesBothOrNeither) {
+    org("acme");
+    orch("o1", "acme");
+    orch("o2", "acme");
+    const int64_t t0 = 1790000000000;
+    db().freeze_clock(t0);
+    std::vector<moolai_heartbeat_row> rows(2);
+    const std::string ids[2] = {"o1", "o2"};
+    for (size_t i = 0; i < 2; ++i) {
+        rows[i].orchestrator_id = moolai_str{ids[i].data(), ids[i].size()};
+        rows[i].last_seen_ms = t0 - 1000;
+        rows[i].status = MOOLAI_ORCH_ACTIVE;
+    }
+    json a = OK(db().heartbeats_write_leased(rows.data(), 2, sizeof(moolai_heartbeat_row),
+                                             "host-a", 10000, R"({"rest_port":1})"));
+    EXPECT_EQ(a["leader"], "host-a") << a;
+    ASSERT_EQ(a["hosts"].size(), 1u) << a;
+    EXPECT_EQ(a["hosts"][0]["lease_until"], t0 + 10000);
+    EXPECT_EQ(a["hosts"][0]["info"]["rest_port"], 1);
+    for (const std::string& id : ids) {
+        const json o = OK(db().orch_get(id));
+        EXPECT_EQ(o["status"], "active") << o;
+        EXPECT_FALSE(o["last_seen"].is_null()) << o;
+    }
+    // An empty batch renews the lease alone.
+    db().freeze_clock(t0 + 5000);
+    a = OK(db().heartbeats_write_leased(nullptr, 0, sizeof(moolai_heartbeat_row), "host-a", 10000,
+                                        "{}"));
+    EXPECT_EQ(a["hosts"][0]["lease_until"], t0 + 15000) << a;
+    // A refused row: host-b's lease is not written either.
+    rows[1].status = 7;
+    EXPECT_STATUS(db().heartbeats_write_leased(rows.data(), 2, sizeof(moolai_heartbeat_row),
+                                               "host-b", 10000, "{}"),
+                  MOOLAI_E_INVALID);
+    a = OK(db().host_lease("host-a", 10000, "{}"));
+    EXPECT_EQ(a["hosts"].size(), 1u) << a;
+    // Leaving goes through host_lease; bad host ids and info are refused.
+    EXPECT_STATUS(db().heartbeats_write_leased(nullptr, 0, sizeof(moolai_heartbeat_row), "host-a",
+                                               0, "{}"),
+                  MOOLAI_E_INVALID);
+    EXPECT_STATUS(db().heartbeats_write_leased(nullptr, 0, sizeof(moolai_heartbeat_row), "bad id",
+                                               1000, "{}"),
+                  MOOLAI_E_INVALID);
+    EXPECT_STATUS(db().heartbeats_write_leased(nullptr, 0, sizeof(moolai_heartbeat_row), "host-a",
+                                               1000, "[]"),
+                  MOOLAI_E_INVALID);
+}
+
 // The connection table: a claim names the holder (another host's claim
 // takes it over), a release removes only one's own row, rows of a host
 // whose lease ended are not listed, deleted orchestrators are skipped.

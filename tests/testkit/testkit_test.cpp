@@ -128,7 +128,7 @@ TEST(TestKit, AnOlderHostRefusesAPluginThatRequiresANewerMinor) {
         FAIL() << "a 1.0 host created a plugin that requires 1.1";
     } catch (const kit::LoadError& e) {
         EXPECT_EQ(std::string(e.what()),
-                  "linked plugin class: plugin ABI 1.4 (requires 1.1) cannot load into host ABI 1.0");
+                  "linked plugin class: plugin ABI 1.5 (requires 1.1) cannot load into host ABI 1.0");
     }
 }
 
@@ -146,7 +146,7 @@ TEST(TestKit, LoadsASharedObjectOfAnOlderMinor) {
     kit::FakeHost host(R"({"any":"config"})");
     kit::Plugin p = kit::Plugin::load(FROZEN_1_0_PLUGIN, host);
     EXPECT_EQ(p.descriptor().abi_minor_built, 0u);
-    EXPECT_TRUE(host.logged("created by a host of ABI 1.4"));
+    EXPECT_TRUE(host.logged("created by a host of ABI 1.5"));
     EXPECT_EQ(host.counter("created"), 1);
     EXPECT_EQ(p.hash_password("pw").output, "hash_password(pw)");
     uint32_t decision = 99;

@@ -26,6 +26,10 @@
  *        hosts are alive, and the one leader), connections_write and
  *        connections_list (which host holds which orchestrator). All
  *        optional. No 1.3 table or struct changed.
+ *   1.5  moolai_storage_v1.heartbeats_write_leased (optional): a heartbeat
+ *        batch and the host's lease in one transaction, so a host whose
+ *        fleet beats every second writes nothing else for its lease.
+ *        No 1.4 table or struct changed.
  *
  * Read moolai/plugin_types.h first: it states the layout, versioning,
  * string and ownership rules that every declaration below follows.
@@ -621,7 +625,22 @@ typedef struct moolai_storage_v1 {
      * OWNERSHIP: none. */
     moolai_status (*connections_list)(moolai_instance* self, moolai_call* call);
 
-    /* ---- 1.5+: APPEND ONLY below this line ---- */
+    /* ---- 1.5: the lease rides on the heartbeat batch ---- */
+
+    /* Optional. heartbeats_write and host_lease in ONE transaction: the
+     * rows exactly as heartbeats_write takes them (count may be 0), then
+     * host `host_id`'s lease and the leader lease exactly as host_lease
+     * with this lease_ms (which must be positive: a host leaves through
+     * host_lease). Output: host_lease's. Nothing is written when either
+     * part is refused. NULL, or MOOLAI_E_UNSUPPORTED: the host calls the
+     * two apart. THREADS: the host's heartbeat batch thread.
+     * OWNERSHIP: rows, their strings and both strings borrowed. */
+    moolai_status (*heartbeats_write_leased)(moolai_instance* self, moolai_call* call,
+                                             const moolai_heartbeat_row* rows, uint64_t count,
+                                             uint64_t row_size, moolai_str host_id,
+                                             int64_t lease_ms, moolai_str info_json);
+
+    /* ---- 1.6+: APPEND ONLY below this line ---- */
 } moolai_storage_v1;
 
 /* ======================================================================

@@ -51,7 +51,7 @@ extern "C" {
 /* ---- Version of this header ------------------------------------------- */
 
 #define MOOLAI_ABI_MAJOR 1
-#define MOOLAI_ABI_MINOR 4
+#define MOOLAI_ABI_MINOR 5
 
 /* ---- Reading a struct of another minor ----------------------------------
  * MOOLAI_HAS_FIELD(ptr, type, field): 1 when the struct at `ptr` (which

@@ -144,73 +144,108 @@ void StoragePlugin::deliver_raw(const std::string& channel, const std::string& r
     }
 }
 
-Status StoragePlugin::host_lease(Call& call, Str host_id, int64_t lease_ms, Str info_json) {
-    const std::string host = host_arg(host_id);
+namespace {
+// host_lease's checked arguments.
+struct LeaseArgs {
+    std::string host;
+    std::string info;
+};
+LeaseArgs lease_args(Str host_id, int64_t lease_ms, Str info_json) {
+    LeaseArgs a{host_arg(host_id), info_json.empty() ? "{}" : std::string(info_json)};
     if (lease_ms < 0) invalid("lease_ms must be 0 (leaving) or positive");
-    std::string info = info_json.empty() ? "{}" : std::string(info_json);
-    if (!json::accept(info) || !json::parse(info).is_object())
+    if (!json::accept(a.info) || !json::parse(a.info).is_object())
         invalid("info_json must be a JSON object");
-    const int64_t at = now();
-    const int64_t until = at + lease_ms;
-    ojson out;
-    db_->transact(Mode::Write, [&](Tx& tx) {
-        const Dialect& d = sql();
-        const auto exec = [&](const std::string& text, Params& p) { tx.exec(text, p.values); };
-        if (lease_ms == 0) {
-            Params a{d, {}}, b{d, {}}, c{d, {}};
-            exec("DELETE FROM controller_hosts WHERE host_id = " + a(host), a);
-            exec("DELETE FROM orchestrator_connections WHERE host_id = " + b(host), b);
-            exec(
-                "UPDATE controller_leader SET host_id = NULL, lease_until = 0 WHERE id = 1 AND "
-                "host_id = " +
-                    c(host),
-                c);
-        } else {
-            Params a{d, {}};
-            exec("INSERT INTO controller_hosts (host_id, started_at, lease_until, info) VALUES (" +
-                     a(host) + ", " + a(at) + ", " + a(until) + ", " + a(info) +
-                     ") ON CONFLICT (host_id) DO UPDATE SET lease_until = excluded.lease_until, "
-                     "info = excluded.info",
-                 a);
-            // The leader lease: taken when free or expired, kept by its holder.
-            // One row, updated under its row lock: two hosts never both win.
-            Params b{d, {}};
-            const std::string me = b(host);
-            exec("UPDATE controller_leader SET host_id = " + me + ", lease_until = " + b(until) +
-                     " WHERE id = 1 AND (host_id = " + me +
-                     " OR host_id IS NULL OR lease_until < " + b(at) + ")",
-                 b);
-        }
-        Params f{d, {}}, g{d, {}};
-        const int64_t forget = at - kForgetHostMs;
-        exec(
-            "DELETE FROM orchestrator_connections WHERE host_id IN (SELECT host_id FROM "
-            "controller_hosts WHERE lease_until < " +
-                f(forget) + ")",
-            f);
-        exec("DELETE FROM controller_hosts WHERE lease_until < " + g(forget), g);
+    return a;
+}
+}  // namespace
 
-        Params l{d, {}};
-        ojson leader = nullptr;
-        tx.exec("SELECT host_id FROM controller_leader WHERE id = 1 AND lease_until >= " + l(at),
-                l.values, [&](const Row& r) {
-                    if (r.at(0)) leader = std::string(*r.at(0));
-                });
-        Params h{d, {}};
-        ojson hosts = ojson::array();
-        tx.exec("SELECT host_id, lease_until, info FROM controller_hosts WHERE lease_until >= " +
-                    h(at) + " ORDER BY host_id",
-                h.values, [&](const Row& r) {
-                    ojson info_out = ojson::object();
-                    if (r.at(2)) info_out = ojson::parse(*r.at(2), nullptr, false);
-                    if (info_out.is_discarded()) info_out = ojson::object();
-                    hosts.push_back(ojson{{"host_id", std::string(r.at(0).value_or(""))},
-                                          {"lease_until", cell_int(r.at(1))},
-                                          {"info", std::move(info_out)}});
-                });
-        out = ojson{{"leader", std::move(leader)}, {"hosts", std::move(hosts)}};
+std::string StoragePlugin::renew_lease(Tx& tx, const std::string& host, int64_t lease_ms,
+                                       const std::string& info, int64_t at) const {
+    const int64_t until = at + lease_ms;
+    const Dialect& d = sql();
+    const auto exec = [&](const std::string& text, Params& p) { tx.exec(text, p.values); };
+    if (lease_ms == 0) {
+        Params a{d, {}}, b{d, {}}, c{d, {}};
+        exec("DELETE FROM controller_hosts WHERE host_id = " + a(host), a);
+        exec("DELETE FROM orchestrator_connections WHERE host_id = " + b(host), b);
+        exec(
+            "UPDATE controller_leader SET host_id = NULL, lease_until = 0 WHERE id = 1 AND "
+            "host_id = " +
+                c(host),
+            c);
+    } else {
+        Params a{d, {}};
+        exec("INSERT INTO controller_hosts (host_id, started_at, lease_until, info) VALUES (" +
+                 a(host) + ", " + a(at) + ", " + a(until) + ", " + a(info) +
+                 ") ON CONFLICT (host_id) DO UPDATE SET lease_until = excluded.lease_until, "
+                 "info = excluded.info",
+             a);
+        // The leader lease: taken when free or expired, kept by its holder.
+        // One row, updated under its row lock: two hosts never both win.
+        Params b{d, {}};
+        const std::string me = b(host);
+        exec("UPDATE controller_leader SET host_id = " + me + ", lease_until = " + b(until) +
+                 " WHERE id = 1 AND (host_id = " + me +
+                 " OR host_id IS NULL OR lease_until < " + b(at) + ")",
+             b);
+    }
+    Params f{d, {}}, g{d, {}};
+    const int64_t forget = at - kForgetHostMs;
+    exec(
+        "DELETE FROM orchestrator_connections WHERE host_id IN (SELECT host_id FROM "
+        "controller_hosts WHERE lease_until < " +
+            f(forget) + ")",
+        f);
+    exec("DELETE FROM controller_hosts WHERE lease_until < " + g(forget), g);
+
+    Params l{d, {}};
+    ojson leader = nullptr;
+    tx.exec("SELECT host_id FROM controller_leader WHERE id = 1 AND lease_until >= " + l(at),
+            l.values, [&](const Row& r) {
+                if (r.at(0)) leader = std::string(*r.at(0));
+            });
+    Params h{d, {}};
+    ojson hosts = ojson::array();
+    tx.exec("SELECT host_id, lease_until, info FROM controller_hosts WHERE lease_until >= " +
+                h(at) + " ORDER BY host_id",
+            h.values, [&](const Row& r) {
+                ojson info_out = ojson::object();
+                if (r.at(2)) info_out = ojson::parse(*r.at(2), nullptr, false);
+                if (info_out.is_discarded()) info_out = ojson::object();
+                hosts.push_back(ojson{{"host_id", std::string(r.at(0).value_or(""))},
+                                      {"lease_until", cell_int(r.at(1))},
+                                      {"info", std::move(info_out)}});
+            });
+    return dump(ojson{{"leader", std::move(leader)}, {"hosts", std::move(hosts)}});
+}
+
+Status StoragePlugin::host_lease(Call& call, Str host_id, int64_t lease_ms, Str info_json) {
+    const LeaseArgs a = lease_args(host_id, lease_ms, info_json);
+    const int64_t at = now();
+    std::string out;
+    db_->transact(Mode::Write,
+                  [&](Tx& tx) { out = renew_lease(tx, a.host, lease_ms, a.info, at); });
+    (void)call.output(out);
+    return MOOLAI_OK;
+}
+
+// The batch's rows first, in key order (as heartbeats_write), the lease
+// rows last: every transaction takes its locks in that order, so a batch
+// with its lease and another host's plain lease renewal never deadlock.
+Status StoragePlugin::heartbeats_write_leased(Call& call, const moolai_heartbeat_row* rows,
+                                              uint64_t count, uint64_t row_size, Str host_id,
+                                              int64_t lease_ms, Str info_json) {
+    if (lease_ms <= 0) invalid("lease_ms must be positive (a host leaves through host_lease)");
+    const LeaseArgs a = lease_args(host_id, lease_ms, info_json);
+    std::vector<Value> params;
+    const std::vector<std::string> statements = beat_statements(rows, count, row_size, params);
+    const int64_t at = now();
+    std::string out;
+    db_->transact(Mode::Write, [&](Tx& tx) {
+        for (const std::string& statement : statements) tx.exec(statement, params);
+        out = renew_lease(tx, a.host, lease_ms, a.info, at);
     });
-    (void)call.output(dump(out));
+    (void)call.output(out);
     return MOOLAI_OK;
 }
 

@@ -758,8 +758,9 @@ Status StoragePlugin::orch_set_credential(Call&, Str orchestrator_id, Str creden
     return MOOLAI_OK;
 }
 
-Status StoragePlugin::heartbeats_write(Call&, const moolai_heartbeat_row* rows, uint64_t count,
-                                       uint64_t row_size) {
+std::vector<std::string> StoragePlugin::beat_statements(const moolai_heartbeat_row* rows,
+                                                       uint64_t count, uint64_t row_size,
+                                                       std::vector<Value>& params) const {
     // One row per orchestrator (the newest wins) keeps the single UPDATE
     // deterministic; ids no row can have are skipped like unknown ones.
     std::vector<Dialect::Beat> beats;
@@ -779,14 +780,20 @@ Status StoragePlugin::heartbeats_write(Call&, const moolai_heartbeat_row* rows, 
         else if (beats[it->second].last_seen_ms <= seen_ms)
             beats[it->second] = {id, seen_ms, r.status};
     }
-    if (beats.empty()) return MOOLAI_OK;
+    if (beats.empty()) return {};
     // Rows locked in one order by every host sharing the database: two
     // batches that overlap wait for each other instead of deadlocking.
     std::sort(beats.begin(), beats.end(), [](const Dialect::Beat& a, const Dialect::Beat& b) {
         return a.orchestrator_id < b.orchestrator_id;
     });
+    return sql().heartbeat_batch(beats, params);
+}
+
+Status StoragePlugin::heartbeats_write(Call&, const moolai_heartbeat_row* rows, uint64_t count,
+                                       uint64_t row_size) {
     std::vector<Value> params;
-    const std::vector<std::string> statements = sql().heartbeat_batch(beats, params);
+    const std::vector<std::string> statements = beat_statements(rows, count, row_size, params);
+    if (statements.empty()) return MOOLAI_OK;
     db_->transact(Mode::Write, [&](Tx& tx) {
         for (const std::string& statement : statements) tx.exec(statement, params);
     });

@@ -143,6 +143,13 @@ struct ClientOverride<&moolai_storage_v1::heartbeats_write> {
                                                            size_t) const;
 };
 
+template <>
+struct ClientOverride<&moolai_storage_v1::heartbeats_write_leased> {
+    using type = host::CallResult (host::StorageClient::*)(const moolai_heartbeat_row*, size_t,
+                                                           std::string_view, int64_t,
+                                                           std::string_view) const;
+};
+
 template <auto Entry, class Sdk>
 using SdkMethod =
     typename Signature<typename MemberType<decltype(Entry)>::type>::template sdk_method<Sdk>;

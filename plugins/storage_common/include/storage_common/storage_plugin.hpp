@@ -6,7 +6,9 @@
 #define MOOLAI_STORAGE_COMMON_STORAGE_PLUGIN_HPP
 
 #include <memory>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include <moolai/sdk.hpp>
 
@@ -77,9 +79,19 @@ class StoragePlugin : public sdk::Plugin, public sdk::Storage {
     Status host_lease(Call& call, Str host_id, int64_t lease_ms, Str info_json) override;
     Status connections_write(Call& call, Str host_id, Str changes_json) override;
     Status connections_list(Call& call) override;
+    Status heartbeats_write_leased(Call& call, const moolai_heartbeat_row* rows, uint64_t count,
+                                   uint64_t row_size, Str host_id, int64_t lease_ms,
+                                   Str info_json) override;
 
   private:
     int64_t now() const noexcept { return host().now_ms(); }
+    // heartbeats_write's statements for `rows`, values in `params`; none
+    // when no row names an id a stored row can have.
+    std::vector<std::string> beat_statements(const moolai_heartbeat_row* rows, uint64_t count,
+                                             uint64_t row_size, std::vector<Value>& params) const;
+    // host_lease's work inside `tx` (host and info checked); its output.
+    std::string renew_lease(Tx& tx, const std::string& host, int64_t lease_ms,
+                            const std::string& info, int64_t at) const;
     const Dialect& sql() const noexcept { return db_->dialect(); }
 
     // What the driver delivered, made whole (a spilled payload read back)

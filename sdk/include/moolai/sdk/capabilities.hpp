@@ -116,6 +116,13 @@ public:
         return MOOLAI_E_UNSUPPORTED;
     }
     virtual Status connections_list(Call&) { return MOOLAI_E_UNSUPPORTED; }
+    // 1.5, optional: heartbeats_write and host_lease in one transaction.
+    // The default says the plugin has no such transaction: the host then
+    // calls the two apart.
+    virtual Status heartbeats_write_leased(Call&, const moolai_heartbeat_row*, uint64_t, uint64_t,
+                                           Str, int64_t, Str) {
+        return MOOLAI_E_UNSUPPORTED;
+    }
 };
 
 // Row i of an array passed with the caller's stride (see heartbeats_write).

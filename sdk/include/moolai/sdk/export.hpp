@@ -323,6 +323,14 @@ constexpr moolai_storage_v1 make_storage_table() noexcept {
     };
     MOOLAI_SDK_STR2_FN(connections_write);
     t.connections_list = [](I p, K c) noexcept { return invoke<T>(p, c, &S::connections_list); };
+    t.heartbeats_write_leased = [](I p, K c, const moolai_heartbeat_row* rows, uint64_t n,
+                                   uint64_t row_size, moolai_str host_id, int64_t lease_ms,
+                                   moolai_str info_json) noexcept {
+        if (n != 0 && (rows == nullptr || row_size < MOOLAI_HEARTBEAT_ROW_SIZE_1_0))
+            return MOOLAI_E_INVALID;
+        return invoke<T>(p, c, &S::heartbeats_write_leased, rows, n, row_size, view(host_id),
+                         lease_ms, view(info_json));
+    };
 #undef MOOLAI_SDK_QUERY_FN
 #undef MOOLAI_SDK_STR_FN
 #undef MOOLAI_SDK_STR2_FN
