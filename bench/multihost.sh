@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/multihost.sh [--hosts H] [--per-host N] [--interval SEC] [--ramp PER_SEC]
 #                    [--warmup SEC] [--duration SEC] [--toggles T]
-#                    [--no-build] [--build-dir DIR] [--no-docs]
+#                    [--register-deadline SEC] [--no-build] [--build-dir DIR] [--no-docs]
 # -- several controller hosts on one PostgreSQL, against one host alone, in
 # the same run on the same machine (issue #15).
 #
@@ -21,6 +21,11 @@
 #     orchestrator connected to host 1 (LISTEN/NOTIFY between them).
 # The load generators share the 2 cores with the hosts and PostgreSQL: the
 # ratios against the single host are the claim, not the absolute figures.
+#
+# --register-deadline sets the hosts' MOOLAI_REGISTER_DEADLINE_SEC (default:
+# theirs, 10 s): with every load generator ramping on the same 2 cores, a
+# register can wait longer than that for a core, which is the ramp's limit
+# on this machine, not the hosts'.
 #
 # Writes $build_dir/multihost-results/{single,host-*}.json, summary.json
 # and, unless --no-docs, the "Several hosts" section of docs/benchmarks.md
@@ -46,6 +51,7 @@ ramp=500
 warmup=45  # one heartbeat interval past the ramp: first heartbeats turn orchestrators active (status changes)
 duration=30
 toggles=40
+register_deadline=
 build=1
 build_dir=build-bench
 docs=1
@@ -59,6 +65,7 @@ while [ $# -gt 0 ]; do
     --warmup) warmup=$2; shift 2 ;;
     --duration) duration=$2; shift 2 ;;
     --toggles) toggles=$2; shift 2 ;;
+    --register-deadline) register_deadline=$2; shift 2 ;;
     --no-build) build=0; shift ;;
     --build-dir) build_dir=$2; shift 2 ;;
     --no-docs) docs=0; shift ;;
@@ -89,7 +96,9 @@ setup_controller postgres "$work"
 controller_env+=(MOOLAI_DATA_DIR="$work/seed")
 seed_fleet $((hosts * per_host)) "$work/seed.log"
 base_env=("${controller_env[@]}")
-pg_probe="PGPASSWORD=$DATABASE_PASSWORD psql -qAt -h $DATABASE_HOST -p $DATABASE_PORT -U $DATABASE_USER -d $DATABASE_NAME -c \"SELECT json_build_object('xact_commit', xact_commit, 'write_xacts', pg_snapshot_xmax(pg_current_snapshot())::text::bigint) FROM pg_stat_database WHERE datname = current_database()\""
+# Counters around the window: commits, write transactions (the transaction
+# id counter), rollbacks, and the rows written per table (where writes go).
+pg_probe="PGPASSWORD=$DATABASE_PASSWORD psql -qAt -h $DATABASE_HOST -p $DATABASE_PORT -U $DATABASE_USER -d $DATABASE_NAME -c \"SELECT json_build_object('xact_commit', d.xact_commit, 'xact_rollback', d.xact_rollback, 'write_xacts', pg_snapshot_xmax(pg_current_snapshot())::text::bigint)::jsonb || COALESCE((SELECT json_object_agg('rows_' || relname, n_tup_ins + n_tup_upd + n_tup_del) FROM pg_stat_user_tables)::jsonb, '{}') FROM pg_stat_database d WHERE d.datname = current_database()\""
 
 declare -a host_rest host_ws host_pid
 start_host() {  # index -> host_rest[i], host_ws[i], host_pid[i]
@@ -100,6 +109,8 @@ start_host() {  # index -> host_rest[i], host_ws[i], host_pid[i]
   controller_env=("${base_env[@]}" CONTROLLER_PORT="${host_rest[$i]}"
     CONTROLLER_WS_PORT="${host_ws[$i]}" MOOLAI_HOST_ID="bench-host-$i"
     MOOLAI_DATA_DIR="$work/host-$i" HEARTBEAT_INTERVAL_SEC="$interval")
+  [ -z "$register_deadline" ] ||
+    controller_env+=(MOOLAI_REGISTER_DEADLINE_SEC="$register_deadline")
   rest_port=${host_rest[$i]}
   start_controller "$work/host-$i.log"
   host_pid[$i]=$controller_pid

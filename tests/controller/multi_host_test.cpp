@@ -75,6 +75,13 @@ protected:
         if (!d.is_object() || d["data"]["total"] != 1) return json::object();
         return d["data"]["items"][0];
     }
+    // The value of one metric series on `p` (name with its labels); 0 when absent.
+    double metric(const ControllerProcess& p, const std::string& series) const {
+        const HttpResult m = http_request(p.rest_port(), "GET", "/metrics", "", bearer(admin));
+        const std::string key = series + " ";
+        const size_t at = m.body.find("\n" + key);
+        return at == std::string::npos ? 0.0 : std::stod(m.body.substr(at + 1 + key.size()));
+    }
     // A recommendation for `orch` made and accepted through `p`; its id.
     std::string accepted_on(const ControllerProcess& p, const std::string& orch) const {
         const HttpResult made = http_request(
@@ -160,10 +167,7 @@ TEST_F(MultiHost, TheLeaseRidesOnTheHeartbeatBatches) {
     WsTestClient ws;
     connected_to_a(ws, "mh-11");
     const auto renewals = [&](const std::string& with) {
-        const HttpResult m = http_request(a->rest_port(), "GET", "/metrics", "", bearer(admin));
-        const std::string key = "moolai_cluster_lease_renewals_total{with=\"" + with + "\"} ";
-        const size_t at = m.body.find("\n" + key);
-        return at == std::string::npos ? 0.0 : std::stod(m.body.substr(at + 1 + key.size()));
+        return metric(*a, "moolai_cluster_lease_renewals_total{with=\"" + with + "\"}");
     };
     const double batch0 = renewals("batch"), alone0 = renewals("none");
     // Heartbeats for 6 s, one a second (the test lease is 3 s, renewed each 1 s).
@@ -325,10 +329,7 @@ TEST_F(MultiHost, AfterAPostgresRestartTheHostsListenAgainAndResynchronise) {
     connected_to_a(ws, "mh-8");
     ASSERT_EQ(run_pg_ctl("restart"), 0);
     const auto resyncs = [&](const ControllerProcess& p) {
-        const HttpResult m = http_request(p.rest_port(), "GET", "/metrics", "", bearer(admin));
-        const std::string key = "moolai_cluster_resyncs_total ";
-        const size_t at = m.body.find("\n" + key);
-        return at == std::string::npos ? 0.0 : std::stod(m.body.substr(at + 1 + key.size()));
+        return metric(p, "moolai_cluster_resyncs_total");
     };
     EXPECT_TRUE(eventually([&] { return resyncs(*a) >= 1 && resyncs(*b) >= 1; }, 30s))
         << a->log() << b->log();
