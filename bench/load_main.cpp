@@ -75,7 +75,11 @@ json heartbeat_metrics(HttpClient& http) {
     if (r.status != 200)
         return json{{"error", "GET /metrics: " + std::to_string(r.status) + " " + r.error}};
     json out = json::object();
-    for (const char* name : {"moolai_heartbeat_batches_total", "moolai_heartbeat_rows_total"}) {
+    for (const char* name :
+         {"moolai_heartbeat_batches_total", "moolai_heartbeat_rows_total",
+          "moolai_events_published_total", "moolai_cluster_notifications_sent_total",
+          "moolai_cluster_resyncs_total", "moolai_cluster_lease_renewals_total{with=\"batch\"}",
+          "moolai_cluster_lease_renewals_total{with=\"none\"}"}) {
         const std::string key = std::string("\n") + name + " ";
         const size_t at = r.body.find(key);
         if (at != std::string::npos) out[name] = std::stod(r.body.substr(at + key.size()));

@@ -97,8 +97,9 @@ controller_env+=(MOOLAI_DATA_DIR="$work/seed")
 seed_fleet $((hosts * per_host)) "$work/seed.log"
 base_env=("${controller_env[@]}")
 # Counters around the window: commits, write transactions (the transaction
-# id counter), rollbacks, and the rows written per table (where writes go).
-pg_probe="PGPASSWORD=$DATABASE_PASSWORD psql -qAt -h $DATABASE_HOST -p $DATABASE_PORT -U $DATABASE_USER -d $DATABASE_NAME -c \"SELECT json_build_object('xact_commit', d.xact_commit, 'xact_rollback', d.xact_rollback, 'write_xacts', pg_snapshot_xmax(pg_current_snapshot())::text::bigint)::jsonb || COALESCE((SELECT json_object_agg('rows_' || relname, n_tup_ins + n_tup_upd + n_tup_del) FROM pg_stat_user_tables)::jsonb, '{}') FROM pg_stat_database d WHERE d.datname = current_database()\""
+# id counter), rollbacks, PostgreSQL's own autovacuum and autoanalyze runs
+# (an ANALYZE takes a transaction id too), and the rows written per table.
+pg_probe="PGPASSWORD=$DATABASE_PASSWORD psql -qAt -h $DATABASE_HOST -p $DATABASE_PORT -U $DATABASE_USER -d $DATABASE_NAME -c \"SELECT json_build_object('xact_commit', d.xact_commit, 'xact_rollback', d.xact_rollback, 'write_xacts', pg_snapshot_xmax(pg_current_snapshot())::text::bigint, 'autoanalyze', (SELECT sum(autoanalyze_count) FROM pg_stat_all_tables), 'autovacuum', (SELECT sum(autovacuum_count) FROM pg_stat_all_tables))::jsonb || COALESCE((SELECT json_object_agg('rows_' || relname, n_tup_ins + n_tup_upd + n_tup_del) FROM pg_stat_user_tables)::jsonb, '{}') FROM pg_stat_database d WHERE d.datname = current_database()\""
 
 declare -a host_rest host_ws host_pid
 start_host() {  # index -> host_rest[i], host_ws[i], host_pid[i]
