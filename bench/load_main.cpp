@@ -48,6 +48,8 @@ const char* kUsage = R"(Usage:
         [--warmup SEC] [--duration SEC] [--settle-timeout SEC] [--server-pid PID]
         [--rest-port P --bearer TOKEN]   read /metrics around the window; needed by --toggles
         [--toggles N] [--probe CMD]      CMD prints a JSON object of counters (before/after)
+        [--linger SEC]                   keep the fleet connected SEC after the window (and
+                                         the toggles): other generators' windows stay undisturbed
   moolai-bench-load http --port P --bearer T --target '/path?page={page}' [--pages MAX]
         [--requests N] [--warmup N]
   moolai-bench-load startup --port P [--runs N] [--timeout SEC] [--log FILE] -- COMMAND [ARGS...]
@@ -215,6 +217,9 @@ int command_ws(const Args& a) {
     }
     const ProcessReading server_end = server_pid ? read_process(server_pid) : ProcessReading{};
 
+    // Several generators against several hosts: closing this fleet at once
+    // would put its disconnections in a window another one still measures.
+    sleep_sec(a.num("linger", 0));
     fleet.shutdown();
     FleetCounters t = fleet.totals();
     result["established"] = t.established;

@@ -126,7 +126,7 @@ load_args() {  # host-index first-orchestrator-index rest-index
   printf '%s\n' ws --port "${host_ws[$1]}" --server-pid "${host_pid[$1]}" --threads 1 \
     --token "$fleet_token" --first-index "$2" --connections "$per_host" --ramp "$ramp" \
     --open-loop $((interval * 1000)) --warmup "$warmup" --duration "$duration" \
-    --settle-timeout 600 --rest-port "${host_rest[$3]}" --bearer "$dev_token"
+    --settle-timeout 600 --rest-port "${host_rest[$3]}" --bearer "$dev_token" --linger 10
 }
 
 log "single: 1 host, $per_host orchestrators, one heartbeat per $interval s"
