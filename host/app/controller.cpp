@@ -430,6 +430,7 @@ void Controller::start() {
         co.host_id = host_id_for(s.config, s.log);
         co.lease_ms = int64_t{s.config.cluster_lease_sec} * 1000;
         co.renew_ms = std::max<int64_t>(1000, co.lease_ms / 3);
+        co.max_queued = s.config.cluster_queue_max;
         s.cluster = std::make_unique<ClusterLink>(
             co,
             ClusterLink::Local{

@@ -64,6 +64,8 @@ Environment (overrides the config file):
                                 the interval grows with the fleet, told in provisioning and acks
   MOOLAI_HOST_ID (kept in <data dir>/host-id), MOOLAI_CLUSTER (on), MOOLAI_CLUSTER_LEASE_SEC (15):
                                 several hosts on one PostgreSQL (docs/deployment.md)
+  MOOLAI_CLUSTER_QUEUE_MAX (200000): notifications to or from other hosts held at most, each way;
+                                beyond, some are dropped and the hosts read the shared state anew
   MOOLAI_DASHBOARD_POLL_MS (10000): how often the dashboard polls while its live stream is down
   MOOLAI_STORAGE_WAIT_SEC (60): how long start-up waits for unreachable storage (0 = fail at once)
   MOOLAI_STORAGE_QUEUE_MAX (100000): orchestrator writes held while storage is down; then `busy`

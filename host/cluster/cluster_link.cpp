@@ -14,9 +14,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cluster/notification_inbox.hpp"
 #include "common/abi_str.hpp"
 #include "common/rfc3339.hpp"
-#include "common/work_queue.hpp"
 #include "events/event.hpp"
 #include "fleet/fleet_state.hpp"
 #include "fleet/periodic_task.hpp"
@@ -32,7 +32,8 @@ namespace {
 // A batch is one notification; under the store's own limit it needs no
 // spill table (larger single items still go, through it).
 constexpr size_t kBatchBytes = 6000;
-constexpr size_t kMaxQueued = 200000;
+constexpr const char* kRenewalsHelp =
+    "Lease renewals, in a heartbeat batch's transaction (with=\"batch\") or alone";
 
 json event_json(const Event& e) {
     return json{{"k", e.kind},
@@ -83,7 +84,13 @@ struct ClusterLink::Impl {
     std::atomic<int64_t> last_renew{0};  // by the lease thread or a batch
     std::atomic<bool> rides{true};       // false: the plugin has no leased batch
     std::mutex lease_m;                  // one lease answer applied at a time
+    // A lease answer from a heartbeat batch, applied by the lease thread:
+    // applying may mean a resync and a walk over the fleet, which must not
+    // hold up the next batch.
+    std::mutex ridden_m;
+    std::optional<CallResult> ridden;
     std::atomic<bool> is_leader{false};
+    std::atomic<int64_t> settle_resync_at{0};  // a second read after an interruption; 0 = none
 
     // Hosts by index (1-based; 0 = none). Index 1 is this host.
     mutable std::mutex hosts_m;
@@ -105,8 +112,7 @@ struct ClusterLink::Impl {
     std::mutex ledger_m;
     std::unordered_set<std::string> ledger;
 
-    WorkQueue<std::string> inbox{kMaxQueued, WorkQueue<std::string>::WhenFull::refuse};
-    std::atomic<bool> inbox_overflowed{false};
+    std::unique_ptr<NotificationInbox> inbox;
     std::unique_ptr<PeriodicTask> lease;  // lease and ledger
 
     Impl(Options o, Local l, FleetState& f, const PluginSet& p, Log& lg, Metrics& m)
@@ -121,16 +127,31 @@ struct ClusterLink::Impl {
                             "Times this host read its shared state anew (notifications lost)");
         send_failures = m.counter("moolai_cluster_send_failures_total",
                                   "Batches that could not be sent to the other hosts (retried)");
-        renewed_with_batch = m.counter_with(
-            "moolai_cluster_lease_renewals_total",
-            "Lease renewals, in a heartbeat batch's transaction (with=\"batch\") or alone",
-            "with=\"batch\"");
-        renewed_alone = m.counter_with(
-            "moolai_cluster_lease_renewals_total",
-            "Lease renewals, in a heartbeat batch's transaction (with=\"batch\") or alone",
-            "with=\"none\"");
+        renewed_with_batch =
+            m.counter_with("moolai_cluster_lease_renewals_total", kRenewalsHelp, "with=\"batch\"");
+        renewed_alone =
+            m.counter_with("moolai_cluster_lease_renewals_total", kRenewalsHelp, "with=\"none\"");
         leader_gauge = m.gauge("moolai_cluster_leader", "1 when this host holds the leader lease");
         hosts_gauge = m.gauge("moolai_cluster_hosts", "Hosts with a live lease, this one included");
+        inbox = std::make_unique<NotificationInbox>(
+            options.max_queued,
+            [this](const std::string& payload) {
+                try {
+                    apply_batch(payload);
+                } catch (const std::exception& e) {
+                    log.warn(std::string("cluster: a notification could not be applied: ") +
+                             e.what());
+                }
+            },
+            [this] {
+                try {
+                    resync("notifications from other hosts came faster than they were applied (" +
+                           std::to_string(options.max_queued) +
+                           " waiting, MOOLAI_CLUSTER_QUEUE_MAX); some were dropped");
+                } catch (const std::exception& e) {
+                    log.warn(std::string("cluster: resynchronising failed: ") + e.what());
+                }
+            });
     }
 
     uint32_t index(const std::string& id) {
@@ -156,11 +177,11 @@ struct ClusterLink::Impl {
         std::string text = msg.dump(-1, ' ', false, json::error_handler_t::replace);
         {
             std::lock_guard<std::mutex> lock(out_m);
-            if (outbox.size() >= kMaxQueued) {
+            if (outbox.size() >= options.max_queued) {
                 if (!outbox_overflowed)
-                    log.warn("cluster: more than " + std::to_string(kMaxQueued) +
-                             " notifications wait for storage; the oldest are dropped (the other "
-                             "hosts resynchronise)");
+                    log.warn("cluster: more than " + std::to_string(options.max_queued) +
+                             " notifications wait for storage (MOOLAI_CLUSTER_QUEUE_MAX); the "
+                             "oldest are dropped and the other hosts resynchronise");
                 outbox_overflowed = true;
                 outbox.pop_front();
             }
@@ -236,6 +257,11 @@ struct ClusterLink::Impl {
     void apply_batch(const std::string& payload) {
         if (payload.empty()) {
             resync("the notification channel was interrupted");
+            // What other hosts did meanwhile reaches storage as they come
+            // back: their ledgers within a second, their notifications
+            // perhaps before this listener was back. One more read once
+            // they had a lease period to write it.
+            settle_resync_at = now_unix_ms() + options.renew_ms + 1000;
             return;
         }
         const json batch = json::parse(payload, nullptr, false);
@@ -451,6 +477,16 @@ struct ClusterLink::Impl {
         }
     }
 
+    // A lease answer a heartbeat batch brought, if any (the lease thread).
+    void apply_ridden_lease() {
+        std::optional<CallResult> r;
+        {
+            std::lock_guard<std::mutex> lock(ridden_m);
+            r.swap(ridden);
+        }
+        if (r) apply_lease(*r);
+    }
+
     void write_ledger() {
         std::unordered_set<std::string> ids;
         {
@@ -498,13 +534,7 @@ void ClusterLink::start() {
 
 void ClusterLink::open() {
     Impl& s = *impl_;
-    s.inbox.start(1, [&s](std::string& payload) {
-        try {
-            s.apply_batch(payload);
-        } catch (const std::exception& e) {
-            s.log.warn(std::string("cluster: a notification could not be applied: ") + e.what());
-        }
-    });
+    s.inbox->start();
     CallResult listened = s.plugins.storage().listen(kChannel);
     if (!listened.ok())
         throw std::runtime_error("cluster: cannot listen for other hosts: " + listened.error);
@@ -512,6 +542,10 @@ void ClusterLink::open() {
     s.sender = std::thread([&s] { s.run_sender(); });
     s.lease = std::make_unique<PeriodicTask>(std::chrono::milliseconds(1000), [&s] {
         s.write_ledger();
+        s.apply_ridden_lease();
+        if (int64_t at = s.settle_resync_at; at != 0 && now_unix_ms() >= at &&
+                                              s.settle_resync_at.compare_exchange_strong(at, 0))
+            s.resync("a second read after the interruption, for what other hosts wrote meanwhile");
         // While batches carry the lease (ABI 1.5) this thread renews only
         // when none did: a fleet that beats costs no transaction for it.
         const int64_t now = now_unix_ms();
@@ -544,7 +578,8 @@ void ClusterLink::lease_renewed(const CallResult& r) {
         s.last_renew = now_unix_ms();
         s.renewed_with_batch->add(1);
     }
-    s.apply_lease(r);
+    std::lock_guard<std::mutex> lock(s.ridden_m);
+    s.ridden = r;  // the newest answer is the one that counts
 }
 
 void ClusterLink::stop() {
@@ -557,7 +592,7 @@ void ClusterLink::stop() {
     }
     s.out_cv.notify_one();
     if (s.sender.joinable()) s.sender.join();
-    s.inbox.stop(WorkQueue<std::string>::AtStop::hand_back);
+    s.inbox->stop();
     CallResult r = s.plugins.storage().host_lease(s.options.host_id, 0, s.options.info_json);
     if (!r.ok()) s.log.warn("cluster: could not give up the lease: " + r.error);
 }
@@ -617,13 +652,8 @@ void ClusterLink::announce_credential(const std::string& orchestrator_id,
 moolai_status ClusterLink::deliver(std::string_view channel, std::string_view payload) {
     Impl& s = *impl_;
     if (channel != kChannel) return MOOLAI_E_NOT_FOUND;
-    std::string copy(payload);
-    if (s.inbox.push(std::move(copy)) == WorkQueue<std::string>::Pushed::refused) {
-        // Full (or stopping): something is lost, so all is read again.
-        if (!s.inbox_overflowed.exchange(true)) s.inbox.push(std::string());
-    } else {
-        s.inbox_overflowed.store(false);
-    }
+    // Dropped when full: the inbox then has the state read anew.
+    s.inbox->push(std::string(payload));
     return MOOLAI_OK;
 }
 

@@ -14,9 +14,10 @@
 // for one held nowhere alive, the leader (decides()).
 //
 // Threads: relays are queued and sent by one outbox thread in batches (one
-// notification per batch); what arrives is applied by one inbox thread;
-// the lease is renewed and the connection ledger written by a third. No
-// caller waits for storage.
+// notification per batch); what arrives is applied by one inbox thread
+// (NotificationInbox); the lease is renewed, a lease answer a heartbeat
+// batch brought is applied, and the connection ledger written by a third.
+// No caller waits for storage.
 #pragma once
 
 #include <atomic>
@@ -46,6 +47,9 @@ public:
         int64_t lease_ms = 15000;      // a silent host is dead after this
         int64_t renew_ms = 5000;       // how often the lease is renewed
         std::string info_json = "{}";  // kept with the lease (ports, version)
+        // Notifications waiting to be sent, and to be applied, at most
+        // (each way); beyond, some are dropped and the state is read anew.
+        size_t max_queued = 200000;
     };
     // What the link reaches on this host, one way: it calls these, they
     // never call back into it.

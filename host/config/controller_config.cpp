@@ -333,6 +333,8 @@ ControllerConfig load_controller_config(const std::string& config_path,
     c.cluster = env_bool("MOOLAI_CLUSTER", c.cluster);
     c.cluster_lease_sec =
         static_cast<int>(env_int("MOOLAI_CLUSTER_LEASE_SEC", 3, 600, c.cluster_lease_sec));
+    c.cluster_queue_max = static_cast<size_t>(env_int(
+        "MOOLAI_CLUSTER_QUEUE_MAX", 1, 10000000, static_cast<long>(c.cluster_queue_max)));
     c.superadmin_username = env("MOOLAI_SUPERADMIN_USERNAME");
     c.superadmin_password = env("MOOLAI_SUPERADMIN_PASSWORD");
     if (!env("MOOLAI_DATA_DIR").empty()) c.data_dir = env("MOOLAI_DATA_DIR");

@@ -57,6 +57,9 @@ struct ControllerConfig {
     std::string host_id;
     bool cluster = true;  // MOOLAI_CLUSTER=off: serve alone even on a shared store
     int cluster_lease_sec = 15;
+    // Notifications to or from other hosts waiting at most (each way);
+    // beyond, some are dropped and the hosts read the shared state anew.
+    size_t cluster_queue_max = 200000;
     // Connection hygiene of the WebSocket port (docs/reliability.md).
     int register_deadline_sec = 10;      // connect-to-register bound; 0 = none
     size_t ws_max_connections = 0;       // 0 = the open-file limit less a reserve

@@ -30,13 +30,22 @@ protected:
         admin = admin_token(a->rest_port());
         ASSERT_FALSE(admin.empty());
     }
+    void TearDown() override {
+        if (stopped_postgres) run_pg_ctl("start");  // what a failed test left stopped
+    }
+    void stop_postgres() {
+        stopped_postgres = true;
+        ASSERT_EQ(run_pg_ctl("stop"), 0);
+    }
 
     // A host on the shared database; short TTL and lease so deaths show fast.
-    static std::unique_ptr<ControllerProcess> host(const std::string& id) {
+    static std::unique_ptr<ControllerProcess> host(
+        const std::string& id, const std::map<std::string, std::string>& extra = {}) {
         std::map<std::string, std::string> env = kAdminEnv;
         env["MOOLAI_HOST_ID"] = id;
         env["HEARTBEAT_TTL_SEC"] = "3";
         env["MOOLAI_CLUSTER_LEASE_SEC"] = "3";
+        for (const auto& [k, v] : extra) env[k] = v;
         auto p = std::make_unique<ControllerProcess>(env);
         EXPECT_TRUE(p->wait_ready()) << p->log();
         return p;
@@ -129,6 +138,7 @@ protected:
 
     std::unique_ptr<ControllerProcess> a, b;
     std::string admin;
+    bool stopped_postgres = false;
 };
 
 // A toggle on B reaches the orchestrator connected to A at once, and A's
@@ -343,6 +353,66 @@ TEST_F(MultiHost, AfterAPostgresRestartTheHostsListenAgainAndResynchronise) {
         },
         20s));
     EXPECT_TRUE(next_of(ws, "stop_monitoring", 10s).is_object()) << a->log() << b->log();
+}
+
+// While PostgreSQL is away a host's notifications wait; past
+// MOOLAI_CLUSTER_QUEUE_MAX the oldest are dropped, and the other hosts,
+// told so first when it is back, read the shared state anew.
+TEST_F(MultiHost, PastTheQueueBoundWhileStorageIsAwayTheOthersResynchronise) {
+    if (pg_ctl().empty()) GTEST_SKIP() << "needs scripts/with-postgres.sh's pg_ctl wrapper";
+    // A lease that outlasts the outage, so B still counts C as alive.
+    auto c = host("host-c", {{"MOOLAI_CLUSTER_QUEUE_MAX", "5"}, {"MOOLAI_CLUSTER_LEASE_SEC", "30"}});
+    const std::string token = issue(c->rest_port(), admin, "acme", "mh-q");
+    ASSERT_TRUE(eventually([&] { return !seen_by(*b, "mh-q").empty(); }, 10s)) << b->log();
+
+    stop_postgres();
+    // Each register and close is an event for the other hosts: 16 of them.
+    for (int i = 0; i < 8; ++i) {
+        WsTestClient ws;
+        ASSERT_EQ(registered(ws, *c, "mh-q", token)["type"], "provisioning") << c->log();
+        ws.close();
+        ASSERT_TRUE(ws.wait_closed(5s).has_value());
+    }
+    WsTestClient ws;
+    ASSERT_EQ(registered(ws, *c, "mh-q", token)["type"], "provisioning") << c->log();
+    EXPECT_TRUE(eventually(
+        [&] { return c->log().find("(MOOLAI_CLUSTER_QUEUE_MAX); the oldest are dropped") !=
+                     std::string::npos; },
+        5s))
+        << c->log();
+    ASSERT_EQ(run_pg_ctl("start"), 0);
+
+    // B ends where C is: C holds mh-q's connection. (C's notice that it
+    // dropped some may reach B before B listens again; B reads the state
+    // anew either way.)
+    EXPECT_TRUE(eventually([&] { return seen_by(*b, "mh-q").value("connected", false); }, 15s))
+        << seen_by(*b, "mh-q") << b->log() << c->log();
+    EXPECT_GE(metric(*b, "moolai_cluster_resyncs_total"), 1) << b->log();
+}
+
+// A spilled notification whose row is gone when the listener reads it:
+// each host is told the channel lost something, and reads the shared state
+// anew.
+TEST_F(MultiHost, ASpilledNotificationGoneBeforeItIsReadMakesTheHostsResynchronise) {
+    const auto resyncs = [&](const ControllerProcess& p) {
+        return metric(p, "moolai_cluster_resyncs_total");
+    };
+    const double a0 = resyncs(*a), b0 = resyncs(*b);
+    // What storage_postgres sends for a payload in notification_spill row
+    // 999999999, which does not exist.
+    const std::string sql = "SELECT pg_notify('moolai_cluster', 's999999999')";
+    const std::string psql = "PGPASSWORD='" + std::string(std::getenv("DATABASE_PASSWORD")) +
+                             "' psql -qAt -h " + std::getenv("DATABASE_HOST") + " -p " +
+                             std::getenv("DATABASE_PORT") + " -U " + std::getenv("DATABASE_USER") +
+                             " -d " + std::getenv("DATABASE_NAME") + " -c \"" + sql +
+                             "\" >/dev/null";
+    ASSERT_EQ(std::system(psql.c_str()), 0) << psql;
+    EXPECT_TRUE(eventually([&] { return resyncs(*a) > a0 && resyncs(*b) > b0; }, 10s))
+        << a->log() << b->log();
+    EXPECT_NE(a->log().find("was gone before it was read"), std::string::npos) << a->log();
+    // Still one fleet afterwards.
+    WsTestClient ws;
+    connected_to_a(ws, "mh-spill");
 }
 
 // A dies (SIGKILL): its orchestrator reconnects to B and gets what was
