@@ -6,10 +6,12 @@
 #include <signal.h>
 
 #include <chrono>
+#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "support/fleet_fixture.hpp"
 
@@ -190,6 +192,62 @@ TEST_F(MultiHost, TheLeaseRidesOnTheHeartbeatBatches) {
     const double by_batch = renewals("batch") - batch0, alone = renewals("none") - alone0;
     EXPECT_GE(by_batch, 3) << "alone: " << alone << "\n" << a->log();
     EXPECT_LT(alone, by_batch) << a->log();
+}
+
+// A storage plugin built for ABI 1.4 has no heartbeats_write_leased: hosts
+// on it write their heartbeat batches alone and renew their leases apart,
+// and still make one cluster.
+TEST_F(MultiHost, WithAStoragePluginBuiltFor14TheLeaseIsRenewedApart) {
+    const std::string config = a->data_dir() + "/storage-as-1.4.json";  // a folder this test owns
+    {
+        std::ofstream out(config);
+        out << json{{"plugins",
+                     {{{"name", "storage_postgres"}, {"path", STORAGE_AS_1_4}},
+                      {{"name", "auth_local"}},
+                      {{"name", "independence_default"}},
+                      {{"name", "messaging_default"}}}}}
+                   .dump();
+    }
+    const auto old_host = [&](const std::string& id) {
+        std::map<std::string, std::string> env = kAdminEnv;
+        env["MOOLAI_HOST_ID"] = id;
+        env["HEARTBEAT_TTL_SEC"] = "3";
+        env["MOOLAI_CLUSTER_LEASE_SEC"] = "3";
+        auto p = std::make_unique<ControllerProcess>(env, std::vector<std::string>{"--config", config});
+        EXPECT_TRUE(p->wait_ready()) << p->log();
+        return p;
+    };
+    auto c = old_host("host-c14"), d = old_host("host-d14");
+    ASSERT_NE(c->log().find("loaded plugin storage_postgres 1.0.0 (ABI 1.4, storage"),
+              std::string::npos)
+        << c->log();
+    const auto renewals = [&](const std::string& with) {
+        return metric(*c, "moolai_cluster_lease_renewals_total{with=\"" + with + "\"}");
+    };
+    const double alone0 = renewals("none");
+
+    const std::string token = issue(d->rest_port(), admin, "acme", "mh-14");  // made on D
+    WsTestClient ws;
+    ASSERT_EQ(registered(ws, *c, "mh-14", token)["type"], "provisioning") << c->log();
+    // Heartbeats for 4 s, one a second (the lease is 3 s, renewed each 1 s).
+    const auto until = std::chrono::steady_clock::now() + 4s;
+    while (std::chrono::steady_clock::now() < until) {
+        ws.send(R"({"type":"i_am_alive"})");
+        ASSERT_EQ(next_of(ws, "heartbeat_ack")["processed"], true);
+        next(ws, 1000);  // paces the heartbeats; nothing else is sent to it
+    }
+    EXPECT_EQ(renewals("batch"), 0) << c->log();
+    EXPECT_GE(renewals("none") - alone0, 2) << c->log();
+    // Still one cluster: D sees C's orchestrator active and connected, and
+    // C's batches stored its heartbeats.
+    EXPECT_TRUE(eventually(
+        [&] {
+            const json o = seen_by(*d, "mh-14");
+            return o.value("connected", false) && o.value("status", "") == "active";
+        },
+        10s))
+        << seen_by(*d, "mh-14") << c->log() << d->log();
+    EXPECT_EQ(c->log().find("batched heartbeat write failed"), std::string::npos) << c->log();
 }
 
 // An id no host knows is still refused (1008), once the wait for another
