@@ -11,6 +11,7 @@
 //   startup  start a command, time it until GET /api/v1/controller/health is 200.
 //   report   results directory -> Markdown.
 //   storm, soak, storm-report, soak-report: see resilience.hpp (issue #13).
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -50,6 +51,8 @@ const char* kUsage = R"(Usage:
         [--toggles N] [--probe CMD]      CMD prints a JSON object of counters (before/after)
         [--linger SEC]                   keep the fleet connected SEC after the window (and
                                          the toggles): other generators' windows stay undisturbed
+        [--barrier DIR --barrier-count N]  once settled, wait until N generators settled (a
+                                         file each in DIR), so their windows start together
   moolai-bench-load http --port P --bearer T --target '/path?page={page}' [--pages MAX]
         [--requests N] [--warmup N]
   moolai-bench-load startup --port P [--runs N] [--timeout SEC] [--log FILE] -- COMMAND [ARGS...]
@@ -66,6 +69,17 @@ const char* kUsage = R"(Usage:
   moolai-bench-load soak-report --results FILE [--settings FILE]
 )";
 
+// Entries of `dir` (not . and ..); 0 when it cannot be read.
+size_t files_in(const std::string& dir) {
+    DIR* d = opendir(dir.c_str());
+    if (d == nullptr) return 0;
+    size_t n = 0;
+    while (const dirent* e = readdir(d))
+        if (e->d_name[0] != '.') ++n;
+    closedir(d);
+    return n;
+}
+
 void sleep_sec(double s) {
     std::this_thread::sleep_for(std::chrono::duration<double>(s));
 }
@@ -81,7 +95,9 @@ json heartbeat_metrics(HttpClient& http) {
          {"moolai_heartbeat_batches_total", "moolai_heartbeat_rows_total",
           "moolai_events_published_total", "moolai_cluster_notifications_sent_total",
           "moolai_cluster_resyncs_total", "moolai_cluster_lease_renewals_total{with=\"batch\"}",
-          "moolai_cluster_lease_renewals_total{with=\"none\"}"}) {
+          "moolai_cluster_lease_renewals_total{with=\"none\"}",
+          "moolai_status_changes_total{to=\"active\"}",
+          "moolai_status_changes_total{to=\"inactive\"}"}) {
         const std::string key = std::string("\n") + name + " ";
         const size_t at = r.body.find(key);
         if (at != std::string::npos) out[name] = std::stod(r.body.substr(at + key.size()));
@@ -153,6 +169,17 @@ int command_ws(const Args& a) {
     const bool settled = fleet.wait_settled(a.num("settle-timeout", 120));
     result["ramp_sec"] = monotonic_sec() - ramp_start;
     result["settled"] = settled;
+    if (a.has("barrier")) {
+        // Several generators: each one's window starts after every ramp,
+        // so no window holds another fleet's first heartbeats.
+        const std::string dir = a.str("barrier");
+        const size_t count = static_cast<size_t>(a.num("barrier-count", 1));
+        std::FILE* mark = std::fopen((dir + "/" + std::to_string(getpid())).c_str(), "w");
+        if (mark != nullptr) std::fclose(mark);
+        const double started = monotonic_sec(), deadline = started + a.num("settle-timeout", 120);
+        while (files_in(dir) < count && monotonic_sec() < deadline) sleep_sec(0.2);
+        result["barrier_wait_sec"] = monotonic_sec() - started;
+    }
     sleep_sec(1.0);  // let the last registrations finish their work
     const ProcessReading server_connected =
         server_pid ? read_process(server_pid) : ProcessReading{};

@@ -127,6 +127,9 @@ load_args() {  # host-index first-orchestrator-index rest-index
     --token "$fleet_token" --first-index "$2" --connections "$per_host" --ramp "$ramp" \
     --open-loop $((interval * 1000)) --warmup "$warmup" --duration "$duration" \
     --settle-timeout 600 --rest-port "${host_rest[$3]}" --bearer "$dev_token" --linger 10
+  # Several generators: every window starts after every ramp (and the
+  # warm-up after the last), so none holds another fleet's first heartbeats.
+  [ -z "${barrier:-}" ] || printf '%s\n' --barrier "$barrier" --barrier-count "$hosts"
 }
 
 log "single: 1 host, $per_host orchestrators, one heartbeat per $interval s"
@@ -136,6 +139,8 @@ mapfile -t args < <(load_args 1 1 1)
 stop_hosts
 
 log "multi: $hosts hosts x $per_host orchestrators on one PostgreSQL"
+barrier="$work/barrier"
+mkdir -p "$barrier"
 for i in $(seq 1 "$hosts"); do start_host "$i"; done
 load_pids=()
 for i in $(seq 1 "$hosts"); do
@@ -176,7 +181,16 @@ jq -n --slurpfile single "$results/single.json" \
         established: ([$multi[].established] | add),
         per_host: [$multi[] | {established, ack_p99_ms: .latency.p99_ms,
                                rss_kb_per_connection: .server.rss_per_connection_kb,
-                               rss_ratio: (.server.rss_per_connection_kb / $s.server.rss_per_connection_kb)}],
+                               rss_ratio: (.server.rss_per_connection_kb / $s.server.rss_per_connection_kb),
+                               ramp_sec, retries,
+                               to_active: (.metrics.after["moolai_status_changes_total{to=\"active\"}"] - .metrics.before["moolai_status_changes_total{to=\"active\"}"]),
+                               to_inactive: (.metrics.after["moolai_status_changes_total{to=\"inactive\"}"] - .metrics.before["moolai_status_changes_total{to=\"inactive\"}"]),
+                               resyncs: (.metrics.after.moolai_cluster_resyncs_total - .metrics.before.moolai_cluster_resyncs_total)}],
+        status_changes_in_window: {
+          to_active: ([$multi[] | .metrics.after["moolai_status_changes_total{to=\"active\"}"] - .metrics.before["moolai_status_changes_total{to=\"active\"}"]] | add),
+          to_inactive: ([$multi[] | .metrics.after["moolai_status_changes_total{to=\"inactive\"}"] - .metrics.before["moolai_status_changes_total{to=\"inactive\"}"]] | add)
+        },
+        orchestrator_rows_written_per_sec: $multi[0].probe.rates.rows_orchestrator_instances_per_sec,
         commits_per_sec: $multi[0].probe.rates.xact_commit_per_sec,
         writes_per_sec: $multi[0].probe.rates.write_xacts_per_sec,
         writes_per_host_per_sec: ($multi[0].probe.rates.write_xacts_per_sec / $hosts),
@@ -205,7 +219,8 @@ jq -r '
   "| all commits per second (reads too) | \(.single.commits_per_sec * 10 | round / 10) | \(.multi.commits_per_sec * 10 | round / 10) | |\n" +
   "| toggle -> stop_monitoring p50 / p99 | same host: " + (.single.toggle_p50_ms | ms) + " / " + (.single.toggle_p99_ms | ms) +
   " | across hosts: " + (.multi.cross_host_toggle_p50_ms | ms) + " / " + (.multi.cross_host_toggle_p99_ms | ms) + " | <= 50 ms / <= 200 ms |\n\n" +
-  "Per host: " + ([.multi.per_host | to_entries[] | "host \(.key + 1): \(.value.established) connected, ack p99 " + (.value.ack_p99_ms | ms) + ", \(.value.rss_kb_per_connection | round) KiB per connection"] | join("; ")) + ".\n\n" +
+  "Status changes the hosts decided inside their windows (which start together, after every ramp): \(.multi.status_changes_in_window.to_active) to active, \(.multi.status_changes_in_window.to_inactive) to inactive; orchestrator rows written: \(.multi.orchestrator_rows_written_per_sec * 10 | round / 10) per second.\n\n" +
+  "Per host: " + ([.multi.per_host | to_entries[] | "host \(.key + 1): \(.value.established) connected (ramp \(.value.ramp_sec | round) s, \(.value.retries) upgrades retried), ack p99 " + (.value.ack_p99_ms | ms) + ", \(.value.rss_kb_per_connection | round) KiB per connection, \(.value.to_active) / \(.value.to_inactive) status changes to active / inactive"] | join("; ")) + ".\n\n" +
   "<!-- multihost:end -->"
 ' "$results/summary.json" >"$section"
 replace_section docs/benchmarks.md "<!-- multihost:begin" "<!-- multihost:end -->" "$section"

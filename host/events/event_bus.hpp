@@ -35,6 +35,8 @@ private:
     std::vector<Subscriber> subscribers_;
     Metric* dropped_;
     Metric* published_;
+    Metric* to_active_;    // status changes decided here, by direction:
+    Metric* to_inactive_;  // a fleet that flaps shows in these
     WorkQueue<Event> queue_;
 };
 

@@ -57,6 +57,9 @@ TEST_F(Observability, ScrapeTokenReadsMetricsAndNothingElse) {
     EXPECT_GT(sample(m, "process_start_time_seconds"), 1.7e9);
     EXPECT_GT(sample(m, "process_max_fds"), 0);
     EXPECT_EQ(sample(m, "moolai_heartbeat_ack_seconds_count"), 1) << m;
+    // The first heartbeat turned obs-1 active: one status change, that way.
+    EXPECT_EQ(sample(m, R"(moolai_status_changes_total{to="active"})"), 1) << m;
+    EXPECT_EQ(sample(m, R"(moolai_status_changes_total{to="inactive"})"), 0) << m;
     EXPECT_NE(m.find("# TYPE moolai_heartbeat_ack_seconds histogram"), std::string::npos);
     EXPECT_NE(m.find(R"(moolai_http_request_duration_seconds_bucket{method="GET",route="/livez",le="+Inf"} 1)"),
               std::string::npos)
