@@ -13,8 +13,8 @@ EventBus::EventBus(Metrics& metrics, size_t capacity)
     : dropped_(metrics.counter("moolai_events_dropped_total",
                                "Events dropped because subscribers fell behind")),
       published_(metrics.counter("moolai_events_published_total", "Events published")),
-      to_active_(metrics.counter_with("moolai_status_changes_total", kStatusChangesHelp,
-                                      "to=\"active\"")),
+      to_active_(
+          metrics.counter_with("moolai_status_changes_total", kStatusChangesHelp, "to=\"active\"")),
       to_inactive_(metrics.counter_with("moolai_status_changes_total", kStatusChangesHelp,
                                         "to=\"inactive\"")),
       queue_(capacity, WorkQueue<Event>::WhenFull::drop_oldest) {}
