@@ -32,6 +32,8 @@ namespace {
 // A batch is one notification; under the store's own limit it needs no
 // spill table (larger single items still go, through it).
 constexpr size_t kBatchBytes = 6000;
+// After an interrupted channel, the second read of the shared state.
+constexpr int64_t kSettleMs = 5000;
 constexpr const char* kRenewalsHelp =
     "Lease renewals, in a heartbeat batch's transaction (with=\"batch\") or alone";
 
@@ -258,10 +260,12 @@ struct ClusterLink::Impl {
         if (payload.empty()) {
             resync("the notification channel was interrupted");
             // What other hosts did meanwhile reaches storage as they come
-            // back: their ledgers within a second, their notifications
-            // perhaps before this listener was back. One more read once
-            // they had a lease period to write it.
-            settle_resync_at = now_unix_ms() + options.renew_ms + 1000;
+            // back (their ledgers each second, their queued writes as
+            // storage takes them), and their notifications perhaps before
+            // this listener was back. One more read once they had time to
+            // write it: 5 s, or a lease renewal and a ledger round.
+            settle_resync_at =
+                now_unix_ms() + std::max<int64_t>(kSettleMs, options.renew_ms + 1000);
             return;
         }
         const json batch = json::parse(payload, nullptr, false);
@@ -406,8 +410,8 @@ struct ClusterLink::Impl {
     // ---- the lease thread ----
 
     void renew(int64_t lease_ms) {
-        const CallResult r = plugins.storage().host_lease(options.host_id, lease_ms,
-                                                          options.info_json);
+        const CallResult r =
+            plugins.storage().host_lease(options.host_id, lease_ms, options.info_json);
         if (r.ok() && lease_ms > 0) renewed_alone->add(1);
         apply_lease(r);
     }
@@ -543,8 +547,8 @@ void ClusterLink::open() {
     s.lease = std::make_unique<PeriodicTask>(std::chrono::milliseconds(1000), [&s] {
         s.write_ledger();
         s.apply_ridden_lease();
-        if (int64_t at = s.settle_resync_at; at != 0 && now_unix_ms() >= at &&
-                                              s.settle_resync_at.compare_exchange_strong(at, 0))
+        if (int64_t at = s.settle_resync_at;
+            at != 0 && now_unix_ms() >= at && s.settle_resync_at.compare_exchange_strong(at, 0))
             s.resync("a second read after the interruption, for what other hosts wrote meanwhile");
         // While batches carry the lease (ABI 1.5) this thread renews only
         // when none did: a fleet that beats costs no transaction for it.
