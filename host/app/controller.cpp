@@ -431,6 +431,8 @@ void Controller::start() {
         co.lease_ms = int64_t{s.config.cluster_lease_sec} * 1000;
         co.renew_ms = std::max<int64_t>(1000, co.lease_ms / 3);
         co.max_queued = s.config.cluster_queue_max;
+        // Shown to operators with the host's lease (GET /api/v1/internal/cluster).
+        co.info_json = json{{"version", kBuildVersion}, {"commit", kBuildCommit}}.dump();
         s.cluster = std::make_unique<ClusterLink>(
             co,
             ClusterLink::Local{

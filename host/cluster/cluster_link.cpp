@@ -92,6 +92,8 @@ struct ClusterLink::Impl {
     std::mutex ridden_m;
     std::optional<CallResult> ridden;
     std::atomic<bool> is_leader{false};
+    json last_hosts = json::array();  // "hosts" of the last lease answer (under hosts_m)
+    std::string leader_id;            // "leader" of it, "" = none (under hosts_m)
     std::atomic<int64_t> settle_resync_at{0};  // a second read after an interruption; 0 = none
 
     // Hosts by index (1-based; 0 = none). Index 1 is this host.
@@ -427,18 +429,29 @@ struct ClusterLink::Impl {
         }
         const json out = json::parse(r.output, nullptr, false);
         if (!out.is_object()) return;
-        const bool lead = out["leader"].is_string() && out["leader"] == options.host_id;
+        // The plugin's answer, read without trusting its shape.
+        const std::string leader = out.contains("leader") && out.at("leader").is_string()
+                                       ? out.at("leader").get<std::string>()
+                                       : "";
+        const bool lead = leader == options.host_id;
         if (lead != is_leader.exchange(lead))
             log.info(lead ? "cluster: this host leads (decides orchestrators no live host holds)"
                           : "cluster: another host leads now");
         leader_gauge->set(lead ? 1 : 0);
         const int64_t now = now_unix_ms();
         std::vector<uint32_t> seen;
-        for (const json& h : out.value("hosts", json::array())) {
+        const json hosts = out.value("hosts", json::array());
+        for (const json& h : hosts) {
+            if (!h.is_object()) continue;
             const uint32_t i = index(h.value("host_id", ""));
             std::lock_guard<std::mutex> lock(hosts_m);
             lease_until[i] = h.value("lease_until", int64_t{0});
             seen.push_back(i);
+        }
+        {
+            std::lock_guard<std::mutex> lock(hosts_m);
+            last_hosts = hosts.is_array() ? hosts : json::array();
+            leader_id = leader;
         }
         hosts_gauge->set(static_cast<double>(seen.size()));
         // Hosts whose lease ended: what they held is orphaned now.
@@ -599,6 +612,51 @@ void ClusterLink::stop() {
     s.inbox->stop();
     CallResult r = s.plugins.storage().host_lease(s.options.host_id, 0, s.options.info_json);
     if (!r.ok()) s.log.warn("cluster: could not give up the lease: " + r.error);
+}
+
+std::string ClusterLink::status_json() const {
+    const Impl& s = *impl_;
+    // Connections as this host sees them: its own, and each other host's
+    // from the notifications it heard.
+    std::unordered_map<uint32_t, size_t> held;
+    for (const auto& o : s.fleet.all()) {
+        if (o->connection.load() != 0)
+            ++held[1];
+        else if (const uint32_t h = o->remote_holder.load(); h != 0)
+            ++held[h];
+    }
+    json listed;
+    std::string leader;
+    std::vector<uint32_t> indexes;  // per listed host; 0 = never heard of
+    {
+        std::lock_guard<std::mutex> lock(s.hosts_m);
+        listed = s.last_hosts;
+        leader = s.leader_id;
+        for (const json& h : listed) {
+            const auto it = s.index_of.find(h.is_object() ? h.value("host_id", "") : "");
+            indexes.push_back(it == s.index_of.end() ? 0 : it->second);
+        }
+    }
+    const int64_t now = now_unix_ms();
+    json hosts = json::array();
+    for (size_t k = 0; k < listed.size(); ++k) {
+        const json& h = listed[k];
+        if (!h.is_object()) continue;
+        const uint32_t i = indexes[k];
+        hosts.push_back(json{{"host_id", h.value("host_id", "")},
+                             {"this_host", i == 1},
+                             {"alive", s.alive(i, now)},
+                             {"lease_until", format_rfc3339(h.value("lease_until", int64_t{0}))},
+                             {"connected", held.count(i) ? held.at(i) : 0},
+                             {"info", h.value("info", json::object())}});
+    }
+    return json{{"enabled", true},
+                {"host_id", s.options.host_id},
+                {"leader", leader.empty() ? json(nullptr) : json(leader)},
+                {"this_host_leads", s.is_leader.load()},
+                {"lease_sec", s.options.lease_ms / 1000},
+                {"hosts", hosts}}
+        .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 bool ClusterLink::decides(const Orchestrator& o) const noexcept {

@@ -82,6 +82,11 @@ public:
     void stop();
 
     const std::string& host_id() const noexcept;
+    // What this host knows of the cluster, for operators (REST): this host,
+    // the leader, and every host with a live lease at the last renewal (its
+    // lease, its info, whether it counts as alive here, and how many
+    // orchestrators this host sees connected to it). A walk over the fleet.
+    std::string status_json() const;
     // The sweeper's question: does this host decide `o`'s status?
     bool decides(const Orchestrator& o) const noexcept;
 

@@ -188,9 +188,13 @@ Want shutdown(void* p, error_code& ec) {
     if (p == nullptr) return Want::nothing;
     SSL* ssl = static_cast<SSL*>(p);
     ERR_clear_error();
-    int r = SSL_shutdown(ssl);
-    if (r == 0) r = SSL_shutdown(ssl);  // ours is sent; now read the peer's
-    return r == 1 ? Want::nothing : want_of(ssl, r, ec);
+    // Our close_notify, and done: no wait for the peer's (RFC 8446 6.1 lets
+    // the closer go; nginx does the same). Waiting held the socket, and the
+    // connection's on_close, up to websocketpp's 5 s shutdown timer whenever
+    // a peer left without one (our client library does). The closing
+    // handshake has ended by now, so nothing the peer still needs is lost.
+    const int r = SSL_shutdown(ssl);
+    return r >= 0 ? Want::nothing : want_of(ssl, r, ec);
 }
 
 }  // namespace moolai::host::ws_tls

@@ -15,8 +15,8 @@
 // The policy is websocketpp's tls_socket (websocketpp/transport/asio/security/
 // tls.hpp) with the stream replaced: same handlers (tls_init_handler returns
 // an asio::ssl::context, whose SSL_CTX each connection's SSL comes from), same
-// error translation, same close (close_notify, then the peer's, bounded by
-// websocketpp's shutdown timer). Server side only.
+// error translation; at close it sends its close_notify and does not wait
+// for the peer's (docs/library-quirks.md, W16). Server side only.
 //
 // Threads: every step of an operation runs through its handler's invocation
 // hook, i.e. in the connection's strand, like the operation's completion, so

@@ -8,6 +8,7 @@
 #include "abuse/source_address.hpp"
 #include "auth/login_throttle.hpp"
 #include "auth/session_auth.hpp"
+#include "cluster/cluster_link.hpp"
 #include "common/rfc3339.hpp"
 #include "events/event_stream.hpp"
 #include "fleet/fleet_state.hpp"
@@ -232,6 +233,16 @@ HttpResponse plugins(const Context& ctx, const HttpRequest&, const Principal& wh
     return list_plugins(ctx, who.superadmin());
 }
 
+// The hosts sharing this store, as this host sees them (superadmin).
+HttpResponse cluster(const Context& ctx, const HttpRequest&, const Principal& who) {
+    if (!who.superadmin()) return forbidden("only a superadmin reads the cluster's state");
+    json data = ctx.cluster != nullptr ? json::parse(ctx.cluster->status_json(), nullptr, false)
+                                       : json{{"enabled", false},     {"host_id", nullptr},
+                                              {"leader", nullptr},    {"this_host_leads", false},
+                                              {"lease_sec", nullptr}, {"hosts", json::array()}};
+    return ok(json{{"success", true}, {"data", std::move(data)}});
+}
+
 // Who the token belongs to: the dashboard restores its session with this.
 HttpResponse me(const Context&, const HttpRequest&, const Principal& who) {
     json org = who.organization_id.empty() ? json(nullptr) : json(who.organization_id);
@@ -300,6 +311,7 @@ void install(RestServer& server, const Context& ctx) {
                      [c](const HttpRequest& req) { return login(*c, req); });
     add_authed(server, ctx, "POST", "/api/v1/internal/auth/logout", &logout);
     add_authed(server, ctx, "GET", "/api/v1/internal/plugins", &plugins);
+    add_authed(server, ctx, "GET", "/api/v1/internal/cluster", &cluster);
     server.add_route("GET", "/metrics", metrics_handler(ctx));
     add_authed(server, ctx, "GET", "/api/v1/internal/logs", &logs);
     add_authed(server, ctx, "GET", "/api/v1/internal/auth/me", &me);

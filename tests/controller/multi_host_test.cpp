@@ -250,6 +250,45 @@ TEST_F(MultiHost, WithAStoragePluginBuiltFor14TheLeaseIsRenewedApart) {
     EXPECT_EQ(c->log().find("batched heartbeat write failed"), std::string::npos) << c->log();
 }
 
+// Each host tells an operator the cluster as it sees it: both hosts alive,
+// one leader, and who holds how many connections.
+TEST_F(MultiHost, EachHostListsBothHostsOneLeaderAndWhoHoldsWhat) {
+    WsTestClient ws;
+    connected_to_a(ws, "mh-cl");
+    const auto cluster = [&](const ControllerProcess& p) {
+        const HttpResult r =
+            http_request(p.rest_port(), "GET", "/api/v1/internal/cluster", "", bearer(admin));
+        EXPECT_EQ(r.status, 200) << r.body;
+        return json::parse(r.body, nullptr, false)["data"];
+    };
+    // A's connection as B counts it, from A's notifications.
+    const auto a_on_b = [&]() -> json {
+        const json seen = cluster(*b);  // kept: the loop borrows from it
+        for (const json& h : seen["hosts"])
+            if (h["host_id"] == "host-a") return h;
+        return json::object();
+    };
+    ASSERT_TRUE(eventually([&] { return a_on_b().value("connected", 0) == 1; }, 10s))
+        << cluster(*b);
+    const json on_a = cluster(*a), on_b = cluster(*b);
+    EXPECT_EQ(on_b["enabled"], true);
+    EXPECT_EQ(on_b["host_id"], "host-b");
+    EXPECT_EQ(on_b["lease_sec"], 3);
+    ASSERT_EQ(on_b["hosts"].size(), 2u) << on_b;
+    for (const json& h : on_b["hosts"]) {
+        EXPECT_EQ(h["alive"], true) << h;
+        EXPECT_EQ(h["this_host"], h["host_id"] == "host-b") << h;
+        EXPECT_TRUE(h["info"]["version"].is_string()) << h;
+        EXPECT_GT(unix_ms_of(h["lease_until"].get<std::string>()), 0) << h;
+    }
+    EXPECT_EQ(a_on_b()["connected"], 1);
+    // One leader, the same on both, and only it says it leads.
+    ASSERT_TRUE(on_a["leader"].is_string()) << on_a;
+    EXPECT_EQ(on_a["leader"], on_b["leader"]);
+    EXPECT_NE(on_a["this_host_leads"], on_b["this_host_leads"]);
+    EXPECT_EQ(on_a["this_host_leads"], on_a["leader"] == "host-a");
+}
+
 // An id no host knows is still refused (1008), once the wait for another
 // host's notice has passed.
 TEST_F(MultiHost, AnIdNoHostKnowsIsRefusedAfterTheWait) {

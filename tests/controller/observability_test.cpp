@@ -82,6 +82,32 @@ TEST_F(Observability, ScrapeTokenReadsMetricsAndNothingElse) {
     EXPECT_EQ(controller->log().find(kScrape), std::string::npos);
 }
 
+// The cluster route: on SQLite a host is a cluster of one (its store's
+// notifications run in-process), which it leads; with MOOLAI_CLUSTER=off
+// it says it serves alone.
+TEST_F(Observability, TheClusterRouteTellsAClusterOfOneAndAHostAlone) {
+    start();
+    const auto data = [&] {
+        const HttpResult r =
+            http_request(port(), "GET", "/api/v1/internal/cluster", "", bearer(admin));
+        EXPECT_EQ(r.status, 200) << r.body;
+        return json::parse(r.body, nullptr, false)["data"];
+    };
+    const json one = data();
+    EXPECT_EQ(one["enabled"], true) << one;
+    ASSERT_EQ(one["hosts"].size(), 1u) << one;
+    EXPECT_EQ(one["hosts"][0]["this_host"], true);
+    EXPECT_EQ(one["hosts"][0]["alive"], true);
+    EXPECT_EQ(one["leader"], one["host_id"]);
+    EXPECT_EQ(one["this_host_leads"], true);
+
+    start({{"MOOLAI_CLUSTER", "off"}});
+    const json alone = data();
+    EXPECT_EQ(alone["enabled"], false) << alone;
+    EXPECT_TRUE(alone["leader"].is_null());
+    EXPECT_TRUE(alone["hosts"].empty());
+}
+
 TEST_F(Observability, JsonLogsAreOneObjectALineWithFields) {
     start({{"MOOLAI_LOG_FORMAT", "json"}});
     const HttpResult refused =

@@ -292,7 +292,7 @@ TEST(WsTlsTransport, ClosesFromEitherSideFinishPromptly) {
         c.close(4000);
         EXPECT_EQ(c.wait_closed(), 4000);
         ASSERT_TRUE(s.ev.wait([&] { return s.ev.closed.size() == 1; }));
-        // close_notify both ways, not websocketpp's 5 s shutdown timer
+        // our close_notify and done, not websocketpp's 5 s shutdown timer
         EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
         EXPECT_EQ(s.ev.closed.begin()->second, 4000);
     }
