@@ -27,6 +27,7 @@
 #include "net/forwarded_for.hpp"
 #include "net/http_error.hpp"
 #include "net/tls.hpp"
+#include "net/ws_log_line.hpp"
 #include "net/ws_server.hpp"
 
 namespace moolai::host {
@@ -112,11 +113,7 @@ protected:
             line_.push_back(static_cast<char>(c));
             return c;
         }
-        // "[error]" is elevel::rerror: one connection's trouble (a rejected
-        // upgrade, an oversized message), usually caused by the client.
-        int level = kNetWarn;
-        if (line_.find("] [error] ") != std::string::npos) level = kNetInfo;
-        if (line_.find("] [fatal] ") != std::string::npos) level = kNetError;
+        const int level = websocketpp_line_level(line_);
         const size_t msg = line_.find("] [");
         const size_t start = msg == std::string::npos ? 0 : line_.find("] ", msg + 3);
         logger_(level, "websocket: " + line_.substr(start == std::string::npos ? 0 : start + 2));

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "net/http_test_client.hpp"
+#include "net/ws_log_line.hpp"
 #include "net/ws_server.hpp"
 #include "net/ws_test_client.hpp"
 
@@ -198,6 +199,25 @@ TEST(WsServer, ServerInitiatedCloseCodeReachesClient) {
     ASSERT_TRUE(ev.wait([&] { return ev.closed.count(id) == 1; }));
     EXPECT_FALSE(server.send(id, "too late"));
     EXPECT_EQ(server.connection_count(), 0u);
+}
+
+// websocketpp's own log lines, as they come: a peer that left is routine
+// (info), websocketpp's other "fatal" lines stay errors.
+TEST(WsServer, WebsocketppLinesGetLevelsThatFitWhatHappened) {
+    const auto line = [](const std::string& channel, const std::string& message) {
+        return "[2026-12-04 21:27:56] [" + channel + "] " + message;
+    };
+    EXPECT_EQ(websocketpp_line_level(line(
+                  "fatal", "handle_write_frame error: websocketpp.transport:2 (Underlying "
+                           "Transport Error)")),
+              kNetInfo);
+    EXPECT_EQ(websocketpp_line_level(line("fatal", "handle_read_frame error: End of File")),
+              kNetInfo);
+    EXPECT_EQ(websocketpp_line_level(line("error", "handle_read_handshake error: timeout")),
+              kNetInfo);
+    EXPECT_EQ(websocketpp_line_level(line("fatal", "asio listen error: address in use")),
+              kNetError);
+    EXPECT_EQ(websocketpp_line_level(line("warning", "got frame in state closed")), kNetWarn);
 }
 
 TEST(WsServer, ThrowingMessageHandlerClosesWith1011AndServerLivesOn) {
