@@ -31,7 +31,8 @@ Want read(void* ssl, void* data, std::size_t size, std::size_t& done,
 // pass the same bytes (the pointer may change).
 Want write(void* ssl, const void* data, std::size_t size, std::size_t& done,
            boost::system::error_code& ec);
-// Sends close_notify, then waits for the peer's (as Asio's ssl::stream does).
+// Sends close_notify and does not wait for the peer's (Asio's ssl::stream
+// does wait; docs/library-quirks.md W16).
 Want shutdown(void* ssl, boost::system::error_code& ec);
 
 }  // namespace moolai::host::ws_tls
