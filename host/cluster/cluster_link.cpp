@@ -4,6 +4,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -375,6 +376,7 @@ struct ClusterLink::Impl {
         resyncs->add(1);
         log.warn("cluster: " + why + "; reading the fleet's shared state from storage again");
         const int64_t now = now_unix_ms();
+        std::vector<std::shared_ptr<Orchestrator>> changed;
         CallResult scan = plugins.storage().orch_scan([&](const moolai_orchestrator_row& row) {
             const std::string id = abi_string(row.orchestrator_id);
             auto o = fleet.find(id);
@@ -384,11 +386,27 @@ struct ClusterLink::Impl {
             }
             o->independent.store(row.is_independent != 0);
             o->set_credential_hash(abi_string(row.credential_hash));
-            if (o->connection.load() == 0 && (!take_status || take_status(*o)))
-                fleet.apply_remote_status(o, row.status == MOOLAI_ORCH_ACTIVE, row.last_seen_ms);
+            if (o->connection.load() != 0 || (take_status && !take_status(*o))) return MOOLAI_OK;
+            const bool active = row.status == MOOLAI_ORCH_ACTIVE;
+            const bool was_active = o->status.load() == MOOLAI_ORCH_ACTIVE;
+            // A host that died may have told a heartbeat and died before
+            // its batch wrote it: a row older than what was heard does not
+            // undo it. The orphan is then decided once, a TTL later.
+            if (take_status && was_active && !active && row.last_seen_ms < o->last_seen_ms.load())
+                return MOOLAI_OK;
+            fleet.apply_remote_status(o, active, row.last_seen_ms);
+            if (active != was_active) changed.push_back(o);
             return MOOLAI_OK;
         });
         if (!scan.ok()) log.warn("cluster: resynchronising failed: " + scan.error);
+        // This host's dashboards missed these changes with the notifications.
+        for (const auto& o : changed)
+            if (local.show) {
+                const bool active = o->status.load() == MOOLAI_ORCH_ACTIVE;
+                local.show(Event::about(MOOLAI_EVENT_STATUS_CHANGED, o->organization_id, o->id,
+                                        active ? "inactive" : "active",
+                                        active ? "active" : "inactive", "system"));
+            }
         read_holders();
     }
 

@@ -7,6 +7,8 @@
 
 #include <chrono>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -116,6 +118,39 @@ protected:
         for (const json& m : page["data"])
             if (m["id"] == id) return m.value("delivery_state", "");
         return "missing";
+    }
+    // Runs `sql` on the shared database with psql; its exit code.
+    static int psql(const std::string& sql) {
+        const std::string cmd =
+            "PGPASSWORD='" + std::string(std::getenv("DATABASE_PASSWORD")) +
+            "' psql -qAt -v ON_ERROR_STOP=1 -h " + std::getenv("DATABASE_HOST") + " -p " +
+            std::getenv("DATABASE_PORT") + " -U " + std::getenv("DATABASE_USER") + " -d " +
+            std::getenv("DATABASE_NAME") + " -c \"" + sql + "\" >/dev/null";
+        return std::system(cmd.c_str());
+    }
+    // Status changes to inactive on `stream`, per orchestrator, for `within`;
+    // once `watched` turned inactive, for `after` more (a second one would be
+    // flapping). `each` runs every turn (e.g. a heartbeat).
+    static std::map<std::string, int> inactive_events(WsTestClient& stream,
+                                                      const std::string& watched,
+                                                      std::chrono::seconds within,
+                                                      std::chrono::seconds after,
+                                                      const std::function<void()>& each = {}) {
+        std::map<std::string, int> count;
+        auto until = std::chrono::steady_clock::now() + within;
+        bool extended = false;
+        while (std::chrono::steady_clock::now() < until) {
+            if (each) each();
+            const json e = next(stream, 500);
+            if (e.is_object() && e.value("kind", "") == "status_changed" &&
+                e.value("new_value", "") == "inactive")
+                ++count[e.value("orchestrator_id", "")];
+            if (count[watched] > 0 && !extended) {
+                until = std::chrono::steady_clock::now() + after;
+                extended = true;
+            }
+        }
+        return count;
     }
     // The dashboard's live stream on `p`, subscribed as the superadmin.
     void subscribe(WsTestClient& stream, const ControllerProcess& p) const {
@@ -497,13 +532,7 @@ TEST_F(MultiHost, ASpilledNotificationGoneBeforeItIsReadMakesTheHostsResynchroni
     const double a0 = resyncs(*a), b0 = resyncs(*b);
     // What storage_postgres sends for a payload in notification_spill row
     // 999999999, which does not exist.
-    const std::string sql = "SELECT pg_notify('moolai_cluster', 's999999999')";
-    const std::string psql = "PGPASSWORD='" + std::string(std::getenv("DATABASE_PASSWORD")) +
-                             "' psql -qAt -h " + std::getenv("DATABASE_HOST") + " -p " +
-                             std::getenv("DATABASE_PORT") + " -U " + std::getenv("DATABASE_USER") +
-                             " -d " + std::getenv("DATABASE_NAME") + " -c \"" + sql +
-                             "\" >/dev/null";
-    ASSERT_EQ(std::system(psql.c_str()), 0) << psql;
+    ASSERT_EQ(psql("SELECT pg_notify('moolai_cluster', 's999999999')"), 0);
     EXPECT_TRUE(eventually([&] { return resyncs(*a) > a0 && resyncs(*b) > b0; }, 10s))
         << a->log() << b->log();
     EXPECT_NE(a->log().find("was gone before it was read"), std::string::npos) << a->log();
@@ -546,24 +575,10 @@ TEST_F(MultiHost, WhenAHostIsKilledItsOrchestratorsMoveAndNothingIsLost) {
 
     // Keep mh-4 alive while mh-5 is decided: inactive once, mh-4 never.
     // After the flip, two more TTLs are watched for a second one.
-    int inactive_5 = 0, inactive_4 = 0;
-    auto until = std::chrono::steady_clock::now() + 25s;
-    bool extended = false;
-    while (std::chrono::steady_clock::now() < until) {
-        moved.send(R"({"type":"i_am_alive"})");
-        const json e = next(stream, 500);
-        if (e.is_object() && e.value("kind", "") == "status_changed" &&
-            e.value("new_value", "") == "inactive") {
-            if (e["orchestrator_id"] == "mh-5") ++inactive_5;
-            if (e["orchestrator_id"] == "mh-4") ++inactive_4;
-        }
-        if (inactive_5 > 0 && !extended) {
-            until = std::chrono::steady_clock::now() + 6s;
-            extended = true;
-        }
-    }
-    EXPECT_EQ(inactive_5, 1) << b->log();
-    EXPECT_EQ(inactive_4, 0) << b->log();
+    auto inactive =
+        inactive_events(stream, "mh-5", 25s, 6s, [&] { moved.send(R"({"type":"i_am_alive"})"); });
+    EXPECT_EQ(inactive["mh-5"], 1) << b->log();
+    EXPECT_EQ(inactive["mh-4"], 0) << b->log();
     const json m4 = seen_by(*b, "mh-4"), m5 = seen_by(*b, "mh-5");
     EXPECT_EQ(m4["status"], "active") << m4;
     EXPECT_EQ(m4["connected"], true) << m4;
@@ -571,6 +586,42 @@ TEST_F(MultiHost, WhenAHostIsKilledItsOrchestratorsMoveAndNothingIsLost) {
     EXPECT_EQ(m5["connected"], false) << m5;
     EXPECT_TRUE(eventually([&] { return delivery_state(*b, "mh-4", id) == "acknowledged"; }))
         << delivery_state(*b, "mh-4", id);
+}
+
+// A killed host may have told a heartbeat and died before its batch wrote
+// it (here: A paused, and its row set back as if that batch never came).
+// B keeps what it heard: the orchestrator gets its TTL, then turns inactive
+// once, where B's dashboards see it. (Taking the older row turned it
+// inactive at once and silently.) A TTL longer than the lease, so that B
+// finds A gone before the heartbeat's TTL ends.
+TEST_F(MultiHost, AHostKilledBeforeItsLastWriteLeavesWhatTheOthersHeard) {
+    a.reset();
+    b.reset();
+    a = host("host-a", {{"HEARTBEAT_TTL_SEC", "8"}});
+    b = host("host-b", {{"HEARTBEAT_TTL_SEC", "8"}});
+    WsTestClient stream;
+    subscribe(stream, *b);
+    {
+        WsTestClient w;
+        connected_to_a(w, "mh-late");
+        w.send(R"({"type":"i_am_alive"})");
+        ASSERT_EQ(next_of(w, "heartbeat_ack")["processed"], true);
+        ASSERT_TRUE(
+            eventually([&] { return seen_by(*b, "mh-late").value("status", "") == "active"; }));
+        ASSERT_EQ(kill(a->pid(), SIGSTOP), 0);
+        ASSERT_EQ(psql("UPDATE orchestrator_instances SET status = 'inactive' "
+                       "WHERE orchestrator_id = 'mh-late'; "
+                       "DELETE FROM orchestrator_liveness WHERE orchestrator_id = 'mh-late'"),
+                  0);
+        EXPECT_EQ(a->stop(2s, SIGKILL), -1);
+    }
+    ASSERT_TRUE(
+        eventually([&] { return b->log().find("host host-a is gone") != std::string::npos; }, 15s))
+        << b->log();
+    EXPECT_EQ(seen_by(*b, "mh-late")["status"], "active") << b->log();
+    auto inactive = inactive_events(stream, "mh-late", 20s, 10s);
+    EXPECT_EQ(inactive["mh-late"], 1) << b->log();
+    EXPECT_EQ(seen_by(*b, "mh-late")["status"], "inactive");
 }
 
 }  // namespace
