@@ -524,18 +524,39 @@ TEST_F(MultiHost, PastTheQueueBoundWhileStorageIsAwayTheOthersResynchronise) {
 
 // A spilled notification whose row is gone when the listener reads it:
 // each host is told the channel lost something, and reads the shared state
-// anew.
+// anew. A status change it missed with the notification reaches its
+// dashboards then.
 TEST_F(MultiHost, ASpilledNotificationGoneBeforeItIsReadMakesTheHostsResynchronise) {
     const auto resyncs = [&](const ControllerProcess& p) {
         return metric(p, "moolai_cluster_resyncs_total");
     };
+    WsTestClient stream;
+    subscribe(stream, *b);
+    issue(a->rest_port(), admin, "acme", "mh-missed");
+    ASSERT_TRUE(
+        eventually([&] { return seen_by(*b, "mh-missed").value("status", "") == "inactive"; }));
     const double a0 = resyncs(*a), b0 = resyncs(*b);
-    // What storage_postgres sends for a payload in notification_spill row
-    // 999999999, which does not exist.
+    // A change whose notification was lost (the row as a holder would write
+    // it), then what storage_postgres sends for a payload in
+    // notification_spill row 999999999, which does not exist.
+    ASSERT_EQ(psql("UPDATE orchestrator_instances SET status = 'active' "
+                   "WHERE orchestrator_id = 'mh-missed'; "
+                   "INSERT INTO orchestrator_liveness (orchestrator_id, last_seen) "
+                   "VALUES ('mh-missed', now())"),
+              0);
     ASSERT_EQ(psql("SELECT pg_notify('moolai_cluster', 's999999999')"), 0);
     EXPECT_TRUE(eventually([&] { return resyncs(*a) > a0 && resyncs(*b) > b0; }, 10s))
         << a->log() << b->log();
     EXPECT_NE(a->log().find("was gone before it was read"), std::string::npos) << a->log();
+    EXPECT_TRUE(eventually(
+        [&] {
+            const json e = next(stream, 500);
+            return e.is_object() && e.value("kind", "") == "status_changed" &&
+                   e.value("orchestrator_id", "") == "mh-missed" &&
+                   e.value("new_value", "") == "active";
+        },
+        10s))
+        << b->log();
     // Still one fleet afterwards.
     WsTestClient ws;
     connected_to_a(ws, "mh-spill");
