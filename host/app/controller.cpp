@@ -405,7 +405,7 @@ void Controller::start() {
             if (ride) {
                 r = s.plugins->storage().heartbeats_write_leased(rows, n, ride->host_id,
                                                                  ride->lease_ms, ride->info_json);
-                cluster->lease_renewed(r);
+                cluster->lease_renewed(*ride, r);
             }
             if (!ride || r.status == MOOLAI_E_UNSUPPORTED)
                 r = s.plugins->storage().heartbeats_write(rows, n);

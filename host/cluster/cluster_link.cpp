@@ -87,11 +87,12 @@ struct ClusterLink::Impl {
     std::atomic<int64_t> last_renew{0};  // by the lease thread or a batch
     std::atomic<bool> rides{true};       // false: the plugin has no leased batch
     std::mutex lease_m;                  // one lease answer applied at a time
+    int64_t applied_asked_ms = 0;        // when the last applied answer was asked (lease_m)
     // A lease answer from a heartbeat batch, applied by the lease thread:
     // applying may mean a resync and a walk over the fleet, which must not
     // hold up the next batch.
     std::mutex ridden_m;
-    std::optional<CallResult> ridden;
+    std::optional<std::pair<int64_t, CallResult>> ridden;  // when asked, the answer
     std::atomic<bool> is_leader{false};
     json last_hosts = json::array();  // "hosts" of the last lease answer (under hosts_m)
     std::string leader_id;            // "leader" of it, "" = none (under hosts_m)
@@ -430,15 +431,20 @@ struct ClusterLink::Impl {
     // ---- the lease thread ----
 
     void renew(int64_t lease_ms) {
+        const int64_t asked = now_unix_ms();
         const CallResult r =
             plugins.storage().host_lease(options.host_id, lease_ms, options.info_json);
         if (r.ok() && lease_ms > 0) renewed_alone->add(1);
-        apply_lease(r);
+        apply_lease(r, asked);
     }
 
-    // What a lease renewal answered: who leads, which hosts live, who left.
-    void apply_lease(const CallResult& r) {
+    // What a lease renewal asked at `asked_ms` answered: who leads, which
+    // hosts live, who left. A batch's answer is applied up to a tick late,
+    // so it may be older than one this thread got since: that one stands.
+    void apply_lease(const CallResult& r, int64_t asked_ms) {
         std::lock_guard<std::mutex> serial(lease_m);
+        if (asked_ms < applied_asked_ms) return;
+        applied_asked_ms = asked_ms;
         if (!r.ok()) {
             // Without a lease this host cannot know it still leads.
             if (is_leader.exchange(false)) log.warn("cluster: leadership given up: " + r.error);
@@ -514,12 +520,12 @@ struct ClusterLink::Impl {
 
     // A lease answer a heartbeat batch brought, if any (the lease thread).
     void apply_ridden_lease() {
-        std::optional<CallResult> r;
+        std::optional<std::pair<int64_t, CallResult>> r;
         {
             std::lock_guard<std::mutex> lock(ridden_m);
             r.swap(ridden);
         }
-        if (r) apply_lease(*r);
+        if (r) apply_lease(r->second, r->first);
     }
 
     void write_ledger() {
@@ -600,10 +606,10 @@ std::optional<ClusterLink::LeaseRide> ClusterLink::lease_ride() const {
     const Impl& s = *impl_;
     if (!s.running || !s.rides || now_unix_ms() - s.last_renew < s.options.renew_ms)
         return std::nullopt;
-    return LeaseRide{s.options.host_id, s.options.lease_ms, s.options.info_json};
+    return LeaseRide{s.options.host_id, s.options.lease_ms, s.options.info_json, now_unix_ms()};
 }
 
-void ClusterLink::lease_renewed(const CallResult& r) {
+void ClusterLink::lease_renewed(const LeaseRide& ride, const CallResult& r) {
     Impl& s = *impl_;
     if (r.status == MOOLAI_E_UNSUPPORTED) {
         s.rides = false;
@@ -614,7 +620,7 @@ void ClusterLink::lease_renewed(const CallResult& r) {
         s.renewed_with_batch->add(1);
     }
     std::lock_guard<std::mutex> lock(s.ridden_m);
-    s.ridden = r;  // the newest answer is the one that counts
+    if (!s.ridden || s.ridden->first <= ride.asked_ms) s.ridden.emplace(ride.asked_ms, r);
 }
 
 void ClusterLink::stop() {

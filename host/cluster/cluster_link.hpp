@@ -111,12 +111,13 @@ public:
         std::string host_id;
         int64_t lease_ms = 0;
         std::string info_json;
+        int64_t asked_ms = 0;  // when offered: an answer older than one applied is not applied
     };
     // The lease to renew with the next batch, when its renewal is due.
     std::optional<LeaseRide> lease_ride() const;
-    // What heartbeats_write_leased answered; MOOLAI_E_UNSUPPORTED ends the
-    // rides (the plugin has no such transaction).
-    void lease_renewed(const CallResult& r);
+    // What heartbeats_write_leased answered for `ride`; MOOLAI_E_UNSUPPORTED
+    // ends the rides (the plugin has no such transaction).
+    void lease_renewed(const LeaseRide& ride, const CallResult& r);
 
     // ---- from the storage plugin (host_api deliver_notification) ----
     moolai_status deliver(std::string_view channel, std::string_view payload);
