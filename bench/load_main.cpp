@@ -97,7 +97,9 @@ json heartbeat_metrics(HttpClient& http) {
           "moolai_cluster_resyncs_total", "moolai_cluster_lease_renewals_total{with=\"batch\"}",
           "moolai_cluster_lease_renewals_total{with=\"none\"}",
           "moolai_status_changes_total{to=\"active\"}",
-          "moolai_status_changes_total{to=\"inactive\"}"}) {
+          "moolai_status_changes_total{to=\"inactive\"}",
+          "moolai_ws_handshake_failures_total{reason=\"timeout\"}",
+          "moolai_ws_handshake_failures_total{reason=\"error\"}"}) {
         const std::string key = std::string("\n") + name + " ";
         const size_t at = r.body.find(key);
         if (at != std::string::npos) out[name] = std::stod(r.body.substr(at + key.size()));

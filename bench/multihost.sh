@@ -185,7 +185,9 @@ jq -n --slurpfile single "$results/single.json" \
                                ramp_sec, retries,
                                to_active: (.metrics.after["moolai_status_changes_total{to=\"active\"}"] - .metrics.before["moolai_status_changes_total{to=\"active\"}"]),
                                to_inactive: (.metrics.after["moolai_status_changes_total{to=\"inactive\"}"] - .metrics.before["moolai_status_changes_total{to=\"inactive\"}"]),
-                               resyncs: (.metrics.after.moolai_cluster_resyncs_total - .metrics.before.moolai_cluster_resyncs_total)}],
+                               resyncs: (.metrics.after.moolai_cluster_resyncs_total - .metrics.before.moolai_cluster_resyncs_total),
+                               handshake_timeouts_since_start: .metrics.after["moolai_ws_handshake_failures_total{reason=\"timeout\"}"],
+                               handshake_errors_since_start: .metrics.after["moolai_ws_handshake_failures_total{reason=\"error\"}"]}],
         status_changes_in_window: {
           to_active: ([$multi[] | .metrics.after["moolai_status_changes_total{to=\"active\"}"] - .metrics.before["moolai_status_changes_total{to=\"active\"}"]] | add),
           to_inactive: ([$multi[] | .metrics.after["moolai_status_changes_total{to=\"inactive\"}"] - .metrics.before["moolai_status_changes_total{to=\"inactive\"}"]] | add)
@@ -220,7 +222,7 @@ jq -r '
   "| toggle -> stop_monitoring p50 / p99 | same host: " + (.single.toggle_p50_ms | ms) + " / " + (.single.toggle_p99_ms | ms) +
   " | across hosts: " + (.multi.cross_host_toggle_p50_ms | ms) + " / " + (.multi.cross_host_toggle_p99_ms | ms) + " | <= 50 ms / <= 200 ms |\n\n" +
   "Status changes the hosts decided inside their windows (which start together, after every ramp): \(.multi.status_changes_in_window.to_active) to active, \(.multi.status_changes_in_window.to_inactive) to inactive; orchestrator rows written: \(.multi.orchestrator_rows_written_per_sec * 10 | round / 10) per second.\n\n" +
-  "Per host: " + ([.multi.per_host | to_entries[] | "host \(.key + 1): \(.value.established) connected (ramp \(.value.ramp_sec | round) s, \(.value.retries) upgrades retried), ack p99 " + (.value.ack_p99_ms | ms) + ", \(.value.rss_kb_per_connection | round) KiB per connection, \(.value.to_active) / \(.value.to_inactive) status changes to active / inactive"] | join("; ")) + ".\n\n" +
+  "Per host: " + ([.multi.per_host | to_entries[] | "host \(.key + 1): \(.value.established) connected (ramp \(.value.ramp_sec | round) s, \(.value.retries) upgrades retried, \(.value.handshake_timeouts_since_start) handshake timeouts on the host), ack p99 " + (.value.ack_p99_ms | ms) + ", \(.value.rss_kb_per_connection | round) KiB per connection, \(.value.to_active) / \(.value.to_inactive) status changes to active / inactive"] | join("; ")) + ".\n\n" +
   "<!-- multihost:end -->"
 ' "$results/summary.json" >"$section"
 replace_section docs/benchmarks.md "<!-- multihost:begin" "<!-- multihost:end -->" "$section"

@@ -184,7 +184,8 @@ struct WsEngine final : WsServer::Impl {
     std::deque<std::pair<int64_t, std::weak_ptr<typename Server::connection_type>>> unadmitted;
 
     std::atomic<uint64_t> refused_capacity{0}, refused_per_address{0}, closed_admit_deadline{0},
-        closed_slow_consumer{0}, accept_pauses{0}, accept_errors{0};
+        closed_slow_consumer{0}, accept_pauses{0}, accept_errors{0}, handshake_timeouts{0},
+        handshake_errors{0};
     std::atomic<bool> stopping{false};
     std::atomic<uint16_t> bound_port{0};
     std::shared_ptr<asio::ssl::context> tls_ctx;  // TLS endpoints only
@@ -350,6 +351,12 @@ struct WsEngine final : WsServer::Impl {
     void on_fail(ws::connection_hdl hdl) {
         if (ConnPtr con = con_of(std::move(hdl))) {
             con->moolai_settled.store(true);
+            // Refusals are counted where they are decided.
+            const auto ec = con->get_ec();
+            if (ec == ws::error::open_handshake_timeout)
+                handshake_timeouts.fetch_add(1, std::memory_order_relaxed);
+            else if (ec != ws::error::rejected)
+                handshake_errors.fetch_add(1, std::memory_order_relaxed);
             release(*con);
         }
     }
@@ -737,6 +744,8 @@ struct WsEngine final : WsServer::Impl {
         st.closed_slow_consumer = closed_slow_consumer.load();
         st.accept_pauses = accept_pauses.load();
         st.accept_errors = accept_errors.load();
+        st.handshake_timeouts = handshake_timeouts.load();
+        st.handshake_errors = handshake_errors.load();
         return st;
     }
 

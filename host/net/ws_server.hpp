@@ -188,6 +188,11 @@ struct WsStats {
     uint64_t closed_slow_consumer = 0;
     uint64_t accept_pauses = 0;  // times the accept loop waited for handshakes to finish
     uint64_t accept_errors = 0;  // failed accepts (EMFILE, ...), each followed by a 100 ms pause
+    // Opening handshakes that ended without an upgrade, refusals aside: no
+    // complete upgrade request within handshake_timeout_ms, or another
+    // failure (the peer left, a malformed request, a failed TLS handshake).
+    uint64_t handshake_timeouts = 0;
+    uint64_t handshake_errors = 0;
 };
 
 class WsServer {

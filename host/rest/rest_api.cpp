@@ -158,6 +158,15 @@ void update_fleet_gauges(const Context& ctx) {
     };
     closed("register_deadline", ws.closed_admit_deadline);
     closed("slow_consumer", ws.closed_slow_consumer);
+    const auto failed = [&m](const char* reason, uint64_t n) {
+        m.counter_with(
+             "moolai_ws_handshake_failures_total",
+             "WebSocket opening handshakes that ended without an upgrade (refusals aside)",
+             std::string("reason=\"") + reason + "\"")
+            ->set(static_cast<double>(n));
+    };
+    failed("timeout", ws.handshake_timeouts);
+    failed("error", ws.handshake_errors);
     m.counter("moolai_ws_accept_pauses_total",
               "Times the WebSocket accept loop waited for opening handshakes to finish")
         ->set(static_cast<double>(ws.accept_pauses));

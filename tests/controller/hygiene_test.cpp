@@ -136,6 +136,9 @@ TEST_F(Hygiene, NeverRegisteringConnectionsAreClosedAtTheDeadlineWhileGoodClient
     EXPECT_EQ(closed_4408, 1000);
     EXPECT_GE(Clock::now() - opened, 2s) << "closed before the deadline";
     EXPECT_EQ(metric("moolai_ws_closed_total{reason=\"register_deadline\"}"), 1000);
+    // They upgraded: cut after the upgrade, not failed handshakes.
+    EXPECT_EQ(metric("moolai_ws_handshake_failures_total{reason=\"timeout\"}"), 0);
+    EXPECT_EQ(metric("moolai_ws_handshake_failures_total{reason=\"error\"}"), 0);
     // The registered one is kept.
     good.send(R"({"type":"i_am_alive"})");
     EXPECT_EQ(next(good)["type"], "heartbeat_ack");

@@ -652,3 +652,49 @@ TEST(WsServer, HandshakesBeyondCapacityAreDeferredNotRefused) {
     ::close(s1);
     ::close(s2);
 }
+
+// Handshakes that end without an upgrade are counted by why (the metrics
+// tell an operator whether clients time out or break off): a socket that
+// never speaks and one that sends half a request time out; one that
+// leaves, and a malformed request, are errors; a refusal is neither.
+TEST(WsServer, HandshakesThatEndWithoutAnUpgradeAreCountedByWhy) {
+    Events ev;
+    WsOptions o = local_options();
+    o.handshake_timeout_ms = 300;
+    o.max_connections = 1;
+    WsServer server(o, echo_handlers(ev));
+    server.start();
+    const int silent = moolai::test::tcp_connect(server.port());
+    const int half = moolai::test::tcp_connect(server.port());
+    ASSERT_GE(silent, 0);
+    ASSERT_GE(half, 0);
+    const std::string part = "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+    ASSERT_EQ(::write(half, part.data(), part.size()), static_cast<ssize_t>(part.size()));
+    const int gone = moolai::test::tcp_connect(server.port());
+    ASSERT_GE(gone, 0);
+    ::close(gone);
+    EXPECT_EQ(moolai::test::http_raw(server.port(), "NOT HTTP AT ALL\r\n\r\n").status, 400);
+    const auto counted = [&server](uint64_t timeouts, uint64_t errors) {
+        const auto until = Clock::now() + milliseconds(5000);
+        while (Clock::now() < until) {
+            const WsStats st = server.stats();
+            if (st.handshake_timeouts == timeouts && st.handshake_errors == errors) return true;
+            std::this_thread::sleep_for(milliseconds(20));
+        }
+        return false;
+    };
+    EXPECT_TRUE(counted(2, 2)) << server.stats().handshake_timeouts << " timeouts, "
+                               << server.stats().handshake_errors << " errors";
+    // Both timed-out sockets were closed by the server.
+    char byte;
+    EXPECT_EQ(::read(silent, &byte, 1), 0);
+    EXPECT_EQ(::read(half, &byte, 1), 0);
+    ::close(silent);
+    ::close(half);
+    // A refusal (the cap) is counted as refused, not as a failed handshake.
+    WsTestClient first, second;
+    ASSERT_TRUE(first.connect(url(server)));
+    EXPECT_FALSE(second.connect(url(server)));
+    EXPECT_EQ(server.stats().refused_capacity, 1u);
+    EXPECT_TRUE(counted(2, 2));
+}
