@@ -79,6 +79,13 @@ protected:
             << seen_by(*b, id) << b->log();
         return token;
     }
+    // connected_to_a, then one heartbeat that A processed.
+    std::string beating_on_a(WsTestClient& ws, const std::string& id) {
+        const std::string token = connected_to_a(ws, id);
+        ws.send(R"({"type":"i_am_alive"})");
+        EXPECT_EQ(next_of(ws, "heartbeat_ack")["processed"], true);
+        return token;
+    }
     // The orchestrator as host `p` lists it.
     json seen_by(const ControllerProcess& p, const std::string& id) const {
         const HttpResult r =
@@ -351,9 +358,7 @@ TEST_F(MultiHost, TheDashboardStreamOnBSeesAnOrchestratorOnATurnInactive) {
     WsTestClient stream;
     subscribe(stream, *b);
     WsTestClient ws;
-    connected_to_a(ws, "mh-3");
-    ws.send(R"({"type":"i_am_alive"})");
-    ASSERT_EQ(next_of(ws, "heartbeat_ack")["processed"], true);
+    beating_on_a(ws, "mh-3");
     bool saw_active = false, saw_inactive = false;
     const auto until = std::chrono::steady_clock::now() + 15s;
     while (!saw_inactive && std::chrono::steady_clock::now() < until) {
@@ -571,12 +576,8 @@ TEST_F(MultiHost, WhenAHostIsKilledItsOrchestratorsMoveAndNothingIsLost) {
     std::string t4;
     {
         WsTestClient w1, w2;
-        t4 = connected_to_a(w1, "mh-4");
-        connected_to_a(w2, "mh-5");
-        w1.send(R"({"type":"i_am_alive"})");
-        w2.send(R"({"type":"i_am_alive"})");
-        ASSERT_EQ(next_of(w1, "heartbeat_ack")["processed"], true);
-        ASSERT_EQ(next_of(w2, "heartbeat_ack")["processed"], true);
+        t4 = beating_on_a(w1, "mh-4");
+        beating_on_a(w2, "mh-5");
         // B has heard they are active (a host killed within milliseconds of
         // a change takes its notification with it).
         ASSERT_TRUE(eventually([&] {
@@ -624,9 +625,7 @@ TEST_F(MultiHost, AHostKilledBeforeItsLastWriteLeavesWhatTheOthersHeard) {
     subscribe(stream, *b);
     {
         WsTestClient w;
-        connected_to_a(w, "mh-late");
-        w.send(R"({"type":"i_am_alive"})");
-        ASSERT_EQ(next_of(w, "heartbeat_ack")["processed"], true);
+        beating_on_a(w, "mh-late");
         ASSERT_TRUE(
             eventually([&] { return seen_by(*b, "mh-late").value("status", "") == "active"; }));
         ASSERT_EQ(kill(a->pid(), SIGSTOP), 0);
