@@ -73,15 +73,18 @@ function HostRow({ h, leader }: { h: ClusterHost; leader: string | null }) {
         <HostBadge alive={h.alive} />
       </td>
       <td>
-        {version ?? '—'}
-        {commit && (
-          <>
-            {' '}
-            <code className="muted" title={commit}>
-              {shortCommit(commit)}
-            </code>
-          </>
-        )}
+        {/* One grid item in a card: the label's column, then the version with its commit. */}
+        <span>
+          {version ?? '—'}
+          {commit && (
+            <>
+              {' '}
+              <code className="muted" title={commit}>
+                {shortCommit(commit)}
+              </code>
+            </>
+          )}
+        </span>
       </td>
       <td>
         <RelativeTime iso={h.lease_until} />
