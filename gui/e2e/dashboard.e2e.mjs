@@ -517,6 +517,65 @@ describe('operator dashboard', { concurrency: false }, () => {
     await page.close();
   });
 
+  it('the cluster page: this host listed alive and leading, with its version (SQLite: a cluster of one), cards at 390 px', async () => {
+    // The build the controller reports to Prometheus, and the host id it was given (random unless MOOLAI_HOST_ID).
+    const metrics = await admin.call('GET', '/metrics');
+    const labels = /^moolai_build_info\{([^}]*)\}/m.exec(metrics)?.[1] ?? '';
+    const version = /\bversion="([^"]+)"/.exec(labels)?.[1];
+    const commit = /\bcommit="([^"]+)"/.exec(labels)?.[1];
+    assert.ok(version && commit, `no version and commit in moolai_build_info:\n${metrics.slice(0, 2000)}`);
+    const hostId = (await admin.call('GET', '/api/v1/internal/cluster')).data.host_id;
+    assert.ok(hostId, 'the controller has a host id');
+
+    const page = await desktop.newPage();
+    await page.goto(`${ctl.baseUrl}/`);
+    await settled(page);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Cluster' }).click();
+    await page.getByRole('heading', { name: 'Cluster', level: 1 }).waitFor();
+    await settled(page);
+    const host = page.locator(`tr[data-host="${hostId}"]`);
+    await host.waitFor();
+    assert.equal(await page.locator('tr[data-host]').count(), 1, 'one host');
+    assert.equal(await host.locator('.badge').textContent(), 'alive');
+    assert.deepEqual(await host.locator('.tag').allTextContents(), ['leader', 'this host']);
+    assert.equal((await host.locator('td').nth(1).textContent()).trim(), `${version} ${commit.replace(/^([0-9a-f]{7})[0-9a-f]*/i, '$1')}`);
+    assert.match(await host.locator('td').nth(2).textContent(), /^(in \d+ s|just now)$/);
+    assert.equal((await page.getByTestId('cluster-hosts').textContent()).trim(), '1 (1 alive)');
+    assert.equal((await page.getByTestId('cluster-leader').textContent()).trim(), hostId);
+    assert.equal((await page.getByTestId('cluster-this-host').textContent()).trim(), `${hostId} — leads the cluster`);
+    assert.equal((await page.getByTestId('cluster-lease').textContent()).trim(), '15 s');
+    await assertAxeClean(page, 'cluster');
+    await shot(page, 'cluster');
+    // The host renews its lease every 5 s and the page asks every 5 s: a later lease end arrives without a reload.
+    await markWindow(page);
+    const leaseEnd = () => host.locator('time').getAttribute('datetime');
+    const first = await leaseEnd();
+    await page.waitForFunction(
+      ([id, before]) => document.querySelector(`tr[data-host="${id}"] time`)?.getAttribute('datetime') > before,
+      [hostId, first],
+      { timeout: 15000 },
+    );
+    await assertNotReloaded(page);
+    await page.close();
+
+    // At 390 px each host is a card: the headers hidden, each value labelled.
+    const phone = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
+    const narrow = await phone.newPage();
+    await signIn(narrow, ADMIN);
+    await visit(narrow, '/cluster', 'narrow-cluster');
+    const card = narrow.locator(`tr[data-host="${hostId}"]`);
+    assert.equal(await card.evaluate((tr) => getComputedStyle(tr).display), 'block');
+    assert.equal(await card.locator('td').nth(1).evaluate((td) => getComputedStyle(td, '::before').content), '"Version"');
+    assert.equal(await narrow.locator('table.cards thead').evaluate((t) => t.getBoundingClientRect().height <= 1), true);
+    assert.equal(await card.locator('.badge').textContent(), 'alive');
+    // The short commit stays in the value's column, beside the version, not under the label.
+    const [cell, code] = [await card.locator('td').nth(1).boundingBox(), await card.locator('td code').boundingBox()];
+    assert.ok(code.x > cell.x + 100 && code.y < cell.y + 15, `the commit sits at ${JSON.stringify(code)} in ${JSON.stringify(cell)}`);
+    const width = await narrow.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= PHONE.width + 1, `the cluster page scrolls sideways (${width}px)`);
+    await phone.close();
+  });
+
   it('follows the system’s dark theme, and the switch overrides it', async () => {
     const ctx = await browser.newContext({ viewport: DESKTOP, colorScheme: 'dark' });
     const page = await ctx.newPage();
@@ -528,6 +587,7 @@ describe('operator dashboard', { concurrency: false }, () => {
       ['/orchestrators/acme-edge-2', 'dark-orchestrator-detail'],
       ['/costs', 'dark-costs'],
       ['/messages?status=all', 'dark-messages'],
+      ['/cluster', 'dark-cluster'],
     ])
       await visit(page, path, name);
     assert.equal(await bg(), '#0b1220');
@@ -605,6 +665,7 @@ describe('operator dashboard', { concurrency: false }, () => {
     );
     assert.equal(await page.getByRole('link', { name: 'Users' }).count(), 0);
     assert.equal(await page.getByRole('link', { name: 'Logs' }).count(), 0);
+    assert.equal(await page.getByRole('link', { name: 'Cluster' }).count(), 0);
     await shot(page, 'org-admin-orchestrators');
     await page.goto(`${ctl.baseUrl}/orchestrators/globex-edge-1`);
     await page.getByText('No orchestrator “globex-edge-1” here.').waitFor();

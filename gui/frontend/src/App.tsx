@@ -4,6 +4,7 @@ import { useSession, useUser } from './auth/session';
 import { Layout, PageTitle } from './components/Layout';
 import { LiveProvider } from './live/live';
 import { AuditPage } from './pages/AuditPage';
+import { ClusterPage } from './pages/ClusterPage';
 import { CostsPage } from './pages/CostsPage';
 import { LoginPage } from './pages/LoginPage';
 import { LogsPage } from './pages/LogsPage';
@@ -78,6 +79,7 @@ export function App({ WebSocketImpl }: { WebSocketImpl?: typeof WebSocket }) {
         <Route path="/plugins" element={<PluginsPage />} />
         <Route path="/users" element={<SuperadminOnly><UsersPage /></SuperadminOnly>} />
         <Route path="/logs" element={<SuperadminOnly><LogsPage /></SuperadminOnly>} />
+        <Route path="/cluster" element={<SuperadminOnly><ClusterPage /></SuperadminOnly>} />
         <Route path="*" element={<NotFound />} />
       </Route>
     </Routes>

@@ -3,6 +3,7 @@ import type { LiveEvent } from '../live/eventStream';
 import { ApiClient, ApiError, Query } from './client';
 import type {
   AuditEntry,
+  Cluster,
   Costs,
   CreatedOrchestrator,
   FreshSummary,
@@ -174,6 +175,9 @@ export function makeApi(client: ApiClient) {
     updateUser: async (username: string, patch: { role?: string; organization_id?: string; password?: string }) =>
       (await client.put<Envelope<User>>(`${I}/users/${enc(username)}`, patch)).data,
     deleteUser: (username: string) => client.delete<unknown>(`${I}/users/${enc(username)}`),
+
+    /** The hosts sharing this store, as the answering host sees them (superadmin). */
+    cluster: async () => (await client.get<Envelope<Cluster>>(`${I}/cluster`)).data,
 
     logs: async (q: { limit?: number; level?: string }) =>
       (await client.get<Envelope<{ items: LogLine[] }>>(`${I}/logs`, q)).data.items,

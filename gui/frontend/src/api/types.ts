@@ -188,6 +188,34 @@ export interface User {
   sessions_ended?: number | null;
 }
 
+/** GET /internal/cluster: one host with a live lease, as the answering host sees it. */
+export interface ClusterHost {
+  host_id: string;
+  /** The host that answered. */
+  this_host: boolean;
+  /** Its lease has not ended, or the answering host heard from it within one lease. */
+  alive: boolean;
+  /** When its lease ends unless renewed. */
+  lease_until: string;
+  /** Orchestrators connected to it, as the answering host knows. */
+  connected: number;
+  /** What the host said of itself with its lease. */
+  info: { version?: string; commit?: string; [k: string]: unknown };
+}
+
+export interface Cluster {
+  /** false: the host serves alone (MOOLAI_CLUSTER=off). */
+  enabled: boolean;
+  /** The host that answered; null when alone. */
+  host_id: string | null;
+  /** The host holding the leader lease; null when none or alone. */
+  leader: string | null;
+  this_host_leads: boolean;
+  /** MOOLAI_CLUSTER_LEASE_SEC; null when alone. */
+  lease_sec: number | null;
+  hosts: ClusterHost[];
+}
+
 export interface LogLine {
   time: string;
   level: 'debug' | 'info' | 'warn' | 'error';

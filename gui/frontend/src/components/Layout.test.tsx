@@ -31,7 +31,7 @@ describe('Layout', () => {
     signedInAs(superadmin);
     renderApp(controller(), '/plugins');
     const logout = await screen.findByRole('button', { name: 'Log out' });
-    const lastLink = screen.getByRole('link', { name: 'Logs' });
+    const lastLink = screen.getByRole('link', { name: 'Cluster' });
     expect(lastLink.compareDocumentPosition(logout) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
     expect(await screen.findByRole('link', { name: 'Messages 3 pending' })).toHaveAttribute('href', '/messages');
   });

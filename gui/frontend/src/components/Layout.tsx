@@ -44,6 +44,7 @@ const NAV: NavItem[] = [
   { to: '/plugins', label: 'Plugins' },
   { to: '/users', label: 'Users', superadminOnly: true },
   { to: '/logs', label: 'Logs', superadminOnly: true },
+  { to: '/cluster', label: 'Cluster', superadminOnly: true },
 ];
 
 export function Layout({ children }: { children: ReactNode }) {

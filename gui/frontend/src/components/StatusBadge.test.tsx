@@ -1,5 +1,5 @@
 import { render, screen } from '@testing-library/react';
-import { StatusBadge, statusLabel } from './StatusBadge';
+import { HostBadge, StatusBadge, statusLabel } from './StatusBadge';
 
 describe('StatusBadge', () => {
   it('uses the seed words exactly', () => {
@@ -32,5 +32,19 @@ describe('StatusBadge', () => {
     expect(icons).toHaveLength(3);
     expect(new Set(icons.map((i) => i.innerHTML)).size).toBe(3);
     icons.forEach((i) => expect(i).toHaveAttribute('aria-hidden', 'true'));
+  });
+
+  it('shows a host alive or not in words and shape, not colour alone', () => {
+    const { container } = render(
+      <>
+        <HostBadge alive />
+        <HostBadge alive={false} />
+      </>,
+    );
+    expect(screen.getByText('alive')).toHaveClass('badge-active');
+    expect(screen.getByText('not alive')).toHaveClass('badge-inactive');
+    const icons = [...container.querySelectorAll('svg.badge-icon')];
+    expect(icons).toHaveLength(2);
+    expect(icons[0]!.innerHTML).not.toBe(icons[1]!.innerHTML);
   });
 });

@@ -40,3 +40,15 @@ export function StatusBadge({ status, isIndependent }: { status: OrchestratorSta
     </span>
   );
 }
+
+/** A controller host on the Cluster page: the orchestrators' active and inactive look, in its own words. */
+export function HostBadge({ alive }: { alive: boolean }) {
+  const kind = alive ? 'active' : 'inactive';
+  const label = alive ? 'alive' : 'not alive';
+  return (
+    <span className={`badge badge-${kind}`} data-status={label}>
+      <StatusIcon kind={kind} />
+      {label}
+    </span>
+  );
+}
