@@ -6,6 +6,7 @@
 #include <pistache/listener.h>
 #include <pistache/peer.h>
 
+#include <arpa/inet.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -26,6 +27,7 @@
 #include "net/router.hpp"
 #include "net/static_files.hpp"
 #include "net/tls.hpp"
+#include "net/tls_front.hpp"
 
 namespace moolai::host {
 namespace {
@@ -43,10 +45,9 @@ int64_t now_ms() {
         .count();
 }
 
-std::string format_remote(const P::Address& a) {
-    const std::string h = a.host();
-    const std::string port = std::to_string(static_cast<uint16_t>(a.port()));
-    return h.find(':') != std::string::npos ? "[" + h + "]:" + port : h + ":" + port;
+std::string format_remote(const std::string& h, uint16_t port) {
+    const std::string p = std::to_string(port);
+    return h.find(':') != std::string::npos ? "[" + h + "]:" + p : h + ":" + p;
 }
 
 // A header with any name and a verbatim value (Pistache only writes typed headers).
@@ -185,6 +186,8 @@ struct Core {
     RestOptions opt;
     Router router;
     std::atomic<bool> warming_up{false};
+    // With TLS: what terminates it, set once before it accepts anyone.
+    std::atomic<const TlsFront*> front{nullptr};
     std::optional<StaticFiles> static_files;
     WorkQueue<Job> workers{1, WorkQueue<Job>::WhenFull::refuse};  // sized in the constructor
 
@@ -263,9 +266,18 @@ struct Core {
         req.request_id = req.header("X-Request-Id");
         if (!usable_request_id(req.request_id)) req.request_id = new_request_id();
         req.body = pr.body();
-        req.remote = format_remote(pr.address());
-        req.client =
-            forwarded_client(pr.address().host(), req.header("X-Forwarded-For"), opt.trusted_proxies);
+        // Through the TLS front the peer is the front, on loopback: the
+        // client is the one it relays for.
+        std::string peer_host = pr.address().host();
+        // 0.0.5 keeps a peer's port in network byte order (library-quirks P16).
+        uint16_t peer_port = ntohs(static_cast<uint16_t>(pr.address().port()));
+        if (const TlsFront* f = front.load(); f != nullptr && peer_host == "127.0.0.1")
+            if (auto c = f->client_of(peer_port)) {
+                peer_host = c->host;
+                peer_port = c->port;
+            }
+        req.remote = format_remote(peer_host, peer_port);
+        req.client = forwarded_client(peer_host, req.header("X-Forwarded-For"), opt.trusted_proxies);
         if (opt.admit) {
             if (const int64_t wait_s = opt.admit(req); wait_s > 0) {
                 HttpResponse r = HttpResponse::error(
@@ -438,37 +450,6 @@ private:
     Core* core_;
 };
 
-// --- TLS -------------------------------------------------------------------
-// Pistache 0.0.5 makes its SSL_CTX in Endpoint::useSSL() and keeps it in a
-// private member (Listener::ssl_ctx_) with no accessor, and it gives no way to
-// set the protocol floor, the ciphers or a certificate callback. Explicit
-// instantiation may name private members (C++17 [temp.explicit]/14), so
-// these two pointers-to-member reach it, checked by the compiler against
-// the installed headers. Used once, before the listener runs; what changes
-// at reload is TlsServerContext's own material (docs/library-quirks.md).
-template <class Tag, typename Tag::type Member>
-struct ExposeMember {
-    friend typename Tag::type exposed(Tag) { return Member; }
-};
-struct EndpointListener {
-    using type = P::Tcp::Listener PH::Endpoint::*;
-    friend type exposed(EndpointListener);
-};
-struct ListenerSslCtx {
-    using type = P::ssl::SSLCtxPtr P::Tcp::Listener::*;
-    friend type exposed(ListenerSslCtx);
-};
-template struct ExposeMember<EndpointListener, &PH::Endpoint::listener>;
-template struct ExposeMember<ListenerSslCtx, &P::Tcp::Listener::ssl_ctx_>;
-
-void use_tls(PH::Endpoint& ep, const TlsServerContext& tls) {
-    ep.useSSL(tls.files().cert_file, tls.files().key_file, /*use_compression=*/false, nullptr);
-    P::Tcp::Listener& listener = ep.*exposed(EndpointListener{});
-    void* ctx = (listener.*exposed(ListenerSslCtx{})).get();
-    if (ctx == nullptr) throw std::runtime_error("Pistache made no TLS context");
-    tls.configure(ctx);
-}
-
 }  // namespace
 
 struct RestServer::Impl : Core {
@@ -476,6 +457,7 @@ struct RestServer::Impl : Core {
     std::mutex state_m;
     bool started = false, stopped = false;
     std::unique_ptr<PH::Endpoint> endpoint;
+    std::unique_ptr<TlsFront> tls_front;
     std::atomic<uint16_t> bound_port{0};
 };
 
@@ -524,14 +506,35 @@ void RestServer::start() {
     set_failed_accept_logger(m.opt.logger);
 
     try {
-        auto ep = std::make_unique<PH::Endpoint>(P::Address(m.opt.host, P::Port(m.opt.port)));
+        // With TLS, Pistache serves plain HTTP on loopback behind the front
+        // (its own TLS blocks its accept thread: library-quirks P14).
+        const bool tls = m.opt.tls != nullptr;
+        auto ep = std::make_unique<PH::Endpoint>(tls ? P::Address("127.0.0.1", P::Port(0))
+                                                     : P::Address(m.opt.host, P::Port(m.opt.port)));
         ep->init(opts);
-        if (m.opt.tls) use_tls(*ep, *m.opt.tls);
         ep->setHandler(PH::make_handler<Handler>(static_cast<Core*>(&m)));
         ep->serveThreaded();
-        m.bound_port = static_cast<uint16_t>(ep->getPort());
         m.endpoint = std::move(ep);
+        if (tls) {
+            TlsFrontOptions fo;
+            fo.host = m.opt.host;
+            fo.port = m.opt.port;
+            fo.inner_port = static_cast<uint16_t>(m.endpoint->getPort());
+            fo.tls = m.opt.tls;
+            fo.handshake_timeout_ms = m.opt.header_timeout_s * 1000;
+            fo.logger = m.opt.logger;
+            m.tls_front = std::make_unique<TlsFront>(std::move(fo));
+            m.front = m.tls_front.get();
+            m.tls_front->start();
+        }
+        m.bound_port = tls ? m.tls_front->port() : static_cast<uint16_t>(m.endpoint->getPort());
     } catch (const std::exception& e) {
+        m.front = nullptr;
+        m.tls_front.reset();
+        if (m.endpoint) {  // the loopback half started, the front could not
+            m.endpoint->shutdown();
+            m.endpoint.reset();
+        }
         throw std::runtime_error("http server cannot listen on " + where + ": " + e.what());
     }
     m.started = true;
@@ -553,6 +556,7 @@ void RestServer::stop() {
     // give the reactors a moment after the last one.
     const int64_t wait_ms = m.last_offreactor_send_ms.load() + kFlushGraceMs - now_ms();
     if (wait_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
+    if (m.tls_front) m.tls_front->stop();  // no new requests reach Pistache
     m.endpoint->shutdown();
     m.endpoint.reset();  // joins the reactor threads
 }

@@ -14,6 +14,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
 #include <stdexcept>
 
@@ -121,8 +122,34 @@ PemPair TestCa::issue(const std::string& file, const std::string& cn,
     return out;
 }
 
+namespace {
+
+// Appends one HTTP answer (headers, then Content-Length bytes) to `out`;
+// false when the connection ended or timed out first.
+bool read_one_answer(SSL* ssl, std::string& out) {
+    const size_t start = out.size();
+    char buf[16384];
+    while (true) {
+        const size_t head_end = out.find("\r\n\r\n", start);
+        if (head_end != std::string::npos) {
+            std::string head = out.substr(start, head_end - start);
+            for (char& ch : head)
+                ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+            const size_t at = head.find("content-length:");
+            const size_t length = at == std::string::npos ? 0 : std::stoul(head.substr(at + 15));
+            if (out.size() >= head_end + 4 + length) return true;
+        }
+        const int n = SSL_read(ssl, buf, sizeof buf);
+        if (n <= 0) return false;
+        out.append(buf, static_cast<size_t>(n));
+    }
+}
+
+}  // namespace
+
 ProbeResult tls_probe(uint16_t port, const std::string& ca_file, const std::string& host,
-                      const std::string& target, int max_version) {
+                      const std::string& target, int max_version,
+                      const std::vector<std::string>& requests, const std::string& source) {
     ProbeResult r;
     SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
     SSL_CTX_load_verify_locations(ctx, ca_file.c_str(), nullptr);
@@ -139,9 +166,16 @@ ProbeResult tls_probe(uint16_t port, const std::string& ca_file, const std::stri
     a.sin_port = htons(port);
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     SSL* ssl = nullptr;
-    if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    if (!source.empty()) {
+        sockaddr_in from{};
+        from.sin_family = AF_INET;
+        inet_pton(AF_INET, source.c_str(), &from.sin_addr);
+        if (bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0)
+            r.error = "bind to " + source + " failed";
+    }
+    if (r.error.empty() && connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
         r.error = "connect failed";
-    } else {
+    if (r.error.empty()) {
         ssl = SSL_new(ctx);
         SSL_set_fd(ssl, fd);
         SSL_set_tlsext_host_name(ssl, host.c_str());
@@ -162,7 +196,15 @@ ProbeResult tls_probe(uint16_t port, const std::string& ca_file, const std::stri
                 BN_free(bn);
                 X509_free(peer);
             }
-            if (!target.empty()) {
+            if (!requests.empty()) {
+                for (const std::string& req : requests) {
+                    const size_t start = r.response.size();
+                    SSL_write(ssl, req.data(), static_cast<int>(req.size()));
+                    if (!read_one_answer(ssl, r.response)) break;
+                    if (start == 0 && r.response.compare(0, 5, "HTTP/") == 0)
+                        r.http_status = std::atoi(r.response.substr(9, 3).c_str());
+                }
+            } else if (!target.empty()) {
                 const std::string req = "GET " + target + " HTTP/1.1\r\nHost: " + host +
                                         "\r\nConnection: close\r\n\r\n";
                 SSL_write(ssl, req.data(), static_cast<int>(req.size()));

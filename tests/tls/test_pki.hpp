@@ -47,11 +47,17 @@ struct ProbeResult {
     std::string serial;      // the server certificate's serial (hex)
     std::string protocol;    // "TLSv1.3", ...
     int http_status = 0;     // of GET `target`, 0 = none
+    std::string response;    // with `requests`: the answers, one after another
 };
 
 // Connects to 127.0.0.1:port as a TLS client that verifies the server against
 // `ca_file` and the name `host`, then sends GET `target` (when not empty).
+// `requests`: these instead of the GET, each sent once the answer to the
+// one before is read whole (Content-Length), on the same connection.
+// `source`: the local address to connect from.
 ProbeResult tls_probe(uint16_t port, const std::string& ca_file, const std::string& host,
-                      const std::string& target = "/livez", int max_version = 0);
+                      const std::string& target = "/livez", int max_version = 0,
+                      const std::vector<std::string>& requests = {},
+                      const std::string& source = "");
 
 }  // namespace moolai::test
