@@ -562,7 +562,13 @@ void RestServer::stop() {
 }
 
 uint64_t RestServer::accept_errors() const {
-    return failed_accepts();
+    const TlsFront* f = impl_->front.load();
+    return failed_accepts() + (f != nullptr ? f->accept_errors() : 0);
+}
+
+uint64_t RestServer::tls_handshake_failures() const {
+    const TlsFront* f = impl_->front.load();
+    return f != nullptr ? f->handshake_failures() : 0;
 }
 
 uint16_t RestServer::port() const {

@@ -81,8 +81,10 @@ public:
     // The bound port (the real one when options.port was 0); 0 before start().
     uint16_t port() const;
     // Failed accepts (EMFILE, ENFILE) in this process, each followed by a
-    // 100 ms pause (net/accept_pacing.hpp).
+    // 100 ms pause (net/accept_pacing.hpp; the TLS front's own too).
     uint64_t accept_errors() const;
+    // With TLS: handshakes that timed out or failed (0 without TLS).
+    uint64_t tls_handshake_failures() const;
 
 private:
     struct Impl;

@@ -37,7 +37,7 @@ struct TlsFront::Impl {
     // the io_context destroys them.
     mutable std::mutex clients_m;
     std::unordered_map<uint16_t, Client> clients;
-    std::atomic<uint64_t> failures{0};
+    std::atomic<uint64_t> failures{0}, accept_errors{0};
     std::atomic<uint16_t> bound{0};
     asio::ssl::context ctx{asio::ssl::context::tls_server};
     std::unique_ptr<asio::io_context> io = std::make_unique<asio::io_context>(1);
@@ -213,6 +213,7 @@ void TlsFront::Impl::accept() {
     acceptor->async_accept([this](const error_code& e, tcp::socket s) {
         if (!acceptor || !acceptor->is_open() || e == asio::error::operation_aborted) return;
         if (e) {  // EMFILE and the like: pause instead of spinning
+            accept_errors.fetch_add(1, std::memory_order_relaxed);
             backoff->expires_after(kAcceptBackoff);
             backoff->async_wait([this](const error_code& w) {
                 if (!w) accept();
@@ -285,6 +286,10 @@ std::optional<TlsFront::Client> TlsFront::client_of(uint16_t local_port) const {
 
 uint64_t TlsFront::handshake_failures() const {
     return impl_->failures.load();
+}
+
+uint64_t TlsFront::accept_errors() const {
+    return impl_->accept_errors.load();
 }
 
 }  // namespace moolai::host

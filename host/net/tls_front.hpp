@@ -50,6 +50,7 @@ public:
     std::optional<Client> client_of(uint16_t local_port) const;
 
     uint64_t handshake_failures() const;  // timed out, or failed (bad client, plain HTTP)
+    uint64_t accept_errors() const;       // EMFILE and the like, each followed by a 100 ms pause
 
     // Opaque: public only for its unit.
     struct Impl;

@@ -173,6 +173,9 @@ void update_fleet_gauges(const Context& ctx) {
     m.counter("moolai_ws_accept_errors_total",
               "Failed WebSocket accepts (EMFILE, ...), each followed by a 100 ms pause")
         ->set(static_cast<double>(ws.accept_errors));
+    m.counter("moolai_rest_tls_handshake_failures_total",
+              "REST TLS handshakes that timed out (10 s) or failed (plain HTTP, an unknown CA)")
+        ->set(static_cast<double>(ctx.rest_server.tls_handshake_failures()));
     m.counter("moolai_rest_accept_errors_total",
               "Failed REST accepts (EMFILE, ...), each followed by a 100 ms pause")
         ->set(static_cast<double>(ctx.rest_server.accept_errors()));

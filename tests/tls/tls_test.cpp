@@ -194,6 +194,20 @@ TEST(Tls, HttpsRestServesOthersBesideSilentSocketsAndSeesTheRealClient) {
         },
         5s))
         << c.log();
+    // Plain HTTP to the https port: a failed handshake, counted.
+    EXPECT_EQ(http_request(c.rest_port(), "GET", "/livez").status, 0);
+    EXPECT_TRUE(eventually(
+        [&] {
+            const std::string text =
+                tls_probe(c.rest_port(), pki.ca->cert_file(), "localhost", "", 0,
+                          {"GET /metrics HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " +
+                           admin + "\r\nConnection: close\r\n\r\n"})
+                    .response;
+            const std::string key = "\nmoolai_rest_tls_handshake_failures_total ";
+            const size_t at = text.find(key);
+            return at != std::string::npos && std::stod(text.substr(at + key.size())) >= 1;
+        },
+        5s));
     for (int fd : silent) close(fd);
 }
 
