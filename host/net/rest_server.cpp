@@ -277,7 +277,8 @@ struct Core {
                 peer_port = c->port;
             }
         req.remote = format_remote(peer_host, peer_port);
-        req.client = forwarded_client(peer_host, req.header("X-Forwarded-For"), opt.trusted_proxies);
+        req.client =
+            forwarded_client(peer_host, req.header("X-Forwarded-For"), opt.trusted_proxies);
         if (opt.admit) {
             if (const int64_t wait_s = opt.admit(req); wait_s > 0) {
                 HttpResponse r = HttpResponse::error(
