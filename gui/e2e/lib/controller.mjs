@@ -25,7 +25,9 @@ export async function startController({ binDir, dashboardDir, heartbeatTtlSec = 
   if (!existsSync(bin)) throw new Error(`no controller at ${bin}: build it (target moolai_bundle) or set MOOLAI_BIN_DIR`);
   if (!existsSync(join(dashboardDir, 'index.html'))) throw new Error(`no dashboard build in ${dashboardDir}: run gui/build.sh`);
   const restPort = await freePort();
-  const wsPort = await freePort();
+  // The kernel may hand the same free port out twice in a row.
+  let wsPort = await freePort();
+  while (wsPort === restPort) wsPort = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'moolai-e2e-'));
   const env = {
     ...process.env,
