@@ -6,6 +6,8 @@
 #include <signal.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -126,14 +128,27 @@ protected:
             if (m["id"] == id) return m.value("delivery_state", "");
         return "missing";
     }
-    // Runs `sql` on the shared database with psql; its exit code.
-    static int psql(const std::string& sql) {
-        const std::string cmd =
-            "PGPASSWORD='" + std::string(std::getenv("DATABASE_PASSWORD")) +
-            "' psql -qAt -v ON_ERROR_STOP=1 -h " + std::getenv("DATABASE_HOST") + " -p " +
-            std::getenv("DATABASE_PORT") + " -U " + std::getenv("DATABASE_USER") + " -d " +
-            std::getenv("DATABASE_NAME") + " -c \"" + sql + "\" >/dev/null";
-        return std::system(cmd.c_str());
+    // Runs `sql` on the shared database with psql; its exit code (non-zero
+    // when a lock is not granted within 3 s: a stopped host may hold one).
+    static int psql(const std::string& sql) { return std::system(psql_command(sql).c_str()); }
+    // What `sql` printed (unaligned, no header); empty on failure.
+    static std::string psql_out(const std::string& sql) {
+        std::string out;
+        if (FILE* f = popen(psql_command(sql, "").c_str(), "r")) {
+            char buf[256];
+            while (const size_t n = fread(buf, 1, sizeof buf, f)) out.append(buf, n);
+            if (pclose(f) != 0) out.clear();
+        }
+        while (!out.empty() && out.back() == '\n') out.pop_back();
+        return out;
+    }
+    static std::string psql_command(const std::string& sql,
+                                    const std::string& to = " >/dev/null") {
+        return "PGPASSWORD='" + std::string(std::getenv("DATABASE_PASSWORD")) +
+               "' PGOPTIONS='-c lock_timeout=3000' timeout 30 psql -qAt -v ON_ERROR_STOP=1 -h " +
+               std::getenv("DATABASE_HOST") + " -p " + std::getenv("DATABASE_PORT") + " -U " +
+               std::getenv("DATABASE_USER") + " -d " + std::getenv("DATABASE_NAME") + " -c \"" +
+               sql + "\"" + to;
     }
     // Status changes to inactive on `stream`, per orchestrator, for `within`;
     // once `watched` turned inactive, for `after` more (a second one would be
@@ -628,11 +643,25 @@ TEST_F(MultiHost, AHostKilledBeforeItsLastWriteLeavesWhatTheOthersHeard) {
         beating_on_a(w, "mh-late");
         ASSERT_TRUE(
             eventually([&] { return seen_by(*b, "mh-late").value("status", "") == "active"; }));
-        ASSERT_EQ(kill(a->pid(), SIGSTOP), 0);
-        ASSERT_EQ(psql("UPDATE orchestrator_instances SET status = 'inactive' "
-                       "WHERE orchestrator_id = 'mh-late'; "
-                       "DELETE FROM orchestrator_liveness WHERE orchestrator_id = 'mh-late'"),
-                  0);
+        // Stopped inside a heartbeat batch, A holds mh-late's rows until a
+        // commit that never comes (a CI run hung here): the write then times
+        // out on its lock; A goes on until no transaction is open, and is
+        // stopped again.
+        bool forgotten = false;
+        for (int tries = 0; tries < 10; ++tries) {
+            ASSERT_EQ(kill(a->pid(), SIGSTOP), 0);
+            forgotten = psql("UPDATE orchestrator_instances SET status = 'inactive' "
+                             "WHERE orchestrator_id = 'mh-late'; "
+                             "DELETE FROM orchestrator_liveness "
+                             "WHERE orchestrator_id = 'mh-late'") == 0;
+            if (forgotten) break;
+            ASSERT_EQ(kill(a->pid(), SIGCONT), 0);
+            EXPECT_TRUE(eventually([] {
+                return psql_out("SELECT count(*) FROM pg_stat_activity "
+                                "WHERE state LIKE 'idle in transaction%'") == "0";
+            }));
+        }
+        ASSERT_TRUE(forgotten) << "mh-late's rows stayed locked";
         EXPECT_EQ(a->stop(2s, SIGKILL), -1);
     }
     ASSERT_TRUE(
