@@ -142,8 +142,7 @@ protected:
         while (!out.empty() && out.back() == '\n') out.pop_back();
         return out;
     }
-    static std::string psql_command(const std::string& sql,
-                                    const std::string& to = " >/dev/null") {
+    static std::string psql_command(const std::string& sql, const std::string& to = " >/dev/null") {
         return "PGPASSWORD='" + std::string(std::getenv("DATABASE_PASSWORD")) +
                "' PGOPTIONS='-c lock_timeout=3000' timeout 30 psql -qAt -v ON_ERROR_STOP=1 -h " +
                std::getenv("DATABASE_HOST") + " -p " + std::getenv("DATABASE_PORT") + " -U " +
@@ -650,15 +649,17 @@ TEST_F(MultiHost, AHostKilledBeforeItsLastWriteLeavesWhatTheOthersHeard) {
         bool forgotten = false;
         for (int tries = 0; tries < 10; ++tries) {
             ASSERT_EQ(kill(a->pid(), SIGSTOP), 0);
-            forgotten = psql("UPDATE orchestrator_instances SET status = 'inactive' "
-                             "WHERE orchestrator_id = 'mh-late'; "
-                             "DELETE FROM orchestrator_liveness "
-                             "WHERE orchestrator_id = 'mh-late'") == 0;
+            forgotten = psql(
+                            "UPDATE orchestrator_instances SET status = 'inactive' "
+                            "WHERE orchestrator_id = 'mh-late'; "
+                            "DELETE FROM orchestrator_liveness "
+                            "WHERE orchestrator_id = 'mh-late'") == 0;
             if (forgotten) break;
             ASSERT_EQ(kill(a->pid(), SIGCONT), 0);
             EXPECT_TRUE(eventually([] {
-                return psql_out("SELECT count(*) FROM pg_stat_activity "
-                                "WHERE state LIKE 'idle in transaction%'") == "0";
+                return psql_out(
+                           "SELECT count(*) FROM pg_stat_activity "
+                           "WHERE state LIKE 'idle in transaction%'") == "0";
             }));
         }
         ASSERT_TRUE(forgotten) << "mh-late's rows stayed locked";
