@@ -85,20 +85,6 @@ int close_code_of(int fd, int timeout_ms) {
     }
 }
 
-// CPU time (user + system) the process used so far, in clock ticks.
-long cpu_ticks(pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    std::istringstream rest(all.substr(all.rfind(')') + 2));
-    std::string field;
-    long utime = 0, stime = 0;
-    for (int i = 3; i <= 15 && rest >> field; ++i) {
-        if (i == 14) utime = std::stol(field);
-        if (i == 15) stime = std::stol(field);
-    }
-    return utime + stime;
-}
-
 class Hygiene : public ControllerTest {
 protected:
     double metric(const std::string& series) {

@@ -53,6 +53,9 @@ private:
 
 std::string controller_binary();
 
+// CPU time (user + system) process `pid` used so far, in clock ticks.
+long cpu_ticks(pid_t pid);
+
 // The PostgreSQL of scripts/with-postgres.sh: its pg_ctl wrapper
 // (MOOLAI_TEST_PG_CTL; "" outside it), and that wrapper run quietly with
 // `action` (stop, start, restart), returning its exit status.

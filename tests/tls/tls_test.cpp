@@ -2,6 +2,7 @@
 // against the real controller binary with certificates made at test time.
 #include <gtest/gtest.h>
 #include <openssl/ssl.h>
+#include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "moolai/orchestrator_client.hpp"
@@ -94,6 +96,37 @@ std::map<std::string, std::string> tls_env(const Pki& pki) {
     return {{"MOOLAI_TLS_CERT", pki.server.cert}, {"MOOLAI_TLS_KEY", pki.server.key}};
 }
 
+std::string body_of(const std::string& response) {
+    const size_t at = response.find("\r\n\r\n");
+    return at == std::string::npos ? std::string() : response.substr(at + 4);
+}
+
+// Signs in over https as kAdminEnv's superadmin; the bearer token, "" if refused.
+std::string https_admin(const ControllerProcess& c, const Pki& pki) {
+    const std::string creds = R"({"username":"root","password":"root-Password-1"})";
+    const ProbeResult in =
+        tls_probe(c.rest_port(), pki.ca->cert_file(), "localhost", "", 0,
+                  {"POST /api/v1/internal/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: "
+                   "application/json\r\nContent-Length: " +
+                   std::to_string(creds.size()) + "\r\nConnection: close\r\n\r\n" + creds});
+    const nlohmann::json session = nlohmann::json::parse(body_of(in.response), nullptr, false);
+    if (!session.is_object() || !session["user"]["token"].is_string()) return "";
+    return session["user"]["token"].get<std::string>();
+}
+
+// One unlabelled series of /metrics, read over https; -1 when not there.
+double https_metric(const ControllerProcess& c, const Pki& pki, const std::string& admin,
+                    const std::string& series) {
+    const std::string text =
+        tls_probe(c.rest_port(), pki.ca->cert_file(), "localhost", "", 0,
+                  {"GET /metrics HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + admin +
+                   "\r\nConnection: close\r\n\r\n"})
+            .response;
+    const std::string key = "\n" + series + " ";
+    const size_t at = text.find(key);
+    return at == std::string::npos ? -1 : std::stod(text.substr(at + key.size()));
+}
+
 }  // namespace
 
 TEST(Tls, HttpsRestIsVerifiedAgainstTheCaAndRefusesPlainAndOldClients) {
@@ -157,19 +190,8 @@ TEST(Tls, HttpsRestServesOthersBesideSilentSocketsAndSeesTheRealClient) {
     EXPECT_EQ(answers, 2u) << two.response;
 
     // A large answer (the OpenAPI document, well over the relay's buffer).
-    const std::string creds = R"({"username":"root","password":"root-Password-1"})";
-    const ProbeResult in =
-        tls_probe(c.rest_port(), pki.ca->cert_file(), "localhost", "", 0,
-                  {"POST /api/v1/internal/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: "
-                   "application/json\r\nContent-Length: " +
-                   std::to_string(creds.size()) + "\r\nConnection: close\r\n\r\n" + creds});
-    const auto body_of = [](const std::string& response) {
-        const size_t at = response.find("\r\n\r\n");
-        return at == std::string::npos ? std::string() : response.substr(at + 4);
-    };
-    const nlohmann::json session = nlohmann::json::parse(body_of(in.response), nullptr, false);
-    ASSERT_TRUE(session.is_object() && session["user"]["token"].is_string()) << in.response;
-    const std::string admin = session["user"]["token"].get<std::string>();
+    const std::string admin = https_admin(c, pki);
+    ASSERT_FALSE(admin.empty());
     const ProbeResult doc = tls_probe(
         c.rest_port(), pki.ca->cert_file(), "localhost", "", 0,
         {"GET /api/v1/openapi.json HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + admin +
@@ -198,17 +220,77 @@ TEST(Tls, HttpsRestServesOthersBesideSilentSocketsAndSeesTheRealClient) {
     EXPECT_EQ(http_request(c.rest_port(), "GET", "/livez").status, 0);
     EXPECT_TRUE(eventually(
         [&] {
-            const std::string text =
-                tls_probe(c.rest_port(), pki.ca->cert_file(), "localhost", "", 0,
-                          {"GET /metrics HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " +
-                           admin + "\r\nConnection: close\r\n\r\n"})
-                    .response;
-            const std::string key = "\nmoolai_rest_tls_handshake_failures_total ";
-            const size_t at = text.find(key);
-            return at != std::string::npos && std::stod(text.substr(at + key.size())) >= 1;
+            return https_metric(c, pki, admin, "moolai_rest_tls_handshake_failures_total") >= 1;
         },
         5s));
     for (int fd : silent) close(fd);
+}
+
+// A socket that connects to the https port and never starts a handshake is
+// closed by the front at the header timeout (10 s), and counted.
+TEST(Tls, AnHttpsSocketThatNeverHandshakesIsClosedAtTheHeaderTimeout) {
+    Pki pki;
+    auto env = tls_env(pki);
+    env.insert(kAdminEnv.begin(), kAdminEnv.end());
+    ControllerProcess c(env);
+    ASSERT_TRUE(c.wait_ready()) << c.log();
+    const std::string admin = https_admin(c, pki);
+    ASSERT_FALSE(admin.empty());
+    const double failed_before =
+        https_metric(c, pki, admin, "moolai_rest_tls_handshake_failures_total");
+    const int fd = tcp_connect(c.rest_port());
+    ASSERT_GE(fd, 0);
+    const auto t0 = std::chrono::steady_clock::now();
+    char byte = 0;
+    pollfd p{fd, POLLIN, 0};
+    // Closed: readable, and the read says EOF (or reset).
+    const bool closed = ::poll(&p, 1, 20000) == 1 && ::read(fd, &byte, 1) <= 0;
+    const auto took = std::chrono::steady_clock::now() - t0;
+    ::close(fd);
+    ASSERT_TRUE(closed) << "still open after 20 s";
+    EXPECT_GE(took, 9s);
+    EXPECT_LT(took, 15s);
+    EXPECT_EQ(https_metric(c, pki, admin, "moolai_rest_tls_handshake_failures_total"),
+              failed_before + 1);
+}
+
+// At EMFILE the https front pauses its accepts (100 ms) instead of spinning
+// a core, and serves again as soon as descriptors are free.
+TEST(Tls, DescriptorExhaustionPausesTheHttpsFrontAndItRecovers) {
+    Pki pki;
+    auto env = tls_env(pki);
+    env.insert(kAdminEnv.begin(), kAdminEnv.end());
+    env["MOOLAI_TEST_NOFILE"] = "128";
+    ControllerProcess c(env);
+    ASSERT_TRUE(c.wait_ready()) << c.log();
+    const std::string admin = https_admin(c, pki);
+    ASSERT_FALSE(admin.empty());
+    // Sockets that never handshake: the front accepts them until EMFILE,
+    // then the kernel queues the rest in the backlog.
+    std::vector<int> silent;
+    for (int i = 0; i < 200; ++i) {
+        const int fd = tcp_connect(c.rest_port(), 2000);
+        if (fd >= 0) silent.push_back(fd);
+    }
+    ASSERT_GT(silent.size(), 128u);
+    std::this_thread::sleep_for(500ms);  // let the exhaustion settle: a measurement window
+    const long before = cpu_ticks(c.pid());
+    const auto t0 = std::chrono::steady_clock::now();
+    std::this_thread::sleep_for(3s);  // the window in which a spinning accept loop burns a core
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double busy = static_cast<double>(cpu_ticks(c.pid()) - before) /
+                        static_cast<double>(sysconf(_SC_CLK_TCK)) / seconds;
+    EXPECT_LT(busy, 0.25) << "share of a core used while descriptors are exhausted";
+    for (int fd : silent) ::close(fd);
+    EXPECT_TRUE(eventually(
+        [&] {
+            return tls_probe(c.rest_port(), pki.ca->cert_file(), "localhost", "/livez")
+                       .http_status == 200;
+        },
+        15s))
+        << c.log();
+    EXPECT_GT(https_metric(c, pki, admin, "moolai_rest_accept_errors_total"), 0);
 }
 
 // The WebSocket port's handshakes are asynchronous too: sockets that
