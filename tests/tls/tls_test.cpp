@@ -257,6 +257,11 @@ TEST(Tls, AnHttpsSocketThatNeverHandshakesIsClosedAtTheHeaderTimeout) {
 // At EMFILE the https front pauses its accepts (100 ms) instead of spinning
 // a core, and serves again as soon as descriptors are free.
 TEST(Tls, DescriptorExhaustionPausesTheHttpsFrontAndItRecovers) {
+#if defined(__SANITIZE_ADDRESS__)
+    // The sanitizer build's UBSan misreports at EMFILE (docs/library-quirks.md
+    // G4); the plain build runs this test.
+    GTEST_SKIP() << "UBSan's vptr check misreports while descriptors are exhausted";
+#endif
     Pki pki;
     auto env = tls_env(pki);
     env.insert(kAdminEnv.begin(), kAdminEnv.end());
