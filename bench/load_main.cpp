@@ -48,6 +48,8 @@ const char* kUsage = R"(Usage:
         [--id-prefix bench-] [--first-index 1] [--organization bench]
         [--warmup SEC] [--duration SEC] [--settle-timeout SEC] [--server-pid PID]
         [--rest-port P --bearer TOKEN]   read /metrics around the window; needed by --toggles
+        [--metrics-port P]               read /metrics there instead (the host this fleet is on,
+                                         when the toggles go through another)
         [--toggles N] [--probe CMD]      CMD prints a JSON object of counters (before/after)
         [--linger SEC]                   keep the fleet connected SEC after the window (and
                                          the toggles): other generators' windows stay undisturbed
@@ -152,10 +154,14 @@ int command_ws(const Args& a) {
     const int server_pid = static_cast<int>(a.num("server-pid", 0));
     const double warmup = a.num("warmup", 3), duration = a.num("duration", 10);
     const std::string probe = a.str("probe");
-    std::unique_ptr<HttpClient> rest;
+    std::unique_ptr<HttpClient> rest, metrics_from;
     if (a.has("rest-port"))
         rest = std::make_unique<HttpClient>(o.host, static_cast<uint16_t>(a.num("rest-port", 0)),
                                             a.str("bearer"));
+    if (a.has("metrics-port"))
+        metrics_from = std::make_unique<HttpClient>(
+            o.host, static_cast<uint16_t>(a.num("metrics-port", 0)), a.str("bearer"));
+    HttpClient* metrics_http = metrics_from ? metrics_from.get() : rest.get();
 
     json result = {{"connections", o.connections},
                    {"ramp_per_sec", o.ramp_per_sec},
@@ -187,7 +193,7 @@ int command_ws(const Args& a) {
         server_pid ? read_process(server_pid) : ProcessReading{};
 
     sleep_sec(warmup);
-    const json metrics_before = rest ? heartbeat_metrics(*rest) : json();
+    const json metrics_before = metrics_http ? heartbeat_metrics(*metrics_http) : json();
     const json probe_before = run_probe(probe);
     const ProcessReading self_0 = read_self();
     const ProcessReading server_0 = server_pid ? read_process(server_pid) : ProcessReading{};
@@ -198,7 +204,7 @@ int command_ws(const Args& a) {
     const ProcessReading server_1 = server_pid ? read_process(server_pid) : ProcessReading{};
     const double window = self_1.at_sec - self_0.at_sec;
     const json probe_after = run_probe(probe);
-    const json metrics_after = rest ? heartbeat_metrics(*rest) : json();
+    const json metrics_after = metrics_http ? heartbeat_metrics(*metrics_http) : json();
 
     const size_t toggles = static_cast<size_t>(a.num("toggles", 0));
     if (toggles > 0) {

@@ -126,7 +126,8 @@ load_args() {  # host-index first-orchestrator-index rest-index
   printf '%s\n' ws --port "${host_ws[$1]}" --server-pid "${host_pid[$1]}" --threads 1 \
     --token "$fleet_token" --first-index "$2" --connections "$per_host" --ramp "$ramp" \
     --open-loop $((interval * 1000)) --warmup "$warmup" --duration "$duration" \
-    --settle-timeout 600 --rest-port "${host_rest[$3]}" --bearer "$dev_token" --linger 10
+    --settle-timeout 600 --rest-port "${host_rest[$3]}" --metrics-port "${host_rest[$1]}" \
+    --bearer "$dev_token" --linger 10
   # Several generators: every window starts after every ramp (and the
   # warm-up after the last), so none holds another fleet's first heartbeats.
   [ -z "${barrier:-}" ] || printf '%s\n' --barrier "$barrier" --barrier-count "$hosts"
