@@ -272,6 +272,27 @@ describe('operator dashboard', { concurrency: false }, () => {
     page.on('websocket', (ws) => {
       if (ws.url().includes('/api/v1/events')) ws.on('framereceived', () => streamFrames++);
     });
+    // When a row is too old, the failure says which part was late: the
+    // page's refreshes, the controller's memory or the orchestrator's beats.
+    const t0 = Date.now();
+    const refreshes = [];
+    const noteRefresh = (what) => {
+      refreshes.push(`${Date.now() - t0} ms ${what}`);
+      if (refreshes.length > 8) refreshes.shift();
+    };
+    page.on('request', (r) => r.url().includes('/last-seen') && noteRefresh('asked'));
+    page.on('response', (r) => r.url().includes('/last-seen') && noteRefresh(`answered ${r.status()}`));
+    page.on('requestfailed', (r) => r.url().includes('/last-seen') && noteRefresh(`failed ${r.failure()?.errorText}`));
+    const whyLate = async (id, age) => {
+      const truth = await admin.call('GET', `/api/v1/controller/orchestrators/last-seen?ids=${id}`).catch((e) => String(e));
+      return [
+        `${id}: last seen shows ${age} ms old (bound ${bound} ms), ${Date.now() - t0} ms into the watch`,
+        `the page's last refreshes: ${refreshes.join('; ')}`,
+        `the controller now: ${JSON.stringify(truth)}`,
+        `the orchestrator (socket state ${sims.get(id).socket?.readyState}): last heartbeat sent ${Date.now() - sims.get(id).lastBeatAt} ms ago, last ack ${Date.now() - sims.get(id).lastAckAt} ms ago`,
+        `the controller's log, last lines:\n${ctl.log().slice(-4000)}`,
+      ].join('\n');
+    };
     await page.goto(`${ctl.baseUrl}/orchestrators?organization_id=acme`);
     await row(page, 'acme-edge-2').locator('.badge', { hasText: 'active (heartbeat)' }).waitFor();
     await waitLive(page);
@@ -287,7 +308,7 @@ describe('operator dashboard', { concurrency: false }, () => {
         const shown = Date.parse(await t.getAttribute('datetime'));
         const age = Date.now() - shown;
         worst = Math.max(worst, age);
-        assert.ok(age <= bound, `${id}: last seen shows ${age} ms old (bound ${bound} ms)`);
+        if (age > bound) assert.fail(await whyLate(id, age));
         assert.match(await t.textContent(), /^(just now|\d s ago)$/);
       }
       await page.waitForTimeout(1000);

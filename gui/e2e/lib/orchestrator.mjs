@@ -28,11 +28,12 @@ export class SimOrchestrator {
       metadata: { version: 'sim-1.0', region: 'test' },
     });
     await this.waitFor((f) => f.type === 'provisioning', 5000);
-    this.send({ type: 'i_am_alive', orchestrator_id: this.orchestratorId });
-    this.timer = setInterval(() => this.send({ type: 'i_am_alive', orchestrator_id: this.orchestratorId }), this.heartbeatMs);
+    this.beat();
+    this.timer = setInterval(() => this.beat(), this.heartbeatMs);
   }
 
   onFrame(f) {
+    if (f.type === 'heartbeat_ack') this.lastAckAt = Date.now(); // for a failing freshness check
     this.frames.push(f);
     // Forwarded recommendations carry a message_id; confirm receipt.
     if (f.message_id && f.type !== 'error') {
@@ -44,6 +45,11 @@ export class SimOrchestrator {
       w.ok(f);
       return false;
     });
+  }
+
+  beat() {
+    this.send({ type: 'i_am_alive', orchestrator_id: this.orchestratorId });
+    this.lastBeatAt = Date.now(); // what a failing freshness check reports
   }
 
   send(frame) {
