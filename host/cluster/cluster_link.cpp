@@ -4,6 +4,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -35,6 +36,9 @@ namespace {
 constexpr size_t kBatchBytes = 6000;
 // After an interrupted channel, the second read of the shared state.
 constexpr int64_t kSettleMs = 5000;
+// How long a host whose lease ended stays listed, not alive (the storage
+// plugins forget such a host after an hour too).
+constexpr int64_t kDepartedShownMs = 60 * 60 * 1000;
 constexpr const char* kRenewalsHelp =
     "Lease renewals, in a heartbeat batch's transaction (with=\"batch\") or alone";
 
@@ -95,6 +99,10 @@ struct ClusterLink::Impl {
     std::optional<std::pair<int64_t, CallResult>> ridden;  // when asked, the answer
     std::atomic<bool> is_leader{false};
     json last_hosts = json::array();  // "hosts" of the last lease answer (under hosts_m)
+    // Hosts a lease answer listed and a later one did not (dead, or
+    // stopped), as last listed, by id: shown as not alive for an hour,
+    // as long as storage remembers them (under hosts_m).
+    std::map<std::string, json> departed;
     std::string leader_id;            // "leader" of it, "" = none (under hosts_m)
     std::atomic<int64_t> settle_resync_at{0};  // a second read after an interruption; 0 = none
 
@@ -474,7 +482,22 @@ struct ClusterLink::Impl {
         }
         {
             std::lock_guard<std::mutex> lock(hosts_m);
-            last_hosts = hosts.is_array() ? hosts : json::array();
+            const json listed = hosts.is_array() ? hosts : json::array();
+            const auto id_of = [](const json& h) {
+                return h.is_object() ? h.value("host_id", "") : std::string();
+            };
+            for (const json& before : last_hosts) {
+                const std::string id = id_of(before);
+                const bool still = std::any_of(listed.begin(), listed.end(),
+                                               [&](const json& h) { return id_of(h) == id; });
+                if (!id.empty() && !still && id != options.host_id) departed[id] = before;
+            }
+            for (const json& h : listed) departed.erase(id_of(h));
+            for (auto it = departed.begin(); it != departed.end();)
+                it = now - it->second.value("lease_until", int64_t{0}) > kDepartedShownMs
+                         ? departed.erase(it)
+                         : std::next(it);
+            last_hosts = listed;
             leader_id = leader;
         }
         hosts_gauge->set(static_cast<double>(seen.size()));
@@ -655,6 +678,7 @@ std::string ClusterLink::status_json() const {
     {
         std::lock_guard<std::mutex> lock(s.hosts_m);
         listed = s.last_hosts;
+        for (const auto& [id, h] : s.departed) listed.push_back(h);
         leader = s.leader_id;
         for (const json& h : listed) {
             const auto it = s.index_of.find(h.is_object() ? h.value("host_id", "") : "");

@@ -128,6 +128,13 @@ protected:
             if (m["id"] == id) return m.value("delivery_state", "");
         return "missing";
     }
+    // GET /api/v1/internal/cluster on `p`: its "data".
+    json cluster_seen_by(const ControllerProcess& p) const {
+        const HttpResult r =
+            http_request(p.rest_port(), "GET", "/api/v1/internal/cluster", "", bearer(admin));
+        EXPECT_EQ(r.status, 200) << r.body;
+        return json::parse(r.body, nullptr, false)["data"];
+    }
     // Runs `sql` on the shared database with psql; its exit code (non-zero
     // when a lock is not granted within 3 s: a stopped host may hold one).
     static int psql(const std::string& sql) { return std::system(psql_command(sql).c_str()); }
@@ -311,12 +318,7 @@ TEST_F(MultiHost, WithAStoragePluginBuiltFor14TheLeaseIsRenewedApart) {
 TEST_F(MultiHost, EachHostListsBothHostsOneLeaderAndWhoHoldsWhat) {
     WsTestClient ws;
     connected_to_a(ws, "mh-cl");
-    const auto cluster = [&](const ControllerProcess& p) {
-        const HttpResult r =
-            http_request(p.rest_port(), "GET", "/api/v1/internal/cluster", "", bearer(admin));
-        EXPECT_EQ(r.status, 200) << r.body;
-        return json::parse(r.body, nullptr, false)["data"];
-    };
+    const auto cluster = [&](const ControllerProcess& p) { return cluster_seen_by(p); };
     // A's connection as B counts it, from A's notifications.
     const auto a_on_b = [&]() -> json {
         const json seen = cluster(*b);  // kept: the loop borrows from it
@@ -622,6 +624,11 @@ TEST_F(MultiHost, WhenAHostIsKilledItsOrchestratorsMoveAndNothingIsLost) {
     EXPECT_EQ(m5["connected"], false) << m5;
     EXPECT_TRUE(eventually([&] { return delivery_state(*b, "mh-4", id) == "acknowledged"; }))
         << delivery_state(*b, "mh-4", id);
+    // B's operators still see A, not alive (an hour), and B leading.
+    const json seen = cluster_seen_by(*b);
+    EXPECT_EQ(seen["leader"], "host-b") << seen;
+    ASSERT_EQ(seen["hosts"].size(), 2u) << seen;
+    for (const json& h : seen["hosts"]) EXPECT_EQ(h["alive"], h["host_id"] == "host-b") << seen;
 }
 
 // A killed host may have told a heartbeat and died before its batch wrote
