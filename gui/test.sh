@@ -3,6 +3,10 @@
 # Chromium against a real controller (MOOLAI_BIN_DIR, default build/bin).
 # Exits non-zero when any test fails; prints a summary either way.
 #   GUI_SKIP_E2E=1   component tests only
+#   DATABASE_HOST... (scripts/with-postgres.sh gui/test.sh) adds two
+#                    controller hosts on one PostgreSQL (cluster.e2e.mjs);
+#                    without it that file is skipped, or fails with
+#                    MOOLAI_REQUIRE_PG=1 (scripts/test.sh sets it)
 #   E2E_OUTPUT_DIR   where the e2e screenshots go (default gui/e2e/test-results)
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -33,7 +37,8 @@ if [ "${GUI_SKIP_E2E:-0}" != 1 ]; then
   if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     npm ci --no-audit --no-fund --loglevel=error || { echo "gui: npm ci (e2e) failed"; exit 1; }
   fi
-  node --test --test-reporter=spec dashboard.e2e.mjs 2>&1 | tee /tmp/gui-e2e.$$.log
+  # cluster.e2e.mjs needs DATABASE_HOST (scripts/with-postgres.sh); without it it is skipped.
+  node --test --test-concurrency=1 --test-reporter=spec dashboard.e2e.mjs cluster.e2e.mjs 2>&1 | tee /tmp/gui-e2e.$$.log
   e2e_rc=${PIPESTATUS[0]}
   [ "$e2e_rc" -eq 0 ] || status=1
 fi

@@ -54,10 +54,11 @@ result[fuzz]=$(grep -E "^fuzz: [0-9]+ targets" build/fuzz-summary.txt | tail -1 
 [ -n "${result[fuzz]}" ] || result[fuzz]="no summary"
 
 # The dashboard: component tests, then end-to-end in Chromium against the
-# plain build's controller and simulator.
+# plain build's controller and simulator (and two hosts on a PostgreSQL).
 if [ "${result[plain]:-}" != "BUILD FAILED" ]; then
   echo "=== [dashboard] build + test"
-  MOOLAI_BIN_DIR="$root/build/bin" MOOLAI_REQUIRE_SIM=1 gui/test.sh 2>&1 | tee build/gui-summary.txt
+  scripts/with-postgres.sh env MOOLAI_BIN_DIR="$root/build/bin" MOOLAI_REQUIRE_SIM=1 \
+    MOOLAI_REQUIRE_PG=1 gui/test.sh 2>&1 | tee build/gui-summary.txt
   [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
   result[dashboard]=$(grep -E "^gui: [0-9]+ passed" build/gui-summary.txt | tail -1)
   [ -n "${result[dashboard]}" ] || result[dashboard]="no summary"

@@ -14,6 +14,7 @@ import { chromium } from 'playwright-core';
 import { axeViolations } from './lib/axe.mjs';
 import { Rest, startController } from './lib/controller.mjs';
 import { SimOrchestrator } from './lib/orchestrator.mjs';
+import { row, settled, signInAt, waitLive } from './lib/page.mjs';
 import { simulatorPath, startSimulator } from './lib/simulator.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -42,11 +43,6 @@ async function shot(page, name) {
   await page.screenshot({ path: resolve(outDir, `${name}.png`), fullPage: true });
 }
 
-async function settled(page) {
-  await page.waitForSelector('h1');
-  await page.waitForFunction(() => !document.querySelector('.state-loading'), null, { timeout: 15000 });
-}
-
 async function assertAxeClean(page, what) {
   const v = await axeViolations(page);
   assert.deepEqual(v, [], `${what}: accessibility violations:\n${JSON.stringify(v, null, 2)}`);
@@ -60,24 +56,7 @@ async function visit(page, path, name) {
   await shot(page, name);
 }
 
-async function signIn(page, { username, password }, baseUrl = ctl.baseUrl) {
-  await page.goto(`${baseUrl}/login`);
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  try {
-    // Signed in: the frame with its live indicator (Log out sits in the menu on a phone).
-    await page.locator('header.topbar [data-live-mode]').waitFor({ timeout: 15000 });
-  } catch (e) {
-    await shot(page, `failed-sign-in-${username}`);
-    throw e;
-  }
-}
-
-const row = (page, id) => page.locator(`tr[data-orchestrator="${id}"]`);
-
-/** The page has subscribed to the controller's event stream. */
-const waitLive = (page) => page.locator('[data-live-mode="live"]').waitFor({ timeout: 10000 });
+const signIn = (page, who, baseUrl = ctl.baseUrl) => signInAt(page, who, baseUrl, (p) => shot(p, `failed-sign-in-${who.username}`));
 
 /** Marks the window: if the page reloads, the mark is gone. */
 const markWindow = (page) => page.evaluate(() => {

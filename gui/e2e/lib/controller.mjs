@@ -43,10 +43,10 @@ export async function startController({ binDir, dashboardDir, heartbeatTtlSec = 
     MOOLAI_STATIC_DIR: dashboardDir,
     MOOLAI_DASHBOARD_DIR: dashboardDir,
     MOOLAI_LOG_LEVEL: 'info',
-    ...extraEnv,
   };
-  delete env.DATABASE_HOST; // the embedded SQLite default
+  delete env.DATABASE_HOST; // the embedded SQLite default, unless extraEnv names a database
   delete env.DEV_BEARER_TOKEN;
+  Object.assign(env, extraEnv);
   const child = spawn(bin, [], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const log = [];
   const keep = (chunk) => {
@@ -83,6 +83,10 @@ export async function startController({ binDir, dashboardDir, heartbeatTtlSec = 
     wsPort,
     wsUrl: `ws://127.0.0.1:${wsPort}/ws`,
     log: () => log.join(''),
+    /** Sends `signal` and returns at once (e.g. SIGKILL: a host that dies). */
+    kill(signal) {
+      if (!exited) child.kill(signal);
+    },
     async stop() {
       if (!exited) {
         child.kill('SIGTERM');
