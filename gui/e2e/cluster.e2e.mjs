@@ -8,25 +8,14 @@
 //                       or fails when MOOLAI_REQUIRE_PG=1 (CI)
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { axeViolations } from './lib/axe.mjs';
 import { Rest, startController } from './lib/controller.mjs';
 import { SimOrchestrator } from './lib/orchestrator.mjs';
 import { row, settled, signInAt, waitLive } from './lib/page.mjs';
+import { ADMIN, DESKTOP, PUSH_MS, binDir, dashboardDir, launchBrowser, outDir } from './lib/settings.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const binDir = resolve(here, process.env.MOOLAI_BIN_DIR ?? '../../build/bin');
-const dashboardDir = resolve(here, process.env.MOOLAI_DASHBOARD_DIR ?? '../frontend/dist');
-const outDir = resolve(here, process.env.E2E_OUTPUT_DIR ?? 'test-results');
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-const ADMIN = { username: 'admin', password: 'secret-pass-1' };
-const DESKTOP = { width: 1440, height: 900 };
-// Under the dashboard's 10 s polling interval: seen within it, it came by the stream.
-const PUSH_MS = 7000;
 
 const database = process.env.DATABASE_HOST;
 if (!database && process.env.MOOLAI_REQUIRE_PG === '1')
@@ -79,7 +68,7 @@ before(async () => {
   const made = await admin.call('POST', '/api/v1/internal/orchestrators', { orchestrator_id: 'edge-1', organization_id: 'acme', name: 'edge-1' });
   sim = new SimOrchestrator({ wsUrl: a.wsUrl, orchestratorId: 'edge-1', organizationId: 'acme', token: made.data.token });
   await sim.connect();
-  browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  browser = await launchBrowser();
 });
 
 after(async () => {

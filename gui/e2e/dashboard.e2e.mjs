@@ -7,30 +7,17 @@
 //   MOOLAI_SIM_PATH  moolai-orchestrator-sim (default: next to the controller)
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { axeViolations } from './lib/axe.mjs';
 import { Rest, startController } from './lib/controller.mjs';
 import { SimOrchestrator } from './lib/orchestrator.mjs';
 import { row, settled, signInAt, waitLive } from './lib/page.mjs';
+import { ADMIN, DESKTOP, PUSH_MS, binDir, dashboardDir, launchBrowser, outDir } from './lib/settings.mjs';
 import { simulatorPath, startSimulator } from './lib/simulator.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const binDir = resolve(here, process.env.MOOLAI_BIN_DIR ?? '../../build/bin');
-const dashboardDir = resolve(here, process.env.MOOLAI_DASHBOARD_DIR ?? '../frontend/dist');
-const outDir = resolve(here, process.env.E2E_OUTPUT_DIR ?? 'test-results');
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-const ADMIN = { username: 'admin', password: 'secret-pass-1' };
 const ALICE = { username: 'alice', password: 'alice-pass-1' }; // org_admin of acme
-const DESKTOP = { width: 1440, height: 900 }; // the widths issue #16 was tried at
 const PHONE = { width: 390, height: 844 };
-// The controller pushes changes over its event stream; the dashboard polls
-// every 10 s only while the stream is down. PUSH_MS is under that interval,
-// so an update seen within it came through the stream.
-const PUSH_MS = 7000;
 
 let ctl;
 let admin;
@@ -79,7 +66,7 @@ before(async () => {
     sims.set(id, new SimOrchestrator({ wsUrl: ctl.wsUrl, orchestratorId: id, organizationId: org, token: made.data.token }));
   }
   await admin.call('POST', '/api/v1/internal/users', { ...ALICE, role: 'org_admin', organization_id: 'acme' });
-  browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  browser = await launchBrowser();
   desktop = await browser.newContext({ viewport: DESKTOP });
 });
 

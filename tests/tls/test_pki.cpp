@@ -10,6 +10,7 @@
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -223,6 +224,15 @@ ProbeResult tls_probe(uint16_t port, const std::string& ca_file, const std::stri
     SSL_CTX_free(ctx);
     ERR_clear_error();
     return r;
+}
+
+std::optional<std::chrono::milliseconds> closed_by_server_within(int fd, int timeout_ms) {
+    const auto t0 = std::chrono::steady_clock::now();
+    char byte = 0;
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, timeout_ms) != 1 || ::read(fd, &byte, 1) > 0) return std::nullopt;
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                 t0);
 }
 
 }  // namespace moolai::test

@@ -3,7 +3,9 @@
 // server and client certificates signed by it, expired ones, and a TLS probe
 // that connects as a verifying client and reports what it saw.
 
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,5 +61,9 @@ ProbeResult tls_probe(uint16_t port, const std::string& ca_file, const std::stri
                       const std::string& target = "/livez", int max_version = 0,
                       const std::vector<std::string>& requests = {},
                       const std::string& source = "");
+
+// Waits up to `timeout_ms` for the server to close `fd` (readable, then EOF
+// or a reset): how long that took; nullopt while it is still open.
+std::optional<std::chrono::milliseconds> closed_by_server_within(int fd, int timeout_ms);
 
 }  // namespace moolai::test
