@@ -92,7 +92,9 @@ TEST(SimOptions, BadOptionsNameTheProblem) {
               std::string::npos);
     EXPECT_NE(error_of({"--open", "--url", "http://x/ws"}).find("ws:// or wss:// URL"),
               std::string::npos);
-    EXPECT_NE(error_of({"--open", "--ca", "ca.pem"}).find("need a wss:// --url"),
+    EXPECT_NE(error_of({"--open", "--ca", "ca.pem"}).find("needs a wss:// --url or an https://"),
+              std::string::npos);
+    EXPECT_NE(error_of({"--open", "--cert", "c.pem", "--key", "k.pem"}).find("need a wss:// --url"),
               std::string::npos);
     EXPECT_NE(error_of({"--open", "--url", "wss://x/ws", "--cert", "c.pem"}).find("go together"),
               std::string::npos);
@@ -100,8 +102,14 @@ TEST(SimOptions, BadOptionsNameTheProblem) {
               std::string::npos);
     EXPECT_NE(error_of({"--open", "--verbose=yes"}).find("takes no value"), std::string::npos);
     EXPECT_NE(error_of({"--provision"}).find("--username with --password"), std::string::npos);
-    EXPECT_NE(error_of({"--provision", "--api-token", "t", "--api", "https://x"}).find("http://"),
+    EXPECT_NE(error_of({"--provision", "--api-token", "t", "--api", "ftp://x"})
+                  .find("http:// or https:// URL"),
               std::string::npos);
+    // https:// provisioning takes --ca, with a ws:// fleet too.
+    const SimOptions https = parse_options(
+        {"--provision", "--api-token", "t", "--api", "https://x:8765", "--ca", "ca.pem"});
+    EXPECT_EQ(https.api, "https://x:8765");
+    EXPECT_EQ(https.ca_file, "ca.pem");
     EXPECT_NE(error_of({"--open", "--credentials-out", "f"}).find("goes with --provision only"),
               std::string::npos);
     EXPECT_NE(error_of({"--credentials", ""}).find("needs a file name"), std::string::npos);

@@ -17,6 +17,7 @@
 
 #include "moolai/orchestrator_client.hpp"
 #include "net/http_test_client.hpp"
+#include "sim_process.hpp"
 #include "support/controller_process.hpp"
 #include "support/fleet_fixture.hpp"
 #include "tls/test_pki.hpp"
@@ -290,6 +291,47 @@ TEST(Tls, DescriptorExhaustionPausesTheHttpsFrontAndItRecovers) {
         15s))
         << c.log();
     EXPECT_GT(https_metric(c, pki, admin, "moolai_rest_accept_errors_total"), 0);
+}
+
+// The project's simulator against a controller with TLS on both ports:
+// --provision over https (credentials issued through REST), the fleet over
+// wss, both verified with --ca; another CA is refused before any request.
+TEST(Tls, TheSimulatorProvisionsOverHttpsAndRunsOverWss) {
+    Pki pki;
+    auto env = tls_env(pki);
+    env.insert(kAdminEnv.begin(), kAdminEnv.end());
+    ControllerProcess c(env);
+    ASSERT_TRUE(c.wait_ready()) << c.log();
+    const std::string api = "https://127.0.0.1:" + std::to_string(c.rest_port());
+    const std::string url = "wss://127.0.0.1:" + std::to_string(c.ws_port()) + "/ws";
+    const std::vector<std::string> provision = {"--provision",
+                                                "--api",
+                                                api,
+                                                "--username",
+                                                "root",
+                                                "--password",
+                                                "root-Password-1",
+                                                "--organization",
+                                                "tls-org",
+                                                "--count",
+                                                "3",
+                                                "--url",
+                                                url,
+                                                "--heartbeat-interval",
+                                                "1"};
+
+    std::vector<std::string> trusting = provision;
+    trusting.insert(trusting.end(), {"--ca", pki.ca->cert_file()});
+    SimProcess sim(trusting);
+    EXPECT_TRUE(sim.wait_for("all 3 orchestrators registered", 20s)) << sim.log() << c.log();
+    EXPECT_EQ(sim.stop(), 0) << sim.log();
+
+    std::vector<std::string> untrusting = provision;
+    untrusting.insert(untrusting.end(), {"--ca", pki.other_ca->cert_file()});
+    const SimRun refused = run_sim(untrusting);
+    EXPECT_EQ(refused.exit_code, 1) << refused.output;
+    EXPECT_NE(refused.output.find("certificate verify failed"), std::string::npos)
+        << refused.output;
 }
 
 // The WebSocket port's handshakes are asynchronous too: sockets that

@@ -1,7 +1,7 @@
 #pragma once
-// A small blocking HTTP/1.1 client for the controller's REST API (Boost.Beast
-// behind a pimpl, so only http_client.cpp pays for Beast). One keep-alive
-// connection, reopened when the server closed it.
+// A small blocking HTTP/1.1 client for the controller's REST API, plain or
+// over TLS (Boost.Beast behind a pimpl, so only http_client.cpp pays for
+// Beast). One keep-alive connection, reopened when the server closed it.
 
 #include <chrono>
 #include <cstdint>
@@ -18,9 +18,11 @@ struct HttpReply {
 
 class HttpClient {
 public:
-    // base_url: http://host[:port][/prefix]. Throws std::invalid_argument for
-    // anything else (https is not supported).
-    explicit HttpClient(const std::string& base_url,
+    // base_url: http[s]://host[:port][/prefix]. https verifies the server's
+    // certificate and name against `ca_file` (PEM), or the system's CAs when
+    // it is empty. Throws std::invalid_argument for anything else, or a CA
+    // file that cannot be read.
+    explicit HttpClient(const std::string& base_url, const std::string& ca_file = "",
                         std::chrono::milliseconds timeout = std::chrono::seconds(10));
     ~HttpClient();
     HttpClient(const HttpClient&) = delete;

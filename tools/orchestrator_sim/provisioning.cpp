@@ -89,7 +89,7 @@ std::string simulated_id(const std::string& prefix, size_t n) {
 
 std::vector<Credential> provision_fleet(const SimOptions& o,
                                         const std::function<void(const std::string&)>& say) {
-    HttpClient http(o.api);
+    HttpClient http(o.api, o.api.rfind("https://", 0) == 0 ? o.ca_file : "");
     const std::string bearer = o.api_token.empty() ? login(http, o) : o.api_token;
     ensure_organization(http, bearer, o.organization, say);
 

@@ -24,7 +24,9 @@ Where the credentials come from (exactly one):
   --credentials FILE        "orchestrator_id token" per line ('#' comments)
   --provision               log into the REST API, create the organization if
                             missing and the orchestrators, save their credentials
-      --api URL             REST API base (default http://127.0.0.1:8765)
+      --api URL             REST API base (default http://127.0.0.1:8765);
+                            https:// verifies the controller's certificate
+                            and name (against --ca when given)
       --username U          user to log in as (a superadmin, or an org_admin of
       --password P          --organization); the password may instead come from
                             the environment variable MOOLAI_SIM_PASSWORD
@@ -50,8 +52,8 @@ Fleet:
                             and move on to the next URL when theirs drops; the
                             stats line then counts connections per URL and
                             failovers
-  --ca FILE                 wss://: PEM CA bundle to verify the controller with
-                            (default: the system's CAs)
+  --ca FILE                 wss:// and https://: PEM CA bundle to verify the
+                            controller with (default: the system's CAs)
   --cert FILE, --key FILE   wss://: client certificate and key (controllers with
                             MOOLAI_ORCHESTRATOR_AUTH=mtls...; its CN or a SAN must
                             be the orchestrator id, so one certificate fits one id)
@@ -261,8 +263,10 @@ SimOptions parse_options(const std::vector<std::string>& args, const std::string
                 "\"");
         if (this_wss != wss) bad("--url: all ws:// or all wss://, not a mix");
     }
-    if (!wss && (!o.ca_file.empty() || !o.cert_file.empty() || !o.key_file.empty()))
-        bad("--ca, --cert and --key need a wss:// --url");
+    const bool https = o.source == CredentialSource::provision && o.api.rfind("https://", 0) == 0;
+    if (!wss && !https && !o.ca_file.empty()) bad("--ca needs a wss:// --url or an https:// --api");
+    if (!wss && (!o.cert_file.empty() || !o.key_file.empty()))
+        bad("--cert and --key need a wss:// --url");
     if (o.cert_file.empty() != o.key_file.empty()) bad("--cert and --key go together");
     if (wss) o.threads = 1;  // the client library's wss:// needs one thread
     if (o.backoff_cap_sec < o.backoff_base_sec) bad("--backoff-cap must be >= --backoff-base");
@@ -271,9 +275,9 @@ SimOptions parse_options(const std::vector<std::string>& args, const std::string
         if (o.api_token.empty() && (o.username.empty() || o.password.empty()))
             bad("--provision needs --api-token, or --username with --password (or "
                 "MOOLAI_SIM_PASSWORD)");
-        if (o.api.rfind("http://", 0) != 0)
-            bad("--api must be an http:// URL such as http://127.0.0.1:8765, not \"" + o.api +
-                "\"");
+        if (o.api.rfind("http://", 0) != 0 && !https)
+            bad("--api must be an http:// or https:// URL such as http://127.0.0.1:8765, not \"" +
+                o.api + "\"");
     } else {
         for (const char* only : {"--credentials-out", "--api-token", "--username"}) {
             const std::string& v = std::string(only) == "--credentials-out" ? o.credentials_out
