@@ -351,8 +351,10 @@ TEST_F(OrchestratorClientTest, IndependenceTogglesArePushedAndHeartbeatsGoOn) {
     ASSERT_EQ(http_request(port(), "PUT", path, R"({"is_independent":true})", auth).status, 200);
     ASSERT_TRUE(rec.wait([&] { return !rec.stop_monitoring.empty(); }));
     EXPECT_EQ(rec.locked([&] { return rec.stop_monitoring[0]; }), "independence_enabled");
-    // An ack already on its way may still say processed: count from the next one.
-    std::this_thread::sleep_for(100ms);
+    // An ack already on its way may still say processed: count from the
+    // first that does not (a fixed wait here can be too short on a busy machine).
+    const int unprocessed = rec.locked([&] { return rec.acks - rec.acks_processed; });
+    ASSERT_TRUE(rec.wait([&] { return rec.acks - rec.acks_processed > unprocessed; }, 4s));
     const auto [processed_before, acks_before] =
         rec.locked([&] { return std::make_pair(rec.acks_processed, rec.acks); });
     ASSERT_TRUE(rec.wait([&] { return rec.acks >= acks_before + 2; }, 4s))
