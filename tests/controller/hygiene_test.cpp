@@ -171,13 +171,8 @@ TEST_F(Hygiene, DescriptorExhaustionNeitherSpinsNorOutlivesItsCause) {
     }
     std::this_thread::sleep_for(
         500ms);  // let the exhaustion settle: a measurement window, not a wait
-    const long before = cpu_ticks(controller->pid());
-    const auto t0 = Clock::now();
-    std::this_thread::sleep_for(
-        3s);  // the window in which a spinning accept loop would burn a core
-    const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-    const double busy = static_cast<double>(cpu_ticks(controller->pid()) - before) /
-                        static_cast<double>(sysconf(_SC_CLK_TCK)) / seconds;
+    // 3 s: the window in which a spinning accept loop would burn a core.
+    const double busy = core_share_over(controller->pid(), 3s);
     EXPECT_LT(busy, 0.25) << "share of a core used while descriptors are exhausted";
 
     // Recovery: once the connections go, both ports answer again.

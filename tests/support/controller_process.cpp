@@ -178,6 +178,9 @@ int run_pg_ctl(const std::string& action) {
     return std::system((pg_ctl() + " " + action + " >/dev/null 2>&1").c_str());
 }
 
+namespace {
+
+// CPU time (user + system) process `pid` used so far, in clock ticks.
 long cpu_ticks(pid_t pid) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
     std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -189,6 +192,18 @@ long cpu_ticks(pid_t pid) {
         if (i == 15) stime = std::stol(field);
     }
     return utime + stime;
+}
+
+}  // namespace
+
+double core_share_over(pid_t pid, std::chrono::milliseconds window) {
+    const long before = cpu_ticks(pid);
+    const auto t0 = std::chrono::steady_clock::now();
+    std::this_thread::sleep_for(window);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return static_cast<double>(cpu_ticks(pid) - before) /
+           static_cast<double>(sysconf(_SC_CLK_TCK)) / seconds;
 }
 
 }  // namespace moolai::test

@@ -53,8 +53,9 @@ private:
 
 std::string controller_binary();
 
-// CPU time (user + system) process `pid` used so far, in clock ticks.
-long cpu_ticks(pid_t pid);
+// The share of one core (user + system) process `pid` uses over the next
+// `window`, measured from /proc: waits that long.
+double core_share_over(pid_t pid, std::chrono::milliseconds window);
 
 // The PostgreSQL of scripts/with-postgres.sh: its pg_ctl wrapper
 // (MOOLAI_TEST_PG_CTL; "" outside it), and that wrapper run quietly with

@@ -96,6 +96,13 @@ std::map<std::string, std::string> tls_env(const Pki& pki) {
     return {{"MOOLAI_TLS_CERT", pki.server.cert}, {"MOOLAI_TLS_KEY", pki.server.key}};
 }
 
+// tls_env() with kAdminEnv's superadmin (see https_admin()).
+std::map<std::string, std::string> tls_admin_env(const Pki& pki) {
+    auto env = tls_env(pki);
+    env.insert(kAdminEnv.begin(), kAdminEnv.end());
+    return env;
+}
+
 std::string body_of(const std::string& response) {
     const size_t at = response.find("\r\n\r\n");
     return at == std::string::npos ? std::string() : response.substr(at + 4);
@@ -167,9 +174,7 @@ TEST(Tls, HttpsRestIsVerifiedAgainstTheCaAndRefusesPlainAndOldClients) {
 // real client, not the relay on loopback.
 TEST(Tls, HttpsRestServesOthersBesideSilentSocketsAndSeesTheRealClient) {
     Pki pki;
-    auto env = tls_env(pki);
-    env.insert(kAdminEnv.begin(), kAdminEnv.end());
-    ControllerProcess c(env);
+    ControllerProcess c(tls_admin_env(pki));
     ASSERT_TRUE(c.wait_ready()) << c.log();
     std::vector<int> silent;
     for (int i = 0; i < 5; ++i) silent.push_back(tcp_connect(c.rest_port()));
@@ -230,9 +235,7 @@ TEST(Tls, HttpsRestServesOthersBesideSilentSocketsAndSeesTheRealClient) {
 // closed by the front at the header timeout (10 s), and counted.
 TEST(Tls, AnHttpsSocketThatNeverHandshakesIsClosedAtTheHeaderTimeout) {
     Pki pki;
-    auto env = tls_env(pki);
-    env.insert(kAdminEnv.begin(), kAdminEnv.end());
-    ControllerProcess c(env);
+    ControllerProcess c(tls_admin_env(pki));
     ASSERT_TRUE(c.wait_ready()) << c.log();
     const std::string admin = https_admin(c, pki);
     ASSERT_FALSE(admin.empty());
@@ -258,8 +261,7 @@ TEST(Tls, DescriptorExhaustionPausesTheHttpsFrontAndItRecovers) {
     GTEST_SKIP() << "UBSan's vptr check misreports while descriptors are exhausted";
 #endif
     Pki pki;
-    auto env = tls_env(pki);
-    env.insert(kAdminEnv.begin(), kAdminEnv.end());
+    auto env = tls_admin_env(pki);
     env["MOOLAI_TEST_NOFILE"] = "128";
     ControllerProcess c(env);
     ASSERT_TRUE(c.wait_ready()) << c.log();
@@ -274,13 +276,8 @@ TEST(Tls, DescriptorExhaustionPausesTheHttpsFrontAndItRecovers) {
     }
     ASSERT_GT(silent.size(), 128u);
     std::this_thread::sleep_for(500ms);  // let the exhaustion settle: a measurement window
-    const long before = cpu_ticks(c.pid());
-    const auto t0 = std::chrono::steady_clock::now();
-    std::this_thread::sleep_for(3s);  // the window in which a spinning accept loop burns a core
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const double busy = static_cast<double>(cpu_ticks(c.pid()) - before) /
-                        static_cast<double>(sysconf(_SC_CLK_TCK)) / seconds;
+    // 3 s: the window in which a spinning accept loop would burn a core.
+    const double busy = core_share_over(c.pid(), 3s);
     EXPECT_LT(busy, 0.25) << "share of a core used while descriptors are exhausted";
     for (int fd : silent) ::close(fd);
     EXPECT_TRUE(eventually(
@@ -298,9 +295,7 @@ TEST(Tls, DescriptorExhaustionPausesTheHttpsFrontAndItRecovers) {
 // wss, both verified with --ca; another CA is refused before any request.
 TEST(Tls, TheSimulatorProvisionsOverHttpsAndRunsOverWss) {
     Pki pki;
-    auto env = tls_env(pki);
-    env.insert(kAdminEnv.begin(), kAdminEnv.end());
-    ControllerProcess c(env);
+    ControllerProcess c(tls_admin_env(pki));
     ASSERT_TRUE(c.wait_ready()) << c.log();
     const std::string api = "https://127.0.0.1:" + std::to_string(c.rest_port());
     const std::string url = "wss://127.0.0.1:" + std::to_string(c.ws_port()) + "/ws";
