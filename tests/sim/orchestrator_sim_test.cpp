@@ -480,6 +480,13 @@ TEST(SimCommandLine, HelpAndBadInputGiveClearAnswers) {
     EXPECT_NE(unreachable.output.find("http://127.0.0.1:1/api/v1/controller/organizations/sim-org"),
               std::string::npos)
         << unreachable.output;
+
+    // An https CA file that cannot be read: said before any connection.
+    const SimRun no_ca = run_sim({"--provision", "--api", "https://127.0.0.1:1", "--api-token", "t",
+                                  "--ca", "/nonexistent/ca.pem"});
+    EXPECT_EQ(no_ca.exit_code, 1) << no_ca.output;
+    EXPECT_NE(no_ca.output.find("--ca \"/nonexistent/ca.pem\": cannot be read"), std::string::npos)
+        << no_ca.output;
 }
 
 }  // namespace
